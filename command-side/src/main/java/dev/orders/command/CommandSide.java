@@ -1,0 +1,107 @@
+package dev.orders.command;
+
+import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.saga.Deadlines;
+import dev.orders.command.store.CommandSchema;
+import dev.orders.command.store.EventStore;
+import dev.orders.command.store.Snapshots;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.http.Health;
+import dev.orders.service.sql.PgPools;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The command side, composed: its pool and schema, the command API, the relay that publishes the
+ * event store to Kafka, and the saga. Deployable on its own ({@link CommandMain}) or beside the query
+ * side in one process.
+ */
+public final class CommandSide {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommandSide.class);
+    private static final int MAX_COMMAND_ATTEMPTS = 8;
+
+    private final Vertx vertx;
+    private final OrdersConfig config;
+    private final Pool pool;
+    private final String pgUri;
+    private final String kafkaBootstrap;
+    private final CommandHandler handler;
+    private final CommandRoutes routes;
+    private final List<String> deployments = new ArrayList<>();
+
+    private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap) {
+        this.vertx = vertx;
+        this.config = config;
+        this.pool = pool;
+        this.pgUri = pgUri;
+        this.kafkaBootstrap = kafkaBootstrap;
+        Clock clock = Clock.systemUTC();
+        this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
+                config.snapshotEvery(), MAX_COMMAND_ATTEMPTS);
+        this.routes = new CommandRoutes(handler, pool, new Deadlines(), clock, UUID::randomUUID,
+                config.sagaCreditCheckTimeout());
+    }
+
+    /** Creates the pool, migrates the schema and starts the background workers (relay, saga). */
+    public static Future<CommandSide> deploy(Vertx vertx, OrdersConfig config, String pgUri, String kafkaBootstrap) {
+        Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command");
+        CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap);
+        return CommandSchema.MIGRATIONS.migrate(pool)
+                .compose(ignored -> side.deployWorkers())
+                .map(side)
+                .onFailure(failure -> pool.close());
+    }
+
+    private Future<Void> deployWorkers() {
+        // The relay and the saga are deployed here (see their issues); each is its own verticle.
+        return Future.succeededFuture();
+    }
+
+    /** Mounts the command API on a router made by {@code ApiRouter}. */
+    public void mount(Router router) {
+        routes.mount(router);
+    }
+
+    /** Readiness checks of this side. */
+    public void addHealthChecks(Health health) {
+        health.check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()));
+    }
+
+    public CommandHandler handler() {
+        return handler;
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public Future<Void> close() {
+        List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
+        return Future.join(undeployed).transform(ignored -> pool.close())
+                .onComplete(done -> LOG.info("command side stopped"));
+    }
+
+    OrdersConfig config() {
+        return config;
+    }
+
+    String pgUri() {
+        return pgUri;
+    }
+
+    String kafkaBootstrap() {
+        return kafkaBootstrap;
+    }
+}

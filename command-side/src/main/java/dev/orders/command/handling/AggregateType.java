@@ -1,0 +1,27 @@
+package dev.orders.command.handling;
+
+import dev.orders.command.domain.Customer;
+import dev.orders.command.domain.CustomerCommand;
+import dev.orders.command.domain.CustomerState;
+import dev.orders.command.domain.Decider;
+import dev.orders.command.domain.Order;
+import dev.orders.command.domain.OrderCommand;
+import dev.orders.command.domain.OrderState;
+import dev.orders.events.CustomerEvent;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.OrderEvent;
+import dev.orders.events.StreamType;
+
+/**
+ * What the command handler needs to know of an aggregate kind: its decider, its stream type, and the
+ * class and schema version of its snapshots.
+ */
+public record AggregateType<C, S, E extends DomainEvent>(StreamType streamType, Decider<C, S, E> decider,
+                                                         Class<S> stateClass, int snapshotSchemaVersion) {
+
+    public static final AggregateType<CustomerCommand, CustomerState, CustomerEvent> CUSTOMER =
+            new AggregateType<>(StreamType.CUSTOMER, Customer.INSTANCE, CustomerState.class, 1);
+
+    public static final AggregateType<OrderCommand, OrderState, OrderEvent> ORDER =
+            new AggregateType<>(StreamType.ORDER, Order.INSTANCE, OrderState.class, 1);
+}

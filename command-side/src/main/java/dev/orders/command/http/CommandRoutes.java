@@ -1,0 +1,229 @@
+package dev.orders.command.http;
+
+import dev.orders.command.domain.CustomerCommand.CreateCustomer;
+import dev.orders.command.domain.DomainException;
+import dev.orders.command.domain.OrderCommand.CancelOrder;
+import dev.orders.command.domain.OrderCommand.CreateOrder;
+import dev.orders.command.handling.AggregateType;
+import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.handling.CommandHandler.InTransaction;
+import dev.orders.command.handling.CommandHandler.Result;
+import dev.orders.command.saga.Deadlines;
+import dev.orders.command.store.ConcurrencyConflictException;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.Money;
+import dev.orders.service.http.CorrelationIds;
+import dev.orders.service.http.JsonRequest;
+import dev.orders.service.http.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The REST command API of {@code API.md}: create customers, place and cancel orders. Every request
+ * is validated before anything is decided; a rejected request appends nothing. The
+ * {@code Idempotency-Key} header makes any command safe to retry.
+ */
+public final class CommandRoutes {
+
+    /** A command's answer: status, optional Location, JSON body. */
+    record Answer(int status, String location, JsonObject body) {
+    }
+
+    private final CommandHandler handler;
+    private final Pool pool;
+    private final Deadlines deadlines;
+    private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
+    private final Clock clock;
+    private final Supplier<UUID> ids;
+    private final Duration creditCheckTimeout;
+
+    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, Clock clock, Supplier<UUID> ids,
+                         Duration creditCheckTimeout) {
+        this.handler = handler;
+        this.pool = pool;
+        this.deadlines = deadlines;
+        this.clock = clock;
+        this.ids = ids;
+        this.creditCheckTimeout = creditCheckTimeout;
+    }
+
+    /** Mounts the command routes; the router must already have a body handler and the failure handler. */
+    public void mount(Router router) {
+        router.post("/api/customers").handler(ctx -> respond(ctx, this::createCustomer));
+        router.post("/api/orders").handler(ctx -> respond(ctx, this::placeOrder));
+        router.post("/api/orders/:id/cancel").handler(ctx -> respond(ctx, this::cancelOrder));
+    }
+
+    /** A command, given the request and the work its append transaction must also do. */
+    private interface Command {
+        Future<Answer> run(RoutingContext ctx, Function<Answer, InTransaction<Object>> inTransaction);
+    }
+
+    private Future<Answer> createCustomer(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
+        JsonRequest body = JsonRequest.read(ctx, "name", "creditLimit");
+        String name = body.text("name", 1, 200);
+        if (name.isBlank()) {
+            throw ProblemException.badRequest("'name' must not be blank");
+        }
+        Money limit = money(body, "creditLimit");
+        UUID customerId = ids.get();
+        Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
+                new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
+        return run(AggregateType.CUSTOMER, customerId, new CreateCustomer(customerId, name, limit), ctx, answer, also,
+                (tx, result) -> Future.succeededFuture());
+    }
+
+    private Future<Answer> placeOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
+        JsonRequest body = JsonRequest.read(ctx, "customerId", "total");
+        UUID customerId = body.uuid("customerId");
+        Money total = money(body, "total");
+        return handler.load(AggregateType.CUSTOMER, customerId).compose(customer -> {
+            if (customer.version() == 0) {
+                return Future.failedFuture(ProblemException.notFound("no customer " + customerId));
+            }
+            Money limit = customer.state().creditLimit();
+            if (!limit.sameCurrencyAs(total)) {
+                return Future.failedFuture(ProblemException.unprocessable("the order's currency " + total.currency()
+                        + " differs from the customer's " + limit.currency()));
+            }
+            UUID orderId = ids.get();
+            String correlationId = CorrelationIds.of(ctx);
+            Function<Result<?>, Answer> answer = result -> new Answer(202, "/api/orders/" + orderId, new JsonObject()
+                    .put("orderId", orderId.toString()).put("status", "PENDING").put("version", result.version()));
+            return run(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total), ctx, answer, also,
+                    (tx, result) -> deadlines.schedule(tx, orderId, customerId,
+                            clock.instant().plus(creditCheckTimeout), correlationId));
+        });
+    }
+
+    private Future<Answer> cancelOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
+        UUID orderId = pathId(ctx);
+        if (ctx.body().length() > 0) {
+            JsonRequest.read(ctx);
+        }
+        Function<Result<?>, Answer> answer = result -> new Answer(202, null,
+                new JsonObject().put("orderId", orderId.toString()).put("version", result.version()));
+        return handler.load(AggregateType.ORDER, orderId).compose(order -> order.version() == 0
+                ? Future.failedFuture(ProblemException.notFound("no order " + orderId))
+                : run(AggregateType.ORDER, orderId, new CancelOrder(orderId), ctx, answer, also,
+                (tx, result) -> Future.succeededFuture()));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private <C> Future<Answer> run(AggregateType<C, ?, ?> type, UUID streamId, C command, RoutingContext ctx,
+                                   Function<Result<?>, Answer> answer, Function<Answer, InTransaction<Object>> also,
+                                   InTransaction<Object> own) {
+        EventMetadata metadata = new EventMetadata(CorrelationIds.of(ctx), null, ids.get().toString(),
+                CorrelationIds.traceparentOf(ctx));
+        InTransaction<Object> both = (tx, result) -> own.run(tx, result)
+                .compose(ignored -> also.apply(answer.apply(result)).run(tx, result));
+        return handler.handle((AggregateType) type, streamId, command, metadata, both)
+                .map(result -> answer.apply((Result<?>) result));
+    }
+
+    /** Runs a command with idempotency, and writes its answer or its problem. */
+    private void respond(RoutingContext ctx, Command command) {
+        String key = ctx.request().getHeader("Idempotency-Key");
+        Future<Answer> answer;
+        try {
+            if (key == null) {
+                answer = command.run(ctx, result -> InTransaction.nothing());
+            } else {
+                answer = idempotent(ctx, key, command);
+            }
+        } catch (RuntimeException invalid) {
+            answer = Future.failedFuture(invalid);
+        }
+        answer.onSuccess(done -> write(ctx, done)).onFailure(failure -> ctx.fail(toProblem(failure)));
+    }
+
+    private Future<Answer> idempotent(RoutingContext ctx, String key, Command command) {
+        if (key.isBlank() || key.length() > 200) {
+            throw ProblemException.badRequest("'Idempotency-Key' must be 1 to 200 characters");
+        }
+        String hash = IdempotencyKeys.hash(ctx.request().method().name(), ctx.request().path(), canonicalBody(ctx));
+        return idempotencyKeys.find(pool, key).compose(stored -> stored.isPresent()
+                ? replay(stored.get(), hash)
+                : command.run(ctx, fresh -> (tx, result) -> idempotencyKeys.store(tx, key,
+                        new IdempotencyKeys.StoredAnswer(hash, fresh.status(), fresh.location(), fresh.body())))
+                .recover(failure -> IdempotencyKeys.isDuplicateKey(failure)
+                        ? idempotencyKeys.find(pool, key).compose(again -> replay(again.orElseThrow(), hash))
+                        : Future.failedFuture(failure)));
+    }
+
+    private static Future<Answer> replay(IdempotencyKeys.StoredAnswer stored, String hash) {
+        if (!stored.requestHash().equals(hash)) {
+            return Future.failedFuture(ProblemException.unprocessable(
+                    "this Idempotency-Key was used before with another request"));
+        }
+        return Future.succeededFuture(new Answer(stored.status(), stored.location(), stored.body()));
+    }
+
+    private static byte[] canonicalBody(RoutingContext ctx) {
+        return ctx.body().length() == 0 ? new byte[0] : JsonRequest.canonical(ctx.body().buffer().getBytes());
+    }
+
+    private static void write(RoutingContext ctx, Answer answer) {
+        var response = ctx.response().setStatusCode(answer.status()).putHeader("Content-Type", "application/json");
+        if (answer.location() != null) {
+            response.putHeader("Location", answer.location());
+        }
+        response.end(answer.body().encode());
+    }
+
+    private static Throwable toProblem(Throwable failure) {
+        if (failure instanceof DomainException rejection) {
+            return switch (rejection.rejection()) {
+                case NOT_FOUND -> ProblemException.notFound(rejection.getMessage());
+                case ALREADY_EXISTS, INVALID_STATE -> ProblemException.conflict(rejection.getMessage());
+                case CURRENCY_MISMATCH -> ProblemException.unprocessable(rejection.getMessage());
+            };
+        }
+        if (failure instanceof ConcurrencyConflictException) {
+            return ProblemException.conflict("the aggregate was changed concurrently too often; retry the request");
+        }
+        if (isPoolOverloaded(failure)) {
+            return ProblemException.unavailable("the service is overloaded; retry shortly", 1);
+        }
+        return failure;
+    }
+
+    private static boolean isPoolOverloaded(Throwable failure) {
+        String message = failure.getMessage();
+        return message != null && message.toLowerCase().contains("wait queue");
+    }
+
+    private static Money money(JsonRequest body, String field) {
+        JsonRequest money = body.object(field, "amount", "currency");
+        String amount = money.text("amount", 1, 20);
+        String currency = money.text("currency", 1, 10);
+        try {
+            return Money.parse(amount, currency);
+        } catch (IllegalArgumentException bad) {
+            throw ProblemException.badRequest("'" + field + "': " + bad.getMessage());
+        }
+    }
+
+    private static UUID pathId(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        try {
+            UUID uuid = UUID.fromString(id);
+            if (uuid.toString().equalsIgnoreCase(id)) {
+                return uuid;
+            }
+        } catch (IllegalArgumentException ignored) {
+            // answered below
+        }
+        throw ProblemException.notFound("no order " + id);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.orders.command.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The durable memory of {@code Idempotency-Key}s: the first answer to a key is stored in the same
+ * transaction as the command's events, so a retried request appends nothing and gets that answer
+ * again, also after a restart.
+ */
+final class IdempotencyKeys {
+
+    private static final String FIND = "SELECT request_hash, status, location, body::text AS body FROM idempotency_keys WHERE key = $1";
+    private static final String INSERT = """
+            INSERT INTO idempotency_keys (key, request_hash, status, location, body) VALUES ($1, $2, $3, $4, $5::jsonb)""";
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    /** An answer as first given. */
+    record StoredAnswer(String requestHash, int status, String location, JsonObject body) {
+    }
+
+    Future<Optional<StoredAnswer>> find(SqlClient client, String key) {
+        return client.preparedQuery(FIND).execute(Tuple.of(key)).map(rows -> {
+            if (rows.size() == 0) {
+                return Optional.empty();
+            }
+            Row row = rows.iterator().next();
+            return Optional.of(new StoredAnswer(row.getString("request_hash"), row.getInteger("status"),
+                    row.getString("location"), new JsonObject(row.getString("body"))));
+        });
+    }
+
+    Future<Void> store(SqlClient tx, String key, StoredAnswer answer) {
+        return tx.preparedQuery(INSERT)
+                .execute(Tuple.of(key, answer.requestHash(), answer.status(), answer.location(), answer.body().encode()))
+                .mapEmpty();
+    }
+
+    static boolean isDuplicateKey(Throwable failure) {
+        return failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                && "idempotency_keys_pkey".equals(pg.getConstraint());
+    }
+
+    /** A digest of what makes two requests "the same": method, path and body bytes. */
+    static String hash(String method, String path, byte[] body) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(method.getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(path.getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(body);
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

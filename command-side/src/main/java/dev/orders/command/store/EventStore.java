@@ -1,0 +1,143 @@
+package dev.orders.command.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventFormatException;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.EventTypes;
+import dev.orders.events.StreamType;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The PostgreSQL event store. Each stream's versions are contiguous from 1: an append names the
+ * version it expects the stream to be at, and {@code UNIQUE (stream_id, version)} makes a conflicting
+ * append fail as a whole ({@link ConcurrencyConflictException}). Events are read back upcast to the
+ * current shape of their type.
+ */
+public final class EventStore {
+
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final String STREAM_VERSION_CONSTRAINT = "events_stream_version";
+
+    /** The events of a stream after {@code afterVersion}, oldest first. */
+    public Future<List<EventEnvelope>> load(SqlClient client, UUID streamId, long afterVersion) {
+        return client.preparedQuery(EventStoreSql.LOAD_AFTER)
+                .execute(Tuple.of(streamId, afterVersion))
+                .map(rows -> {
+                    List<EventEnvelope> events = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        events.add(toEnvelope(row));
+                    }
+                    return events;
+                });
+    }
+
+    /** The stream's current version; 0 for a stream with no events. */
+    public Future<Long> currentVersion(SqlClient client, UUID streamId) {
+        return client.preparedQuery(EventStoreSql.CURRENT_VERSION).execute(Tuple.of(streamId))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /**
+     * Appends events to one stream inside the caller's transaction. Their versions must follow
+     * {@code expectedVersion} one by one.
+     *
+     * @return a future failed with {@link ConcurrencyConflictException} when the stream is not at
+     *         {@code expectedVersion}
+     */
+    public Future<Void> append(SqlConnection tx, StreamType type, UUID streamId, long expectedVersion,
+                               List<EventEnvelope> events) {
+        if (events.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<Tuple> batch = new ArrayList<>(events.size());
+        long version = expectedVersion;
+        for (EventEnvelope event : events) {
+            version++;
+            if (event.version() != version || !event.streamId().equals(streamId)) {
+                return Future.failedFuture(new IllegalArgumentException(
+                        "events must follow version " + expectedVersion + " of stream " + streamId + " one by one"));
+            }
+            batch.add(Tuple.of(event.eventId(), type.wireName(), streamId, (int) event.version(), event.type(),
+                    EventTypes.currentSchemaVersion(event.event()), EventJson.dataText(event.event()),
+                    metadataJson(event.metadata()), OffsetDateTime.ofInstant(event.occurredAt(), ZoneOffset.UTC)));
+        }
+        Future<Void> guard = expectedVersion == 0 ? Future.succeededFuture()
+                : currentVersion(tx, streamId).compose(current -> current == expectedVersion
+                ? Future.succeededFuture()
+                : Future.failedFuture(new ConcurrencyConflictException(streamId, expectedVersion)));
+        return guard
+                .compose(ignored -> tx.preparedQuery(EventStoreSql.APPEND).executeBatch(batch))
+                .recover(failure -> Future.failedFuture(translate(failure, streamId, expectedVersion)))
+                .mapEmpty();
+    }
+
+    private static Throwable translate(Throwable failure, UUID streamId, long expectedVersion) {
+        if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                && STREAM_VERSION_CONSTRAINT.equals(pg.getConstraint())) {
+            return new ConcurrencyConflictException(streamId, expectedVersion);
+        }
+        return failure;
+    }
+
+    /** Reads one row of the events table (as selected by the store's queries) into an envelope. */
+    static EventEnvelope toEnvelope(Row row) {
+        String type = row.getString("event_type");
+        int schemaVersion = row.getInteger("schema_version");
+        Long position = row.getLong("global_position");
+        return new EventEnvelope(row.getUUID("event_id"), row.getInteger("version"), position == null ? 0 : position,
+                row.getOffsetDateTime("occurred_at").toInstant(), schemaVersion,
+                metadataOf(row.getString("metadata")), EventJson.eventOf(type, schemaVersion, row.getString("data")));
+    }
+
+    static String metadataJson(EventMetadata metadata) {
+        ObjectNode node = EventJson.mapper().createObjectNode();
+        putIfPresent(node, "correlationId", metadata.correlationId());
+        putIfPresent(node, "causationId", metadata.causationId());
+        putIfPresent(node, "commandId", metadata.commandId());
+        putIfPresent(node, "traceparent", metadata.traceparent());
+        return node.toString();
+    }
+
+    static EventMetadata metadataOf(String json) {
+        try {
+            JsonNode node = EventJson.mapper().readTree(json);
+            return new EventMetadata(text(node, "correlationId"), text(node, "causationId"),
+                    text(node, "commandId"), text(node, "traceparent"));
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("stored metadata is not JSON", e);
+        }
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static void putIfPresent(ObjectNode node, String field, String value) {
+        if (value != null) {
+            node.put(field, value);
+        }
+    }
+
+    /** Counts a stream's stored events (for tests and diagnostics). */
+    public Future<Long> count(SqlClient client, UUID streamId) {
+        return client.preparedQuery(EventStoreSql.COUNT_STREAM_EVENTS).execute(Tuple.of(streamId))
+                .map(RowSet::iterator).map(it -> it.next().getLong(0));
+    }
+}

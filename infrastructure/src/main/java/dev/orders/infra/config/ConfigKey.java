@@ -1,0 +1,81 @@
+package dev.orders.infra.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Every configuration key with its default and meaning: the single list behind parsing and {@code --help}. */
+public enum ConfigKey {
+    MODE("mode", "development", "development or production"),
+    HTTP_HOST("http.host", "127.0.0.1", "address the HTTP server binds to"),
+    HTTP_PORT("http.port", "8080", "HTTP port; 0 = any free port"),
+    DATA_DIR("data.dir", "./data", "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
+    CLEAN("clean", "false", "true wipes data.dir before starting"),
+    PG_URI("pg.uri", "", "external PostgreSQL for both sides, e.g. postgresql://user:pw@host:5432/orders;"
+            + " empty = Docker (Testcontainers) if present, else embedded"),
+    COMMAND_PG_URI("command.pg.uri", "", "PostgreSQL of the command side; overrides pg.uri"),
+    QUERY_PG_URI("query.pg.uri", "", "PostgreSQL of the query side; overrides pg.uri"),
+    PG_POOL_SIZE("pg.pool.size", "16", "connections per PostgreSQL pool"),
+    PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", "requests that may wait for a pooled connection;"
+            + " -1 = unbounded"),
+    PG_EMBEDDED_PORT("pg.embedded.port", "0", "port of the embedded PostgreSQL; 0 = any free port"),
+    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...);"
+            + " empty = Docker (Testcontainers) if present, else embedded"),
+    KAFKA_EMBEDDED_PORT("kafka.embedded.port", "0", "port of the embedded Kafka broker; 0 = any free port"),
+    KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", "prefix of every topic name"),
+    KAFKA_PARTITIONS("kafka.partitions", "3", "partitions of each topic the services create"),
+    SNAPSHOT_EVERY("snapshot.every", "100", "an aggregate snapshot every this many events"),
+    SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check takes longer"
+            + " is rejected (ISO-8601 duration)"),
+    RELAY_BATCH_SIZE("relay.batch-size", "500", "events the relay publishes per batch"),
+    RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", "how often the relay looks for new events when idle"
+            + " (ISO-8601 duration)"),
+    CORS_ORIGINS("cors.origins", "", "comma-separated origins allowed by CORS; empty = same origin only");
+
+    private final String key;
+    private final String defaultValue;
+    private final String meaning;
+
+    ConfigKey(String key, String defaultValue, String meaning) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.meaning = meaning;
+    }
+
+    /** @return the key as written in files and {@code --key=value} arguments, e.g. {@code http.port} */
+    public String key() {
+        return key;
+    }
+
+    /** @return the default value, as text */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    /** @return what the key means, for {@code --help} */
+    public String meaning() {
+        return meaning;
+    }
+
+    /** @return the system property that sets this key, e.g. {@code orders.http.port} */
+    public String systemProperty() {
+        return "orders." + key;
+    }
+
+    /** @return the environment variable that sets this key, e.g. {@code ORDERS_HTTP_PORT} */
+    public String environmentVariable() {
+        return envName(key);
+    }
+
+    static String envName(String key) {
+        return "ORDERS_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /**
+     * @param key a key such as {@code http.port}
+     * @return the key, if it is one
+     */
+    public static Optional<ConfigKey> of(String key) {
+        return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+    }
+}

@@ -1,0 +1,350 @@
+package dev.orders.infra.config;
+
+import static dev.orders.infra.config.ConfigKey.*;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The whole configuration of an orders process, immutable, parsed and validated once.
+ *
+ * <p>Layers, each overriding the one before: the defaults; a properties file named by
+ * {@code --config FILE}, the system property {@code orders.config} or the environment variable
+ * {@code ORDERS_CONFIG}; system properties {@code orders.<key>}; environment variables
+ * {@code ORDERS_<KEY>} (upper case, '.' and '-' as '_'); arguments {@code --<key>=<value>}.
+ * {@link ConfigKey} lists the keys; {@link #help()} prints them.
+ *
+ * @param mode                   development or production
+ * @param httpHost               address the HTTP server binds to
+ * @param httpPort               HTTP port, 0 = any free port
+ * @param dataDir                folder of the embedded servers' data
+ * @param clean                  wipe {@code dataDir} before starting
+ * @param pgUri                  external PostgreSQL of both sides, empty = none
+ * @param commandPgUri           external PostgreSQL of the command side, empty = {@code pgUri}
+ * @param queryPgUri             external PostgreSQL of the query side, empty = {@code pgUri}
+ * @param pgPoolSize             connections per pool
+ * @param pgPoolMaxWaitQueue     waiting requests per pool, -1 = unbounded
+ * @param pgEmbeddedPort         embedded PostgreSQL port, 0 = any free port
+ * @param kafkaBootstrap         external Kafka bootstrap servers, empty = none
+ * @param kafkaEmbeddedPort      embedded Kafka port, 0 = any free port
+ * @param kafkaTopicPrefix       prefix of every topic name
+ * @param kafkaPartitions        partitions per topic
+ * @param snapshotEvery          events between aggregate snapshots
+ * @param sagaCreditCheckTimeout how long an order waits for its credit check
+ * @param relayBatchSize         events per relay batch
+ * @param relayPollInterval      idle poll interval of the relay
+ * @param corsOrigins            origins allowed by CORS
+ */
+public record OrdersConfig(
+        Mode mode,
+        String httpHost,
+        int httpPort,
+        Path dataDir,
+        boolean clean,
+        String pgUri,
+        String commandPgUri,
+        String queryPgUri,
+        int pgPoolSize,
+        int pgPoolMaxWaitQueue,
+        int pgEmbeddedPort,
+        String kafkaBootstrap,
+        int kafkaEmbeddedPort,
+        String kafkaTopicPrefix,
+        int kafkaPartitions,
+        int snapshotEvery,
+        Duration sagaCreditCheckTimeout,
+        int relayBatchSize,
+        Duration relayPollInterval,
+        List<String> corsOrigins) {
+
+    /** How the process runs. */
+    public enum Mode {
+        /** Local work: embedded servers by default. */
+        DEVELOPMENT,
+        /** A deployment. */
+        PRODUCTION
+    }
+
+    private static final Pattern PASSWORD_IN_URI = Pattern.compile("(://[^:/@]+:)[^@]*@");
+
+    /** Copies the list of origins, so that the record stays immutable. */
+    public OrdersConfig {
+        corsOrigins = List.copyOf(corsOrigins);
+    }
+
+    /**
+     * Loads the configuration of a process from all layers.
+     *
+     * @param args the command line, {@code --key=value} and {@code --config FILE}
+     * @return the configuration
+     * @throws ConfigException naming the key and the value, if a value is bad
+     */
+    public static OrdersConfig load(String[] args) {
+        return load(args, System.getenv(), System.getProperties());
+    }
+
+    /**
+     * Loads the configuration with the given environment and system properties (for tests).
+     *
+     * @param args             the command line
+     * @param env              the environment variables
+     * @param systemProperties the system properties
+     * @return the configuration
+     */
+    public static OrdersConfig load(String[] args, Map<String, String> env, Properties systemProperties) {
+        return parse(new ConfigLoader().load(args, env, systemProperties));
+    }
+
+    /** @return the defaults */
+    public static OrdersConfig defaults() {
+        return parse(new ConfigLoader());
+    }
+
+    /**
+     * @param values keys and values, layered over the defaults
+     * @return the configuration
+     */
+    public static OrdersConfig fromMap(Map<String, String> values) {
+        return parse(new ConfigLoader().map(values, "map"));
+    }
+
+    /**
+     * @param overrides keys and values that replace this configuration's
+     * @return a copy with the overrides applied and validated
+     */
+    public OrdersConfig with(Map<String, String> overrides) {
+        return parse(new ConfigLoader().map(toMap(), "map").map(overrides, "override"));
+    }
+
+    /**
+     * @param key   a key such as {@code http.port}
+     * @param value its new value
+     * @return a copy with the value applied and validated
+     */
+    public OrdersConfig with(String key, String value) {
+        return with(Map.of(key, value));
+    }
+
+    /**
+     * @param args the command line
+     * @return whether it asks for {@code --help}
+     */
+    public static boolean helpRequested(String[] args) {
+        return Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h"));
+    }
+
+    /** @return the text of {@code --help}: every key, its default and its meaning */
+    public static String help() {
+        StringBuilder text = new StringBuilder("""
+                Configuration (each layer overrides the one before):
+                  defaults < properties file (--config FILE, -Dorders.config, ORDERS_CONFIG)
+                  < system properties -Dorders.<key> < environment ORDERS_<KEY> < arguments --<key>=<value>
+
+                """);
+        for (ConfigKey key : ConfigKey.values()) {
+            text.append(String.format(Locale.ROOT, "  %-26s %-12s %s%n", key.key(),
+                    key.defaultValue().isEmpty() ? "\"\"" : key.defaultValue(), key.meaning()));
+        }
+        return text.toString();
+    }
+
+    /** @return every key with its value as text, so that {@link #fromMap} gives this configuration back */
+    public Map<String, String> toMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        map.put(MODE.key(), mode.name().toLowerCase(Locale.ROOT));
+        map.put(HTTP_HOST.key(), httpHost);
+        map.put(HTTP_PORT.key(), Integer.toString(httpPort));
+        map.put(DATA_DIR.key(), dataDir.toString());
+        map.put(CLEAN.key(), Boolean.toString(clean));
+        map.put(PG_URI.key(), pgUri);
+        map.put(COMMAND_PG_URI.key(), commandPgUri);
+        map.put(QUERY_PG_URI.key(), queryPgUri);
+        map.put(PG_POOL_SIZE.key(), Integer.toString(pgPoolSize));
+        map.put(PG_POOL_MAX_WAIT_QUEUE.key(), Integer.toString(pgPoolMaxWaitQueue));
+        map.put(PG_EMBEDDED_PORT.key(), Integer.toString(pgEmbeddedPort));
+        map.put(KAFKA_BOOTSTRAP.key(), kafkaBootstrap);
+        map.put(KAFKA_EMBEDDED_PORT.key(), Integer.toString(kafkaEmbeddedPort));
+        map.put(KAFKA_TOPIC_PREFIX.key(), kafkaTopicPrefix);
+        map.put(KAFKA_PARTITIONS.key(), Integer.toString(kafkaPartitions));
+        map.put(SNAPSHOT_EVERY.key(), Integer.toString(snapshotEvery));
+        map.put(SAGA_CREDIT_CHECK_TIMEOUT.key(), sagaCreditCheckTimeout.toString());
+        map.put(RELAY_BATCH_SIZE.key(), Integer.toString(relayBatchSize));
+        map.put(RELAY_POLL_INTERVAL.key(), relayPollInterval.toString());
+        map.put(CORS_ORIGINS.key(), String.join(",", corsOrigins));
+        return map;
+    }
+
+    /** @return the command side's external PostgreSQL URI ({@code command.pg.uri}, else {@code pg.uri}), or "" */
+    public String effectiveCommandPgUri() {
+        return commandPgUri.isEmpty() ? pgUri : commandPgUri;
+    }
+
+    /** @return the query side's external PostgreSQL URI ({@code query.pg.uri}, else {@code pg.uri}), or "" */
+    public String effectiveQueryPgUri() {
+        return queryPgUri.isEmpty() ? pgUri : queryPgUri;
+    }
+
+    /** @return one line per key for a startup log, passwords masked */
+    public String describe() {
+        return toMap().entrySet().stream()
+                .map(e -> "  " + e.getKey() + " = " + maskPassword(e.getValue()))
+                .collect(Collectors.joining("\n", "configuration:\n", ""));
+    }
+
+    /**
+     * @param uri a URI that may carry {@code user:password@}
+     * @return the URI with the password replaced by {@code ***}
+     */
+    public static String maskPassword(String uri) {
+        return PASSWORD_IN_URI.matcher(uri).replaceAll("$1***@");
+    }
+
+    private static OrdersConfig parse(ConfigLoader loaded) {
+        Parser p = new Parser(loaded);
+        return new OrdersConfig(
+                p.mode(),
+                p.nonBlank(HTTP_HOST),
+                p.port(HTTP_PORT),
+                p.path(DATA_DIR),
+                p.bool(CLEAN),
+                p.pgUri(PG_URI),
+                p.pgUri(COMMAND_PG_URI),
+                p.pgUri(QUERY_PG_URI),
+                p.intAtLeast(PG_POOL_SIZE, 1),
+                p.intAtLeast(PG_POOL_MAX_WAIT_QUEUE, -1),
+                p.port(PG_EMBEDDED_PORT),
+                p.bootstrap(KAFKA_BOOTSTRAP),
+                p.port(KAFKA_EMBEDDED_PORT),
+                p.topicPrefix(KAFKA_TOPIC_PREFIX),
+                p.intAtLeast(KAFKA_PARTITIONS, 1),
+                p.intAtLeast(SNAPSHOT_EVERY, 1),
+                p.duration(SAGA_CREDIT_CHECK_TIMEOUT),
+                p.intAtLeast(RELAY_BATCH_SIZE, 1),
+                p.duration(RELAY_POLL_INTERVAL),
+                p.list(CORS_ORIGINS));
+    }
+
+    /** Parses and checks raw values; every failure names the key, the value and where it came from. */
+    private record Parser(ConfigLoader loaded) {
+
+        private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+        private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}");
+
+        String raw(ConfigKey key) {
+            return loaded.values().get(key.key());
+        }
+
+        ConfigException bad(ConfigKey key, String expectation) {
+            String origin = loaded.origin(key.key());
+            String where = origin == null || origin.equals("map") || origin.equals("override")
+                    ? "" : " (from " + origin + ")";
+            return ConfigException.badValue(key.key(), raw(key), expectation + where);
+        }
+
+        Mode mode() {
+            try {
+                return Mode.valueOf(raw(MODE).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw bad(MODE, "is not a mode (development or production)");
+            }
+        }
+
+        String nonBlank(ConfigKey key) {
+            if (raw(key).isEmpty()) {
+                throw bad(key, "is empty");
+            }
+            return raw(key);
+        }
+
+        int port(ConfigKey key) {
+            int port = integer(key, "is not a port number (0..65535)");
+            if (port < 0 || port > 65535) {
+                throw bad(key, "is not a port number (0..65535)");
+            }
+            return port;
+        }
+
+        int intAtLeast(ConfigKey key, int min) {
+            String expectation = "is not a whole number >= " + min;
+            int value = integer(key, expectation);
+            if (value < min) {
+                throw bad(key, expectation);
+            }
+            return value;
+        }
+
+        private int integer(ConfigKey key, String expectation) {
+            try {
+                return Integer.parseInt(raw(key));
+            } catch (NumberFormatException e) {
+                throw bad(key, expectation);
+            }
+        }
+
+        boolean bool(ConfigKey key) {
+            return switch (raw(key).toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw bad(key, "is not true or false");
+            };
+        }
+
+        Path path(ConfigKey key) {
+            try {
+                return Path.of(nonBlank(key));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw bad(key, "is not a path");
+            }
+        }
+
+        Duration duration(ConfigKey key) {
+            String expectation = "is not a positive ISO-8601 duration (e.g. PT30S, PT0.5S)";
+            try {
+                Duration duration = Duration.parse(raw(key));
+                if (duration.isNegative() || duration.isZero()) {
+                    throw bad(key, expectation);
+                }
+                return duration;
+            } catch (DateTimeParseException e) {
+                throw bad(key, expectation);
+            }
+        }
+
+        String pgUri(ConfigKey key) {
+            String uri = raw(key);
+            if (!uri.isEmpty() && !uri.matches("postgres(ql)?://[^\\s]+")) {
+                throw bad(key, "is not a PostgreSQL URI (postgresql://user:password@host:port/database)");
+            }
+            return uri;
+        }
+
+        String bootstrap(ConfigKey key) {
+            String value = raw(key);
+            if (!value.isEmpty() && !Arrays.stream(value.split(",")).map(String::strip)
+                    .allMatch(s -> HOST_PORT.matcher(s).matches())) {
+                throw bad(key, "is not a list of host:port");
+            }
+            return value;
+        }
+
+        String topicPrefix(ConfigKey key) {
+            if (!TOPIC_PREFIX.matcher(raw(key)).matches()) {
+                throw bad(key, "is not a topic prefix (1..100 of A-Z a-z 0-9 . _ -)");
+            }
+            return raw(key);
+        }
+
+        List<String> list(ConfigKey key) {
+            return Arrays.stream(raw(key).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        }
+    }
+}

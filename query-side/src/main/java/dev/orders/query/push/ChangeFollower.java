@@ -1,0 +1,166 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Follows the order-change log for one node: a dedicated connection LISTENs on {@code order_changes};
+ * each notification (and a slow poll, the fallback for a notification lost while the connection was
+ * down) triggers a read of every row after the last position read, in position order, handed to the
+ * fan-out. A lost connection is reopened with a growing backoff, and the read after it catches up
+ * from the last position, so nothing committed meanwhile is missed. Reads never overlap: a trigger
+ * during a read asks for one more read after it.
+ */
+final class ChangeFollower {
+
+    static final String CHANNEL = "order_changes";
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeFollower.class);
+    private static final int BATCH = 500;
+    private static final long MIN_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 5_000;
+
+    private final Vertx vertx;
+    private final Context context;
+    private final PushStore store;
+    private final PgConnectOptions listenOptions;
+    private final PushSettings settings;
+    private final PushMetrics metrics;
+    private final Consumer<List<ChangeRow>> fanOut;
+
+    private long lastSeen;
+    private boolean reading;
+    private boolean readAgain;
+    private boolean closed;
+    private long backoffMs = MIN_BACKOFF_MS;
+    private long pollTimer = -1;
+    private PgConnection listener;
+
+    ChangeFollower(Vertx vertx, Context context, PushStore store, PgConnectOptions listenOptions,
+                   PushSettings settings, PushMetrics metrics, Consumer<List<ChangeRow>> fanOut) {
+        this.vertx = vertx;
+        this.context = context;
+        this.store = store;
+        this.listenOptions = listenOptions;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.fanOut = fanOut;
+    }
+
+    /** Starts from the log's current end; succeeds once the LISTEN is in place. Call on the context. */
+    Future<Void> start() {
+        return store.maxPosition()
+                .compose(position -> {
+                    lastSeen = position;
+                    metrics.followerAt(position);
+                    pollTimer = vertx.setPeriodic(settings.pollInterval().toMillis(), id -> requestRead());
+                    return listen();
+                });
+    }
+
+    Future<Void> close() {
+        closed = true;
+        if (pollTimer >= 0) {
+            vertx.cancelTimer(pollTimer);
+        }
+        PgConnection connection = listener;
+        listener = null;
+        return connection == null ? Future.succeededFuture() : connection.close();
+    }
+
+    long lastSeen() {
+        return lastSeen;
+    }
+
+    private Future<Void> listen() {
+        return PgConnection.connect(vertx, listenOptions).compose(connection -> {
+            connection.notificationHandler(notification -> {
+                if (CHANNEL.equals(notification.getChannel()) && isNew(notification.getPayload())) {
+                    requestRead();
+                }
+            });
+            connection.exceptionHandler(error -> LOG.warn("change follower connection failed", error));
+            connection.closeHandler(ignored -> context.runOnContext(v -> lost(connection)));
+            return connection.query("LISTEN " + CHANNEL).execute().map(ignored -> {
+                if (closed) {
+                    connection.close();
+                } else {
+                    listener = connection;
+                    backoffMs = MIN_BACKOFF_MS;
+                    requestRead();
+                }
+                return (Void) null;
+            }).onFailure(ignored -> connection.close());
+        });
+    }
+
+    private boolean isNew(String payload) {
+        try {
+            return Long.parseLong(payload.trim()) > lastSeen;
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
+    private void lost(PgConnection connection) {
+        if (closed || listener != connection) {
+            return;
+        }
+        listener = null;
+        LOG.warn("change follower lost its LISTEN connection; reconnecting in {} ms", backoffMs);
+        reconnectLater();
+    }
+
+    private void reconnectLater() {
+        long delay = backoffMs;
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        vertx.setTimer(delay, id -> {
+            if (!closed) {
+                listen().onFailure(error -> {
+                    LOG.warn("change follower could not LISTEN again; retrying", error);
+                    reconnectLater();
+                });
+            }
+        });
+    }
+
+    private void requestRead() {
+        if (closed) {
+            return;
+        }
+        if (reading) {
+            readAgain = true;
+            return;
+        }
+        reading = true;
+        readAgain = false;
+        store.changesAfter(lastSeen, BATCH).onComplete(done -> {
+            reading = false;
+            if (done.failed()) {
+                LOG.warn("change follower could not read the change log; the poll retries", done.cause());
+                return;
+            }
+            List<ChangeRow> rows = done.result();
+            if (!rows.isEmpty()) {
+                lastSeen = rows.get(rows.size() - 1).position();
+                metrics.followerAt(lastSeen);
+                try {
+                    fanOut.accept(rows);
+                } catch (RuntimeException e) {
+                    LOG.error("push fan-out failed", e);
+                }
+            }
+            if (rows.size() == BATCH || readAgain) {
+                requestRead();
+            }
+        });
+    }
+}

@@ -1,0 +1,72 @@
+package dev.orders.query.push;
+
+import io.vertx.core.http.HttpServerRequest;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Which browser origins may open a stream or a WebSocket: the request's own origin (the origin whose
+ * authority is the {@code Host} header) and the configured ones. A request without {@code Origin}
+ * (not a browser, or a same-origin navigation) passes: the check stops cross-site pages from reading a
+ * user's streams with the user's cookie, which browsers always mark with {@code Origin}.
+ */
+final class OriginPolicy {
+
+    private final Set<String> allowed;
+
+    OriginPolicy(List<String> allowedOrigins) {
+        this.allowed = allowedOrigins.stream().map(OriginPolicy::normalise).collect(Collectors.toUnmodifiableSet());
+    }
+
+    boolean allows(HttpServerRequest request) {
+        String origin = request.getHeader("Origin");
+        if (origin == null) {
+            return true;
+        }
+        String normalised = normalise(origin);
+        if (normalised == null) {
+            return false;
+        }
+        if (allowed.contains(normalised)) {
+            return true;
+        }
+        String host = request.getHeader("Host");
+        if (host == null && request.authority() != null) {
+            host = request.authority().toString();
+        }
+        return host != null && authorityOf(normalised).equals(withDefaultPort(host.toLowerCase(Locale.ROOT),
+                normalised.startsWith("https://") || normalised.startsWith("wss://")));
+    }
+
+    /** {@code scheme://host:port} in lower case with the port made explicit, or null when malformed. */
+    static String normalise(String origin) {
+        try {
+            URI uri = new URI(origin.trim());
+            String scheme = uri.getScheme();
+            String host = uri.getHost();
+            if (scheme == null || host == null || uri.getRawPath() != null && !uri.getRawPath().isEmpty()
+                    && !uri.getRawPath().equals("/")) {
+                return null;
+            }
+            scheme = scheme.toLowerCase(Locale.ROOT);
+            int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") || scheme.equals("wss") ? 443 : 80;
+            return scheme + "://" + host.toLowerCase(Locale.ROOT) + ":" + port;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static String authorityOf(String normalisedOrigin) {
+        return normalisedOrigin.substring(normalisedOrigin.indexOf("://") + 3);
+    }
+
+    private static String withDefaultPort(String host, boolean secure) {
+        int bracket = host.lastIndexOf(']');
+        int colon = host.lastIndexOf(':');
+        return colon > bracket ? host : host + ":" + (secure ? 443 : 80);
+    }
+}

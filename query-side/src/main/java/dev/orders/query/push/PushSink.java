@@ -1,0 +1,23 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Handler;
+
+/** Where one subscription's messages go: an SSE response or a WebSocket. Used on its connection's context. */
+interface PushSink {
+
+    /** Writes one order change (or state), with its position as the resume id. */
+    void order(ChangeRow change);
+
+    /** Tells the client to drop what it shows: the full current state follows. */
+    void reset();
+
+    /** Keeps an idle connection open. */
+    void heartbeat();
+
+    boolean writeQueueFull();
+
+    void drainHandler(Handler<Void> handler);
+
+    /** Closes the connection; the client reconnects and resumes. */
+    void close();
+}

@@ -1,0 +1,45 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Handler;
+
+/** A subscription's messages as server-sent events: {@code event: order}, {@code id: <position>}, the view. */
+final class SseSink implements PushSink {
+
+    private static final String RESET = "{\"type\":\"reset\"}";
+    private final SseWriter writer;
+
+    SseSink(SseWriter writer) {
+        this.writer = writer;
+    }
+
+    @Override
+    public void order(ChangeRow change) {
+        writer.event("order", Long.toString(change.position()), change.view());
+    }
+
+    /** No id: the empty {@code id:} clears the browser's last id, so a cut during the state starts afresh. */
+    @Override
+    public void reset() {
+        writer.event("reset", "", RESET);
+    }
+
+    @Override
+    public void heartbeat() {
+        writer.comment("hb");
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return writer.writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Handler<Void> handler) {
+        writer.drainHandler(handler);
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+
+/** A subscription's messages as WebSocket text frames: {@code {"type":"order","id":"<position>","order":{...}}}. */
+final class WebSocketSink implements PushSink {
+
+    private static final Buffer PING = Buffer.buffer("hb");
+    private final ServerWebSocket socket;
+
+    WebSocketSink(ServerWebSocket socket) {
+        this.socket = socket;
+    }
+
+    @Override
+    public void order(ChangeRow change) {
+        // The view is the stored JSON text: spliced in, not parsed and encoded again.
+        socket.writeTextMessage("{\"type\":\"order\",\"id\":\"" + change.position() + "\",\"order\":" + change.view() + "}");
+    }
+
+    @Override
+    public void reset() {
+        socket.writeTextMessage("{\"type\":\"reset\"}");
+    }
+
+    @Override
+    public void heartbeat() {
+        socket.writePing(PING);
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return socket.writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Handler<Void> handler) {
+        socket.drainHandler(handler);
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isClosed()) {
+            socket.close((short) 1013, "stalled: reconnect and resume with lastEventId");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.orders.query.store;
+
+/** Every SQL statement of the query side's store, by name. The schema is in {@code db/query/V*.sql}. */
+final class Sql {
+
+    private Sql() {
+    }
+
+    static final String ORDER_COLUMNS =
+            "order_id, customer_id, status, total_amount, currency, reason, version, created_at, updated_at, needs_attention";
+    static final String CUSTOMER_COLUMNS = "customer_id, name, credit_limit, currency, credit_reserved, version";
+    static final String EVENT_COLUMNS =
+            "global_position, event_id, stream_type, stream_id, version, type, schema_version, occurred_at, data, metadata";
+
+    // --- the projector's transaction ---------------------------------------------------------------
+
+    /** Records events once; answers the ids that were new. Arrays: one element per event. */
+    static final String INSERT_EVENTS = """
+            INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version,
+                                   occurred_at, data, metadata)
+            SELECT p, e, st, s, v, t, sv, o, d::jsonb, m::jsonb
+              FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::int[],
+                          $8::timestamptz[], $9::text[], $10::text[]) AS x(p, e, st, s, v, t, sv, o, d, m)
+            ON CONFLICT DO NOTHING
+            RETURNING event_id""";
+
+    static final String LOCK_ORDERS = "SELECT " + ORDER_COLUMNS + " FROM order_view WHERE order_id = ANY($1::uuid[]) FOR UPDATE";
+    static final String LOCK_CUSTOMERS = "SELECT " + CUSTOMER_COLUMNS
+            + " FROM customer_view WHERE customer_id = ANY($1::uuid[]) FOR UPDATE";
+
+    static final String STREAM_EVENTS = "SELECT " + EVENT_COLUMNS + " FROM event_log WHERE stream_id = $1 ORDER BY version";
+
+    static final String UPSERT_ORDER = """
+            INSERT INTO order_view (order_id, customer_id, status, total_amount, currency, reason, version,
+                                    created_at, updated_at, needs_attention)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
+              total_amount = EXCLUDED.total_amount, currency = EXCLUDED.currency, reason = EXCLUDED.reason,
+              version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+              needs_attention = EXCLUDED.needs_attention""";
+
+    static final String UPSERT_CUSTOMER = """
+            INSERT INTO customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, credit_limit = EXCLUDED.credit_limit,
+              currency = EXCLUDED.currency, credit_reserved = EXCLUDED.credit_reserved, version = EXCLUDED.version""";
+
+    /** The order-change log (the push hub's contract), and its notification in the same transaction. */
+    static final String INSERT_CHANGE = """
+            INSERT INTO order_changes (position, order_id, customer_id, version, view, changed_at)
+            VALUES ($1, $2, $3, $4, $5::jsonb, now())
+            ON CONFLICT (position) DO NOTHING""";
+    static final String NOTIFY_CHANGES =
+            "SELECT pg_notify('order_changes', p::text) FROM unnest($1::bigint[]) AS p ORDER BY p";
+
+    static final String INSERT_DEAD_LETTER = """
+            INSERT INTO dead_letters (topic, partition, "offset", key, error, payload)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (topic, partition, "offset") DO NOTHING""";
+    static final String MARK_ATTENTION = "UPDATE order_view SET needs_attention = true WHERE order_id = ANY($1::uuid[])";
+    static final String PENDING_DEAD_LETTER_KEYS =
+            "SELECT DISTINCT key FROM dead_letters WHERE redriven_at IS NULL AND key = ANY($1::text[])";
+
+    static final String UPSERT_CHECKPOINT = """
+            INSERT INTO projector_checkpoint (topic, partition, next_offset, last_position, last_occurred_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, now())
+            ON CONFLICT (topic, partition) DO UPDATE SET
+              next_offset = GREATEST(projector_checkpoint.next_offset, EXCLUDED.next_offset),
+              last_position = GREATEST(projector_checkpoint.last_position, EXCLUDED.last_position),
+              last_occurred_at = GREATEST(projector_checkpoint.last_occurred_at, EXCLUDED.last_occurred_at),
+              updated_at = now()""";
+
+    // --- dead letters ----------------------------------------------------------------------------------
+
+    static final String DEAD_LETTER_COLUMNS = "id, topic, partition, \"offset\", key, error, payload, parked_at, redriven_at";
+    static final String LIST_DEAD_LETTERS = "SELECT " + DEAD_LETTER_COLUMNS
+            + " FROM dead_letters WHERE id > $1 ORDER BY id LIMIT $2";
+    static final String LOCK_DEAD_LETTER = "SELECT " + DEAD_LETTER_COLUMNS + " FROM dead_letters WHERE id = $1 FOR UPDATE";
+    static final String MARK_REDRIVEN = "UPDATE dead_letters SET redriven_at = now(), payload = $2 WHERE id = $1";
+    static final String UPDATE_DEAD_LETTER_ERROR = "UPDATE dead_letters SET error = $2, payload = $3 WHERE id = $1";
+
+    // --- queries ---------------------------------------------------------------------------------------
+
+    static final String ORDER_BY_ID = "SELECT " + ORDER_COLUMNS + " FROM order_view WHERE order_id = $1";
+    static final String ORDER_VERSION = "SELECT version FROM order_view WHERE order_id = $1";
+    static final String CUSTOMER_BY_ID = "SELECT " + CUSTOMER_COLUMNS + " FROM customer_view WHERE customer_id = $1";
+    static final String CUSTOMER_EXISTS = "SELECT 1 FROM customer_view WHERE customer_id = $1";
+
+    static final String ORDER_EVENTS = "SELECT " + EVENT_COLUMNS
+            + " FROM event_log WHERE stream_id = $1 AND stream_type = 'order' ORDER BY version";
+    static final String ORDER_EVENTS_AS_OF = "SELECT " + EVENT_COLUMNS
+            + " FROM event_log WHERE stream_id = $1 AND stream_type = 'order' AND occurred_at <= $2 ORDER BY version";
+
+    /** Newest first; keyset paging on (created_at, order_id). */
+    static final String ORDERS_OF_CUSTOMER = "SELECT " + ORDER_COLUMNS + """
+             FROM order_view
+            WHERE customer_id = $1
+              AND ($2::text IS NULL OR status = $2::text)
+              AND ($3::timestamptz IS NULL OR (created_at, order_id) < ($3::timestamptz, $4::uuid))
+            ORDER BY created_at DESC, order_id DESC
+            LIMIT $5""";
+
+    /** Highest available credit first; keyset paging on (available credit, customer_id). */
+    static final String CUSTOMERS_BY_AVAILABLE_CREDIT = "SELECT " + CUSTOMER_COLUMNS + """
+             FROM customer_view
+            WHERE (credit_limit - credit_reserved) >= $1::numeric
+              AND ($2::text IS NULL OR currency = $2::text)
+              AND ($3::numeric IS NULL OR ((credit_limit - credit_reserved), customer_id) < ($3::numeric, $4::uuid))
+            ORDER BY (credit_limit - credit_reserved) DESC, customer_id DESC
+            LIMIT $5""";
+
+    // --- lag ---------------------------------------------------------------------------------------------
+
+    static final String CHECKPOINTS = "SELECT topic, partition, next_offset, last_position, last_occurred_at FROM projector_checkpoint";
+    static final String PING = "SELECT 1";
+}

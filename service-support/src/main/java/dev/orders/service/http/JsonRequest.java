@@ -1,0 +1,182 @@
+package dev.orders.service.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A request's JSON body, read strictly: JSON content type only (else 415), well-formed, one object,
+ * nested at most {@value #MAX_DEPTH} deep, no duplicate keys, and only the fields the route knows
+ * (else 400). Field accessors check types and answer 400 with the field's name.
+ */
+public final class JsonRequest {
+
+    public static final int MAX_DEPTH = 16;
+    private static final ObjectMapper STRICT = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
+                    .maxStringLength(65_536).maxNumberLength(40).build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private final ObjectNode body;
+    private final String path;
+
+    private JsonRequest(ObjectNode body, String path) {
+        this.body = body;
+        this.path = path;
+    }
+
+    /**
+     * Reads the body of a request that passed a {@code BodyHandler}, accepting only the given fields.
+     *
+     * @throws ProblemException 415, or 400 with a detail that says what is wrong
+     */
+    public static JsonRequest read(RoutingContext ctx, String... allowedFields) {
+        String contentType = ctx.request().getHeader("Content-Type");
+        if (contentType == null || !isJson(contentType)) {
+            throw new ProblemException(415, "Unsupported media type",
+                    "the request body must be application/json, was " + (contentType == null ? "absent" : contentType));
+        }
+        Buffer buffer = ctx.body().buffer();
+        if (buffer == null || buffer.length() == 0) {
+            throw ProblemException.badRequest("the request body is empty; a JSON object is expected");
+        }
+        return parse(buffer.getBytes(), allowedFields);
+    }
+
+    /** Parses bytes as the body of a request that accepts the given fields. */
+    public static JsonRequest parse(byte[] bytes, String... allowedFields) {
+        JsonNode node;
+        try {
+            node = STRICT.readTree(bytes);
+        } catch (StreamConstraintsException e) {
+            throw ProblemException.badRequest("the JSON is nested too deeply or too large");
+        } catch (JsonProcessingException e) {
+            throw ProblemException.badRequest("malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ProblemException.badRequest("unreadable JSON body");
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw ProblemException.badRequest("the request body must be a JSON object");
+        }
+        JsonRequest request = new JsonRequest(object, "");
+        request.rejectUnknownFields(Set.of(allowedFields));
+        return request;
+    }
+
+    /**
+     * The body in a canonical form (insignificant white space removed) for telling whether two
+     * requests are the same; bytes that are not JSON are returned as they are.
+     */
+    public static byte[] canonical(byte[] bytes) {
+        try {
+            return STRICT.readTree(bytes).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException notJson) {
+            return bytes;
+        }
+    }
+
+    private static boolean isJson(String contentType) {
+        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase();
+        return mediaType.equals("application/json");
+    }
+
+    /** A required string of {@code min..max} characters (counted as code points). */
+    public String text(String field, int min, int max) {
+        JsonNode value = required(field);
+        if (!value.isTextual()) {
+            throw wrongType(field, "a string");
+        }
+        String text = value.asText();
+        int length = text.codePointCount(0, text.length());
+        if (length < min || length > max) {
+            throw ProblemException.badRequest("'" + name(field) + "' must be " + min + " to " + max
+                    + " characters long, was " + length);
+        }
+        return text;
+    }
+
+    /** A required string that must hold a UUID. */
+    public UUID uuid(String field) {
+        JsonNode value = required(field);
+        if (!value.isTextual()) {
+            throw wrongType(field, "a UUID string");
+        }
+        try {
+            String text = value.asText();
+            UUID id = UUID.fromString(text);
+            if (!id.toString().equalsIgnoreCase(text)) {
+                throw new IllegalArgumentException();
+            }
+            return id;
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest("'" + name(field) + "' must be a UUID");
+        }
+    }
+
+    /** A required nested object, read with the same strictness and its own allowed fields. */
+    public JsonRequest object(String field, String... allowedFields) {
+        JsonNode value = required(field);
+        if (!(value instanceof ObjectNode object)) {
+            throw wrongType(field, "an object");
+        }
+        JsonRequest nested = new JsonRequest(object, name(field) + ".");
+        nested.rejectUnknownFields(Set.of(allowedFields));
+        return nested;
+    }
+
+    public boolean has(String field) {
+        return body.has(field);
+    }
+
+    /** The raw JSON, for hashing a request (idempotency) or logging. */
+    public ObjectNode json() {
+        return body;
+    }
+
+    private JsonNode required(String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            throw ProblemException.badRequest("'" + name(field) + "' is required");
+        }
+        return value;
+    }
+
+    private void rejectUnknownFields(Set<String> allowed) {
+        Set<String> unknown = new LinkedHashSet<>();
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                unknown.add(name(name));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw ProblemException.badRequest("unknown field(s): " + String.join(", ", unknown)
+                    + "; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
+        }
+    }
+
+    private ProblemException wrongType(String field, String expected) {
+        return ProblemException.badRequest("'" + name(field) + "' must be " + expected);
+    }
+
+    private String name(String field) {
+        return path + field;
+    }
+}

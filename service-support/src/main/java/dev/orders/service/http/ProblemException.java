@@ -1,0 +1,79 @@
+package dev.orders.service.http;
+
+import java.util.Map;
+
+/**
+ * A failure that the HTTP edge answers as an RFC 9457 {@code application/problem+json} document.
+ * Throw it (or fail a future with it) anywhere in a request's handling.
+ */
+public class ProblemException extends RuntimeException {
+
+    private final int status;
+    private final String title;
+    private final Map<String, String> headers;
+
+    public ProblemException(int status, String title, String detail) {
+        this(status, title, detail, Map.of());
+    }
+
+    public ProblemException(int status, String title, String detail, Map<String, String> headers) {
+        super(detail, null, false, false);
+        this.status = status;
+        this.title = title;
+        this.headers = Map.copyOf(headers);
+    }
+
+    public static ProblemException badRequest(String detail) {
+        return new ProblemException(400, "Bad request", detail);
+    }
+
+    public static ProblemException notFound(String detail) {
+        return new ProblemException(404, "Not found", detail);
+    }
+
+    public static ProblemException conflict(String detail) {
+        return new ProblemException(409, "Conflict", detail);
+    }
+
+    public static ProblemException unprocessable(String detail) {
+        return new ProblemException(422, "Unprocessable content", detail);
+    }
+
+    public static ProblemException unavailable(String detail, int retryAfterSeconds) {
+        return new ProblemException(503, "Service unavailable", detail,
+                Map.of("Retry-After", Integer.toString(retryAfterSeconds)));
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public String detail() {
+        return getMessage();
+    }
+
+    /** Extra response headers, such as {@code Retry-After}. */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** The problem type URI: a stable, documented name per status. */
+    public String type() {
+        return "https://orders.dev/problems/" + switch (status) {
+            case 400 -> "bad-request";
+            case 401 -> "unauthorized";
+            case 404 -> "not-found";
+            case 409 -> "conflict";
+            case 413 -> "payload-too-large";
+            case 415 -> "unsupported-media-type";
+            case 422 -> "unprocessable-content";
+            case 429 -> "too-many-requests";
+            case 503 -> "service-unavailable";
+            default -> "status-" + status;
+        };
+    }
+}

@@ -1,0 +1,190 @@
+package dev.orders.events;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
+
+/**
+ * The JSON form of events: the {@code data} of each event type as stored, and the whole envelope as
+ * published to Kafka. Money is always {@code {"amount": "250.00", "currency": "EUR"}}, never a float.
+ */
+public final class EventJson {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .registerModule(new SimpleModule("money")
+                    .addSerializer(Money.class, new MoneySerializer())
+                    .addDeserializer(Money.class, new MoneyDeserializer()))
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+
+    private EventJson() {
+    }
+
+    /** The stored {@code data} of an event, in the current schema of its type. */
+    public static ObjectNode dataOf(DomainEvent event) {
+        return MAPPER.valueToTree(event);
+    }
+
+    /** The stored {@code data} as a JSON string. */
+    public static String dataText(DomainEvent event) {
+        return dataOf(event).toString();
+    }
+
+    /**
+     * Reads the stored {@code data} of an event, upcasting it from {@code schemaVersion} first.
+     *
+     * @throws EventFormatException for an unknown type, a too new schema, or data that does not fit
+     */
+    public static DomainEvent eventOf(String type, int schemaVersion, String data) {
+        try {
+            JsonNode node = MAPPER.readTree(data);
+            if (!(node instanceof ObjectNode object)) {
+                throw new EventFormatException("data of '" + type + "' is not a JSON object");
+            }
+            return eventOf(type, schemaVersion, object);
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("data of '" + type + "' is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static DomainEvent eventOf(String type, int schemaVersion, ObjectNode data) {
+        ObjectNode current = Upcasters.toCurrent(type, schemaVersion, data);
+        try {
+            DomainEvent event = MAPPER.treeToValue(current, EventTypes.classOf(type));
+            requireNoNullComponents(type, event);
+            return event;
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new EventFormatException("data of '" + type + "' does not fit its schema: " + e.getMessage(), e);
+        }
+    }
+
+    /** The envelope as published: one self-describing JSON object. */
+    public static byte[] encode(EventEnvelope envelope) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("eventId", envelope.eventId().toString());
+        root.put("streamType", envelope.streamType().wireName());
+        root.put("streamId", envelope.streamId().toString());
+        root.put("version", envelope.version());
+        root.put("globalPosition", envelope.globalPosition());
+        root.put("type", envelope.type());
+        root.put("schemaVersion", EventTypes.currentSchemaVersion(envelope.event()));
+        root.put("occurredAt", envelope.occurredAt().toString());
+        ObjectNode metadata = root.putObject("metadata");
+        EventMetadata meta = envelope.metadata();
+        putIfPresent(metadata, "correlationId", meta.correlationId());
+        putIfPresent(metadata, "causationId", meta.causationId());
+        putIfPresent(metadata, "commandId", meta.commandId());
+        putIfPresent(metadata, "traceparent", meta.traceparent());
+        root.set("data", dataOf(envelope.event()));
+        return root.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Reads a published envelope.
+     *
+     * @throws EventFormatException when the bytes are not a valid envelope of a known event type
+     */
+    public static EventEnvelope decode(byte[] bytes) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new EventFormatException("not valid JSON: " + e.getMessage(), e);
+        }
+        if (!(root instanceof ObjectNode object)) {
+            throw new EventFormatException("an envelope must be a JSON object");
+        }
+        try {
+            String type = text(object, "type");
+            int schemaVersion = object.path("schemaVersion").asInt(1);
+            if (!(object.get("data") instanceof ObjectNode data)) {
+                throw new EventFormatException("envelope has no 'data' object");
+            }
+            DomainEvent event = eventOf(type, schemaVersion, data);
+            JsonNode meta = object.path("metadata");
+            EventMetadata metadata = new EventMetadata(optionalText(meta, "correlationId"),
+                    optionalText(meta, "causationId"), optionalText(meta, "commandId"),
+                    optionalText(meta, "traceparent"));
+            return new EventEnvelope(UUID.fromString(text(object, "eventId")), object.path("version").asLong(),
+                    object.path("globalPosition").asLong(), Instant.parse(text(object, "occurredAt")),
+                    schemaVersion, metadata, event);
+        } catch (DateTimeParseException | IllegalArgumentException e) {
+            throw new EventFormatException("bad envelope: " + e.getMessage(), e);
+        }
+    }
+
+    /** The shared mapper, configured for the event types; callers must not reconfigure it. */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    private static void requireNoNullComponents(String type, DomainEvent event) {
+        for (var component : event.getClass().getRecordComponents()) {
+            try {
+                if (component.getAccessor().invoke(event) == null) {
+                    throw new EventFormatException("data of '" + type + "' lacks '" + component.getName() + "'");
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new EventFormatException("cannot read '" + component.getName() + "' of " + type, e);
+            }
+        }
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new EventFormatException("envelope lacks text field '" + field + "'");
+        }
+        return value.asText();
+    }
+
+    private static String optionalText(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static void putIfPresent(ObjectNode node, String field, String value) {
+        if (value != null) {
+            node.put(field, value);
+        }
+    }
+
+    private static final class MoneySerializer extends JsonSerializer<Money> {
+        @Override
+        public void serialize(Money money, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            gen.writeStartObject();
+            gen.writeStringField("amount", money.amountText());
+            gen.writeStringField("currency", money.currency());
+            gen.writeEndObject();
+        }
+    }
+
+    private static final class MoneyDeserializer extends JsonDeserializer<Money> {
+        @Override
+        public Money deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            JsonNode node = parser.readValueAsTree();
+            JsonNode amount = node.get("amount");
+            JsonNode currency = node.get("currency");
+            if (amount == null || !amount.isTextual() || currency == null || !currency.isTextual()) {
+                throw new IllegalArgumentException("money needs 'amount' and 'currency' as strings");
+            }
+            return new Money(new BigDecimal(amount.asText()), currency.asText());
+        }
+    }
+}

@@ -1,0 +1,6 @@
+package dev.orders.events;
+
+/** Where an order stands. */
+public enum OrderStatus {
+    PENDING, APPROVED, REJECTED, CANCELLED
+}

@@ -1,0 +1,183 @@
+package dev.orders.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.orders.events.CustomerEvent.CreditReserved;
+import dev.orders.events.CustomerEvent.CustomerCreated;
+import dev.orders.events.OrderEvent.OrderRejected;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static dev.orders.events.SampleEvents.AT;
+import static dev.orders.events.SampleEvents.CUSTOMER;
+import static dev.orders.events.SampleEvents.ORDER;
+import static dev.orders.events.SampleEvents.envelope;
+import static dev.orders.events.SampleEvents.eur;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@DisplayName("The JSON form of events")
+class EventJsonTest {
+
+    static Stream<DomainEvent> everyEvent() {
+        return SampleEvents.stream();
+    }
+
+    @Test
+    @DisplayName("the samples cover every event type there is")
+    void samples_cover_every_event_type() {
+        Set<Class<?>> permitted = Stream.of(CustomerEvent.class, OrderEvent.class)
+                .flatMap(type -> Arrays.stream(type.getPermittedSubclasses()))
+                .collect(Collectors.toSet());
+        Set<Class<?>> sampled = SampleEvents.stream().map(Object::getClass).collect(Collectors.toSet());
+
+        assertThat(sampled).isEqualTo(permitted);
+        assertThat(permitted).allSatisfy(type -> assertThat(EventTypes.isKnown(type.getSimpleName())).isTrue());
+    }
+
+    @Nested
+    @DisplayName("the stored data of an event")
+    class Data {
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("dev.orders.events.EventJsonTest#everyEvent")
+        @DisplayName("reads back as the same event")
+        void data_round_trips(DomainEvent event) {
+            String type = EventTypes.typeOf(event);
+
+            DomainEvent read = EventJson.eventOf(type, EventTypes.currentSchemaVersion(type), EventJson.dataText(event));
+
+            assertThat(read).isEqualTo(event);
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("dev.orders.events.EventJsonTest#everyEvent")
+        @DisplayName("holds exactly the event's fields, not its derived stream id or type")
+        void data_holds_only_the_record_components(DomainEvent event) {
+            ObjectNode data = EventJson.dataOf(event);
+
+            Set<String> components = Arrays.stream(event.getClass().getRecordComponents())
+                    .map(component -> component.getName())
+                    .collect(Collectors.toSet());
+            assertThat(fieldNames(data)).isEqualTo(components);
+        }
+
+        @Test
+        @DisplayName("writes money as an object of two strings, never as a number")
+        void money_is_written_as_strings() {
+            ObjectNode data = EventJson.dataOf(new CreditReserved(CUSTOMER, ORDER, eur("250.5")));
+
+            JsonNode amount = data.get("amount");
+            assertThat(amount.get("amount").isTextual()).isTrue();
+            assertThat(amount.get("amount").asText()).isEqualTo("250.50");
+            assertThat(amount.get("currency").asText()).isEqualTo("EUR");
+            assertThat(fieldNames(amount)).containsExactlyInAnyOrder("amount", "currency");
+        }
+
+        @Test
+        @DisplayName("writes large amounts plainly, without an exponent")
+        void large_money_is_written_plainly() {
+            String text = EventJson.dataText(new CustomerCreated(CUSTOMER, "Big", eur("1000000000")));
+
+            assertThat(text).contains("\"creditLimit\":{\"amount\":\"1000000000.00\",\"currency\":\"EUR\"}");
+        }
+
+        @Test
+        @DisplayName("has a fixed shape that other services read")
+        void order_rejected_has_a_fixed_shape() throws Exception {
+            String text = EventJson.dataText(new OrderRejected(ORDER, CUSTOMER, RejectionReason.CREDIT_CHECK_TIMEOUT));
+
+            assertThat(EventJson.mapper().readTree(text)).isEqualTo(EventJson.mapper().readTree("""
+                    {"orderId": "%s", "customerId": "%s", "reason": "CREDIT_CHECK_TIMEOUT"}
+                    """.formatted(ORDER, CUSTOMER)));
+        }
+
+        @Test
+        @DisplayName("ignores fields it does not know (a newer writer may add some)")
+        void unknown_fields_are_ignored() {
+            String data = """
+                    {"orderId": "%s", "customerId": "%s", "comment": "extra"}
+                    """.formatted(ORDER, CUSTOMER);
+
+            assertThat(EventJson.eventOf("OrderApproved", 1, data))
+                    .isEqualTo(new OrderEvent.OrderApproved(ORDER, CUSTOMER));
+        }
+    }
+
+    @Nested
+    @DisplayName("the published envelope")
+    class Envelope {
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("dev.orders.events.EventJsonTest#everyEvent")
+        @DisplayName("decodes to the same envelope")
+        void envelope_round_trips(DomainEvent event) {
+            EventEnvelope envelope = envelope(event);
+
+            assertThat(EventJson.decode(EventJson.encode(envelope))).isEqualTo(envelope);
+        }
+
+        @Test
+        @DisplayName("decodes an envelope without metadata to empty metadata")
+        void envelope_without_metadata_round_trips() {
+            EventEnvelope envelope = new EventEnvelope(UUID.randomUUID(), 1, 0, AT,
+                    1, null, new OrderEvent.OrderApproved(ORDER, CUSTOMER));
+
+            EventEnvelope decoded = EventJson.decode(EventJson.encode(envelope));
+
+            assertThat(decoded).isEqualTo(envelope);
+            assertThat(decoded.metadata()).isEqualTo(EventMetadata.NONE);
+        }
+
+        @Test
+        @DisplayName("describes itself: ids, stream, version, position, type, schema, time and data")
+        void envelope_is_self_describing() throws Exception {
+            EventEnvelope envelope = envelope(new CreditReserved(CUSTOMER, ORDER, eur("12.30")));
+
+            JsonNode json = EventJson.mapper().readTree(new String(EventJson.encode(envelope), StandardCharsets.UTF_8));
+
+            assertThat(json.get("eventId").asText()).isEqualTo(envelope.eventId().toString());
+            assertThat(json.get("streamType").asText()).isEqualTo("customer");
+            assertThat(json.get("streamId").asText()).isEqualTo(CUSTOMER.toString());
+            assertThat(json.get("version").asLong()).isEqualTo(3);
+            assertThat(json.get("globalPosition").asLong()).isEqualTo(42);
+            assertThat(json.get("type").asText()).isEqualTo("CreditReserved");
+            assertThat(json.get("schemaVersion").asInt()).isEqualTo(1);
+            assertThat(json.get("occurredAt").asText()).isEqualTo("2025-03-01T12:34:56.789Z");
+            assertThat(json.get("metadata").get("correlationId").asText()).isEqualTo("corr-1");
+            assertThat(json.get("data").get("amount").get("amount").isTextual()).isTrue();
+            assertThat(json.get("data").get("amount").get("amount").asText()).isEqualTo("12.30");
+        }
+
+        @Test
+        @DisplayName("is written with the current schema, since its data is always in the current shape")
+        void envelope_is_written_with_the_current_schema() {
+            ObjectNode stored = EventJson.mapper().createObjectNode();
+            stored.put("customerId", CUSTOMER.toString());
+            stored.put("name", "Old");
+            stored.putObject("limit").put("amount", "10.00").put("currency", "EUR");
+            DomainEvent upcast = EventJson.eventOf("CustomerCreated", 1, stored);
+            EventEnvelope readFromStore = new EventEnvelope(UUID.randomUUID(), 1, 0, AT, 1, null, upcast);
+
+            EventEnvelope decoded = EventJson.decode(EventJson.encode(readFromStore));
+
+            assertThat(decoded.schemaVersion()).isEqualTo(2);
+            assertThat(decoded.event()).isEqualTo(upcast);
+        }
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new java.util.HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

@@ -1,0 +1,124 @@
+// Live push of a customer's orders over Server-Sent Events, with resume and reconnect.
+//
+// While the EventSource is CONNECTING after an error the browser retries by itself and resends
+// Last-Event-ID. When it gives up (readyState CLOSED: an HTTP error, a wrong content type), we open
+// a new EventSource ourselves with exponential backoff, passing the last id as ?lastEventId=.
+
+import { customerOrderStreamUrl, streamOptions } from './api.js';
+
+const BASE_DELAY_MS = 1000;
+const MAX_DELAY_MS = 30000;
+const FAILURES_BEFORE_OFFLINE = 4;
+
+/**
+ * Opens the order stream of one customer.
+ * handlers: onOrder(order), onReset(), onState('live' | 'reconnecting' | 'offline').
+ * Returns { close(), reconnectNow() }.
+ */
+export function openCustomerOrderStream(customerId, { onOrder, onReset, onState }) {
+  let source = null;
+  let lastEventId = null;
+  let failures = 0;
+  let timer = null;
+  let closed = false;
+  let state = null;
+
+  const setState = (s) => {
+    if (s !== state) {
+      state = s;
+      onState(s);
+    }
+  };
+
+  const failureState = () =>
+    failures >= FAILURES_BEFORE_OFFLINE || navigator.onLine === false ? 'offline' : 'reconnecting';
+
+  function connect() {
+    clearTimeout(timer);
+    timer = null;
+    if (closed) return;
+    source?.close();
+    const es = new EventSource(customerOrderStreamUrl(customerId, lastEventId), streamOptions());
+    source = es;
+
+    es.addEventListener('open', () => {
+      if (es !== source) return;
+      failures = 0;
+      setState('live');
+    });
+
+    es.addEventListener('order', (event) => {
+      if (es !== source) return;
+      if (event.lastEventId) lastEventId = event.lastEventId;
+      let order;
+      try {
+        order = JSON.parse(event.data);
+      } catch {
+        console.warn('order event with unreadable data', event.data);
+        return;
+      }
+      // A message proves the connection even if 'open' was missed.
+      if (state !== 'live') {
+        failures = 0;
+        setState('live');
+      }
+      onOrder(order);
+    });
+
+    es.addEventListener('reset', (event) => {
+      if (es !== source) return;
+      if (event.lastEventId) lastEventId = event.lastEventId;
+      onReset();
+    });
+
+    es.addEventListener('error', () => {
+      if (es !== source || closed) return;
+      failures += 1;
+      if (es.readyState === EventSource.CLOSED) {
+        scheduleReconnect();
+      }
+      setState(failureState());
+    });
+  }
+
+  function scheduleReconnect() {
+    source?.close();
+    if (timer) return;
+    const exp = BASE_DELAY_MS * 2 ** Math.min(failures - 1, 10);
+    const delay = Math.min(MAX_DELAY_MS, exp) * (0.75 + Math.random() * 0.5); // jitter
+    timer = setTimeout(connect, delay);
+  }
+
+  const onOnline = () => {
+    if (state !== 'live') reconnectNow();
+  };
+  const onOffline = () => {
+    if (state !== 'live') setState('offline');
+  };
+  window.addEventListener('online', onOnline);
+  window.addEventListener('offline', onOffline);
+
+  function reconnectNow() {
+    if (closed) return;
+    setState('reconnecting');
+    connect();
+  }
+
+  setState('reconnecting');
+  connect();
+
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      source?.close();
+      source = null;
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', onOffline);
+    },
+    reconnectNow,
+    get lastEventId() {
+      return lastEventId;
+    },
+  };
+}
