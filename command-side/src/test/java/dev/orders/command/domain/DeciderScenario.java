@@ -1,6 +1,6 @@
 package dev.orders.command.domain;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +23,11 @@ final class DeciderScenario<C, S, E> {
 
     @SafeVarargs
     static <C, S, E> DeciderScenario<C, S, E> given(Decider<C, S, E> decider, E... history) {
-        return new DeciderScenario<>(decider, List.of(history));
+        List<E> past = new ArrayList<>();
+        for (E event : history) {
+            past.add(event);
+        }
+        return new DeciderScenario<>(decider, List.copyOf(past));
     }
 
     /** The state the past events add up to. */
@@ -49,7 +53,11 @@ final class DeciderScenario<C, S, E> {
         final S then(E... expected) {
             S before = state();
             List<E> decided = decider.decide(command, before);
-            assertThat(decided).as("events of %s", command).containsExactlyElementsOf(Arrays.asList(expected));
+            List<E> wanted = new ArrayList<>();
+            for (E event : expected) {
+                wanted.add(event);
+            }
+            assertThat(decided).as("events of %s", command).containsExactlyElementsOf(wanted);
             return decider.fold(before, decided);
         }
 
