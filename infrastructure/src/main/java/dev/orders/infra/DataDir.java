@@ -44,7 +44,7 @@ final class DataDir implements AutoCloseable {
         try {
             FileChannel channel = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
-            FileLock lock = channel.tryLock();
+            FileLock lock = tryLock(channel);
             if (lock == null) {
                 channel.close();
                 throw new InfrastructureException("data dir " + root + " is in use by another running process;"
@@ -57,6 +57,14 @@ final class DataDir implements AutoCloseable {
             return dataDir;
         } catch (IOException e) {
             throw new InfrastructureException("data dir " + root + " cannot be locked: " + e.getMessage(), e);
+        }
+    }
+
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldInThisJvm) {
+            return null;
         }
     }
 

@@ -33,7 +33,7 @@ final class Ports {
             return free();
         }
         try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(LOOPBACK))) {
-            return port;
+            return socket.getLocalPort();
         } catch (IOException e) {
             throw new InfrastructureException("port " + port + " on " + LOOPBACK + " (config key '" + key
                     + "') is already in use; choose another or 0 for any free port");

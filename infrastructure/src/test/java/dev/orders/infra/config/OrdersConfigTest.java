@@ -1,0 +1,145 @@
+package dev.orders.infra.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OrdersConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaults() {
+        OrdersConfig config = OrdersConfig.defaults();
+
+        assertThat(config.mode()).isEqualTo(OrdersConfig.Mode.DEVELOPMENT);
+        assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(config.httpPort()).isEqualTo(8080);
+        assertThat(config.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(config.clean()).isFalse();
+        assertThat(config.pgUri()).isEmpty();
+        assertThat(config.pgPoolSize()).isEqualTo(16);
+        assertThat(config.pgPoolMaxWaitQueue()).isEqualTo(512);
+        assertThat(config.kafkaTopicPrefix()).isEqualTo("orders");
+        assertThat(config.kafkaPartitions()).isEqualTo(3);
+        assertThat(config.snapshotEvery()).isEqualTo(100);
+        assertThat(config.sagaCreditCheckTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.relayBatchSize()).isEqualTo(500);
+        assertThat(config.relayPollInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.corsOrigins()).isEmpty();
+    }
+
+    @Test
+    void layersOverrideInOrder() throws Exception {
+        Path file = Files.writeString(dir.resolve("orders.properties"), """
+                http.port=1001
+                kafka.partitions=7
+                snapshot.every=11
+                relay.batch-size=12
+                cors.origins=http://a, http://b
+                """);
+        Properties sys = new Properties();
+        sys.setProperty("orders.kafka.partitions", "8");
+        sys.setProperty("orders.snapshot.every", "21");
+        sys.setProperty("orders.relay.batch-size", "22");
+        Map<String, String> env = Map.of("ORDERS_SNAPSHOT_EVERY", "31", "ORDERS_RELAY_BATCH_SIZE", "32",
+                "ORDERS_PG_POOL_MAX_WAIT_QUEUE", "-1", "ORDERS_CONFIG", file.toString());
+
+        OrdersConfig config = OrdersConfig.load(new String[] {"--relay.batch-size=42"}, env, sys);
+
+        assertThat(config.httpPort()).isEqualTo(1001);          // file
+        assertThat(config.kafkaPartitions()).isEqualTo(8);      // system property over file
+        assertThat(config.snapshotEvery()).isEqualTo(31);       // environment over system property
+        assertThat(config.relayBatchSize()).isEqualTo(42);      // argument over environment
+        assertThat(config.pgPoolMaxWaitQueue()).isEqualTo(-1);  // '-' in the key is '_' in the variable
+        assertThat(config.corsOrigins()).containsExactly("http://a", "http://b");
+    }
+
+    @Test
+    void configFileFromArgumentOrSystemProperty() throws Exception {
+        Path file = Files.writeString(dir.resolve("a.properties"), "http.port=2002\n");
+        Properties sys = new Properties();
+        sys.setProperty("orders.config", file.toString());
+
+        assertThat(OrdersConfig.load(new String[] {"--config", file.toString()}, Map.of(), new Properties()).httpPort())
+                .isEqualTo(2002);
+        assertThat(OrdersConfig.load(new String[] {"--config=" + file}, Map.of(), new Properties()).httpPort())
+                .isEqualTo(2002);
+        assertThat(OrdersConfig.load(new String[0], Map.of(), sys).httpPort()).isEqualTo(2002);
+    }
+
+    @Test
+    void badValuesNameTheKeyAndTheValue() {
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("http.port", "abc")))
+                .isInstanceOf(ConfigException.class)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("config key 'http.port': 'abc' is not a port number (0..65535)");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("http.port", "70000")))
+                .hasMessageContaining("'http.port': '70000'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("mode", "test")))
+                .hasMessageContaining("'mode': 'test'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("clean", "yes")))
+                .hasMessageContaining("'clean': 'yes'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("saga.credit-check-timeout", "30s")))
+                .hasMessageContaining("'saga.credit-check-timeout': '30s'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.pool.size", "0")))
+                .hasMessageContaining("'pg.pool.size': '0'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.uri", "mysql://x")))
+                .hasMessageContaining("'pg.uri': 'mysql://x'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("kafka.bootstrap", "localhost")))
+                .hasMessageContaining("'kafka.bootstrap': 'localhost'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("kafka.topic.prefix", "a b")))
+                .hasMessageContaining("'kafka.topic.prefix': 'a b'");
+    }
+
+    @Test
+    void badValueSaysWhereItCameFrom() {
+        assertThatThrownBy(() -> OrdersConfig.load(new String[0], Map.of("ORDERS_HTTP_PORT", "x"), new Properties()))
+                .hasMessage("config key 'http.port': 'x' is not a port number (0..65535)"
+                        + " (from environment variable ORDERS_HTTP_PORT)");
+    }
+
+    @Test
+    void unknownKeysAndMalformedArgumentsAreRejected() {
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("http.prot", "1")))
+                .hasMessageContaining("unknown config key 'http.prot'");
+        assertThatThrownBy(() -> OrdersConfig.load(new String[] {"--http.prot=1"}, Map.of(), new Properties()))
+                .hasMessageContaining("unknown config key 'http.prot'");
+        assertThatThrownBy(() -> OrdersConfig.load(new String[] {"8080"}, Map.of(), new Properties()))
+                .hasMessageContaining("'8080'");
+    }
+
+    @Test
+    void withOverridesAndRoundTripsThroughAMap() {
+        OrdersConfig config = OrdersConfig.defaults().with(Map.of("http.port", "0", "cors.origins", "http://x"));
+
+        assertThat(config.httpPort()).isZero();
+        assertThat(config.corsOrigins()).containsExactly("http://x");
+        assertThat(OrdersConfig.fromMap(config.toMap())).isEqualTo(config);
+        assertThat(config.with("mode", "production").mode()).isEqualTo(OrdersConfig.Mode.PRODUCTION);
+    }
+
+    @Test
+    void describeMasksPasswordsAndHelpListsEveryKey() {
+        OrdersConfig config = OrdersConfig.fromMap(Map.of("pg.uri", "postgresql://u:secret@h:5432/db"));
+
+        assertThat(config.describe()).contains("postgresql://u:***@h:5432/db").doesNotContain("secret");
+        String help = OrdersConfig.help();
+        for (ConfigKey key : ConfigKey.values()) {
+            assertThat(help).contains(key.key());
+        }
+        assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
+        assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
+                .isEqualTo(OrdersConfig.defaults());
+        assertThat(List.of(ConfigKey.values())).hasSize(20);
+    }
+}
