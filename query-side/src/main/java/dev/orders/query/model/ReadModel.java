@@ -99,6 +99,20 @@ public final class ReadModel {
         };
     }
 
+    /** Replaces an order's view with one re-folded from its whole stream; {@code position} names the change. */
+    public void replace(OrderView view, Long position) {
+        OrderView before = orders.put(view.orderId(), view);
+        changedOrders.add(view.orderId());
+        if (position != null && !view.equals(before)) {
+            changes.add(new OrderChange(position, view));
+        }
+    }
+
+    public void replace(CustomerView view) {
+        customers.put(view.customerId(), view);
+        changedCustomers.add(view.customerId());
+    }
+
     /** Marks a stream whose event is new to the store but older than its view: it is re-folded. */
     public void needsRefold(UUID streamId) {
         refold.add(streamId);

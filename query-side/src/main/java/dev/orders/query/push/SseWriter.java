@@ -26,9 +26,6 @@ public final class SseWriter {
                 .putHeader("Content-Type", CONTENT_TYPE)
                 .putHeader("Cache-Control", "no-store")
                 .putHeader("X-Accel-Buffering", "no");
-        if (response.version() == null || response.version().alpnName().equals("http/1.1")) {
-            response.putHeader("Connection", "keep-alive");
-        }
         SseWriter writer = new SseWriter(response);
         writer.write("retry: " + retryMillis + "\n: connected\n\n");
         return writer;

@@ -48,7 +48,7 @@ final class Sql {
     /** The order-change log (the push hub's contract), and its notification in the same transaction. */
     static final String INSERT_CHANGE = """
             INSERT INTO order_changes (position, order_id, customer_id, version, view, changed_at)
-            VALUES ($1, $2, $3, $4, $5::jsonb, now())
+            VALUES ($1, $2, $3, $4, $5, now())
             ON CONFLICT (position) DO NOTHING""";
     static final String NOTIFY_CHANGES =
             "SELECT pg_notify('order_changes', p::text) FROM unnest($1::bigint[]) AS p ORDER BY p";

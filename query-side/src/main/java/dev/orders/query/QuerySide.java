@@ -1,0 +1,208 @@
+package dev.orders.query;
+
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.http.QueryRoutes;
+import dev.orders.query.messaging.Projector;
+import dev.orders.query.messaging.Topics;
+import dev.orders.query.push.PushHub;
+import dev.orders.query.push.PushSettings;
+import dev.orders.query.store.ProjectionStore;
+import dev.orders.query.store.ReadStore;
+import dev.orders.query.store.ReadStore.CheckpointRow;
+import dev.orders.service.http.Health;
+import dev.orders.service.sql.Migrations;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.admin.ListOffsetsResultInfo;
+import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.admin.OffsetSpec;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The query side, composed: its PostgreSQL pool and schema, the projector(s), the query routes, the
+ * push hub, and the readiness checks. Deployable on its own or inside the all-in-one process.
+ */
+public final class QuerySide {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
+    static final List<Migrations.Script> MIGRATIONS = List.of(
+            new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"));
+
+    private final Vertx vertx;
+    private final OrdersConfig config;
+    private final Pool pool;
+    private final KafkaAdminClient admin;
+    private final ReadStore reads;
+    private final QueryRoutes routes;
+    private final PushHub push;
+    private final List<String> deployments;
+
+    private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, KafkaAdminClient admin, ReadStore reads,
+                      QueryRoutes routes, PushHub push, List<String> deployments) {
+        this.vertx = vertx;
+        this.config = config;
+        this.pool = pool;
+        this.admin = admin;
+        this.reads = reads;
+        this.routes = routes;
+        this.push = push;
+        this.deployments = deployments;
+    }
+
+    public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap) {
+        return deploy(vertx, config, queryPgUri, kafkaBootstrap, QueryOptions.defaults());
+    }
+
+    /**
+     * Creates the pool (sized by {@code pg.pool.size}, wait queue bounded by {@code pg.pool.max-wait-queue}),
+     * migrates the {@code query} schema, makes sure the topics exist, deploys the projector(s) and
+     * starts the push hub.
+     */
+    public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap,
+                                           QueryOptions options) {
+        PgConnectOptions connect = PgConnectOptions.fromUri(queryPgUri);
+        Pool pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(config.pgPoolSize()).setMaxWaitQueueSize(config.pgPoolMaxWaitQueue())
+                        .setName("query-pool"))
+                .connectingTo(connect)
+                .using(vertx)
+                .build();
+        KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", kafkaBootstrap));
+        ProjectionStore projection = new ProjectionStore(vertx, pool);
+        ReadStore reads = new ReadStore(pool);
+        String prefix = config.kafkaTopicPrefix();
+        List<String> deployments = new ArrayList<>();
+        return new Migrations("query", MIGRATIONS).migrate(pool)
+                .compose(applied -> ensureTopics(admin, prefix, config.kafkaPartitions()))
+                .compose(v -> {
+                    Future<Void> chain = Future.succeededFuture();
+                    for (int i = 0; i < options.projectors(); i++) {
+                        chain = chain.compose(ignored -> vertx.deployVerticle(
+                                        new Projector(projection, kafkaBootstrap, prefix, options.projectorBatchSize()),
+                                        new DeploymentOptions())
+                                .map(id -> {
+                                    deployments.add(id);
+                                    return null;
+                                }));
+                    }
+                    return chain;
+                })
+                // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
+                .compose(v -> PushHub.start(vertx, pool, connect,
+                        PushSettings.defaults().withAllowedOrigins(config.corsOrigins())))
+                .map(push -> {
+                    push.customerExists(reads::customerExists);
+                    QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait());
+                    LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
+                    return new QuerySide(vertx, config, pool, admin, reads, routes, push, deployments);
+                })
+                .recover(failure -> {
+                    List<Future<?>> undo = new ArrayList<>();
+                    deployments.forEach(id -> undo.add(vertx.undeploy(id)));
+                    return Future.join(undo).eventually(() -> admin.close()).eventually(pool::close)
+                            .transform(ignored -> Future.failedFuture(failure));
+                });
+    }
+
+    /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
+    public void mount(Router router) {
+        routes.mount(router);
+        push.mount(router);
+    }
+
+    /** Adds this side's readiness checks: PostgreSQL answers, Kafka answers, and the projection's lag. */
+    public Health readiness(Health health) {
+        return health
+                .check("query-postgres", () -> reads.ping().map(v -> new JsonObject()))
+                .check("kafka", () -> admin.describeCluster()
+                        .map(cluster -> new JsonObject().put("brokers", cluster.getNodes().size())))
+                .check("projection", this::lag);
+    }
+
+    /**
+     * The projection's lag: records not yet applied per topic-partition (end offset minus checkpoint),
+     * their sum, the last applied global position, and seconds since the last applied event occurred
+     * while records are waiting (0 when caught up).
+     */
+    public Future<JsonObject> lag() {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : Topics.all(config.kafkaTopicPrefix())) {
+            for (int p = 0; p < config.kafkaPartitions(); p++) {
+                partitions.add(new TopicPartition(topic, p));
+            }
+        }
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(tp -> latest.put(tp, OffsetSpec.LATEST));
+        return Future.all(admin.listOffsets(latest), reads.checkpoints()).map(both -> {
+            Map<TopicPartition, ListOffsetsResultInfo> ends = both.resultAt(0);
+            List<CheckpointRow> checkpoints = both.resultAt(1);
+            Map<TopicPartition, CheckpointRow> byPartition = new HashMap<>();
+            checkpoints.forEach(c -> byPartition.put(new TopicPartition(c.topic(), c.partition()), c));
+            long behind = 0;
+            long lastPosition = 0;
+            Instant lastOccurred = null;
+            JsonObject perPartition = new JsonObject();
+            for (var entry : ends.entrySet()) {
+                CheckpointRow checkpoint = byPartition.get(entry.getKey());
+                long done = checkpoint == null ? 0 : checkpoint.nextOffset();
+                long lag = Math.max(0, entry.getValue().getOffset() - done);
+                behind += lag;
+                perPartition.put(entry.getKey().getTopic() + "-" + entry.getKey().getPartition(), lag);
+            }
+            for (CheckpointRow c : checkpoints) {
+                lastPosition = Math.max(lastPosition, c.lastPosition());
+                if (c.lastOccurredAt() != null && (lastOccurred == null || c.lastOccurredAt().isAfter(lastOccurred))) {
+                    lastOccurred = c.lastOccurredAt();
+                }
+            }
+            long seconds = behind == 0 || lastOccurred == null ? 0
+                    : Math.max(0, Duration.between(lastOccurred, Instant.now()).toSeconds());
+            return new JsonObject().put("recordsBehind", behind).put("secondsBehind", seconds)
+                    .put("lastAppliedPosition", lastPosition).put("partitions", perPartition);
+        });
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public PushHub push() {
+        return push;
+    }
+
+    public Future<Void> close() {
+        List<Future<?>> steps = new ArrayList<>();
+        deployments.forEach(id -> steps.add(vertx.undeploy(id)));
+        steps.add(push.close());
+        steps.add(routes.close());
+        return Future.join(steps).eventually(admin::close).eventually(pool::close).mapEmpty();
+    }
+
+    private static Future<Void> ensureTopics(KafkaAdminClient admin, String prefix, int partitions) {
+        List<NewTopic> topics = Topics.all(prefix).stream().map(name -> new NewTopic(name, partitions, (short) 1)).toList();
+        return admin.listTopics().compose(existing -> {
+            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.getName())).toList();
+            return missing.isEmpty() ? Future.<Void>succeededFuture() : admin.createTopics(missing)
+                    .recover(e -> e instanceof TopicExistsException || e.getCause() instanceof TopicExistsException
+                            ? Future.succeededFuture() : Future.failedFuture(e));
+        });
+    }
+}

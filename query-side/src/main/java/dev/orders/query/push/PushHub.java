@@ -1,0 +1,332 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.Problems;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Live push of order changes to browsers: SSE ({@code GET /api/customers/{id}/orders/stream},
+ * {@code GET /api/orders/{id}/stream}) and WebSocket ({@code GET /api/ws}).
+ *
+ * <h2>How every node sees every change</h2>
+ * The projector writes each change of an order's view to the order-change log ({@code order_changes})
+ * and, in the same transaction, {@code pg_notify('order_changes', position)}. Each query node runs ONE
+ * {@link ChangeFollower}: a dedicated PostgreSQL connection that LISTENs on that channel and reads the
+ * log after its last position, in position order, then fans the rows out to its own subscribers by
+ * customer id and by order id. So whichever node projected a change, every node delivers it, with no
+ * extra broker and no Kafka consumer group per node; a notification is only a wake-up (the rows are
+ * read from the table), so a lost one costs latency, not data: a slow poll and the catch-up read after
+ * a reconnect cover it. PostgreSQL's NOTIFY is cheap at this rate (one per projector transaction
+ * per change); the fan-out's cost is one indexed range read per batch per node.
+ *
+ * <h2>Guarantees</h2>
+ * A stream subscribes to live changes first, then reads the state as of a position {@code P} in one
+ * statement, sends it, and delivers only live changes after {@code P}; ids (log positions) are strictly
+ * increasing per connection. {@code Last-Event-ID} (or {@code ?lastEventId=}, or the WebSocket's
+ * {@code lastEventId}) replays exactly the changes after it, if it is not older than the oldest retained
+ * position of the log (it may be pruned from below) and the replay is not longer than
+ * {@link PushSettings#maxReplay()}; otherwise {@code reset} and the full current state.
+ * This rests on the log's contract that positions become visible in increasing order.
+ */
+public final class PushHub {
+
+    private final Vertx vertx;
+    private final PushSettings settings;
+    private final PushStore store;
+    private final PushMetrics metrics = new PushMetrics();
+    private final OriginPolicy origins;
+    private final Map<UUID, Set<Subscription>> byCustomer = new ConcurrentHashMap<>();
+    private final Map<UUID, Set<Subscription>> byOrder = new ConcurrentHashMap<>();
+    private final Map<UUID, AtomicInteger> perCustomer = new ConcurrentHashMap<>();
+    private final Set<Subscription> all = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final ChangeFollower follower;
+    private final Context followerContext;
+    private volatile Function<UUID, Future<Boolean>> customerExists;
+
+    private PushHub(Vertx vertx, Pool pool, PgConnectOptions listenOptions, PushSettings settings) {
+        this.vertx = vertx;
+        this.settings = settings;
+        this.store = new PushStore(pool);
+        this.origins = new OriginPolicy(settings.allowedOrigins());
+        this.customerExists = store::customerHasOrders;
+        this.followerContext = vertx.getOrCreateContext();
+        this.follower = new ChangeFollower(vertx, followerContext, store, listenOptions, settings, metrics,
+                this::fanOut);
+    }
+
+    /** Starts the node's follower; succeeds once it LISTENs. */
+    public static Future<PushHub> start(Vertx vertx, Pool pool, PgConnectOptions listenOptions, PushSettings settings) {
+        PushHub hub = new PushHub(vertx, pool, listenOptions, settings);
+        Promise<Void> started = Promise.promise();
+        hub.followerContext.runOnContext(ignored -> hub.follower.start().onComplete(started));
+        return started.future().map(hub);
+    }
+
+    /**
+     * How a customer without any order is told from an unknown one (404). By default a customer is
+     * known once it has an order; the query side plugs in its customer view here.
+     */
+    public PushHub customerExists(Function<UUID, Future<Boolean>> lookup) {
+        this.customerExists = lookup;
+        return this;
+    }
+
+    public PushMetrics metrics() {
+        return metrics;
+    }
+
+    public void mount(Router router) {
+        router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, Watch.Customer::new));
+        router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
+        router.get("/api/ws").handler(this::webSocket);
+    }
+
+    public Future<Void> close() {
+        Promise<Void> stopped = Promise.promise();
+        followerContext.runOnContext(ignored -> follower.close().onComplete(stopped));
+        for (Subscription subscription : List.copyOf(all)) {
+            subscription.context.runOnContext(ignored -> subscription.close());
+        }
+        return stopped.future();
+    }
+
+    // ---- SSE ---------------------------------------------------------------------------------------
+
+    private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
+        HttpServerRequest request = ctx.request();
+        Watch watch;
+        Long lastEventId;
+        try {
+            if (!origins.allows(request)) {
+                throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
+            }
+            watch = watchOf.apply(uuid(ctx.pathParam("id")));
+            String header = request.getHeader("Last-Event-ID");
+            lastEventId = parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
+            acquireConnection();
+        } catch (ProblemException problem) {
+            metrics.rejected();
+            Problems.send(ctx, problem);
+            return;
+        }
+        open(watch, lastEventId, this::releaseConnection,
+                subscription -> ctx.response().closeHandler(ignored -> subscription.closed()),
+                () -> new SseSink(SseWriter.start(ctx.response(), settings.retryHint().toMillis())))
+                .onFailure(error -> fail(ctx, error));
+    }
+
+    private static void fail(RoutingContext ctx, Throwable error) {
+        if (error instanceof ProblemException problem) {
+            Problems.send(ctx, problem);
+        } else if (!ctx.response().headWritten() && !ctx.response().closed()) {
+            ctx.fail(error);
+        }
+    }
+
+    // ---- WebSocket ---------------------------------------------------------------------------------
+
+    private void webSocket(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        try {
+            if (!origins.allows(request)) {
+                throw new ProblemException(403, "Forbidden", "WebSocket handshakes from the origin "
+                        + request.getHeader("Origin") + " are refused");
+            }
+            acquireConnection();
+        } catch (ProblemException problem) {
+            metrics.rejected();
+            Problems.send(ctx, problem);
+            return;
+        }
+        request.toWebSocket().onComplete(upgraded -> {
+            if (upgraded.failed()) {
+                releaseConnection();
+                return;
+            }
+            new WebSocketSession(this, upgraded.result(), this::releaseConnection);
+        });
+    }
+
+    /** Opens a subscription for a WebSocket; the socket is already counted as a connection. */
+    Future<Subscription> subscribe(Watch watch, Long lastEventId, Consumer<Subscription> bindClose,
+                                   Supplier<PushSink> sink) {
+        return open(watch, lastEventId, () -> { }, bindClose, sink);
+    }
+
+    // ---- the subscription protocol -------------------------------------------------------------------
+
+    private Future<Subscription> open(Watch watch, Long lastEventId, Runnable release,
+                                      Consumer<Subscription> bindClose, Supplier<PushSink> sinkFactory) {
+        Context context = vertx.getOrCreateContext();
+        Subscription[] holder = new Subscription[1];
+        Subscription subscription = new Subscription(watch, context, vertx, settings, metrics,
+                () -> unregister(holder[0], release));
+        holder[0] = subscription;
+        register(subscription);
+        bindClose.accept(subscription);
+        return store.snapshot(watch)
+                .compose(snapshot -> exists(watch, snapshot).compose(known -> {
+                    if (!known) {
+                        throw ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
+                    }
+                    UUID customerId = watch instanceof Watch.Customer ? watch.id() : snapshot.latest().get(0).customerId();
+                    countCustomer(subscription, customerId);
+                    if (lastEventId == null) {
+                        return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf()));
+                    }
+                    if (lastEventId > snapshot.asOf() || lastEventId < snapshot.minRetained() && snapshot.asOf() > 0) {
+                        return Future.succeededFuture(new Start(true, snapshot.latest(), snapshot.asOf()));
+                    }
+                    return store.replay(watch, lastEventId, snapshot.asOf(), settings.maxReplay() + 1)
+                            .map(changes -> changes.size() > settings.maxReplay()
+                                    ? new Start(true, snapshot.latest(), snapshot.asOf())
+                                    : new Start(false, changes, snapshot.asOf()));
+                }))
+                .map(start -> {
+                    if (subscription.isClosed()) {
+                        return subscription;
+                    }
+                    subscription.attach(sinkFactory.get());
+                    if (start.reset()) {
+                        subscription.reset();
+                    }
+                    subscription.send(start.changes());
+                    subscription.goLive(start.asOf());
+                    return subscription;
+                })
+                .onFailure(ignored -> subscription.closed());
+    }
+
+    /** What a new subscription sends before it goes live. */
+    private record Start(boolean reset, List<ChangeRow> changes, long asOf) {
+    }
+
+    private Future<Boolean> exists(Watch watch, PushStore.Snapshot snapshot) {
+        if (!snapshot.latest().isEmpty()) {
+            return Future.succeededFuture(true);
+        }
+        return switch (watch) {
+            case Watch.Order ignored -> Future.succeededFuture(false);
+            case Watch.Customer customer -> customerExists.apply(customer.id());
+        };
+    }
+
+    private void acquireConnection() {
+        if (connections.incrementAndGet() > settings.maxConnections()) {
+            connections.decrementAndGet();
+            throw ProblemException.unavailable("this node serves its maximum of " + settings.maxConnections()
+                    + " live connections; retry, or another node", 5);
+        }
+        metrics.connectionOpened();
+    }
+
+    private void releaseConnection() {
+        connections.decrementAndGet();
+        metrics.connectionClosed();
+    }
+
+    private void countCustomer(Subscription subscription, UUID customerId) {
+        AtomicInteger count = perCustomer.computeIfAbsent(customerId, id -> new AtomicInteger());
+        if (count.incrementAndGet() > settings.maxConnectionsPerCustomer()) {
+            count.decrementAndGet();
+            throw new ProblemException(429, "Too many requests", "customer " + customerId + " has "
+                    + settings.maxConnectionsPerCustomer() + " live streams open already; close one",
+                    Map.of("Retry-After", "5"));
+        }
+        subscription.customerId(customerId);
+    }
+
+    private void register(Subscription subscription) {
+        all.add(subscription);
+        index(subscription.watch).compute(subscription.watch.id(), (id, set) -> {
+            Set<Subscription> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
+            subscribers.add(subscription);
+            return subscribers;
+        });
+    }
+
+    private void unregister(Subscription subscription, Runnable release) {
+        all.remove(subscription);
+        index(subscription.watch).computeIfPresent(subscription.watch.id(), (id, set) -> {
+            set.remove(subscription);
+            return set.isEmpty() ? null : set;
+        });
+        UUID customerId = subscription.customerId();
+        if (customerId != null) {
+            perCustomer.computeIfPresent(customerId, (id, count) -> count.decrementAndGet() <= 0 ? null : count);
+        }
+        release.run();
+    }
+
+    private Map<UUID, Set<Subscription>> index(Watch watch) {
+        return switch (watch) {
+            case Watch.Customer ignored -> byCustomer;
+            case Watch.Order ignored -> byOrder;
+        };
+    }
+
+    /** On the follower's context: hands each subscriber its rows, in order, on its own context. */
+    private void fanOut(List<ChangeRow> changes) {
+        Map<Subscription, List<ChangeRow>> bySubscriber = new LinkedHashMap<>();
+        for (ChangeRow change : changes) {
+            for (Subscription subscription : byOrder.getOrDefault(change.orderId(), Set.of())) {
+                bySubscriber.computeIfAbsent(subscription, s -> new ArrayList<>()).add(change);
+            }
+            for (Subscription subscription : byCustomer.getOrDefault(change.customerId(), Set.of())) {
+                bySubscriber.computeIfAbsent(subscription, s -> new ArrayList<>()).add(change);
+            }
+        }
+        bySubscriber.forEach((subscription, rows) -> subscription.context.runOnContext(ignored -> subscription.offer(rows)));
+    }
+
+    // ---- parsing ---------------------------------------------------------------------------------------
+
+    static UUID uuid(String text) {
+        try {
+            UUID id = UUID.fromString(text);
+            if (id.toString().equalsIgnoreCase(text)) {
+                return id;
+            }
+        } catch (RuntimeException ignored) {
+            // answered below
+        }
+        throw ProblemException.badRequest("'" + text + "' is not a UUID");
+    }
+
+    /** A resume id: absent (null), or a non-negative decimal position; anything else is a 400. */
+    static Long parseEventId(String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        if (text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw ProblemException.badRequest("Last-Event-ID must be a position (a non-negative integer), was '"
+                    + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'");
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest("Last-Event-ID is out of range");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One client's stream of one {@link Watch}, independent of the transport (SSE or WebSocket). Every
+ * method runs on the connection's context; the hub's fan-out hops onto it.
+ * <p>
+ * Lifecycle: created and registered for live changes BEFORE the current state is read; changes that
+ * arrive meanwhile wait in a bounded backlog. {@link #send} writes the state (or the replay) read as of
+ * position {@code asOf}; {@link #goLive} then delivers only changes after {@code asOf}: no window,
+ * no duplicate. Ids written are strictly increasing, so a client's last id always means "I have the
+ * effect of everything up to here".
+ * <p>
+ * Backpressure: while the transport's write queue is full, changes are coalesced to the latest per
+ * order in a map of at most {@code maxPendingOrders} entries, flushed oldest position first on drain.
+ * A client stalled past {@code stallTimeout}, or with more stalled orders than the bound, is closed and
+ * resumes with its last id. So a connection never holds more than its bounded backlog or pending map.
+ */
+final class Subscription {
+
+    private enum Phase { STARTING, LIVE, CLOSED }
+
+    private static final Comparator<ChangeRow> BY_POSITION = Comparator.comparingLong(ChangeRow::position);
+
+    final Watch watch;
+    final Context context;
+    private final Vertx vertx;
+    private final PushSettings settings;
+    private final PushMetrics metrics;
+    private final Runnable onClosed;
+
+    private Phase phase = Phase.STARTING;
+    private PushSink sink;
+    private UUID customerId;
+    private List<ChangeRow> backlog = new ArrayList<>();
+    private boolean backlogOverflow;
+    private final Map<UUID, ChangeRow> pending = new LinkedHashMap<>();
+    private long accepted;
+    private long stallTimer = -1;
+    private long heartbeatTimer = -1;
+
+    Subscription(Watch watch, Context context, Vertx vertx, PushSettings settings, PushMetrics metrics,
+                 Runnable onClosed) {
+        this.watch = watch;
+        this.context = context;
+        this.vertx = vertx;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.onClosed = onClosed;
+    }
+
+    UUID customerId() {
+        return customerId;
+    }
+
+    void customerId(UUID customerId) {
+        this.customerId = customerId;
+    }
+
+    boolean isClosed() {
+        return phase == Phase.CLOSED;
+    }
+
+    /** Live changes from the follower, in position order. */
+    void offer(List<ChangeRow> changes) {
+        switch (phase) {
+            case CLOSED -> {
+            }
+            case STARTING -> {
+                if (backlogOverflow) {
+                    return;
+                }
+                backlog.addAll(changes);
+                if (backlog.size() > settings.maxBacklog()) {
+                    backlogOverflow = true;
+                    backlog = new ArrayList<>();
+                }
+            }
+            case LIVE -> changes.forEach(this::accept);
+        }
+    }
+
+    /** Attaches the transport; from now on the client's connection carries this subscription. */
+    void attach(PushSink sink) {
+        this.sink = sink;
+        sink.drainHandler(ignored -> drain());
+    }
+
+    void reset() {
+        if (phase != Phase.CLOSED) {
+            metrics.reset();
+            sink.reset();
+        }
+    }
+
+    /** Sends state or replayed changes (oldest first), under the same backpressure as live ones. */
+    void send(List<ChangeRow> changes) {
+        changes.forEach(this::enqueue);
+    }
+
+    /** Everything up to {@code asOf} has been sent (or superseded): deliver the buffered and live changes after it. */
+    void goLive(long asOf) {
+        if (phase != Phase.STARTING) {
+            return;
+        }
+        phase = Phase.LIVE;
+        List<ChangeRow> buffered = backlog;
+        backlog = null;
+        if (backlogOverflow) {
+            drop();
+            return;
+        }
+        accepted = asOf;
+        buffered.forEach(this::accept);
+        long every = settings.heartbeat().toMillis();
+        heartbeatTimer = vertx.setPeriodic(every, every, id -> heartbeat());
+    }
+
+    /** Closes the connection, which calls {@link #closed}. */
+    void close() {
+        if (sink != null) {
+            sink.close();
+        }
+        closed();
+    }
+
+    /** The transport is gone: release everything. Idempotent. */
+    void closed() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        phase = Phase.CLOSED;
+        backlog = null;
+        pending.clear();
+        cancelStall();
+        if (heartbeatTimer >= 0) {
+            vertx.cancelTimer(heartbeatTimer);
+        }
+        onClosed.run();
+    }
+
+    private void accept(ChangeRow change) {
+        if (change.position() <= accepted) {
+            return;
+        }
+        accepted = change.position();
+        enqueue(change);
+    }
+
+    private void enqueue(ChangeRow change) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (pending.isEmpty() && !sink.writeQueueFull()) {
+            write(change);
+            return;
+        }
+        if (pending.put(change.orderId(), change) != null) {
+            metrics.coalesced();
+        }
+        if (pending.size() > settings.maxPendingOrders()) {
+            drop();
+            return;
+        }
+        startStall();
+    }
+
+    private void write(ChangeRow change) {
+        sink.order(change);
+        if (change.changedAt() != null) {
+            metrics.pushed(System.currentTimeMillis() - change.changedAt().toEpochMilli());
+        } else {
+            metrics.pushed(0);
+        }
+    }
+
+    private void drain() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (!pending.isEmpty()) {
+            List<ChangeRow> ordered = new ArrayList<>(pending.values());
+            ordered.sort(BY_POSITION);
+            pending.clear();
+            for (ChangeRow change : ordered) {
+                if (pending.isEmpty() && !sink.writeQueueFull()) {
+                    write(change);
+                } else {
+                    pending.put(change.orderId(), change);
+                }
+            }
+        }
+        if (pending.isEmpty() && !sink.writeQueueFull()) {
+            cancelStall();
+        }
+    }
+
+    private void heartbeat() {
+        if (phase != Phase.LIVE) {
+            return;
+        }
+        if (sink.writeQueueFull()) {
+            startStall();
+        } else {
+            sink.heartbeat();
+        }
+    }
+
+    private void startStall() {
+        if (stallTimer < 0) {
+            stallTimer = vertx.setTimer(settings.stallTimeout().toMillis(), id -> {
+                stallTimer = -1;
+                if (phase != Phase.CLOSED && (!pending.isEmpty() || sink.writeQueueFull())) {
+                    drop();
+                }
+            });
+        }
+    }
+
+    private void cancelStall() {
+        if (stallTimer >= 0) {
+            vertx.cancelTimer(stallTimer);
+            stallTimer = -1;
+        }
+    }
+
+    private void drop() {
+        metrics.dropped();
+        close();
+    }
+}

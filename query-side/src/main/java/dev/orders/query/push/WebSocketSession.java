@@ -1,0 +1,116 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.ProblemException;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One WebSocket on {@code /api/ws}. The client sends
+ * {@code {"type":"subscribe","customerId"|"orderId":"<uuid>","lastEventId"?:"<position>"}}; the server
+ * answers with {@code {"type":"order","id","order"}} messages (and {@code {"type":"reset"}}) with the
+ * same guarantees as the SSE streams, or {@code {"type":"error","status","detail"}} for a bad message,
+ * after which the socket stays usable. One subscription per socket.
+ */
+final class WebSocketSession {
+
+    private static final Set<String> FIELDS = Set.of("type", "customerId", "orderId", "lastEventId");
+    private static final int MAX_MESSAGE = 1_024;
+
+    private final PushHub hub;
+    private final ServerWebSocket socket;
+    private boolean subscribing;
+    private Subscription subscription;
+
+    WebSocketSession(PushHub hub, ServerWebSocket socket, Runnable releaseConnection) {
+        this.hub = hub;
+        this.socket = socket;
+        socket.closeHandler(ignored -> {
+            if (subscription != null) {
+                subscription.closed();
+            }
+            releaseConnection.run();
+        });
+        socket.textMessageHandler(this::onText);
+        socket.binaryMessageHandler(ignored -> error(400, "send JSON text messages"));
+    }
+
+    private void onText(String text) {
+        try {
+            if (text.length() > MAX_MESSAGE) {
+                throw ProblemException.badRequest("message longer than " + MAX_MESSAGE + " characters");
+            }
+            JsonObject message = parse(text);
+            if (subscribing || subscription != null) {
+                throw new ProblemException(409, "Conflict", "this socket is subscribed already; open another one");
+            }
+            Watch watch = watchOf(message);
+            Long lastEventId = PushHub.parseEventId(lastEventId(message.getValue("lastEventId")));
+            subscribing = true;
+            hub.subscribe(watch, lastEventId, opened -> subscription = opened, () -> new WebSocketSink(socket))
+                    .onComplete(done -> {
+                        subscribing = false;
+                        if (done.failed()) {
+                            subscription = null;
+                            error(done.cause() instanceof ProblemException problem ? problem.status() : 500,
+                                    done.cause() instanceof ProblemException problem ? problem.detail()
+                                            : "the subscription failed; retry");
+                        }
+                    });
+        } catch (ProblemException problem) {
+            error(problem.status(), problem.detail());
+        }
+    }
+
+    private static JsonObject parse(String text) {
+        JsonObject message;
+        try {
+            message = new JsonObject(text);
+        } catch (DecodeException | ClassCastException e) {
+            throw ProblemException.badRequest("malformed JSON: a JSON object is expected");
+        }
+        for (String field : message.fieldNames()) {
+            if (!FIELDS.contains(field)) {
+                throw ProblemException.badRequest("unknown field '" + field + "'; allowed: " + FIELDS);
+            }
+        }
+        if (!"subscribe".equals(message.getValue("type"))) {
+            throw ProblemException.badRequest("'type' must be \"subscribe\"");
+        }
+        return message;
+    }
+
+    private static Watch watchOf(JsonObject message) {
+        Object customerId = message.getValue("customerId");
+        Object orderId = message.getValue("orderId");
+        if ((customerId == null) == (orderId == null)) {
+            throw ProblemException.badRequest("name exactly one of 'customerId' and 'orderId'");
+        }
+        Object id = customerId != null ? customerId : orderId;
+        if (!(id instanceof String text)) {
+            throw ProblemException.badRequest("the id must be a UUID string");
+        }
+        UUID uuid = PushHub.uuid(text);
+        return customerId != null ? new Watch.Customer(uuid) : new Watch.Order(uuid);
+    }
+
+    private static String lastEventId(Object value) {
+        return switch (value) {
+            case null -> null;
+            case String text -> text;
+            case Integer number -> number.toString();
+            case Long number -> number.toString();
+            default -> throw ProblemException.badRequest("'lastEventId' must be a position string");
+        };
+    }
+
+    private void error(int status, String detail) {
+        if (!socket.isClosed()) {
+            socket.writeTextMessage(new JsonObject().put("type", "error").put("status", status)
+                    .put("detail", detail).encode());
+        }
+    }
+}

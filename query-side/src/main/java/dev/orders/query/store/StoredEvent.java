@@ -1,0 +1,50 @@
+package dev.orders.query.store;
+
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A row of {@code event_log}: an event as the query side received it. */
+public record StoredEvent(long globalPosition, UUID eventId, String streamType, UUID streamId, long version,
+                          String type, int schemaVersion, Instant occurredAt, JsonObject data, JsonObject metadata) {
+
+    /** The envelope again, for folding. @throws dev.orders.events.EventFormatException if it no longer decodes */
+    public EventEnvelope toEnvelope() {
+        EventMetadata meta = new EventMetadata(metadata.getString("correlationId"), metadata.getString("causationId"),
+                metadata.getString("commandId"), metadata.getString("traceparent"));
+        return new EventEnvelope(eventId, version, globalPosition, occurredAt, schemaVersion, meta,
+                EventJson.eventOf(type, schemaVersion, data.encode()));
+    }
+
+    /** One entry of {@code GET /api/orders/{id}/history}. */
+    public JsonObject historyJson() {
+        return new JsonObject()
+                .put("version", version)
+                .put("type", type)
+                .put("occurredAt", occurredAt.toString())
+                .put("data", data)
+                .put("eventId", eventId.toString())
+                .put("globalPosition", globalPosition)
+                .put("correlationId", metadata.getString("correlationId"))
+                .put("causationId", metadata.getString("causationId"));
+    }
+
+    static JsonObject metadataJson(EventMetadata meta) {
+        JsonObject json = new JsonObject();
+        putIfPresent(json, "correlationId", meta.correlationId());
+        putIfPresent(json, "causationId", meta.causationId());
+        putIfPresent(json, "commandId", meta.commandId());
+        putIfPresent(json, "traceparent", meta.traceparent());
+        return json;
+    }
+
+    private static void putIfPresent(JsonObject json, String field, String value) {
+        if (value != null) {
+            json.put(field, value);
+        }
+    }
+}

@@ -1,0 +1,450 @@
+package dev.orders.query;
+
+import dev.orders.events.CustomerEvent;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.EventTypes;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent;
+import dev.orders.events.RejectionReason;
+import dev.orders.events.StreamType;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.messaging.Topics;
+import dev.orders.service.http.CorrelationIds;
+import dev.orders.service.http.Problems;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The query side on real PostgreSQL and Kafka: events are published to the topics as the relay
+ * publishes them, and read back through the HTTP routes.
+ */
+@ExtendWith(SharedInfrastructure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("The query side")
+class QuerySideTest {
+
+    private static final Duration MIN_VERSION_WAIT = Duration.ofMillis(1500);
+    private static final Instant T0 = Instant.parse("2025-03-01T12:00:00Z");
+
+    private final AtomicLong positions = new AtomicLong();
+    private Vertx vertx;
+    private OrdersConfig config;
+    private QuerySide side;
+    private HttpServer server;
+    private WebClient http;
+    private KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    void start(TestInfrastructure infra) throws Exception {
+        config = infra.isolatedConfig().with("kafka.partitions", "3");
+        vertx = Vertx.vertx();
+        side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
+                QueryOptions.defaults().withMinVersionWait(MIN_VERSION_WAIT)));
+        Router router = Router.router(vertx);
+        router.route().handler(CorrelationIds.handler());
+        router.route().handler(BodyHandler.create().setBodyLimit(65_536));
+        side.mount(router);
+        router.route().failureHandler(Problems.failureHandler());
+        server = await(vertx.createHttpServer().requestHandler(router).listen(0));
+        http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
+                .setDefaultPort(server.actualPort()));
+        Map<String, String> producerConfig = new HashMap<>();
+        producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
+        producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        producerConfig.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        producerConfig.put("acks", "all");
+        producer = KafkaProducer.create(vertx, producerConfig);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (vertx != null) {
+            await(producer.close().eventually(() -> side.close()).eventually(() -> server.close()));
+            await(vertx.close());
+        }
+    }
+
+    // --- publishing as the relay does --------------------------------------------------------------------
+
+    private EventEnvelope envelope(long version, Instant at, DomainEvent event) {
+        return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), at,
+                EventTypes.currentSchemaVersion(event), new EventMetadata("corr-" + event.streamId(), "cause-" + version,
+                null, null), event);
+    }
+
+    private static String topicOf(StreamType type, String prefix) {
+        return type == StreamType.ORDER ? Topics.orderEvents(prefix) : Topics.customerEvents(prefix);
+    }
+
+    private void publish(EventEnvelope... envelopes) throws Exception {
+        for (EventEnvelope e : envelopes) {
+            publishRaw(topicOf(e.streamType(), config.kafkaTopicPrefix()), e.streamId().toString(), EventJson.encode(e),
+                    e.type());
+        }
+    }
+
+    private void publishRaw(String topic, String key, byte[] value, String type) throws Exception {
+        KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
+        record.addHeader("type", type).addHeader("correlationId", "corr-" + key);
+        await(producer.send(record));
+    }
+
+    /** Waits until the projector has applied every record published so far. */
+    private void awaitCaughtUp() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            JsonObject lag = await(side.lag());
+            if (lag.getLong("recordsBehind") == 0) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the projection did not catch up: " + await(side.lag()));
+    }
+
+    private HttpResponse<Buffer> get(String uri) throws Exception {
+        return await(http.get(uri).send());
+    }
+
+    private JsonObject getJson(String uri) throws Exception {
+        HttpResponse<Buffer> response = get(uri);
+        assertThat(response.statusCode()).as(uri + " -> " + response.bodyAsString()).isEqualTo(200);
+        return response.bodyAsJsonObject();
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    private static Money eur(String amount) {
+        return Money.parse(amount, "EUR");
+    }
+
+    // --- the tests ---------------------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("projects a customer's saga and answers the order, the customer, the history and the order list")
+    void projects_a_realistic_sequence() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID approved = UUID.randomUUID();
+        UUID rejected = UUID.randomUUID();
+        publish(envelope(1, T0, new CustomerEvent.CustomerCreated(customer, "Ada", eur("1000.00"))),
+                envelope(1, T0.plusSeconds(1), new OrderEvent.OrderCreated(approved, customer, eur("250.00"))),
+                envelope(2, T0.plusSeconds(2), new CustomerEvent.CreditReserved(customer, approved, eur("250.00"))),
+                envelope(2, T0.plusSeconds(3), new OrderEvent.OrderApproved(approved, customer)),
+                envelope(1, T0.plusSeconds(4), new OrderEvent.OrderCreated(rejected, customer, eur("900.00"))),
+                envelope(3, T0.plusSeconds(5), new CustomerEvent.CreditLimitExceeded(customer, rejected, eur("900.00"))),
+                envelope(2, T0.plusSeconds(6), new OrderEvent.OrderRejected(rejected, customer,
+                        RejectionReason.CREDIT_LIMIT_EXCEEDED)),
+                envelope(3, T0.plusSeconds(7), new OrderEvent.OrderCancelled(approved, customer)),
+                envelope(4, T0.plusSeconds(8), new CustomerEvent.CreditReleased(customer, approved, eur("250.00"))));
+
+        JsonObject order = getJson("/api/orders/" + approved + "?minVersion=3");
+        assertThat(order.getString("status")).isEqualTo("CANCELLED");
+        assertThat(order.getLong("version")).isEqualTo(3);
+        assertThat(order.getJsonObject("total")).isEqualTo(new JsonObject().put("amount", "250.00").put("currency", "EUR"));
+        assertThat(order.getString("customerId")).isEqualTo(customer.toString());
+        assertThat(order.getString("createdAt")).isEqualTo("2025-03-01T12:00:01Z");
+        assertThat(order.getString("updatedAt")).isEqualTo("2025-03-01T12:00:07Z");
+        assertThat(order.containsKey("reason")).isFalse();
+
+        JsonObject rejectedOrder = getJson("/api/orders/" + rejected + "?minVersion=2");
+        assertThat(rejectedOrder.getString("status")).isEqualTo("REJECTED");
+        assertThat(rejectedOrder.getString("reason")).isEqualTo("CREDIT_LIMIT_EXCEEDED");
+
+        awaitCaughtUp();
+        JsonObject credit = getJson("/api/customers/" + customer);
+        assertThat(credit.getString("name")).isEqualTo("Ada");
+        assertThat(credit.getJsonObject("creditLimit").getString("amount")).isEqualTo("1000.00");
+        assertThat(credit.getJsonObject("creditReserved").getString("amount")).isEqualTo("0.00");
+        assertThat(credit.getJsonObject("availableCredit").getString("amount")).isEqualTo("1000.00");
+        assertThat(credit.getLong("version")).isEqualTo(4);
+
+        JsonArray history = new JsonArray(get("/api/orders/" + approved + "/history").bodyAsString());
+        assertThat(history).hasSize(3);
+        assertThat(history.getJsonObject(0).getString("type")).isEqualTo("OrderCreated");
+        assertThat(history.getJsonObject(0).getString("occurredAt")).isEqualTo("2025-03-01T12:00:01Z");
+        assertThat(history.getJsonObject(0).getJsonObject("data").getJsonObject("total").getString("amount"))
+                .isEqualTo("250.00");
+        assertThat(history.getJsonObject(1).getString("correlationId")).isEqualTo("corr-" + approved);
+        assertThat(history.getJsonObject(2).getLong("version")).isEqualTo(3);
+
+        JsonObject list = getJson("/api/customers/" + customer + "/orders");
+        assertThat(list.getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("orderId")))
+                .containsExactly(rejected.toString(), approved.toString());
+        assertThat(list.getValue("next")).isNull();
+
+        // The change log carries the same JSON as the GET, one row per order change.
+        List<JsonObject> changes = changeLog(approved);
+        assertThat(changes).hasSize(3);
+        assertThat(changes.get(2)).isEqualTo(order);
+    }
+
+    private List<JsonObject> changeLog(UUID orderId) throws Exception {
+        var rows = await(side.pool().preparedQuery("SELECT view FROM order_changes WHERE order_id = $1 ORDER BY position")
+                .execute(io.vertx.sqlclient.Tuple.of(orderId)));
+        List<JsonObject> views = new ArrayList<>();
+        rows.forEach(row -> views.add((JsonObject) row.getValue(0)));
+        return views;
+    }
+
+    private long count(String sql) throws Exception {
+        return await(side.pool().query(sql).execute()).iterator().next().getLong(0);
+    }
+
+    @Test
+    @DisplayName("the same events published twice, and a batch replayed, change nothing")
+    void duplicates_change_nothing() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        List<EventEnvelope> events = List.of(
+                envelope(1, T0, new CustomerEvent.CustomerCreated(customer, "Bob", eur("500.00"))),
+                envelope(1, T0.plusSeconds(1), new OrderEvent.OrderCreated(order, customer, eur("100.00"))),
+                envelope(2, T0.plusSeconds(2), new CustomerEvent.CreditReserved(customer, order, eur("100.00"))),
+                envelope(2, T0.plusSeconds(3), new OrderEvent.OrderApproved(order, customer)));
+        publish(events.toArray(EventEnvelope[]::new));
+        awaitCaughtUp();
+        JsonObject orderBefore = getJson("/api/orders/" + order);
+        JsonObject customerBefore = getJson("/api/customers/" + customer);
+        long eventsBefore = count("SELECT count(*) FROM event_log");
+        long changesBefore = count("SELECT count(*) FROM order_changes");
+
+        publish(events.toArray(EventEnvelope[]::new));
+        publish(events.get(2), events.get(3), events.get(1));
+        awaitCaughtUp();
+
+        assertThat(getJson("/api/orders/" + order)).isEqualTo(orderBefore);
+        assertThat(getJson("/api/customers/" + customer)).isEqualTo(customerBefore);
+        assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(eventsBefore);
+        assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(changesBefore);
+        assertThat(customerBefore.getJsonObject("creditReserved").getString("amount")).isEqualTo("100.00");
+    }
+
+    @Test
+    @DisplayName("parks an undecodable and an unknown-type record, projects the rest, and re-drives a fixed record")
+    void poison_records_are_parked_and_redriven() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID broken = UUID.randomUUID();
+        UUID unknownType = UUID.randomUUID();
+        UUID healthy = UUID.randomUUID();
+        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        EventEnvelope approval = envelope(2, T0.plusSeconds(2), new OrderEvent.OrderApproved(broken, customer));
+        byte[] good = EventJson.encode(approval);
+        byte[] mangled = new String(good, StandardCharsets.UTF_8).replace("\"data\":{", "\"data\":[")
+                .getBytes(StandardCharsets.UTF_8);
+        JsonObject shipped = new JsonObject(Buffer.buffer(EventJson.encode(envelope(2, T0,
+                new OrderEvent.OrderApproved(unknownType, customer))))).put("type", "OrderShipped");
+
+        publish(envelope(1, T0, new CustomerEvent.CustomerCreated(customer, "Eve", eur("800.00"))),
+                envelope(1, T0.plusSeconds(1), new OrderEvent.OrderCreated(broken, customer, eur("10.00"))),
+                envelope(1, T0.plusSeconds(1), new OrderEvent.OrderCreated(unknownType, customer, eur("20.00"))));
+        publishRaw(orders, broken.toString(), mangled, "OrderApproved");
+        publishRaw(orders, unknownType.toString(), shipped.encode().getBytes(StandardCharsets.UTF_8), "OrderShipped");
+        publish(envelope(1, T0.plusSeconds(3), new OrderEvent.OrderCreated(healthy, customer, eur("30.00"))),
+                envelope(3, T0.plusSeconds(4), new OrderEvent.OrderCancelled(broken, customer)));
+        awaitCaughtUp();
+
+        assertThat(getJson("/api/orders/" + healthy).getString("status")).isEqualTo("PENDING");
+        JsonObject brokenView = getJson("/api/orders/" + broken);
+        assertThat(brokenView.getString("status")).isEqualTo("CANCELLED");
+        assertThat(brokenView.getBoolean("needsAttention")).isTrue();
+        assertThat(getJson("/api/orders/" + unknownType).getBoolean("needsAttention")).isTrue();
+
+        JsonArray parked = getJson("/api/admin/dead-letters?limit=500").getJsonArray("items");
+        List<JsonObject> mine = parked.stream().map(JsonObject.class::cast)
+                .filter(d -> d.getString("key").equals(broken.toString()) || d.getString("key").equals(unknownType.toString()))
+                .toList();
+        assertThat(mine).hasSize(2);
+        for (JsonObject letter : mine) {
+            assertThat(letter.getString("topic")).isEqualTo(orders);
+            assertThat(letter.getInteger("partition")).isBetween(0, 2);
+            assertThat(letter.getLong("offset")).isNotNegative();
+            assertThat(letter.getString("error")).isNotBlank();
+            assertThat(letter.getString("redrivenAt")).isNull();
+        }
+        JsonObject unknownLetter = mine.stream().filter(d -> d.getString("key").equals(unknownType.toString()))
+                .findFirst().orElseThrow();
+        assertThat(unknownLetter.getString("error")).contains("OrderShipped");
+        long brokenId = mine.stream().filter(d -> d.getString("key").equals(broken.toString())).findFirst()
+                .orElseThrow().getLong("id");
+
+        // Re-driving the stored (still broken) payload fails and changes nothing.
+        assertThat(await(http.post("/api/admin/dead-letters/" + brokenId + "/redrive").send()).statusCode())
+                .isEqualTo(422);
+        // The operator re-drives the fixed record: it lands in its place (version 2) below version 3.
+        HttpResponse<Buffer> redriven = await(http.post("/api/admin/dead-letters/" + brokenId + "/redrive")
+                .sendJsonObject(new JsonObject().put("payload", new JsonObject(Buffer.buffer(good)))));
+        assertThat(redriven.statusCode()).as(redriven.bodyAsString()).isEqualTo(200);
+        assertThat(redriven.bodyAsJsonObject().getLong("version")).isEqualTo(2);
+        JsonObject fixed = getJson("/api/orders/" + broken);
+        assertThat(fixed.getString("status")).isEqualTo("CANCELLED");
+        assertThat(fixed.getLong("version")).isEqualTo(3);
+        assertThat(fixed.containsKey("needsAttention")).isFalse();
+        assertThat(new JsonArray(get("/api/orders/" + broken + "/history").bodyAsString()).stream()
+                .map(e -> ((JsonObject) e).getString("type")))
+                .containsExactly("OrderCreated", "OrderApproved", "OrderCancelled");
+
+        assertThat(await(http.post("/api/admin/dead-letters/" + brokenId + "/redrive").send()).statusCode())
+                .isEqualTo(409);
+        assertThat(await(http.post("/api/admin/dead-letters/999999/redrive").send()).statusCode()).isEqualTo(404);
+        assertThat(await(side.lag()).getLong("recordsBehind")).isZero();
+    }
+
+    @Test
+    @DisplayName("?minVersion answers once the projection reaches it, and 503 with Retry-After past the bound")
+    void min_version_waits_for_the_projection() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))));
+        assertThat(getJson("/api/orders/" + order + "?minVersion=1").getLong("version")).isEqualTo(1);
+
+        long started = System.nanoTime();
+        var waiting = http.get("/api/orders/" + order + "?minVersion=2").send();
+        Thread.sleep(300);
+        publish(envelope(2, T0.plusSeconds(1), new OrderEvent.OrderApproved(order, customer)));
+        HttpResponse<Buffer> answered = await(waiting);
+        assertThat(answered.statusCode()).isEqualTo(200);
+        assertThat(answered.bodyAsJsonObject().getString("status")).isEqualTo("APPROVED");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(MIN_VERSION_WAIT);
+
+        HttpResponse<Buffer> timedOut = get("/api/orders/" + order + "?minVersion=3");
+        assertThat(timedOut.statusCode()).isEqualTo(503);
+        assertThat(timedOut.getHeader("Retry-After")).isEqualTo("1");
+        assertThat(timedOut.getHeader("Content-Type")).isEqualTo("application/problem+json");
+
+        HttpResponse<Buffer> unknown = get("/api/orders/" + UUID.randomUUID() + "?minVersion=1");
+        assertThat(unknown.statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    @DisplayName("?asOf rebuilds the order as it was at that instant from its events")
+    void as_of_rebuilds_past_states() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))),
+                envelope(2, T0.plusSeconds(10), new OrderEvent.OrderApproved(order, customer)),
+                envelope(3, T0.plusSeconds(20), new OrderEvent.OrderCancelled(order, customer)));
+        getJson("/api/orders/" + order + "?minVersion=3");
+
+        JsonObject pending = getJson("/api/orders/" + order + "?asOf=2025-03-01T12:00:05Z");
+        assertThat(pending.getString("status")).isEqualTo("PENDING");
+        assertThat(pending.getLong("version")).isEqualTo(1);
+        JsonObject approved = getJson("/api/orders/" + order + "?asOf=2025-03-01T12:00:10Z");
+        assertThat(approved.getString("status")).isEqualTo("APPROVED");
+        assertThat(getJson("/api/orders/" + order + "?asOf=2026-01-01T00:00:00Z"))
+                .isEqualTo(getJson("/api/orders/" + order));
+        assertThat(get("/api/orders/" + order + "?asOf=2025-03-01T11:59:59Z").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("pages a customer's orders newest first, by status, and customers by available credit")
+    void paging_with_opaque_cursors() throws Exception {
+        UUID customer = UUID.randomUUID();
+        List<UUID> orders = new ArrayList<>();
+        List<EventEnvelope> events = new ArrayList<>();
+        events.add(envelope(1, T0, new CustomerEvent.CustomerCreated(customer, "Pat", eur("999999.00"))));
+        for (int i = 0; i < 5; i++) {
+            UUID order = UUID.randomUUID();
+            orders.add(order);
+            events.add(envelope(1, T0.plusSeconds(100 + i), new OrderEvent.OrderCreated(order, customer, eur("1.00"))));
+            if (i % 2 == 0) {
+                events.add(envelope(2, T0.plusSeconds(200 + i), new OrderEvent.OrderApproved(order, customer)));
+            }
+        }
+        publish(events.toArray(EventEnvelope[]::new));
+        awaitCaughtUp();
+
+        List<String> seen = new ArrayList<>();
+        String next = null;
+        int pages = 0;
+        do {
+            JsonObject page = getJson("/api/customers/" + customer + "/orders?limit=2" + (next == null ? "" : "&after=" + next));
+            page.getJsonArray("items").forEach(o -> seen.add(((JsonObject) o).getString("orderId")));
+            next = page.getString("next");
+            pages++;
+        } while (next != null);
+        assertThat(pages).isEqualTo(3);
+        assertThat(seen).containsExactly(orders.get(4).toString(), orders.get(3).toString(), orders.get(2).toString(),
+                orders.get(1).toString(), orders.get(0).toString());
+
+        JsonObject approvedOnly = getJson("/api/customers/" + customer + "/orders?status=APPROVED");
+        assertThat(approvedOnly.getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("orderId")))
+                .containsExactly(orders.get(4).toString(), orders.get(2).toString(), orders.get(0).toString());
+
+        JsonObject rich = getJson("/api/customers?minAvailableCredit=999998.99&limit=1");
+        assertThat(rich.getJsonArray("items")).hasSize(1);
+        assertThat(rich.getJsonArray("items").getJsonObject(0).getString("customerId")).isEqualTo(customer.toString());
+        assertThat(rich.getValue("next")).isNull();
+        JsonObject all = getJson("/api/customers?limit=1");
+        assertThat(all.getString("next")).isNotNull();
+        JsonObject second = getJson("/api/customers?limit=1&after=" + all.getString("next"));
+        assertThat(second.getJsonArray("items").getJsonObject(0).getString("customerId"))
+                .isNotEqualTo(all.getJsonArray("items").getJsonObject(0).getString("customerId"));
+    }
+
+    @Test
+    @DisplayName("answers bad input with 400 problem+json, and unknown ids with 404")
+    void bad_input_is_a_400() throws Exception {
+        UUID id = UUID.randomUUID();
+        for (String uri : List.of("/api/orders/not-a-uuid", "/api/orders/" + id + "?minVersion=0",
+                "/api/orders/" + id + "?minVersion=abc", "/api/orders/" + id + "?asOf=yesterday",
+                "/api/orders/" + id + "?asOf=2025-03-01T12:00:00Z&minVersion=1", "/api/orders/xyz/history",
+                "/api/customers/nope", "/api/customers?minAvailableCredit=-1", "/api/customers?minAvailableCredit=1.234",
+                "/api/customers?limit=0", "/api/customers?limit=501", "/api/customers?after=%%%",
+                "/api/customers?after=bm90LWEtY3Vyc29y", "/api/customers/" + id + "/orders?status=SHIPPED",
+                "/api/customers/" + id + "/orders?after=YWJjfGRlZg", "/api/admin/dead-letters?limit=x")) {
+            HttpResponse<Buffer> response = get(uri);
+            assertThat(response.statusCode()).as(uri).isEqualTo(400);
+            assertThat(response.getHeader("Content-Type")).as(uri).isEqualTo("application/problem+json");
+            assertThat(response.bodyAsJsonObject().getString("detail")).as(uri).isNotBlank();
+        }
+        for (String uri : List.of("/api/orders/" + id, "/api/orders/" + id + "/history", "/api/customers/" + id,
+                "/api/customers/" + id + "/orders")) {
+            assertThat(get(uri).statusCode()).as(uri).isEqualTo(404);
+        }
+        assertThat(await(http.post("/api/admin/dead-letters/abc/redrive").send()).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    @DisplayName("reports readiness with PostgreSQL, Kafka and the projection's lag")
+    void readiness_shows_lag() throws Exception {
+        JsonObject ready = await(side.readiness(new dev.orders.service.http.Health()).ready());
+        assertThat(ready.getString("status")).as(ready.encode()).isEqualTo("UP");
+        assertThat(ready.getJsonObject("checks").getJsonObject("projection").containsKey("recordsBehind")).isTrue();
+    }
+}

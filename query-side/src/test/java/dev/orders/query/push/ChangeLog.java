@@ -1,0 +1,69 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Plays the projector in tests: appends order changes to the log with their NOTIFY in one transaction,
+ * one transaction at a time, so that positions commit in increasing order (the log's contract). Positions
+ * skip a few numbers now and then, as the customer events between order events do.
+ */
+final class ChangeLog {
+
+    static final String CREATE = """
+            CREATE TABLE IF NOT EXISTS order_changes (
+              position    bigint PRIMARY KEY,
+              order_id    uuid NOT NULL,
+              customer_id uuid NOT NULL,
+              version     int NOT NULL,
+              view        jsonb NOT NULL,
+              changed_at  timestamptz NOT NULL DEFAULT now());
+            CREATE INDEX IF NOT EXISTS order_changes_by_customer ON order_changes (customer_id, position);
+            CREATE INDEX IF NOT EXISTS order_changes_by_order ON order_changes (order_id, position)""";
+    private static final String INSERT = "INSERT INTO order_changes (position, order_id, customer_id, version, view, changed_at)"
+            + " VALUES ($1, $2, $3, $4, $5, now())";
+    private static final String NOTIFY = "SELECT pg_notify('order_changes', $1)";
+
+    private final Pool pool;
+    private long position;
+    private Future<?> tail = Future.succeededFuture();
+
+    ChangeLog(Pool pool) {
+        this.pool = pool;
+    }
+
+    static Future<Void> createTables(Pool pool) {
+        return pool.query(CREATE).execute().mapEmpty();
+    }
+
+    /** Appends the order's change to {@code version} (status by version); succeeds with its position. */
+    synchronized Future<Long> append(UUID orderId, UUID customerId, int version) {
+        position += ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
+        long at = position;
+        JsonObject view = view(orderId, customerId, version);
+        Future<Long> appended = tail.transform(ignored -> pool.withTransaction(conn -> conn.preparedQuery(INSERT)
+                        .execute(Tuple.of(at, orderId, customerId, version, view))
+                        .compose(done -> conn.preparedQuery(NOTIFY).execute(Tuple.of(Long.toString(at))))))
+                .map(at);
+        tail = appended;
+        return appended;
+    }
+
+    static JsonObject view(UUID orderId, UUID customerId, int version) {
+        String status = switch (version) {
+            case 1 -> "PENDING";
+            case 2 -> "APPROVED";
+            default -> "CANCELLED";
+        };
+        String now = Instant.now().toString();
+        return new JsonObject().put("orderId", orderId.toString()).put("customerId", customerId.toString())
+                .put("status", status).put("total", new JsonObject().put("amount", "25.00").put("currency", "EUR"))
+                .put("version", version).put("createdAt", now).put("updatedAt", now);
+    }
+}

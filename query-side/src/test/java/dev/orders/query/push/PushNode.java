@@ -1,0 +1,45 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.Problems;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+
+/** One query node in a test: its own pool, push hub and HTTP server on a free port. */
+final class PushNode {
+
+    final Pool pool;
+    final PushHub hub;
+    final HttpServer server;
+
+    private PushNode(Pool pool, PushHub hub, HttpServer server) {
+        this.pool = pool;
+        this.hub = hub;
+        this.server = server;
+    }
+
+    static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PushSettings settings, HttpServerOptions http) {
+        Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
+        return PushHub.start(vertx, pool, db, settings).compose(hub -> {
+            Router router = Router.router(vertx);
+            hub.mount(router);
+            router.route().failureHandler(Problems.failureHandler());
+            return vertx.createHttpServer(http.setPort(0).setHost("127.0.0.1")).requestHandler(router).listen()
+                    .map(server -> new PushNode(pool, hub, server));
+        });
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    Future<Void> close() {
+        return hub.close().eventually(() -> server.shutdown(100, java.util.concurrent.TimeUnit.MILLISECONDS)).eventually(() -> pool.close());
+    }
+}

@@ -1,0 +1,163 @@
+package dev.orders.query.push;
+
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The subscription's window-free start and its backpressure, against a sink whose queue the test fills. */
+class SubscriptionTest {
+
+    final Vertx vertx = Vertx.vertx();
+    final Context context = vertx.getOrCreateContext();
+    final PushMetrics metrics = new PushMetrics();
+    final AtomicBoolean released = new AtomicBoolean();
+    final FakeSink sink = new FakeSink();
+    final UUID customer = UUID.randomUUID();
+    final UUID a = UUID.randomUUID();
+    final UUID b = UUID.randomUUID();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    Subscription subscription(PushSettings settings) throws Exception {
+        return on(() -> {
+            Subscription s = new Subscription(new Watch.Customer(customer), context, vertx, settings, metrics,
+                    () -> released.set(true));
+            s.attach(sink);
+            return s;
+        });
+    }
+
+    @Test
+    void changes_buffered_while_the_state_is_read_are_sent_after_it_only_when_newer() throws Exception {
+        Subscription s = subscription(PushSettings.defaults());
+        on(() -> {
+            s.offer(List.of(change(4, a), change(7, b)));
+            s.send(List.of(change(5, b), change(6, a)));
+            s.goLive(6);
+            s.offer(List.of(change(7, b), change(8, a)));
+            return null;
+        });
+        assertThat(sink.positions()).containsExactly(5L, 6L, 7L, 8L);
+    }
+
+    @Test
+    void a_full_write_queue_coalesces_to_the_latest_change_per_order_and_flushes_oldest_first_on_drain() throws Exception {
+        Subscription s = subscription(PushSettings.defaults());
+        on(() -> {
+            s.goLive(0);
+            s.offer(List.of(change(1, a)));
+            sink.full = true;
+            s.offer(List.of(change(2, a), change(3, b), change(4, a), change(5, b), change(6, a)));
+            sink.full = false;
+            sink.drain.handle(null);
+            return null;
+        });
+        assertThat(sink.positions()).containsExactly(1L, 5L, 6L);
+        assertThat(metrics.coalescedCount()).isEqualTo(3);
+        assertThat(s.isClosed()).isFalse();
+    }
+
+    @Test
+    void a_client_stalled_past_the_timeout_or_the_pending_bound_is_dropped() throws Exception {
+        Subscription stalled = subscription(PushSettings.defaults().withStallTimeout(Duration.ofMillis(100)));
+        on(() -> {
+            stalled.goLive(0);
+            sink.full = true;
+            stalled.offer(List.of(change(1, a)));
+            return null;
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!stalled.isClosed() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(stalled.isClosed()).isTrue();
+        assertThat(sink.closed).isTrue();
+        assertThat(released).isTrue();
+
+        FakeSink second = new FakeSink();
+        Subscription overflowing = on(() -> {
+            Subscription s = new Subscription(new Watch.Customer(customer), context, vertx,
+                    PushSettings.defaults().withMaxPendingOrders(3), metrics, () -> { });
+            s.attach(second);
+            s.goLive(0);
+            second.full = true;
+            for (int i = 1; i <= 4; i++) {
+                s.offer(List.of(change(i, UUID.randomUUID())));
+            }
+            return s;
+        });
+        assertThat(overflowing.isClosed()).isTrue();
+        assertThat(metrics.droppedCount()).isEqualTo(2);
+    }
+
+    ChangeRow change(long position, UUID order) {
+        return new ChangeRow(position, order, customer, (int) position, "{\"p\":" + position + "}", Instant.now());
+    }
+
+    <T> T on(java.util.concurrent.Callable<T> action) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        context.runOnContext(ignored -> {
+            try {
+                result.complete(action.call());
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.get(10, TimeUnit.SECONDS);
+    }
+
+    static final class FakeSink implements PushSink {
+        final List<ChangeRow> written = new ArrayList<>();
+        volatile boolean full;
+        volatile boolean closed;
+        Handler<Void> drain;
+
+        List<Long> positions() {
+            return written.stream().map(ChangeRow::position).toList();
+        }
+
+        @Override
+        public void order(ChangeRow change) {
+            written.add(change);
+        }
+
+        @Override
+        public void reset() {
+        }
+
+        @Override
+        public void heartbeat() {
+        }
+
+        @Override
+        public boolean writeQueueFull() {
+            return full;
+        }
+
+        @Override
+        public void drainHandler(Handler<Void> handler) {
+            drain = handler;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}
