@@ -2,7 +2,10 @@ package dev.orders.command;
 
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.messaging.RelayVerticle;
+import dev.orders.command.saga.DeadlineVerticle;
 import dev.orders.command.saga.Deadlines;
+import dev.orders.command.saga.SagaVerticle;
 import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
@@ -10,6 +13,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.http.Health;
 import dev.orders.service.sql.PgPools;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -64,9 +68,18 @@ public final class CommandSide {
                 .onFailure(failure -> pool.close());
     }
 
+    /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
     private Future<Void> deployWorkers() {
-        // The relay and the saga are deployed here (see their issues); each is its own verticle.
-        return Future.succeededFuture();
+        return deploy(new RelayVerticle(config, pgUri, kafkaBootstrap), "relay")
+                .compose(ignored -> deploy(new SagaVerticle(config, handler, kafkaBootstrap), "saga"))
+                .compose(ignored -> deploy(new DeadlineVerticle(handler, pool), "saga deadlines"));
+    }
+
+    private Future<Void> deploy(VerticleBase verticle, String name) {
+        return vertx.deployVerticle(verticle)
+                .onSuccess(deployments::add)
+                .onSuccess(id -> LOG.info("{} started", name))
+                .mapEmpty();
     }
 
     /** Mounts the command API on a router made by {@code ApiRouter}. */

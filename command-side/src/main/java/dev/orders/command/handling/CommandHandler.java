@@ -39,8 +39,12 @@ public final class CommandHandler {
         }
     }
 
-    /** An aggregate's state as of a version. */
-    public record Loaded<S>(UUID streamId, long version, S state) {
+    /**
+     * An aggregate's state as of a version.
+     *
+     * @param eventsRead how many events were read to build it (after the snapshot, if one was used)
+     */
+    public record Loaded<S>(UUID streamId, long version, S state, int eventsRead) {
     }
 
     /** The outcome of a command: the stream's version and state after it, and what it appended. */
@@ -81,7 +85,7 @@ public final class CommandHandler {
                             state = type.decider().evolve(state, cast(type, envelope.event()));
                             version = envelope.version();
                         }
-                        return new Loaded<>(streamId, version, state);
+                        return new Loaded<>(streamId, version, state, events.size());
                     });
                 });
     }

@@ -1,25 +1,83 @@
 package dev.orders.command.saga;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
-/** The saga's durable deadlines: a PENDING order past its deadline is rejected as timed out. */
+/**
+ * The saga's durable deadlines: a PENDING order past its deadline is rejected as timed out. A row is
+ * written with the order's OrderCreated, deleted in the transaction that decides the order (approve,
+ * reject, or the release of a cancelled or rejected order's credit), and otherwise fired by the
+ * {@link DeadlineVerticle}. Every SQL statement of the table is here.
+ */
 public final class Deadlines {
 
     static final String INSERT = """
             INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
             VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING""";
 
+    /**
+     * Claims due rows for one firing: their {@code due_at} moves {@code $2} seconds ahead (a
+     * lease), so that no other instance sees them due while this one fires them, and so that a row
+     * whose firing did not finish (a crash, a failure) fires again once the lease ends. SKIP LOCKED lets
+     * instances that poll at the same time take disjoint rows instead of waiting for each other.
+     */
+    static final String CLAIM_DUE = """
+            UPDATE saga_deadlines d
+               SET due_at = now() + make_interval(secs => $2::float8)
+              FROM (SELECT order_id FROM saga_deadlines
+                     WHERE due_at <= now()
+                     ORDER BY due_at
+                     LIMIT $1::int
+                     FOR UPDATE SKIP LOCKED) due
+             WHERE d.order_id = due.order_id
+            RETURNING d.order_id, d.customer_id, d.correlation_id""";
+
+    static final String DELETE = "DELETE FROM saga_deadlines WHERE order_id = $1";
+
+    static final String COUNT = "SELECT count(*) FROM saga_deadlines";
+
+    /** A deadline claimed for firing. */
+    public record Due(UUID orderId, UUID customerId, String correlationId) {
+    }
+
     /** Records an order's deadline; called in the transaction that appends its OrderCreated event. */
     public Future<Void> schedule(SqlClient tx, UUID orderId, UUID customerId, Instant dueAt, String correlationId) {
         return tx.preparedQuery(INSERT)
                 .execute(Tuple.of(orderId, customerId, OffsetDateTime.ofInstant(dueAt, ZoneOffset.UTC), correlationId))
                 .mapEmpty();
+    }
+
+    /**
+     * Claims up to {@code limit} due deadlines; each stays claimed for {@code lease}, after which it is
+     * due again unless it was deleted.
+     */
+    public Future<List<Due>> claimDue(SqlClient client, int limit, Duration lease) {
+        return client.preparedQuery(CLAIM_DUE).execute(Tuple.of(limit, lease.toMillis() / 1000.0)).map(rows -> {
+            List<Due> due = new ArrayList<>(rows.size());
+            for (Row row : rows) {
+                due.add(new Due(row.getUUID("order_id"), row.getUUID("customer_id"), row.getString("correlation_id")));
+            }
+            return due;
+        });
+    }
+
+    /** Deletes an order's deadline, if it has one; the order no longer waits for its credit check. */
+    public Future<Void> delete(SqlClient client, UUID orderId) {
+        return client.preparedQuery(DELETE).execute(Tuple.of(orderId)).mapEmpty();
+    }
+
+    /** The number of deadlines not yet deleted: orders still waiting for their credit check. */
+    public Future<Long> countPending(SqlClient client) {
+        return client.query(COUNT).execute().map(rows -> rows.iterator().next().getLong(0));
     }
 }

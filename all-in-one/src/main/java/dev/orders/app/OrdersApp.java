@@ -1,0 +1,199 @@
+package dev.orders.app;
+
+import dev.orders.command.CommandSide;
+import dev.orders.infra.Infrastructure;
+import dev.orders.infra.config.ConfigException;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.QuerySide;
+import dev.orders.service.http.ApiRouter;
+import dev.orders.service.http.Health;
+import dev.orders.service.http.HttpServerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The whole system in one process: the infrastructure (embedded by default), the command side, the
+ * query side and the browser UI, all served on one port.
+ */
+public final class OrdersApp implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrdersApp.class);
+    private static final long START_TIMEOUT_SECONDS = 180;
+
+    private final Infrastructure infrastructure;
+    private final Vertx vertx;
+    private final CommandSide commandSide;
+    private final QuerySide querySide;
+    private final int port;
+    private final String host;
+
+    private OrdersApp(Infrastructure infrastructure, Vertx vertx, CommandSide commandSide, QuerySide querySide,
+                      String host, int port) {
+        this.infrastructure = infrastructure;
+        this.vertx = vertx;
+        this.commandSide = commandSide;
+        this.querySide = querySide;
+        this.host = host;
+        this.port = port;
+    }
+
+    public static void main(String[] args) {
+        if (OrdersConfig.helpRequested(args)) {
+            System.out.println(usage());
+            return;
+        }
+        OrdersConfig config;
+        try {
+            config = OrdersConfig.load(args);
+        } catch (ConfigException bad) {
+            exit(2, "bad configuration: " + bad.getMessage());
+            return;
+        }
+        try {
+            OrdersApp app = start(config);
+            Runtime.getRuntime().addShutdownHook(new Thread(app::close, "orders-shutdown"));
+            System.out.println();
+            System.out.println("  Orders is running: open " + app.url() + "   (Ctrl-C stops it)");
+            System.out.println();
+        } catch (RuntimeException failure) {
+            exit(1, "cannot start: " + oneLine(failure));
+        }
+    }
+
+    /**
+     * Starts everything and returns once the HTTP port listens. Blocking: call it from a main thread
+     * or a test, never from an event loop. On failure everything started so far is stopped again.
+     */
+    public static OrdersApp start(OrdersConfig config) {
+        long started = System.nanoTime();
+        LOG.info("starting with {}", config.describe());
+        Infrastructure infrastructure = Infrastructure.start(config);
+        Vertx vertx = Vertx.vertx();
+        try {
+            CommandSide command = await(CommandSide.deploy(vertx, config, infrastructure.commandPgUri(),
+                    infrastructure.kafkaBootstrap()), "the command side");
+            QuerySide query = await(QuerySide.deploy(vertx, config, infrastructure.queryPgUri(),
+                    infrastructure.kafkaBootstrap()), "the query side");
+            HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
+                    v -> routes(v, command, query));
+            await(vertx.deployVerticle(http), "the HTTP server");
+            OrdersApp app = new OrdersApp(infrastructure, vertx, command, query, config.httpHost(), http.actualPort());
+            LOG.info("started in {} ms: {}", (System.nanoTime() - started) / 1_000_000, app.url());
+            return app;
+        } catch (RuntimeException failure) {
+            closeQuietly(vertx);
+            infrastructure.close();
+            throw failure;
+        }
+    }
+
+    private static Router routes(Vertx vertx, CommandSide command, QuerySide query) {
+        Router router = ApiRouter.create(vertx);
+        Health health = new Health();
+        command.addHealthChecks(health);
+        query.readiness(health);
+        health.mount(router);
+        command.mount(router);
+        query.mount(router);
+        ApiRouter.finish(router);
+        router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+        return router;
+    }
+
+    /** The URL a browser opens. */
+    public String url() {
+        String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+        return "http://" + shown + ":" + port + "/";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public CommandSide commandSide() {
+        return commandSide;
+    }
+
+    public QuerySide querySide() {
+        return querySide;
+    }
+
+    /** Stops the HTTP server, both sides and the infrastructure this process started. */
+    @Override
+    public void close() {
+        LOG.info("stopping");
+        try {
+            await(querySide.close().transform(ignored -> commandSide.close()), "the services' stop");
+        } catch (RuntimeException failure) {
+            LOG.warn("stopping the services: {}", oneLine(failure));
+        }
+        closeQuietly(vertx);
+        infrastructure.close();
+        LOG.info("stopped");
+    }
+
+    private static void closeQuietly(Vertx vertx) {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("Vert.x did not close cleanly: {}", e.getMessage());
+        }
+    }
+
+    private static <T> T await(Future<T> future, String what) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + what, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(what + " failed: " + oneLine(e.getCause()), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(what + " did not start within " + START_TIMEOUT_SECONDS + " s", e);
+        }
+    }
+
+    static String oneLine(Throwable failure) {
+        Throwable root = failure;
+        StringBuilder line = new StringBuilder(String.valueOf(failure.getMessage()));
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+            String message = root.getMessage();
+            if (message != null && !line.toString().contains(message)) {
+                line.append(": ").append(message);
+            }
+        }
+        return line.toString().replace('\n', ' ');
+    }
+
+    private static void exit(int status, String message) {
+        System.err.println("orders: " + message);
+        System.exit(status);
+    }
+
+    private static String usage() {
+        return """
+                Orders, event-sourced: the command side, the query side and the browser UI in one process.
+
+                Usage: java -jar all-in-one/target/orders-all-in-one.jar [--key=value ...] [--config FILE]
+
+                Without pg.uri and kafka.bootstrap it starts a real PostgreSQL and a real Kafka broker of
+                its own (embedded), keeping their data in data.dir across restarts.
+
+                """ + OrdersConfig.help();
+    }
+}

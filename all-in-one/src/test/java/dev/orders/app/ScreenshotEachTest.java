@@ -1,0 +1,36 @@
+package dev.orders.app;
+
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Saves a screenshot of the browser after every test, passed or failed, as
+ * {@code target/screenshots/<test method>.png}. Runs before {@code @AfterEach}, so the page is still
+ * as the test left it.
+ */
+final class ScreenshotEachTest implements AfterTestExecutionCallback {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScreenshotEachTest.class);
+
+    /** A test class whose tests drive a browser. */
+    interface WithBrowser {
+        Browser browser();
+    }
+
+    @Override
+    public void afterTestExecution(ExtensionContext context) {
+        if (!(context.getRequiredTestInstance() instanceof WithBrowser test) || test.browser() == null) {
+            return;
+        }
+        String name = context.getRequiredTestMethod().getName();
+        try {
+            var file = test.browser().screenshot(name);
+            LOG.info("{} {}: screenshot {}", name, context.getExecutionException().isPresent() ? "FAILED" : "passed",
+                    file.toAbsolutePath());
+        } catch (Exception | Error e) {
+            LOG.warn("no screenshot of {}: {}", name, e.toString());
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.orders.command.messaging;
+
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.Topics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The relay's side of Kafka: creates the topics, and sends a batch of events keyed by stream id with
+ * an idempotent, {@code acks=all} producer. A batch succeeds only when every one of its records is
+ * acknowledged; it fails only after every send has finished one way or the other, so that a retry
+ * never overtakes a send still in flight.
+ */
+final class EventPublisher {
+
+    private final Vertx vertx;
+    private final String bootstrap;
+    private final RelaySettings settings;
+    private final KafkaProducer<String, Buffer> producer;
+
+    EventPublisher(Vertx vertx, String bootstrap, RelaySettings settings) {
+        this.vertx = vertx;
+        this.bootstrap = bootstrap;
+        this.settings = settings;
+        this.producer = KafkaProducer.create(vertx, producerConfig(bootstrap, settings), String.class, Buffer.class);
+    }
+
+    /** The producer's properties: safe defaults, then the settings' overrides. */
+    static Map<String, String> producerConfig(String bootstrap, RelaySettings settings) {
+        Map<String, String> config = new HashMap<>();
+        config.put("bootstrap.servers", bootstrap);
+        config.put("acks", "all");
+        config.put("enable.idempotence", "true");
+        config.put("max.in.flight.requests.per.connection", "5");
+        config.put("delivery.timeout.ms", "30000");
+        config.put("request.timeout.ms", "10000");
+        config.put("max.block.ms", "10000");
+        config.put("linger.ms", "5");
+        config.put("compression.type", "lz4");
+        config.put("client.id", "orders-relay");
+        config.putAll(settings.producerOverrides());
+        config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        config.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+        return config;
+    }
+
+    /** Creates the event topics that do not exist yet; a topic created meanwhile by another relay is fine. */
+    Future<Void> ensureTopics() {
+        KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", bootstrap,
+                "default.api.timeout.ms", "15000", "request.timeout.ms", "10000"));
+        return admin.listTopics().compose(existing -> {
+            List<NewTopic> missing = Topics.all(settings.topicPrefix()).stream()
+                    .filter(topic -> !existing.contains(topic))
+                    .map(topic -> new NewTopic(topic, settings.partitions(), settings.replicationFactor()))
+                    .toList();
+            return missing.isEmpty() ? Future.<Void>succeededFuture() : admin.createTopics(missing)
+                    .recover(e -> e instanceof TopicExistsException || e.getCause() instanceof TopicExistsException
+                            ? Future.succeededFuture() : Future.failedFuture(e));
+        }).eventually(admin::close);
+    }
+
+    /** Sends the batch, each envelope already carrying its global position. */
+    Future<Void> publish(List<EventEnvelope> batch) {
+        List<Future<RecordMetadata>> sends = batch.stream().map(envelope -> producer.send(record(envelope))).toList();
+        return Future.join(sends).mapEmpty();
+    }
+
+    private KafkaProducerRecord<String, Buffer> record(EventEnvelope envelope) {
+        KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
+                Topics.of(settings.topicPrefix(), envelope.streamType()), envelope.streamId().toString(),
+                Buffer.buffer(EventJson.encode(envelope)));
+        record.addHeader(Topics.HEADER_EVENT_ID, envelope.eventId().toString())
+                .addHeader(Topics.HEADER_TYPE, envelope.type())
+                .addHeader(Topics.HEADER_SCHEMA_VERSION, Integer.toString(envelope.schemaVersion()))
+                .addHeader(Topics.HEADER_VERSION, Long.toString(envelope.version()))
+                .addHeader(Topics.HEADER_GLOBAL_POSITION, Long.toString(envelope.globalPosition()));
+        if (envelope.metadata().correlationId() != null) {
+            record.addHeader(Topics.HEADER_CORRELATION_ID, envelope.metadata().correlationId());
+        }
+        if (envelope.metadata().traceparent() != null) {
+            record.addHeader(Topics.HEADER_TRACEPARENT, envelope.metadata().traceparent());
+        }
+        return record;
+    }
+
+    Future<Void> close() {
+        return producer.close(2_000);
+    }
+}

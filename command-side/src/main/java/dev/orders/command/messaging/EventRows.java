@@ -1,0 +1,42 @@
+package dev.orders.command.messaging;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventFormatException;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import io.vertx.sqlclient.Row;
+
+/**
+ * Reads a row of the events table into an envelope. (The same as the store's package-private reader;
+ * once {@code EventStore.toEnvelope} is public this class goes.)
+ */
+final class EventRows {
+
+    private EventRows() {
+    }
+
+    static EventEnvelope toEnvelope(Row row, long position) {
+        String type = row.getString("event_type");
+        int schemaVersion = row.getInteger("schema_version");
+        return new EventEnvelope(row.getUUID("event_id"), row.getInteger("version"), position,
+                row.getOffsetDateTime("occurred_at").toInstant(), schemaVersion,
+                metadataOf(row.getString("metadata")), EventJson.eventOf(type, schemaVersion, row.getString("data")));
+    }
+
+    private static EventMetadata metadataOf(String json) {
+        try {
+            JsonNode node = EventJson.mapper().readTree(json);
+            return new EventMetadata(text(node, "correlationId"), text(node, "causationId"),
+                    text(node, "commandId"), text(node, "traceparent"));
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("stored metadata is not JSON", e);
+        }
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.orders.command.messaging;
+
+import dev.orders.infra.config.OrdersConfig;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the relay needs to know, taken from {@link OrdersConfig} with the few knobs the configuration
+ * does not (yet) carry.
+ *
+ * @param topicPrefix       prefix of the event topics ({@code Topics.of(prefix, type)})
+ * @param partitions        partitions of a topic the relay creates
+ * @param replicationFactor replication factor of a topic the relay creates
+ * @param batchSize         events per batch
+ * @param pollInterval      how often an idle relay looks for events that no notification announced
+ * @param leaseRetry        how often a standby relay asks for the lease
+ * @param observeInterval   how often the lag gauges are refreshed
+ * @param lagWarning        age of a running transaction that earns a warning while events wait
+ * @param maxBackoff        longest wait between two attempts at a batch that Kafka refused
+ * @param producerOverrides Kafka producer properties that replace the relay's defaults
+ */
+public record RelaySettings(String topicPrefix, int partitions, short replicationFactor, int batchSize,
+                            Duration pollInterval, Duration leaseRetry, Duration observeInterval,
+                            Duration lagWarning, Duration maxBackoff, Map<String, String> producerOverrides) {
+
+    public RelaySettings {
+        Objects.requireNonNull(topicPrefix, "topicPrefix");
+        producerOverrides = Map.copyOf(producerOverrides);
+        if (partitions < 1 || replicationFactor < 1 || batchSize < 1) {
+            throw new IllegalArgumentException("partitions, replication factor and batch size must be at least 1");
+        }
+    }
+
+    /** The settings of a configuration: topics, partitions, batch size and poll interval from it. */
+    public static RelaySettings from(OrdersConfig config) {
+        return new RelaySettings(config.kafkaTopicPrefix(), config.kafkaPartitions(), (short) 1,
+                config.relayBatchSize(), config.relayPollInterval(), Duration.ofSeconds(1), Duration.ofSeconds(5),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Map.of());
+    }
+
+    public RelaySettings withBatchSize(int size) {
+        return new RelaySettings(topicPrefix, partitions, replicationFactor, size, pollInterval, leaseRetry,
+                observeInterval, lagWarning, maxBackoff, producerOverrides);
+    }
+
+    public RelaySettings withObserveInterval(Duration interval, Duration warning) {
+        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, pollInterval, leaseRetry,
+                interval, warning, maxBackoff, producerOverrides);
+    }
+
+    public RelaySettings withProducerOverrides(Map<String, String> overrides) {
+        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, pollInterval, leaseRetry,
+                observeInterval, lagWarning, maxBackoff, overrides);
+    }
+}

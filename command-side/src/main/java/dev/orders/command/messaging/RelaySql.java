@@ -1,0 +1,67 @@
+package dev.orders.command.messaging;
+
+/** Every SQL statement of the relay, in one place. */
+final class RelaySql {
+
+    /** The session advisory lock that makes one relay per database the active one ("relay" in ASCII). */
+    static final long LEASE_KEY = 0x72656c6179L;
+
+    static final String TRY_LEASE = "SELECT pg_try_advisory_lock($1)";
+
+    static final String LISTEN = "LISTEN events_appended";
+
+    static final String CHANNEL = "events_appended";
+
+    static final String CHECKPOINT = """
+            SELECT last_position, (SELECT coalesce(max(global_position), 0) FROM events) AS max_stamped
+              FROM relay_checkpoint WHERE id = 1""";
+
+    /**
+     * The next unpublished events that can no longer be preceded by another: only rows written by a
+     * transaction older than the oldest one still running. A transaction that took its id early and
+     * commits late holds the relay back instead of being skipped.
+     */
+    static final String READ_SAFE = """
+            SELECT id, event_id, stream_type, stream_id, version, event_type, schema_version,
+                   data::text AS data, metadata::text AS metadata, occurred_at
+              FROM events
+             WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY tx, id
+             LIMIT $1""";
+
+    static final String STAMP = """
+            UPDATE events SET global_position = v.pos
+              FROM unnest($1::bigint[], $2::bigint[]) AS v(id, pos)
+             WHERE events.id = v.id AND events.global_position IS NULL""";
+
+    /** Fenced: advances only from the position this relay read; 0 rows means another relay moved it. */
+    static final String ADVANCE = """
+            UPDATE relay_checkpoint SET last_position = $2, updated_at = now()
+             WHERE id = 1 AND last_position = $1""";
+
+    static final String LAG = """
+            SELECT count(*) AS unpublished,
+                   coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds_behind,
+                   (SELECT last_position FROM relay_checkpoint WHERE id = 1) AS last_position
+              FROM events WHERE global_position IS NULL""";
+
+    /** The oldest transaction that holds a transaction id: it holds the relay's horizon back. */
+    static final String OLDEST_WRITER = """
+            SELECT pid, datname, state, extract(epoch FROM now() - xact_start)::float8 AS age_seconds,
+                   left(query, 200) AS query
+              FROM pg_stat_activity
+             WHERE backend_xid IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()
+             ORDER BY xact_start
+             LIMIT 1""";
+
+    static final String READ_PUBLISHED = """
+            SELECT id, event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
+                   data::text AS data, metadata::text AS metadata, occurred_at
+              FROM events
+             WHERE global_position > $1
+             ORDER BY global_position
+             LIMIT $2""";
+
+    private RelaySql() {
+    }
+}

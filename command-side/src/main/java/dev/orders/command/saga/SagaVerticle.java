@@ -1,0 +1,187 @@
+package dev.orders.command.saga;
+
+import dev.orders.command.domain.DomainException;
+import dev.orders.command.handling.CommandHandler;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventFormatException;
+import dev.orders.events.EventJson;
+import dev.orders.events.StreamType;
+import dev.orders.events.Topics;
+import dev.orders.infra.config.OrdersConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The saga: consumes the order and customer topics in group {@code <prefix>.saga} and turns each event
+ * into the commands of {@link SagaReactions}. The records of one partition are handled one at a time,
+ * in order ({@link PartitionQueues}); an offset is committed only after the command its record caused
+ * has committed, so a crash redelivers and never loses a reaction. An undecodable record, or one whose
+ * command the domain refuses for good (such as NOT_FOUND), is logged with its coordinates and skipped;
+ * any other failure (the database is down, too many conflicts) is retried with backoff, holding back
+ * only its own partition.
+ */
+public final class SagaVerticle extends VerticleBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SagaVerticle.class);
+    private static final long COMMIT_INTERVAL_MS = 200;
+    private static final long MAX_RETRY_DELAY_MS = 5_000;
+    private static final int MAX_IN_FLIGHT = 1_000;
+
+    private final OrdersConfig config;
+    private final String kafkaBootstrap;
+    private final SagaReactions reactions;
+    private final AtomicLong handled = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private KafkaConsumer<String, byte[]> consumer;
+    private PartitionQueues queues;
+    private long commitTimer = -1;
+    private volatile boolean halted;
+
+    public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
+        this.config = config;
+        this.kafkaBootstrap = kafkaBootstrap;
+        this.reactions = new SagaReactions(handler, new Deadlines());
+    }
+
+    /** The consumer group of the saga: one per topic prefix. */
+    public static String groupId(String topicPrefix) {
+        return topicPrefix + ".saga";
+    }
+
+    @Override
+    public Future<?> start() {
+        String prefix = config.kafkaTopicPrefix();
+        consumer = KafkaConsumer.create(vertx, Map.of(
+                "bootstrap.servers", kafkaBootstrap,
+                "group.id", groupId(prefix),
+                "client.id", groupId(prefix) + "-" + deploymentID(),
+                "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
+                "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+                "enable.auto.commit", "false",
+                "auto.offset.reset", "earliest",
+                "max.poll.records", "500"));
+        queues = new PartitionQueues(context, consumer, this::handle, MAX_IN_FLIGHT);
+        consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
+        consumer.partitionsAssignedHandler(queues::assigned);
+        consumer.partitionsRevokedHandler(queues::revoked);
+        consumer.handler(queues::add);
+        commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
+        return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
+                .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), groupId(prefix)));
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(commitTimer);
+        if (halted) {
+            LOG.warn("saga halted: closing its consumer without committing what it handled");
+            queues.abandon();
+            return consumer.close();
+        }
+        return queues.drain(10_000)
+                .compose(ignored -> {
+                    queues.commit(); // completes while the consumer closes: close waits for pending commits
+                    return consumer.close();
+                })
+                .onComplete(ignored -> LOG.info("saga stopped after {} records ({} skipped)", handled.get(),
+                        skipped.get()));
+    }
+
+    /** Handles one record; retries a failure that may pass, skips one that cannot. */
+    private Future<Void> handle(KafkaConsumerRecord<String, byte[]> record) {
+        EventEnvelope envelope;
+        try {
+            if (record.value() == null) {
+                throw new EventFormatException("the record has no value");
+            }
+            envelope = EventJson.decode(record.value());
+        } catch (EventFormatException bad) {
+            return skip(record, "it cannot be decoded: " + bad.getMessage());
+        }
+        return attempt(record, envelope, 1);
+    }
+
+    private Future<Void> attempt(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope, int attempt) {
+        if (queues.stopping()) {
+            return Future.failedFuture("the saga is stopping");
+        }
+        Future<Void> reaction;
+        try {
+            reaction = reactions.react(envelope);
+        } catch (RuntimeException bug) {
+            reaction = Future.failedFuture(bug);
+        }
+        return reaction.onSuccess(done -> handled.incrementAndGet()).recover(failure -> {
+            if (failure instanceof DomainException refused) {
+                return skip(record, envelope.type() + " " + envelope.eventId() + " [" + envelope.metadata()
+                        .correlationId() + "] caused a command the domain refuses: " + refused.rejection() + ", "
+                        + refused.getMessage());
+            }
+            long delay = Math.min(MAX_RETRY_DELAY_MS, 50L << Math.min(attempt, 7));
+            LOG.warn("saga: {} {} at {}-{}@{} failed (attempt {}), retrying in {} ms: {}", envelope.type(),
+                    envelope.eventId(), record.topic(), record.partition(), record.offset(), attempt, delay,
+                    failure.toString());
+            return vertx.timer(delay).compose(ignored -> attempt(record, envelope, attempt + 1));
+        });
+    }
+
+    private Future<Void> skip(KafkaConsumerRecord<String, byte[]> record, String why) {
+        skipped.incrementAndGet();
+        LOG.warn("saga skips the record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
+                record.offset(), record.key(), why);
+        return Future.succeededFuture();
+    }
+
+    /** Records whose reaction committed, since deployment. */
+    public long handledRecords() {
+        return handled.get();
+    }
+
+    /** Records skipped as undecodable or refused by the domain, since deployment. */
+    public long skippedRecords() {
+        return skipped.get();
+    }
+
+    /** Records received and not yet handled. */
+    public int recordsInFlight() {
+        return queues == null ? 0 : queues.inFlight();
+    }
+
+    /** Test hook: stops handling records (those received wait) until {@link #resumeConsumer()}. */
+    Future<Void> pauseConsumer() {
+        Promise<Void> paused = Promise.promise();
+        context.runOnContext(ignored -> {
+            queues.hold();
+            paused.complete();
+        });
+        return paused.future();
+    }
+
+    /** Test hook: handles records again after {@link #pauseConsumer()}. */
+    Future<Void> resumeConsumer() {
+        Promise<Void> resumed = Promise.promise();
+        context.runOnContext(ignored -> {
+            queues.release();
+            resumed.complete();
+        });
+        return resumed.future();
+    }
+
+    /**
+     * Test hook, a stand-in for a crash: the next undeployment closes the consumer at once, committing
+     * no offset and abandoning the records not yet handled.
+     */
+    void halt() {
+        halted = true;
+    }
+}

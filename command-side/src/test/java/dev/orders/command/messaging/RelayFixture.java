@@ -1,0 +1,133 @@
+package dev.orders.command.messaging;
+
+import dev.orders.command.store.CommandSchema;
+import dev.orders.command.store.EventStore;
+import dev.orders.events.CustomerEvent.CreditReserved;
+import dev.orders.events.CustomerEvent.CustomerCreated;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.Money;
+import dev.orders.events.StreamType;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.sql.PgPools;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** One test's own database and topics, a pool on it, and the relays it deployed. */
+final class RelayFixture implements AutoCloseable {
+
+    static final Money ONE = Money.parse("1.00", "EUR");
+
+    final Vertx vertx;
+    final OrdersConfig config;
+    final String pgUri;
+    final Pool pool;
+    final EventStore store = new EventStore();
+    private final Map<RelayVerticle, String> deployments = new LinkedHashMap<>();
+
+    RelayFixture(Vertx vertx, OrdersConfig config) {
+        this.vertx = vertx;
+        this.config = config;
+        this.pgUri = config.effectiveCommandPgUri();
+        this.pool = PgPools.create(vertx, pgUri, 24, 2000, "relay-test");
+        await(CommandSchema.MIGRATIONS.migrate(pool));
+    }
+
+    RelaySettings settings(int batchSize) {
+        return RelaySettings.from(config).withBatchSize(batchSize)
+                .withObserveInterval(Duration.ofMillis(300), Duration.ofSeconds(2));
+    }
+
+    RelayVerticle deploy(RelaySettings settings, String bootstrap, RelayHooks hooks) {
+        RelayVerticle relay = new RelayVerticle(settings, pgUri, bootstrap, hooks);
+        deployments.put(relay, await(vertx.deployVerticle(relay)));
+        return relay;
+    }
+
+    void undeploy(RelayVerticle relay) {
+        await(vertx.undeploy(deployments.remove(relay)));
+    }
+
+    /** Appends {@code count} events to a customer stream, inside the caller's transaction. */
+    Future<List<EventEnvelope>> append(SqlConnection tx, UUID stream, long expectedVersion, int count) {
+        List<EventEnvelope> events = new ArrayList<>(count);
+        for (int i = 1; i <= count; i++) {
+            long version = expectedVersion + i;
+            DomainEvent event = version == 1 ? new CustomerCreated(stream, "customer", Money.parse("100.00", "EUR"))
+                    : new CreditReserved(stream, UUID.randomUUID(), ONE);
+            events.add(new EventEnvelope(UUID.randomUUID(), version, 0, Instant.now(), 0,
+                    new EventMetadata("corr-" + stream, null, null, null), event));
+        }
+        return store.append(tx, StreamType.CUSTOMER, stream, expectedVersion, events).map(events);
+    }
+
+    /** Appends in a transaction of its own that stays open for a random while before it commits. */
+    Future<List<EventEnvelope>> appendSlowly(UUID stream, long expectedVersion, int count, int maxDelayMillis) {
+        long delay = 1 + ThreadLocalRandom.current().nextInt(Math.max(1, maxDelayMillis));
+        return pool.withTransaction(tx -> append(tx, stream, expectedVersion, count)
+                .compose(events -> vertx.timer(delay).map(events)));
+    }
+
+    List<EventEnvelope> appendNow(UUID stream, long expectedVersion, int count) {
+        return await(pool.withTransaction(tx -> append(tx, stream, expectedVersion, count)));
+    }
+
+    Row one(String sql, Object... params) {
+        return await(pool.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
+    }
+
+    long checkpoint() {
+        return one("SELECT last_position FROM relay_checkpoint WHERE id = 1").getLong(0);
+    }
+
+    static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("future did not succeed: " + e, e);
+        }
+    }
+
+    static void eventually(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what);
+            }
+            sleep(50);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (String id : deployments.values()) {
+            vertx.undeploy(id).toCompletionStage().toCompletableFuture().exceptionally(e -> null).join();
+        }
+        pool.close();
+    }
+}

@@ -1,0 +1,389 @@
+package dev.orders.command.messaging;
+
+import dev.orders.command.messaging.TopicReader.Published;
+import dev.orders.events.EventEnvelope;
+import dev.orders.infra.Infrastructure;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.LongStream;
+
+import static dev.orders.command.messaging.RelayFixture.await;
+import static dev.orders.command.messaging.RelayFixture.eventually;
+import static dev.orders.command.messaging.RelayFixture.sleep;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(SharedInfrastructure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("The relay")
+class RelayTest {
+
+    /** {@code -Dorders.test.scale=5} runs the randomized test with the full 10,000 events. */
+    private static final int SCALE = Integer.getInteger("orders.test.scale", 1);
+    private static final Duration LONG = Duration.ofSeconds(60);
+
+    private TestInfrastructure infra;
+    private Vertx vertx;
+
+    @BeforeAll
+    void start(TestInfrastructure infra) {
+        this.infra = infra;
+        vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(200)
+                .setMaxEventLoopExecuteTime(200_000_000L));
+    }
+
+    @AfterAll
+    void stop() {
+        await(vertx.close());
+    }
+
+    private RelayFixture fixture() {
+        return new RelayFixture(vertx, infra.isolatedConfig());
+    }
+
+    @Test
+    @DisplayName("publishes an event whose transaction took its id first but committed last, in id order")
+    void out_of_order_commit_is_neither_skipped_nor_reordered() throws Exception {
+        try (RelayFixture f = fixture()) {
+            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            UUID a = UUID.randomUUID();
+            UUID b = UUID.randomUUID();
+            SqlConnection connectionA = await(f.pool.getConnection());
+            Transaction txA = await(connectionA.begin());
+            EventEnvelope eventA = await(f.append(connectionA, a, 0, 1)).get(0);
+            EventEnvelope eventB = f.appendNow(b, 0, 1).get(0);
+
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                assertThat(reader.readFor(Duration.ofMillis(1500)))
+                        .as("B committed, but A (older id, still open) may yet commit: nothing is safe").isEmpty();
+                eventually(Duration.ofSeconds(5), "the relay sees B waiting", () -> relay.metrics().unpublished() == 1);
+
+                await(txA.commit());
+                List<Published> published = reader.readUntilUnique(2, LONG);
+                assertThat(published).extracting(Published::eventId).containsExactly(eventA.eventId(), eventB.eventId());
+                assertThat(published).extracting(Published::position).containsExactly(1L, 2L);
+
+                // A transaction that is open but has not written yet holds nothing back: D, appended and
+                // committed while C is open, is published before C's event, which gets the later position.
+                SqlConnection connectionC = await(f.pool.getConnection());
+                Transaction txC = await(connectionC.begin());
+                await(connectionC.query("SELECT 1").execute());
+                EventEnvelope eventD = f.appendNow(UUID.randomUUID(), 0, 1).get(0);
+                assertThat(reader.readUntilUnique(3, LONG)).extracting(Published::eventId).contains(eventD.eventId());
+                EventEnvelope eventC = await(f.append(connectionC, a, 1, 1)).get(0);
+                await(txC.commit());
+                List<Published> all = reader.readUntilUnique(4, LONG);
+                assertThat(all).extracting(Published::eventId)
+                        .containsExactly(eventA.eventId(), eventB.eventId(), eventD.eventId(), eventC.eventId());
+                assertThat(all).extracting(Published::position).containsExactly(1L, 2L, 3L, 4L);
+                assertThat(TopicReader.repeats(all)).isEmpty();
+                connectionA.close();
+                connectionC.close();
+            }
+            assertThat(f.checkpoint()).isEqualTo(4);
+            eventually(Duration.ofSeconds(5), "lag gauges at zero", () -> relay.metrics().unpublished() == 0);
+            assertThat(await(relay.readiness()).getString("role")).isEqualTo("active");
+            assertThat(await(relay.readiness()).getLong("lastPosition")).isEqualTo(4L);
+        }
+    }
+
+    @Test
+    @DisplayName("publishes every event of 16 concurrent writers with random commit delays once, in stream order, gap-free")
+    void concurrent_writers_with_random_commit_delays() {
+        int writers = 16;
+        int total = 2_000 * SCALE;
+        try (RelayFixture f = fixture()) {
+            long started = System.nanoTime();
+            f.deploy(f.settings(200), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            List<EventEnvelope> written = runWriters(f, writers, total, 20);
+            assertThat(written).hasSize(total);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(total, LONG);
+                assertThat(TopicReader.repeats(published)).as("events published twice in one run").isEmpty();
+                assertEveryEventOnceInStreamOrder(written, published);
+            }
+            eventually(Duration.ofSeconds(10), "checkpoint at " + total, () -> f.checkpoint() == total);
+            assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NULL").getLong(0)).isZero();
+            assertFeedIsGapFree(f, total);
+            System.out.printf("relay: %d events from %d writers published in %d ms%n", total, writers,
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    @Test
+    @DisplayName("after a crash between Kafka's ack and the checkpoint, repeats only that batch, with the same positions")
+    void crash_between_ack_and_checkpoint_repeats_at_most_one_batch() {
+        int batch = 50;
+        try (RelayFixture f = fixture()) {
+            List<EventEnvelope> written = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                written.addAll(f.appendNow(UUID.randomUUID(), 0, 10));
+            }
+            CompletableFuture<long[]> halted = new CompletableFuture<>();
+            RelayHooks crashOnSecondBatch = new RelayHooks() {
+                @Override
+                public boolean haltBeforeCheckpoint(long first, long last) {
+                    if (first == batch + 1) {
+                        halted.complete(new long[] {first, last});
+                        return true;
+                    }
+                    return false;
+                }
+            };
+            RelayVerticle first = f.deploy(f.settings(batch), f.config.kafkaBootstrap(), crashOnSecondBatch);
+            assertThat(halted.orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join()).containsExactly(51, 100);
+            f.undeploy(first);
+            assertThat(f.checkpoint()).as("the crashed batch was not checkpointed").isEqualTo(batch);
+
+            f.deploy(f.settings(batch), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(written.size(), LONG);
+                assertEveryEventAtLeastOnceInStreamOrder(written, published);
+                Map<UUID, Integer> repeats = TopicReader.repeats(published);
+                Set<Long> repeatedPositions = positionsOf(published, repeats.keySet());
+                assertThat(repeatedPositions).as("exactly the crashed batch is repeated")
+                        .isEqualTo(range(51, 100));
+                assertThat(repeats.values()).allMatch(n -> n == 2);
+            }
+            eventually(Duration.ofSeconds(10), "checkpoint at 120", () -> f.checkpoint() == 120);
+        }
+    }
+
+    @Test
+    @DisplayName("waits while the Kafka broker is down and then publishes everything")
+    void broker_stopped_and_restarted_mid_run() throws Exception {
+        int total = 1_500 * SCALE;
+        try (RelayFixture f = fixture()) {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "relay-kafka-");
+            var kafkaConfig = f.config.with(Map.of("kafka.bootstrap", "", "kafka.embedded.port",
+                    Integer.toString(freePort()), "data.dir", dir.toString(), "clean", "true"));
+            Infrastructure broker = Infrastructure.start(kafkaConfig);
+            String bootstrap = broker.kafkaBootstrap();
+            try {
+                f.deploy(f.settings(100).withProducerOverrides(Map.of("delivery.timeout.ms", "4000",
+                        "request.timeout.ms", "2000", "max.block.ms", "2000")), bootstrap, RelayHooks.NONE);
+                CompletableFuture<List<EventEnvelope>> writing = new CompletableFuture<>();
+                Thread writer = Thread.ofVirtual().start(() -> writing.complete(runWriters(f, 8, total, 40)));
+                eventually(LONG, "a third published", () -> f.checkpoint() >= total / 3);
+                broker.close();
+                long stoppedAt = f.checkpoint();
+                sleep(6_000);
+                assertThat(f.checkpoint()).as("nothing checkpointed without Kafka").isEqualTo(stoppedAt);
+                broker = Infrastructure.start(kafkaConfig.with("clean", "false"));
+                List<EventEnvelope> written = writing.join();
+                writer.join();
+                eventually(LONG, "all published after the restart", () -> f.checkpoint() == total);
+                try (TopicReader reader = new TopicReader(bootstrap, f.config.kafkaTopicPrefix())) {
+                    List<Published> published = reader.readUntilUnique(total, LONG);
+                    assertEveryEventAtLeastOnceInStreamOrder(written, published);
+                }
+            } finally {
+                broker.close();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("fails over to the standby relay when the active one dies, losing nothing")
+    void failover_to_the_standby_relay() {
+        int batch = 50;
+        int total = 1_200;
+        try (RelayFixture f = fixture()) {
+            RelaySettings settings = f.settings(batch);
+            RelayVerticle one = f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle two = f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE);
+            eventually(Duration.ofSeconds(10), "one active relay", () -> one.isActive() || two.isActive());
+            assertThat(one.isActive() && two.isActive()).isFalse();
+            CompletableFuture<List<EventEnvelope>> writing = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> writing.complete(runWriters(f, 8, total, 30)));
+
+            // First failure: the active relay's database session is killed; someone must take over.
+            eventually(LONG, "some published", () -> f.checkpoint() >= total / 4);
+            RelayVerticle active = one.isActive() ? one : two;
+            long killed = System.nanoTime();
+            f.one("SELECT pg_terminate_backend($1)", active.leaseBackendPid());
+            eventually(Duration.ofSeconds(2), "the killed relay stops", () -> !active.isActive());
+            eventually(Duration.ofSeconds(10), "a relay takes over", () -> one.isActive() || two.isActive());
+            long firstTakeover = (System.nanoTime() - killed) / 1_000_000;
+
+            // Second failure: the active relay is undeployed; the other one must take over.
+            eventually(LONG, "more published", () -> f.checkpoint() >= total / 2);
+            RelayVerticle dying = one.isActive() ? one : two;
+            RelayVerticle survivor = dying == one ? two : one;
+            long undeployed = System.nanoTime();
+            f.undeploy(dying);
+            eventually(Duration.ofSeconds(10), "the survivor takes over", survivor::isActive);
+            long secondTakeover = (System.nanoTime() - undeployed) / 1_000_000;
+
+            List<EventEnvelope> written = writing.join();
+            eventually(LONG, "all published", () -> f.checkpoint() == total);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(total, LONG);
+                assertEveryEventAtLeastOnceInStreamOrder(written, published);
+                Map<UUID, Integer> repeats = TopicReader.repeats(published);
+                assertThat(repeats.size()).as("repeats: at most the batch in flight at each of the 2 failures")
+                        .isLessThanOrEqualTo(2 * batch);
+            }
+            System.out.printf("relay failover: took over in %d ms after a killed session, %d ms after an undeploy%n",
+                    firstTakeover, secondTakeover);
+            assertThat(secondTakeover).isLessThan(5_000);
+        }
+    }
+
+    @Test
+    @DisplayName("a rolled-back append leaves no event and does not hold the relay back")
+    void rolled_back_append_does_not_stall_the_relay() {
+        try (RelayFixture f = fixture()) {
+            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            SqlConnection connection = await(f.pool.getConnection());
+            Transaction tx = await(connection.begin());
+            EventEnvelope rolledBack = await(f.append(connection, UUID.randomUUID(), 0, 1)).get(0);
+            EventEnvelope kept = f.appendNow(UUID.randomUUID(), 0, 1).get(0);
+            await(tx.rollback());
+            connection.close();
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(1, Duration.ofSeconds(10));
+                assertThat(published).extracting(Published::eventId).containsExactly(kept.eventId());
+                assertThat(published).extracting(Published::position).containsExactly(1L);
+                assertThat(reader.readFor(Duration.ofMillis(500))).extracting(Published::eventId)
+                        .doesNotContain(rolledBack.eventId());
+            }
+            assertThat(f.one("SELECT count(*) FROM events WHERE event_id = $1", rolledBack.eventId()).getLong(0)).isZero();
+            eventually(Duration.ofSeconds(5), "nothing waits", () -> relay.metrics().unpublished() == 0);
+        }
+    }
+
+    // ---- writers and checks ----
+
+    /** Writers, each with streams of its own, append {@code total} events in 1..3 per transaction. */
+    private List<EventEnvelope> runWriters(RelayFixture f, int writers, int total, int maxCommitDelayMillis) {
+        List<Future<List<EventEnvelope>>> done = new ArrayList<>();
+        int perWriter = total / writers;
+        for (int w = 0; w < writers; w++) {
+            int quota = w == writers - 1 ? total - perWriter * (writers - 1) : perWriter;
+            Promise<List<EventEnvelope>> result = Promise.promise();
+            vertx.runOnContext(ignored -> writeLoop(f, quota, new HashMap<>(), new ArrayList<>(), maxCommitDelayMillis)
+                    .onComplete(result));
+            done.add(result.future());
+        }
+        List<EventEnvelope> all = new ArrayList<>();
+        for (Future<List<EventEnvelope>> writer : done) {
+            all.addAll(await(writer));
+        }
+        return all;
+    }
+
+    private Future<List<EventEnvelope>> writeLoop(RelayFixture f, int left, Map<UUID, Long> streams,
+                                                  List<EventEnvelope> written, int maxDelay) {
+        if (left == 0) {
+            return Future.succeededFuture(written);
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        UUID stream = streams.size() < 4 || random.nextInt(4) == 0 ? UUID.randomUUID()
+                : List.copyOf(streams.keySet()).get(random.nextInt(streams.size()));
+        long version = streams.getOrDefault(stream, 0L);
+        int count = Math.min(left, 1 + random.nextInt(3));
+        return f.appendSlowly(stream, version, count, maxDelay).compose(events -> {
+            streams.put(stream, version + count);
+            written.addAll(events);
+            return writeLoop(f, left - count, streams, written, maxDelay);
+        });
+    }
+
+    private static void assertEveryEventOnceInStreamOrder(List<EventEnvelope> written, List<Published> published) {
+        assertThat(published).hasSize(written.size());
+        assertEveryEventAtLeastOnceInStreamOrder(written, published);
+    }
+
+    /**
+     * Every written event is on the topic; a consumer that applies version last+1 and skips what it has
+     * applied ends at each stream's last version with no gap; a repeated event carries its first position;
+     * the positions are exactly 1..N.
+     */
+    private static void assertEveryEventAtLeastOnceInStreamOrder(List<EventEnvelope> written,
+                                                                 List<Published> published) {
+        Set<UUID> writtenIds = new HashSet<>();
+        Map<String, Long> lastVersion = new HashMap<>();
+        for (EventEnvelope event : written) {
+            writtenIds.add(event.eventId());
+            lastVersion.merge(event.streamId().toString(), event.version(), Math::max);
+        }
+        Set<UUID> publishedIds = new HashSet<>();
+        Map<UUID, Long> positionOf = new HashMap<>();
+        Map<String, Long> applied = new HashMap<>();
+        List<String> gaps = new ArrayList<>();
+        for (Published record : published) {
+            publishedIds.add(record.eventId());
+            Long earlier = positionOf.putIfAbsent(record.eventId(), record.position());
+            assertThat(earlier == null || earlier == record.position())
+                    .as("a repeat of %s keeps its position", record.eventId()).isTrue();
+            long last = applied.getOrDefault(record.key(), 0L);
+            if (record.version() == last + 1) {
+                applied.put(record.key(), record.version());
+            } else if (record.version() > last + 1) {
+                gaps.add(record.key() + ": version " + record.version() + " after " + last);
+            }
+        }
+        assertThat(publishedIds).as("every committed event, nothing else").isEqualTo(writtenIds);
+        assertThat(gaps).as("per-stream order on the topic").isEmpty();
+        assertThat(applied).isEqualTo(lastVersion);
+        assertThat(new HashSet<>(positionOf.values())).as("gap-free positions").isEqualTo(range(1, written.size()));
+    }
+
+    private static void assertFeedIsGapFree(RelayFixture f, int total) {
+        EventFeed feed = new EventFeed();
+        long after = 0;
+        while (after < total) {
+            List<EventEnvelope> page = await(feed.readPublished(f.pool, after, 700));
+            assertThat(page).isNotEmpty();
+            for (EventEnvelope event : page) {
+                assertThat(event.globalPosition()).isEqualTo(++after);
+            }
+        }
+        assertThat(await(feed.readPublished(f.pool, total, 10))).isEmpty();
+    }
+
+    private static Set<Long> positionsOf(Collection<Published> published, Set<UUID> ids) {
+        Set<Long> positions = new HashSet<>();
+        published.stream().filter(r -> ids.contains(r.eventId())).forEach(r -> positions.add(r.position()));
+        return positions;
+    }
+
+    private static Set<Long> range(long from, long to) {
+        Set<Long> set = new HashSet<>();
+        LongStream.rangeClosed(from, to).forEach(set::add);
+        return set;
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.orders.command.saga;
+
+import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.messaging.RelayVerticle;
+import dev.orders.command.store.EventStore;
+import dev.orders.command.store.Snapshots;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.sql.PgPools;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+
+import static dev.orders.command.saga.SagaWorld.await;
+
+/**
+ * One instance of the command side's background work, as a process would run it: its own Vert.x, pool
+ * and command handler, a relay ({@link TestRelay}, or the real one with
+ * {@code -Dorders.saga.realRelay=true}), the saga and the deadline poller. {@link #crash()} takes it down
+ * the hard way: the saga commits nothing more and the pool's open transactions are cut.
+ */
+final class SagaService implements AutoCloseable {
+
+    final Vertx vertx;
+    final Pool pool;
+    final CommandHandler handler;
+    private final OrdersConfig config;
+    private final Duration deadlinePoll;
+    private final Duration deadlineLease;
+    SagaVerticle saga;
+    private TestRelay relay;
+    DeadlineVerticle deadlines;
+    private String sagaDeployment;
+    private boolean closed;
+
+    private SagaService(OrdersConfig config, Duration deadlinePoll, Duration deadlineLease) {
+        this.config = config;
+        this.deadlinePoll = deadlinePoll;
+        this.deadlineLease = deadlineLease;
+        this.vertx = Vertx.vertx();
+        this.pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 16, 10_000, "saga-service");
+        this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), Clock.systemUTC(),
+                UUID::randomUUID, config.snapshotEvery(), 8);
+    }
+
+    /** Starts the relay, the deadline poller and, if asked, the saga. */
+    static SagaService start(OrdersConfig config, boolean withSaga, Duration deadlinePoll, Duration deadlineLease)
+            throws Exception {
+        SagaService service = new SagaService(config, deadlinePoll, deadlineLease);
+        if (Boolean.getBoolean("orders.saga.realRelay")) {
+            await(service.vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(),
+                    config.kafkaBootstrap())));
+        } else {
+            service.relay = new TestRelay(service.vertx, service.pool, config.kafkaBootstrap(),
+                    config.kafkaTopicPrefix());
+            await(service.relay.start());
+        }
+        service.deadlines = new DeadlineVerticle(service.handler, service.pool, deadlinePoll, deadlineLease);
+        await(service.vertx.deployVerticle(service.deadlines));
+        if (withSaga) {
+            service.deploySaga();
+        }
+        return service;
+    }
+
+    static SagaService start(OrdersConfig config) throws Exception {
+        return start(config, true, Duration.ofMillis(200), Duration.ofSeconds(5));
+    }
+
+    void deploySaga() throws Exception {
+        saga = new SagaVerticle(config, handler, config.kafkaBootstrap());
+        sagaDeployment = await(vertx.deployVerticle(saga));
+    }
+
+    void undeploySaga() throws Exception {
+        await(vertx.undeploy(sagaDeployment));
+    }
+
+    /** A crash stand-in: the saga closes its consumer without committing, and the whole instance goes. */
+    void crash() throws Exception {
+        if (saga != null) {
+            saga.halt();
+        }
+        closed = true;
+        stopRelay();
+        await(vertx.close());
+    }
+
+    private void stopRelay() {
+        if (relay != null) {
+            relay.stop();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (!closed) {
+            closed = true;
+            stopRelay();
+            await(vertx.close());
+        }
+    }
+}
