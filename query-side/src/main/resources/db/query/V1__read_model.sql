@@ -35,13 +35,19 @@ CREATE INDEX customer_view_by_available_credit
 -- event that caused it; view is the order JSON exactly as GET /api/orders/{id} answers it.
 -- Written in the projector's transaction together with pg_notify('order_changes', position::text).
 -- The push hub replays from here and follows it with LISTEN order_changes.
+-- position is the push resume id: taken from a sequence under a transaction-level advisory lock
+-- (see ProjectionStore), so positions become visible in increasing order even when several
+-- projector transactions (partitions, instances) commit concurrently; a follower reading
+-- "position > last seen" can then never skip one. global_position is the event's, for dedupe.
+CREATE SEQUENCE order_change_position;
 CREATE TABLE order_changes (
-  position    bigint PRIMARY KEY,
-  order_id    uuid NOT NULL,
-  customer_id uuid NOT NULL,
-  version     int NOT NULL,
-  view        jsonb NOT NULL,
-  changed_at  timestamptz NOT NULL DEFAULT now()
+  position        bigint PRIMARY KEY DEFAULT nextval('order_change_position'),
+  global_position bigint NOT NULL UNIQUE,
+  order_id        uuid NOT NULL,
+  customer_id     uuid NOT NULL,
+  version         int NOT NULL,
+  view            jsonb NOT NULL,
+  changed_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX order_changes_by_order ON order_changes (order_id, position);
 CREATE INDEX order_changes_by_customer ON order_changes (customer_id, position);

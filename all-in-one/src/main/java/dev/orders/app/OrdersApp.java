@@ -2,6 +2,7 @@ package dev.orders.app;
 
 import dev.orders.command.CommandSide;
 import dev.orders.infra.Infrastructure;
+import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
@@ -168,16 +169,7 @@ public final class OrdersApp implements AutoCloseable {
     }
 
     static String oneLine(Throwable failure) {
-        Throwable root = failure;
-        StringBuilder line = new StringBuilder(String.valueOf(failure.getMessage()));
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-            String message = root.getMessage();
-            if (message != null && !line.toString().contains(message)) {
-                line.append(": ").append(message);
-            }
-        }
-        return line.toString().replace('\n', ' ');
+        return ServiceLauncher.oneLine(failure);
     }
 
     private static void exit(int status, String message) {

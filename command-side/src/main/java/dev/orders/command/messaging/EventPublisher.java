@@ -11,6 +11,7 @@ import io.vertx.kafka.admin.NewTopic;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.util.HashMap;
@@ -30,11 +31,18 @@ final class EventPublisher {
     private final RelaySettings settings;
     private final KafkaProducer<String, Buffer> producer;
 
-    EventPublisher(Vertx vertx, String bootstrap, RelaySettings settings) {
+    private EventPublisher(Vertx vertx, String bootstrap, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
         this.vertx = vertx;
         this.bootstrap = bootstrap;
         this.settings = settings;
-        this.producer = KafkaProducer.create(vertx, producerConfig(bootstrap, settings), String.class, Buffer.class);
+        this.producer = producer;
+    }
+
+    /** Creates the producer on a worker thread: constructing a Kafka client blocks. */
+    static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
+        Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
+        return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
+                .map(producer -> new EventPublisher(vertx, bootstrap, settings, KafkaProducer.create(vertx, producer)));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -58,8 +66,14 @@ final class EventPublisher {
 
     /** Creates the event topics that do not exist yet; a topic created meanwhile by another relay is fine. */
     Future<Void> ensureTopics() {
-        KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", bootstrap,
-                "default.api.timeout.ms", "15000", "request.timeout.ms", "10000"));
+        Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "15000",
+                "request.timeout.ms", "10000");
+        return vertx.executeBlocking(() -> AdminClient.create(config))
+                .map(client -> KafkaAdminClient.create(vertx, client))
+                .compose(admin -> createMissing(admin).eventually(admin::close));
+    }
+
+    private Future<Void> createMissing(KafkaAdminClient admin) {
         return admin.listTopics().compose(existing -> {
             List<NewTopic> missing = Topics.all(settings.topicPrefix()).stream()
                     .filter(topic -> !existing.contains(topic))
@@ -68,7 +82,7 @@ final class EventPublisher {
             return missing.isEmpty() ? Future.<Void>succeededFuture() : admin.createTopics(missing)
                     .recover(e -> e instanceof TopicExistsException || e.getCause() instanceof TopicExistsException
                             ? Future.succeededFuture() : Future.failedFuture(e));
-        }).eventually(admin::close);
+        });
     }
 
     /** Sends the batch, each envelope already carrying its global position. */

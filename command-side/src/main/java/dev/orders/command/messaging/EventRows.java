@@ -6,6 +6,7 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
 import dev.orders.events.EventMetadata;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
 /**
@@ -22,7 +23,23 @@ final class EventRows {
         int schemaVersion = row.getInteger("schema_version");
         return new EventEnvelope(row.getUUID("event_id"), row.getInteger("version"), position,
                 row.getOffsetDateTime("occurred_at").toInstant(), schemaVersion,
-                metadataOf(row.getString("metadata")), EventJson.eventOf(type, schemaVersion, row.getString("data")));
+                metadataOf(jsonText(row.getValue("metadata"))),
+                EventJson.eventOf(type, schemaVersion, jsonText(row.getValue("data"))));
+    }
+
+    /**
+     * The text of a {@code jsonb} object column as the client decoded it: a {@code JsonObject} normally;
+     * a {@code String} when the object's text was bound as a JSON string (a {@code String} parameter
+     * cast to {@code jsonb} is stored as a JSON string value), which this reader tolerates.
+     */
+    private static String jsonText(Object value) {
+        if (value instanceof JsonObject object) {
+            return object.encode();
+        }
+        if (value instanceof String text) {
+            return text;
+        }
+        throw new EventFormatException("stored JSON is not an object: " + value);
     }
 
     private static EventMetadata metadataOf(String json) {

@@ -23,7 +23,7 @@ final class RelaySql {
      */
     static final String READ_SAFE = """
             SELECT id, event_id, stream_type, stream_id, version, event_type, schema_version,
-                   data::text AS data, metadata::text AS metadata, occurred_at
+                   data, metadata, occurred_at
               FROM events
              WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
              ORDER BY tx, id
@@ -56,7 +56,7 @@ final class RelaySql {
 
     static final String READ_PUBLISHED = """
             SELECT id, event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
-                   data::text AS data, metadata::text AS metadata, occurred_at
+                   data, metadata, occurred_at
               FROM events
              WHERE global_position > $1
              ORDER BY global_position

@@ -37,6 +37,7 @@ public final class RelayVerticle extends VerticleBase {
     private boolean again;
     private boolean finished;
     private long checkpoint;
+    private long lastWarning;
 
     public RelayVerticle(OrdersConfig config, String pgUri, String kafkaBootstrap) {
         this(RelaySettings.from(config), pgUri, kafkaBootstrap, RelayHooks.NONE);
@@ -51,10 +52,12 @@ public final class RelayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        publisher = new EventPublisher(vertx, kafkaBootstrap, settings);
         observer = PgPools.create(vertx, pgUri, 1, 8, "relay-observer");
         lease = new RelayLease(vertx, PgPools.connectOptions(pgUri), this::leaseLost, this::wake);
-        return publisher.ensureTopics().onSuccess(ignored -> {
+        return EventPublisher.create(vertx, kafkaBootstrap, settings).compose(created -> {
+            publisher = created;
+            return publisher.ensureTopics();
+        }).onSuccess(ignored -> {
             compete();
             vertx.setPeriodic(settings.pollInterval().toMillis(), id -> wake());
             vertx.setPeriodic(settings.observeInterval().toMillis(), id -> observe());
@@ -64,7 +67,8 @@ public final class RelayVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         finish("stopped");
-        return Future.join(lease.drop(), publisher.close(), observer.close());
+        return Future.join(lease.drop(), publisher == null ? Future.succeededFuture() : publisher.close(),
+                observer.close());
     }
 
     /** The gauges now; safe to call from any thread. */
@@ -257,7 +261,10 @@ public final class RelayVerticle extends VerticleBase {
             }
             var row = rows.iterator().next();
             double age = row.getDouble("age_seconds");
-            if (age >= settings.lagWarning().toMillis() / 1000.0) {
+            long now = System.nanoTime();
+            boolean quiet = lastWarning != 0 && now - lastWarning < settings.lagWarning().toNanos();
+            if (age >= settings.lagWarning().toMillis() / 1000.0 && !quiet) {
+                lastWarning = now;
                 LOG.warn("a transaction running for {} s (pid {}, database {}, {}) holds the relay back; {} events wait,"
                                 + " {} s behind; last statement: {}", Math.round(age), row.getInteger("pid"),
                         row.getString("datname"), row.getString("state"), waiting,

@@ -45,14 +45,19 @@ final class SagaService implements AutoCloseable {
                 UUID::randomUUID, config.snapshotEvery(), 8);
     }
 
-    /** Starts the relay, the deadline poller and, if asked, the saga. */
+    /** Starts the relay (if asked), the deadline poller and, if asked, the saga. */
     static SagaService start(OrdersConfig config, boolean withSaga, Duration deadlinePoll, Duration deadlineLease)
             throws Exception {
+        return start(config, true, withSaga, deadlinePoll, deadlineLease);
+    }
+
+    static SagaService start(OrdersConfig config, boolean withRelay, boolean withSaga, Duration deadlinePoll,
+                             Duration deadlineLease) throws Exception {
         SagaService service = new SagaService(config, deadlinePoll, deadlineLease);
-        if (Boolean.getBoolean("orders.saga.realRelay")) {
+        if (withRelay && Boolean.getBoolean("orders.saga.realRelay")) {
             await(service.vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(),
                     config.kafkaBootstrap())));
-        } else {
+        } else if (withRelay) {
             service.relay = new TestRelay(service.vertx, service.pool, config.kafkaBootstrap(),
                     config.kafkaTopicPrefix());
             await(service.relay.start());

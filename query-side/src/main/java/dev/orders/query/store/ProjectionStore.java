@@ -357,9 +357,10 @@ public final class ProjectionStore {
             }
             List<Tuple> rows = byPosition.values().stream().map(c -> Tuple.of(c.position(), c.view().orderId(),
                     c.view().customerId(), Math.toIntExact(c.view().version()), c.view().toJson())).toList();
-            Long[] positions = byPosition.keySet().toArray(Long[]::new);
-            return conn.preparedQuery(Sql.INSERT_CHANGE).executeBatch(rows)
-                    .compose(v -> conn.preparedQuery(Sql.NOTIFY_CHANGES).execute(Tuple.of((Object) positions)))
+            // The lock is held until commit: change positions are taken and made visible in one order.
+            return conn.query(Sql.LOCK_CHANGE_LOG).execute()
+                    .compose(v -> conn.preparedQuery(Sql.INSERT_CHANGE).executeBatch(rows))
+                    .compose(v -> conn.query(Sql.NOTIFY_CHANGES).execute())
                     .mapEmpty();
         }
 

@@ -46,12 +46,13 @@ final class Sql {
               currency = EXCLUDED.currency, credit_reserved = EXCLUDED.credit_reserved, version = EXCLUDED.version""";
 
     /** The order-change log (the push hub's contract), and its notification in the same transaction. */
+    static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
     static final String INSERT_CHANGE = """
-            INSERT INTO order_changes (position, order_id, customer_id, version, view, changed_at)
+            INSERT INTO order_changes (global_position, order_id, customer_id, version, view, changed_at)
             VALUES ($1, $2, $3, $4, $5, now())
-            ON CONFLICT (position) DO NOTHING""";
-    static final String NOTIFY_CHANGES =
-            "SELECT pg_notify('order_changes', p::text) FROM unnest($1::bigint[]) AS p ORDER BY p";
+            ON CONFLICT (global_position) DO NOTHING""";
+    /** A wake-up only: followers read every position after the last one they saw. */
+    static final String NOTIFY_CHANGES = "SELECT pg_notify('order_changes', '')";
 
     static final String INSERT_DEAD_LETTER = """
             INSERT INTO dead_letters (topic, partition, "offset", key, error, payload)

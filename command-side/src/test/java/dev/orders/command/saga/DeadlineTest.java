@@ -1,0 +1,134 @@
+package dev.orders.command.saga;
+
+import dev.orders.command.domain.CustomerState;
+import dev.orders.command.domain.OrderState;
+import dev.orders.events.CustomerEvent.CreditReleased;
+import dev.orders.events.CustomerEvent.CreditReserved;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent.OrderRejected;
+import dev.orders.events.OrderStatus;
+import dev.orders.events.RejectionReason;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.orders.command.saga.SagaWorld.await;
+import static dev.orders.command.saga.SagaWorld.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(SharedInfrastructure.class)
+@DisplayName("Saga deadlines")
+class DeadlineTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final Money HUNDRED = new Money(new BigDecimal("100"), "EUR");
+
+    @Test
+    @DisplayName("reject a pending order after the credit check timeout, and the late reservation is released")
+    void rejects_a_pending_order_on_time_and_releases_the_late_reservation(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = config(infra);
+        try (SagaWorld world = new SagaWorld(config); SagaService service = SagaService.start(config)) {
+            UUID customer = world.createCustomer(new Money(new BigDecimal("1000"), "EUR"));
+            await(service.saga.pauseConsumer());
+            UUID order = UUID.randomUUID();
+            Instant placed = Instant.now();
+            await(world.placeOrder(order, customer, HUNDRED));
+
+            OrderState rejected = eventually(Duration.ofSeconds(10), "rejected", () -> world.order(order),
+                    state -> state.status() != OrderStatus.PENDING);
+            assertThat(rejected.status()).isEqualTo(OrderStatus.REJECTED);
+            assertThat(rejected.reason()).isEqualTo(RejectionReason.CREDIT_CHECK_TIMEOUT);
+            EventEnvelope rejection = world.events(order).getLast();
+            assertThat(Duration.between(placed, rejection.occurredAt())).isGreaterThanOrEqualTo(TIMEOUT);
+            assertThat(rejection.metadata().correlationId()).isEqualTo("order-" + order);
+            assertThat(world.events(customer)).as("the customer's events while the saga is paused").hasSize(1);
+            assertThat(world.pendingDeadlines()).isZero();
+
+            await(service.saga.resumeConsumer());
+            world.awaitQuiet(Duration.ofSeconds(30));
+            assertReservedThenReleased(world, customer, order);
+            assertThat(world.order(order).status()).isEqualTo(OrderStatus.REJECTED);
+        }
+    }
+
+    @Test
+    @DisplayName("survive a restart: a deadline that fell due while no instance ran fires when one starts")
+    void fires_a_deadline_across_a_restart(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = config(infra);
+        try (SagaWorld world = new SagaWorld(config)) {
+            UUID customer = world.createCustomer(new Money(new BigDecimal("1000"), "EUR"));
+            UUID order = UUID.randomUUID();
+            try (SagaService first = SagaService.start(config, false, Duration.ofMillis(200), Duration.ofSeconds(5))) {
+                await(world.placeOrder(order, customer, HUNDRED));
+            }
+            Thread.sleep(TIMEOUT.plusMillis(500).toMillis());
+            assertThat(world.order(order).status()).as("with no instance running").isEqualTo(OrderStatus.PENDING);
+
+            try (SagaService second = SagaService.start(config, false, Duration.ofMillis(200), Duration.ofSeconds(5))) {
+                OrderState decided = eventually(Duration.ofSeconds(10), "rejected", () -> world.order(order),
+                        state -> state.status() != OrderStatus.PENDING);
+                assertThat(decided.reason()).isEqualTo(RejectionReason.CREDIT_CHECK_TIMEOUT);
+                assertThat(second.deadlines.deadlinesFired()).isEqualTo(1);
+                eventually(Duration.ofSeconds(5), "counted", () -> second.deadlines.deadlinesPending(), n -> n == 0);
+
+                second.deploySaga();
+                world.awaitQuiet(Duration.ofSeconds(30));
+                assertReservedThenReleased(world, customer, order);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("fire each deadline once, though two instances poll at the same time")
+    void two_instances_never_fire_a_deadline_twice(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = config(infra).with("saga.credit-check-timeout", "PT0.001S");
+        try (SagaWorld world = new SagaWorld(config)) {
+            UUID customer = world.createCustomer(new Money(new BigDecimal("1000"), "EUR"));
+            List<UUID> orders = new ArrayList<>();
+            List<Future<UUID>> placed = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                UUID order = UUID.randomUUID();
+                orders.add(order);
+                placed.add(world.placeOrder(order, customer, HUNDRED));
+            }
+            await(Future.all(placed));
+            try (SagaService a = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30));
+                 SagaService b = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30))) {
+                eventually(Duration.ofSeconds(20), "all fired", world::pendingDeadlines, n -> n == 0);
+                assertThat(a.deadlines.deadlinesFired() + b.deadlines.deadlinesFired()).isEqualTo(orders.size());
+            }
+            for (UUID order : orders) {
+                assertThat(world.events(order).stream().filter(e -> e.event() instanceof OrderRejected).count())
+                        .as("rejections of %s", order).isEqualTo(1);
+            }
+        }
+    }
+
+    private static OrdersConfig config(TestInfrastructure infra) {
+        return infra.isolatedConfig().with(Map.of("saga.credit-check-timeout", TIMEOUT.toString()));
+    }
+
+    private static void assertReservedThenReleased(SagaWorld world, UUID customer, UUID order) throws Exception {
+        List<Object> events = world.events(customer).stream().map(EventEnvelope::event).map(Object.class::cast).toList();
+        assertThat(events).as("the customer's events").hasSize(3);
+        assertThat(events.get(1)).isInstanceOfSatisfying(CreditReserved.class,
+                reserved -> assertThat(reserved.orderId()).isEqualTo(order));
+        assertThat(events.get(2)).isInstanceOfSatisfying(CreditReleased.class,
+                released -> assertThat(released.orderId()).isEqualTo(order));
+        CustomerState state = world.customer(customer);
+        assertThat(state.reserved()).isEqualTo(Money.zero("EUR"));
+    }
+}

@@ -1,0 +1,96 @@
+package dev.orders.infra;
+
+import dev.orders.infra.config.ConfigException;
+import dev.orders.infra.config.OrdersConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs one service as a process: {@code --help}, the configuration (one line and exit 2 when it is
+ * bad), the infrastructure, Vert.x, the service's start (one line and exit 1 when it fails), the URL
+ * it serves, and a shutdown hook that stops everything it started on Ctrl-C or SIGTERM.
+ */
+public final class ServiceLauncher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceLauncher.class);
+    private static final long START_TIMEOUT_SECONDS = 180;
+
+    /** Starts the service's verticles; succeeds with the HTTP port it listens on. */
+    @FunctionalInterface
+    public interface Starter {
+        Future<Integer> start(Vertx vertx, OrdersConfig config, Infrastructure infrastructure);
+    }
+
+    private ServiceLauncher() {
+    }
+
+    public static void run(String name, String description, String[] args, Starter starter) {
+        if (OrdersConfig.helpRequested(args)) {
+            System.out.println(description + "\n\n" + OrdersConfig.help());
+            return;
+        }
+        OrdersConfig config;
+        try {
+            config = OrdersConfig.load(args);
+        } catch (ConfigException bad) {
+            exit(2, name + ": bad configuration: " + bad.getMessage());
+            return;
+        }
+        Infrastructure infrastructure = null;
+        Vertx vertx = null;
+        try {
+            infrastructure = Infrastructure.start(config);
+            vertx = Vertx.vertx();
+            int port = starter.start(vertx, config, infrastructure).toCompletionStage().toCompletableFuture()
+                    .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            Infrastructure started = infrastructure;
+            Vertx running = vertx;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running, started), name + "-shutdown"));
+            System.out.println(name + " is running on http://" + config.httpHost() + ":" + port + "/   (Ctrl-C stops it)");
+        } catch (ExecutionException failure) {
+            stop(vertx, infrastructure);
+            exit(1, name + ": cannot start: " + oneLine(failure.getCause()));
+        } catch (TimeoutException | InterruptedException | RuntimeException failure) {
+            stop(vertx, infrastructure);
+            exit(1, name + ": cannot start: " + oneLine(failure));
+        }
+    }
+
+    private static void stop(Vertx vertx, Infrastructure infrastructure) {
+        try {
+            if (vertx != null) {
+                vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("Vert.x did not close cleanly: {}", e.getMessage());
+        }
+        if (infrastructure != null) {
+            infrastructure.close();
+        }
+    }
+
+    /** A failure and its causes as one line, for a person reading a terminal. */
+    public static String oneLine(Throwable failure) {
+        StringBuilder line = new StringBuilder(String.valueOf(failure.getMessage()));
+        Throwable cause = failure.getCause();
+        while (cause != null && cause != cause.getCause()) {
+            String message = cause.getMessage();
+            if (message != null && !line.toString().contains(message)) {
+                line.append(": ").append(message);
+            }
+            cause = cause.getCause();
+        }
+        return line.toString().replace('\n', ' ');
+    }
+
+    private static void exit(int status, String message) {
+        System.err.println(message);
+        System.exit(status);
+    }
+}

@@ -1,0 +1,31 @@
+package dev.orders.query;
+
+import dev.orders.infra.ServiceLauncher;
+import dev.orders.service.http.ApiRouter;
+import dev.orders.service.http.Health;
+import dev.orders.service.http.HttpServerVerticle;
+import io.vertx.ext.web.Router;
+
+/** Runs the query side on its own: the projector, the query API and the push hub. */
+public final class QueryMain {
+
+    private QueryMain() {
+    }
+
+    public static void main(String[] args) {
+        ServiceLauncher.run("query-side", "The query side of Orders: projections, REST queries, SSE and WebSocket push.",
+                args, (vertx, config, infrastructure) -> QuerySide.deploy(vertx, config,
+                        infrastructure.queryPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
+                    HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(), v -> {
+                        Router router = ApiRouter.create(v);
+                        Health health = new Health();
+                        side.readiness(health);
+                        health.mount(router);
+                        side.mount(router);
+                        ApiRouter.finish(router);
+                        return router;
+                    });
+                    return vertx.deployVerticle(http).map(id -> http.actualPort());
+                }));
+    }
+}
