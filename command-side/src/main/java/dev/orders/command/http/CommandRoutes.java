@@ -108,7 +108,7 @@ public final class CommandRoutes {
 
     private Future<Answer> cancelOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
         UUID orderId = pathId(ctx);
-        if (ctx.body().length() > 0) {
+        if (ctx.body().buffer() != null && ctx.body().buffer().length() > 0) {
             JsonRequest.read(ctx);
         }
         Function<Result<?>, Answer> answer = result -> new Answer(202, null,
@@ -170,7 +170,8 @@ public final class CommandRoutes {
     }
 
     private static byte[] canonicalBody(RoutingContext ctx) {
-        return ctx.body().length() == 0 ? new byte[0] : JsonRequest.canonical(ctx.body().buffer().getBytes());
+        var body = ctx.body().buffer();
+        return body == null || body.length() == 0 ? new byte[0] : JsonRequest.canonical(body.getBytes());
     }
 
     private static void write(RoutingContext ctx, Answer answer) {

@@ -22,7 +22,7 @@ final class IdempotencyKeys {
 
     private static final String FIND = "SELECT request_hash, status, location, body::text AS body FROM idempotency_keys WHERE key = $1";
     private static final String INSERT = """
-            INSERT INTO idempotency_keys (key, request_hash, status, location, body) VALUES ($1, $2, $3, $4, $5::jsonb)""";
+            INSERT INTO idempotency_keys (key, request_hash, status, location, body) VALUES ($1, $2, $3, $4, $5::text::jsonb)""";
     private static final String UNIQUE_VIOLATION = "23505";
 
     /** An answer as first given. */

@@ -36,6 +36,8 @@ final class EventPublisher {
         this.bootstrap = bootstrap;
         this.settings = settings;
         this.producer = producer;
+        // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
+        producer.exceptionHandler(e -> { });
     }
 
     /** Creates the producer on a worker thread: constructing a Kafka client blocks. */

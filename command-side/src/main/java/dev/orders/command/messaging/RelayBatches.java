@@ -69,7 +69,7 @@ final class RelayBatches {
         Long[] ids = batch.rowIds().toArray(Long[]::new);
         Long[] positions = batch.events().stream().map(EventEnvelope::globalPosition).toArray(Long[]::new);
         return connection.begin().compose(tx -> connection.preparedQuery(RelaySql.STAMP)
-                .execute(Tuple.of(ids, positions))
+                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(positions))
                 .compose(stamped -> stamped.rowCount() == ids.length ? Future.succeededFuture()
                         : Future.failedFuture(new FencedException((ids.length - stamped.rowCount())
                         + " events of the batch were stamped by another relay")))

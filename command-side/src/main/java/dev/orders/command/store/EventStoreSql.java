@@ -6,7 +6,7 @@ final class EventStoreSql {
     static final String APPEND = """
             INSERT INTO events (event_id, stream_type, stream_id, version, event_type, schema_version,
                                 data, metadata, occurred_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)""";
+            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9)""";
 
     static final String LOAD_AFTER = """
             SELECT event_id, version, global_position, event_type, schema_version, data::text AS data,
@@ -22,7 +22,7 @@ final class EventStoreSql {
 
     static final String SAVE_SNAPSHOT = """
             INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state)
-            VALUES ($1, $2, $3, $4, $5::jsonb)
+            VALUES ($1, $2, $3, $4, $5::text::jsonb)
             ON CONFLICT (stream_id) DO UPDATE
                SET version = excluded.version, schema_version = excluded.schema_version,
                    state = excluded.state, taken_at = now()

@@ -49,6 +49,19 @@ final class CommandApiFixture implements AutoCloseable {
                 .map(rows -> rows.iterator().next().getLong(0)));
     }
 
+    /** The number of events written on behalf of requests with this correlation id. */
+    long eventsOfCorrelation(String correlationId) throws Exception {
+        return await(side.pool().preparedQuery("SELECT count(*) FROM events WHERE metadata->>'correlationId' = $1")
+                .execute(io.vertx.sqlclient.Tuple.of(correlationId)).map(rows -> rows.iterator().next().getLong(0)));
+    }
+
+    /** The number of events of one stream. */
+    long eventsOfStream(String streamId) throws Exception {
+        return await(side.pool().preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1")
+                .execute(io.vertx.sqlclient.Tuple.of(java.util.UUID.fromString(streamId)))
+                .map(rows -> rows.iterator().next().getLong(0)));
+    }
+
     static <T> T await(Future<T> future) throws Exception {
         return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }

@@ -30,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CommandApiTest {
 
     private CommandApiFixture api;
+    /** The correlation id sent with the last request: the events it wrote carry it. */
+    private String lastCorrelationId;
 
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
@@ -47,7 +49,8 @@ class CommandApiTest {
 
     private HttpResponse<Buffer> post(String path, String body, String contentType, String idempotencyKey)
             throws Exception {
-        HttpRequest<Buffer> request = api.client.post(path);
+        lastCorrelationId = UUID.randomUUID().toString();
+        HttpRequest<Buffer> request = api.client.post(path).putHeader("X-Correlation-Id", lastCorrelationId);
         if (contentType != null) {
             request.putHeader("Content-Type", contentType);
         }
@@ -62,6 +65,10 @@ class CommandApiTest {
                 {"name": "Ada", "creditLimit": {"amount": "%s", "currency": "%s"}}""".formatted(limit, currency));
         assertThat(created.statusCode()).isEqualTo(201);
         return created.bodyAsJsonObject().getString("customerId");
+    }
+
+    private void assertLastRequestWroteNothing() throws Exception {
+        assertThat(api.eventsOfCorrelation(lastCorrelationId)).as("events written by the rejected request").isZero();
     }
 
     private static void assertProblem(HttpResponse<Buffer> response, int status) {
@@ -80,7 +87,6 @@ class CommandApiTest {
 
         @Test
         void creates_a_customer_and_answers_its_id_version_and_location() throws Exception {
-            long before = api.eventCount();
             HttpResponse<Buffer> response = post("/api/customers",
                     "{\"name\": \"Grace\", \"creditLimit\": {\"amount\": \"250.00\", \"currency\": \"EUR\"}}");
             assertThat(response.statusCode()).isEqualTo(201);
@@ -88,7 +94,8 @@ class CommandApiTest {
             UUID id = UUID.fromString(body.getString("customerId"));
             assertThat(body.getLong("version")).isEqualTo(1);
             assertThat(response.getHeader("Location")).isEqualTo("/api/customers/" + id);
-            assertThat(api.eventCount()).isEqualTo(before + 1);
+            assertThat(api.eventsOfCorrelation(lastCorrelationId)).isEqualTo(1);
+            assertThat(api.eventsOfStream(id.toString())).isEqualTo(1);
         }
 
         @ParameterizedTest(name = "{0}")
@@ -117,17 +124,15 @@ class CommandApiTest {
                 "{\"name\": null, \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
         })
         void answers_400_and_writes_nothing_for_bad_input(String body) throws Exception {
-            long before = api.eventCount();
             assertProblem(post("/api/customers", body), 400);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
         void answers_400_for_a_name_over_200_characters() throws Exception {
-            long before = api.eventCount();
             String body = "{\"name\": \"" + "x".repeat(201) + "\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}";
             assertProblem(post("/api/customers", body), 400);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
@@ -138,26 +143,23 @@ class CommandApiTest {
 
         @Test
         void answers_400_for_json_nested_absurdly_deep() throws Exception {
-            long before = api.eventCount();
             String deep = "{\"name\": " + "[".repeat(5000) + "]".repeat(5000) + "}";
             assertProblem(post("/api/customers", deep), 400);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
         void answers_413_for_a_body_over_64_KiB() throws Exception {
-            long before = api.eventCount();
             String big = "{\"name\": \"" + "x".repeat(70_000) + "\"}";
             assertProblem(post("/api/customers", big), 413);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
         void answers_415_for_a_content_type_other_than_json() throws Exception {
-            long before = api.eventCount();
             assertProblem(post("/api/customers", "name=Ada", "text/plain", null), 415);
             assertProblem(post("/api/customers", "{\"name\": \"Ada\"}", null, null), 415);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
@@ -188,19 +190,17 @@ class CommandApiTest {
 
         @Test
         void answers_404_for_an_unknown_customer_and_writes_nothing() throws Exception {
-            long before = api.eventCount();
             assertProblem(post("/api/orders", """
                     {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}}""".formatted(UUID.randomUUID())), 404);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
         void answers_422_for_a_currency_other_than_the_customers() throws Exception {
             String customerId = createCustomer("100.00", "EUR");
-            long before = api.eventCount();
             assertProblem(post("/api/orders", """
                     {"customerId": "%s", "total": {"amount": "40.00", "currency": "USD"}}""".formatted(customerId)), 422);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @ParameterizedTest(name = "{0}")
@@ -213,9 +213,8 @@ class CommandApiTest {
                 "{\"customerId\": \"6f1c1f4e-8a4e-4c1e-9a59-1d1a6e0f2b11\", \"total\": {\"amount\": \"40.00\", \"currency\": \"EUR\"}, \"status\": \"APPROVED\"}",
         })
         void answers_400_and_writes_nothing_for_bad_input(String body) throws Exception {
-            long before = api.eventCount();
             assertProblem(post("/api/orders", body), 400);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
     }
 
@@ -233,9 +232,8 @@ class CommandApiTest {
             assertThat(cancelled.statusCode()).isEqualTo(202);
             assertThat(cancelled.bodyAsJsonObject().getString("orderId")).isEqualTo(orderId);
             assertThat(cancelled.bodyAsJsonObject().getLong("version")).isEqualTo(2);
-            long before = api.eventCount();
             assertProblem(post("/api/orders/" + orderId + "/cancel", null, null, null), 409);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test
@@ -252,8 +250,8 @@ class CommandApiTest {
         @Test
         void the_same_command_sent_ten_times_at_once_appends_once_and_answers_alike() throws Exception {
             String key = UUID.randomUUID().toString();
-            String body = "{\"name\": \"Twice\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}";
-            long before = api.eventCount();
+            String name = "Twice " + key;
+            String body = "{\"name\": \"" + name + "\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}";
             List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 sent.add(api.client.post("/api/customers").putHeader("Content-Type", "application/json")
@@ -266,7 +264,10 @@ class CommandApiTest {
                 assertThat(response.result().bodyAsJsonObject()).isEqualTo(first);
                 assertThat(response.result().getHeader("Location")).isEqualTo("/api/customers/" + first.getString("customerId"));
             }
-            assertThat(api.eventCount()).isEqualTo(before + 1);
+            assertThat(api.eventsOfStream(first.getString("customerId"))).isEqualTo(1);
+            long created = await(api.side.pool().preparedQuery("SELECT count(*) FROM events WHERE data->>'name' = $1")
+                    .execute(io.vertx.sqlclient.Tuple.of(name)).map(rows -> rows.iterator().next().getLong(0)));
+            assertThat(created).as("customers created by the ten requests").isEqualTo(1);
         }
 
         @Test
@@ -274,10 +275,9 @@ class CommandApiTest {
             String key = UUID.randomUUID().toString();
             assertThat(post("/api/customers", "{\"name\": \"A\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
                     "application/json", key).statusCode()).isEqualTo(201);
-            long before = api.eventCount();
             assertProblem(post("/api/customers", "{\"name\": \"B\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
                     "application/json", key), 422);
-            assertThat(api.eventCount()).isEqualTo(before);
+            assertLastRequestWroteNothing();
         }
 
         @Test

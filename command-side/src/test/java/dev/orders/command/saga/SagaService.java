@@ -93,9 +93,9 @@ final class SagaService implements AutoCloseable {
         await(vertx.close());
     }
 
-    private void stopRelay() {
+    private void stopRelay() throws Exception {
         if (relay != null) {
-            relay.stop();
+            await(relay.stop());
         }
     }
 

@@ -62,8 +62,9 @@ final class TestRelay {
                 .mapEmpty();
     }
 
-    void stop() {
+    Future<Void> stop() {
         stopped = true;
+        return producer.close();
     }
 
     private void publishLoop() {
