@@ -44,6 +44,7 @@ public final class CommandSide {
     private final CommandHandler handler;
     private final CommandRoutes routes;
     private final List<String> deployments = new ArrayList<>();
+    private RelayVerticle relay;
 
     private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap) {
         this.vertx = vertx;
@@ -70,7 +71,8 @@ public final class CommandSide {
 
     /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
     private Future<Void> deployWorkers() {
-        return deploy(new RelayVerticle(config, pgUri, kafkaBootstrap), "relay")
+        relay = new RelayVerticle(config, pgUri, kafkaBootstrap);
+        return deploy(relay, "relay")
                 .compose(ignored -> deploy(new SagaVerticle(config, handler, kafkaBootstrap), "saga"))
                 .compose(ignored -> deploy(new DeadlineVerticle(handler, pool), "saga deadlines"));
     }
@@ -90,6 +92,7 @@ public final class CommandSide {
     /** Readiness checks of this side. */
     public void addHealthChecks(Health health) {
         health.check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()));
+        health.check("relay", () -> relay.readiness());
     }
 
     public CommandHandler handler() {

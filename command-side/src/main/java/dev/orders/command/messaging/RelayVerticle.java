@@ -33,6 +33,8 @@ public final class RelayVerticle extends VerticleBase {
     private Pool observer;
     private volatile RelayMetrics metrics = RelayMetrics.STARTING;
     private int term;
+    /** Holds the lease and has read the checkpoint: only then may it read, number and send events. */
+    private boolean publishing;
     private boolean draining;
     private boolean again;
     private boolean finished;
@@ -82,7 +84,7 @@ public final class RelayVerticle extends VerticleBase {
     }
 
     boolean isActive() {
-        return lease != null && lease.held() && !finished;
+        return publishing && lease.held() && !finished;
     }
 
     int leaseBackendPid() {
@@ -126,12 +128,14 @@ public final class RelayVerticle extends VerticleBase {
             LOG.info("relay holds the lease (backend {}), publishing after position {}", lease.backendPid(), checkpoint);
             metrics = metrics.withRole("active").published(0, checkpoint);
             draining = false;
+            publishing = true;
             wake();
         });
     }
 
     private void leaseLost() {
         term++;
+        publishing = false;
         draining = false;
         if (finished) {
             return;
@@ -239,6 +243,7 @@ public final class RelayVerticle extends VerticleBase {
 
     private void finish(String role) {
         finished = true;
+        publishing = false;
         term++;
         metrics = metrics.withRole(role);
     }

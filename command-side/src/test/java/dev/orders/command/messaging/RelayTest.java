@@ -336,6 +336,7 @@ class RelayTest {
         }
         Set<UUID> publishedIds = new HashSet<>();
         Map<UUID, Long> positionOf = new HashMap<>();
+        Map<Long, UUID> eventAt = new HashMap<>();
         Map<String, Long> applied = new HashMap<>();
         List<String> gaps = new ArrayList<>();
         for (Published record : published) {
@@ -343,6 +344,9 @@ class RelayTest {
             Long earlier = positionOf.putIfAbsent(record.eventId(), record.position());
             assertThat(earlier == null || earlier == record.position())
                     .as("a repeat of %s keeps its position", record.eventId()).isTrue();
+            UUID other = eventAt.putIfAbsent(record.position(), record.eventId());
+            assertThat(other == null || other.equals(record.eventId()))
+                    .as("position %d names one event only", record.position()).isTrue();
             long last = applied.getOrDefault(record.key(), 0L);
             if (record.version() == last + 1) {
                 applied.put(record.key(), record.version());
