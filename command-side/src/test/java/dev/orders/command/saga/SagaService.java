@@ -17,8 +17,8 @@ import static dev.orders.command.saga.SagaWorld.await;
 
 /**
  * One instance of the command side's background work, as a process would run it: its own Vert.x, pool
- * and command handler, a relay ({@link TestRelay}, or the real one with
- * {@code -Dorders.saga.realRelay=true}), the saga and the deadline poller. {@link #crash()} takes it down
+ * and command handler, the real relay (or, with {@code -Dorders.saga.testRelay=true}, the
+ * {@link TestRelay} stand-in), the saga and the deadline poller. {@link #crash()} takes it down
  * the hard way: the saga commits nothing more and the pool's open transactions are cut.
  */
 final class SagaService implements AutoCloseable {
@@ -54,7 +54,7 @@ final class SagaService implements AutoCloseable {
     static SagaService start(OrdersConfig config, boolean withRelay, boolean withSaga, Duration deadlinePoll,
                              Duration deadlineLease) throws Exception {
         SagaService service = new SagaService(config, deadlinePoll, deadlineLease);
-        if (withRelay && Boolean.getBoolean("orders.saga.realRelay")) {
+        if (withRelay && !Boolean.getBoolean("orders.saga.testRelay")) {
             await(service.vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(),
                     config.kafkaBootstrap())));
         } else if (withRelay) {

@@ -20,8 +20,8 @@ import java.util.Map;
 /**
  * A small stand-in for the relay, so that the saga's tests do not depend on it: it publishes committed
  * events in a safe order (only rows whose transaction is older than every running one, by (tx, id)),
- * keyed by stream id, and stamps their global positions once Kafka acknowledged them. The real
- * {@code RelayVerticle} is used instead with {@code -Dorders.saga.realRelay=true}.
+ * keyed by stream id, and stamps their global positions once Kafka acknowledged them. The tests use
+ * the real {@code RelayVerticle} unless {@code -Dorders.saga.testRelay=true}.
  */
 final class TestRelay {
 
