@@ -7,6 +7,7 @@ import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
 import dev.orders.service.http.ApiRouter;
+import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import io.vertx.core.Future;
@@ -16,6 +17,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -102,6 +104,7 @@ public final class OrdersApp implements AutoCloseable {
         command.addHealthChecks(health);
         query.readiness(health);
         health.mount(router);
+        MetricsEndpoint.mount(router, List.of(command.meterRegistry(), query.meterRegistry()));
         command.mount(router);
         query.mount(router);
         ApiRouter.finish(router);

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
@@ -46,10 +47,10 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
         long started = System.nanoTime();
+        browser = Browser.start(1440, 1000); // first: without a browser, fail before the slow start
         app = OrdersApp.start(infra.isolatedConfig());
         api = new RestApi(app.port());
         proxy = new DroppingProxy(app.port());
-        browser = Browser.start(1440, 1000);
         LOG.info("system and browser up in {} ms", (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -143,6 +144,7 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
 
         browser.awaitStatus(orderId, "CANCELLED");
         assertThat(browser.statusesShown(orderId)).last().isEqualTo("CANCELLED");
+        api.awaitReserved(customerId, "0"); // the system released it; now the page must show it
         browser.await("the cancel button gone", b -> b.driver.findElement(orderRow(orderId))
                 .findElements(Browser.testId("order-cancel")).isEmpty());
         browser.await("the settling marker gone", b -> !b.driver.findElement(orderRow(orderId))
@@ -180,15 +182,18 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         assertThat(browser.text("connection-state")).isIn("reconnecting", "offline");
         browser.screenshot("the_page_recovers_from_a_dropped_stream_and_shows_the_changes_it_missed-while-down");
 
+        long restored = System.nanoTime();
         proxy.restore();
         browser.await("the indicator back to 'live'", Duration.ofSeconds(45),
                 b -> b.text("connection-state").equals("live"));
+        LOG.info("live again {} ms after the server came back", (System.nanoTime() - restored) / 1_000_000);
         browser.awaitStatus(second, "APPROVED");
         browser.awaitStatus(first, "CANCELLED");
         browser.awaitMoney("credit-reserved", "200.00", "EUR");
         browser.awaitMoney("credit-available", "800.00", "EUR");
 
         List<String> states = browser.connectionStatesShown();
+        LOG.info("the connection indicator showed {}", states);
         assertThat(states).as("the indicator's states").startsWith("live").endsWith("live");
         assertThat(states.subList(1, states.size() - 1)).as("between live and live").isNotEmpty()
                 .allMatch(s -> s.equals("reconnecting") || s.equals("offline"));
@@ -290,6 +295,16 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
     @DisplayName("the live page with orders in every state (the README's screenshot)")
     void the_live_page_shows_orders_in_every_state() throws Exception {
         String customerId = api.createCustomer("Northwind Traders", "5000.00", "EUR");
+        Dimension before = browser.driver.manage().window().getSize();
+        browser.driver.manage().window().setSize(new Dimension(1600, 1160));
+        try {
+            pictureOrdersInEveryState(customerId);
+        } finally {
+            browser.driver.manage().window().setSize(before);
+        }
+    }
+
+    private void pictureOrdersInEveryState(String customerId) throws Exception {
         openCustomer(app.url(), customerId);
 
         String approved = placeOrderOnPage("1250.00");
