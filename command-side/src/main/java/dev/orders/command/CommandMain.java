@@ -4,7 +4,10 @@ import dev.orders.infra.ServiceLauncher;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.metrics.MetricsEndpoint;
 import io.vertx.ext.web.Router;
+
+import java.util.List;
 
 /** Runs the command side on its own: the command API, the relay and the saga. */
 public final class CommandMain {
@@ -21,6 +24,7 @@ public final class CommandMain {
                         Health health = new Health();
                         side.addHealthChecks(health);
                         health.mount(router);
+                        MetricsEndpoint.mount(router, List.of(side.meterRegistry()));
                         side.mount(router);
                         ApiRouter.finish(router);
                         return router;

@@ -11,7 +11,11 @@ import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.http.Health;
+import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.PgPools;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -44,7 +48,10 @@ public final class CommandSide {
     private final CommandHandler handler;
     private final CommandRoutes routes;
     private final List<String> deployments = new ArrayList<>();
+    private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private RelayVerticle relay;
+    private SagaVerticle saga;
+    private DeadlineVerticle deadlines;
 
     private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap) {
         this.vertx = vertx;
@@ -54,7 +61,7 @@ public final class CommandSide {
         this.kafkaBootstrap = kafkaBootstrap;
         Clock clock = Clock.systemUTC();
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
-                config.snapshotEvery(), MAX_COMMAND_ATTEMPTS);
+                config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
         this.routes = new CommandRoutes(handler, pool, new Deadlines(), clock, UUID::randomUUID,
                 config.sagaCreditCheckTimeout());
     }
@@ -72,9 +79,40 @@ public final class CommandSide {
     /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
     private Future<Void> deployWorkers() {
         relay = new RelayVerticle(config, pgUri, kafkaBootstrap);
+        saga = new SagaVerticle(config, handler, kafkaBootstrap);
+        deadlines = new DeadlineVerticle(handler, pool);
+        bindWorkerMetrics();
         return deploy(relay, "relay")
-                .compose(ignored -> deploy(new SagaVerticle(config, handler, kafkaBootstrap), "saga"))
-                .compose(ignored -> deploy(new DeadlineVerticle(handler, pool), "saga deadlines"));
+                .compose(ignored -> deploy(saga, "saga"))
+                .compose(ignored -> deploy(deadlines, "saga deadlines"));
+    }
+
+    private void bindWorkerMetrics() {
+        Gauge.builder("orders.relay.unpublished", relay, r -> r.metrics().unpublished())
+                .description("events committed but not yet published").register(registry);
+        Gauge.builder("orders.relay.lag.seconds", relay, r -> r.metrics().secondsBehind())
+                .description("age of the oldest unpublished event").register(registry);
+        Gauge.builder("orders.relay.position", relay, r -> r.metrics().lastPosition())
+                .description("last global position published").register(registry);
+        Gauge.builder("orders.relay.active", relay, r -> "active".equals(r.metrics().role()) ? 1 : 0)
+                .description("1 while this instance holds the relay lease").register(registry);
+        FunctionCounter.builder("orders.relay.published", relay, r -> r.metrics().publishedTotal())
+                .description("events published to Kafka").register(registry);
+        FunctionCounter.builder("orders.saga.records.handled", saga, SagaVerticle::handledRecords)
+                .description("saga input events handled").register(registry);
+        FunctionCounter.builder("orders.saga.records.skipped", saga, SagaVerticle::skippedRecords)
+                .description("saga input events skipped (undecodable or refused)").register(registry);
+        Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)
+                .description("saga input events waiting or in progress").register(registry);
+        Gauge.builder("orders.saga.deadlines.pending", deadlines, DeadlineVerticle::deadlinesPending)
+                .description("orders waiting for their credit check").register(registry);
+        FunctionCounter.builder("orders.saga.deadlines.fired", deadlines, DeadlineVerticle::deadlinesFired)
+                .description("orders rejected because their credit check timed out").register(registry);
+    }
+
+    /** This side's meters, for {@code GET /metrics}. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
     }
 
     private Future<Void> deploy(VerticleBase verticle, String name) {

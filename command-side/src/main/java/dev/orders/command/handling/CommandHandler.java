@@ -1,11 +1,14 @@
 package dev.orders.command.handling;
 
+import dev.orders.command.domain.DomainException;
 import dev.orders.command.store.ConcurrencyConflictException;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -59,9 +62,16 @@ public final class CommandHandler {
     private final Supplier<UUID> ids;
     private final int snapshotEvery;
     private final int maxAttempts;
+    private final CommandMetrics metrics;
 
     public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
                           Supplier<UUID> ids, int snapshotEvery, int maxAttempts) {
+        this(vertx, pool, store, snapshots, clock, ids, snapshotEvery, maxAttempts, new SimpleMeterRegistry());
+    }
+
+    public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
+                          Supplier<UUID> ids, int snapshotEvery, int maxAttempts, MeterRegistry registry) {
+        this.metrics = new CommandMetrics(registry);
         this.vertx = vertx;
         this.pool = pool;
         this.store = store;
@@ -94,7 +104,17 @@ public final class CommandHandler {
     public <C, S, E extends DomainEvent> Future<Result<S>> handle(AggregateType<C, S, E> type, UUID streamId,
                                                                   C command, EventMetadata metadata,
                                                                   InTransaction<S> inTransaction) {
-        return attempt(type, streamId, command, metadata, inTransaction, 1);
+        long started = System.nanoTime();
+        String aggregate = type.streamType().wireName();
+        String name = command.getClass().getSimpleName();
+        return attempt(type, streamId, command, metadata, inTransaction, 1)
+                .onSuccess(result -> metrics.completed(aggregate, name, result.appended().isEmpty()
+                        ? CommandMetrics.Outcome.UNCHANGED : CommandMetrics.Outcome.ACCEPTED, started))
+                .onFailure(failure -> metrics.completed(aggregate, name, switch (failure) {
+                    case DomainException rejected -> CommandMetrics.Outcome.REJECTED;
+                    case ConcurrencyConflictException conflict -> CommandMetrics.Outcome.CONFLICT;
+                    default -> CommandMetrics.Outcome.FAILED;
+                }, started));
     }
 
     private <C, S, E extends DomainEvent> Future<Result<S>> attempt(AggregateType<C, S, E> type, UUID streamId,
@@ -103,6 +123,9 @@ public final class CommandHandler {
         return load(type, streamId)
                 .compose(loaded -> decideAndAppend(type, loaded, command, metadata, inTransaction))
                 .recover(failure -> {
+                    if (failure instanceof ConcurrencyConflictException) {
+                        metrics.conflict(type.streamType().wireName(), attempt < maxAttempts);
+                    }
                     if (failure instanceof ConcurrencyConflictException && attempt < maxAttempts) {
                         LOG.debug("conflict on {} (attempt {}), deciding again", streamId, attempt);
                         long backoff = 1 + ThreadLocalRandom.current().nextLong(2L * attempt);

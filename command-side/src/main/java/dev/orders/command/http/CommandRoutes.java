@@ -16,6 +16,8 @@ import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
 import io.vertx.core.Future;
+import io.vertx.core.VertxException;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -35,6 +37,9 @@ import java.util.function.Supplier;
  */
 public final class CommandRoutes {
 
+    /** The message of the SQL pool's failure when a connection was not had within its connection timeout. */
+    private static final String POOL_TIMEOUT_MESSAGE = "Timeout waiting for connection";
+
     /** A command's answer: status, optional Location, JSON body. */
     record Answer(int status, String location, JsonObject body) {
     }
@@ -43,6 +48,7 @@ public final class CommandRoutes {
     private final Pool pool;
     private final Deadlines deadlines;
     private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
+    private final OpenApiDocument openApi = OpenApiDocument.load();
     private final Clock clock;
     private final Supplier<UUID> ids;
     private final Duration creditCheckTimeout;
@@ -57,8 +63,12 @@ public final class CommandRoutes {
         this.creditCheckTimeout = creditCheckTimeout;
     }
 
-    /** Mounts the command routes; the router must already have a body handler and the failure handler. */
+    /**
+     * Mounts the command routes and their OpenAPI document ({@link OpenApiDocument#PATH}); the router
+     * must already have a body handler and the failure handler.
+     */
     public void mount(Router router) {
+        openApi.mount(router);
         router.post("/api/customers").handler(ctx -> respond(ctx, this::createCustomer));
         router.post("/api/orders").handler(ctx -> respond(ctx, this::placeOrder));
         router.post("/api/orders/:id/cancel").handler(ctx -> respond(ctx, this::cancelOrder));
@@ -199,9 +209,25 @@ public final class CommandRoutes {
         return failure;
     }
 
-    private static boolean isPoolOverloaded(Throwable failure) {
-        String message = failure.getMessage();
-        return message != null && message.toLowerCase().contains("wait queue");
+    /**
+     * Whether the failure (or one of its causes) says that no pooled PostgreSQL connection could be had:
+     * the Vert.x 5 pool fails an acquisition past its bounded wait queue at once with a
+     * {@link ConnectionPoolTooBusyException} ("Connection pool reached max wait queue size of N"; the
+     * class sits in {@code io.vertx.core.http} but is the one all Vert.x connection pools use), and one
+     * that waited past the pool's connection timeout with a {@code VertxException} whose message is
+     * exactly {@value #POOL_TIMEOUT_MESSAGE}.
+     */
+    static boolean isPoolOverloaded(Throwable failure) {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < 16; depth++, cause = cause.getCause()) {
+            if (cause instanceof ConnectionPoolTooBusyException) {
+                return true;
+            }
+            if (cause instanceof VertxException && POOL_TIMEOUT_MESSAGE.equals(cause.getMessage())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Money money(JsonRequest body, String field) {
