@@ -93,7 +93,7 @@ async function loadCustomer(customerId) {
   }
 }
 
-const refreshCustomerSoon = debounce(async () => {
+const refreshCustomerNow = debounce(async () => {
   const id = state.customerId;
   if (!id) return;
   try {
@@ -103,6 +103,16 @@ const refreshCustomerSoon = debounce(async () => {
     if (!(e instanceof api.ApiError && e.isNetwork) && id === state.customerId) showError(e, 'Could not refresh the customer');
   }
 }, 300);
+
+// The saga settles credit in its own events, which may land after the order change that told us to
+// look (a release follows a cancel): look again a little later, so the card catches up on its own.
+const CREDIT_FOLLOW_UPS_MS = [1500, 4000];
+let followUps = [];
+function refreshCustomerSoon() {
+  refreshCustomerNow();
+  followUps.forEach(clearTimeout);
+  followUps = CREDIT_FOLLOW_UPS_MS.map((delay) => setTimeout(refreshCustomerNow, delay));
+}
 
 function setConnection(s) {
   state.connection = s;

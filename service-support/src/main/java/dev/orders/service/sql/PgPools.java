@@ -6,8 +6,13 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
+import java.util.concurrent.TimeUnit;
+
 /** Creates the reactive PostgreSQL pools of the services: sized, with a bounded wait queue. */
 public final class PgPools {
+
+    /** How long a request waits in the queue for a connection before it fails (and answers 503). */
+    public static final int CONNECTION_TIMEOUT_SECONDS = 5;
 
     private PgPools() {
     }
@@ -19,7 +24,7 @@ public final class PgPools {
     public static Pool create(Vertx vertx, String uri, int size, int maxWaitQueue, String name) {
         PgConnectOptions connect = connectOptions(uri);
         PoolOptions pool = new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(maxWaitQueue).setName(name)
-                .setShared(false);
+                .setShared(false).setConnectionTimeout(CONNECTION_TIMEOUT_SECONDS).setConnectionTimeoutUnit(TimeUnit.SECONDS);
         return PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build();
     }
 

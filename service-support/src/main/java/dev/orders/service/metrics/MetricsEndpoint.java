@@ -1,0 +1,33 @@
+package dev.orders.service.metrics;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.ext.web.Router;
+
+import java.util.List;
+
+/**
+ * {@code GET /metrics} in the Prometheus text format. Each side keeps its own registry (so that two
+ * sides in one process, or many in one test JVM, never share a meter); the endpoint writes all the
+ * registries of the process it serves.
+ */
+public final class MetricsEndpoint {
+
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private MetricsEndpoint() {
+    }
+
+    /** A registry for one side. */
+    public static PrometheusMeterRegistry newRegistry() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    public static void mount(Router router, List<PrometheusMeterRegistry> registries) {
+        router.get("/metrics").handler(ctx -> {
+            StringBuilder body = new StringBuilder();
+            registries.forEach(registry -> body.append(registry.scrape()));
+            ctx.response().putHeader("Content-Type", CONTENT_TYPE).end(body.toString());
+        });
+    }
+}
