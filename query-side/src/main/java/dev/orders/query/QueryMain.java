@@ -4,7 +4,10 @@ import dev.orders.infra.ServiceLauncher;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.metrics.MetricsEndpoint;
 import io.vertx.ext.web.Router;
+
+import java.util.List;
 
 /** Runs the query side on its own: the projector, the query API and the push hub. */
 public final class QueryMain {
@@ -21,6 +24,7 @@ public final class QueryMain {
                         Health health = new Health();
                         side.readiness(health);
                         health.mount(router);
+                        MetricsEndpoint.mount(router, List.of(side.meterRegistry()));
                         side.mount(router);
                         ApiRouter.finish(router);
                         return router;

@@ -10,7 +10,9 @@ import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
 import dev.orders.service.http.Health;
+import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -54,6 +56,8 @@ public final class QuerySide {
     private final QueryRoutes routes;
     private final PushHub push;
     private final List<String> deployments;
+    private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
+    private final QueryMetrics metrics;
 
     private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, KafkaAdminClient admin, ReadStore reads,
                       QueryRoutes routes, PushHub push, List<String> deployments) {
@@ -65,6 +69,17 @@ public final class QuerySide {
         this.routes = routes;
         this.push = push;
         this.deployments = deployments;
+        this.metrics = new QueryMetrics(vertx, registry, pool, this::lag, push.metrics());
+    }
+
+    /** This side's meters, for {@code GET /metrics}. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    /** Re-reads the meters that need I/O (lag, dead letters) now instead of at the next tick. */
+    public Future<Void> refreshMetrics() {
+        return metrics.refresh();
     }
 
     public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap) {
@@ -189,6 +204,7 @@ public final class QuerySide {
     }
 
     public Future<Void> close() {
+        metrics.close();
         List<Future<?>> steps = new ArrayList<>();
         deployments.forEach(id -> steps.add(vertx.undeploy(id)));
         steps.add(push.close());

@@ -1,0 +1,93 @@
+package dev.orders.query;
+
+import dev.orders.query.push.PushMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The query side's meters: projection lag (records and seconds behind, per partition), dead letters
+ * waiting, and the push hub's connections, pushes, coalesced and dropped changes and latency. Values
+ * that need I/O are refreshed every few seconds off the request path.
+ */
+final class QueryMetrics {
+
+    private static final String DEAD_LETTERS = "SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL";
+    private static final long REFRESH_MS = 5_000;
+
+    private final Vertx vertx;
+    private final PrometheusMeterRegistry registry;
+    private final Pool pool;
+    private final Supplier<Future<JsonObject>> lag;
+    private final AtomicLong recordsBehind = new AtomicLong();
+    private final AtomicLong secondsBehind = new AtomicLong();
+    private final AtomicLong lastPosition = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final Map<String, AtomicLong> partitionLag = new ConcurrentHashMap<>();
+    private final long timer;
+
+    QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Pool pool, Supplier<Future<JsonObject>> lag,
+                 PushMetrics push) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.pool = pool;
+        this.lag = lag;
+        Gauge.builder("orders.projection.lag.records", recordsBehind, AtomicLong::get)
+                .description("records on the topics not yet projected").register(registry);
+        Gauge.builder("orders.projection.lag.seconds", secondsBehind, AtomicLong::get)
+                .description("age of the last projected event while records wait").register(registry);
+        Gauge.builder("orders.projection.position", lastPosition, AtomicLong::get)
+                .description("last global position projected").register(registry);
+        Gauge.builder("orders.dead.letters", deadLetters, AtomicLong::get)
+                .description("parked records not yet re-driven").register(registry);
+        Gauge.builder("orders.push.connections", push, PushMetrics::openConnections)
+                .description("open SSE and WebSocket connections").register(registry);
+        FunctionCounter.builder("orders.push.pushed", push, PushMetrics::pushed)
+                .description("changes written to clients").register(registry);
+        FunctionCounter.builder("orders.push.coalesced", push, PushMetrics::coalescedCount)
+                .description("changes replaced by a later state while a client was slow").register(registry);
+        FunctionCounter.builder("orders.push.dropped", push, PushMetrics::droppedCount)
+                .description("clients closed for staying stalled").register(registry);
+        FunctionCounter.builder("orders.push.latency.ms.sum", push, PushMetrics::latencySumMs)
+                .description("sum of change-committed-to-written latencies; divide by pushed").register(registry);
+        this.timer = vertx.setPeriodic(0, REFRESH_MS, id -> refresh());
+    }
+
+    /** Reads the lag and the dead letters now; completes when the gauges hold the new values. */
+    Future<Void> refresh() {
+        Future<Void> lagRead = lag.get().map(json -> {
+            recordsBehind.set(json.getLong("recordsBehind", 0L));
+            secondsBehind.set(json.getLong("secondsBehind", 0L));
+            lastPosition.set(json.getLong("lastAppliedPosition", 0L));
+            JsonObject partitions = json.getJsonObject("partitions", new JsonObject());
+            for (String partition : partitions.fieldNames()) {
+                partitionLag.computeIfAbsent(partition, name -> {
+                    AtomicLong value = new AtomicLong();
+                    Gauge.builder("orders.consumer.lag", value, AtomicLong::get).tag("partition", name)
+                            .description("records behind per topic-partition").register(registry);
+                    return value;
+                }).set(partitions.getLong(partition));
+            }
+            return null;
+        });
+        Future<Void> deadRead = pool.query(DEAD_LETTERS).execute()
+                .map(rows -> {
+                    deadLetters.set(rows.iterator().next().getLong(0));
+                    return null;
+                });
+        return Future.join(lagRead, deadRead).mapEmpty();
+    }
+
+    void close() {
+        vertx.cancelTimer(timer);
+    }
+}
