@@ -24,6 +24,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
@@ -36,6 +39,8 @@ import java.util.function.Supplier;
  * {@code Idempotency-Key} header makes any command safe to retry.
  */
 public final class CommandRoutes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
 
     /** The message of the SQL pool's failure when a connection was not had within its connection timeout. */
     private static final String POOL_TIMEOUT_MESSAGE = "Timeout waiting for connection";
@@ -138,7 +143,12 @@ public final class CommandRoutes {
         InTransaction<Object> both = (tx, result) -> own.run(tx, result)
                 .compose(ignored -> also.apply(answer.apply(result)).run(tx, result));
         return handler.handle((AggregateType) type, streamId, command, metadata, both)
-                .map(result -> answer.apply((Result<?>) result));
+                .map(result -> {
+                    Result<?> done = (Result<?>) result;
+                    LOG.debug("[{}] {} accepted: {} {} now at version {}", metadata.correlationId(),
+                            command.getClass().getSimpleName(), type.streamType().wireName(), streamId, done.version());
+                    return answer.apply(done);
+                });
     }
 
     /** Runs a command with idempotency, and writes its answer or its problem. */
