@@ -62,7 +62,6 @@ public final class OrdersApp implements AutoCloseable {
         }
         try {
             OrdersApp app = start(config);
-            Runtime.getRuntime().addShutdownHook(new Thread(app::close, "orders-shutdown"));
             System.out.println();
             System.out.println("  Orders is running: open " + app.url() + "   (Ctrl-C stops it)");
             System.out.println();
@@ -89,6 +88,8 @@ public final class OrdersApp implements AutoCloseable {
                     v -> routes(v, command, query));
             await(vertx.deployVerticle(http), "the HTTP server");
             OrdersApp app = new OrdersApp(infrastructure, vertx, command, query, config.httpHost(), http.actualPort());
+            // Ctrl-C or SIGTERM: the infrastructure's shutdown hook stops the services first, then the servers.
+            infrastructure.beforeClose(app::stopServices);
             LOG.info("started in {} ms: {}", (System.nanoTime() - started) / 1_000_000, app.url());
             return app;
         } catch (RuntimeException failure) {
@@ -137,6 +138,17 @@ public final class OrdersApp implements AutoCloseable {
     /** Stops the HTTP server, both sides and the infrastructure this process started. */
     @Override
     public void close() {
+        infrastructure.close();
+        LOG.info("stopped");
+    }
+
+    private boolean servicesStopped;
+
+    private synchronized void stopServices() {
+        if (servicesStopped) {
+            return;
+        }
+        servicesStopped = true;
         LOG.info("stopping");
         try {
             await(querySide.close().transform(ignored -> commandSide.close()), "the services' stop");
@@ -144,8 +156,6 @@ public final class OrdersApp implements AutoCloseable {
             LOG.warn("stopping the services: {}", oneLine(failure));
         }
         closeQuietly(vertx);
-        infrastructure.close();
-        LOG.info("stopped");
     }
 
     private static void closeQuietly(Vertx vertx) {

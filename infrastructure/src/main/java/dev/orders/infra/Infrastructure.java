@@ -30,6 +30,7 @@ public final class Infrastructure implements AutoCloseable {
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final List<String> descriptions = new ArrayList<>();
+    private final Deque<Runnable> beforeClose = new ArrayDeque<>();
     private final Thread shutdownHook = new Thread(this::close, "infrastructure-shutdown");
     private String commandPgUri;
     private String queryPgUri;
@@ -40,6 +41,15 @@ public final class Infrastructure implements AutoCloseable {
 
     private Infrastructure() {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * Registers work to do before the servers stop, latest first: the services that use them stop
+     * while PostgreSQL and Kafka still answer, also when the JVM's shutdown hook closes this (hooks of
+     * a JVM run concurrently, so the services must not have a hook of their own).
+     */
+    public synchronized void beforeClose(Runnable stop) {
+        beforeClose.push(stop);
     }
 
     /**
@@ -171,6 +181,13 @@ public final class Infrastructure implements AutoCloseable {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException | IllegalArgumentException shuttingDown) {
             // called from the hook itself, or while the JVM shuts down
+        }
+        while (!beforeClose.isEmpty()) {
+            try {
+                beforeClose.pop().run();
+            } catch (RuntimeException e) {
+                LOG.warn("stopping what runs on the infrastructure: {}", e.toString());
+            }
         }
         long t = System.nanoTime();
         boolean any = !started.isEmpty();

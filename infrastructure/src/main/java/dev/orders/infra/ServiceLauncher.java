@@ -49,9 +49,8 @@ public final class ServiceLauncher {
             vertx = Vertx.vertx();
             int port = starter.start(vertx, config, infrastructure).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            Infrastructure started = infrastructure;
             Vertx running = vertx;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running, started), name + "-shutdown"));
+            infrastructure.beforeClose(() -> stop(running, null));
             System.out.println(name + " is running on http://" + config.httpHost() + ":" + port + "/   (Ctrl-C stops it)");
         } catch (ExecutionException failure) {
             stop(vertx, infrastructure);

@@ -30,7 +30,9 @@ public enum ConfigKey {
     RELAY_BATCH_SIZE("relay.batch-size", "500", "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", "how often the relay looks for new events when idle"
             + " (ISO-8601 duration)"),
-    CORS_ORIGINS("cors.origins", "", "comma-separated origins allowed by CORS; empty = same origin only");
+    CORS_ORIGINS("cors.origins", "", "comma-separated origins allowed by CORS; empty = same origin only"),
+    QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
+            + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 
     private final String key;
     private final String defaultValue;

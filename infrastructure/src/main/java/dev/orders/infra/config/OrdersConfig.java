@@ -43,6 +43,7 @@ import java.util.stream.Collectors;
  * @param relayBatchSize         events per relay batch
  * @param relayPollInterval      idle poll interval of the relay
  * @param corsOrigins            origins allowed by CORS
+ * @param queryEventFeedUrl      base URL of the command side's event feed for rebuilds, empty = this process
  */
 public record OrdersConfig(
         Mode mode,
@@ -64,7 +65,8 @@ public record OrdersConfig(
         Duration sagaCreditCheckTimeout,
         int relayBatchSize,
         Duration relayPollInterval,
-        List<String> corsOrigins) {
+        List<String> corsOrigins,
+        String queryEventFeedUrl) {
 
     /** How the process runs. */
     public enum Mode {
@@ -180,6 +182,7 @@ public record OrdersConfig(
         map.put(RELAY_BATCH_SIZE.key(), Integer.toString(relayBatchSize));
         map.put(RELAY_POLL_INTERVAL.key(), relayPollInterval.toString());
         map.put(CORS_ORIGINS.key(), String.join(",", corsOrigins));
+        map.put(QUERY_EVENT_FEED_URL.key(), queryEventFeedUrl);
         return map;
     }
 
@@ -191,6 +194,14 @@ public record OrdersConfig(
     /** @return the query side's external PostgreSQL URI ({@code query.pg.uri}, else {@code pg.uri}), or "" */
     public String effectiveQueryPgUri() {
         return queryPgUri.isEmpty() ? pgUri : queryPgUri;
+    }
+
+    /**
+     * @return the base URL of the command side's event feed that a query-side rebuild reads
+     *         ({@code query.event-feed-url}, else this process: {@code http://127.0.0.1:<http.port>})
+     */
+    public String effectiveEventFeedUrl() {
+        return queryEventFeedUrl.isEmpty() ? "http://127.0.0.1:" + httpPort : queryEventFeedUrl;
     }
 
     /** @return one line per key for a startup log, passwords masked */
@@ -230,7 +241,8 @@ public record OrdersConfig(
                 p.duration(SAGA_CREDIT_CHECK_TIMEOUT),
                 p.intAtLeast(RELAY_BATCH_SIZE, 1),
                 p.duration(RELAY_POLL_INTERVAL),
-                p.list(CORS_ORIGINS));
+                p.list(CORS_ORIGINS),
+                p.raw(QUERY_EVENT_FEED_URL).strip());
     }
 
     /** Parses and checks raw values; every failure names the key, the value and where it came from. */

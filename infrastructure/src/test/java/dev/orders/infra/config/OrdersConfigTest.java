@@ -140,6 +140,6 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(20);
+        assertThat(List.of(ConfigKey.values())).hasSize(21);
     }
 }

@@ -1,0 +1,131 @@
+package dev.orders.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The command line of {@link Benchmarks}: what to measure, how long and how often. */
+record Options(boolean quick, int runs, int throughputSeconds, List<Integer> clients, int latencySeconds,
+               List<Integer> rates, int latencyCustomers, int loads, Set<String> only, Path out, Path chart,
+               Path dataDir, int warmupSeconds, String commandLine) {
+
+    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate");
+
+    static String usage() {
+        return """
+                Orders benchmarks: starts the whole system in this JVM on the embedded PostgreSQL and Kafka,
+                drives it, and writes BENCHMARKS.md plus an SVG chart of latency percentiles.
+
+                Usage (from the repository root, after `mvn -q install -DskipTests`):
+                  java -jar benchmarks/target/benchmarks.jar [--quick] [options]
+
+                Measurements (each figure the median of --runs runs, each with a same-run baseline):
+                  throughput  POST /api/orders, closed loop at --clients concurrent clients, against pgbench
+                              (a one-row INSERT into a scratch table of the same PostgreSQL, same -c/-j/-T)
+                  latency     open loop at fixed --rates orders/s: from the SCHEDULED send time of
+                              POST /api/orders to that order's APPROVED/REJECTED on an SSE stream
+                              GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission);
+                              baseline: GET /health/live round trip, same run
+                  aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
+
+                Options:
+                  --quick                 short runs: 10 s per throughput run, 10 s per rate, 300 loads
+                  --runs N                runs per figure (default 3)
+                  --throughput-seconds S  length of each throughput run (default 30; 10 with --quick)
+                  --clients 1,8,32        concurrencies of the throughput runs
+                  --latency-seconds S     length of each open-loop run (default 30; 10 with --quick)
+                  --rates 100,500,1000    open-loop rates, orders per second
+                  --latency-customers N   customers (one SSE stream each) per open-loop run (default 16)
+                  --loads N               aggregate loads per size (default 1000; 300 with --quick)
+                  --only a,b              only these parts: throughput, latency, aggregate
+                  --warmup-seconds S      JIT warm-up before measuring (default 15; 8 with --quick)
+                  --out FILE              the report (default BENCHMARKS.md)
+                  --chart FILE            the SVG chart (default docs/bench-latency.svg)
+                  --data-dir DIR          embedded servers' data (default: a fresh temporary folder)
+                  --help                  this text
+
+                Needs pgbench (Debian: apt-get install -y postgresql-client). The system's own logs go to
+                benchmarks/target/benchmarks.log (-Dbench.log=FILE to change).
+                """;
+    }
+
+    static Options parse(String[] args) {
+        boolean quick = Arrays.asList(args).contains("--quick");
+        int runs = 3;
+        int throughputSeconds = quick ? 10 : 30;
+        List<Integer> clients = List.of(1, 8, 32);
+        int latencySeconds = quick ? 10 : 30;
+        List<Integer> rates = List.of(100, 500, 1000);
+        int latencyCustomers = 16;
+        int loads = quick ? 300 : 1000;
+        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate"));
+        Path out = Path.of("BENCHMARKS.md");
+        Path chart = Path.of("docs", "bench-latency.svg");
+        Path dataDir = null;
+        int warmup = quick ? 8 : 15;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            if (name.equals("--quick")) {
+                continue;
+            }
+            String value;
+            if (arg.contains("=")) {
+                value = arg.substring(arg.indexOf('=') + 1);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException(arg + " needs a value");
+            }
+            switch (name) {
+                case "--runs" -> runs = positive(name, value);
+                case "--throughput-seconds" -> throughputSeconds = positive(name, value);
+                case "--clients" -> clients = ints(name, value);
+                case "--latency-seconds" -> latencySeconds = positive(name, value);
+                case "--rates" -> rates = ints(name, value);
+                case "--latency-customers" -> latencyCustomers = positive(name, value);
+                case "--loads" -> loads = positive(name, value);
+                case "--warmup-seconds" -> warmup = Integer.parseInt(value);
+                case "--only" -> {
+                    only = new LinkedHashSet<>();
+                    for (String part : value.split(",")) {
+                        if (!PARTS.contains(part.strip())) {
+                            throw new IllegalArgumentException("--only: unknown part '" + part + "'; one of " + PARTS);
+                        }
+                        only.add(part.strip());
+                    }
+                }
+                case "--out" -> out = Path.of(value);
+                case "--chart" -> chart = Path.of(value);
+                case "--data-dir" -> dataDir = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
+            }
+        }
+        return new Options(quick, runs, throughputSeconds, clients, latencySeconds, rates, latencyCustomers, loads,
+                only, out, chart, dataDir, warmup,
+                "java -jar benchmarks/target/benchmarks.jar" + (args.length == 0 ? "" : " " + String.join(" ", args)));
+    }
+
+    private static int positive(String name, String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a whole number >= 1, was '" + value + "'");
+        }
+    }
+
+    private static List<Integer> ints(String name, String value) {
+        List<Integer> list = new ArrayList<>();
+        for (String part : value.split(",")) {
+            list.add(positive(name, part.strip()));
+        }
+        return List.copyOf(list);
+    }
+}

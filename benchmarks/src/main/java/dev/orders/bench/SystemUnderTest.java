@@ -1,0 +1,176 @@
+package dev.orders.bench;
+
+import dev.orders.app.OrdersApp;
+import dev.orders.infra.Infrastructure;
+import dev.orders.infra.PgServer;
+import dev.orders.infra.config.OrdersConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The system in this JVM: the embedded PostgreSQL and Kafka (started here through {@link Infrastructure},
+ * so that the benchmark keeps the PostgreSQL superuser for pgbench and its scratch table), and
+ * {@link OrdersApp} pointed at them, exactly as the all-in-one runs.
+ */
+final class SystemUnderTest implements AutoCloseable {
+
+    private final Path dataDir;
+    private final boolean ownDataDir;
+    private final Infrastructure infrastructure;
+    private final OrdersApp app;
+    private final PgServer pg;
+    private final Connection admin;
+
+    private SystemUnderTest(Path dataDir, boolean ownDataDir, Infrastructure infrastructure, OrdersApp app,
+                            PgServer pg, Connection admin) {
+        this.dataDir = dataDir;
+        this.ownDataDir = ownDataDir;
+        this.infrastructure = infrastructure;
+        this.app = app;
+        this.pg = pg;
+        this.admin = admin;
+    }
+
+    static SystemUnderTest start(Path requestedDataDir) throws IOException, SQLException {
+        boolean own = requestedDataDir == null;
+        Path dataDir = own ? Files.createTempDirectory("orders-bench-") : requestedDataDir;
+        // embedded PostgreSQL runs as 'nobody' when this process is root: the folder must be readable by it
+        dataDir.toFile().setReadable(true, false);
+        dataDir.toFile().setExecutable(true, false);
+        OrdersConfig base = OrdersConfig.defaults().with(Map.of(
+                "data.dir", dataDir.toString(),
+                "clean", "true",
+                "http.port", "0",
+                "pg.pool.max-wait-queue", "2048"));
+        Infrastructure infrastructure = Infrastructure.start(base);
+        try {
+            PgServer pg = infrastructure.provisioner().orElseThrow(() ->
+                    new IllegalStateException("PostgreSQL is not embedded (pg.uri set?); the benchmark needs its superuser"))
+                    .server();
+            OrdersConfig config = base.with(Map.of(
+                    "clean", "false",
+                    "command.pg.uri", infrastructure.commandPgUri(),
+                    "query.pg.uri", infrastructure.queryPgUri(),
+                    "kafka.bootstrap", infrastructure.kafkaBootstrap()));
+            OrdersApp app = OrdersApp.start(config);
+            Connection admin = infrastructure.provisioner().get().superuserConnection(Infrastructure.DATABASE);
+            admin.setAutoCommit(true);
+            return new SystemUnderTest(dataDir, own, infrastructure, app, pg, admin);
+        } catch (RuntimeException | SQLException e) {
+            infrastructure.close();
+            throw e;
+        }
+    }
+
+    OrdersApp app() {
+        return app;
+    }
+
+    String host() {
+        return "127.0.0.1";
+    }
+
+    int port() {
+        return app.port();
+    }
+
+    PgServer pg() {
+        return pg;
+    }
+
+    synchronized long scalar(String sql) throws SQLException {
+        try (Statement statement = admin.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    synchronized String text(String sql) throws SQLException {
+        try (Statement statement = admin.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getString(1);
+        }
+    }
+
+    synchronized void execute(String sql) throws SQLException {
+        try (Statement statement = admin.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /**
+     * Work still in flight: events not yet published by the relay, orders whose saga has not decided yet
+     * (their deadline rows), and orders the read model still shows PENDING.
+     */
+    long backlog() throws SQLException {
+        return scalar("select (select count(*) from command.events where global_position is null)"
+                + " + (select count(*) from command.saga_deadlines)"
+                + " + (select count(*) from query.order_view where status = 'PENDING')");
+    }
+
+    /** Waits until nothing is in flight, so that one run's tail does not load the next; returns the millis waited. */
+    long awaitQuiet(long timeoutMillis) throws SQLException, InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + timeoutMillis * 1_000_000;
+        long left;
+        while ((left = backlog()) > 0) {
+            if (System.nanoTime() > deadline) {
+                System.out.printf("    (still %d items in flight after %d s; going on)%n", left, timeoutMillis / 1000);
+                break;
+            }
+            Thread.sleep(200);
+        }
+        Thread.sleep(300);
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    String postgresVersion() {
+        try {
+            return text("select version()");
+        } catch (SQLException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    /** The broker's version, from the name of its jar in the extracted library folder. */
+    String kafkaVersion() {
+        try (Stream<Path> jars = Files.list(dataDir.resolve("kafka-lib"))) {
+            return jars.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("kafka_2\\.13-.*\\.jar") || n.matches("kafka-server-\\d.*\\.jar"))
+                    .sorted()
+                    .findFirst()
+                    .map(n -> n.replaceAll("^kafka_2\\.13-|^kafka-server-", "").replace(".jar", "")
+                            + " (KRaft, single node, child JVM)")
+                    .orElse("unknown");
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            admin.close();
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
+        app.close();
+        infrastructure.close();
+        if (ownDataDir) {
+            try (Stream<Path> files = Files.walk(dataDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary folder
+            }
+        }
+    }
+}

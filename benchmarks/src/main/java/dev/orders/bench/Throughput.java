@@ -1,0 +1,151 @@
+package dev.orders.bench;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Command throughput: closed-loop {@code POST /api/orders} against pgbench's one-row INSERT, same concurrency. */
+final class Throughput {
+
+    /** One closed-loop run of the service. */
+    record ServiceRun(int clients, double opsPerSecond, long ok, long failed, double p50Millis, double p99Millis,
+                      long drainMillis) {
+    }
+
+    /** One pgbench run. */
+    record PgbenchRun(int clients, double tps, double latencyAverageMillis) {
+    }
+
+    static final String SCRATCH_TABLE = "public.bench_insert";
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
+    private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+
+    private final SystemUnderTest system;
+    private final Http http;
+
+    Throughput(SystemUnderTest system, Http http) {
+        this.system = system;
+        this.http = http;
+    }
+
+    /** A scratch table shaped like a slim event row: a bigserial key, a unique uuid, jsonb and a time. */
+    void createScratchTable(Path script) throws Exception {
+        system.execute("drop table if exists " + SCRATCH_TABLE);
+        system.execute("create table " + SCRATCH_TABLE + " (id bigserial primary key, event_id uuid not null unique,"
+                + " data jsonb not null, created_at timestamptz not null default now())");
+        Files.writeString(script, "INSERT INTO " + SCRATCH_TABLE + " (event_id, data) VALUES (gen_random_uuid(),"
+                + " '{\"customerId\":\"5b0c6a3e-1111-4a5b-9c9d-000000000000\",\"total\":{\"amount\":\"1.00\",\"currency\":\"EUR\"}}');\n",
+                StandardCharsets.UTF_8);
+    }
+
+    /**
+     * {@code clients} loops, each sending the next order when the last is answered, for {@code seconds};
+     * orders go to random customers of {@code customers}. Counts 202 answers completed inside the window.
+     */
+    ServiceRun runService(int clients, int seconds, List<UUID> customers) throws Exception {
+        Histogram latency = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(seconds);
+        List<CompletableFuture<Void>> loops = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            loops.add(done);
+            http.context().runOnContext(ignored -> loop(customers, end, latency, ok, failed, done));
+        }
+        for (CompletableFuture<Void> loop : loops) {
+            loop.get(seconds + 120L, TimeUnit.SECONDS);
+        }
+        double elapsed = (end - start) / 1e9;
+        long drain = system.awaitQuiet(180_000);
+        return new ServiceRun(clients, ok.get() / elapsed, ok.get(), failed.get(),
+                latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6, drain);
+    }
+
+    private void loop(List<UUID> customers, long end, Histogram latency, AtomicLong ok, AtomicLong failed,
+                      CompletableFuture<Void> done) {
+        long sent = System.nanoTime();
+        if (sent >= end) {
+            done.complete(null);
+            return;
+        }
+        UUID customer = customers.get(ThreadLocalRandom.current().nextInt(customers.size()));
+        http.placeOrder(customer, "1.00").onComplete(answer -> {
+            long now = System.nanoTime();
+            if (now <= end) {
+                if (answer.succeeded() && answer.result().status() == 202) {
+                    ok.incrementAndGet();
+                    latency.recordValue(Math.min(now - sent, latency.getHighestTrackableValue()));
+                } else {
+                    failed.incrementAndGet();
+                }
+            }
+            loop(customers, end, latency, ok, failed, done);
+        });
+    }
+
+    /** pgbench -n -f script -c N -j N -T seconds against the same PostgreSQL, as its superuser. */
+    PgbenchRun runPgbench(Path script, int clients, int seconds) throws IOException, InterruptedException {
+        List<String> command = List.of(pgbench(), "-h", system.pg().host(), "-p", Integer.toString(system.pg().port()),
+                "-U", system.pg().superUser(), "-n", "-f", script.toString(), "-c", Integer.toString(clients),
+                "-j", Integer.toString(clients), "-T", Integer.toString(seconds), "orders");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (!system.pg().superPassword().isEmpty()) {
+            builder.environment().put("PGPASSWORD", system.pg().superPassword());
+        }
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(seconds + 60L, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException("pgbench failed: " + String.join(" ", command) + "\n" + output);
+        }
+        Matcher tps = TPS.matcher(output);
+        Matcher latency = LATENCY.matcher(output);
+        if (!tps.find()) {
+            throw new IllegalStateException("no tps in pgbench's output:\n" + output);
+        }
+        return new PgbenchRun(clients, Double.parseDouble(tps.group(1)),
+                latency.find() ? Double.parseDouble(latency.group(1)) : Double.NaN);
+    }
+
+    static String pgbench() {
+        for (String candidate : List.of("/usr/bin/pgbench", "/usr/local/bin/pgbench")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        return "pgbench";
+    }
+
+    static String pgbenchVersion() {
+        try {
+            Process process = new ProcessBuilder(pgbench(), "--version").redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            process.waitFor(10, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    static Duration seconds(int s) {
+        return Duration.ofSeconds(s);
+    }
+}
