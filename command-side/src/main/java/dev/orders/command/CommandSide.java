@@ -71,9 +71,16 @@ public final class CommandSide {
         Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command");
         CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap);
         return CommandSchema.MIGRATIONS.migrate(pool)
+                .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
+                        + describe(pgUri) + ": " + failure.getMessage(), failure)))
                 .compose(ignored -> side.deployWorkers())
                 .map(side)
                 .onFailure(failure -> pool.close());
+    }
+
+    private static String describe(String uri) {
+        var options = PgPools.connectOptions(uri);
+        return options.getHost() + ":" + options.getPort() + "/" + options.getDatabase() + " as " + options.getUser();
     }
 
     /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
@@ -125,6 +132,7 @@ public final class CommandSide {
     /** Mounts the command API on a router made by {@code ApiRouter}. */
     public void mount(Router router) {
         routes.mount(router);
+        new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
     }
 
     /** Readiness checks of this side. */
