@@ -100,6 +100,11 @@ public final class CommandHandler {
                 });
     }
 
+    /** The event that created a stream, if it exists: enough to check that an aggregate exists. */
+    public Future<java.util.Optional<DomainEvent>> creationEvent(UUID streamId) {
+        return store.first(pool, streamId).map(first -> first.map(EventEnvelope::event));
+    }
+
     /** Handles a command; the result's version is the consistency token a client may wait for. */
     public <C, S, E extends DomainEvent> Future<Result<S>> handle(AggregateType<C, S, E> type, UUID streamId,
                                                                   C command, EventMetadata metadata,
@@ -115,6 +120,27 @@ public final class CommandHandler {
                     case ConcurrencyConflictException conflict -> CommandMetrics.Outcome.CONFLICT;
                     default -> CommandMetrics.Outcome.FAILED;
                 }, started));
+    }
+
+    /**
+     * Handles a command that creates a stream whose id was just made up (a random UUID): nothing is
+     * loaded, since there is nothing to load. Should the stream exist after all, the append conflicts and
+     * the command is handled the usual way, which then refuses it.
+     */
+    public <C, S, E extends DomainEvent> Future<Result<S>> create(AggregateType<C, S, E> type, UUID streamId,
+                                                                  C command, EventMetadata metadata,
+                                                                  InTransaction<S> inTransaction) {
+        long started = System.nanoTime();
+        String aggregate = type.streamType().wireName();
+        String name = command.getClass().getSimpleName();
+        Loaded<S> nothing = new Loaded<>(streamId, 0, type.decider().initialState(), 0);
+        return decideAndAppend(type, nothing, command, metadata, inTransaction)
+                .recover(failure -> failure instanceof ConcurrencyConflictException
+                        ? attempt(type, streamId, command, metadata, inTransaction, 2)
+                        : Future.failedFuture(failure))
+                .onSuccess(result -> metrics.completed(aggregate, name, CommandMetrics.Outcome.ACCEPTED, started))
+                .onFailure(failure -> metrics.completed(aggregate, name, failure instanceof DomainException
+                        ? CommandMetrics.Outcome.REJECTED : CommandMetrics.Outcome.FAILED, started));
     }
 
     private <C, S, E extends DomainEvent> Future<Result<S>> attempt(AggregateType<C, S, E> type, UUID streamId,

@@ -1,6 +1,7 @@
 package dev.orders.command.http;
 
 import dev.orders.command.domain.CustomerCommand.CreateCustomer;
+import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.command.domain.DomainException;
 import dev.orders.command.domain.OrderCommand.CancelOrder;
 import dev.orders.command.domain.OrderCommand.CreateOrder;
@@ -94,7 +95,7 @@ public final class CommandRoutes {
         UUID customerId = ids.get();
         Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
                 new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
-        return run(AggregateType.CUSTOMER, customerId, new CreateCustomer(customerId, name, limit), ctx, answer, also,
+        return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx, answer, also,
                 (tx, result) -> Future.succeededFuture());
     }
 
@@ -102,11 +103,12 @@ public final class CommandRoutes {
         JsonRequest body = JsonRequest.read(ctx, "customerId", "total");
         UUID customerId = body.uuid("customerId");
         Money total = money(body, "total");
-        return handler.load(AggregateType.CUSTOMER, customerId).compose(customer -> {
-            if (customer.version() == 0) {
+        // Only the customer's creation matters here (it exists, and its currency); its credit is the saga's.
+        return handler.creationEvent(customerId).compose(created -> {
+            if (!(created.orElse(null) instanceof CustomerCreated customer)) {
                 return Future.failedFuture(ProblemException.notFound("no customer " + customerId));
             }
-            Money limit = customer.state().creditLimit();
+            Money limit = customer.creditLimit();
             if (!limit.sameCurrencyAs(total)) {
                 return Future.failedFuture(ProblemException.unprocessable("the order's currency " + total.currency()
                         + " differs from the customer's " + limit.currency()));
@@ -115,7 +117,7 @@ public final class CommandRoutes {
             String correlationId = CorrelationIds.of(ctx);
             Function<Result<?>, Answer> answer = result -> new Answer(202, "/api/orders/" + orderId, new JsonObject()
                     .put("orderId", orderId.toString()).put("status", "PENDING").put("version", result.version()));
-            return run(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total), ctx, answer, also,
+            return run(AggregateType.ORDER, orderId, true, new CreateOrder(orderId, customerId, total), ctx, answer, also,
                     (tx, result) -> deadlines.schedule(tx, orderId, customerId,
                             clock.instant().plus(creditCheckTimeout), correlationId));
         });
@@ -128,21 +130,24 @@ public final class CommandRoutes {
         }
         Function<Result<?>, Answer> answer = result -> new Answer(202, null,
                 new JsonObject().put("orderId", orderId.toString()).put("version", result.version()));
-        return handler.load(AggregateType.ORDER, orderId).compose(order -> order.version() == 0
-                ? Future.failedFuture(ProblemException.notFound("no order " + orderId))
-                : run(AggregateType.ORDER, orderId, new CancelOrder(orderId), ctx, answer, also,
-                (tx, result) -> Future.succeededFuture()));
+        // an unknown order is refused by the aggregate itself (NOT_FOUND), which answers 404
+        return run(AggregateType.ORDER, orderId, false, new CancelOrder(orderId), ctx, answer, also,
+                (tx, result) -> Future.succeededFuture());
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private <C> Future<Answer> run(AggregateType<C, ?, ?> type, UUID streamId, C command, RoutingContext ctx,
+    private <C> Future<Answer> run(AggregateType<C, ?, ?> type, UUID streamId, boolean newStream, C command,
+                                   RoutingContext ctx,
                                    Function<Result<?>, Answer> answer, Function<Answer, InTransaction<Object>> also,
                                    InTransaction<Object> own) {
         EventMetadata metadata = new EventMetadata(CorrelationIds.of(ctx), null, ids.get().toString(),
                 CorrelationIds.traceparentOf(ctx));
         InTransaction<Object> both = (tx, result) -> own.run(tx, result)
                 .compose(ignored -> also.apply(answer.apply(result)).run(tx, result));
-        return handler.handle((AggregateType) type, streamId, command, metadata, both)
+        Future<Result<?>> handled = newStream
+                ? handler.create((AggregateType) type, streamId, command, metadata, both)
+                : handler.handle((AggregateType) type, streamId, command, metadata, both);
+        return handled
                 .map(result -> {
                     Result<?> done = (Result<?>) result;
                     LOG.debug("[{}] {} accepted: {} {} now at version {}", metadata.correlationId(),

@@ -47,6 +47,13 @@ public final class EventStore {
                 });
     }
 
+    /** The first event of a stream (the one that created its aggregate), if the stream exists. */
+    public Future<java.util.Optional<EventEnvelope>> first(SqlClient client, UUID streamId) {
+        return client.preparedQuery(EventStoreSql.FIRST_EVENT).execute(Tuple.of(streamId))
+                .map(rows -> rows.size() == 0 ? java.util.Optional.empty()
+                        : java.util.Optional.of(toEnvelope(rows.iterator().next())));
+    }
+
     /** The stream's current version; 0 for a stream with no events. */
     public Future<Long> currentVersion(SqlClient client, UUID streamId) {
         return client.preparedQuery(EventStoreSql.CURRENT_VERSION).execute(Tuple.of(streamId))

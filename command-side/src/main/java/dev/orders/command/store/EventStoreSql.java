@@ -15,6 +15,12 @@ final class EventStoreSql {
              WHERE stream_id = $1 AND version > $2
              ORDER BY version""";
 
+    static final String FIRST_EVENT = """
+            SELECT event_id, version, global_position, event_type, schema_version, data::text AS data,
+                   metadata::text AS metadata, occurred_at
+              FROM events
+             WHERE stream_id = $1 AND version = 1""";
+
     static final String CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1";
 
     static final String LOAD_SNAPSHOT = """

@@ -1,0 +1,84 @@
+package dev.orders.command.http;
+
+import dev.orders.command.messaging.EventFeed;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.Problems;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+
+import java.util.List;
+
+/**
+ * The event store's catch-up read API, for readers that cannot rely on Kafka's retention (a query-side
+ * rebuild, a new projection): {@code GET /api/admin/events?after=POSITION&limit=N} answers the published
+ * events with a global position above {@code after}, by position, gap-free, at most {@code limit}
+ * ({@value #DEFAULT_LIMIT} by default, at most {@value #MAX_LIMIT}).
+ *
+ * <p>Answer: {@code {"events": [envelope, ...], "lastPosition": P}}; each envelope is exactly the JSON the
+ * relay publishes to Kafka ({@link EventJson#encode}); {@code lastPosition} is the last one's position
+ * ({@code after} when the page is empty), to pass as the next {@code after}. A page shorter than
+ * {@code limit} means the reader has reached the head of what is published so far.
+ */
+public final class EventFeedRoutes {
+
+    public static final String PATH = "/api/admin/events";
+    static final int DEFAULT_LIMIT = 500;
+    static final int MAX_LIMIT = 5_000;
+
+    private final Pool pool;
+    private final EventFeed feed = new EventFeed();
+
+    public EventFeedRoutes(Pool pool) {
+        this.pool = pool;
+    }
+
+    public void mount(Router router) {
+        router.get(PATH).handler(this::read).failureHandler(Problems.failureHandler());
+    }
+
+    private void read(RoutingContext ctx) {
+        long after = longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
+        int limit = (int) longParam(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+        feed.readPublished(pool, after, limit).onSuccess(events -> ctx.response()
+                .putHeader("Content-Type", "application/json")
+                .end(page(events, after))).onFailure(ctx::fail);
+    }
+
+    /** The page as JSON, written from the envelopes' own encoding (no re-parsing). */
+    static Buffer page(List<EventEnvelope> events, long after) {
+        Buffer body = Buffer.buffer(256 + events.size() * 512).appendString("{\"events\":[");
+        long last = after;
+        for (int i = 0; i < events.size(); i++) {
+            if (i > 0) {
+                body.appendByte((byte) ',');
+            }
+            body.appendBytes(EventJson.encode(events.get(i)));
+            last = events.get(i).globalPosition();
+        }
+        return body.appendString("],\"lastPosition\":" + last + "}");
+    }
+
+    private static long longParam(RoutingContext ctx, String name, long fallback, long min, long max) {
+        List<String> values = ctx.queryParam(name);
+        if (values.isEmpty()) {
+            return fallback;
+        }
+        if (values.size() > 1) {
+            throw ProblemException.badRequest("'" + name + "' is given more than once");
+        }
+        try {
+            long value = Long.parseLong(values.getFirst());
+            if (value < min || value > max) {
+                throw ProblemException.badRequest("'" + name + "' must be between " + min + " and " + max
+                        + ", was " + value);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest("'" + name + "' is not a whole number: '" + values.getFirst() + "'");
+        }
+    }
+}
