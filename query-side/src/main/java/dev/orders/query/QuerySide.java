@@ -2,6 +2,8 @@ package dev.orders.query;
 
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.http.QueryRoutes;
+import dev.orders.query.http.RebuildRoutes;
+import dev.orders.query.rebuild.Rebuilder;
 import dev.orders.query.messaging.Projector;
 import dev.orders.query.messaging.Topics;
 import dev.orders.query.push.PushHub;
@@ -45,6 +47,8 @@ import java.util.Map;
 public final class QuerySide {
 
     private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
+    /** Events per page of the event feed, and per transaction, of a rebuild. */
+    private static final int REBUILD_PAGE_SIZE = 1_000;
     static final List<Migrations.Script> MIGRATIONS = List.of(
             new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"));
 
@@ -55,12 +59,13 @@ public final class QuerySide {
     private final ReadStore reads;
     private final QueryRoutes routes;
     private final PushHub push;
+    private final Rebuilder rebuilder;
     private final List<String> deployments;
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private final QueryMetrics metrics;
 
-    private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, KafkaAdminClient admin, ReadStore reads,
-                      QueryRoutes routes, PushHub push, List<String> deployments) {
+    private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, PgConnectOptions connect, KafkaAdminClient admin,
+                      ReadStore reads, QueryRoutes routes, PushHub push, List<String> deployments) {
         this.vertx = vertx;
         this.config = config;
         this.pool = pool;
@@ -68,6 +73,7 @@ public final class QuerySide {
         this.reads = reads;
         this.routes = routes;
         this.push = push;
+        this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE);
         this.deployments = deployments;
         this.metrics = new QueryMetrics(vertx, registry, pool, this::lag, push.metrics());
     }
@@ -127,7 +133,7 @@ public final class QuerySide {
                     push.customerExists(reads::customerExists);
                     QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait());
                     LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
-                    return new QuerySide(vertx, config, pool, admin, reads, routes, push, deployments);
+                    return new QuerySide(vertx, config, pool, connect, admin, reads, routes, push, deployments);
                 })
                 .recover(failure -> {
                     List<Future<?>> undo = new ArrayList<>();
@@ -140,7 +146,13 @@ public final class QuerySide {
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
     public void mount(Router router) {
         routes.mount(router);
+        new RebuildRoutes(rebuilder).mount(router);
         push.mount(router);
+    }
+
+    /** The zero-downtime rebuild of the projections ({@code POST/GET /api/admin/rebuild}). */
+    public Rebuilder rebuilder() {
+        return rebuilder;
     }
 
     /** Adds this side's readiness checks: PostgreSQL answers, Kafka answers, and the projection's lag. */
@@ -209,6 +221,7 @@ public final class QuerySide {
         deployments.forEach(id -> steps.add(vertx.undeploy(id)));
         steps.add(push.close());
         steps.add(routes.close());
+        steps.add(rebuilder.close());
         return Future.join(steps).eventually(admin::close).eventually(pool::close).mapEmpty();
     }
 

@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.store.EventStore;
 import dev.orders.events.EventEnvelope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
@@ -27,7 +28,7 @@ public final class EventFeed {
         return client.preparedQuery(RelaySql.READ_PUBLISHED).execute(Tuple.of(afterPosition, limit)).map(rows -> {
             List<EventEnvelope> events = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                events.add(EventRows.toEnvelope(row, row.getLong("global_position")));
+                events.add(EventStore.toEnvelope(row, row.getLong("global_position")));
             }
             return events;
         });

@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.store.EventStore;
 import dev.orders.events.EventEnvelope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
@@ -58,7 +59,7 @@ final class RelayBatches {
             long position = after;
             for (Row row : rows) {
                 ids.add(row.getLong("id"));
-                events.add(EventRows.toEnvelope(row, ++position));
+                events.add(EventStore.toEnvelope(row, ++position));
             }
             return new Batch(after, ids, events);
         });

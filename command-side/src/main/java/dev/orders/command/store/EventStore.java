@@ -104,12 +104,31 @@ public final class EventStore {
 
     /** Reads one row of the events table (as selected by the store's queries) into an envelope. */
     static EventEnvelope toEnvelope(Row row) {
+        Long position = row.getLong("global_position");
+        return toEnvelope(row, position == null ? 0 : position);
+    }
+
+    /**
+     * Reads one row of the events table into an envelope with the given global position. The
+     * {@code data} and {@code metadata} columns may be selected as text or as {@code jsonb}.
+     */
+    public static EventEnvelope toEnvelope(Row row, long position) {
         String type = row.getString("event_type");
         int schemaVersion = row.getInteger("schema_version");
-        Long position = row.getLong("global_position");
-        return new EventEnvelope(row.getUUID("event_id"), row.getInteger("version"), position == null ? 0 : position,
+        return new EventEnvelope(row.getUUID("event_id"), row.getInteger("version"), position,
                 row.getOffsetDateTime("occurred_at").toInstant(), schemaVersion,
-                metadataOf(row.getString("metadata")), EventJson.eventOf(type, schemaVersion, row.getString("data")));
+                metadataOf(jsonText(row.getValue("metadata"))),
+                EventJson.eventOf(type, schemaVersion, jsonText(row.getValue("data"))));
+    }
+
+    private static String jsonText(Object value) {
+        if (value instanceof io.vertx.core.json.JsonObject object) {
+            return object.encode();
+        }
+        if (value instanceof String text) {
+            return text;
+        }
+        throw new EventFormatException("stored JSON is not an object: " + value);
     }
 
     static String metadataJson(EventMetadata metadata) {

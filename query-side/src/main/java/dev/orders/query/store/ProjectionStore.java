@@ -184,32 +184,7 @@ public final class ProjectionStore {
             if (events.isEmpty()) {
                 return Future.succeededFuture();
             }
-            int n = events.size();
-            Long[] positions = new Long[n];
-            UUID[] ids = new UUID[n];
-            String[] streamTypes = new String[n];
-            UUID[] streamIds = new UUID[n];
-            Integer[] versions = new Integer[n];
-            String[] types = new String[n];
-            Integer[] schemaVersions = new Integer[n];
-            OffsetDateTime[] occurred = new OffsetDateTime[n];
-            String[] data = new String[n];
-            String[] metadata = new String[n];
-            for (int i = 0; i < n; i++) {
-                EventEnvelope e = events.get(i).envelope();
-                positions[i] = e.globalPosition();
-                ids[i] = e.eventId();
-                streamTypes[i] = e.streamType().wireName();
-                streamIds[i] = e.streamId();
-                versions[i] = Math.toIntExact(e.version());
-                types[i] = e.type();
-                schemaVersions[i] = dev.orders.events.EventTypes.currentSchemaVersion(e.event());
-                occurred[i] = Rows.time(e.occurredAt());
-                data[i] = EventJson.dataText(e.event());
-                metadata[i] = StoredEvent.metadataJson(e.metadata()).encode();
-            }
-            Tuple params = Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred,
-                    data, metadata);
+            Tuple params = Rows.eventParams(events.stream().map(Incoming::envelope).toList());
             return conn.preparedQuery(Sql.INSERT_EVENTS).execute(params).map(rows -> {
                 Set<UUID> inserted = new HashSet<>();
                 rows.forEach(row -> inserted.add(row.getUUID(0)));
@@ -332,13 +307,8 @@ public final class ProjectionStore {
         private Set<UUID> attentionPending = Set.of();
 
         private Future<Void> writeViews() {
-            List<Tuple> orders = model.changedOrders().stream().map(v -> Tuple.of(v.orderId(), v.customerId(),
-                    v.status().name(), v.total().amount(), v.total().currency(),
-                    v.reason() == null ? null : v.reason().name(), Math.toIntExact(v.version()), Rows.time(v.createdAt()),
-                    Rows.time(v.updatedAt()), v.needsAttention())).toList();
-            List<Tuple> customers = model.changedCustomers().stream().map(c -> Tuple.of(c.customerId(), c.name(),
-                    c.creditLimit().amount(), c.creditLimit().currency(), c.creditReserved().amount(),
-                    Math.toIntExact(c.version()))).toList();
+            List<Tuple> orders = model.changedOrders().stream().map(Rows::orderParams).toList();
+            List<Tuple> customers = model.changedCustomers().stream().map(Rows::customerParams).toList();
             Future<Void> first = orders.isEmpty() ? Future.succeededFuture()
                     : conn.preparedQuery(Sql.UPSERT_ORDER).executeBatch(orders).mapEmpty();
             return first.compose(v -> customers.isEmpty() ? Future.succeededFuture()

@@ -1,5 +1,8 @@
 package dev.orders.query.store;
 
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventTypes;
 import dev.orders.events.Money;
 import dev.orders.events.OrderStatus;
 import dev.orders.events.RejectionReason;
@@ -7,10 +10,13 @@ import dev.orders.query.model.CustomerView;
 import dev.orders.query.model.OrderView;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
 
 /** Maps rows to views and views to parameters. */
 final class Rows {
@@ -41,6 +47,48 @@ final class Rows {
                 row.getUUID("stream_id"), row.getInteger("version"), row.getString("type"),
                 row.getInteger("schema_version"), instant(row.getOffsetDateTime("occurred_at")),
                 (JsonObject) row.getValue("data"), (JsonObject) row.getValue("metadata"));
+    }
+
+    /** The parameters of {@link Sql#INSERT_EVENTS}: one array per column, one element per event. */
+    static Tuple eventParams(List<EventEnvelope> events) {
+        int n = events.size();
+        Long[] positions = new Long[n];
+        UUID[] ids = new UUID[n];
+        String[] streamTypes = new String[n];
+        UUID[] streamIds = new UUID[n];
+        Integer[] versions = new Integer[n];
+        String[] types = new String[n];
+        Integer[] schemaVersions = new Integer[n];
+        OffsetDateTime[] occurred = new OffsetDateTime[n];
+        String[] data = new String[n];
+        String[] metadata = new String[n];
+        for (int i = 0; i < n; i++) {
+            EventEnvelope e = events.get(i);
+            positions[i] = e.globalPosition();
+            ids[i] = e.eventId();
+            streamTypes[i] = e.streamType().wireName();
+            streamIds[i] = e.streamId();
+            versions[i] = Math.toIntExact(e.version());
+            types[i] = e.type();
+            schemaVersions[i] = EventTypes.currentSchemaVersion(e.event());
+            occurred[i] = time(e.occurredAt());
+            data[i] = EventJson.dataText(e.event());
+            metadata[i] = StoredEvent.metadataJson(e.metadata()).encode();
+        }
+        return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, metadata);
+    }
+
+    /** The parameters of {@link Sql#UPSERT_ORDER}. */
+    static Tuple orderParams(OrderView v) {
+        return Tuple.of(v.orderId(), v.customerId(), v.status().name(), v.total().amount(), v.total().currency(),
+                v.reason() == null ? null : v.reason().name(), Math.toIntExact(v.version()), time(v.createdAt()),
+                time(v.updatedAt()), v.needsAttention());
+    }
+
+    /** The parameters of {@link Sql#UPSERT_CUSTOMER}. */
+    static Tuple customerParams(CustomerView c) {
+        return Tuple.of(c.customerId(), c.name(), c.creditLimit().amount(), c.creditLimit().currency(),
+                c.creditReserved().amount(), Math.toIntExact(c.version()));
     }
 
     static OffsetDateTime time(Instant instant) {

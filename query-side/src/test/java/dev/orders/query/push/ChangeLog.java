@@ -6,6 +6,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -51,6 +53,32 @@ final class ChangeLog {
                         .execute(Tuple.of(at, orderId, customerId, version, view))
                         .compose(done -> conn.preparedQuery(NOTIFY).execute(Tuple.of(Long.toString(at))))))
                 .map(at);
+        tail = appended;
+        return appended;
+    }
+
+    /** One change to append: the order's change to {@code version}. */
+    record Change(UUID orderId, UUID customerId, int version) {
+    }
+
+    /**
+     * Appends several changes in ONE transaction, in the given order, with one NOTIFY (of the last
+     * position), as a projector committing a batch does; succeeds with their positions.
+     */
+    synchronized Future<List<Long>> appendAll(List<Change> changes) {
+        List<Tuple> rows = new ArrayList<>(changes.size());
+        List<Long> positions = new ArrayList<>(changes.size());
+        for (Change change : changes) {
+            position += ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
+            positions.add(position);
+            rows.add(Tuple.of(position, change.orderId(), change.customerId(), change.version(),
+                    view(change.orderId(), change.customerId(), change.version())));
+        }
+        String last = Long.toString(position);
+        Future<List<Long>> appended = tail.transform(ignored -> pool.withTransaction(conn -> conn.preparedQuery(INSERT)
+                        .executeBatch(rows)
+                        .compose(done -> conn.preparedQuery(NOTIFY).execute(Tuple.of(last)))))
+                .map(List.copyOf(positions));
         tail = appended;
         return appended;
     }

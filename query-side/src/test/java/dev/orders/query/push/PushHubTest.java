@@ -179,6 +179,7 @@ class PushHubTest extends PushTestBase {
             assertThat(again.orders().stream().map(m -> Long.parseLong(m.getString("id"))).toList())
                     .containsExactlyElementsOf(concat(missed, live));
             assertThat(again.orders().get(50).getJsonObject("order").getInteger("version")).isEqualTo(52);
+            assertThat(again.messages).noneMatch(m -> "reset".equals(m.getString("type")));
         }
 
         @Test

@@ -1,5 +1,7 @@
 package dev.orders.query.push;
 
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +33,12 @@ import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A fresh database, Vert.x and clients per test; nodes started on demand and closed after. */
+/**
+ * A fresh database, Vert.x and clients per test; nodes started on demand and closed after. The database
+ * is an isolated one on the PostgreSQL shared by every test of the JVM ({@link SharedInfrastructure}),
+ * reached as the query side's role with its schema first on the search path.
+ */
+@ExtendWith(SharedInfrastructure.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 abstract class PushTestBase {
 
@@ -47,9 +55,9 @@ abstract class PushTestBase {
     final List<PushNode> nodes = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws Exception {
+    void setUp(TestInfrastructure infrastructure) throws Exception {
         vertx = Vertx.vertx();
-        db = PushTestDatabase.fresh();
+        db = PgConnectOptions.fromUri(infrastructure.isolatedConfig().effectiveQueryPgUri());
         admin = PgBuilder.pool().connectingTo(db).using(vertx).build();
         await(ChangeLog.createTables(admin));
         log = new ChangeLog(admin);

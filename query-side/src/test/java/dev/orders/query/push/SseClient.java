@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /** A real HTTP client reading a server-sent event stream into events, as a browser's EventSource parses it. */
 final class SseClient {
@@ -26,14 +27,27 @@ final class SseClient {
     }
 
     final List<Event> events = new CopyOnWriteArrayList<>();
+    private final Consumer<Event> listener;
     private final StringBuilder pending = new StringBuilder();
     private volatile HttpClientResponse response;
     private volatile Future<Buffer> body;
     volatile boolean ended;
 
+    private SseClient(Consumer<Event> listener) {
+        this.listener = listener == null ? events::add : listener;
+    }
+
     /** Opens the stream; succeeds with the client once the response head arrived (any status). */
     static Future<SseClient> open(HttpClient http, int port, String path, MultiMap headers) {
-        SseClient client = new SseClient();
+        return open(http, port, path, headers, null);
+    }
+
+    /**
+     * Opens the stream handing each event to {@code listener} (on the connection's event loop) instead of
+     * keeping it in {@link #events}: for load tests, whose clients must not hold every event.
+     */
+    static Future<SseClient> open(HttpClient http, int port, String path, MultiMap headers, Consumer<Event> listener) {
+        SseClient client = new SseClient(listener);
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("localhost").setPort(port)
                 .setURI(path).setHeaders(headers);
         return http.request(options)
@@ -108,7 +122,7 @@ final class SseClient {
                 }
             }
             if (data != null) {
-                events.add(new Event(event == null ? "message" : event, id, data.toString()));
+                listener.accept(new Event(event == null ? "message" : event, id, data.toString()));
             }
         }
     }

@@ -1,0 +1,293 @@
+package dev.orders.query.rebuild;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventFormatException;
+import dev.orders.events.EventJson;
+import dev.orders.query.store.RebuildStore;
+import dev.orders.query.store.RebuildStore.PageResult;
+import dev.orders.query.store.RebuildStore.SwapResult;
+import dev.orders.service.http.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Rebuilds every projection from the event store without downtime: reads the command side's event
+ * feed ({@code GET <feed>/api/admin/events?after=P&limit=N}, never its tables, never Kafka) page by
+ * page from position 0, folds it into fresh tables with the projector's own logic
+ * ({@link RebuildStore#applyPage}), catches up with what the live projector applied meanwhile, and then
+ * switches to the new tables in one transaction ({@link RebuildStore#swap}) while queries keep being
+ * answered from the old ones until that commit. The order-change log is kept, so push resume ids stay
+ * valid (see {@link RebuildStore}). Progress is logged (events, position, rate) and answered by
+ * {@link #status()}.
+ *
+ * <p>One rebuild at a time: in this process by state, across processes by a PostgreSQL advisory lock.
+ */
+public final class Rebuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Rebuilder.class);
+    private static final long LOG_EVERY_MS = 2_000;
+    private static final int SWAP_ATTEMPTS = 3;
+
+    /** Where a rebuild is. */
+    public enum State { IDLE, BUILDING, CATCHING_UP, SWITCHING, DONE, FAILED }
+
+    private final Vertx vertx;
+    private final PgConnectOptions connect;
+    private final WebClient client;
+    private final String feedUrl;
+    private final int pageSize;
+
+    private volatile State state = State.IDLE;
+    private volatile Instant startedAt;
+    private volatile Instant finishedAt;
+    private volatile long eventsRead;
+    private volatile long feedPosition;
+    private volatile long ordersWritten;
+    private volatile long customersWritten;
+    private volatile long pages;
+    private volatile SwapResult swap;
+    private volatile String error;
+    private volatile long lastLogNanos;
+
+    /**
+     * @param connect  the query side's PostgreSQL: a rebuild runs on a connection of its own, outside the
+     *                 pool, so that its session lock ends with it whatever happens
+     * @param feedUrl  base URL of the command side (its {@code /api/admin/events})
+     * @param pageSize events per feed page and per rebuild transaction
+     */
+    public Rebuilder(Vertx vertx, PgConnectOptions connect, String feedUrl, int pageSize) {
+        this.vertx = vertx;
+        this.connect = new PgConnectOptions(connect).setCachePreparedStatements(false);
+        this.feedUrl = Objects.requireNonNull(feedUrl, "feedUrl").replaceAll("/+$", "");
+        this.pageSize = pageSize;
+        this.client = WebClient.create(vertx, new WebClientOptions()
+                .setConnectTimeout(5_000).setIdleTimeout(60));
+    }
+
+    /**
+     * Starts a rebuild in the background and answers its status at once.
+     *
+     * @return failed with a 409 problem when a rebuild is already running here
+     */
+    public synchronized JsonObject start() {
+        if (running()) {
+            throw ProblemException.conflict("a rebuild is already running (" + state + "); see GET /api/admin/rebuild");
+        }
+        state = State.BUILDING;
+        startedAt = Instant.now();
+        finishedAt = null;
+        eventsRead = 0;
+        feedPosition = 0;
+        ordersWritten = 0;
+        customersWritten = 0;
+        pages = 0;
+        swap = null;
+        error = null;
+        lastLogNanos = System.nanoTime();
+        LOG.info("rebuild started from the event feed {}", feedUrl);
+        run().onComplete(done -> {
+            finishedAt = Instant.now();
+            if (done.succeeded()) {
+                state = State.DONE;
+                LOG.info("rebuild done: {} events in {} ms ({} events/s), {} order and {} customer rows written; switch: {}",
+                        eventsRead, elapsedMs(), rate(), ordersWritten, customersWritten,
+                        swap == null ? "-" : swap.toJson().encode());
+            } else {
+                state = State.FAILED;
+                error = String.valueOf(done.cause().getMessage());
+                LOG.warn("rebuild failed after {} events; the live tables are unchanged: {}", eventsRead, error,
+                        done.cause());
+            }
+        });
+        return status();
+    }
+
+    /** Whether a rebuild is under way in this process. */
+    public boolean running() {
+        return state == State.BUILDING || state == State.CATCHING_UP || state == State.SWITCHING;
+    }
+
+    /** The status of the current or last rebuild: state, counts, rate, the switch's figures, the error. */
+    public JsonObject status() {
+        JsonObject json = new JsonObject()
+                .put("state", state.name())
+                .put("feed", feedUrl)
+                .put("startedAt", startedAt == null ? null : startedAt.toString())
+                .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
+                .put("elapsedMs", startedAt == null ? 0 : elapsedMs())
+                .put("eventsRead", eventsRead)
+                .put("feedPosition", feedPosition)
+                .put("pages", pages)
+                .put("orderRowsWritten", ordersWritten)
+                .put("customerRowsWritten", customersWritten)
+                .put("eventsPerSecond", rate());
+        if (swap != null) {
+            json.put("switch", swap.toJson());
+        }
+        if (error != null) {
+            json.put("error", error);
+        }
+        return json;
+    }
+
+    public Future<Void> close() {
+        client.close();
+        return Future.succeededFuture();
+    }
+
+    // --- the run ---------------------------------------------------------------------------------------
+
+    private Future<Void> run() {
+        return PgConnection.connect(vertx, connect).compose(conn -> {
+            RebuildStore store = new RebuildStore(conn);
+            return store.tryLock().compose(locked -> {
+                if (!locked) {
+                    return Future.<Void>failedFuture(new IllegalStateException(
+                            "another process is rebuilding the query side's projections"));
+                }
+                long created = System.nanoTime();
+                return store.createTables()
+                        .onSuccess(v -> LOG.info("rebuild: fresh tables created in {} ms",
+                                Duration.ofNanos(System.nanoTime() - created).toMillis()))
+                        .compose(v -> readFeed(store, 0))
+                        .compose(v -> {
+                            state = State.CATCHING_UP;
+                            return store.copyFromLive();
+                        })
+                        .compose(copied -> {
+                            LOG.info("rebuild: feed read to position {}; {} live events copied beside it", feedPosition,
+                                    copied);
+                            // The feed may have grown while the live copy ran: read its tail once more.
+                            return readFeed(store, feedPosition);
+                        })
+                        .compose(v -> store.analyze().otherwiseEmpty())
+                        .compose(v -> {
+                            state = State.SWITCHING;
+                            long switching = System.nanoTime();
+                            return swapWithRetries(store, 1).onSuccess(result -> LOG.info(
+                                    "rebuild: switched to the rebuilt tables in {} ms",
+                                    Duration.ofNanos(System.nanoTime() - switching).toMillis()));
+                        })
+                        .<Void>map(result -> {
+                            swap = result;
+                            return null;
+                        })
+                        .recover(failure -> store.dropTables().otherwiseEmpty()
+                                .transform(ignored -> Future.<Void>failedFuture(failure)))
+                        .eventually(() -> store.unlock().otherwiseEmpty());
+            }).eventually(conn::close);
+        });
+    }
+
+    private Future<SwapResult> swapWithRetries(RebuildStore store, int attempt) {
+        return store.swap().recover(failure -> {
+            if (attempt >= SWAP_ATTEMPTS) {
+                return Future.failedFuture(failure);
+            }
+            LOG.warn("rebuild: switch attempt {} failed, retrying: {}", attempt, failure.getMessage());
+            Promise<Void> pause = Promise.promise();
+            vertx.setTimer(200L * attempt, id -> pause.complete());
+            return pause.future().compose(v -> swapWithRetries(store, attempt + 1));
+        });
+    }
+
+    /** Reads and folds pages until a page shorter than the page size says the head is reached. */
+    private Future<Void> readFeed(RebuildStore store, long after) {
+        long fetching = System.nanoTime();
+        return fetch(after).compose(page -> {
+            long folding = System.nanoTime();
+            return store.applyPage(page.events()).compose(result -> {
+                LOG.debug("rebuild: page after {} fetched in {} ms, folded in {} ms", after,
+                        Duration.ofNanos(folding - fetching).toMillis(),
+                        Duration.ofNanos(System.nanoTime() - folding).toMillis());
+                progress(page, result);
+                if (page.events().size() < pageSize) {
+                    return Future.<Void>succeededFuture();
+                }
+                return readFeed(store, page.lastPosition());
+            });
+        });
+    }
+
+    private void progress(Page page, PageResult result) {
+        pages++;
+        eventsRead += page.events().size();
+        feedPosition = page.lastPosition();
+        ordersWritten += result.ordersWritten();
+        customersWritten += result.customersWritten();
+        long now = System.nanoTime();
+        if (now - lastLogNanos >= Duration.ofMillis(LOG_EVERY_MS).toNanos()) {
+            lastLogNanos = now;
+            LOG.info("rebuild: {} events read (position {}), {} order and {} customer rows written, {} events/s",
+                    eventsRead, feedPosition, ordersWritten, customersWritten, rate());
+        }
+    }
+
+    private record Page(List<EventEnvelope> events, long lastPosition) {
+    }
+
+    private Future<Page> fetch(long after) {
+        return client.getAbs(feedUrl + "/api/admin/events")
+                .addQueryParam("after", Long.toString(after))
+                .addQueryParam("limit", Integer.toString(pageSize))
+                .timeout(30_000)
+                .send()
+                .compose(response -> response.statusCode() == 200 ? Future.succeededFuture(parse(response, after))
+                        : Future.failedFuture(new IllegalStateException("the event feed answered "
+                        + response.statusCode() + ": " + response.bodyAsString())));
+    }
+
+    /** Decodes a feed page; an event that does not decode fails the rebuild (the live tables stay). */
+    static Page parse(HttpResponse<Buffer> response, long after) {
+        JsonNode root;
+        try {
+            root = EventJson.mapper().readTree(response.body().getBytes());
+        } catch (IOException e) {
+            throw new IllegalStateException("the event feed's answer is not JSON: " + e.getMessage(), e);
+        }
+        List<EventEnvelope> events = new ArrayList<>();
+        long last = after;
+        for (JsonNode node : root.path("events")) {
+            try {
+                EventEnvelope envelope = EventJson.decode(EventJson.mapper().writeValueAsBytes(node));
+                if (envelope.globalPosition() <= last) {
+                    throw new IllegalStateException("the event feed went backwards at position " + envelope.globalPosition());
+                }
+                last = envelope.globalPosition();
+                events.add(envelope);
+            } catch (IOException | EventFormatException e) {
+                throw new IllegalStateException("event after position " + last + " of the feed does not decode: "
+                        + e.getMessage(), e);
+            }
+        }
+        return new Page(events, last);
+    }
+
+    private long elapsedMs() {
+        Instant end = finishedAt == null ? Instant.now() : finishedAt;
+        return Duration.between(startedAt, end).toMillis();
+    }
+
+    private long rate() {
+        long ms = startedAt == null ? 0 : elapsedMs();
+        return ms <= 0 ? 0 : eventsRead * 1000 / ms;
+    }
+}
