@@ -6,10 +6,9 @@ import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
-import dev.orders.service.http.ApiRouter;
-import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.http.ServiceRouter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -100,15 +99,14 @@ public final class OrdersApp implements AutoCloseable {
     }
 
     private static Router routes(Vertx vertx, CommandSide command, QuerySide query) {
-        Router router = ApiRouter.create(vertx);
         Health health = new Health();
         command.addHealthChecks(health);
         query.readiness(health);
-        health.mount(router);
-        MetricsEndpoint.mount(router, List.of(command.meterRegistry(), query.meterRegistry()));
-        command.mount(router);
-        query.mount(router);
-        ApiRouter.finish(router);
+        Router router = ServiceRouter.create(vertx, health, List.of(command.meterRegistry(), query.meterRegistry()),
+                api -> {
+                    command.mount(api);
+                    query.mount(api);
+                });
         router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
         return router;
     }

@@ -1,11 +1,9 @@
 package dev.orders.command;
 
 import dev.orders.infra.ServiceLauncher;
-import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
-import dev.orders.service.metrics.MetricsEndpoint;
-import io.vertx.ext.web.Router;
+import dev.orders.service.http.ServiceRouter;
 
 import java.util.List;
 
@@ -19,16 +17,10 @@ public final class CommandMain {
         ServiceLauncher.run("command-side", "The command side of Orders: REST commands, event store, relay, saga.",
                 args, (vertx, config, infrastructure) -> CommandSide.deploy(vertx, config,
                         infrastructure.commandPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
-                    HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(), v -> {
-                        Router router = ApiRouter.create(v);
-                        Health health = new Health();
-                        side.addHealthChecks(health);
-                        health.mount(router);
-                        MetricsEndpoint.mount(router, List.of(side.meterRegistry()));
-                        side.mount(router);
-                        ApiRouter.finish(router);
-                        return router;
-                    });
+                    Health health = new Health();
+                    side.addHealthChecks(health);
+                    HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
+                            v -> ServiceRouter.create(v, health, List.of(side.meterRegistry()), side::mount));
                     return vertx.deployVerticle(http).map(id -> http.actualPort());
                 }));
     }

@@ -1,11 +1,9 @@
 package dev.orders.query;
 
 import dev.orders.infra.ServiceLauncher;
-import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
-import dev.orders.service.metrics.MetricsEndpoint;
-import io.vertx.ext.web.Router;
+import dev.orders.service.http.ServiceRouter;
 
 import java.util.List;
 
@@ -19,16 +17,10 @@ public final class QueryMain {
         ServiceLauncher.run("query-side", "The query side of Orders: projections, REST queries, SSE and WebSocket push.",
                 args, (vertx, config, infrastructure) -> QuerySide.deploy(vertx, config,
                         infrastructure.queryPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
-                    HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(), v -> {
-                        Router router = ApiRouter.create(v);
-                        Health health = new Health();
-                        side.readiness(health);
-                        health.mount(router);
-                        MetricsEndpoint.mount(router, List.of(side.meterRegistry()));
-                        side.mount(router);
-                        ApiRouter.finish(router);
-                        return router;
-                    });
+                    Health health = new Health();
+                    side.readiness(health);
+                    HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
+                            v -> ServiceRouter.create(v, health, List.of(side.meterRegistry()), side::mount));
                     return vertx.deployVerticle(http).map(id -> http.actualPort());
                 }));
     }

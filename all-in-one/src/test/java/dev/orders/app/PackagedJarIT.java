@@ -1,0 +1,175 @@
+package dev.orders.app;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged jar as a user runs it: {@code java -jar}, the URL it prints, the system answering
+ * there, a second start on the same data, a taken port, and SIGTERM leaving no PostgreSQL or Kafka
+ * process behind.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DisplayName("The packaged all-in-one jar")
+class PackagedJarIT {
+
+    private static final Pattern RUNNING = Pattern.compile("Orders is running: open (http://\\S+/)");
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private Path dataDir;
+    private String customerId;
+
+    @BeforeAll
+    void dataDir() throws IOException {
+        dataDir = Files.createTempDirectory(Path.of("/tmp"), "orders-jar-it-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    }
+
+    @AfterAll
+    void noneOfOurProcessesRemain() {
+        assertThat(processesUsing(dataDir)).as("processes using " + dataDir).isEmpty();
+    }
+
+    /** A started jar: its process, the lines it printed, and the URL it announced. */
+    private record Running(Process process, List<String> output, String url) {
+    }
+
+    private Running start(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-jar", System.getProperty("orders.jar"), "--data.dir=" + dataDir));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        CompletableFuture<String> url = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    output.add(line);
+                    Matcher running = RUNNING.matcher(line);
+                    if (running.find()) {
+                        url.complete(running.group(1));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            url.complete(null);
+        }, "jar-output");
+        reader.setDaemon(true);
+        reader.start();
+        return new Running(process, output, url.get(180, TimeUnit.SECONDS));
+    }
+
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void stop(Running running) throws InterruptedException {
+        running.process().destroy();
+        assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
+    }
+
+    @Test
+    @Order(1)
+    void starts_prints_its_url_serves_the_ui_and_the_api_and_stops_on_sigterm_without_leftovers() throws Exception {
+        Running running = start("--http.port=0");
+        assertThat(running.url()).as("the printed URL; output:\n" + String.join("\n", running.output())).isNotNull();
+        assertThat(get(running.url()).body()).contains("<html");
+        assertThat(get(running.url() + "health/ready").statusCode()).isEqualTo(200);
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(running.url() + "api/customers"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"name\":\"Jar\",\"creditLimit\":{\"amount\":\"10.00\",\"currency\":\"EUR\"}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+        customerId = created.body().replaceAll(".*\"customerId\":\"([^\"]+)\".*", "$1");
+        waitUntil(() -> get(running.url() + "api/customers/" + customerId).statusCode() == 200);
+        stop(running);
+        waitUntil(() -> processesUsing(dataDir).isEmpty());
+    }
+
+    @Test
+    @Order(2)
+    void a_second_start_on_the_same_data_keeps_the_first_ones_events() throws Exception {
+        Running running = start("--http.port=0");
+        assertThat(running.url()).isNotNull();
+        HttpResponse<String> customer = get(running.url() + "api/customers/" + customerId);
+        assertThat(customer.statusCode()).isEqualTo(200);
+        assertThat(customer.body()).contains("\"name\":\"Jar\"");
+        stop(running);
+        waitUntil(() -> processesUsing(dataDir).isEmpty());
+    }
+
+    @Test
+    @Order(3)
+    void a_port_already_taken_ends_the_start_with_one_clear_line_and_a_nonzero_exit() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Running running = start("--http.port=" + taken.getLocalPort());
+            assertThat(running.url()).isNull();
+            assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).isTrue();
+            assertThat(running.process().exitValue()).isNotZero();
+            List<String> problems = running.output().stream().filter(line -> line.startsWith("orders: ")).toList();
+            assertThat(problems).hasSize(1);
+            assertThat(problems.get(0)).contains("cannot listen").contains(Integer.toString(taken.getLocalPort()));
+        }
+        waitUntil(() -> processesUsing(dataDir).isEmpty());
+    }
+
+    @Test
+    @Order(4)
+    void a_bad_configuration_value_ends_the_start_naming_the_key() throws Exception {
+        Running running = start("--http.port=eighty");
+        assertThat(running.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(running.process().exitValue()).isEqualTo(2);
+        assertThat(running.output()).anyMatch(line -> line.startsWith("orders: bad configuration") && line.contains("http.port"));
+    }
+
+    /** Processes whose command line names the folder: the embedded PostgreSQL and the Kafka broker. */
+    private static List<ProcessHandle> processesUsing(Path folder) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(line -> line.contains(folder.toString())).orElse(false))
+                .toList();
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void waitUntil(Condition condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 30 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+}

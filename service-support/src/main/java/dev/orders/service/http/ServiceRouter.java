@@ -1,0 +1,29 @@
+package dev.orders.service.http;
+
+import dev.orders.service.metrics.MetricsEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The router of a service process: the common handlers of {@link ApiRouter}, health, metrics, then
+ * the routes of the sides it runs, then 404 problems for unknown API paths.
+ */
+public final class ServiceRouter {
+
+    private ServiceRouter() {
+    }
+
+    public static Router create(Vertx vertx, Health health, List<PrometheusMeterRegistry> registries,
+                                Consumer<Router> routes) {
+        Router router = ApiRouter.create(vertx);
+        health.mount(router);
+        MetricsEndpoint.mount(router, registries);
+        routes.accept(router);
+        ApiRouter.finish(router);
+        return router;
+    }
+}
