@@ -51,6 +51,11 @@ final class RelayBatches {
         });
     }
 
+    /** Takes back positions stamped above the checkpoint; succeeds with how many there were. */
+    Future<Integer> unstampAbove(SqlConnection connection, long checkpoint) {
+        return connection.preparedQuery(RelaySql.UNSTAMP_ABOVE).execute(Tuple.of(checkpoint)).map(rows -> rows.rowCount());
+    }
+
     /** The next at most {@code limit} safe events after position {@code after}; same rows, same positions on a re-read. */
     Future<Batch> next(SqlConnection connection, long after, int limit) {
         return connection.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(limit)).map(rows -> {

@@ -34,6 +34,13 @@ final class RelaySql {
               FROM unnest($1::bigint[], $2::bigint[]) AS v(id, pos)
              WHERE events.id = v.id AND events.global_position IS NULL""";
 
+    /**
+     * Positions above the checkpoint were stamped by a store whose checkpoint did not follow (seen once
+     * when an instance was closed in the middle of storing a batch): take them back, so the batch is
+     * read again, gets the same positions in the same order, and is published again (consumers dedupe).
+     */
+    static final String UNSTAMP_ABOVE = "UPDATE events SET global_position = NULL WHERE global_position > $1";
+
     /** Fenced: advances only from the position this relay read; 0 rows means another relay moved it. */
     static final String ADVANCE = """
             UPDATE relay_checkpoint SET last_position = $2, updated_at = now()

@@ -121,15 +121,29 @@ public final class RelayVerticle extends VerticleBase {
                 return;
             }
             checkpoint = read.result().lastPosition();
-            if (read.result().maxStamped() != checkpoint) {
-                LOG.error("relay checkpoint {} differs from the highest stamped position {}", checkpoint,
-                        read.result().maxStamped());
-            }
-            LOG.info("relay holds the lease (backend {}), publishing after position {}", lease.backendPid(), checkpoint);
-            metrics = metrics.withRole("active").published(0, checkpoint);
-            draining = false;
-            publishing = true;
-            wake();
+            Future<Integer> repaired = read.result().maxStamped() > checkpoint
+                    ? batches.unstampAbove(lease.connection(), checkpoint)
+                    : Future.succeededFuture(0);
+            repaired.onComplete(done -> {
+                if (t != term) {
+                    return;
+                }
+                if (done.failed()) {
+                    LOG.warn("relay could not take back positions above {}: {}", checkpoint, done.cause().toString());
+                    lease.drop();
+                    return;
+                }
+                if (done.result() > 0) {
+                    LOG.warn("relay checkpoint {} was behind the highest stamped position {}: took back {} position(s);"
+                            + " they are published again with the same positions", checkpoint,
+                            read.result().maxStamped(), done.result());
+                }
+                LOG.info("relay holds the lease (backend {}), publishing after position {}", lease.backendPid(), checkpoint);
+                metrics = metrics.withRole("active").published(0, checkpoint);
+                draining = false;
+                publishing = true;
+                wake();
+            });
         });
     }
 

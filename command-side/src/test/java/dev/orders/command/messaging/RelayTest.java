@@ -137,6 +137,31 @@ class RelayTest {
     }
 
     @Test
+    @DisplayName("positions stamped above the checkpoint are taken back and published again, gap-free")
+    void positions_stamped_above_the_checkpoint_are_taken_back_and_republished() {
+        try (RelayFixture f = fixture()) {
+            List<EventEnvelope> written = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                written.addAll(f.appendNow(UUID.randomUUID(), 0, 10));
+            }
+            // the state an instance closed in the middle of storing a batch once left behind:
+            // positions stamped on events, the checkpoint not moved
+            f.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
+                    + " ORDER BY tx, id LIMIT 7) UPDATE events SET global_position = first.n FROM first"
+                    + " WHERE events.id = first.id RETURNING 1");
+            assertThat(f.checkpoint()).isZero();
+
+            f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            eventually(Duration.ofSeconds(30), "checkpoint at 30", () -> f.checkpoint() == 30);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(written.size(), LONG);
+                assertEveryEventOnceInStreamOrder(written, published);
+            }
+            assertFeedIsGapFree(f, written.size());
+        }
+    }
+
+    @Test
     @DisplayName("after a crash between Kafka's ack and the checkpoint, repeats only that batch, with the same positions")
     void crash_between_ack_and_checkpoint_repeats_at_most_one_batch() {
         int batch = 50;
