@@ -29,6 +29,8 @@ public final class OrdersApp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OrdersApp.class);
     private static final long START_TIMEOUT_SECONDS = 180;
+    /** A stop that hangs (a broker gone, a class gone) must not keep PostgreSQL and Kafka alive for long. */
+    private static final long STOP_TIMEOUT_SECONDS = 20;
 
     private final Infrastructure infrastructure;
     private final Vertx vertx;
@@ -149,7 +151,7 @@ public final class OrdersApp implements AutoCloseable {
         servicesStopped = true;
         LOG.info("stopping");
         try {
-            await(querySide.close().transform(ignored -> commandSide.close()), "the services' stop");
+            await(querySide.close().transform(ignored -> commandSide.close()), "the services' stop", STOP_TIMEOUT_SECONDS);
         } catch (RuntimeException failure) {
             LOG.warn("stopping the services: {}", oneLine(failure));
         }
@@ -167,15 +169,19 @@ public final class OrdersApp implements AutoCloseable {
     }
 
     private static <T> T await(Future<T> future, String what) {
+        return await(future, what, START_TIMEOUT_SECONDS);
+    }
+
+    private static <T> T await(Future<T> future, String what, long timeoutSeconds) {
         try {
-            return future.toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return future.toCompletionStage().toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for " + what, e);
         } catch (ExecutionException e) {
             throw new IllegalStateException(what + " failed: " + oneLine(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException(what + " did not start within " + START_TIMEOUT_SECONDS + " s", e);
+            throw new IllegalStateException(what + " did not finish within " + timeoutSeconds + " s", e);
         }
     }
 

@@ -264,18 +264,9 @@ public final class ProjectionStore {
         }
 
         private void refoldStream(UUID streamId, RowSet<Row> rows) {
-            List<EventEnvelope> orderEvents = new ArrayList<>();
-            List<EventEnvelope> customerEvents = new ArrayList<>();
-            for (Row row : rows) {
-                StoredEvent stored = Rows.event(row);
-                try {
-                    EventEnvelope e = stored.toEnvelope();
-                    (e.streamType() == StreamType.ORDER ? orderEvents : customerEvents).add(e);
-                } catch (EventFormatException failure) {
-                    LOG.warn("event {} of {} in the event log no longer decodes: {}", stored.eventId(), streamId,
-                            failure.getMessage());
-                }
-            }
+            Rows.StreamEvents events = Rows.streamEvents(rows, streamId, LOG, "event log");
+            List<EventEnvelope> orderEvents = events.orderEvents();
+            List<EventEnvelope> customerEvents = events.customerEvents();
             Long position = refoldPositions.get(streamId);
             try {
                 Projection.foldOrder(orderEvents).ifPresent(view -> model.replace(view, position));

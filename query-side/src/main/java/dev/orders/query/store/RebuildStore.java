@@ -1,7 +1,6 @@
 package dev.orders.query.store;
 
 import dev.orders.events.EventEnvelope;
-import dev.orders.events.EventFormatException;
 import dev.orders.events.StreamType;
 import dev.orders.query.model.CustomerView;
 import dev.orders.query.model.OrderView;
@@ -214,18 +213,9 @@ public final class RebuildStore {
         for (UUID streamId : streams) {
             chain = chain.compose(v -> conn.preparedQuery(onNext(Sql.STREAM_EVENTS)).execute(Tuple.of(streamId))
                     .compose(rows -> {
-                        List<EventEnvelope> orderEvents = new ArrayList<>();
-                        List<EventEnvelope> customerEvents = new ArrayList<>();
-                        for (Row row : rows) {
-                            StoredEvent stored = Rows.event(row);
-                            try {
-                                EventEnvelope e = stored.toEnvelope();
-                                (e.streamType() == StreamType.ORDER ? orderEvents : customerEvents).add(e);
-                            } catch (EventFormatException failure) {
-                                LOG.warn("rebuild: event {} of {} does not decode: {}", stored.eventId(), streamId,
-                                        failure.getMessage());
-                            }
-                        }
+                        Rows.StreamEvents events = Rows.streamEvents(rows, streamId, LOG, "rebuild");
+                        List<EventEnvelope> orderEvents = events.orderEvents();
+                        List<EventEnvelope> customerEvents = events.customerEvents();
                         var order = Projection.foldOrder(orderEvents);
                         var customer = Projection.foldCustomer(customerEvents);
                         order.ifPresent(view -> model.replace(view, null));

@@ -21,6 +21,29 @@ import java.util.UUID;
 /** Maps rows to views and views to parameters. */
 final class Rows {
 
+    /** The decodable events of one stream read from the event log, by kind of aggregate, oldest first. */
+    record StreamEvents(List<EventEnvelope> orderEvents, List<EventEnvelope> customerEvents) {
+    }
+
+    /**
+     * Decodes the rows of one stream's events; an event that no longer decodes is logged with
+     * {@code what} and left out, so the fold goes on with the others.
+     */
+    static StreamEvents streamEvents(Iterable<Row> rows, UUID streamId, org.slf4j.Logger log, String what) {
+        List<EventEnvelope> orderEvents = new java.util.ArrayList<>();
+        List<EventEnvelope> customerEvents = new java.util.ArrayList<>();
+        for (Row row : rows) {
+            StoredEvent stored = event(row);
+            try {
+                EventEnvelope e = stored.toEnvelope();
+                (e.streamType() == dev.orders.events.StreamType.ORDER ? orderEvents : customerEvents).add(e);
+            } catch (dev.orders.events.EventFormatException failure) {
+                log.warn("{}: event {} of {} does not decode: {}", what, stored.eventId(), streamId, failure.getMessage());
+            }
+        }
+        return new StreamEvents(orderEvents, customerEvents);
+    }
+
     private Rows() {
     }
 
