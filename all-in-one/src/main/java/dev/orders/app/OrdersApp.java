@@ -9,6 +9,7 @@ import dev.orders.query.QuerySide;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
+import dev.orders.service.security.Security;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -85,8 +86,9 @@ public final class OrdersApp implements AutoCloseable {
                     infrastructure.kafkaBootstrap()), "the command side");
             QuerySide query = await(QuerySide.deploy(vertx, config, infrastructure.queryPgUri(),
                     infrastructure.kafkaBootstrap()), "the query side");
+            Security security = Security.create(vertx, config.securitySettings());
             HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
-                    v -> routes(v, command, query));
+                    v -> routes(v, security, command, query));
             await(vertx.deployVerticle(http), "the HTTP server");
             OrdersApp app = new OrdersApp(infrastructure, vertx, command, query, config.httpHost(), http.actualPort());
             // Ctrl-C or SIGTERM: the infrastructure's shutdown hook stops the services first, then the servers.
@@ -100,11 +102,11 @@ public final class OrdersApp implements AutoCloseable {
         }
     }
 
-    private static Router routes(Vertx vertx, CommandSide command, QuerySide query) {
+    private static Router routes(Vertx vertx, Security security, CommandSide command, QuerySide query) {
         Health health = new Health();
         command.addHealthChecks(health);
         query.readiness(health);
-        Router router = ServiceRouter.create(vertx, health, List.of(command.meterRegistry(), query.meterRegistry()),
+        Router router = ServiceRouter.create(vertx, security, health, List.of(command.meterRegistry(), query.meterRegistry()),
                 api -> {
                     command.mount(api);
                     query.mount(api);

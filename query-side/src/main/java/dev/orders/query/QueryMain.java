@@ -4,6 +4,7 @@ import dev.orders.infra.ServiceLauncher;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
+import dev.orders.service.security.Security;
 
 import java.util.List;
 
@@ -17,10 +18,11 @@ public final class QueryMain {
         ServiceLauncher.run("query-side", "The query side of Orders: projections, REST queries, SSE and WebSocket push.",
                 args, (vertx, config, infrastructure) -> QuerySide.deploy(vertx, config,
                         infrastructure.queryPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
+                    Security security = Security.create(vertx, config.securitySettings());
                     Health health = new Health();
                     side.readiness(health);
                     HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
-                            v -> ServiceRouter.create(v, health, List.of(side.meterRegistry()), side::mount));
+                            v -> ServiceRouter.create(v, security, health, List.of(side.meterRegistry()), side::mount));
                     return vertx.deployVerticle(http).map(id -> http.actualPort());
                 }));
     }

@@ -12,6 +12,7 @@ import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
 import dev.orders.service.http.Health;
+import dev.orders.service.security.Security;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -73,7 +74,9 @@ public final class QuerySide {
         this.reads = reads;
         this.routes = routes;
         this.push = push;
-        this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE);
+        Security security = Security.create(vertx, config.securitySettings());
+        this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE,
+                security::serviceToken);
         this.deployments = deployments;
         this.metrics = new QueryMetrics(vertx, registry, pool, this::lag, push.metrics());
     }

@@ -9,6 +9,7 @@ public final class ConfigException extends IllegalArgumentException {
     }
 
     static ConfigException badValue(String key, String value, String expectation) {
-        return new ConfigException("config key '" + key + "': '" + value + "' " + expectation);
+        String shown = OrdersConfig.isSecret(key) && !value.isEmpty() ? "***" : value;
+        return new ConfigException("config key '" + key + "': '" + shown + "' " + expectation);
     }
 }

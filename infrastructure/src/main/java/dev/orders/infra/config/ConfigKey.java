@@ -31,6 +31,18 @@ public enum ConfigKey {
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", "how often the relay looks for new events when idle"
             + " (ISO-8601 duration)"),
     CORS_ORIGINS("cors.origins", "", "comma-separated origins allowed by CORS; empty = same origin only"),
+    AUTH_DEV_KEY("auth.dev-key", "", "HMAC key of development tokens (POST /api/dev/token); empty = the built-in"
+            + " development key; refused in production"),
+    AUTH_PUBLIC_KEYS("auth.public-keys", "", "file with the token issuer's public keys (PEM); required in production"),
+    AUTH_ALGORITHM("auth.algorithm", "RS256", "signature algorithm of the issuer's keys (RS256, ES256, ...)"),
+    AUTH_ISSUER("auth.issuer", "", "required 'iss' claim of tokens; empty = not checked"),
+    AUTH_AUDIENCE("auth.audience", "", "required 'aud' claim of tokens; empty = not checked"),
+    AUTH_TOKEN_TTL("auth.token-ttl", "PT8H", "lifetime of development tokens (ISO-8601 duration)"),
+    AUTH_SERVICE_TOKEN("auth.service-token", "", "operator token the query side's rebuild presents to the command"
+            + " side's event feed in production; development mode mints one"),
+    RATE_COMMANDS_PER_SECOND("rate.commands-per-second", "20", "commands one customer may send per second,"
+            + " sustained; more answer 429 with Retry-After"),
+    RATE_COMMAND_BURST("rate.command-burst", "40", "commands one customer may send at once after a quiet time"),
     QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 

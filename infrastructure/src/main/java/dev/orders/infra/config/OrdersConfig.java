@@ -2,6 +2,10 @@ package dev.orders.infra.config;
 
 import static dev.orders.infra.config.ConfigKey.*;
 
+import dev.orders.service.security.SecuritySettings;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -44,6 +48,15 @@ import java.util.stream.Collectors;
  * @param relayPollInterval      idle poll interval of the relay
  * @param corsOrigins            origins allowed by CORS
  * @param queryEventFeedUrl      base URL of the command side's event feed for rebuilds, empty = this process
+ * @param authDevKey             HMAC key of development tokens, empty = the built-in one; refused in production
+ * @param authPublicKeys         file of the token issuer's public keys (PEM), empty = none
+ * @param authAlgorithm          signature algorithm of the issuer's keys
+ * @param authIssuer             required {@code iss} claim, empty = not checked
+ * @param authAudience           required {@code aud} claim, empty = not checked
+ * @param authTokenTtl           lifetime of development tokens
+ * @param authServiceToken       operator token for the event feed in production, empty = none
+ * @param rateCommandsPerSecond  commands per customer per second, sustained
+ * @param rateCommandBurst       commands per customer at once
  */
 public record OrdersConfig(
         Mode mode,
@@ -66,7 +79,16 @@ public record OrdersConfig(
         int relayBatchSize,
         Duration relayPollInterval,
         List<String> corsOrigins,
-        String queryEventFeedUrl) {
+        String queryEventFeedUrl,
+        String authDevKey,
+        String authPublicKeys,
+        String authAlgorithm,
+        String authIssuer,
+        String authAudience,
+        Duration authTokenTtl,
+        String authServiceToken,
+        int rateCommandsPerSecond,
+        int rateCommandBurst) {
 
     /** How the process runs. */
     public enum Mode {
@@ -76,6 +98,7 @@ public record OrdersConfig(
         PRODUCTION
     }
 
+    private static final java.util.Set<String> SECRETS = java.util.Set.of(AUTH_DEV_KEY.key(), AUTH_SERVICE_TOKEN.key());
     private static final Pattern PASSWORD_IN_URI = Pattern.compile("(://[^:/@]+:)[^@]*@");
 
     /** Copies the list of origins, so that the record stays immutable. */
@@ -183,6 +206,15 @@ public record OrdersConfig(
         map.put(RELAY_POLL_INTERVAL.key(), relayPollInterval.toString());
         map.put(CORS_ORIGINS.key(), String.join(",", corsOrigins));
         map.put(QUERY_EVENT_FEED_URL.key(), queryEventFeedUrl);
+        map.put(AUTH_DEV_KEY.key(), authDevKey);
+        map.put(AUTH_PUBLIC_KEYS.key(), authPublicKeys);
+        map.put(AUTH_ALGORITHM.key(), authAlgorithm);
+        map.put(AUTH_ISSUER.key(), authIssuer);
+        map.put(AUTH_AUDIENCE.key(), authAudience);
+        map.put(AUTH_TOKEN_TTL.key(), authTokenTtl.toString());
+        map.put(AUTH_SERVICE_TOKEN.key(), authServiceToken);
+        map.put(RATE_COMMANDS_PER_SECOND.key(), Integer.toString(rateCommandsPerSecond));
+        map.put(RATE_COMMAND_BURST.key(), Integer.toString(rateCommandBurst));
         return map;
     }
 
@@ -204,10 +236,42 @@ public record OrdersConfig(
         return queryEventFeedUrl.isEmpty() ? "http://127.0.0.1:" + httpPort : queryEventFeedUrl;
     }
 
-    /** @return one line per key for a startup log, passwords masked */
+    /**
+     * How this process authenticates and limits its callers. Reads the issuer's public keys.
+     *
+     * @throws ConfigException in production without the issuer's keys, or when the key file cannot be read
+     */
+    public SecuritySettings securitySettings() {
+        List<String> keys = List.of();
+        if (!authPublicKeys.isEmpty()) {
+            try {
+                keys = PemKeys.split(Files.readString(Path.of(authPublicKeys)));
+            } catch (IOException | RuntimeException e) {
+                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys, "cannot be read: " + e.getMessage());
+            }
+            if (keys.isEmpty()) {
+                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys, "holds no PEM public key");
+            }
+        }
+        boolean production = mode == Mode.PRODUCTION;
+        if (production && keys.isEmpty()) {
+            throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys,
+                    "is required in production: the token issuer's public keys (PEM)");
+        }
+        return new SecuritySettings(production, authDevKey, keys, authAlgorithm, authIssuer, authAudience,
+                authTokenTtl, corsOrigins, rateCommandsPerSecond, rateCommandBurst, authServiceToken);
+    }
+
+    /** True for keys whose values are secrets, never printed. */
+    static boolean isSecret(String key) {
+        return SECRETS.contains(key);
+    }
+
+    /** @return one line per key for a startup log, passwords and secrets masked */
     public String describe() {
         return toMap().entrySet().stream()
-                .map(e -> "  " + e.getKey() + " = " + maskPassword(e.getValue()))
+                .map(e -> "  " + e.getKey() + " = " + (SECRETS.contains(e.getKey()) && !e.getValue().isEmpty()
+                        ? "***" : maskPassword(e.getValue())))
                 .collect(Collectors.joining("\n", "configuration:\n", ""));
     }
 
@@ -242,7 +306,16 @@ public record OrdersConfig(
                 p.intAtLeast(RELAY_BATCH_SIZE, 1),
                 p.duration(RELAY_POLL_INTERVAL),
                 p.list(CORS_ORIGINS),
-                p.raw(QUERY_EVENT_FEED_URL).strip());
+                p.raw(QUERY_EVENT_FEED_URL).strip(),
+                p.devKey(),
+                p.raw(AUTH_PUBLIC_KEYS).strip(),
+                p.nonBlank(AUTH_ALGORITHM),
+                p.raw(AUTH_ISSUER).strip(),
+                p.raw(AUTH_AUDIENCE).strip(),
+                p.duration(AUTH_TOKEN_TTL),
+                p.raw(AUTH_SERVICE_TOKEN).strip(),
+                p.intAtLeast(RATE_COMMANDS_PER_SECOND, 1),
+                p.intAtLeast(RATE_COMMAND_BURST, 1));
     }
 
     /** Parses and checks raw values; every failure names the key, the value and where it came from. */
@@ -260,6 +333,22 @@ public record OrdersConfig(
             String where = origin == null || origin.equals("map") || origin.equals("override")
                     ? "" : " (from " + origin + ")";
             return ConfigException.badValue(key.key(), raw(key), expectation + where);
+        }
+
+        /** A development key is refused in production, and must be long enough for HMAC-SHA256 otherwise. */
+        String devKey() {
+            String key = raw(AUTH_DEV_KEY);
+            if (key.isEmpty()) {
+                return key;
+            }
+            if (mode() == Mode.PRODUCTION) {
+                throw bad(AUTH_DEV_KEY, "is a development key, refused in production mode: tokens must come from the"
+                        + " issuer's keys (auth.public-keys)");
+            }
+            if (key.length() < 32) {
+                throw bad(AUTH_DEV_KEY, "is shorter than 32 characters");
+            }
+            return key;
         }
 
         Mode mode() {

@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import io.vertx.core.Context;

@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Rebuilds every projection from the event store without downtime: reads the command side's event
@@ -54,6 +55,8 @@ public final class Rebuilder {
     private final WebClient client;
     private final String feedUrl;
     private final int pageSize;
+    private final Supplier<String> token;
+    private volatile String bearer;
 
     private volatile State state = State.IDLE;
     private volatile Instant startedAt;
@@ -72,9 +75,11 @@ public final class Rebuilder {
      *                 pool, so that its session lock ends with it whatever happens
      * @param feedUrl  base URL of the command side (its {@code /api/admin/events})
      * @param pageSize events per feed page and per rebuild transaction
+     * @param token    the operator token presented to the event feed, asked for once per rebuild
      */
-    public Rebuilder(Vertx vertx, PgConnectOptions connect, String feedUrl, int pageSize) {
+    public Rebuilder(Vertx vertx, PgConnectOptions connect, String feedUrl, int pageSize, Supplier<String> token) {
         this.vertx = vertx;
+        this.token = Objects.requireNonNull(token, "token");
         this.connect = new PgConnectOptions(connect).setCachePreparedStatements(false);
         this.feedUrl = Objects.requireNonNull(feedUrl, "feedUrl").replaceAll("/+$", "");
         this.pageSize = pageSize;
@@ -88,6 +93,7 @@ public final class Rebuilder {
      * @return failed with a 409 problem when a rebuild is already running here
      */
     public synchronized JsonObject start() {
+        bearer = null;
         if (running()) {
             throw ProblemException.conflict("a rebuild is already running (" + state + "); see GET /api/admin/rebuild");
         }
@@ -245,14 +251,30 @@ public final class Rebuilder {
     }
 
     private Future<Page> fetch(long after) {
+        String authorization;
+        try {
+            authorization = bearer();
+        } catch (RuntimeException noToken) {
+            return Future.failedFuture(noToken);
+        }
         return client.getAbs(feedUrl + "/api/admin/events")
                 .addQueryParam("after", Long.toString(after))
                 .addQueryParam("limit", Integer.toString(pageSize))
+                .bearerTokenAuthentication(authorization)
                 .timeout(30_000)
                 .send()
                 .compose(response -> response.statusCode() == 200 ? Future.succeededFuture(parse(response, after))
                         : Future.failedFuture(new IllegalStateException("the event feed answered "
                         + response.statusCode() + ": " + response.bodyAsString())));
+    }
+
+    private String bearer() {
+        String current = bearer;
+        if (current == null) {
+            current = token.get();
+            bearer = current;
+        }
+        return current;
     }
 
     /** Decodes a feed page; an event that does not decode fails the rebuild (the live tables stay). */

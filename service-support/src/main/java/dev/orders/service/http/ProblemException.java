@@ -27,6 +27,22 @@ public class ProblemException extends RuntimeException {
         return new ProblemException(400, "Bad request", detail);
     }
 
+    /** 401 with {@code WWW-Authenticate: Bearer}: no token, or one that is not valid (any more). */
+    public static ProblemException unauthorized(String detail) {
+        return new ProblemException(401, "Unauthorized", detail, Map.of("WWW-Authenticate", "Bearer"));
+    }
+
+    /** 403: the caller is known but the action is not its to take (an operator route, a forged origin). */
+    public static ProblemException forbidden(String detail) {
+        return new ProblemException(403, "Forbidden", detail);
+    }
+
+    /** 429 with {@code Retry-After}. */
+    public static ProblemException tooManyRequests(String detail, int retryAfterSeconds) {
+        return new ProblemException(429, "Too many requests", detail,
+                Map.of("Retry-After", Integer.toString(retryAfterSeconds)));
+    }
+
     public static ProblemException notFound(String detail) {
         return new ProblemException(404, "Not found", detail);
     }
@@ -66,6 +82,7 @@ public class ProblemException extends RuntimeException {
         return "https://orders.dev/problems/" + switch (status) {
             case 400 -> "bad-request";
             case 401 -> "unauthorized";
+            case 403 -> "forbidden";
             case 404 -> "not-found";
             case 409 -> "conflict";
             case 413 -> "payload-too-large";

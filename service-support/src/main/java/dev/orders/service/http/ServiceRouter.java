@@ -2,6 +2,7 @@ package dev.orders.service.http;
 
 import dev.orders.service.metrics.MetricsEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.orders.service.security.Security;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 
@@ -17,9 +18,9 @@ public final class ServiceRouter {
     private ServiceRouter() {
     }
 
-    public static Router create(Vertx vertx, Health health, List<PrometheusMeterRegistry> registries,
+    public static Router create(Vertx vertx, Security security, Health health, List<PrometheusMeterRegistry> registries,
                                 Consumer<Router> routes) {
-        Router router = ApiRouter.create(vertx);
+        Router router = ApiRouter.create(vertx, security);
         health.mount(router);
         MetricsEndpoint.mount(router, registries);
         routes.accept(router);

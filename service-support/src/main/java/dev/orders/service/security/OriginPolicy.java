@@ -1,4 +1,4 @@
-package dev.orders.query.push;
+package dev.orders.service.security;
 
 import io.vertx.core.http.HttpServerRequest;
 
@@ -9,23 +9,30 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Which browser origins may open a stream or a WebSocket: the request's own origin (the origin whose
- * authority is the {@code Host} header) and the configured ones. A request without {@code Origin}
- * (not a browser, or a same-origin navigation) passes: the check stops cross-site pages from reading a
- * user's streams with the user's cookie, which browsers always mark with {@code Origin}.
+ * Which browser origins may open a stream or a WebSocket, or send a cookie-authenticated command: the
+ * request's own origin (the origin whose authority is the {@code Host} header) and the configured ones.
+ * For reads a request without {@code Origin} (not a browser, or a same-origin navigation) passes: the
+ * check stops cross-site pages from reading a user's streams with the user's cookie, which browsers
+ * always mark with {@code Origin}. A command sent with the cookie must carry an allowed {@code Origin}
+ * ({@link #allowsCommand}): browsers send it on every {@code POST}, so its absence means a forgery.
  */
-final class OriginPolicy {
+public final class OriginPolicy {
 
     private final Set<String> allowed;
 
-    OriginPolicy(List<String> allowedOrigins) {
+    public OriginPolicy(List<String> allowedOrigins) {
         this.allowed = allowedOrigins.stream().map(OriginPolicy::normalise).collect(Collectors.toUnmodifiableSet());
     }
 
-    boolean allows(HttpServerRequest request) {
+    public boolean allows(HttpServerRequest request) {
+        return request.getHeader("Origin") == null || allowsCommand(request);
+    }
+
+    /** True only when the request names an {@code Origin} and that origin is allowed. */
+    public boolean allowsCommand(HttpServerRequest request) {
         String origin = request.getHeader("Origin");
         if (origin == null) {
-            return true;
+            return false;
         }
         String normalised = normalise(origin);
         if (normalised == null) {
