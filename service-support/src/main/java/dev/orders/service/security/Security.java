@@ -151,6 +151,7 @@ public final class Security {
         }
         verify(token, credential).onComplete(verified -> {
             if (verified.failed()) {
+                LOG.debug("token refused: {}", verified.cause().getMessage());
                 ctx.fail(verified.cause() instanceof ProblemException problem ? problem
                         : ProblemException.unauthorized("the token is not valid: malformed, expired or not signed by a trusted key"));
                 return;
@@ -186,7 +187,8 @@ public final class Security {
             return Future.failedFuture(ProblemException.unauthorized("the token is empty or too long"));
         }
         return verifier.authenticate(new TokenCredentials(token)).compose(user -> {
-            JsonObject claims = user.principal();
+            // vertx-auth keeps the verified claims as the "accessToken" attribute (the principal holds the raw token)
+            JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
             Object exp = claims.getValue("exp");
             Object sub = claims.getValue("sub");
             if (!(exp instanceof Number expiry) || !(sub instanceof String subject) || subject.isBlank()) {
