@@ -140,6 +140,45 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(21);
+        assertThat(List.of(ConfigKey.values())).hasSize(30);
+    }
+
+    @Test
+    void productionRefusesADevelopmentKeyWithoutPrintingIt() {
+        String devKey = "a-development-key-that-is-long-enough-for-hmac";
+        assertThat(OrdersConfig.fromMap(Map.of("auth.dev-key", devKey)).authDevKey()).isEqualTo(devKey);
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("mode", "production", "auth.dev-key", devKey)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("auth.dev-key").hasMessageContaining("refused in production")
+                .hasMessageNotContaining(devKey);
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("auth.dev-key", "short")))
+                .hasMessageContaining("shorter than 32");
+        assertThat(OrdersConfig.fromMap(Map.of("auth.dev-key", devKey, "auth.service-token", "t0k3n")).describe())
+                .doesNotContain(devKey).doesNotContain("t0k3n").contains("auth.dev-key = ***");
+    }
+
+    @Test
+    void securitySettingsNeedTheIssuersKeysInProductionAndReadThemFromAPemFile() throws Exception {
+        assertThat(OrdersConfig.defaults().securitySettings().production()).isFalse();
+        assertThat(OrdersConfig.defaults().securitySettings().commandsPerSecond()).isEqualTo(20);
+        OrdersConfig production = OrdersConfig.fromMap(Map.of("mode", "production"));
+        assertThatThrownBy(production::securitySettings).hasMessageContaining("auth.public-keys")
+                .hasMessageContaining("required in production");
+
+        Path keys = dir.resolve("issuer.pem");
+        String key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----";
+        Files.writeString(keys, "two keys of the issuer\n" + key + "\n" + key.replace("MFkw", "MFkx") + "\n");
+        var settings = production.with(Map.of("auth.public-keys", keys.toString(), "auth.issuer", "https://issuer",
+                "auth.algorithm", "ES256")).securitySettings();
+        assertThat(settings.production()).isTrue();
+        assertThat(settings.publicKeysPem()).hasSize(2).allSatisfy(pem -> assertThat(pem).startsWith("-----BEGIN PUBLIC KEY"));
+        assertThat(settings.algorithm()).isEqualTo("ES256");
+        assertThat(settings.issuer()).isEqualTo("https://issuer");
+
+        Files.writeString(keys, "no key here");
+        assertThatThrownBy(() -> production.with("auth.public-keys", keys.toString()).securitySettings())
+                .hasMessageContaining("holds no PEM public key");
+        assertThatThrownBy(() -> production.with("auth.public-keys", dir.resolve("missing.pem").toString()).securitySettings())
+                .hasMessageContaining("cannot be read");
     }
 }
