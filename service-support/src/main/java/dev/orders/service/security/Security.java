@@ -43,6 +43,8 @@ public final class Security {
     static final int MAX_TOKEN_CHARS = 8_192;
     private static final int LEEWAY_SECONDS = 5;
     private static final Logger LOG = LoggerFactory.getLogger(Security.class);
+    /** The development-mode warning is logged once per process, however many services build a Security. */
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
     private static final Set<HttpMethod> SAFE = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
 
     private final SecuritySettings settings;
@@ -86,7 +88,7 @@ public final class Security {
         PubSecKeyOptions devKey = new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(settings.effectiveDevKey());
         options.addPubSecKey(devKey);
         JWTAuth devIssuer = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(devKey));
-        if (settings.devKey().isEmpty()) {
+        if (settings.devKey().isEmpty() && !WARNED.getAndSet(true)) {
             LOG.warn("development mode: anyone can sign in as any customer or as an operator at POST {};"
                     + " set mode=production and auth.public-keys before exposing this service", DEV_TOKEN_PATH);
         }
