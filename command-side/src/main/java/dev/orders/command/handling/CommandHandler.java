@@ -1,6 +1,7 @@
 package dev.orders.command.handling;
 
 import dev.orders.command.domain.DomainException;
+import dev.orders.command.domain.Rejection;
 import dev.orders.command.store.ConcurrencyConflictException;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
@@ -21,12 +22,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * Runs a command on an aggregate: load (snapshot plus later events), decide, append with the loaded
  * version as the expected one. A command that loses a race is decided again on the reloaded state (safe,
  * since decide is pure) up to a bounded number of attempts; past that the conflict is the caller's.
+ *
+ * <p>A command may come with an access rule on the loaded state (a customer acts on its own orders only):
+ * an aggregate the rule refuses is handled as one that does not exist, so ids do not leak.
  */
 public final class CommandHandler {
 
@@ -109,10 +114,25 @@ public final class CommandHandler {
     public <C, S, E extends DomainEvent> Future<Result<S>> handle(AggregateType<C, S, E> type, UUID streamId,
                                                                   C command, EventMetadata metadata,
                                                                   InTransaction<S> inTransaction) {
+        return handle(type, streamId, command, metadata, anyone(), inTransaction);
+    }
+
+    /**
+     * Handles a command for a caller who may act only on the aggregates that {@code mayAct} accepts. The
+     * rule is asked on the loaded state before anything is decided, again on every attempt; when it refuses,
+     * the command is decided on the aggregate's initial state instead and fails with that decision's refusal
+     * (for a command on an existing aggregate, the decider's own {@code NOT_FOUND}): word for word what an
+     * unknown id gets. Nothing is appended and the transaction work does not run. A stream without events
+     * hides nothing, so the rule is not asked about it.
+     */
+    public <C, S, E extends DomainEvent> Future<Result<S>> handle(AggregateType<C, S, E> type, UUID streamId,
+                                                                  C command, EventMetadata metadata,
+                                                                  Predicate<? super S> mayAct,
+                                                                  InTransaction<S> inTransaction) {
         long started = System.nanoTime();
         String aggregate = type.streamType().wireName();
         String name = command.getClass().getSimpleName();
-        return attempt(type, streamId, command, metadata, inTransaction, 1)
+        return attempt(type, streamId, command, metadata, mayAct, inTransaction, 1)
                 .onSuccess(result -> metrics.completed(aggregate, name, result.appended().isEmpty()
                         ? CommandMetrics.Outcome.UNCHANGED : CommandMetrics.Outcome.ACCEPTED, started))
                 .onFailure(failure -> metrics.completed(aggregate, name, switch (failure) {
@@ -134,9 +154,9 @@ public final class CommandHandler {
         String aggregate = type.streamType().wireName();
         String name = command.getClass().getSimpleName();
         Loaded<S> nothing = new Loaded<>(streamId, 0, type.decider().initialState(), 0);
-        return decideAndAppend(type, nothing, command, metadata, inTransaction)
+        return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction)
                 .recover(failure -> failure instanceof ConcurrencyConflictException
-                        ? attempt(type, streamId, command, metadata, inTransaction, 2)
+                        ? attempt(type, streamId, command, metadata, anyone(), inTransaction, 2)
                         : Future.failedFuture(failure))
                 .onSuccess(result -> metrics.completed(aggregate, name, CommandMetrics.Outcome.ACCEPTED, started))
                 .onFailure(failure -> metrics.completed(aggregate, name, failure instanceof DomainException
@@ -145,9 +165,10 @@ public final class CommandHandler {
 
     private <C, S, E extends DomainEvent> Future<Result<S>> attempt(AggregateType<C, S, E> type, UUID streamId,
                                                                     C command, EventMetadata metadata,
+                                                                    Predicate<? super S> mayAct,
                                                                     InTransaction<S> inTransaction, int attempt) {
         return load(type, streamId)
-                .compose(loaded -> decideAndAppend(type, loaded, command, metadata, inTransaction))
+                .compose(loaded -> decideAndAppend(type, loaded, command, metadata, mayAct, inTransaction))
                 .recover(failure -> {
                     if (failure instanceof ConcurrencyConflictException) {
                         metrics.conflict(type.streamType().wireName(), attempt < maxAttempts);
@@ -156,7 +177,8 @@ public final class CommandHandler {
                         LOG.debug("conflict on {} (attempt {}), deciding again", streamId, attempt);
                         long backoff = 1 + ThreadLocalRandom.current().nextLong(2L * attempt);
                         return vertx.timer(backoff)
-                                .compose(ignored -> attempt(type, streamId, command, metadata, inTransaction, attempt + 1));
+                                .compose(ignored -> attempt(type, streamId, command, metadata, mayAct, inTransaction,
+                                        attempt + 1));
                     }
                     return Future.failedFuture(failure);
                 });
@@ -165,7 +187,11 @@ public final class CommandHandler {
     private <C, S, E extends DomainEvent> Future<Result<S>> decideAndAppend(AggregateType<C, S, E> type,
                                                                             Loaded<S> loaded, C command,
                                                                             EventMetadata metadata,
+                                                                            Predicate<? super S> mayAct,
                                                                             InTransaction<S> inTransaction) {
+        if (loaded.version() > 0 && !mayAct.test(loaded.state())) {
+            return Future.failedFuture(asIfUnknown(type, command));
+        }
         List<E> decided;
         try {
             decided = type.decider().decide(command, loaded.state());
@@ -196,6 +222,24 @@ public final class CommandHandler {
                     after.state()).onFailure(e -> LOG.warn("snapshot of {} at {} failed: {}", after.streamId(),
                     after.version(), e.getMessage()));
         }
+    }
+
+    private static <S> Predicate<S> anyone() {
+        return state -> true;
+    }
+
+    /**
+     * The refusal a command gets on an aggregate that does not exist: the decider's, decided on the
+     * initial state. Should the decider accept the command there (a creation command), the aggregate is
+     * hidden all the same with a plain {@code NOT_FOUND}, since it does exist.
+     */
+    private static <C, S, E extends DomainEvent> RuntimeException asIfUnknown(AggregateType<C, S, E> type, C command) {
+        try {
+            type.decider().decide(command, type.decider().initialState());
+        } catch (RuntimeException refusal) {
+            return refusal;
+        }
+        return new DomainException(Rejection.NOT_FOUND, "no such " + type.streamType().wireName());
     }
 
     @SuppressWarnings("unchecked")

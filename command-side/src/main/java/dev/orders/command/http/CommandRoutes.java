@@ -5,6 +5,7 @@ import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.command.domain.DomainException;
 import dev.orders.command.domain.OrderCommand.CancelOrder;
 import dev.orders.command.domain.OrderCommand.CreateOrder;
+import dev.orders.command.domain.OrderState;
 import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.handling.CommandHandler.InTransaction;
@@ -16,6 +17,7 @@ import dev.orders.events.Money;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
+import dev.orders.service.security.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
@@ -32,12 +34,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * The REST command API of {@code API.md}: create customers, place and cancel orders. Every request
  * is validated before anything is decided; a rejected request appends nothing. The
  * {@code Idempotency-Key} header makes any command safe to retry.
+ *
+ * <p>Authorization, on the authenticated {@link Caller}: only an operator creates customers (403 to a
+ * customer); a customer places orders for itself and cancels its own orders only, and another customer's
+ * id answers the very 404 an unknown id answers, so that ids do not leak; an operator acts for everyone.
  */
 public final class CommandRoutes {
 
@@ -75,7 +82,10 @@ public final class CommandRoutes {
      */
     public void mount(Router router) {
         openApi.mount(router);
-        router.post("/api/customers").handler(ctx -> respond(ctx, this::createCustomer));
+        router.post("/api/customers").handler(ctx -> {
+            Caller.of(ctx).requireOperator("create customers");
+            respond(ctx, this::createCustomer);
+        });
         router.post("/api/orders").handler(ctx -> respond(ctx, this::placeOrder));
         router.post("/api/orders/:id/cancel").handler(ctx -> respond(ctx, this::cancelOrder));
     }
@@ -95,17 +105,19 @@ public final class CommandRoutes {
         UUID customerId = ids.get();
         Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
                 new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
-        return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx, answer, also,
-                (tx, result) -> Future.succeededFuture());
+        return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx,
+                anyone -> true, answer, also, (tx, result) -> Future.succeededFuture());
     }
 
     private Future<Answer> placeOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
+        Caller caller = Caller.of(ctx);
         JsonRequest body = JsonRequest.read(ctx, "customerId", "total");
         UUID customerId = body.uuid("customerId");
         Money total = money(body, "total");
         // Only the customer's creation matters here (it exists, and its currency); its credit is the saga's.
         return handler.creationEvent(customerId).compose(created -> {
-            if (!(created.orElse(null) instanceof CustomerCreated customer)) {
+            // another customer's id is refused on the same path, with the same words, as an unknown one
+            if (!(created.orElse(null) instanceof CustomerCreated customer) || !caller.maySee(customerId)) {
                 return Future.failedFuture(ProblemException.notFound("no customer " + customerId));
             }
             Money limit = customer.creditLimit();
@@ -117,36 +129,44 @@ public final class CommandRoutes {
             String correlationId = CorrelationIds.of(ctx);
             Function<Result<?>, Answer> answer = result -> new Answer(202, "/api/orders/" + orderId, new JsonObject()
                     .put("orderId", orderId.toString()).put("status", "PENDING").put("version", result.version()));
-            return run(AggregateType.ORDER, orderId, true, new CreateOrder(orderId, customerId, total), ctx, answer, also,
-                    (tx, result) -> deadlines.schedule(tx, orderId, customerId,
+            return run(AggregateType.ORDER, orderId, true, new CreateOrder(orderId, customerId, total), ctx,
+                    anyone -> true, answer, also, (tx, result) -> deadlines.schedule(tx, orderId, customerId,
                             clock.instant().plus(creditCheckTimeout), correlationId));
         });
     }
 
     private Future<Answer> cancelOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
+        Caller caller = Caller.of(ctx);
         UUID orderId = pathId(ctx);
         if (ctx.body().buffer() != null && ctx.body().buffer().length() > 0) {
             JsonRequest.read(ctx);
         }
         Function<Result<?>, Answer> answer = result -> new Answer(202, null,
                 new JsonObject().put("orderId", orderId.toString()).put("version", result.version()));
-        // an unknown order is refused by the aggregate itself (NOT_FOUND), which answers 404
-        return run(AggregateType.ORDER, orderId, false, new CancelOrder(orderId), ctx, answer, also,
+        // An unknown order is refused by the aggregate itself (NOT_FOUND), which answers 404. The owner is
+        // known once the order is loaded: the handler asks the rule there, and hides another customer's
+        // order behind that same refusal.
+        Predicate<OrderState> mayAct = order -> caller.maySee(order.customerId());
+        return run(AggregateType.ORDER, orderId, false, new CancelOrder(orderId), ctx, mayAct, answer, also,
                 (tx, result) -> Future.succeededFuture());
     }
 
+    /**
+     * Runs a command on a stream, new or existing; on an existing one only if the caller {@code mayAct} on
+     * its loaded state (else it is refused as an unknown one).
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private <C> Future<Answer> run(AggregateType<C, ?, ?> type, UUID streamId, boolean newStream, C command,
-                                   RoutingContext ctx,
-                                   Function<Result<?>, Answer> answer, Function<Answer, InTransaction<Object>> also,
-                                   InTransaction<Object> own) {
+    private <C, S> Future<Answer> run(AggregateType<C, S, ?> type, UUID streamId, boolean newStream, C command,
+                                      RoutingContext ctx, Predicate<? super S> mayAct,
+                                      Function<Result<?>, Answer> answer, Function<Answer, InTransaction<Object>> also,
+                                      InTransaction<Object> own) {
         EventMetadata metadata = new EventMetadata(CorrelationIds.of(ctx), null, ids.get().toString(),
                 CorrelationIds.traceparentOf(ctx));
         InTransaction<Object> both = (tx, result) -> own.run(tx, result)
                 .compose(ignored -> also.apply(answer.apply(result)).run(tx, result));
         Future<Result<?>> handled = newStream
                 ? handler.create((AggregateType) type, streamId, command, metadata, both)
-                : handler.handle((AggregateType) type, streamId, command, metadata, both);
+                : handler.handle((AggregateType) type, streamId, command, metadata, (Predicate) mayAct, both);
         return handled
                 .map(result -> {
                     Result<?> done = (Result<?>) result;
@@ -176,13 +196,15 @@ public final class CommandRoutes {
         if (key.isBlank() || key.length() > 200) {
             throw ProblemException.badRequest("'Idempotency-Key' must be 1 to 200 characters");
         }
+        // keys are the caller's own: another caller's same key is another key
+        String subject = Caller.of(ctx).subject();
         String hash = IdempotencyKeys.hash(ctx.request().method().name(), ctx.request().path(), canonicalBody(ctx));
-        return idempotencyKeys.find(pool, key).compose(stored -> stored.isPresent()
+        return idempotencyKeys.find(pool, subject, key).compose(stored -> stored.isPresent()
                 ? replay(stored.get(), hash)
-                : command.run(ctx, fresh -> (tx, result) -> idempotencyKeys.store(tx, key,
+                : command.run(ctx, fresh -> (tx, result) -> idempotencyKeys.store(tx, subject, key,
                         new IdempotencyKeys.StoredAnswer(hash, fresh.status(), fresh.location(), fresh.body())))
                 .recover(failure -> IdempotencyKeys.isDuplicateKey(failure)
-                        ? idempotencyKeys.find(pool, key).compose(again -> replay(again.orElseThrow(), hash))
+                        ? idempotencyKeys.find(pool, subject, key).compose(again -> replay(again.orElseThrow(), hash))
                         : Future.failedFuture(failure)));
     }
 

@@ -5,6 +5,7 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
+import dev.orders.service.security.Caller;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,6 +23,8 @@ import java.util.List;
  * relay publishes to Kafka ({@link EventJson#encode}); {@code lastPosition} is the last one's position
  * ({@code after} when the page is empty), to pass as the next {@code after}. A page shorter than
  * {@code limit} means the reader has reached the head of what is published so far.
+ *
+ * <p>Operators only: the feed holds every customer's events, so a customer's token answers 403.
  */
 public final class EventFeedRoutes {
 
@@ -41,6 +44,7 @@ public final class EventFeedRoutes {
     }
 
     private void read(RoutingContext ctx) {
+        Caller.of(ctx).requireOperator("read the event feed");
         long after = longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
         int limit = (int) longParam(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
         feed.readPublished(pool, after, limit).onSuccess(events -> ctx.response()

@@ -16,21 +16,26 @@ import java.util.Optional;
 /**
  * The durable memory of {@code Idempotency-Key}s: the first answer to a key is stored in the same
  * transaction as the command's events, so a retried request appends nothing and gets that answer
- * again, also after a restart.
+ * again, also after a restart. Keys belong to the caller that sent them (its token's subject): the same
+ * key from another caller is another key, which neither gets nor conflicts with the first caller's answer.
  */
 final class IdempotencyKeys {
 
-    private static final String FIND = "SELECT request_hash, status, location, body::text AS body FROM idempotency_keys WHERE key = $1";
+    private static final String FIND = """
+            SELECT request_hash, status, location, body::text AS body FROM idempotency_keys
+            WHERE subject = $1 AND key = $2""";
     private static final String INSERT = """
-            INSERT INTO idempotency_keys (key, request_hash, status, location, body) VALUES ($1, $2, $3, $4, $5::text::jsonb)""";
+            INSERT INTO idempotency_keys (subject, key, request_hash, status, location, body)
+            VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)""";
     private static final String UNIQUE_VIOLATION = "23505";
 
     /** An answer as first given. */
     record StoredAnswer(String requestHash, int status, String location, JsonObject body) {
     }
 
-    Future<Optional<StoredAnswer>> find(SqlClient client, String key) {
-        return client.preparedQuery(FIND).execute(Tuple.of(key)).map(rows -> {
+    /** The answer stored for this caller's key, if any. */
+    Future<Optional<StoredAnswer>> find(SqlClient client, String subject, String key) {
+        return client.preparedQuery(FIND).execute(Tuple.of(subject, key)).map(rows -> {
             if (rows.size() == 0) {
                 return Optional.empty();
             }
@@ -40,9 +45,10 @@ final class IdempotencyKeys {
         });
     }
 
-    Future<Void> store(SqlClient tx, String key, StoredAnswer answer) {
+    /** Stores the first answer to this caller's key; fails with a duplicate key when it raced another. */
+    Future<Void> store(SqlClient tx, String subject, String key, StoredAnswer answer) {
         return tx.preparedQuery(INSERT)
-                .execute(Tuple.of(key, answer.requestHash(), answer.status(), answer.location(), answer.body().encode()))
+                .execute(Tuple.of(subject, key, answer.requestHash(), answer.status(), answer.location(), answer.body().encode()))
                 .mapEmpty();
     }
 

@@ -5,13 +5,17 @@ import dev.orders.service.sql.Migrations.Script;
 
 import java.util.List;
 
-/** The command side's schema: the event store, the relay's checkpoint and the saga's deadlines. */
+/**
+ * The command side's schema: the event store, the relay's checkpoint, the saga's deadlines, and
+ * Idempotency-Keys scoped by caller. Scripts are never edited once released: a change is a new script.
+ */
 public final class CommandSchema {
 
     public static final Migrations MIGRATIONS = new Migrations("command", List.of(
             new Script(1, "event store", "db/command/V1__event_store.sql"),
             new Script(2, "relay checkpoint", "db/command/V2__relay.sql"),
-            new Script(3, "saga deadlines", "db/command/V3__saga.sql")));
+            new Script(3, "saga deadlines", "db/command/V3__saga.sql"),
+            new Script(4, "idempotency keys per caller", "db/command/V4__idempotency_per_caller.sql")));
 
     private CommandSchema() {
     }

@@ -1,8 +1,13 @@
 package dev.orders.command.http;
 
+import dev.orders.service.security.Security;
+import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -22,6 +27,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static dev.orders.command.http.CommandApiFixture.await;
@@ -31,7 +37,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The OpenAPI document of the command API checked against the real service: it is served, and for
  * each operation every documented status is provoked with a real request, whose answer must be
- * documented for that operation and match the documented headers, content type and schema.
+ * documented for that operation and match the documented headers, content type and schema. Requests
+ * are an operator's unless a case says otherwise; the service allows a customer a burst of
+ * {@value #BURST} commands, so that a case can provoke 429 cheaply.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -41,6 +49,13 @@ class CommandApiContractTest {
     private static final String CUSTOMERS = "/api/customers";
     private static final String ORDERS = "/api/orders";
     private static final String CANCEL = "/api/orders/{id}/cancel";
+    private static final String DEV_TOKEN = "/api/dev/token";
+    private static final String SESSION = "/api/session";
+    /** Every operation of the document, as "METHOD path". */
+    private static final List<String> OPERATIONS = List.of("POST " + CUSTOMERS, "POST " + ORDERS, "POST " + CANCEL,
+            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION);
+    private static final int BURST = 2;
+    private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
     private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(500, 503);
     private static final String TOO_BIG = "{\"name\": \"" + "x".repeat(70_000) + "\"}";
@@ -48,9 +63,20 @@ class CommandApiContractTest {
     private CommandApiFixture api;
     private OpenApiContract contract;
     private HttpResponse<Buffer> served;
+    private TestTokens tokens;
+    /** How a request authenticates: adds a token (or none) to it. */
+    private UnaryOperator<HttpRequest<Buffer>> asOperator;
 
     /** A request that should answer {@code status}; it may send other requests first to set the scene. */
-    private record Case(String pathTemplate, int status, String name, Send send) {
+    private record Case(String method, String pathTemplate, int status, String name, Send send) {
+
+        Case(String pathTemplate, int status, String name, Send send) {
+            this("POST", pathTemplate, status, name, send);
+        }
+
+        String operation() {
+            return method + " " + pathTemplate;
+        }
     }
 
     @FunctionalInterface
@@ -64,7 +90,11 @@ class CommandApiContractTest {
 
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
-        api = CommandApiFixture.start(infra.isolatedConfig());
+        api = CommandApiFixture.start(infra.isolatedConfig(),
+                SecuritySettings.development().withCommandRate(0.01, BURST));
+        tokens = api.tokens;
+        String operator = tokens.operator();
+        asOperator = bearer(operator);
         served = await(api.client.get(OpenApiDocument.PATH).send());
         assertThat(served.statusCode()).as(served.bodyAsString()).isEqualTo(200);
         contract = new OpenApiContract(served.bodyAsJsonObject());
@@ -78,26 +108,45 @@ class CommandApiContractTest {
     }
 
     @Test
-    void is_served_as_json_and_is_openapi_3_1_with_the_three_commands() throws Exception {
+    void is_served_as_json_and_is_openapi_3_1_with_the_commands_and_the_session_routes() throws Exception {
         assertThat(served.getHeader("Content-Type")).startsWith("application/json");
         JsonObject document = served.bodyAsJsonObject();
         assertThat(document.getString("openapi")).startsWith("3.1");
         assertThat(document).as("the served document is the shipped resource")
                 .isEqualTo(OpenApiDocument.load().json());
-        assertThat(document.getJsonObject("paths").fieldNames()).containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL);
+        assertThat(document.getJsonObject("paths").fieldNames())
+                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION);
         assertThat(contract.operation("POST", CUSTOMERS).getString("operationId")).isEqualTo("createCustomer");
         assertThat(contract.operation("POST", ORDERS).getString("operationId")).isEqualTo("placeOrder");
         assertThat(contract.operation("POST", CANCEL).getString("operationId")).isEqualTo("cancelOrder");
+        assertThat(contract.operation("POST", DEV_TOKEN).getString("operationId")).isEqualTo("issueDevelopmentToken");
+        assertThat(contract.operation("GET", SESSION).getString("operationId")).isEqualTo("describeSession");
+        assertThat(contract.operation("DELETE", SESSION).getString("operationId")).isEqualTo("signOut");
         for (String path : List.of(CUSTOMERS, ORDERS, CANCEL)) {
             assertThat(contract.operation("POST", path).getJsonArray("parameters").stream()
                     .map(p -> ((JsonObject) p).getString("name")))
                     .as("%s documents the Idempotency-Key header", path).contains("Idempotency-Key");
         }
+        JsonObject schemes = document.getJsonObject("components").getJsonObject("securitySchemes");
+        assertThat(schemes.getJsonObject("bearerToken").getString("scheme")).isEqualTo("bearer");
+        assertThat(schemes.getJsonObject("sessionCookie").getString("in")).isEqualTo("cookie");
+        assertThat(schemes.getJsonObject("sessionCookie").getString("name")).isEqualTo(Security.COOKIE);
+        assertThat(document.getJsonArray("security")).as("every operation needs a token by default")
+                .containsExactlyInAnyOrder(new JsonObject().put("bearerToken", new JsonArray()),
+                        new JsonObject().put("sessionCookie", new JsonArray()));
+        assertThat(contract.operation("POST", DEV_TOKEN).getJsonArray("security")).as("but signing in").isEmpty();
         JsonObject problem = document.getJsonObject("components").getJsonObject("schemas").getJsonObject("Problem");
         assertThat(problem.getJsonArray("required")).containsExactlyInAnyOrder("type", "title", "status", "detail");
         // every schema of the document compiles
         contract.document().getJsonObject("components").getJsonObject("schemas")
                 .forEach(schema -> OpenApiContract.validator((JsonObject) schema.getValue()));
+    }
+
+    @Test
+    void the_document_needs_a_token_like_every_route() throws Exception {
+        HttpResponse<Buffer> anonymous = await(api.anonymous.get(OpenApiDocument.PATH).send());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.getHeader("WWW-Authenticate")).startsWith("Bearer");
     }
 
     @Test
@@ -137,11 +186,11 @@ class CommandApiContractTest {
         List<Case> cases = cases();
         List<DynamicTest> tests = new ArrayList<>();
         for (Case c : cases) {
-            tests.add(DynamicTest.dynamicTest("POST " + c.pathTemplate() + " " + c.status() + ": " + c.name(), () -> {
+            tests.add(DynamicTest.dynamicTest(c.operation() + " " + c.status() + ": " + c.name(), () -> {
                 Sent sent = c.send().send();
                 HttpResponse<Buffer> response = sent.response();
                 assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(c.status());
-                contract.assertConforms("POST", c.pathTemplate(), response);
+                contract.assertConforms(c.method(), c.pathTemplate(), response);
                 if (c.status() >= 400) {
                     assertThat(api.eventsOfCorrelation(sent.correlationId()))
                             .as("events written by the rejected request").isZero();
@@ -151,12 +200,13 @@ class CommandApiContractTest {
         tests.add(DynamicTest.dynamicTest("every documented status is provoked above", () -> {
             Map<String, Set<Integer>> provoked = new TreeMap<>();
             for (Case c : cases) {
-                provoked.computeIfAbsent(c.pathTemplate(), p -> new TreeSet<>()).add(c.status());
+                provoked.computeIfAbsent(c.operation(), p -> new TreeSet<>()).add(c.status());
             }
-            for (String path : List.of(CUSTOMERS, ORDERS, CANCEL)) {
-                Set<Integer> documented = new TreeSet<>(contract.documentedStatuses("POST", path));
+            for (String operation : OPERATIONS) {
+                String[] methodAndPath = operation.split(" ", 2);
+                Set<Integer> documented = new TreeSet<>(contract.documentedStatuses(methodAndPath[0], methodAndPath[1]));
                 documented.removeAll(PROVOKED_ELSEWHERE);
-                assertThat(provoked.get(path)).as("statuses provoked for POST %s", path).isEqualTo(documented);
+                assertThat(provoked.get(operation)).as("statuses provoked for %s", operation).isEqualTo(documented);
             }
         }));
         return tests.stream();
@@ -175,6 +225,19 @@ class CommandApiContractTest {
         cases.add(new Case(CUSTOMERS, 201, "a valid customer with an Idempotency-Key",
                 () -> post(CUSTOMERS, customerBody, "application/json", UUID.randomUUID().toString())));
         cases.add(new Case(CUSTOMERS, 400, "malformed JSON", () -> post(CUSTOMERS, "{\"name\": ", "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 400, "a smuggled customerId", () -> post(CUSTOMERS, """
+                {"name": "A", "creditLimit": {"amount": "1.00", "currency": "EUR"}, "customerId": "%s"}"""
+                .formatted(UUID.randomUUID()), "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 401, "no token", () -> send(HttpMethod.POST, CUSTOMERS, anonymous(),
+                customerBody, "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 401, "an expired token", () -> send(HttpMethod.POST, CUSTOMERS,
+                bearer(tokens.expired(null)), customerBody, "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 403, "a customer's token: only operators create customers", () -> send(
+                HttpMethod.POST, CUSTOMERS, bearer(tokens.customer(UUID.randomUUID())), customerBody, "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 403, "the cookie from a foreign origin", () -> send(HttpMethod.POST, CUSTOMERS,
+                cookie(tokens.operator(), FOREIGN_ORIGIN), customerBody, "application/json", null)));
+        cases.add(new Case(CUSTOMERS, 429, "a customer past its burst", () -> pastTheBurst(
+                bearer(tokens.customer(UUID.randomUUID())), HttpMethod.POST, CUSTOMERS, customerBody, "application/json")));
         cases.add(new Case(CUSTOMERS, 400, "an unknown field", () -> post(CUSTOMERS, """
                 {"name": "A", "creditLimit": {"amount": "1.00", "currency": "EUR"}, "admin": true}""", "application/json", null)));
         cases.add(new Case(CUSTOMERS, 400, "money as a number", () -> post(CUSTOMERS, """
@@ -202,6 +265,26 @@ class CommandApiContractTest {
                 () -> post(ORDERS, orderBody(UUID.randomUUID().toString(), "0.00", "EUR"), "application/json", null)));
         cases.add(new Case(ORDERS, 404, "an unknown customer",
                 () -> post(ORDERS, orderBody(UUID.randomUUID().toString(), "40.00", "EUR"), "application/json", null)));
+        cases.add(new Case(ORDERS, 404, "another customer's id, from a customer", () -> send(HttpMethod.POST, ORDERS,
+                bearer(tokens.customer(UUID.fromString(customer("EUR")))), orderBody(customer("EUR"), "40.00", "EUR"),
+                "application/json", null)));
+        cases.add(new Case(ORDERS, 202, "a customer's own order", () -> {
+            String customerId = customer("EUR");
+            return send(HttpMethod.POST, ORDERS, bearer(tokens.customer(UUID.fromString(customerId))),
+                    orderBody(customerId, "40.00", "EUR"), "application/json", null);
+        }));
+        cases.add(new Case(ORDERS, 400, "a smuggled status", () -> post(ORDERS, """
+                {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}, "status": "APPROVED"}"""
+                .formatted(customer("EUR")), "application/json", null)));
+        cases.add(new Case(ORDERS, 401, "a token signed with another key", () -> send(HttpMethod.POST, ORDERS,
+                bearer(tokens.signedWithOtherKey(null)), orderBody(customer("EUR"), "40.00", "EUR"), "application/json", null)));
+        cases.add(new Case(ORDERS, 403, "the cookie without an Origin", () -> send(HttpMethod.POST, ORDERS,
+                cookie(tokens.operator(), null), orderBody(customer("EUR"), "40.00", "EUR"), "application/json", null)));
+        cases.add(new Case(ORDERS, 429, "a customer past its burst", () -> {
+            String customerId = customer("EUR");
+            return pastTheBurst(bearer(tokens.customer(UUID.fromString(customerId))), HttpMethod.POST, ORDERS,
+                    orderBody(customerId, "1.00", "EUR"), "application/json");
+        }));
         cases.add(new Case(ORDERS, 413, "a body over 64 KiB", () -> post(ORDERS, TOO_BIG, "application/json", null)));
         cases.add(new Case(ORDERS, 415, "text/plain",
                 () -> post(ORDERS, orderBody(UUID.randomUUID().toString(), "40.00", "EUR"), "text/plain", null)));
@@ -224,6 +307,17 @@ class CommandApiContractTest {
         cases.add(new Case(CANCEL, 400, "malformed JSON", () -> post(cancel(order()), "{", "application/json", null)));
         cases.add(new Case(CANCEL, 404, "an unknown order", () -> post(cancel(UUID.randomUUID().toString()), null, null, null)));
         cases.add(new Case(CANCEL, 404, "an id that is no UUID", () -> post("/api/orders/nope/cancel", null, null, null)));
+        cases.add(new Case(CANCEL, 404, "another customer's order, from a customer", () -> send(HttpMethod.POST,
+                cancel(order()), bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
+        cases.add(new Case(CANCEL, 400, "a smuggled customerId", () -> post(cancel(order()), """
+                {"customerId": "%s"}""".formatted(UUID.randomUUID()), "application/json", null)));
+        cases.add(new Case(CANCEL, 401, "no token", () -> send(HttpMethod.POST, cancel(order()), anonymous(), null, null, null)));
+        cases.add(new Case(CANCEL, 401, "a malformed token", () -> send(HttpMethod.POST, cancel(order()),
+                bearer("not.a.jwt"), null, null, null)));
+        cases.add(new Case(CANCEL, 403, "the cookie from a foreign origin", () -> send(HttpMethod.POST, cancel(order()),
+                cookie(tokens.operator(), FOREIGN_ORIGIN), null, null, null)));
+        cases.add(new Case(CANCEL, 429, "a customer past its burst", () -> pastTheBurst(
+                bearer(tokens.customer(UUID.randomUUID())), HttpMethod.POST, cancel(UUID.randomUUID().toString()), null, null)));
         cases.add(new Case(CANCEL, 409, "an order cancelled before", () -> {
             String orderId = order();
             assertThat(post(cancel(orderId), null, null, null).response().statusCode()).isEqualTo(202);
@@ -236,12 +330,77 @@ class CommandApiContractTest {
             assertThat(post(cancel(order()), null, null, key).response().statusCode()).isEqualTo(202);
             return post(cancel(order()), null, null, key);
         }));
+
+        // POST /api/dev/token
+        cases.add(new Case(DEV_TOKEN, 200, "a customer's token", () -> {
+            String body = new JsonObject().put("customerId", UUID.randomUUID().toString()).encode();
+            contract.assertValidRequest("POST", DEV_TOKEN, new JsonObject(body));
+            return send(HttpMethod.POST, DEV_TOKEN, anonymous(), body, "application/json", null);
+        }));
+        cases.add(new Case(DEV_TOKEN, 200, "an operator's token", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(),
+                "{\"role\": \"operator\"}", "application/json", null)));
+        cases.add(new Case(DEV_TOKEN, 400, "both a customer and a role", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(),
+                new JsonObject().put("customerId", UUID.randomUUID().toString()).put("role", "operator").encode(),
+                "application/json", null)));
+        cases.add(new Case(DEV_TOKEN, 400, "a role other than operator", () -> send(HttpMethod.POST, DEV_TOKEN,
+                anonymous(), "{\"role\": \"admin\"}", "application/json", null)));
+        cases.add(new Case(DEV_TOKEN, 413, "a body over 64 KiB", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(), TOO_BIG,
+                "application/json", null)));
+        cases.add(new Case(DEV_TOKEN, 415, "text/plain", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(), "role=operator",
+                "text/plain", null)));
+
+        // GET and DELETE /api/session
+        cases.add(new Case("GET", SESSION, 200, "a customer's bearer token", () -> send(HttpMethod.GET, SESSION,
+                bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
+        cases.add(new Case("GET", SESSION, 200, "an operator's session cookie, without an Origin", () -> send(
+                HttpMethod.GET, SESSION, cookie(tokens.operator(), null), null, null, null)));
+        cases.add(new Case("GET", SESSION, 401, "no token", () -> send(HttpMethod.GET, SESSION, anonymous(), null, null,
+                null)));
+        cases.add(new Case("DELETE", SESSION, 204, "the session cookie from the service's own origin", () -> send(
+                HttpMethod.DELETE, SESSION, cookie(tokens.customer(UUID.randomUUID()), api.ownOrigin()), null, null, null)));
+        cases.add(new Case("DELETE", SESSION, 204, "a bearer token", () -> send(HttpMethod.DELETE, SESSION, asOperator,
+                null, null, null)));
+        cases.add(new Case("DELETE", SESSION, 401, "an expired token", () -> send(HttpMethod.DELETE, SESSION,
+                bearer(tokens.expired(UUID.randomUUID())), null, null, null)));
+        cases.add(new Case("DELETE", SESSION, 403, "the session cookie from a foreign origin", () -> send(
+                HttpMethod.DELETE, SESSION, cookie(tokens.operator(), FOREIGN_ORIGIN), null, null, null)));
         return cases;
     }
 
+    private static UnaryOperator<HttpRequest<Buffer>> anonymous() {
+        return request -> request;
+    }
+
+    private static UnaryOperator<HttpRequest<Buffer>> bearer(String token) {
+        return request -> request.putHeader("Authorization", TestTokens.bearer(token));
+    }
+
+    /** The token as the session cookie, with this {@code Origin} (null: none). */
+    private static UnaryOperator<HttpRequest<Buffer>> cookie(String token, String origin) {
+        return request -> {
+            request.putHeader("Cookie", Security.COOKIE + "=" + token);
+            return origin == null ? request : request.putHeader("Origin", origin);
+        };
+    }
+
+    /** Sends the request {@value #BURST} times (answered as they may be), then once more: that answer. */
+    private Sent pastTheBurst(UnaryOperator<HttpRequest<Buffer>> as, HttpMethod method, String path, String body,
+                              String contentType) throws Exception {
+        for (int i = 0; i < BURST; i++) {
+            HttpResponse<Buffer> within = send(method, path, as, body, contentType, null).response();
+            assertThat(within.statusCode()).as("within the burst: %s", within.bodyAsString()).isNotEqualTo(429);
+        }
+        return send(method, path, as, body, contentType, null);
+    }
+
     private Sent post(String path, String body, String contentType, String idempotencyKey) throws Exception {
+        return send(HttpMethod.POST, path, asOperator, body, contentType, idempotencyKey);
+    }
+
+    private Sent send(HttpMethod method, String path, UnaryOperator<HttpRequest<Buffer>> as, String body,
+                      String contentType, String idempotencyKey) throws Exception {
         String correlationId = UUID.randomUUID().toString();
-        HttpRequest<Buffer> request = api.client.post(path).putHeader("X-Correlation-Id", correlationId);
+        HttpRequest<Buffer> request = as.apply(api.anonymous.request(method, path)).putHeader("X-Correlation-Id", correlationId);
         if (contentType != null) {
             request.putHeader("Content-Type", contentType);
         }

@@ -4,35 +4,56 @@ import dev.orders.command.CommandSide;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.security.Security;
+import dev.orders.service.security.SecuritySettings;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.WebClientSession;
+import io.vertx.sqlclient.Tuple;
 
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-/** The command side behind a real HTTP server on a free port, with a client for it. */
+/**
+ * The command side behind a real HTTP server on a free port, secured as in production but with
+ * development tokens, and clients for it: {@link #client} sends an operator's token with every request,
+ * {@link #anonymous} sends none, {@link #as} sends a given token.
+ */
 final class CommandApiFixture implements AutoCloseable {
 
     final Vertx vertx;
     final CommandSide side;
-    final WebClient client;
+    /** Sends an operator's bearer token with every request: an operator may do everything. */
+    final WebClientSession client;
+    /** Sends no credentials; the other clients share its connections. */
+    final WebClient anonymous;
+    final TestTokens tokens;
     final int port;
 
-    private CommandApiFixture(Vertx vertx, CommandSide side, WebClient client, int port) {
+    private CommandApiFixture(Vertx vertx, CommandSide side, WebClient anonymous, int port) {
         this.vertx = vertx;
         this.side = side;
-        this.client = client;
+        this.anonymous = anonymous;
         this.port = port;
+        this.tokens = new TestTokens(vertx);
+        this.client = as(tokens.operator());
     }
 
+    /** The command side with the development security settings. */
     static CommandApiFixture start(OrdersConfig config) throws Exception {
+        return start(config, SecuritySettings.development());
+    }
+
+    static CommandApiFixture start(OrdersConfig config, SecuritySettings security) throws Exception {
         Vertx vertx = Vertx.vertx();
         CommandSide side = await(CommandSide.deploy(vertx, config, config.effectiveCommandPgUri(), config.kafkaBootstrap()));
         HttpServerVerticle http = new HttpServerVerticle("127.0.0.1", 0, v -> {
-            Router router = ApiRouter.create(v);
+            Router router = ApiRouter.create(v, Security.create(v, security));
             side.mount(router);
             ApiRouter.finish(router);
             return router;
@@ -43,6 +64,21 @@ final class CommandApiFixture implements AutoCloseable {
         return new CommandApiFixture(vertx, side, client, http.actualPort());
     }
 
+    /** A client that sends this token as {@code Authorization: Bearer} with every request. */
+    WebClientSession as(String token) {
+        return WebClientSession.create(anonymous).addHeader("Authorization", TestTokens.bearer(token));
+    }
+
+    /** A client that sends this customer's bearer token with every request. */
+    WebClientSession asCustomer(UUID customerId) {
+        return as(tokens.customer(customerId));
+    }
+
+    /** The service's own origin, as a browser on its pages names it in {@code Origin}. */
+    String ownOrigin() {
+        return "http://127.0.0.1:" + port;
+    }
+
     /** The number of events stored, all streams. */
     long eventCount() throws Exception {
         return await(side.pool().query("SELECT count(*) FROM events").execute()
@@ -51,15 +87,33 @@ final class CommandApiFixture implements AutoCloseable {
 
     /** The number of events written on behalf of requests with this correlation id. */
     long eventsOfCorrelation(String correlationId) throws Exception {
-        return await(side.pool().preparedQuery("SELECT count(*) FROM events WHERE metadata->>'correlationId' = $1")
-                .execute(io.vertx.sqlclient.Tuple.of(correlationId)).map(rows -> rows.iterator().next().getLong(0)));
+        return count("SELECT count(*) FROM events WHERE metadata->>'correlationId' = $1", Tuple.of(correlationId));
     }
 
     /** The number of events of one stream. */
     long eventsOfStream(String streamId) throws Exception {
-        return await(side.pool().preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1")
-                .execute(io.vertx.sqlclient.Tuple.of(java.util.UUID.fromString(streamId)))
-                .map(rows -> rows.iterator().next().getLong(0)));
+        return count("SELECT count(*) FROM events WHERE stream_id = $1", Tuple.of(UUID.fromString(streamId)));
+    }
+
+    /** The number of events of one type in one stream. */
+    long eventsOfStream(String streamId, String eventType) throws Exception {
+        return count("SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = $2",
+                Tuple.of(UUID.fromString(streamId), eventType));
+    }
+
+    /** The number of events, of any stream, about this customer: its own and those of its orders. */
+    long eventsAboutCustomer(String customerId) throws Exception {
+        return count("SELECT count(*) FROM events WHERE stream_id = $1 OR data->>'customerId' = $2",
+                Tuple.of(UUID.fromString(customerId), customerId));
+    }
+
+    /** The number of saga deadlines of this customer's orders. */
+    long deadlinesOfCustomer(String customerId) throws Exception {
+        return count("SELECT count(*) FROM saga_deadlines WHERE customer_id = $1", Tuple.of(UUID.fromString(customerId)));
+    }
+
+    private long count(String sql, Tuple arguments) throws Exception {
+        return await(side.pool().preparedQuery(sql).execute(arguments).map(rows -> rows.iterator().next().getLong(0)));
     }
 
     static <T> T await(Future<T> future) throws Exception {
@@ -68,7 +122,7 @@ final class CommandApiFixture implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        client.close();
+        anonymous.close();
         await(side.close());
         await(vertx.close());
     }
