@@ -57,6 +57,8 @@ final class QueryMetrics {
                 .description("changes replaced by a later state while a client was slow").register(registry);
         FunctionCounter.builder("orders.push.dropped", push, PushMetrics::droppedCount)
                 .description("clients closed for staying stalled").register(registry);
+        FunctionCounter.builder("orders.push.expired", push, PushMetrics::expiredCount)
+                .description("streams closed because their caller's token expired").register(registry);
         FunctionCounter.builder("orders.push.latency.ms.sum", push, PushMetrics::latencySumMs)
                 .description("sum of change-committed-to-written latencies; divide by pushed").register(registry);
         this.timer = vertx.setPeriodic(0, REFRESH_MS, id -> refresh());

@@ -238,7 +238,8 @@ class ProjectorScaleTest {
             request.response().putHeader("Content-Type", "application/json").end(body);
         }).listen(0, "127.0.0.1"));
         dev.orders.query.rebuild.Rebuilder rebuilder = new dev.orders.query.rebuild.Rebuilder(vertx,
-                PgConnectOptions.fromUri(config.effectiveQueryPgUri()), "http://127.0.0.1:" + server.actualPort(), 1000);
+                PgConnectOptions.fromUri(config.effectiveQueryPgUri()), "http://127.0.0.1:" + server.actualPort(), 1000,
+                () -> "a token the fake feed does not check");
         try {
             rebuilder.start();
             awaitThat("the rebuild done", () -> !rebuilder.running());

@@ -12,10 +12,11 @@ import dev.orders.events.RejectionReason;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.messaging.Topics;
-import dev.orders.service.http.CorrelationIds;
-import dev.orders.service.http.Problems;
+import dev.orders.service.http.ApiRouter;
+import dev.orders.service.security.Security;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -26,7 +27,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.client.WebClientSession;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -51,7 +52,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The query side on real PostgreSQL and Kafka: events are published to the topics as the relay
- * publishes them, and read back through the HTTP routes.
+ * publishes them, and read back through the HTTP routes, behind the real {@link ApiRouter} and an
+ * operator's token.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,14 +77,13 @@ class QuerySideTest {
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
                 QueryOptions.defaults().withMinVersionWait(MIN_VERSION_WAIT)));
-        Router router = Router.router(vertx);
-        router.route().handler(CorrelationIds.handler());
-        router.route().handler(BodyHandler.create().setBodyLimit(65_536));
+        Router router = ApiRouter.create(vertx, Security.create(vertx, config.securitySettings()));
         side.mount(router);
-        router.route().failureHandler(Problems.failureHandler());
+        ApiRouter.finish(router);
         server = await(vertx.createHttpServer().requestHandler(router).listen(0));
-        http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
-                .setDefaultPort(server.actualPort()));
+        http = WebClientSession.create(WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
+                        .setDefaultPort(server.actualPort())))
+                .addHeader("Authorization", TestTokens.bearer(new TestTokens(vertx).operator()));
         Map<String, String> producerConfig = new HashMap<>();
         producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
         producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");

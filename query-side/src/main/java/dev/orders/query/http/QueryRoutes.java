@@ -18,6 +18,7 @@ import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
+import dev.orders.service.security.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -37,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -44,18 +46,25 @@ import java.util.function.Function;
  * router that the caller owns (it adds the body handler and, around everything, authentication).
  * Every route also carries {@link Problems#failureHandler()}, so errors are problem+json wherever it
  * is mounted.
+ * <p>
+ * Authorization: an operator sees everything; a customer sees its own customer and orders only. What
+ * belongs to another customer is answered exactly as an unknown id is on the same route (the same
+ * status and detail), so that a customer cannot tell another's ids from unknown ones. The listing of
+ * customers and the dead letters are for operators only (403 to a customer).
  */
 public final class QueryRoutes {
 
     private static final Logger LOG = LoggerFactory.getLogger(QueryRoutes.class);
     private static final int RETRY_AFTER_SECONDS = 1;
 
+    private final Vertx vertx;
     private final ReadStore reads;
     private final ProjectionStore projection;
     private final VersionWaiters waiters;
     private final Duration minVersionWait;
 
     public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait) {
+        this.vertx = vertx;
         this.reads = reads;
         this.projection = projection;
         this.waiters = new VersionWaiters(vertx);
@@ -83,6 +92,7 @@ public final class QueryRoutes {
     // --- orders -----------------------------------------------------------------------------------------
 
     private void order(RoutingContext ctx) {
+        Caller caller = Caller.of(ctx);
         UUID orderId = Params.pathUuid(ctx, "orderId");
         Long minVersion = Params.positiveLong(ctx, "minVersion");
         Instant asOf = Params.instant(ctx, "asOf");
@@ -92,29 +102,44 @@ public final class QueryRoutes {
         Future<OrderView> answer;
         if (asOf != null) {
             answer = reads.orderEvents(orderId, asOf).map(events -> fold(events)
+                    .filter(view -> caller.maySee(view.customerId()))
                     .orElseThrow(() -> ProblemException.notFound("order " + orderId + " did not exist at " + asOf)));
         } else if (minVersion != null) {
-            answer = awaitVersion(orderId, minVersion);
+            answer = awaitVersion(caller, orderId, minVersion);
         } else {
-            answer = reads.order(orderId).map(view -> view.orElseThrow(() -> unknownOrder(orderId)));
+            answer = reads.order(orderId).map(view -> view.filter(v -> caller.maySee(v.customerId()))
+                    .orElseThrow(() -> unknownOrder(orderId)));
         }
         answer.onSuccess(view -> ctx.json(view.toJson())).onFailure(ctx::fail);
     }
 
-    /** Read-your-writes: answers once the view has reached {@code version}, woken by the projector's signal. */
-    private Future<OrderView> awaitVersion(UUID orderId, long version) {
+    /**
+     * Read-your-writes: answers once the view has reached {@code version}, woken by the projector's signal.
+     * An order the caller may not see counts as not visible: the request waits out the whole bound and
+     * answers the same 503 as for an unknown id, even when that order's signal comes, so that neither
+     * the answer nor its timing tells another customer's order from an unknown one.
+     */
+    private Future<OrderView> awaitVersion(Caller caller, UUID orderId, long version) {
+        long deadline = System.nanoTime() + minVersionWait.toNanos();
         VersionWaiters.Registration wait = waiters.register(orderId, version, minVersionWait.toMillis());
         return reads.order(orderId).compose(now -> {
-            if (reached(now, version)) {
+            Optional<OrderView> visible = now.filter(view -> caller.maySee(view.customerId()));
+            if (reached(visible, version)) {
                 wait.cancel();
-                return Future.succeededFuture(now.get());
+                return Future.succeededFuture(visible.get());
             }
-            return wait.reached().compose(signalled -> reads.order(orderId)).map(later -> {
-                if (reached(later, version)) {
-                    return later.get();
+            return wait.reached().compose(signalled -> reads.order(orderId)).compose(later -> {
+                Optional<OrderView> seen = later.filter(view -> caller.maySee(view.customerId()));
+                if (reached(seen, version)) {
+                    return Future.succeededFuture(seen.get());
                 }
-                throw ProblemException.unavailable("order " + orderId + " has not reached version " + version
-                        + " within " + minVersionWait.toMillis() + " ms; retry later", RETRY_AFTER_SECONDS);
+                ProblemException notYet = ProblemException.unavailable("order " + orderId + " has not reached version "
+                        + version + " within " + minVersionWait.toMillis() + " ms; retry later", RETRY_AFTER_SECONDS);
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (later.isPresent() && seen.isEmpty() && left > 0) {
+                    return vertx.timer(left).compose(ignored -> Future.failedFuture(notYet));
+                }
+                return Future.failedFuture(notYet);
             });
         });
     }
@@ -136,9 +161,10 @@ public final class QueryRoutes {
     }
 
     private void history(RoutingContext ctx) {
+        Caller caller = Caller.of(ctx);
         UUID orderId = Params.pathUuid(ctx, "orderId");
         reads.orderEvents(orderId, null).onSuccess(events -> {
-            if (events.isEmpty()) {
+            if (events.isEmpty() || !mayReadHistory(caller, events)) {
                 ctx.fail(unknownOrder(orderId));
                 return;
             }
@@ -148,17 +174,42 @@ public final class QueryRoutes {
         }).onFailure(ctx::fail);
     }
 
+    /** An order's history is its customer's: every event of it names that customer. */
+    private static boolean mayReadHistory(Caller caller, List<StoredEvent> events) {
+        if (caller.operator()) {
+            return true;
+        }
+        for (StoredEvent event : events) {
+            if (!caller.maySee(customerOf(event))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static UUID customerOf(StoredEvent event) {
+        Object customerId = event.data().getValue("customerId");
+        try {
+            return customerId instanceof String text ? UUID.fromString(text) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     // --- customers --------------------------------------------------------------------------------------
 
     private void customer(RoutingContext ctx) {
+        Caller caller = Caller.of(ctx);
         UUID customerId = Params.pathUuid(ctx, "customerId");
+        caller.requireAccess(customerId, unknownCustomerText(customerId));
         reads.customer(customerId)
-                .map(view -> view.orElseThrow(() -> ProblemException.notFound("no customer " + customerId)))
+                .map(view -> view.orElseThrow(() -> ProblemException.notFound(unknownCustomerText(customerId))))
                 .onSuccess(view -> ctx.json(view.toJson()))
                 .onFailure(ctx::fail);
     }
 
     private void customers(RoutingContext ctx) {
+        Caller.of(ctx).requireOperator("list customers");
         BigDecimal min = Optional.ofNullable(Params.amount(ctx, "minAvailableCredit")).orElse(BigDecimal.ZERO);
         String currency = Params.currency(ctx);
         int limit = Params.limit(ctx);
@@ -171,18 +222,25 @@ public final class QueryRoutes {
                 .onFailure(ctx::fail);
     }
 
+    /**
+     * A customer's orders. Another customer's id is answered as an id that no customer has: an empty
+     * page, and a 404 on the first page; never a read of that customer's orders.
+     */
     private void ordersOfCustomer(RoutingContext ctx) {
+        Caller caller = Caller.of(ctx);
         UUID customerId = Params.pathUuid(ctx, "customerId");
         OrderStatus status = Params.status(ctx);
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 2);
         OrderKey after = cursor == null ? null : parse(() -> new OrderKey(Instant.parse(cursor[0]),
                 UUID.fromString(cursor[1])));
-        reads.ordersOfCustomer(customerId, status, limit, after)
-                .compose(page -> page.items().isEmpty() && after == null
-                        ? reads.customerExists(customerId).map(exists -> {
+        boolean visible = caller.maySee(customerId);
+        Future<Page<OrderView>> orders = visible ? reads.ordersOfCustomer(customerId, status, limit, after)
+                : Future.succeededFuture(new Page<>(List.of(), false));
+        orders.compose(page -> page.items().isEmpty() && after == null
+                        ? (visible ? reads.customerExists(customerId) : Future.succeededFuture(false)).map(exists -> {
                             if (!exists) {
-                                throw ProblemException.notFound("no customer " + customerId);
+                                throw ProblemException.notFound(unknownCustomerText(customerId));
                             }
                             return page;
                         })
@@ -195,6 +253,7 @@ public final class QueryRoutes {
     // --- operators --------------------------------------------------------------------------------------
 
     private void deadLetters(RoutingContext ctx) {
+        Caller.of(ctx).requireOperator("read the dead letters");
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 1);
         long after = cursor == null ? 0 : parse(() -> Long.parseLong(cursor[0]));
@@ -205,6 +264,7 @@ public final class QueryRoutes {
     }
 
     private void redrive(RoutingContext ctx) {
+        Caller.of(ctx).requireOperator("re-drive dead letters");
         String raw = ctx.pathParam("id");
         long id;
         try {
@@ -257,5 +317,9 @@ public final class QueryRoutes {
 
     private static ProblemException unknownOrder(UUID orderId) {
         return ProblemException.notFound("no order " + orderId);
+    }
+
+    private static String unknownCustomerText(UUID customerId) {
+        return "no customer " + customerId;
     }
 }

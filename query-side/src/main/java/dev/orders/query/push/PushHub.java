@@ -1,8 +1,9 @@
 package dev.orders.query.push;
 
-import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
+import dev.orders.service.security.Caller;
+import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -13,6 +14,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +51,16 @@ import java.util.function.Supplier;
  * position of the log (it may be pruned from below) and the replay is not longer than
  * {@link PushSettings#maxReplay()}; otherwise {@code reset} and the full current state.
  * This rests on the log's contract that positions become visible in increasing order.
+ *
+ * <h2>Who sees what</h2>
+ * Every stream and every WebSocket subscription is authorized against its caller (the token of the
+ * request, or of the WebSocket's handshake) before anything is read or sent, resumes included: an
+ * operator may watch anything, a customer only itself and its own orders. Another customer's id is
+ * answered exactly as an unknown id (the same 404 and detail; on a WebSocket the same error message),
+ * and nothing of that customer's is sent. A customer stream is refused before any read; an order
+ * stream once the order's customer is read, with the state that would be sent still held back.
+ * A connection ends when its caller's token expires: an SSE stream with {@code event: expired}, a
+ * WebSocket with close code 4401; the client signs in again and resumes with its last id.
  */
 public final class PushHub {
 
@@ -116,6 +129,7 @@ public final class PushHub {
 
     private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
         HttpServerRequest request = ctx.request();
+        Caller caller = Caller.of(ctx);
         Watch watch;
         Long lastEventId;
         try {
@@ -131,13 +145,41 @@ public final class PushHub {
             Problems.send(ctx, problem);
             return;
         }
-        open(watch, lastEventId, this::releaseConnection,
-                subscription -> ctx.response().closeHandler(ignored -> subscription.closed()),
+        Subscription[] opened = new Subscription[1];
+        long expiry = vertx.setTimer(untilExpiry(caller), id -> expired(ctx, opened[0]));
+        open(caller, watch, lastEventId, () -> {
+                    vertx.cancelTimer(expiry);
+                    releaseConnection();
+                },
+                subscription -> {
+                    opened[0] = subscription;
+                    ctx.response().closeHandler(ignored -> subscription.closed());
+                },
                 () -> new SseSink(SseWriter.start(ctx.response(), settings.retryHint().toMillis())))
                 .onFailure(error -> fail(ctx, error));
     }
 
+    /**
+     * The caller's token expired while its stream was open: a started stream gets {@code event: expired}
+     * and ends; one still reading its state (nothing sent yet) is answered 401.
+     */
+    private void expired(RoutingContext ctx, Subscription subscription) {
+        metrics.expired();
+        if (subscription != null) {
+            subscription.expire();
+        }
+        Problems.send(ctx, ProblemException.unauthorized("the token expired; sign in again, then resume"));
+    }
+
+    /** Milliseconds until the caller's token expires; at least 1, so that an expired one ends at once. */
+    static long untilExpiry(Caller caller) {
+        return Math.max(1, Duration.between(Instant.now(), caller.expiresAt()).toMillis());
+    }
+
     private static void fail(RoutingContext ctx, Throwable error) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
         if (error instanceof ProblemException problem) {
             Problems.send(ctx, problem);
         } else if (!ctx.response().headWritten() && !ctx.response().closed()) {
@@ -149,6 +191,7 @@ public final class PushHub {
 
     private void webSocket(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        Caller caller = Caller.of(ctx);
         try {
             if (!origins.allows(request)) {
                 throw new ProblemException(403, "Forbidden", "WebSocket handshakes from the origin "
@@ -165,20 +208,28 @@ public final class PushHub {
                 releaseConnection();
                 return;
             }
-            new WebSocketSession(this, upgraded.result(), this::releaseConnection);
+            new WebSocketSession(this, vertx, upgraded.result(), caller, this::releaseConnection);
         });
     }
 
     /** Opens a subscription for a WebSocket; the socket is already counted as a connection. */
-    Future<Subscription> subscribe(Watch watch, Long lastEventId, Consumer<Subscription> bindClose,
+    Future<Subscription> subscribe(Caller caller, Watch watch, Long lastEventId, Consumer<Subscription> bindClose,
                                    Supplier<PushSink> sink) {
-        return open(watch, lastEventId, () -> { }, bindClose, sink);
+        return open(caller, watch, lastEventId, () -> { }, bindClose, sink);
     }
 
     // ---- the subscription protocol -------------------------------------------------------------------
 
-    private Future<Subscription> open(Watch watch, Long lastEventId, Runnable release,
+    /**
+     * Authorizes, then subscribes. {@code release} runs exactly once, when the subscription ends or is
+     * refused.
+     */
+    private Future<Subscription> open(Caller caller, Watch watch, Long lastEventId, Runnable release,
                                       Consumer<Subscription> bindClose, Supplier<PushSink> sinkFactory) {
+        if (watch instanceof Watch.Customer && !caller.maySee(watch.id())) {
+            release.run();
+            return Future.failedFuture(unknown(watch));
+        }
         Context context = vertx.getOrCreateContext();
         Subscription[] holder = new Subscription[1];
         Subscription subscription = new Subscription(watch, context, vertx, settings, metrics,
@@ -189,9 +240,12 @@ public final class PushHub {
         return store.snapshot(watch)
                 .compose(snapshot -> exists(watch, snapshot).compose(known -> {
                     if (!known) {
-                        throw ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
+                        throw unknown(watch);
                     }
                     UUID customerId = watch instanceof Watch.Customer ? watch.id() : snapshot.latest().get(0).customerId();
+                    if (!caller.maySee(customerId)) {
+                        throw unknown(watch);
+                    }
                     countCustomer(subscription, customerId);
                     if (lastEventId == null) {
                         return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf()));
@@ -217,6 +271,11 @@ public final class PushHub {
                     return subscription;
                 })
                 .onFailure(ignored -> subscription.closed());
+    }
+
+    /** The 404 of an unknown id: also the answer for another customer's, so that the two look alike. */
+    private static ProblemException unknown(Watch watch) {
+        return ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
     }
 
     /** What a new subscription sends before it goes live. */

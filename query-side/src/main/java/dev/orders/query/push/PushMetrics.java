@@ -18,6 +18,7 @@ public final class PushMetrics {
     private final LongAdder coalesced = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder rejected = new LongAdder();
+    private final LongAdder expired = new LongAdder();
     private final LongAdder resets = new LongAdder();
     private final LongAdder latencySumMs = new LongAdder();
     private final LongAdder[] latencyBuckets = new LongAdder[LATENCY_BUCKETS_MS.length + 1];
@@ -40,6 +41,11 @@ public final class PushMetrics {
 
     void rejected() {
         rejected.increment();
+    }
+
+    /** A stream or WebSocket closed because its caller's token expired. */
+    void expired() {
+        expired.increment();
     }
 
     void reset() {
@@ -92,6 +98,10 @@ public final class PushMetrics {
 
     public long rejectedCount() {
         return rejected.sum();
+    }
+
+    public long expiredCount() {
+        return expired.sum();
     }
 
     public long resetCount() {

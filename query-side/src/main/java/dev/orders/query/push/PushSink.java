@@ -20,4 +20,7 @@ interface PushSink {
 
     /** Closes the connection; the client reconnects and resumes. */
     void close();
+
+    /** The caller's token expired: tells the client so and ends the connection; it signs in again to resume. */
+    void expired();
 }

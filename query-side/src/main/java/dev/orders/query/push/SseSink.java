@@ -6,6 +6,7 @@ import io.vertx.core.Handler;
 final class SseSink implements PushSink {
 
     private static final String RESET = "{\"type\":\"reset\"}";
+    private static final String EXPIRED = "{\"type\":\"expired\"}";
     private final SseWriter writer;
 
     SseSink(SseWriter writer) {
@@ -41,5 +42,12 @@ final class SseSink implements PushSink {
     @Override
     public void close() {
         writer.close();
+    }
+
+    /** {@code event: expired} without an id (the client keeps its last id to resume with), then the end. */
+    @Override
+    public void expired() {
+        writer.event("expired", null, EXPIRED);
+        writer.end();
     }
 }

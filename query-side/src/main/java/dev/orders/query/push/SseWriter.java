@@ -75,6 +75,14 @@ public final class SseWriter {
         return this;
     }
 
+    /** Ends the stream cleanly: the response is complete, the connection stays usable. */
+    public void end() {
+        if (!response.ended() && !response.closed()) {
+            response.end();
+        }
+    }
+
+    /** Cuts the stream: the connection is reset. */
     public void close() {
         if (!response.ended() && !response.closed()) {
             response.reset();

@@ -133,6 +133,17 @@ final class Subscription {
         closed();
     }
 
+    /** The caller's token expired: an attached transport tells its client and ends, then everything is released. */
+    void expire() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (sink != null) {
+            sink.expired();
+        }
+        closed();
+    }
+
     /** The transport is gone: release everything. Idempotent. */
     void closed() {
         if (phase == Phase.CLOSED) {

@@ -1,10 +1,13 @@
 package dev.orders.query.push;
 
 import dev.orders.service.http.ProblemException;
+import dev.orders.service.security.Caller;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
 
@@ -14,21 +17,31 @@ import java.util.UUID;
  * answers with {@code {"type":"order","id","order"}} messages (and {@code {"type":"reset"}}) with the
  * same guarantees as the SSE streams, or {@code {"type":"error","status","detail"}} for a bad message,
  * after which the socket stays usable. One subscription per socket.
+ * <p>
+ * The caller is the handshake's (its bearer header or session cookie): every {@code subscribe} is
+ * authorized against it, a resume included, and another customer's id gets the error an unknown id
+ * gets. When the caller's token expires the socket is closed with code {@value #TOKEN_EXPIRED}.
  */
 final class WebSocketSession {
 
     private static final Set<String> FIELDS = Set.of("type", "customerId", "orderId", "lastEventId");
     private static final int MAX_MESSAGE = 1_024;
+    /** The close code of a socket whose caller's token expired: 4000 + HTTP 401. */
+    static final short TOKEN_EXPIRED = 4401;
 
     private final PushHub hub;
     private final ServerWebSocket socket;
+    private final Caller caller;
     private boolean subscribing;
     private Subscription subscription;
 
-    WebSocketSession(PushHub hub, ServerWebSocket socket, Runnable releaseConnection) {
+    WebSocketSession(PushHub hub, Vertx vertx, ServerWebSocket socket, Caller caller, Runnable releaseConnection) {
         this.hub = hub;
         this.socket = socket;
+        this.caller = caller;
+        long expiry = vertx.setTimer(PushHub.untilExpiry(caller), id -> expire());
         socket.closeHandler(ignored -> {
+            vertx.cancelTimer(expiry);
             if (subscription != null) {
                 subscription.closed();
             }
@@ -39,6 +52,10 @@ final class WebSocketSession {
     }
 
     private void onText(String text) {
+        if (!Instant.now().isBefore(caller.expiresAt())) {
+            expire();
+            return;
+        }
         try {
             if (text.length() > MAX_MESSAGE) {
                 throw ProblemException.badRequest("message longer than " + MAX_MESSAGE + " characters");
@@ -50,7 +67,7 @@ final class WebSocketSession {
             Watch watch = watchOf(message);
             Long lastEventId = PushHub.parseEventId(lastEventId(message.getValue("lastEventId")));
             subscribing = true;
-            hub.subscribe(watch, lastEventId, opened -> subscription = opened, () -> new WebSocketSink(socket))
+            hub.subscribe(caller, watch, lastEventId, opened -> subscription = opened, () -> new WebSocketSink(socket))
                     .onComplete(done -> {
                         subscribing = false;
                         if (done.failed()) {
@@ -62,6 +79,24 @@ final class WebSocketSession {
                     });
         } catch (ProblemException problem) {
             error(problem.status(), problem.detail());
+        }
+    }
+
+    /** The caller's token expired: the subscription ends and the socket closes with {@value #TOKEN_EXPIRED}. */
+    private void expire() {
+        if (socket.isClosed()) {
+            return;
+        }
+        hub.metrics().expired();
+        if (subscription != null) {
+            subscription.expire();
+        }
+        closeExpired(socket);
+    }
+
+    static void closeExpired(ServerWebSocket socket) {
+        if (!socket.isClosed()) {
+            socket.close(TOKEN_EXPIRED, "token expired: sign in again, then resubscribe with lastEventId");
         }
     }
 

@@ -41,6 +41,11 @@ final class WebSocketSink implements PushSink {
     }
 
     @Override
+    public void expired() {
+        WebSocketSession.closeExpired(socket);
+    }
+
+    @Override
     public void close() {
         if (!socket.isClosed()) {
             socket.close((short) 1013, "stalled: reconnect and resume with lastEventId");

@@ -75,7 +75,8 @@ public final class Rebuilder {
      *                 pool, so that its session lock ends with it whatever happens
      * @param feedUrl  base URL of the command side (its {@code /api/admin/events})
      * @param pageSize events per feed page and per rebuild transaction
-     * @param token    the operator token presented to the event feed, asked for once per rebuild
+     * @param token    the operator token presented to the event feed, asked for once per rebuild, and again
+     *                 when the feed answers 401
      */
     public Rebuilder(Vertx vertx, PgConnectOptions connect, String feedUrl, int pageSize, Supplier<String> token) {
         this.vertx = vertx;
@@ -93,10 +94,10 @@ public final class Rebuilder {
      * @return failed with a 409 problem when a rebuild is already running here
      */
     public synchronized JsonObject start() {
-        bearer = null;
         if (running()) {
             throw ProblemException.conflict("a rebuild is already running (" + state + "); see GET /api/admin/rebuild");
         }
+        bearer = null;
         state = State.BUILDING;
         startedAt = Instant.now();
         finishedAt = null;
@@ -250,7 +251,12 @@ public final class Rebuilder {
     private record Page(List<EventEnvelope> events, long lastPosition) {
     }
 
+    /** A page of the feed; a 401 (the token expired during a long rebuild) asks for a fresh token once. */
     private Future<Page> fetch(long after) {
+        return fetch(after, true);
+    }
+
+    private Future<Page> fetch(long after, boolean mayRenewToken) {
         String authorization;
         try {
             authorization = bearer();
@@ -263,9 +269,17 @@ public final class Rebuilder {
                 .bearerTokenAuthentication(authorization)
                 .timeout(30_000)
                 .send()
-                .compose(response -> response.statusCode() == 200 ? Future.succeededFuture(parse(response, after))
-                        : Future.failedFuture(new IllegalStateException("the event feed answered "
-                        + response.statusCode() + ": " + response.bodyAsString())));
+                .compose(response -> {
+                    if (response.statusCode() == 200) {
+                        return Future.succeededFuture(parse(response, after));
+                    }
+                    if (response.statusCode() == 401 && mayRenewToken) {
+                        bearer = null;
+                        return fetch(after, false);
+                    }
+                    return Future.failedFuture(new IllegalStateException("the event feed answered "
+                            + response.statusCode() + ": " + response.bodyAsString()));
+                });
     }
 
     private String bearer() {

@@ -162,14 +162,14 @@ class PushHubTest extends PushTestBase {
             UUID customer = UUID.randomUUID();
             UUID order = UUID.randomUUID();
             changes(order, customer, 1, 1);
-            WsClient first = WsClient.connect(ws, node.port(), null);
+            WsClient first = wsClient(node, null);
             first.send(new JsonObject().put("type", "subscribe").put("customerId", customer.toString()));
             eventually("the state", () -> first.orders().size() == 1);
             String lastId = first.orders().get(0).getString("id");
             await(first.socket.close());
 
             List<Long> missed = changes(order, customer, 2, 51);
-            WsClient again = WsClient.connect(ws, node.port(), null);
+            WsClient again = wsClient(node, null);
             again.send(new JsonObject().put("type", "subscribe").put("customerId", customer.toString())
                     .put("lastEventId", lastId));
             eventually("the 50 missed changes", () -> again.orders().size() >= 50);
@@ -213,11 +213,11 @@ class PushHubTest extends PushTestBase {
         @Test
         void refuses_a_handshake_from_a_foreign_origin() throws Exception {
             PushNode node = node(SETTINGS.withAllowedOrigins(List.of("https://ui.example")));
-            Throwable refused = WsClient.connect(ws, node.port(), "https://evil.example").failure;
+            Throwable refused = wsClient(node, "https://evil.example").failure;
             assertThat(refused).isNotNull();
             assertThat(refused.getMessage()).contains("403");
-            assertThat(WsClient.connect(ws, node.port(), "https://ui.example").failure).isNull();
-            assertThat(WsClient.connect(ws, node.port(), "http://localhost:" + node.port()).failure).isNull();
+            assertThat(wsClient(node, "https://ui.example").failure).isNull();
+            assertThat(wsClient(node, "http://localhost:" + node.port()).failure).isNull();
         }
 
         @Test
@@ -226,7 +226,7 @@ class PushHubTest extends PushTestBase {
             UUID customer = UUID.randomUUID();
             UUID order = UUID.randomUUID();
             changes(order, customer, 1, 1);
-            WsClient client = WsClient.connect(ws, node.port(), null);
+            WsClient client = wsClient(node, null);
             client.socket.writeTextMessage("not json");
             client.send(new JsonObject().put("type", "subscribe"));
             client.send(new JsonObject().put("type", "subscribe").put("orderId", "x"));
@@ -250,7 +250,7 @@ class PushHubTest extends PushTestBase {
         changes(order, customer, 1, 1);
         SseClient onOne = sse(one, "/api/customers/" + customer + "/orders/stream");
         SseClient onTwo = sse(two, "/api/orders/" + order + "/stream");
-        WsClient wsOnTwo = WsClient.connect(ws, two.port(), null);
+        WsClient wsOnTwo = wsClient(two, null);
         wsOnTwo.send(new JsonObject().put("type", "subscribe").put("orderId", order.toString()));
         eventually("the state everywhere", () -> onOne.orders().size() == 1 && onTwo.orders().size() == 1
                 && wsOnTwo.orders().size() == 1);

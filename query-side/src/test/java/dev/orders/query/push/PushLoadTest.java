@@ -1,7 +1,6 @@
 package dev.orders.query.push;
 
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -96,7 +95,7 @@ class PushLoadTest extends PushTestBase {
         Supplier<List<Long>> ids;
         Runnable close;
         if (overWebSocket) {
-            WsClient client = PushTestBase.WsClient.connect(ws, node.port(), null);
+            WsClient client = wsClient(node, null);
             client.send(new JsonObject().put("type", "subscribe").put("orderId", order.toString()));
             versions = () -> client.orders().stream().map(m -> m.getJsonObject("order").getInteger("version")).toList();
             ids = () -> client.orders().stream().map(m -> Long.parseLong(m.getString("id"))).toList();
@@ -161,7 +160,7 @@ class PushLoadTest extends PushTestBase {
                 new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1000));
         List<SseClient> stalled = new ArrayList<>();
         for (int i = 0; i < stalledCount; i++) {
-            SseClient client = await(SseClient.open(slowHttp, server.port(), path, MultiMap.caseInsensitiveMultiMap()));
+            SseClient client = await(SseClient.open(slowHttp, server.port(), path, operatorHeaders()));
             client.response().pause();
             stalled.add(client);
         }
@@ -275,12 +274,12 @@ class PushLoadTest extends PushTestBase {
                 String path = "/api/customers/" + customerIds.get(customer) + "/orders/stream";
                 if (i / customers % 10 == 9) {
                     // Never reads: paused as soon as the response head arrives.
-                    stalling.add(SseClient.open(stalledHttp, server.port(), path, MultiMap.caseInsensitiveMultiMap(),
+                    stalling.add(SseClient.open(stalledHttp, server.port(), path, operatorHeaders(),
                             event -> { }).onSuccess(client -> client.response().pause()));
                 } else {
                     Tally tally = new Tally(customer, customerIds.get(customer).toString());
                     healthy.add(tally);
-                    opening.add(SseClient.open(healthyHttp, server.port(), path, MultiMap.caseInsensitiveMultiMap(), tally));
+                    opening.add(SseClient.open(healthyHttp, server.port(), path, operatorHeaders(), tally));
                 }
             }
             for (Future<SseClient> client : opening) {

@@ -1,6 +1,8 @@
 package dev.orders.query.push;
 
-import dev.orders.service.http.Problems;
+import dev.orders.service.http.ApiRouter;
+import dev.orders.service.security.Security;
+import dev.orders.service.security.SecuritySettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -11,7 +13,11 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
-/** One query node in a test: its own pool, push hub and HTTP server on a free port. */
+/**
+ * One query node in a test: its own pool, push hub and HTTP server on a free port, behind the same
+ * {@link ApiRouter} (authentication included) as a real node, in development mode: tokens from
+ * {@code TestTokens} are valid.
+ */
 final class PushNode {
 
     final Pool pool;
@@ -27,9 +33,9 @@ final class PushNode {
     static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PushSettings settings, HttpServerOptions http) {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
         return PushHub.start(vertx, pool, db, settings).compose(hub -> {
-            Router router = Router.router(vertx);
+            Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()));
             hub.mount(router);
-            router.route().failureHandler(Problems.failureHandler());
+            ApiRouter.finish(router);
             return vertx.createHttpServer(http.setPort(0).setHost("127.0.0.1")).requestHandler(router).listen()
                     .map(server -> new PushNode(pool, hub, server));
         });

@@ -2,8 +2,10 @@ package dev.orders.query.push;
 
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -36,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A fresh database, Vert.x and clients per test; nodes started on demand and closed after. The database
  * is an isolated one on the PostgreSQL shared by every test of the JVM ({@link SharedInfrastructure}),
- * reached as the query side's role with its schema first on the search path.
+ * reached as the query side's role with its schema first on the search path. Streams and WebSockets
+ * are opened with an operator's bearer token unless a test names another credential.
  */
 @ExtendWith(SharedInfrastructure.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -52,6 +55,9 @@ abstract class PushTestBase {
     ChangeLog log;
     HttpClient http;
     WebSocketClient ws;
+    TestTokens tokens;
+    /** A valid operator token: what streams are opened with unless a test says otherwise. */
+    String operator;
     final List<PushNode> nodes = new ArrayList<>();
 
     @BeforeEach
@@ -63,6 +69,8 @@ abstract class PushTestBase {
         log = new ChangeLog(admin);
         http = vertx.createHttpClient(new HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(2000));
         ws = vertx.createWebSocketClient();
+        tokens = new TestTokens(vertx);
+        operator = tokens.operator();
     }
 
     @AfterEach
@@ -83,12 +91,42 @@ abstract class PushTestBase {
         return node;
     }
 
+    /** Opens a stream with the operator's token, unless the headers carry an Authorization or a Cookie. */
     SseClient sse(PushNode node, String path, String... headers) throws Exception {
         MultiMap map = MultiMap.caseInsensitiveMultiMap();
         for (int i = 0; i < headers.length; i += 2) {
             map.add(headers[i], headers[i + 1]);
         }
-        return await(SseClient.open(http, node.port(), path, map));
+        if (!map.contains("Authorization") && !map.contains("Cookie")) {
+            map.add("Authorization", TestTokens.bearer(operator));
+        }
+        return open(node, path, map);
+    }
+
+    /** Opens a stream with no credential at all. */
+    SseClient anonymousSse(PushNode node, String path) throws Exception {
+        return open(node, path, MultiMap.caseInsensitiveMultiMap());
+    }
+
+    /**
+     * Opens the stream from an event loop, so that the client's handlers are in place before the response's
+     * body arrives: from the test's thread, the callback that sets them may run after the body was delivered.
+     */
+    private SseClient open(PushNode node, String path, MultiMap headers) throws Exception {
+        Promise<SseClient> opened = Promise.promise();
+        vertx.getOrCreateContext().runOnContext(ignored -> SseClient.open(http, node.port(), path, headers)
+                .onComplete(opened));
+        return await(opened.future());
+    }
+
+    /** Headers with the operator's bearer token, for clients opened directly. */
+    MultiMap operatorHeaders() {
+        return MultiMap.caseInsensitiveMultiMap().add("Authorization", TestTokens.bearer(operator));
+    }
+
+    /** A WebSocket with the operator's token on its handshake. */
+    WsClient wsClient(PushNode node, String origin) throws Exception {
+        return WsClient.connect(ws, node.port(), origin, operator);
     }
 
     /** Appends the given versions of an order, one after the other; returns their positions. */
@@ -134,16 +172,35 @@ abstract class PushTestBase {
         WebSocket socket;
         Throwable failure;
 
-        static WsClient connect(WebSocketClient client, int port, String origin) throws Exception {
+        volatile Short closeCode;
+        volatile String closeReason;
+
+        /**
+         * Connects with the token as a bearer header on the handshake (null: no credential).
+         */
+        static WsClient connect(WebSocketClient client, int port, String origin, String token) throws Exception {
+            WebSocketConnectOptions options = new WebSocketConnectOptions();
+            if (token != null) {
+                options.addHeader("Authorization", TestTokens.bearer(token));
+            }
+            return connect(client, port, origin, options);
+        }
+
+        /** Connects with the handshake headers of {@code options} (host, port and URI are set here). */
+        static WsClient connect(WebSocketClient client, int port, String origin, WebSocketConnectOptions options)
+                throws Exception {
             WsClient ws = new WsClient();
-            WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("localhost").setPort(port)
-                    .setURI("/api/ws");
+            options.setHost("localhost").setPort(port).setURI("/api/ws");
             if (origin != null) {
                 options.addHeader("Origin", origin);
             }
             try {
                 ws.socket = await(client.connect(options));
                 ws.socket.textMessageHandler(text -> ws.messages.add(new JsonObject(text)));
+                ws.socket.closeHandler(ignored -> {
+                    ws.closeReason = ws.socket.closeReason();
+                    ws.closeCode = ws.socket.closeStatusCode();
+                });
             } catch (java.util.concurrent.ExecutionException e) {
                 ws.failure = e.getCause();
             }

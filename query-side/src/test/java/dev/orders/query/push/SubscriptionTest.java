@@ -106,6 +106,23 @@ class SubscriptionTest {
         assertThat(metrics.droppedCount()).isEqualTo(2);
     }
 
+    @Test
+    void an_expired_subscription_tells_its_client_releases_everything_and_writes_nothing_more() throws Exception {
+        Subscription s = subscription(PushSettings.defaults());
+        on(() -> {
+            s.goLive(0);
+            s.offer(List.of(change(1, a)));
+            s.expire();
+            s.offer(List.of(change(2, a)));
+            s.expire();
+            return null;
+        });
+        assertThat(sink.expired).isTrue();
+        assertThat(s.isClosed()).isTrue();
+        assertThat(released).isTrue();
+        assertThat(sink.positions()).containsExactly(1L);
+    }
+
     ChangeRow change(long position, UUID order) {
         return new ChangeRow(position, order, customer, (int) position, "{\"p\":" + position + "}", Instant.now());
     }
@@ -126,6 +143,7 @@ class SubscriptionTest {
         final List<ChangeRow> written = new ArrayList<>();
         volatile boolean full;
         volatile boolean closed;
+        volatile boolean expired;
         Handler<Void> drain;
 
         List<Long> positions() {
@@ -158,6 +176,11 @@ class SubscriptionTest {
         @Override
         public void close() {
             closed = true;
+        }
+
+        @Override
+        public void expired() {
+            expired = true;
         }
     }
 }

@@ -10,8 +10,11 @@ import dev.orders.query.QuerySide;
 import dev.orders.query.model.Projection;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.security.Security;
+import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -23,6 +26,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.WebClientSession;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
@@ -58,6 +62,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The zero-downtime rebuild on real PostgreSQL and Kafka, with the real command side (relay and saga)
  * producing the events: the query side reads the command side's event feed over HTTP, never its tables.
+ * Both sides run behind the real {@link ApiRouter}; the test calls them as an operator, and the query
+ * side presents its own service token to the feed.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,6 +81,7 @@ class RebuildTest {
     private OrdersConfig config;
     private WebClient commandHttp;
     private WebClient queryHttp;
+    private String operator;
     private final List<String> customers = new CopyOnWriteArrayList<>();
     private final List<String> orders = new CopyOnWriteArrayList<>();
 
@@ -82,6 +89,7 @@ class RebuildTest {
     void start(TestInfrastructure infra) throws Exception {
         OrdersConfig base = infra.isolatedConfig().with(Map.of("kafka.partitions", "3", "relay.poll-interval", "PT0.2S"));
         vertx = Vertx.vertx();
+        operator = new TestTokens(vertx).operator();
         commands = await(CommandSide.deploy(vertx, base, base.effectiveCommandPgUri(), base.kafkaBootstrap()));
         int commandPort = serve(commands::mount);
         // Deployed apart, as in production: the query side finds the feed by configuration.
@@ -89,15 +97,19 @@ class RebuildTest {
         queries = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
                 QueryOptions.defaults()));
         int queryPort = serve(queries::mount);
-        commandHttp = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(commandPort), new PoolOptions().setHttp1MaxSize(16));
-        queryHttp = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(queryPort), new PoolOptions().setHttp1MaxSize(8));
+        commandHttp = asOperator(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(commandPort), new PoolOptions().setHttp1MaxSize(16)));
+        queryHttp = asOperator(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(queryPort), new PoolOptions().setHttp1MaxSize(8)));
+    }
+
+    private WebClient asOperator(WebClient client) {
+        return WebClientSession.create(client).addHeader("Authorization", TestTokens.bearer(operator));
     }
 
     private int serve(java.util.function.Consumer<Router> mount) throws Exception {
         HttpServerVerticle http = new HttpServerVerticle("127.0.0.1", 0, v -> {
-            Router router = ApiRouter.create(v);
+            Router router = ApiRouter.create(v, Security.create(v, SecuritySettings.development()));
             mount.accept(router);
             ApiRouter.finish(router);
             return router;
@@ -277,11 +289,25 @@ class RebuildTest {
         Map<String, List<String>> before = snapshot();
         PgConnectOptions connect = PgConnectOptions.fromUri(config.effectiveQueryPgUri());
 
-        Rebuilder unreachable = new Rebuilder(vertx, connect, "http://127.0.0.1:1", 100);
+        Rebuilder unreachable = new Rebuilder(vertx, connect, "http://127.0.0.1:1", 100, () -> operator);
         unreachable.start();
         JsonObject failed = awaitFailed(unreachable);
         assertThat(failed.getString("error")).isNotBlank();
         await(unreachable.close());
+
+        // The feed refuses the token: the rebuild asks for a fresh one once (a long rebuild outlives its
+        // token), then fails.
+        AtomicLong asked = new AtomicLong();
+        String refusedToken = new TestTokens(vertx).signedWithOtherKey(null);
+        Rebuilder unauthorized = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), 100, () -> {
+            asked.incrementAndGet();
+            return refusedToken;
+        });
+        unauthorized.start();
+        JsonObject unauthorizedStatus = awaitFailed(unauthorized);
+        assertThat(unauthorizedStatus.getString("error")).contains("401");
+        assertThat(asked.get()).isEqualTo(2);
+        await(unauthorized.close());
 
         // Another process holds the rebuild lock.
         PgConnection other = await(PgConnection.connect(vertx, connect));
@@ -351,7 +377,7 @@ class RebuildTest {
         }).listen(0, "127.0.0.1"));
 
         Rebuilder rebuilder = new Rebuilder(vertx, PgConnectOptions.fromUri(config.effectiveQueryPgUri()),
-                "http://127.0.0.1:" + fake.actualPort(), 100);
+                "http://127.0.0.1:" + fake.actualPort(), 100, () -> operator);
         rebuilder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (rebuilder.running() && System.nanoTime() < deadline) {
