@@ -1,5 +1,7 @@
 // The one place that talks HTTP to the backend: base URLs, headers, credentials, problem parsing.
-// Sign-in (bearer tokens) plugs in here through setAuthTokenProvider, and nowhere else.
+// Authentication is the HttpOnly session cookie only: the page never sees or keeps a token, so a
+// script injected into it could not steal one. Every request sends the cookie; a 401 anywhere is
+// reported once to the handler registered with onUnauthorized.
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content?.trim() ?? '';
 
@@ -8,16 +10,16 @@ const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content?.
 const COMMAND_BASE = meta('orders-command-base').replace(/\/$/, '');
 const QUERY_BASE = meta('orders-query-base').replace(/\/$/, '');
 
-let tokenProvider = () => null;
+let unauthorizedHandler = () => {};
 
-/** Registers a function returning the current bearer token (or null); used on every request. */
-export function setAuthTokenProvider(provider) {
-  tokenProvider = provider;
+/** Registers what happens when the server answers 401 (the session expired or was ended elsewhere). */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
 }
 
 /** An error the UI can show: either an RFC 9457 problem from the server, or a network failure. */
 export class ApiError extends Error {
-  constructor({ status, title, detail, type, problem }) {
+  constructor({ status, title, detail, type, problem, retryAfter = null }) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = 'ApiError';
     this.status = status; // 0 for a network failure
@@ -25,6 +27,7 @@ export class ApiError extends Error {
     this.detail = detail;
     this.type = type;
     this.problem = problem; // the whole problem document, extensions included
+    this.retryAfter = retryAfter; // seconds, from Retry-After (429, 503), else null
   }
 
   get isNetwork() {
@@ -55,6 +58,15 @@ const STATUS_TITLES = {
   504: 'Gateway timeout',
 };
 
+/** Retry-After as whole seconds (it may be seconds or an HTTP date), or null. */
+function retryAfterSeconds(response) {
+  const raw = response.headers.get('Retry-After')?.trim();
+  if (!raw) return null;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
 async function toProblem(response) {
   let body = null;
   const type = response.headers.get('Content-Type') ?? '';
@@ -72,6 +84,7 @@ async function toProblem(response) {
     detail: body?.detail || '',
     type: body?.type,
     problem: body ?? { status },
+    retryAfter: retryAfterSeconds(response),
   });
 }
 
@@ -79,12 +92,10 @@ async function toProblem(response) {
  * Performs one request. Resolves to { status, body, headers } for 2xx answers; rejects with an
  * ApiError for anything else (problem+json parsed) and for network failures (status 0).
  */
-async function request(base, method, path, { body, idempotencyKey, signal } = {}) {
+async function request(base, method, path, { body, idempotencyKey, signal, probe = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  const token = tokenProvider();
-  if (token) headers.Authorization = `Bearer ${token}`;
 
   let response;
   try {
@@ -103,7 +114,12 @@ async function request(base, method, path, { body, idempotencyKey, signal } = {}
       detail: 'The server could not be reached. Check your connection and try again.',
     });
   }
-  if (!response.ok) throw await toProblem(response);
+  if (!response.ok) {
+    const problem = await toProblem(response);
+    // A probe (asking whether there is a session at all) expects 401; anything else lost its session.
+    if (problem.status === 401 && !probe) unauthorizedHandler(problem);
+    throw problem;
+  }
   let parsed = null;
   if (response.status !== 204) {
     const text = await response.text();
@@ -119,6 +135,27 @@ async function request(base, method, path, { body, idempotencyKey, signal } = {}
 }
 
 const q = (s) => encodeURIComponent(s);
+
+// ---- the session (the cookie is set and cleared by the server; the page only asks) ----
+
+/** Who is signed in: { role: 'operator' | 'customer', customerId, expiresAt, development }; 401 when nobody. */
+export function getSession() {
+  return request(COMMAND_BASE, 'GET', '/api/session', { probe: true });
+}
+
+/**
+ * Development mode only: signs in as an operator ({ role: 'operator' }) or as a customer
+ * ({ customerId }). The server sets the session cookie; the token in the answer is not kept.
+ */
+export async function signInForDevelopment(who) {
+  const { body } = await request(COMMAND_BASE, 'POST', '/api/dev/token', { body: who, probe: true });
+  return { role: body?.role, customerId: body?.customerId ?? null, expiresAt: body?.expiresAt };
+}
+
+/** Ends the session: the server clears the cookie (204). */
+export function signOut() {
+  return request(COMMAND_BASE, 'DELETE', '/api/session', { probe: true });
+}
 
 // ---- commands (command side) ----
 

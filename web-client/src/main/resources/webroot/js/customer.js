@@ -1,4 +1,5 @@
-// The customer side of the page: recent customers (localStorage) and the credit card.
+// The customer side of the page: recent customers (localStorage, an operator's only, forgotten on
+// sign-out) and the credit card.
 
 import { byTestId, el, formatMoney } from './ui.js';
 
@@ -38,6 +39,16 @@ export function rememberCustomer(id, name) {
   const entry = { id, name: name ?? previous?.name ?? '' };
   writeStore(RECENT_KEY, [entry, ...list.filter((c) => c.id !== id)].slice(0, MAX_RECENT));
   writeStore(CURRENT_KEY, id);
+}
+
+/** Forgets the recent and the current customer (on sign-out: the next person here must not see them). */
+export function forgetCustomers() {
+  try {
+    localStorage.removeItem(RECENT_KEY);
+    localStorage.removeItem(CURRENT_KEY);
+  } catch {
+    // storage disabled: nothing was kept
+  }
 }
 
 export function lastCustomerId() {

@@ -1,15 +1,20 @@
-// Wires the page together: the current customer, its order stream, the forms and the panels.
+// Wires the page together: the session, the current customer, its order stream, the forms and the panels.
 
 import * as api from './api.js';
 import { openCustomerOrderStream } from './stream.js';
 import { createOrdersView } from './orders.js';
 import { createHistoryView } from './history.js';
+import { createSessionView } from './session.js';
 import {
-  hideCustomerCard, lastCustomerId, looksLikeId, rememberCustomer, renderCustomerCard, renderRecent, setCardBusy,
+  forgetCustomers, hideCustomerCard, lastCustomerId, looksLikeId, rememberCustomer, renderCustomerCard, renderRecent,
+  setCardBusy,
 } from './customer.js';
-import { amountProblem, announce, byTestId, clearError, debounce, setInvalid, shortId, showError } from './ui.js';
+import {
+  amountProblem, announce, byTestId, clearError, debounce, setInvalid, shortId, showError, slowDownText,
+} from './ui.js';
 
 const state = {
+  session: null, // what GET /api/session said: { role, customerId, expiresAt, development }
   customerId: null,
   stream: null,
   connection: 'offline',
@@ -82,11 +87,19 @@ async function fetchCustomer(customerId, { attempts = 1 } = {}) {
   }
 }
 
+const isOperator = () => state.session?.role === 'operator';
+const isOwnCustomer = (customerId) => state.session?.role === 'customer' && state.session.customerId === customerId;
+
+function showCustomer(customer) {
+  renderCustomerCard(customer);
+  if (isOwnCustomer(customer.customerId)) sessionView.setCustomerName(customer.name);
+}
+
 async function loadCustomer(customerId) {
   setCardBusy(true);
   try {
     const customer = await fetchCustomer(customerId);
-    if (customerId === state.customerId) renderCustomerCard(customer);
+    if (customerId === state.customerId) showCustomer(customer);
     return customer;
   } finally {
     setCardBusy(false);
@@ -126,9 +139,12 @@ function stopCustomer() {
   state.stream?.close();
   state.stream = null;
   state.customerId = null;
+  followUps.forEach(clearTimeout);
+  refreshCustomerNow.cancel();
   history.close();
   orders.clear();
   hideCustomerCard();
+  sessionView.offerSwitch(false);
   byTestId('place-order-section').hidden = true;
   byTestId('orders-empty').textContent = 'No customer chosen yet. Pick or create one to see its orders.';
   setConnection('offline');
@@ -139,30 +155,35 @@ function stopCustomer() {
  * only shows an error.
  */
 async function useCustomer(customerId, { justCreated = false, name, quiet = false } = {}) {
+  if (!state.session) return false;
   if (customerId === state.customerId) {
     refreshCustomerSoon();
-    return;
+    return true;
   }
   const token = ++state.switchToken;
   let customer;
   try {
     customer = await fetchCustomer(customerId, { attempts: justCreated ? 8 : 1 });
   } catch (e) {
-    if (token !== state.switchToken) return;
-    renderRecent(state.customerId);
+    if (token !== state.switchToken) return false;
+    if (isOperator()) renderRecent(state.customerId);
+    // A customer asking for another's id gets the same 404 as for an unknown id.
     if (!quiet) showError(e, e.status === 404 ? 'No customer with this id' : 'Could not load the customer');
-    return;
+    return false;
   }
-  if (token !== state.switchToken) return; // another switch started meanwhile
+  if (token !== state.switchToken) return false; // another switch (or a sign-out) started meanwhile
 
   stopCustomer();
   state.customerId = customerId;
   byTestId('customer-id').value = customerId;
   setInvalid(byTestId('customer-id'), false);
   replaceHash(customerId);
-  renderCustomerCard(customer);
-  rememberCustomer(customerId, customer.name ?? name);
-  renderRecent(customerId);
+  showCustomer(customer);
+  if (isOperator()) {
+    rememberCustomer(customerId, customer.name ?? name);
+    renderRecent(customerId);
+  }
+  sessionView.offerSwitch(isOperator() && Boolean(state.session.development));
 
   const currency = customer.creditLimit?.currency;
   const select = byTestId('order-currency');
@@ -182,8 +203,12 @@ async function useCustomer(customerId, { justCreated = false, name, quiet = fals
     },
     onReset: () => announce('Resynchronising orders…'),
     onState: setConnection,
+    // An EventSource cannot tell why it failed: an expired session looks like a network error. Ask.
+    onError: checkSessionSoon,
+    onExpired: checkSession,
   });
   loadInitialOrders(customerId);
+  return true;
 }
 
 /** Best effort: the stream sends the current state too, this only fills the list sooner. */
@@ -332,7 +357,7 @@ byTestId('connection-retry').addEventListener('click', () => state.stream?.recon
 
 // Without a live stream, poll the orders that are still settling, so the page still converges.
 setInterval(async () => {
-  if (!state.customerId || state.connection === 'live') return;
+  if (!state.session || !state.customerId || state.connection === 'live') return;
   const customerId = state.customerId;
   for (const { orderId } of orders.lagging().slice(0, 10)) {
     try {
@@ -345,6 +370,154 @@ setInterval(async () => {
   refreshCustomerSoon();
 }, 4000);
 
+// ---------------------------------------------------------------- the session
+
+const SESSION_ENDED = 'Your session has ended: it expired, or you signed out in another window. Sign in again to go on.';
+const SESSION_EXPIRED = 'Your session has expired. Sign in again to go on.';
+
+const sessionView = createSessionView({ onSignIn: signIn, onSignOut: signOut, onSwitchToCustomer: switchToCustomer });
+
+let expiryTimer = null;
+
+/** Shows the page for a session and opens its customer: a customer's own, or the one the link names. */
+async function enterSession(session, { customerId = null } = {}) {
+  stopCustomer();
+  clearError();
+  state.session = session;
+  sessionView.showSignedIn(session);
+  watchExpiry(session.expiresAt);
+  byTestId('orders-empty').textContent = session.role === 'operator'
+    ? 'No customer chosen yet. Pick or create one to see its orders.'
+    : 'Loading your orders…';
+  if (session.role === 'operator') {
+    renderRecent(null);
+    const id = customerId ?? lastCustomerId();
+    if (id) await useCustomer(id, { quiet: !customerId });
+    return;
+  }
+  // A customer: a link to another customer shows "not found" like any unknown id, then its own.
+  if (customerId && customerId !== session.customerId) await useCustomer(customerId);
+  if (!state.customerId && state.session === session) {
+    const own = await useCustomer(session.customerId, { justCreated: true });
+    if (!own && state.session === session) byTestId('orders-empty').textContent = 'Your customer could not be shown.';
+  }
+}
+
+/** Back to the sign-in panel: the stream closed, everything of the last session gone from the page. */
+function leaveSession(reason) {
+  if (!state.session) {
+    if (reason) sessionView.signInFailed(reason);
+    return;
+  }
+  state.session = null;
+  state.switchToken++; // a customer switch still in flight must not land
+  clearTimeout(expiryTimer);
+  stopCustomer();
+  clearError();
+  forgetCustomers();
+  renderRecent(null);
+  byTestId('customer-id').value = '';
+  replaceHash(null);
+  sessionView.showSignedOut(reason);
+}
+
+/** Words for a failed sign-in. */
+function signInProblem(e) {
+  if (e.status === 404) return 'This server does not offer development sign-in: sign in through your identity provider.';
+  if (e.status === 429) return slowDownText(e.retryAfter);
+  if (e.isNetwork) return `${e.title}: ${e.detail}`;
+  return e.detail ? `Sign-in failed: ${e.detail}` : `Sign-in failed: ${e.title}.`;
+}
+
+const NO_COOKIE = 'Signed in, but the browser did not keep the session cookie. Allow cookies for this site and try again.';
+
+/** Signs in (a development token: the server sets the cookie), then asks who the server now says we are. */
+async function newSession(who, customerId) {
+  await api.signInForDevelopment(who);
+  const { body: session } = await api.getSession();
+  announce(session.role === 'operator' ? 'Signed in as operator.' : `Signed in as customer ${shortId(session.customerId)}.`);
+  await enterSession(session, { customerId });
+  byTestId(session.role === 'operator' ? 'customer-id' : 'order-amount').focus();
+}
+
+/** From the sign-in panel. */
+async function signIn(who) {
+  try {
+    await newSession(who, customerFromHash());
+  } catch (e) {
+    sessionView.signInFailed(e.status === 401 ? NO_COOKIE : signInProblem(e));
+  }
+}
+
+async function signOut() {
+  try {
+    await api.signOut();
+  } catch (e) {
+    if (e.status !== 401) { // 401: the session had ended already
+      showError(e, 'Could not sign out');
+      return;
+    }
+  }
+  leaveSession(null);
+  announce('Signed out.');
+}
+
+/** The operator's shortcut: sign in as the customer shown (development mode). */
+async function switchToCustomer() {
+  const customerId = state.customerId;
+  if (!customerId || !isOperator()) return;
+  clearError();
+  try {
+    await newSession({ customerId }, customerId);
+  } catch (e) {
+    if (e.status === 401) leaveSession(NO_COOKIE);
+    else showError(e, 'Could not sign in as this customer'); // the operator's session stays
+  }
+}
+
+/** Asks the server whether the session still holds; a 401 brings the sign-in panel back. */
+async function checkSession() {
+  if (!state.session) return;
+  try {
+    const { body } = await api.getSession();
+    if (!state.session) return;
+    if (body?.role !== state.session.role || (body?.customerId ?? null) !== (state.session.customerId ?? null)) {
+      // Someone signed in as another in a second window: the cookie is shared, so follow it.
+      await enterSession(body);
+      return;
+    }
+    state.session = { ...state.session, expiresAt: body.expiresAt };
+    watchExpiry(body.expiresAt);
+  } catch (e) {
+    if (e.status === 401) leaveSession(SESSION_EXPIRED);
+    // anything else (the network) says nothing about the session
+  }
+}
+
+let lastCheck = 0;
+function checkSessionSoon() {
+  if (Date.now() - lastCheck < 3000) return;
+  lastCheck = Date.now();
+  checkSession();
+}
+
+/** Looks again just after the session's token expires (the server allows a few seconds of leeway). */
+function watchExpiry(expiresAt) {
+  clearTimeout(expiryTimer);
+  const at = Date.parse(expiresAt ?? '');
+  if (Number.isNaN(at)) return;
+  const delay = Math.min(2 ** 31 - 1, Math.max(5000, at - Date.now() + 6000));
+  expiryTimer = setTimeout(checkSession, delay);
+}
+
+// A 401 on any request: the session expired or was ended elsewhere.
+api.onUnauthorized(() => leaveSession(SESSION_ENDED));
+
+// A tab that slept may have missed the expiry timer.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') checkSessionSoon();
+});
+
 // ---------------------------------------------------------------- start
 
 function customerFromHash() {
@@ -354,11 +527,19 @@ function customerFromHash() {
 
 window.addEventListener('hashchange', () => {
   const id = customerFromHash();
-  if (id && id !== state.customerId) useCustomer(id);
+  if (state.session && id && id !== state.customerId) useCustomer(id);
 });
 
-renderRecent(null);
-setConnection('offline');
-const fromHash = customerFromHash();
-if (fromHash) useCustomer(fromHash);
-else if (lastCustomerId()) useCustomer(lastCustomerId(), { quiet: true });
+async function start() {
+  setConnection('offline');
+  let session = null;
+  try {
+    session = (await api.getSession()).body;
+  } catch (e) {
+    sessionView.showSignedOut(e.status === 401 ? null : signInProblem(e));
+    return;
+  }
+  await enterSession(session, { customerId: customerFromHash() });
+}
+
+start();

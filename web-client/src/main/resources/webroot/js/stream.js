@@ -12,10 +12,12 @@ const FAILURES_BEFORE_OFFLINE = 4;
 
 /**
  * Opens the order stream of one customer.
- * handlers: onOrder(order), onReset(), onState('live' | 'reconnecting' | 'offline').
+ * handlers: onOrder(order), onReset(), onState('live' | 'reconnecting' | 'offline'), onExpired() when the
+ * server ends the stream because the session's token expired, and onError() on each failure (the stream
+ * cannot say why: an ended session looks like a network error).
  * Returns { close(), reconnectNow() }.
  */
-export function openCustomerOrderStream(customerId, { onOrder, onReset, onState }) {
+export function openCustomerOrderStream(customerId, { onOrder, onReset, onState, onExpired = () => {}, onError = () => {} }) {
   let source = null;
   let lastEventId = null;
   let failures = 0;
@@ -71,6 +73,13 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState 
       onReset();
     });
 
+    // The server's last word before it ends a stream whose token expired. The browser would reconnect
+    // (and succeed, if the user signed in again meanwhile); whether to go on is the session's call.
+    es.addEventListener('expired', () => {
+      if (es !== source) return;
+      onExpired();
+    });
+
     es.addEventListener('error', () => {
       if (es !== source || closed) return;
       failures += 1;
@@ -78,6 +87,7 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState 
         scheduleReconnect();
       }
       setState(failureState());
+      onError();
     });
   }
 

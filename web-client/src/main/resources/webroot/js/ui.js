@@ -71,17 +71,24 @@ export function debounce(fn, ms) {
 
 // ---- the error alert and the polite announcer ----
 
-/** Shows an error (an ApiError, an Error or a string) in the alert region. */
+/**
+ * Shows an error (an ApiError, an Error or a string) in the alert region. A 401 is not shown here:
+ * it ends the session, and the sign-in panel says why.
+ */
 export function showError(error, context) {
+  if (error?.status === 401) return;
   const box = byTestId('error-message');
   const wrap = box.closest('.alert');
   let text;
   if (typeof error === 'string') text = error;
+  else if (error?.status === 429) text = slowDownText(error.retryAfter);
   else if (error?.title) text = error.detail ? `${error.title}: ${error.detail}` : error.title;
   else text = error?.message || 'Something went wrong.';
   if (context) text = `${context} — ${text}`;
   if (error?.status) box.dataset.status = String(error.status);
   else delete box.dataset.status;
+  if (error?.retryAfter != null) box.dataset.retryAfter = String(error.retryAfter);
+  else delete box.dataset.retryAfter;
   box.textContent = text;
   wrap.hidden = false;
   // Make sure a sighted user scrolled further down sees it too (screen readers hear role=alert).
@@ -89,10 +96,17 @@ export function showError(error, context) {
   if (rect.top < 0 || rect.bottom > window.innerHeight) wrap.scrollIntoView({ block: 'nearest' });
 }
 
+/** The words for a 429: what happened and when to try again. */
+export function slowDownText(retryAfter) {
+  const when = retryAfter > 0 ? `in ${retryAfter} second${retryAfter === 1 ? '' : 's'}` : 'in a moment';
+  return `Slow down: too many requests in a short time. Try again ${when}.`;
+}
+
 export function clearError() {
   const box = byTestId('error-message');
   box.textContent = '';
   delete box.dataset.status;
+  delete box.dataset.retryAfter;
   box.closest('.alert').hidden = true;
 }
 
