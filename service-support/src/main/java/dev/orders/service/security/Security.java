@@ -154,6 +154,10 @@ public final class Security {
         verify(token, credential).onComplete(verified -> {
             if (verified.failed()) {
                 LOG.debug("token refused: {}", verified.cause().getMessage());
+                if (credential == Caller.Credential.COOKIE) {
+                    // a dead cookie is of no use to anyone: let the browser forget it
+                    ctx.response().addCookie(sessionCookie(ctx, "", 0));
+                }
                 ctx.fail(verified.cause() instanceof ProblemException problem ? problem
                         : ProblemException.unauthorized("the token is not valid: malformed, expired or not signed by a trusted key"));
                 return;
@@ -197,6 +201,10 @@ public final class Security {
                 return Future.failedFuture(ProblemException.unauthorized("the token needs 'sub' and 'exp' claims"));
             }
             Instant expiresAt = Instant.ofEpochSecond(expiry.longValue());
+            if (!expiresAt.isAfter(Instant.now())) {
+                // the leeway is for clocks, not for expiry: a stream would be closed at once anyway
+                return Future.failedFuture(ProblemException.unauthorized("the token has expired"));
+            }
             if (isOperator(claims)) {
                 return Future.succeededFuture(new Caller(subject, null, true, expiresAt, credential));
             }
@@ -252,6 +260,9 @@ public final class Security {
     }
 
     private void issueDevToken(RoutingContext ctx) {
+        if (!origins.allows(ctx.request())) {
+            throw ProblemException.forbidden("sign-in is only accepted from this service's own pages or cors.origins");
+        }
         JsonRequest body = JsonRequest.read(ctx, "customerId", "role");
         UUID customerId = null;
         if (body.has("customerId") == body.has("role")) {
