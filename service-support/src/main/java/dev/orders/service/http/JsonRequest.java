@@ -92,7 +92,7 @@ public final class JsonRequest {
         }
     }
 
-    private static boolean isJson(String contentType) {
+    static boolean isJson(String contentType) {
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase();
         return mediaType.equals("application/json");
     }

@@ -192,7 +192,14 @@ public final class Security {
         if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
             return Future.failedFuture(ProblemException.unauthorized("the token is empty or too long"));
         }
-        return verifier.authenticate(new TokenCredentials(token)).compose(user -> {
+        Future<io.vertx.ext.auth.User> verified;
+        try {
+            verified = verifier.authenticate(new TokenCredentials(token));
+        } catch (RuntimeException malformed) {
+            // vertx-auth throws (rather than failing the future) on some malformed claims, e.g. a text "exp"
+            return Future.failedFuture(ProblemException.unauthorized("the token is malformed"));
+        }
+        return verified.compose(user -> {
             // vertx-auth keeps the verified claims as the "accessToken" attribute (the principal holds the raw token)
             JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
             Object exp = claims.getValue("exp");

@@ -115,7 +115,9 @@ class SecurityTest {
                 new JWTOptions().setExpiresInSeconds(60));
         String header = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}");
         String unsigned = header + "." + b64("{\"sub\":\"operator\",\"role\":\"operator\",\"exp\":" + (now + 600) + "}") + ".";
-        List<String> tokens = List.of(
+        String textExpiry = devKey.generateToken(new JsonObject().put("sub", ALICE.toString()).put("exp", "tomorrow"),
+                new JWTOptions().setNoTimestamp(true));
+        List<String> tokens = List.of(textExpiry, 
                 otherKey.generateToken(new JsonObject().put("sub", ALICE.toString()), new JWTOptions().setExpiresInSeconds(60)),
                 expired, noExpiry, notACustomer, unsigned, "garbage", "a.b.c", "x".repeat(8_000));
         for (String token : tokens) {
@@ -205,6 +207,23 @@ class SecurityTest {
             assertThat(await(request(HttpMethod.POST, "/api/probe").putHeader("Authorization", operator).send())
                     .statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsRefusedBeforeItIsReadEvenOnRoutesThatTakeNone() throws Exception {
+        Security security = serve(SecuritySettings.development());
+        String operator = "Bearer " + security.issueDevelopmentToken(null, 60);
+        HttpResponse<Buffer> form = await(request(HttpMethod.POST, "/api/probe").putHeader("Authorization", operator)
+                .putHeader("Content-Type", "multipart/form-data; boundary=x")
+                .sendBuffer(Buffer.buffer("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x--\r\n")));
+        assertThat(form.statusCode()).isEqualTo(415);
+        HttpResponse<Buffer> untyped = await(request(HttpMethod.POST, "/api/probe").putHeader("Authorization", operator)
+                .sendBuffer(Buffer.buffer("{}")));
+        assertThat(untyped.statusCode()).isEqualTo(415);
+        assertThat(await(request(HttpMethod.POST, "/api/probe").putHeader("Authorization", operator).send()).statusCode())
+                .as("no body at all").isEqualTo(200);
+        assertThat(await(request(HttpMethod.POST, "/api/probe").putHeader("Authorization", operator)
+                .sendJsonObject(new JsonObject())).statusCode()).isEqualTo(200);
     }
 
     @Test
