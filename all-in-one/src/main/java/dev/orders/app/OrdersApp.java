@@ -102,7 +102,8 @@ public final class OrdersApp implements AutoCloseable {
         }
     }
 
-    private static Router routes(Vertx vertx, Security security, CommandSide command, QuerySide query) {
+    /** The one router of the process (package-private: the security test walks its routes). */
+    static Router routes(Vertx vertx, Security security, CommandSide command, QuerySide query) {
         Health health = new Health();
         command.addHealthChecks(health);
         query.readiness(health);

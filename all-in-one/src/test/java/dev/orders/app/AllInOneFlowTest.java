@@ -34,6 +34,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The all-in-one system end to end over plain HTTP, no browser: the command API, the query API with its
  * consistency token, the SSE push and the health endpoints, all on the one port of {@link OrdersApp}.
+ * Callers sign in as users of the development mode do ({@code POST /api/dev/token}): an operator
+ * creates the customer, the customer places its order with its bearer token and follows it on a
+ * stream authenticated by its session cookie, as the browser's EventSource is.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,6 +47,7 @@ class AllInOneFlowTest {
     private Vertx vertx;
     private WebClient client;
     private HttpClient http;
+    private String operator;
 
     @BeforeAll
     void start(TestInfrastructure infra) {
@@ -51,6 +55,7 @@ class AllInOneFlowTest {
         vertx = Vertx.vertx();
         client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost").setDefaultPort(app.port()));
         http = vertx.createHttpClient();
+        operator = signIn(new JsonObject().put("role", "operator")).bodyAsJsonObject().getString("token");
     }
 
     @AfterAll
@@ -78,26 +83,57 @@ class AllInOneFlowTest {
     }
 
     @Test
+    @DisplayName("/api answers 401 without a token while health stays open, and every response carries the security headers")
+    void the_api_needs_a_token_and_every_response_carries_the_security_headers() {
+        HttpResponse<Buffer> anonymous = await(client.get("/api/customers/" + java.util.UUID.randomUUID()).send());
+        assertThat(anonymous.statusCode()).as(anonymous.bodyAsString()).isEqualTo(401);
+        assertThat(anonymous.getHeader("WWW-Authenticate")).startsWith("Bearer");
+        assertThat(anonymous.getHeader("Content-Type")).startsWith("application/problem+json");
+        assertThat(anonymous.bodyAsJsonObject().getInteger("status")).isEqualTo(401);
+
+        HttpResponse<Buffer> page = await(client.get("/").send());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.getHeader("Content-Security-Policy")).contains("default-src 'none'").contains("script-src 'self'");
+        assertThat(page.getHeader("X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(anonymous.getHeader("Content-Security-Policy")).as("on errors too").isNotBlank();
+        assertThat(await(client.get("/health/live").send()).statusCode()).isEqualTo(200);
+
+        HttpResponse<Buffer> session = await(client.get("/api/session").putHeader("Authorization", "Bearer " + operator).send());
+        assertThat(session.statusCode()).as(session.bodyAsString()).isEqualTo(200);
+        assertThat(session.bodyAsJsonObject().getString("role")).isEqualTo("operator");
+    }
+
+    @Test
     @DisplayName("an order placed over HTTP is read back APPROVED through minVersion and pushed PENDING then APPROVED on the stream")
     void an_order_placed_over_http_is_read_back_approved_and_pushed_on_the_stream() {
-        // A customer.
-        HttpResponse<Buffer> created = await(client.post("/api/customers").sendJsonObject(new JsonObject()
-                .put("name", "Ada").put("creditLimit", money("1000.00", "EUR"))));
+        // A customer, created by an operator.
+        HttpResponse<Buffer> created = await(client.post("/api/customers").putHeader("Authorization", "Bearer " + operator)
+                .sendJsonObject(new JsonObject().put("name", "Ada").put("creditLimit", money("1000.00", "EUR"))));
         assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
         String customerId = created.bodyAsJsonObject().getString("customerId");
         assertThat(created.getHeader("Location")).isEqualTo("/api/customers/" + customerId);
         assertThat(created.bodyAsJsonObject().getInteger("version")).isPositive();
-        eventually("the customer in the read model", () -> await(client.get("/api/customers/" + customerId).send()),
+
+        // The customer signs in: a bearer token, and the HttpOnly session cookie a browser keeps.
+        HttpResponse<Buffer> signedIn = signIn(new JsonObject().put("customerId", customerId));
+        String token = signedIn.bodyAsJsonObject().getString("token");
+        String cookie = signedIn.cookies().stream().filter(c -> c.startsWith("orders_session=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no session cookie: " + signedIn.cookies()));
+        assertThat(cookie).containsIgnoringCase("HttpOnly").containsIgnoringCase("SameSite=Strict");
+        customerToken = token;
+        eventually("the customer in the read model", () -> await(client.get("/api/customers/" + customerId)
+                        .putHeader("Authorization", "Bearer " + token).send()),
                 r -> r.statusCode() == 200);
 
-        // Its order stream, opened before the order exists.
-        SseStream stream = await(SseStream.open(http, app.port(), "/api/customers/" + customerId + "/orders/stream"));
+        // Its order stream, opened before the order exists, authenticated by the cookie as EventSource is.
+        SseStream stream = await(SseStream.open(http, app.port(), "/api/customers/" + customerId + "/orders/stream",
+                cookie.substring(0, cookie.indexOf(';'))));
         assertThat(stream.response.statusCode()).isEqualTo(200);
         assertThat(stream.response.getHeader("Content-Type")).startsWith("text/event-stream");
 
-        // An order.
-        HttpResponse<Buffer> placed = await(client.post("/api/orders").sendJsonObject(new JsonObject()
-                .put("customerId", customerId).put("total", money("250.00", "EUR"))));
+        // An order, placed by the customer.
+        HttpResponse<Buffer> placed = await(client.post("/api/orders").putHeader("Authorization", "Bearer " + token)
+                .sendJsonObject(new JsonObject().put("customerId", customerId).put("total", money("250.00", "EUR"))));
         assertThat(placed.statusCode()).as(placed.bodyAsString()).isEqualTo(202);
         JsonObject accepted = placed.bodyAsJsonObject();
         String orderId = accepted.getString("orderId");
@@ -129,7 +165,8 @@ class AllInOneFlowTest {
         assertThat(last.getString("customerId")).isEqualTo(customerId);
 
         // And the credit it reserved.
-        JsonObject customer = eventually("250.00 reserved", () -> await(client.get("/api/customers/" + customerId).send()),
+        JsonObject customer = eventually("250.00 reserved", () -> await(client.get("/api/customers/" + customerId)
+                        .putHeader("Authorization", "Bearer " + token).send()),
                 r -> r.statusCode() == 200 && amount(r.bodyAsJsonObject().getJsonObject("creditReserved")).compareTo(new BigDecimal("250")) == 0)
                 .bodyAsJsonObject();
         assertThat(amount(customer.getJsonObject("availableCredit"))).isEqualByComparingTo("750.00");
@@ -143,6 +180,7 @@ class AllInOneFlowTest {
         List<String> seen = new ArrayList<>();
         while (Instant.now().isBefore(deadline)) {
             HttpResponse<Buffer> read = await(client.get("/api/orders/" + orderId)
+                    .putHeader("Authorization", "Bearer " + customerToken)
                     .addQueryParam("minVersion", Integer.toString(minVersion)).send());
             seen.add(read.statusCode() + (read.statusCode() == 200 ? " " + read.bodyAsJsonObject().getString("status") : ""));
             if (read.statusCode() == 503) {
@@ -162,6 +200,17 @@ class AllInOneFlowTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The token of the customer the flow test signed in as. */
+    private String customerToken;
+
+    /** {@code POST /api/dev/token}, as the development mode's sign-in page does. */
+    private HttpResponse<Buffer> signIn(JsonObject who) {
+        HttpResponse<Buffer> signedIn = await(client.post("/api/dev/token").sendJsonObject(who));
+        assertThat(signedIn.statusCode()).as("sign in as %s: %s", who, signedIn.bodyAsString()).isEqualTo(200);
+        assertThat(signedIn.bodyAsJsonObject().getString("token")).isNotBlank();
+        return signedIn;
+    }
 
     private static JsonObject money(String amount, String currency) {
         return new JsonObject().put("amount", amount).put("currency", currency);
@@ -214,10 +263,11 @@ class AllInOneFlowTest {
         private final StringBuilder pending = new StringBuilder();
         private HttpClientResponse response;
 
-        static Future<SseStream> open(HttpClient http, int port, String path) {
+        /** Opens the stream with a {@code Cookie} header ({@code name=value}), as EventSource sends it. */
+        static Future<SseStream> open(HttpClient http, int port, String path, String cookie) {
             SseStream stream = new SseStream();
             RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("localhost").setPort(port)
-                    .setURI(path).putHeader("Accept", "text/event-stream");
+                    .setURI(path).putHeader("Accept", "text/event-stream").putHeader("Cookie", cookie);
             return http.request(options)
                     .compose(request -> request.send())
                     .map(response -> {

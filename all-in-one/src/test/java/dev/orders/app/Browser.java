@@ -9,7 +9,12 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.chromium.ChromiumDriverLogLevel;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.FluentWait;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
@@ -17,10 +22,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.logging.Level;
 import java.util.stream.Stream;
 
 /**
@@ -35,6 +43,8 @@ final class Browser implements AutoCloseable {
 
     private static final String CHROMIUM = System.getProperty("orders.test.chromium", "/usr/bin/chromium");
     private static final String CHROMEDRIVER = System.getProperty("orders.test.chromedriver", "/usr/bin/chromedriver");
+
+    private static final Logger CONSOLE = LoggerFactory.getLogger(Browser.class);
 
     final ChromeDriver driver;
     private final ChromeDriverService service;
@@ -78,6 +88,10 @@ final class Browser implements AutoCloseable {
                 "--disable-features=BackForwardCache",
                 "--window-size=" + width + "," + height,
                 "--user-data-dir=" + profile);
+        // The console, so that a test can see what the page itself complained about (CSP violations).
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
         try {
             ChromeDriver driver = new ChromeDriver(service, options);
             driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
@@ -139,6 +153,66 @@ final class Browser implements AutoCloseable {
         return ((JavascriptExecutor) driver).executeScript(script, args);
     }
 
+    /**
+     * Fetches a path from inside the page, as the page's own code would (same origin, with its session
+     * cookie); returns the HTTP status, without waiting for the body (a stream never ends).
+     */
+    int fetchStatus(String method, String path) {
+        Object status = ((JavascriptExecutor) driver).executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const controller = new AbortController();
+                const init = { method: arguments[0], credentials: 'same-origin', signal: controller.signal,
+                               headers: { Accept: 'application/json' } };
+                if (arguments[0] === 'POST') {
+                  init.headers['Content-Type'] = 'application/json';
+                  init.headers['Idempotency-Key'] = crypto.randomUUID();
+                  init.body = arguments[2];
+                }
+                fetch(arguments[1], init).then((r) => { done(r.status); controller.abort(); }, (e) => done(String(e)));""",
+                method, path, "{}");
+        if (!(status instanceof Number number)) {
+            throw new AssertionError(method + " " + path + " from the page failed: " + status);
+        }
+        return number.intValue();
+    }
+
+    int fetchStatus(String path) {
+        return fetchStatus("GET", path);
+    }
+
+    /**
+     * Forgets every session and everything remembered: the session cookie (it is HttpOnly, so only
+     * the browser itself can remove it) and the app origin's storage. Leaves the browser on a blank page.
+     */
+    void forgetEverything(String base) {
+        driver.get("about:blank");
+        driver.get(base + "favicon.svg"); // a page of the app's origin that runs no script and opens no stream
+        driver.manage().deleteAllCookies();
+        js("localStorage.clear(); sessionStorage.clear();");
+        driver.get("about:blank");
+    }
+
+    // ------------------------------------------------------------------ the console
+
+    /**
+     * What the page did wrong, as Chromium's console reported it since the last call (each read drains
+     * the console log): Content-Security-Policy violations and uncaught script errors. Other console
+     * messages (a 401 or 404 the page expected, say) are logged, not returned.
+     */
+    List<String> consoleProblems() {
+        List<String> problems = new ArrayList<>();
+        for (LogEntry entry : driver.manage().logs().get(LogType.BROWSER)) {
+            String message = entry.getLevel() + " " + entry.getMessage();
+            String lower = message.toLowerCase(Locale.ROOT);
+            if (lower.contains("content security policy") || lower.contains("uncaught")) {
+                problems.add(message);
+            } else {
+                CONSOLE.debug("console: {}", message);
+            }
+        }
+        return problems;
+    }
+
     // ------------------------------------------------------------------ waiting
 
     /** Waits until the condition answers a non-null, non-false value; the message says what was awaited. */
@@ -162,7 +236,8 @@ final class Browser implements AutoCloseable {
                     const t = (id) => document.querySelector('[data-testid="' + id + '"]')?.textContent.trim();
                     const rows = [...document.querySelectorAll('[data-testid="order-row"]')]
                         .map(r => r.dataset.orderId.slice(0, 8) + ' ' + r.dataset.status + ' v' + r.dataset.version);
-                    return 'connection=' + t('connection-state') + ', customer=' + t('customer-card-name')
+                    return 'session=' + JSON.stringify(t('session-who')) + ', sign-in message=' + JSON.stringify(t('sign-in-message'))
+                        + ', connection=' + t('connection-state') + ', customer=' + t('customer-card-name')
                         + ', reserved=' + t('credit-reserved') + ', available=' + t('credit-available')
                         + ', error=' + JSON.stringify(t('error-message')) + ', orders=[' + rows.join('; ') + ']'
                         + ', url=' + location.href;"""));

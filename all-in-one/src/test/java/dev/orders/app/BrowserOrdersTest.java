@@ -2,13 +2,22 @@ package dev.orders.app;
 
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.service.security.Security;
+import dev.orders.service.security.SecuritySettings;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -21,8 +30,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static dev.orders.app.Browser.orderRow;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +43,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The browser UI (web-client) in a real headless Chromium against the whole all-in-one system on real
  * PostgreSQL and Kafka: one system and one browser for the class, one customer per test. Every test
- * leaves a screenshot in {@code target/screenshots/}.
+ * starts signed out with nothing remembered and signs in through the page's own sign-in panel (the
+ * development mode's), never with an injected token; its setup talks to the API as an operator. Every
+ * test leaves a screenshot in {@code target/screenshots/}, and fails if the page broke its
+ * Content-Security-Policy or threw an uncaught error.
  */
 @ExtendWith({SharedInfrastructure.class, ScreenshotEachTest.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,12 +91,24 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         return browser;
     }
 
+    @BeforeEach
+    void signedOutWithNothingRemembered() {
+        browser.forgetEverything(app.url());
+    }
+
+    @AfterEach
+    void noContentSecurityPolicyViolationNorScriptError() {
+        assertThat(browser.consoleProblems()).as("Content-Security-Policy violations and uncaught errors on the browser console")
+                .isEmpty();
+    }
+
     // ------------------------------------------------------------------ the tests
 
     @Test
-    @DisplayName("an order within the credit limit turns from PENDING to APPROVED on screen, and the credit moves, without a reload")
+    @DisplayName("an operator's order within the credit limit turns from PENDING to APPROVED on screen, and the credit moves, without a reload")
     void an_order_within_the_limit_turns_approved_live_and_moves_the_credit() {
-        openFreshPage(app.url());
+        openSignedOut(app.url());
+        signInAsOperator();
         String customerId = createCustomerOnPage("Ada Lovelace", "1000.00");
         browser.awaitMoney("credit-limit", "1000.00", "EUR");
         browser.awaitMoney("credit-reserved", "0", "EUR");
@@ -267,10 +295,10 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
     }
 
     @Test
-    @DisplayName("an unknown customer id shows the API's 404 as a readable message")
+    @DisplayName("an operator typing an unknown customer id sees the API's 404 as a readable message")
     void an_unknown_customer_id_shows_not_found_as_a_readable_message() {
         String customerId = api.createCustomer("Donald Knuth", "500.00", "EUR");
-        openCustomer(app.url(), customerId);
+        openCustomerAsOperator(app.url(), customerId);
 
         WebElement input = browser.byTestId("customer-id");
         input.clear();
@@ -283,6 +311,258 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         assertThat(error.getText()).contains("No customer with this id").doesNotContain("{");
         assertThat(browser.byTestId("customer-card").getDomAttribute("data-customer-id"))
                 .as("the current customer stays").isEqualTo(customerId);
+    }
+
+    @Test
+    @DisplayName("an operator creates a customer, who signs in, sees its orders settle live and signs out; then the API answers 401")
+    void a_customer_created_by_an_operator_signs_in_orders_and_signs_out() throws Exception {
+        openSignedOut(app.url());
+        assertThat(browser.fetchStatus("/api/session")).as("GET /api/session before signing in").isEqualTo(401);
+        signInAsOperator();
+        String customerId = createCustomerOnPage("Margaret Hamilton", "500.00");
+        signOut();
+
+        signInAsCustomer(customerId);
+        awaitCustomerShown(customerId);
+        browser.await("the customer's name in the session bar", b -> b.text("session-who").contains("Margaret Hamilton"));
+        assertThat(browser.visible("create-customer-section")).as("only an operator creates customers").isFalse();
+        assertThat(browser.visible("sign-in-as-customer")).isFalse();
+        assertThat(browser.fetchStatus("/api/session")).isEqualTo(200);
+        assertThat((String) browser.js("return document.cookie;")).as("the session cookie is HttpOnly")
+                .doesNotContain(Security.COOKIE);
+        assertThat((String) browser.js("return JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage });"))
+                .as("no token kept in the page's storage").doesNotContain("eyJ");
+
+        browser.recordChanges();
+        String approved = placeOrderOnPage("200.00");
+        browser.awaitStatus(approved, "APPROVED");
+        String rejected = placeOrderOnPage("400.00"); // 200.00 + 400.00 > 500.00
+        browser.awaitStatus(rejected, "REJECTED");
+        assertThat(browser.statusesShown(approved)).containsExactly("PENDING", "APPROVED");
+        assertThat(browser.statusesShown(rejected)).containsExactly("PENDING", "REJECTED");
+        browser.awaitMoney("credit-reserved", "200.00", "EUR");
+        browser.awaitMoney("credit-available", "300.00", "EUR");
+        browser.screenshot("a_customer_created_by_an_operator_signs_in_orders_and_signs_out-signed-in");
+
+        signOut();
+        assertThat(browser.fetchStatus("/api/session")).as("GET /api/session after signing out").isEqualTo(401);
+        assertThat(browser.fetchStatus("/api/customers/" + customerId)).as("the customer after signing out").isEqualTo(401);
+        assertThat(browser.fetchStatus("/api/orders/" + approved)).as("an order after signing out").isEqualTo(401);
+        assertThat(browser.fetchStatus("/api/customers/" + customerId + "/orders/stream"))
+                .as("the order stream after signing out").isEqualTo(401);
+
+        browser.driver.navigate().refresh();
+        browser.await("still signed out after a reload", b -> b.visible("sign-in-panel"));
+        assertThat(browser.visible("workspace")).isFalse();
+    }
+
+    @Test
+    @DisplayName("a customer typing another customer's id sees 'not found', and nothing of the other customer")
+    void a_customer_cannot_open_another_customer() {
+        String own = api.createCustomer("Frances Allen", "1000.00", "EUR");
+        String other = api.createCustomer("Hedy Lamarr", "2000.00", "EUR");
+        String othersOrder = api.placeOrder(other, "75.00", "EUR").getString("orderId");
+        api.awaitOrder(othersOrder, "APPROVED");
+        openCustomer(app.url(), own);
+
+        WebElement input = browser.byTestId("customer-id");
+        input.clear();
+        input.sendKeys(other);
+        browser.byTestId("use-customer").click();
+        browser.await("the error message", b -> b.visible("error-message") && !b.text("error-message").isEmpty());
+        assertThat(browser.byTestId("error-message").getDomAttribute("data-status")).isEqualTo("404");
+        assertThat(browser.text("error-message")).contains("No customer with this id");
+        assertThat(browser.byTestId("customer-card").getDomAttribute("data-customer-id")).as("still the own customer")
+                .isEqualTo(own);
+
+        // A link to the other customer does no better.
+        browser.byTestId("error-dismiss").click();
+        browser.js("location.hash = 'customer=' + arguments[0];", other);
+        browser.await("the error message for the link", b -> b.visible("error-message"));
+        assertThat(browser.byTestId("error-message").getDomAttribute("data-status")).isEqualTo("404");
+
+        String page = (String) browser.js("return document.body.innerText;");
+        assertThat(page).as("nothing of the other customer on the page")
+                .doesNotContain("Hedy Lamarr").doesNotContain("2000.00").doesNotContain(othersOrder.substring(0, 8));
+        assertThat(browser.orderIds()).doesNotContain(othersOrder);
+        assertThat(browser.byTestId("customer-card").getDomAttribute("data-customer-id")).isEqualTo(own);
+        assertThat(browser.text("customer-card-name")).isEqualTo("Frances Allen");
+
+        // What the page's own session may read: the other customer's things answer like unknown ids.
+        assertThat(browser.fetchStatus("/api/customers/" + other)).as("GET the other customer").isEqualTo(404);
+        assertThat(browser.fetchStatus("/api/customers/" + other + "/orders")).as("GET its orders").isEqualTo(404);
+        assertThat(browser.fetchStatus("/api/orders/" + othersOrder)).as("GET its order").isEqualTo(404);
+        assertThat(browser.fetchStatus("/api/orders/" + othersOrder + "/history")).as("GET its order's history").isEqualTo(404);
+        assertThat(browser.fetchStatus("/api/customers/" + other + "/orders/stream")).as("its order stream").isEqualTo(404);
+        assertThat(browser.fetchStatus("POST", "/api/orders/" + othersOrder + "/cancel")).as("cancelling its order")
+                .isEqualTo(404);
+        assertThat(api.awaitOrder(othersOrder, "APPROVED").getString("status")).as("the other's order untouched")
+                .isEqualTo("APPROVED");
+    }
+
+    @Test
+    @DisplayName("a request with an expired session returns the page to the sign-in panel with a readable message, and signing in again works")
+    void an_expired_session_returns_to_the_sign_in_panel() {
+        String customerId = api.createCustomer("Annie Easley", "1000.00", "EUR");
+        openCustomer(app.url(), customerId);
+        List<String> before = browser.orderIds();
+
+        // The session ran out a minute ago; the page does not know yet.
+        sessionCookieExpiringAt(customerId, Instant.now().minusSeconds(60));
+        browser.byTestId("order-amount").sendKeys("10.00");
+        browser.byTestId("place-order").click();
+
+        browser.await("the sign-in panel with a message", b -> b.visible("sign-in-panel") && b.visible("sign-in-message"));
+        assertThat(browser.text("sign-in-message")).contains("session").contains("Sign in again")
+                .doesNotContain("{").doesNotContain("401");
+        assertThat(browser.byTestId("sign-in-message").getDomAttribute("role")).isEqualTo("alert");
+        assertThat(browser.visible("workspace")).as("nothing of the session left").isFalse();
+        assertThat(browser.visible("error-message")).as("the message is on the panel, not in an alert").isFalse();
+        assertThat(browser.text("connection-state")).as("the stream closed").isEqualTo("offline");
+        assertThat(api.get("/api/customers/" + customerId + "/orders").json().getJsonArray("items"))
+                .as("no order placed with the expired session").hasSize(before.size());
+
+        signInAsCustomer(customerId);
+        awaitCustomerShown(customerId);
+        assertThat(browser.visible("sign-in-message")).isFalse();
+    }
+
+    @Test
+    @DisplayName("when the session expires, the server ends the stream and the page goes back to the sign-in panel by itself")
+    void a_session_expiring_while_the_page_is_open_ends_it_by_itself() {
+        String customerId = api.createCustomer("Mary Jackson", "1000.00", "EUR");
+        openCustomer(app.url(), customerId);
+
+        // The same customer's session, now one that ends in a few seconds; the page opens with it.
+        Instant expiry = Instant.now().plusSeconds(8);
+        sessionCookieExpiringAt(customerId, expiry);
+        browser.driver.navigate().refresh();
+        awaitSignedInAsCustomer(customerId);
+        awaitCustomerShown(customerId);
+        browser.recordChanges();
+
+        browser.await("the sign-in panel, with no click", Duration.ofSeconds(40),
+                b -> b.visible("sign-in-panel") && b.visible("sign-in-message"));
+        LOG.info("signed out {} ms after the token expired", Duration.between(expiry, Instant.now()).toMillis());
+        assertThat(browser.text("sign-in-message")).contains("session").contains("Sign in again");
+        assertThat(browser.visible("workspace")).isFalse();
+        List<String> states = browser.connectionStatesShown();
+        assertThat(states).as("the indicator: the server ended the stream before the page signed out")
+                .startsWith("live").endsWith("offline").contains("reconnecting");
+        assertThat(browser.fetchStatus("/api/session")).isEqualTo(401);
+    }
+
+    @Test
+    @DisplayName("orders sent faster than the command rate show a readable 'slow down' message with the Retry-After")
+    void too_many_commands_show_a_slow_down_message() throws Exception {
+        String customerId = api.createCustomer("Radia Perlman", "1000.00", "EUR");
+        openCustomer(app.url(), customerId);
+
+        // Another client of the same customer keeps its command bucket empty (invalid bodies: nothing is placed).
+        RestApi sameCustomer = api.asCustomer(customerId);
+        AtomicBoolean flooding = new AtomicBoolean(true);
+        AtomicInteger limited = new AtomicInteger();
+        List<Thread> flood = IntStream.range(0, 4).mapToObj(i -> Thread.ofVirtual().start(() -> {
+            while (flooding.get()) {
+                if (sameCustomer.post("/api/orders", "{}").status() == 429) {
+                    limited.incrementAndGet();
+                }
+            }
+        })).toList();
+        try {
+            browser.await("the command rate reached", b -> limited.get() > 20);
+            WebElement amount = browser.byTestId("order-amount");
+            browser.await("a 429 answer to the page", b -> {
+                if (b.visible("error-message") && "429".equals(b.byTestId("error-message").getDomAttribute("data-status"))) {
+                    return true;
+                }
+                if (b.byTestId("place-order").isEnabled()) { // an order that got through is fine: try again
+                    amount.clear();
+                    amount.sendKeys("1.00");
+                    b.byTestId("place-order").click();
+                }
+                return false;
+            });
+        } finally {
+            flooding.set(false);
+            for (Thread thread : flood) {
+                thread.join();
+            }
+        }
+        WebElement error = browser.byTestId("error-message");
+        String retryAfter = error.getDomAttribute("data-retry-after");
+        assertThat(retryAfter).as("the Retry-After").matches("[1-9][0-9]*");
+        assertThat(error.getText()).contains("Slow down").contains("Try again in " + retryAfter + " second")
+                .doesNotContain("{").doesNotContain("undefined");
+        assertThat(browser.byTestId("place-order").isEnabled()).as("the form usable again").isTrue();
+        browser.screenshot("too_many_commands_show_a_slow_down_message-error");
+    }
+
+    @Test
+    @DisplayName("signing in, switching to a customer, ordering, the history and signing out raise no Content-Security-Policy violation")
+    void the_page_raises_no_content_security_policy_violation() {
+        openSignedOut(app.url());
+        signInAsOperator();
+        String customerId = createCustomerOnPage("Hopper Logistics", "800.00");
+        browser.byTestId("sign-in-as-customer").click(); // the operator's shortcut
+        awaitSignedInAsCustomer(customerId);
+        awaitCustomerShown(customerId);
+        String orderId = placeOrderOnPage("300.00");
+        browser.awaitStatus(orderId, "APPROVED");
+        browser.awaitMoney("credit-reserved", "300.00", "EUR"); // the meter's width is set from the script
+        browser.driver.findElement(orderRow(orderId)).findElement(Browser.testId("order-open")).click();
+        browser.await("the order's history", b -> b.driver.findElements(Browser.testId("history-entry")).size() == 2);
+        signOut();
+
+        assertThat(browser.consoleProblems()).as("Content-Security-Policy violations (and script errors) on the console")
+                .isEmpty();
+
+        // The check can fail: an inline style, which the policy forbids, is reported on the console.
+        browser.js("document.body.setAttribute('style', 'outline: 1px solid red');");
+        List<String> provoked = browser.await("the provoked violation on the console", b -> {
+            List<String> found = b.consoleProblems();
+            return found.isEmpty() ? null : found;
+        });
+        assertThat(provoked).anySatisfy(message -> assertThat(message).contains("style-src"));
+    }
+
+    @Test
+    @DisplayName("at phone width, signing in, ordering and signing out work with the keyboard alone, and nothing overflows sideways")
+    void signing_in_and_out_works_by_keyboard_at_phone_width() throws Exception {
+        String customerId = api.createCustomer("Katherine Goble", "300.00", "EUR");
+        Dimension before = browser.driver.manage().window().getSize();
+        browser.driver.manage().window().setSize(new Dimension(390, 844));
+        try {
+            openSignedOut(app.url());
+            assertThat(((Number) browser.js("return window.innerWidth;")).intValue()).as("a phone's width").isLessThan(480);
+            assertNoSidewaysScroll("the sign-in panel");
+            browser.screenshot("signing_in_and_out_works_by_keyboard_at_phone_width-signed-out");
+
+            Actions keyboard = new Actions(browser.driver);
+            browser.await("the sign-in heading focused", b -> "sign-in-heading".equals(focused()));
+            keyboard.sendKeys(Keys.TAB).perform();
+            assertThat(focused()).isEqualTo("sign-in-operator");
+            keyboard.sendKeys(Keys.TAB).perform();
+            assertThat(focused()).isEqualTo("sign-in-customer-id");
+            keyboard.sendKeys(customerId, Keys.ENTER).perform();
+            awaitSignedInAsCustomer(customerId);
+            awaitCustomerShown(customerId);
+            assertNoSidewaysScroll("the signed-in page");
+
+            browser.await("the order total focused", b -> "order-amount".equals(focused()));
+            List<String> orders = browser.orderIds();
+            keyboard.sendKeys("120.00", Keys.ENTER).perform();
+            String orderId = browser.await("a new order row", b -> b.orderIds().stream()
+                    .filter(id -> !orders.contains(id)).findFirst().orElse(null));
+            browser.awaitStatus(orderId, "APPROVED");
+            browser.screenshot("signing_in_and_out_works_by_keyboard_at_phone_width-signed-in");
+
+            browser.byTestId("sign-out").sendKeys(Keys.ENTER); // focuses the button, then presses Enter on it
+            browser.await("the sign-in panel after signing out", b -> b.visible("sign-in-panel") && !b.visible("workspace"));
+            browser.await("the sign-in heading focused", b -> "sign-in-heading".equals(focused()));
+        } finally {
+            browser.driver.manage().window().setSize(before);
+        }
     }
 
     /**
@@ -343,23 +623,101 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
 
     // ------------------------------------------------------------------ steps
 
-    /** Opens the page with nothing remembered (no recent or current customer). */
-    private void openFreshPage(String base) {
+    /** Opens the page (signed out: each test starts so) and waits for the sign-in panel. */
+    private void openSignedOut(String base) {
         browser.driver.get(base);
-        browser.js("localStorage.clear();");
-        browser.driver.get("about:blank");
-        browser.driver.get(base);
-        browser.await("the page loaded", b -> b.visible("create-customer"));
+        browser.await("the sign-in panel", b -> b.visible("sign-in-panel") && b.visible("sign-in-operator"));
+        assertThat(browser.visible("workspace")).as("nothing but the sign-in panel while signed out").isFalse();
+        assertThat(browser.visible("session")).as("no one shown as signed in").isFalse();
     }
 
-    /** Opens the page on a customer (as a link to it would) and waits until its stream is live. */
+    /** Clicks "Sign in as operator" and waits until the page says who is signed in. */
+    private void signInAsOperator() {
+        browser.byTestId("sign-in-operator").click();
+        browser.await("signed in as operator", b -> b.visible("session-who")
+                && "operator".equals(b.byTestId("session-who").getDomAttribute("data-role")));
+        browser.await("the operator's page", b -> b.visible("create-customer") && b.visible("customer-id"));
+        assertThat(browser.text("session-who")).isEqualTo("Signed in as operator");
+        assertThat(browser.visible("sign-in-panel")).isFalse();
+    }
+
+    /** Types the id into the sign-in panel, clicks "Sign in as customer" and waits until the page says so. */
+    private void signInAsCustomer(String customerId) {
+        WebElement input = browser.byTestId("sign-in-customer-id");
+        input.clear();
+        input.sendKeys(customerId);
+        browser.byTestId("sign-in-customer").click();
+        awaitSignedInAsCustomer(customerId);
+    }
+
+    private void awaitSignedInAsCustomer(String customerId) {
+        browser.await("signed in as customer " + customerId, b -> b.visible("session-who")
+                && "customer".equals(b.byTestId("session-who").getDomAttribute("data-role"))
+                && customerId.equals(b.byTestId("session-who").getDomAttribute("data-customer-id")));
+        assertThat(browser.visible("sign-in-panel")).isFalse();
+    }
+
+    /** Opens the page, signs in as this customer and waits until its card shows and its stream is live. */
     private void openCustomer(String base, String customerId) {
-        browser.driver.get("about:blank");
-        browser.driver.get(base + "#customer=" + customerId);
+        openSignedOut(base);
+        signInAsCustomer(customerId);
+        awaitCustomerShown(customerId);
+        assertThat(browser.visible("create-customer-section")).as("only an operator creates customers").isFalse();
+    }
+
+    /** Opens the page, signs in as an operator and opens the customer by its id. */
+    private void openCustomerAsOperator(String base, String customerId) {
+        openSignedOut(base);
+        signInAsOperator();
+        WebElement input = browser.byTestId("customer-id");
+        input.clear();
+        input.sendKeys(customerId);
+        browser.byTestId("use-customer").click();
+        awaitCustomerShown(customerId);
+    }
+
+    private void awaitCustomerShown(String customerId) {
         browser.await("the card of customer " + customerId, b -> b.visible("customer-card")
                 && customerId.equals(b.byTestId("customer-card").getDomAttribute("data-customer-id")));
         browser.await("the place-order form", b -> b.visible("place-order-section"));
         browser.awaitText("connection-state", "live");
+    }
+
+    /** Clicks "Sign out" and waits for the sign-in panel, with nothing of the session left on the page. */
+    private void signOut() {
+        browser.byTestId("sign-out").click();
+        browser.await("the sign-in panel after signing out", b -> b.visible("sign-in-panel") && !b.visible("workspace"));
+        assertThat(browser.visible("session")).as("no one shown as signed in").isFalse();
+        assertThat(browser.visible("sign-in-message")).as("signing out is no error").isFalse();
+        assertThat(browser.orderIds()).as("no order left on the page").isEmpty();
+        assertThat(browser.text("connection-state")).as("the stream closed").isEqualTo("offline");
+        assertThat(browser.driver.getCurrentUrl()).as("no customer in the address").doesNotContain("customer=");
+    }
+
+    /** The test id of the focused element. */
+    private String focused() {
+        return (String) browser.js("return document.activeElement?.dataset?.testid ?? null;");
+    }
+
+    private void assertNoSidewaysScroll(String what) {
+        Number overflow = (Number) browser.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+        assertThat(overflow.intValue()).as(what + " scrolls sideways by").isLessThanOrEqualTo(0);
+    }
+
+    /**
+     * Puts a token of the development issuer for this customer that expires at this instant into the
+     * browser's session cookie, as the server would have set it: what the browser holds of a session that
+     * runs out then (the server allows 5 s of leeway). The cookie is HttpOnly, so only the browser itself
+     * can swap it; the page must be on the app's origin.
+     */
+    private void sessionCookieExpiringAt(String customerId, Instant expiry) {
+        JWTAuth issuer = JWTAuth.create(app.vertx(), new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+                .setAlgorithm("HS256").setBuffer(SecuritySettings.development().effectiveDevKey())));
+        String token = issuer.generateToken(new JsonObject().put("sub", customerId).put("exp", expiry.getEpochSecond()),
+                new JWTOptions().setAlgorithm("HS256"));
+        browser.driver.manage().deleteCookieNamed(Security.COOKIE);
+        browser.driver.manage().addCookie(new Cookie.Builder(Security.COOKIE, token)
+                .path("/").isHttpOnly(true).sameSite("Strict").build());
     }
 
     /** Fills in and submits the new-customer form; returns the id the card shows. */

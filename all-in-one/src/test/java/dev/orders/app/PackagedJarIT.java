@@ -33,8 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The packaged jar as a user runs it: {@code java -jar}, the URL it prints, the system answering
- * there, a second start on the same data, a taken port, and SIGTERM leaving no PostgreSQL or Kafka
- * process behind.
+ * there (the page with its Content-Security-Policy, the API only with a token, got by signing in at
+ * {@code POST /api/dev/token} as the development mode's page does), a second start on the same data,
+ * a taken port, and SIGTERM leaving no PostgreSQL or Kafka process behind.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -92,6 +93,26 @@ class PackagedJarIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    private HttpResponse<String> get(String url, String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Signs in as an operator at {@code POST /api/dev/token}; returns the token. */
+    private String signInAsOperator(String url) throws Exception {
+        HttpResponse<String> signedIn = http.send(HttpRequest.newBuilder(URI.create(url + "api/dev/token"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"role\":\"operator\"}"))
+                        .timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(200);
+        assertThat(signedIn.headers().allValues("Set-Cookie")).as("the HttpOnly session cookie")
+                .anyMatch(c -> c.startsWith("orders_session=") && c.toLowerCase(java.util.Locale.ROOT).contains("httponly"));
+        String token = signedIn.body().replaceAll(".*\"token\":\"([^\"]+)\".*", "$1");
+        assertThat(token).as(signedIn.body()).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+        return token;
+    }
+
     private static void stop(Running running) throws InterruptedException {
         running.process().destroy();
         assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
@@ -102,16 +123,26 @@ class PackagedJarIT {
     void starts_prints_its_url_serves_the_ui_and_the_api_and_stops_on_sigterm_without_leftovers() throws Exception {
         Running running = start("--http.port=0");
         assertThat(running.url()).as("the printed URL; output:\n" + String.join("\n", running.output())).isNotNull();
-        assertThat(get(running.url()).body()).contains("<html");
+        HttpResponse<String> page = get(running.url());
+        assertThat(page.body()).contains("<html");
+        assertThat(page.headers().firstValue("Content-Security-Policy")).as("the page's CSP header")
+                .hasValueSatisfying(csp -> assertThat(csp).contains("default-src 'none'").contains("script-src 'self'")
+                        .contains("frame-ancestors 'none'"));
         assertThat(get(running.url() + "health/ready").statusCode()).isEqualTo(200);
+        HttpResponse<String> anonymous = get(running.url() + "api/customers/" + java.util.UUID.randomUUID());
+        assertThat(anonymous.statusCode()).as("/api without a token: " + anonymous.body()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+
+        String operator = signInAsOperator(running.url());
         HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(running.url() + "api/customers"))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + operator)
                 .POST(HttpRequest.BodyPublishers.ofString(
                         "{\"name\":\"Jar\",\"creditLimit\":{\"amount\":\"10.00\",\"currency\":\"EUR\"}}")).build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         customerId = created.body().replaceAll(".*\"customerId\":\"([^\"]+)\".*", "$1");
-        waitUntil(() -> get(running.url() + "api/customers/" + customerId).statusCode() == 200);
+        waitUntil(() -> get(running.url() + "api/customers/" + customerId, operator).statusCode() == 200);
         stop(running);
         waitUntil(() -> processesUsing(dataDir).isEmpty());
     }
@@ -121,7 +152,7 @@ class PackagedJarIT {
     void a_second_start_on_the_same_data_keeps_the_first_ones_events() throws Exception {
         Running running = start("--http.port=0");
         assertThat(running.url()).isNotNull();
-        HttpResponse<String> customer = get(running.url() + "api/customers/" + customerId);
+        HttpResponse<String> customer = get(running.url() + "api/customers/" + customerId, signInAsOperator(running.url()));
         assertThat(customer.statusCode()).isEqualTo(200);
         assertThat(customer.body()).contains("\"name\":\"Jar\"");
         stop(running);

@@ -17,7 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The HTTP contract as a browser test's setup uses it: a blocking client straight to the system, not
- * through the page (and not through any proxy a test puts in front of the page).
+ * through the page (and not through any proxy a test puts in front of the page). It signs in as a
+ * user of the development mode does ({@code POST /api/dev/token}) and sends its token as a bearer
+ * header: {@link #RestApi(int)} as an operator, {@link #asCustomer} as one customer.
  */
 final class RestApi {
 
@@ -32,24 +34,50 @@ final class RestApi {
     }
 
     private final String base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
+    private final String token;
 
+    /** A client signed in as an operator, who creates customers and sees everything. */
     RestApi(int port) {
-        this.base = "http://localhost:" + port;
+        this("http://localhost:" + port, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
+                new JsonObject().put("role", "operator"));
+    }
+
+    private RestApi(String base, HttpClient http, JsonObject signIn) {
+        this.base = base;
+        this.http = http;
+        Response signedIn = send(HttpRequest.newBuilder(URI.create(base + "/api/dev/token"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(signIn.encode())), null);
+        assertThat(signedIn.status()).as("POST /api/dev/token %s: %s", signIn, signedIn.body()).isEqualTo(200);
+        this.token = signedIn.json().getString("token");
+    }
+
+    /** A client signed in as this customer: it sees and acts on this customer's own orders only. */
+    RestApi asCustomer(String customerId) {
+        return new RestApi(base, http, new JsonObject().put("customerId", customerId));
+    }
+
+    /** The signed token this client sends as {@code Authorization: Bearer}. */
+    String token() {
+        return token;
     }
 
     Response get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), token);
     }
 
     Response post(String path, String json) {
         return send(HttpRequest.newBuilder(URI.create(base + path))
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", UUID.randomUUID().toString())
-                .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)));
+                .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)), token);
     }
 
-    private Response send(HttpRequest.Builder request) {
+    private Response send(HttpRequest.Builder request, String bearer) {
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
         try {
             HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(15)).build(),
                     HttpResponse.BodyHandlers.ofString());
