@@ -58,6 +58,17 @@ final class RestApi {
         return new RestApi(base, http, new JsonObject().put("customerId", customerId));
     }
 
+    /** A client that sends this token instead (a bad one, for refusals). */
+    RestApi withToken(String otherToken) {
+        return new RestApi(base, http, otherToken);
+    }
+
+    private RestApi(String base, HttpClient http, String token) {
+        this.base = base;
+        this.http = http;
+        this.token = token;
+    }
+
     /** The signed token this client sends as {@code Authorization: Bearer}. */
     String token() {
         return token;
