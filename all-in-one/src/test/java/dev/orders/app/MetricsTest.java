@@ -1,14 +1,30 @@
 package dev.orders.app;
 
+import dev.orders.events.StreamType;
+import dev.orders.events.Topics;
+import dev.orders.infra.config.OrdersConfig;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -16,27 +32,53 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code GET /metrics} answers Prometheus text, and the meters move when orders flow. */
+/**
+ * {@code GET /metrics} answers Prometheus text, and each meter the operations need moves when the thing it
+ * counts happens: commands by type and outcome with their latency, append conflicts and their retries,
+ * relay lag, consumer lag per partition and projection lag, push connections, pushed, coalesced and
+ * dropped changes, dead letters, and saga deadlines pending. Where the thing does not happen by itself in a
+ * healthy system, the test makes it happen as it does in production: a long transaction holds the relay
+ * back, a lock blocks the projector, a record that is no event reaches a topic, a client stops reading.
+ */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The metrics endpoint")
 class MetricsTest {
 
+    private static final long EVENTUALLY_MS = 30_000;
+
+    private TestInfrastructure infra;
+    private OrdersConfig config;
+    private String database;
     private OrdersApp app;
     private Vertx vertx;
     private WebClient client;
+    private String operator;
 
     @BeforeAll
     void start(TestInfrastructure infra) {
-        app = OrdersApp.start(infra.isolatedConfig());
+        this.infra = infra;
+        config = infra.isolatedConfig();
+        database = TestInfrastructure.databaseOf(config);
+        app = OrdersApp.start(config);
         vertx = Vertx.vertx();
         client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost").setDefaultPort(app.port()));
+        operator = new TestTokens(vertx).operator();
     }
 
     @AfterAll
@@ -46,43 +88,281 @@ class MetricsTest {
     }
 
     @Test
-    void commands_relay_saga_and_projection_meters_move_as_an_order_settles() throws Exception {
+    void commands_are_counted_by_type_and_outcome_with_their_latency_and_the_pipeline_meters_move() throws Exception {
         String before = scrape();
         assertThat(before).contains("# TYPE orders_relay_unpublished gauge");
 
-        JsonObject customer = await(client.post("/api/customers").sendJsonObject(new JsonObject().put("name", "Meter")
-                .put("creditLimit", new JsonObject().put("amount", "100.00").put("currency", "EUR")))).bodyAsJsonObject();
-        String customerId = customer.getString("customerId");
-        String orderId = await(client.post("/api/orders").sendJsonObject(new JsonObject().put("customerId", customerId)
-                .put("total", new JsonObject().put("amount", "10.00").put("currency", "EUR"))))
-                .bodyAsJsonObject().getString("orderId");
-        // minVersion waits a few seconds per request; the first order after a start also waits for
-        // the consumer groups to form, so ask again while the answer is 503 with Retry-After
-        HttpResponse<Buffer> settled = await(client.get("/api/orders/" + orderId + "?minVersion=2").send());
-        for (int attempt = 0; attempt < 10 && settled.statusCode() == 503; attempt++) {
-            settled = await(client.get("/api/orders/" + orderId + "?minVersion=2").send());
-        }
-        assertThat(settled.statusCode()).isEqualTo(200);
-        assertThat(settled.bodyAsJsonObject().getString("status")).isEqualTo("APPROVED");
-        await(app.querySide().refreshMetrics());
+        String customerId = createCustomer("Meter");
+        String orderId = placeOrder(customerId);
+        awaitStatus(orderId, "APPROVED");
+        HttpResponse<Buffer> unknown = await(api(HttpMethod.POST, "/api/orders/" + UUID.randomUUID() + "/cancel").send());
+        assertThat(unknown.statusCode()).isEqualTo(404);
 
         String after = scrape();
         assertThat(value(after, "orders_commands_total", "command=\"CreateOrder\"", "outcome=\"accepted\""))
                 .isGreaterThan(value(before, "orders_commands_total", "command=\"CreateOrder\"", "outcome=\"accepted\""));
-        assertThat(value(after, "orders_commands_total", "command=\"ReserveCredit\"", "outcome=\"accepted\"")).isGreaterThanOrEqualTo(1);
-        assertThat(value(after, "orders_relay_published_total")).isGreaterThanOrEqualTo(4);
+        assertThat(value(after, "orders_commands_total", "command=\"CancelOrder\"", "outcome=\"rejected\""))
+                .isGreaterThan(value(before, "orders_commands_total", "command=\"CancelOrder\"", "outcome=\"rejected\""));
+        assertThat(value(after, "orders_commands_total", "command=\"ReserveCredit\"", "outcome=\"accepted\""))
+                .isGreaterThan(value(before, "orders_commands_total", "command=\"ReserveCredit\"", "outcome=\"accepted\""));
+        assertThat(value(after, "orders_command_duration_seconds_count", "command=\"CreateOrder\""))
+                .isGreaterThan(value(before, "orders_command_duration_seconds_count", "command=\"CreateOrder\""));
+        assertThat(value(after, "orders_command_duration_seconds_sum", "command=\"CreateOrder\""))
+                .isGreaterThan(value(before, "orders_command_duration_seconds_sum", "command=\"CreateOrder\""));
+        assertThat(value(after, "orders_relay_published_total")).isGreaterThan(value(before, "orders_relay_published_total"));
         assertThat(value(after, "orders_relay_position")).isGreaterThanOrEqualTo(4);
         assertThat(value(after, "orders_saga_records_handled_total")).isGreaterThan(value(before, "orders_saga_records_handled_total"));
         assertThat(value(after, "orders_projection_position")).isGreaterThanOrEqualTo(3);
-        assertThat(after).contains("orders_dead_letters ").contains("orders_push_connections ")
-                .contains("orders_saga_deadlines_pending ").contains("orders_consumer_lag{");
     }
 
+    @Test
+    void concurrent_commands_on_one_aggregate_count_append_conflicts_and_their_retries() throws Exception {
+        String customerId = createCustomer("Racer");
+        double before = value(scrape(), "orders_append_conflicts_total", "aggregate=\"order\"", "retried=\"true\"");
+        // Sixteen cancels of one approved order at once: all load the same version, one appends, the others
+        // lose the race, decide again on the reloaded state and find it cancelled. A race is likely, not
+        // certain, on one order; a few orders make it all but sure.
+        double after = before;
+        for (int round = 0; round < 8 && after == before; round++) {
+            String orderId = placeOrder(customerId);
+            awaitStatus(orderId, "APPROVED");
+            List<Future<HttpResponse<Buffer>>> cancels = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                cancels.add(api(HttpMethod.POST, "/api/orders/" + orderId + "/cancel").send());
+            }
+            for (Future<HttpResponse<Buffer>> cancel : cancels) {
+                assertThat(await(cancel).statusCode()).isLessThan(500);
+            }
+            after = value(scrape(), "orders_append_conflicts_total", "aggregate=\"order\"", "retried=\"true\"");
+        }
+        assertThat(after).as("conflicts on the order stream that were retried").isGreaterThan(before);
+    }
+
+    @Test
+    void relay_lag_and_pending_deadlines_rise_while_a_long_transaction_holds_the_relay_back_and_fall_after() throws Exception {
+        String customerId = createCustomer("Held");
+        eventually("the relay has nothing unpublished", () -> value(scrape(), "orders_relay_unpublished") == 0);
+        try (Connection holder = infra.superuserConnection(database)) {
+            // A transaction that holds a transaction id: the relay publishes only what is older than the oldest one.
+            holder.setAutoCommit(false);
+            try (Statement statement = holder.createStatement()) {
+                statement.execute("select pg_current_xact_id()");
+            }
+            String orderId = placeOrder(customerId);
+            eventually("the held-back order shows as unpublished, lagging and waiting for its credit check", () -> {
+                String scrape = scrape();
+                return value(scrape, "orders_relay_unpublished") >= 1 && value(scrape, "orders_relay_lag_seconds") > 0
+                        && value(scrape, "orders_saga_deadlines_pending") >= 1;
+            });
+            holder.rollback();
+            awaitStatus(orderId, "APPROVED");
+        }
+        eventually("the relay catches up and the deadline is gone", () -> {
+            String scrape = scrape();
+            return value(scrape, "orders_relay_unpublished") == 0 && value(scrape, "orders_relay_lag_seconds") == 0
+                    && value(scrape, "orders_saga_deadlines_pending") == 0;
+        });
+    }
+
+    @Test
+    void consumer_lag_per_partition_and_projection_lag_rise_while_the_projector_is_blocked_and_fall_after() throws Exception {
+        String customerId = createCustomer("Blocked");
+        eventually("the projector has caught up", () -> totalConsumerLag(scrape()) == 0);
+        try (Connection blocker = infra.superuserConnection(database)) {
+            // The projector writes its checkpoint in every batch's transaction: this lock makes it wait.
+            blocker.setAutoCommit(false);
+            try (Statement statement = blocker.createStatement()) {
+                statement.execute("lock table query.projector_checkpoint in exclusive mode");
+            }
+            placeOrder(customerId);
+            eventually("records wait on a partition, and the projection lags", () -> {
+                String scrape = scrape();
+                return totalConsumerLag(scrape) > 0 && value(scrape, "orders_projection_lag_records") > 0
+                        && value(scrape, "orders_projection_lag_seconds") > 0;
+            });
+            String scrape = scrape();
+            assertThat(lagByPartition(scrape)).hasSize(2 * config.kafkaPartitions())
+                    .allSatisfy((partition, lag) -> assertThat(partition).startsWith(config.kafkaTopicPrefix() + "."));
+            blocker.commit();
+        }
+        eventually("the projector catches up", () -> {
+            String scrape = scrape();
+            return totalConsumerLag(scrape) == 0 && value(scrape, "orders_projection_lag_records") == 0;
+        });
+    }
+
+    @Test
+    void a_record_that_is_no_event_is_counted_as_a_dead_letter_and_as_skipped_by_the_saga() throws Exception {
+        String before = scrape();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.kafkaBootstrap()), new StringSerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER),
+                    UUID.randomUUID().toString(), "this is not an event".getBytes(StandardCharsets.UTF_8)))
+                    .get(30, TimeUnit.SECONDS);
+        }
+        eventually("the projector parked it and the saga skipped it", () -> {
+            String scrape = scrape();
+            return value(scrape, "orders_dead_letters") > value(before, "orders_dead_letters")
+                    && value(scrape, "orders_saga_records_skipped_total") > value(before, "orders_saga_records_skipped_total");
+        });
+    }
+
+    @Test
+    void push_connections_and_pushed_changes_are_counted() throws Exception {
+        String customerId = createCustomer("Watcher");
+        String before = scrape();
+        HttpClient http = vertx.createHttpClient();
+        StringBuffer received = new StringBuffer();
+        HttpClientResponse stream = await(openStream(http, customerId));
+        stream.handler(chunk -> received.append(chunk.toString(StandardCharsets.UTF_8)));
+        eventually("the connection is counted", () -> value(scrape(), "orders_push_connections")
+                == value(before, "orders_push_connections") + 1);
+
+        String orderId = placeOrder(customerId);
+        eventually("the order's changes reached the stream", () -> received.toString().contains(orderId)
+                && received.toString().contains("APPROVED"));
+        assertThat(value(scrape(), "orders_push_pushed_total")).isGreaterThanOrEqualTo(value(before, "orders_push_pushed_total") + 2);
+
+        stream.request().connection().close();
+        eventually("the connection is no longer counted", () -> value(scrape(), "orders_push_connections")
+                == value(before, "orders_push_connections"));
+        await(http.close());
+    }
+
+    @Test
+    void a_client_that_stops_reading_has_its_changes_coalesced_and_is_then_dropped() throws Exception {
+        String customerId = createCustomer("Stalled");
+        String before = scrape();
+        // A small receive buffer, and a client that never reads past the response head: its server-side
+        // write queue fills, later changes wait coalesced to the latest per order, and past the hub's bound
+        // of waiting orders (1,000) the client is dropped.
+        HttpClient slow = vertx.createHttpClient(new HttpClientOptions().setReceiveBufferSize(4 * 1024),
+                new PoolOptions().setHttp1MaxSize(1));
+        HttpClientResponse stream = await(openStream(slow, customerId));
+        stream.pause();
+        eventually("the connection is counted", () -> value(scrape(), "orders_push_connections")
+                == value(before, "orders_push_connections") + 1);
+
+        // The changes are written as the projector writes them (the change log, under its lock, with its
+        // NOTIFY), so that many large ones arrive at once: 600 orders with 16 KiB views (far more than the
+        // socket buffers hold), the same 600 orders again (those still waiting are coalesced), then 1,200
+        // more orders (more waiting orders than the bound).
+        try (Connection log = infra.superuserConnection(database)) {
+            appendChanges(log, customerId, 1, 600, 1, 16_000);
+            appendChanges(log, customerId, 1, 600, 2, 10);
+            eventually("changes of a stalled client are coalesced", () -> value(scrape(), "orders_push_coalesced_total")
+                    > value(before, "orders_push_coalesced_total"));
+            appendChanges(log, customerId, 601, 1_800, 1, 10);
+        }
+        eventually("the stalled client is dropped and no longer counted", () -> {
+            String scrape = scrape();
+            return value(scrape, "orders_push_dropped_total") > value(before, "orders_push_dropped_total")
+                    && value(scrape, "orders_push_connections") == value(before, "orders_push_connections");
+        });
+        await(slow.close());
+    }
+
+    // ---- the system under test -------------------------------------------------------------------------
+
+    private HttpRequest<Buffer> api(HttpMethod method, String path) {
+        return client.request(method, path).bearerTokenAuthentication(operator);
+    }
+
+    private String createCustomer(String name) throws Exception {
+        HttpResponse<Buffer> created = await(api(HttpMethod.POST, "/api/customers").sendJsonObject(new JsonObject()
+                .put("name", name).put("creditLimit", new JsonObject().put("amount", "100000.00").put("currency", "EUR"))));
+        assertThat(created.statusCode()).isEqualTo(201);
+        String customerId = created.bodyAsJsonObject().getString("customerId");
+        eventually("customer " + name + " is projected",
+                () -> await(api(HttpMethod.GET, "/api/customers/" + customerId).send()).statusCode() == 200);
+        return customerId;
+    }
+
+    private String placeOrder(String customerId) throws Exception {
+        HttpResponse<Buffer> placed = await(api(HttpMethod.POST, "/api/orders").sendJsonObject(new JsonObject()
+                .put("customerId", customerId).put("total", new JsonObject().put("amount", "10.00").put("currency", "EUR"))));
+        assertThat(placed.statusCode()).isEqualTo(202);
+        return placed.bodyAsJsonObject().getString("orderId");
+    }
+
+    private void awaitStatus(String orderId, String status) throws Exception {
+        eventually("order " + orderId + " is " + status, () -> {
+            HttpResponse<Buffer> order = await(api(HttpMethod.GET, "/api/orders/" + orderId).send());
+            return order.statusCode() == 200 && status.equals(order.bodyAsJsonObject().getString("status"));
+        });
+    }
+
+    private Future<HttpClientResponse> openStream(HttpClient http, String customerId) {
+        return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("localhost").setPort(app.port())
+                        .setURI("/api/customers/" + customerId + "/orders/stream")
+                        .putHeader("Accept", "text/event-stream")
+                        .putHeader("Authorization", TestTokens.bearer(operator)))
+                .compose(request -> request.send())
+                .map(response -> {
+                    assertThat(response.statusCode()).isEqualTo(200);
+                    return response;
+                });
+    }
+
+    /**
+     * Appends changes of orders {@code from..to} of a customer to the order-change log in one transaction,
+     * as the projector does (its lock, its NOTIFY), with views padded to about {@code viewBytes}. Their
+     * global positions are far above any real event's, one per order and version.
+     */
+    private static void appendChanges(Connection conn, String customerId, int from, int to, int version, int viewBytes)
+            throws Exception {
+        conn.setAutoCommit(false);
+        try (Statement lock = conn.createStatement();
+             PreparedStatement insert = conn.prepareStatement("""
+                     insert into query.order_changes (global_position, order_id, customer_id, version, view)
+                     select 1000000000000 + ?::bigint * 1000000 + g, md5('stalled-' || g)::uuid, ?::uuid, ?::int,
+                            jsonb_build_object('orderId', md5('stalled-' || g)::uuid, 'customerId', ?::uuid,
+                                               'status', 'PENDING', 'version', ?::int, 'pad', repeat('x', ?::int))
+                       from generate_series(?::int, ?::int) g order by g""")) {
+            lock.execute("select pg_advisory_xact_lock(hashtext('query.order_changes'))");
+            insert.setLong(1, version);
+            insert.setString(2, customerId);
+            insert.setInt(3, version);
+            insert.setString(4, customerId);
+            insert.setInt(5, version);
+            insert.setInt(6, viewBytes);
+            insert.setInt(7, from);
+            insert.setInt(8, to);
+            insert.executeUpdate();
+            lock.execute("select pg_notify('order_changes', '')");
+        }
+        conn.commit();
+    }
+
+    // ---- reading the metrics ----------------------------------------------------------------------------
+
+    /** The meters now: the query side's lag and dead letters are re-read first (they refresh every few seconds). */
     private String scrape() throws Exception {
+        await(app.querySide().refreshMetrics());
         HttpResponse<Buffer> response = await(client.get("/metrics").send());
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.getHeader("Content-Type")).startsWith("text/plain");
         return response.bodyAsString();
+    }
+
+    private static final Pattern CONSUMER_LAG = Pattern.compile(
+            "^orders_consumer_lag\\{[^}]*partition=\"([^\"]+)\"[^}]*\\} ([0-9.eE+-]+)$", Pattern.MULTILINE);
+
+    /** {@code orders_consumer_lag} by its partition label. */
+    private static Map<String, Double> lagByPartition(String scrape) {
+        Map<String, Double> lags = new java.util.TreeMap<>();
+        Matcher matcher = CONSUMER_LAG.matcher(scrape);
+        while (matcher.find()) {
+            lags.put(matcher.group(1), Double.parseDouble(matcher.group(2)));
+        }
+        return lags;
+    }
+
+    private static double totalConsumerLag(String scrape) {
+        Map<String, Double> lags = lagByPartition(scrape);
+        assertThat(lags).as("orders_consumer_lag per partition").isNotEmpty();
+        return lags.values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     /** The value of the first sample of a metric whose labels contain all the given pairs; 0 if none. */
@@ -100,6 +380,16 @@ class MetricsTest {
             }
         }
         return 0;
+    }
+
+    private static void eventually(String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EVENTUALLY_MS);
+        while (!condition.call()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + EVENTUALLY_MS / 1000 + " s: " + what);
+            }
+            Thread.sleep(200);
+        }
     }
 
     private static <T> T await(Future<T> future) throws Exception {

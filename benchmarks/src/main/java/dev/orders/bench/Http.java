@@ -20,7 +20,9 @@ import java.util.function.Consumer;
 
 /**
  * The load generator's HTTP side: its own Vert.x instance (one event loop, so that it takes a bounded
- * share of the two cores) with a keep-alive pool for commands and a separate one for SSE streams.
+ * share of the two cores) with a keep-alive pool for commands and a separate one for SSE streams. Every
+ * request carries the operator's bearer token: operators may act for any customer, watch any stream and
+ * are not rate limited, so the load is the service's, not the rate limiter's.
  */
 final class Http implements AutoCloseable {
 
@@ -35,8 +37,11 @@ final class Http implements AutoCloseable {
     private final HttpClientAgent commands;
     private final HttpClientAgent streams;
     private final io.vertx.core.Context context;
+    private final String authorization;
 
-    Http(String host, int port) {
+    /** @param token the operator token every request presents ({@code Authorization: Bearer <token>}) */
+    Http(String host, int port, String token) {
+        this.authorization = "Bearer " + token;
         this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2));
         this.context = vertx.getOrCreateContext();
         HttpClientOptions options = new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
@@ -56,7 +61,8 @@ final class Http implements AutoCloseable {
     }
 
     Future<Answer> send(HttpMethod method, String uri, String body) {
-        RequestOptions request = new RequestOptions().setMethod(method).setURI(uri);
+        RequestOptions request = new RequestOptions().setMethod(method).setURI(uri)
+                .putHeader("Authorization", authorization);
         if (body != null) {
             request.putHeader("Content-Type", "application/json");
         }
@@ -108,6 +114,7 @@ final class Http implements AutoCloseable {
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET)
                 .setURI("/api/customers/" + customerId + "/orders/stream")
                 .putHeader("Accept", "text/event-stream")
+                .putHeader("Authorization", authorization)
                 .setIdleTimeout(0);
         return streams.request(request).compose(req -> req.send()).map(response -> {
             if (response.statusCode() != 200) {

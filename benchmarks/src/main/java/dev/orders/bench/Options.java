@@ -9,15 +9,16 @@ import java.util.Set;
 
 /** The command line of {@link Benchmarks}: what to measure, how long and how often. */
 record Options(boolean quick, int runs, int throughputSeconds, List<Integer> clients, int latencySeconds,
-               List<Integer> rates, int latencyCustomers, int loads, Set<String> only, Path out, Path chart,
+               List<Integer> rates, int latencyCustomers, int loads, int connections, int fanOutRate,
+               int fanOutSeconds, int events, int rebuildRuns, Set<String> only, Path out, Path chart, Path fanOutChart,
                Path dataDir, int warmupSeconds, String commandLine) {
 
-    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate");
+    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "fanout", "rebuild");
 
     static String usage() {
         return """
                 Orders benchmarks: starts the whole system in this JVM on the embedded PostgreSQL and Kafka,
-                drives it, and writes BENCHMARKS.md plus an SVG chart of latency percentiles.
+                drives it, and writes BENCHMARKS.md plus SVG charts of latency percentiles.
 
                 Usage (from the repository root, after `mvn -q install -DskipTests`):
                   java -jar benchmarks/target/benchmarks.jar [--quick] [options]
@@ -30,9 +31,16 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission);
                               baseline: GET /health/live round trip, same run
                   aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
+                  fanout      --connections SSE streams held on the one query node (clients in a child
+                              JVM) while orders flow at --fanout-rate: delivery latency from the change
+                              log to each client, drops, heap; baseline: the same flow with 1 connection
+                  rebuild     POST /api/admin/rebuild over --events events written for it (plus what the
+                              other parts stored), timed to DONE, against a plain ordered scan of the
+                              events table (JDBC cursor), same run
 
                 Options:
-                  --quick                 short runs: 10 s per throughput run, 10 s per rate, 300 loads
+                  --quick                 short runs: 10 s per throughput run, 10 s per rate, 300 loads,
+                                          1,000 fan-out connections for 15 s, a rebuild of 50,000 events
                   --runs N                runs per figure (default 3)
                   --throughput-seconds S  length of each throughput run (default 30; 10 with --quick)
                   --clients 1,8,32        concurrencies of the throughput runs
@@ -40,10 +48,16 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --rates 100,500,1000    open-loop rates, orders per second
                   --latency-customers N   customers (one SSE stream each) per open-loop run (default 16)
                   --loads N               aggregate loads per size (default 1000; 300 with --quick)
-                  --only a,b              only these parts: throughput, latency, aggregate
+                  --connections N         fan-out: SSE connections (default 10000; 1000 with --quick)
+                  --fanout-rate N         fan-out: orders per second while they are held (default 50)
+                  --fanout-seconds S      fan-out: length of each phase (default 30; 15 with --quick)
+                  --events N              rebuild: events written for it (default 1000000; 50000 with --quick)
+                  --rebuild-runs N        rebuilds, each after its baselines (default: --runs)
+                  --only a,b              only these parts: throughput, latency, aggregate, fanout, rebuild
                   --warmup-seconds S      JIT warm-up before measuring (default 15; 8 with --quick)
                   --out FILE              the report (default BENCHMARKS.md)
                   --chart FILE            the SVG chart (default docs/bench-latency.svg)
+                  --fanout-chart FILE     the fan-out's SVG chart (default docs/bench-fanout.svg)
                   --data-dir DIR          embedded servers' data (default: a fresh temporary folder)
                   --help                  this text
 
@@ -61,9 +75,15 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         List<Integer> rates = List.of(100, 500, 1000);
         int latencyCustomers = 16;
         int loads = quick ? 300 : 1000;
-        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate"));
+        int connections = quick ? 1_000 : 10_000;
+        int fanOutRate = 50;
+        int fanOutSeconds = quick ? 15 : 30;
+        int events = quick ? 50_000 : 1_000_000;
+        Integer rebuildRuns = null;
+        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate", "fanout", "rebuild"));
         Path out = Path.of("BENCHMARKS.md");
         Path chart = Path.of("docs", "bench-latency.svg");
+        Path fanOutChart = Path.of("docs", "bench-fanout.svg");
         Path dataDir = null;
         int warmup = quick ? 8 : 15;
         for (int i = 0; i < args.length; i++) {
@@ -88,6 +108,11 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 case "--rates" -> rates = ints(name, value);
                 case "--latency-customers" -> latencyCustomers = positive(name, value);
                 case "--loads" -> loads = positive(name, value);
+                case "--connections" -> connections = positive(name, value);
+                case "--fanout-rate" -> fanOutRate = positive(name, value);
+                case "--fanout-seconds" -> fanOutSeconds = positive(name, value);
+                case "--events" -> events = positive(name, value);
+                case "--rebuild-runs" -> rebuildRuns = positive(name, value);
                 case "--warmup-seconds" -> warmup = Integer.parseInt(value);
                 case "--only" -> {
                     only = new LinkedHashSet<>();
@@ -100,12 +125,13 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 }
                 case "--out" -> out = Path.of(value);
                 case "--chart" -> chart = Path.of(value);
+                case "--fanout-chart" -> fanOutChart = Path.of(value);
                 case "--data-dir" -> dataDir = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
             }
         }
         return new Options(quick, runs, throughputSeconds, clients, latencySeconds, rates, latencyCustomers, loads,
-                only, out, chart, dataDir, warmup,
+                connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, warmup,
                 "java -jar benchmarks/target/benchmarks.jar" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     }
 

@@ -4,24 +4,37 @@ import dev.orders.app.OrdersApp;
 import dev.orders.infra.Infrastructure;
 import dev.orders.infra.PgServer;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.security.Security;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * The system in this JVM: the embedded PostgreSQL and Kafka (started here through {@link Infrastructure},
  * so that the benchmark keeps the PostgreSQL superuser for pgbench and its scratch table), and
- * {@link OrdersApp} pointed at them, exactly as the all-in-one runs.
+ * {@link OrdersApp} pointed at them, exactly as the all-in-one runs: in development mode, with
+ * authentication on every {@code /api} route, on a free port chosen up front (the query side's rebuild
+ * reads the command side's event feed at {@code http://127.0.0.1:<http.port>}, so the port cannot be 0).
  */
 final class SystemUnderTest implements AutoCloseable {
+
+    /** Long enough for the longest full-size run; a development token, signed with the development key. */
+    private static final long TOKEN_SECONDS = TimeUnit.DAYS.toSeconds(1);
 
     private final Path dataDir;
     private final boolean ownDataDir;
@@ -29,9 +42,11 @@ final class SystemUnderTest implements AutoCloseable {
     private final OrdersApp app;
     private final PgServer pg;
     private final Connection admin;
+    private final OrdersConfig config;
 
     private SystemUnderTest(Path dataDir, boolean ownDataDir, Infrastructure infrastructure, OrdersApp app,
-                            PgServer pg, Connection admin) {
+                            PgServer pg, Connection admin, OrdersConfig config) {
+        this.config = config;
         this.dataDir = dataDir;
         this.ownDataDir = ownDataDir;
         this.infrastructure = infrastructure;
@@ -49,7 +64,7 @@ final class SystemUnderTest implements AutoCloseable {
         OrdersConfig base = OrdersConfig.defaults().with(Map.of(
                 "data.dir", dataDir.toString(),
                 "clean", "true",
-                "http.port", "0",
+                "http.port", Integer.toString(freePort()),
                 "pg.pool.max-wait-queue", "2048"));
         Infrastructure infrastructure = Infrastructure.start(base);
         try {
@@ -64,15 +79,35 @@ final class SystemUnderTest implements AutoCloseable {
             OrdersApp app = OrdersApp.start(config);
             Connection admin = infrastructure.provisioner().get().superuserConnection(Infrastructure.DATABASE);
             admin.setAutoCommit(true);
-            return new SystemUnderTest(dataDir, own, infrastructure, app, pg, admin);
+            return new SystemUnderTest(dataDir, own, infrastructure, app, pg, admin, config);
         } catch (RuntimeException | SQLException e) {
             infrastructure.close();
             throw e;
         }
     }
 
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     OrdersApp app() {
         return app;
+    }
+
+    /**
+     * An operator token for this system, signed as {@code POST /api/dev/token} signs it (development mode,
+     * the configured development key): operators act for any customer, watch any stream, and are not
+     * rate limited.
+     */
+    String operatorToken() {
+        return Security.create(app.vertx(), config.securitySettings()).issueDevelopmentToken(null, TOKEN_SECONDS);
+    }
+
+    /** A new superuser connection to the system's database; the caller closes it. */
+    Connection newAdminConnection() throws SQLException {
+        return infrastructure.provisioner().orElseThrow().superuserConnection(Infrastructure.DATABASE);
     }
 
     String host() {
@@ -98,6 +133,31 @@ final class SystemUnderTest implements AutoCloseable {
         try (Statement statement = admin.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
             rows.next();
             return rows.getString(1);
+        }
+    }
+
+    /** One row of a query, read into a value. */
+    @FunctionalInterface
+    interface RowReader<T> {
+        T read(ResultSet row) throws SQLException;
+    }
+
+    /**
+     * Runs a query with parameters ({@code UUID[]} become {@code uuid[]} arrays) and reads every row.
+     */
+    synchronized <T> List<T> rows(String sql, RowReader<T> reader, Object... params) throws SQLException {
+        try (PreparedStatement statement = admin.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                Object param = params[i] instanceof UUID[] ids ? admin.createArrayOf("uuid", ids) : params[i];
+                statement.setObject(i + 1, param);
+            }
+            List<T> result = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    result.add(reader.read(rows));
+                }
+            }
+            return result;
         }
     }
 
