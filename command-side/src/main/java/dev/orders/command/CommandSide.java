@@ -111,6 +111,14 @@ public final class CommandSide {
                 .description("saga input events skipped (undecodable or refused)").register(registry);
         Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)
                 .description("saga input events waiting or in progress").register(registry);
+        for (String topic : dev.orders.events.Topics.all(config.kafkaTopicPrefix())) {
+            for (int p = 0; p < config.kafkaPartitions(); p++) {
+                String partition = topic + "-" + p;
+                Gauge.builder("orders.saga.consumer.lag", saga, s -> s.consumerLag(partition))
+                        .description("records of the partition the saga has not handled yet").tag("partition", partition)
+                        .register(registry);
+            }
+        }
         Gauge.builder("orders.saga.deadlines.pending", deadlines, DeadlineVerticle::deadlinesPending)
                 .description("orders waiting for their credit check").register(registry);
         FunctionCounter.builder("orders.saga.deadlines.fired", deadlines, DeadlineVerticle::deadlinesFired)

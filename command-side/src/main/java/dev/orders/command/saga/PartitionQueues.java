@@ -88,6 +88,18 @@ final class PartitionQueues {
         LOG.info("saga assigned {}", partitions);
     }
 
+    /**
+     * For each partition this instance owns, the offset its records are handled up to (or committed),
+     * or -1 when nothing is known yet. Call on the saga's context.
+     */
+    Map<TopicPartition, Long> progress() {
+        Map<TopicPartition, Long> progress = new HashMap<>();
+        for (TopicPartition partition : owned) {
+            progress.put(partition, Math.max(handledUpTo.getOrDefault(partition, -1L), committed.getOrDefault(partition, -1L)));
+        }
+        return progress;
+    }
+
     /** Forgets the offsets of revoked partitions: their new owner starts at the last committed one. */
     void revoked(Set<TopicPartition> partitions) {
         owned.removeAll(partitions);

@@ -17,8 +17,12 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,6 +40,7 @@ public final class SagaVerticle extends VerticleBase {
     private static final long COMMIT_INTERVAL_MS = 200;
     private static final long MAX_RETRY_DELAY_MS = 5_000;
     private static final int MAX_IN_FLIGHT = 1_000;
+    private static final long LAG_INTERVAL_MS = 5_000;
 
     private final OrdersConfig config;
     private final String kafkaBootstrap;
@@ -45,6 +50,8 @@ public final class SagaVerticle extends VerticleBase {
     private KafkaConsumer<String, byte[]> consumer;
     private PartitionQueues queues;
     private long commitTimer = -1;
+    private long lagTimer = -1;
+    private final Map<String, Long> lag = new ConcurrentHashMap<>();
     private volatile boolean halted;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
@@ -76,6 +83,7 @@ public final class SagaVerticle extends VerticleBase {
         consumer.partitionsRevokedHandler(queues::revoked);
         consumer.handler(queues::add);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
+        lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> readLag());
         return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
                 .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), groupId(prefix)));
     }
@@ -83,6 +91,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         vertx.cancelTimer(commitTimer);
+        vertx.cancelTimer(lagTimer);
         if (halted) {
             LOG.warn("saga halted: closing its consumer without committing what it handled");
             queues.abandon();
@@ -150,6 +159,48 @@ public final class SagaVerticle extends VerticleBase {
     /** Records skipped as undecodable or refused by the domain, since deployment. */
     public long skippedRecords() {
         return skipped.get();
+    }
+
+    /**
+     * The saga's consumer lag of one partition ({@code <topic>-<partition>}): records in Kafka it has not
+     * handled yet, as of the last reading (every {@value #LAG_INTERVAL_MS} ms, or {@link #refreshLag}); 0 for
+     * a partition this instance does not own.
+     */
+    public long consumerLag(String topicPartition) {
+        return lag.getOrDefault(topicPartition, 0L);
+    }
+
+    /** Reads the consumer lag now; completes once {@link #consumerLag} answers the new values. */
+    public Future<Void> refreshLag() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(ignored -> readLag().onComplete(done));
+        return done.future();
+    }
+
+    private Future<Void> readLag() {
+        Map<TopicPartition, Long> progress = queues.progress();
+        if (progress.isEmpty()) {
+            lag.clear();
+            return Future.succeededFuture();
+        }
+        return consumer.endOffsets(progress.keySet()).compose(ends -> {
+            Map<String, Long> fresh = new HashMap<>();
+            List<Future<Void>> reads = new ArrayList<>();
+            progress.forEach((partition, handledUpTo) -> {
+                Future<Long> from = handledUpTo >= 0 ? Future.succeededFuture(handledUpTo)
+                        : consumer.committed(partition).map(c -> c == null ? 0L : c.getOffset());
+                long end = ends.getOrDefault(partition, 0L);
+                reads.add(from.map(offset -> {
+                    fresh.put(partition.getTopic() + "-" + partition.getPartition(), Math.max(0, end - offset));
+                    return null;
+                }));
+            });
+            return Future.all(reads).map(all -> {
+                lag.keySet().retainAll(fresh.keySet());
+                lag.putAll(fresh);
+                return null;
+            });
+        }).onFailure(failure -> LOG.debug("saga consumer lag not read: {}", failure.toString())).mapEmpty();
     }
 
     /** Records received and not yet handled. */
