@@ -49,7 +49,7 @@ public final class QuerySide {
 
     private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
     /** Events per page of the event feed, and per transaction, of a rebuild. */
-    private static final int REBUILD_PAGE_SIZE = 1_000;
+    private static final int REBUILD_PAGE_SIZE = 5_000;
     static final List<Migrations.Script> MIGRATIONS = List.of(
             new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"));
 

@@ -4,6 +4,7 @@ import dev.orders.command.store.EventStore;
 import dev.orders.events.EventEnvelope;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -17,20 +18,45 @@ import java.util.List;
 public final class EventFeed {
 
     /**
+     * Published events by position. {@code data} and {@code metadata} come as text: the envelope decodes
+     * them itself, so the client's own decoding of {@code jsonb} into objects would be wasted work.
+     */
+    static final String READ_PUBLISHED = """
+            SELECT event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
+                   data::text AS data, metadata::text AS metadata, occurred_at
+              FROM events
+             WHERE global_position > $1
+             ORDER BY global_position
+             LIMIT $2""";
+
+    /**
      * @param afterPosition the last position the reader has; 0 for the start
      * @param limit         at most this many events
      * @return published events with a position above {@code afterPosition}, by position, gap-free
      */
     public Future<List<EventEnvelope>> readPublished(SqlClient client, long afterPosition, int limit) {
-        if (limit < 1) {
-            return Future.failedFuture(new IllegalArgumentException("limit must be at least 1, was " + limit));
-        }
-        return client.preparedQuery(RelaySql.READ_PUBLISHED).execute(Tuple.of(afterPosition, limit)).map(rows -> {
+        return readPublishedRows(client, afterPosition, limit).map(rows -> {
             List<EventEnvelope> events = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                events.add(EventStore.toEnvelope(row, row.getLong("global_position")));
+                events.add(envelope(row));
             }
             return events;
         });
+    }
+
+    /**
+     * The rows of {@link #readPublished}, not decoded yet: a caller with many of them decodes them with
+     * {@link #envelope} off the event loop.
+     */
+    public Future<RowSet<Row>> readPublishedRows(SqlClient client, long afterPosition, int limit) {
+        if (limit < 1) {
+            return Future.failedFuture(new IllegalArgumentException("limit must be at least 1, was " + limit));
+        }
+        return client.preparedQuery(READ_PUBLISHED).execute(Tuple.of(afterPosition, limit));
+    }
+
+    /** One row of {@link #readPublishedRows} as an envelope. */
+    public static EventEnvelope envelope(Row row) {
+        return EventStore.toEnvelope(row, row.getLong("global_position"));
     }
 }

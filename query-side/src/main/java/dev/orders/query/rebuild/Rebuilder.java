@@ -1,11 +1,13 @@
 package dev.orders.query.rebuild;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
 import dev.orders.query.store.RebuildStore;
 import dev.orders.query.store.RebuildStore.PageResult;
+import dev.orders.query.store.RebuildStore.PreparedPage;
 import dev.orders.query.store.RebuildStore.SwapResult;
 import dev.orders.service.http.ProblemException;
 import io.vertx.core.Future;
@@ -13,7 +15,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.pgclient.PgConnectOptions;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -216,27 +218,33 @@ public final class Rebuilder {
         });
     }
 
-    /** Reads and folds pages until a page shorter than the page size says the head is reached. */
+    /**
+     * Reads and folds pages until a page shorter than the page size says the head is reached. Pipelined,
+     * one page ahead at most: while a page is folded, the next one is fetched and decoded (on a worker), so
+     * that at most two pages are in memory.
+     */
     private Future<Void> readFeed(RebuildStore store, long after) {
-        long fetching = System.nanoTime();
-        return fetch(after).compose(page -> {
+        return foldPages(store, fetch(after));
+    }
+
+    private Future<Void> foldPages(RebuildStore store, Future<Page> pending) {
+        return pending.compose(page -> {
+            boolean more = page.size() >= pageSize;
+            Future<Page> next = more ? fetch(page.lastPosition()) : null;
             long folding = System.nanoTime();
-            return store.applyPage(page.events()).compose(result -> {
-                LOG.debug("rebuild: page after {} fetched in {} ms, folded in {} ms", after,
-                        Duration.ofNanos(folding - fetching).toMillis(),
+            return store.applyPage(page.prepared()).compose(result -> {
+                LOG.debug("rebuild: page after {} fetched and decoded in {} ms, folded in {} ms", page.after(),
+                        Duration.ofNanos(page.fetchNanos()).toMillis(),
                         Duration.ofNanos(System.nanoTime() - folding).toMillis());
                 progress(page, result);
-                if (page.events().size() < pageSize) {
-                    return Future.<Void>succeededFuture();
-                }
-                return readFeed(store, page.lastPosition());
+                return more ? foldPages(store, next) : Future.<Void>succeededFuture();
             });
         });
     }
 
     private void progress(Page page, PageResult result) {
         pages++;
-        eventsRead += page.events().size();
+        eventsRead += page.size();
         feedPosition = page.lastPosition();
         ordersWritten += result.ordersWritten();
         customersWritten += result.customersWritten();
@@ -248,15 +256,19 @@ public final class Rebuilder {
         }
     }
 
-    private record Page(List<EventEnvelope> events, long lastPosition) {
+    /** A decoded page of the feed, ready to fold; {@code fetchNanos} from the request to the decoded page. */
+    record Page(long after, PreparedPage prepared, long lastPosition, long fetchNanos) {
+        int size() {
+            return prepared.events().size();
+        }
     }
 
     /** A page of the feed; a 401 (the token expired during a long rebuild) asks for a fresh token once. */
     private Future<Page> fetch(long after) {
-        return fetch(after, true);
+        return fetch(after, true, System.nanoTime());
     }
 
-    private Future<Page> fetch(long after, boolean mayRenewToken) {
+    private Future<Page> fetch(long after, boolean mayRenewToken, long started) {
         String authorization;
         try {
             authorization = bearer();
@@ -271,11 +283,13 @@ public final class Rebuilder {
                 .send()
                 .compose(response -> {
                     if (response.statusCode() == 200) {
-                        return Future.succeededFuture(parse(response, after));
+                        // decoding a page is CPU work: off the event loop
+                        Buffer body = response.body();
+                        return vertx.executeBlocking(() -> parse(body, after, started), false);
                     }
                     if (response.statusCode() == 401 && mayRenewToken) {
                         bearer = null;
-                        return fetch(after, false);
+                        return fetch(after, false, started);
                     }
                     return Future.failedFuture(new IllegalStateException("the event feed answered "
                             + response.statusCode() + ": " + response.bodyAsString()));
@@ -291,30 +305,52 @@ public final class Rebuilder {
         return current;
     }
 
-    /** Decodes a feed page; an event that does not decode fails the rebuild (the live tables stay). */
-    static Page parse(HttpResponse<Buffer> response, long after) {
-        JsonNode root;
-        try {
-            root = EventJson.mapper().readTree(response.body().getBytes());
+    /**
+     * Decodes a feed page, {@code {"events": [envelope, ...], ...}}, and prepares its fold. Each envelope is
+     * decoded once, from its own bytes: the page itself is only tokenized to find where each one begins and
+     * ends. An event that does not decode fails the rebuild (the live tables stay).
+     */
+    static Page parse(Buffer body, long after, long started) {
+        byte[] bytes = body == null ? new byte[0] : body.getBytes();
+        List<EventEnvelope> events = new ArrayList<>();
+        long last = after;
+        try (JsonParser parser = EventJson.mapper().getFactory().createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalStateException("the event feed's answer is not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (!"events".equals(field) || value != JsonToken.START_ARRAY) {
+                    parser.skipChildren();
+                    continue;
+                }
+                for (JsonToken element = parser.nextToken(); element != JsonToken.END_ARRAY; element = parser.nextToken()) {
+                    if (element != JsonToken.START_OBJECT) {
+                        throw new IllegalStateException("event after position " + last
+                                + " of the feed does not decode: not a JSON object");
+                    }
+                    int start = Math.toIntExact(parser.currentTokenLocation().getByteOffset());
+                    parser.skipChildren();
+                    int end = Math.toIntExact(parser.currentLocation().getByteOffset());
+                    EventEnvelope envelope;
+                    try {
+                        envelope = EventJson.decode(Arrays.copyOfRange(bytes, start, end));
+                    } catch (EventFormatException e) {
+                        throw new IllegalStateException("event after position " + last + " of the feed does not decode: "
+                                + e.getMessage(), e);
+                    }
+                    if (envelope.globalPosition() <= last) {
+                        throw new IllegalStateException("the event feed went backwards at position " + envelope.globalPosition());
+                    }
+                    last = envelope.globalPosition();
+                    events.add(envelope);
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("the event feed's answer is not JSON: " + e.getMessage(), e);
         }
-        List<EventEnvelope> events = new ArrayList<>();
-        long last = after;
-        for (JsonNode node : root.path("events")) {
-            try {
-                EventEnvelope envelope = EventJson.decode(EventJson.mapper().writeValueAsBytes(node));
-                if (envelope.globalPosition() <= last) {
-                    throw new IllegalStateException("the event feed went backwards at position " + envelope.globalPosition());
-                }
-                last = envelope.globalPosition();
-                events.add(envelope);
-            } catch (IOException | EventFormatException e) {
-                throw new IllegalStateException("event after position " + last + " of the feed does not decode: "
-                        + e.getMessage(), e);
-            }
-        }
-        return new Page(events, last);
+        return new Page(after, RebuildStore.prepare(events), last, System.nanoTime() - started);
     }
 
     private long elapsedMs() {

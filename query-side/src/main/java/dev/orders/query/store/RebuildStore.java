@@ -14,6 +14,7 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -76,6 +77,13 @@ public final class RebuildStore {
               JOIN pg_namespace n ON n.oid = t.relnamespace
              WHERE n.nspname = current_schema() AND t.relname = ANY($1::text[])""";
 
+    /**
+     * Statistics of the rebuilt tables. The event log's {@code data} and {@code metadata} are left out: no
+     * query filters, joins or sorts on them, and sampling and sorting thousands of {@code jsonb} values was
+     * most of the statement's time; autovacuum's next analyze of the table covers them.
+     */
+    private static final String ANALYZE = "ANALYZE event_log" + NEXT + " (global_position, event_id, stream_type,"
+            + " stream_id, version, type, schema_version, occurred_at), order_view" + NEXT + ", customer_view" + NEXT;
     /** Live events the rebuild lacks, copied in; answers their streams. */
     private static final String COPY_FROM_LIVE = """
             INSERT INTO event_log_next
@@ -100,6 +108,13 @@ public final class RebuildStore {
              WHERE ROW(o.*) IS DISTINCT FROM ROW(n.*)""";
     private static final String DELETE_ORDER_NEXT = "DELETE FROM order_view_next WHERE order_id = $1";
     private static final String DELETE_CUSTOMER_NEXT = "DELETE FROM customer_view_next WHERE customer_id = $1";
+
+    /**
+     * A page of events, in global-position order, with the parameters of its event-log insert: made off the
+     * event loop ({@link #prepare}), folded on it ({@link #applyPage}).
+     */
+    public record PreparedPage(List<EventEnvelope> events, Tuple eventLogParams) {
+    }
 
     /** What one page did. */
     public record PageResult(int fresh, int ordersWritten, int customersWritten) {
@@ -151,26 +166,33 @@ public final class RebuildStore {
                 .execute().mapEmpty();
     }
 
+    /** A page of events made ready for {@link #applyPage}: CPU work only, for a worker thread. */
+    public static PreparedPage prepare(List<EventEnvelope> events) {
+        return new PreparedPage(List.copyOf(events), Rows.eventParams(events));
+    }
+
     /**
      * Folds one page of events (in global-position order) into the rebuild's tables, in one transaction,
      * with the projector's logic: event log once per event id, views loaded, events applied, streams
-     * whose events arrive out of order re-folded from the rebuild's event log.
+     * whose events arrive out of order re-folded from the rebuild's event log. A handful of statements
+     * per page, whatever its size: one insert of the events, one read of each kind of view, one upsert
+     * of each kind of view.
      */
-    public Future<PageResult> applyPage(List<EventEnvelope> events) {
-        if (events.isEmpty()) {
+    public Future<PageResult> applyPage(PreparedPage page) {
+        if (page.events().isEmpty()) {
             return Future.succeededFuture(new PageResult(0, 0, 0));
         }
-        return conn.begin().compose(tx -> foldPage(events)
+        return conn.begin().compose(tx -> foldPage(page)
                 .compose(result -> tx.commit().map(result))
                 .recover(failure -> tx.rollback().transform(ignored -> Future.failedFuture(failure))));
     }
 
-    private Future<PageResult> foldPage(List<EventEnvelope> events) {
+    private Future<PageResult> foldPage(PreparedPage page) {
         ReadModel model = new ReadModel();
-        return conn.preparedQuery(onNext(Sql.INSERT_EVENTS)).execute(Rows.eventParams(events)).compose(rows -> {
+        return conn.preparedQuery(onNext(Sql.INSERT_EVENTS)).execute(page.eventLogParams()).compose(rows -> {
             Set<UUID> inserted = new java.util.HashSet<>();
             rows.forEach(row -> inserted.add(row.getUUID(0)));
-            List<EventEnvelope> fresh = events.stream().filter(e -> inserted.contains(e.eventId())).toList();
+            List<EventEnvelope> fresh = page.events().stream().filter(e -> inserted.contains(e.eventId())).toList();
             Set<UUID> orderIds = new LinkedHashSet<>();
             Set<UUID> customerIds = new LinkedHashSet<>();
             fresh.forEach(e -> (e.streamType() == StreamType.ORDER ? orderIds : customerIds).add(e.streamId()));
@@ -194,13 +216,13 @@ public final class RebuildStore {
 
     private Future<Void> loadViews(ReadModel model, Set<UUID> orderIds, Set<UUID> customerIds) {
         Future<Void> orders = orderIds.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.LOCK_ORDERS)).execute(Tuple.of(orderIds.toArray(UUID[]::new)))
+                : conn.preparedQuery(onNext(Sql.ORDERS_BY_IDS)).execute(Tuple.of(orderIds.toArray(UUID[]::new)))
                 .map(rows -> {
                     rows.forEach(row -> model.load(Rows.order(row)));
                     return null;
                 });
         return orders.compose(v -> customerIds.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.LOCK_CUSTOMERS)).execute(Tuple.of(customerIds.toArray(UUID[]::new)))
+                : conn.preparedQuery(onNext(Sql.CUSTOMERS_BY_IDS)).execute(Tuple.of(customerIds.toArray(UUID[]::new)))
                 .map(rows -> {
                     rows.forEach(row -> model.load(Rows.customer(row)));
                     return null;
@@ -234,12 +256,62 @@ public final class RebuildStore {
     }
 
     private Future<Void> writeViews(ReadModel model) {
-        List<Tuple> orders = model.changedOrders().stream().filter(v -> v != null).map(Rows::orderParams).toList();
-        List<Tuple> customers = model.changedCustomers().stream().filter(c -> c != null).map(Rows::customerParams).toList();
+        List<OrderView> orders = model.changedOrders().stream().filter(v -> v != null).toList();
+        List<CustomerView> customers = model.changedCustomers().stream().filter(c -> c != null).toList();
         Future<Void> first = orders.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.UPSERT_ORDER)).executeBatch(orders).mapEmpty();
+                : conn.preparedQuery(onNext(Sql.UPSERT_ORDERS)).execute(orderArrays(orders)).mapEmpty();
         return first.compose(v -> customers.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.UPSERT_CUSTOMER)).executeBatch(customers).mapEmpty());
+                : conn.preparedQuery(onNext(Sql.UPSERT_CUSTOMERS)).execute(customerArrays(customers)).mapEmpty());
+    }
+
+    /** The parameters of {@link Sql#UPSERT_ORDERS}: one array per column, one element per view. */
+    private static Tuple orderArrays(List<OrderView> views) {
+        int n = views.size();
+        UUID[] ids = new UUID[n];
+        UUID[] customers = new UUID[n];
+        String[] statuses = new String[n];
+        String[] amounts = new String[n];
+        String[] currencies = new String[n];
+        String[] reasons = new String[n];
+        Integer[] versions = new Integer[n];
+        OffsetDateTime[] created = new OffsetDateTime[n];
+        OffsetDateTime[] updated = new OffsetDateTime[n];
+        Boolean[] attention = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            OrderView v = views.get(i);
+            ids[i] = v.orderId();
+            customers[i] = v.customerId();
+            statuses[i] = v.status().name();
+            amounts[i] = v.total().amount().toPlainString();
+            currencies[i] = v.total().currency();
+            reasons[i] = v.reason() == null ? null : v.reason().name();
+            versions[i] = Math.toIntExact(v.version());
+            created[i] = Rows.time(v.createdAt());
+            updated[i] = Rows.time(v.updatedAt());
+            attention[i] = v.needsAttention();
+        }
+        return Tuple.of(ids, customers, statuses, amounts, currencies, reasons, versions, created, updated, attention);
+    }
+
+    /** The parameters of {@link Sql#UPSERT_CUSTOMERS}: one array per column, one element per view. */
+    private static Tuple customerArrays(List<CustomerView> views) {
+        int n = views.size();
+        UUID[] ids = new UUID[n];
+        String[] names = new String[n];
+        String[] limits = new String[n];
+        String[] currencies = new String[n];
+        String[] reserved = new String[n];
+        Integer[] versions = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            CustomerView c = views.get(i);
+            ids[i] = c.customerId();
+            names[i] = c.name();
+            limits[i] = c.creditLimit().amount().toPlainString();
+            currencies[i] = c.creditLimit().currency();
+            reserved[i] = c.creditReserved().amount().toPlainString();
+            versions[i] = Math.toIntExact(c.version());
+        }
+        return Tuple.of(ids, names, limits, currencies, reserved, versions);
     }
 
     /**
@@ -341,6 +413,6 @@ public final class RebuildStore {
      * statistics move with the tables when they are renamed, so queries plan well right after it.
      */
     public Future<Void> analyze() {
-        return ddl("ANALYZE " + String.join(", ", TABLES.stream().map(t -> t + NEXT).toList()));
+        return ddl(ANALYZE);
     }
 }

@@ -45,6 +45,33 @@ final class Sql {
             ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, credit_limit = EXCLUDED.credit_limit,
               currency = EXCLUDED.currency, credit_reserved = EXCLUDED.credit_reserved, version = EXCLUDED.version""";
 
+    // --- a rebuild's fold (on its own tables, see RebuildStore.onNext) -------------------------------
+
+    /** Views of a page's streams, without row locks: only the rebuild writes its tables. */
+    static final String ORDERS_BY_IDS = "SELECT " + ORDER_COLUMNS + " FROM order_view WHERE order_id = ANY($1::uuid[])";
+    static final String CUSTOMERS_BY_IDS = "SELECT " + CUSTOMER_COLUMNS
+            + " FROM customer_view WHERE customer_id = ANY($1::uuid[])";
+
+    /** {@link #UPSERT_ORDER} for many rows in one statement. Arrays: one element per view; amounts as text. */
+    static final String UPSERT_ORDERS = """
+            INSERT INTO order_view (order_id, customer_id, status, total_amount, currency, reason, version,
+                                    created_at, updated_at, needs_attention)
+            SELECT o, c, s, a::numeric, cur, r, v, ca, ua, na
+              FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                          $8::timestamptz[], $9::timestamptz[], $10::bool[]) AS x(o, c, s, a, cur, r, v, ca, ua, na)
+            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
+              total_amount = EXCLUDED.total_amount, currency = EXCLUDED.currency, reason = EXCLUDED.reason,
+              version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+              needs_attention = EXCLUDED.needs_attention""";
+
+    /** {@link #UPSERT_CUSTOMER} for many rows in one statement. Arrays: one element per view; amounts as text. */
+    static final String UPSERT_CUSTOMERS = """
+            INSERT INTO customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)
+            SELECT c, n, l::numeric, cur, r::numeric, v
+              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS x(c, n, l, cur, r, v)
+            ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, credit_limit = EXCLUDED.credit_limit,
+              currency = EXCLUDED.currency, credit_reserved = EXCLUDED.credit_reserved, version = EXCLUDED.version""";
+
     /** The order-change log (the push hub's contract), and its notification in the same transaction. */
     static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
     static final String INSERT_CHANGE = """
