@@ -134,8 +134,16 @@ public final class EventJson {
         return MAPPER;
     }
 
+    /** The record components of each event class, looked up once (reflection per event was a hot spot). */
+    private static final ClassValue<java.lang.reflect.RecordComponent[]> COMPONENTS = new ClassValue<>() {
+        @Override
+        protected java.lang.reflect.RecordComponent[] computeValue(Class<?> type) {
+            return type.getRecordComponents();
+        }
+    };
+
     private static void requireNoNullComponents(String type, DomainEvent event) {
-        for (var component : event.getClass().getRecordComponents()) {
+        for (var component : COMPONENTS.get(event.getClass())) {
             try {
                 if (component.getAccessor().invoke(event) == null) {
                     throw new EventFormatException("data of '" + type + "' lacks '" + component.getName() + "'");
