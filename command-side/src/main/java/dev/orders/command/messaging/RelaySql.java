@@ -61,14 +61,6 @@ final class RelaySql {
              ORDER BY xact_start
              LIMIT 1""";
 
-    static final String READ_PUBLISHED = """
-            SELECT id, event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
-                   data, metadata, occurred_at
-              FROM events
-             WHERE global_position > $1
-             ORDER BY global_position
-             LIMIT $2""";
-
     private RelaySql() {
     }
 }

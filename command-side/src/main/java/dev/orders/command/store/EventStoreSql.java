@@ -34,14 +34,6 @@ final class EventStoreSql {
                    state = excluded.state, taken_at = now()
              WHERE snapshots.version < excluded.version OR snapshots.schema_version <> excluded.schema_version""";
 
-    static final String READ_PUBLISHED = """
-            SELECT event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
-                   data::text AS data, metadata::text AS metadata, occurred_at
-              FROM events
-             WHERE global_position > $1
-             ORDER BY global_position
-             LIMIT $2""";
-
     static final String COUNT_STREAM_EVENTS = "SELECT count(*) FROM events WHERE stream_id = $1";
 
     private EventStoreSql() {
