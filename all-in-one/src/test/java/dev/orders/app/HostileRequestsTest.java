@@ -91,6 +91,7 @@ class HostileRequestsTest {
         }
     }
 
+    private SecuredApp secured;
     private OrdersApp app;
     private HttpProbe probe;
     private Vertx tokenVertx;
@@ -107,12 +108,13 @@ class HostileRequestsTest {
 
     @BeforeAll
     void start(TestInfrastructure infra) {
-        app = OrdersApp.start(infra.isolatedConfig().with(Map.of(
+        secured = SecuredApp.start(infra.isolatedConfig().with(Map.of(
                 "rate.commands-per-second", "1000000", "rate.command-burst", "1000000")));
+        app = secured.app();
         port = app.port();
-        probe = new HttpProbe(port);
-        tokenVertx = Vertx.vertx();
-        tokens = new TestTokens(tokenVertx);
+        probe = secured.probe();
+        tokenVertx = secured.tokenVertx();
+        tokens = secured.tokens();
         badTokens = new BadTokens(tokenVertx);
         operator = tokens.operator();
         customerA = createCustomer("Alice");
@@ -129,17 +131,8 @@ class HostileRequestsTest {
 
     @AfterAll
     void stop() {
-        try {
-            if (probe != null) {
-                probe.close();
-            }
-            if (tokenVertx != null) {
-                HttpProbe.await(tokenVertx.close());
-            }
-        } finally {
-            if (app != null) {
-                app.close();
-            }
+        if (secured != null) {
+            secured.close();
         }
     }
 

@@ -47,6 +47,7 @@ class RateLimitTest {
     /** Fifty times the quota. */
     private static final int FLOOD_PER_SECOND = 50 * PER_SECOND;
 
+    private SecuredApp secured;
     private OrdersApp app;
     private HttpProbe probe;
     private Vertx tokenVertx;
@@ -57,27 +58,19 @@ class RateLimitTest {
 
     @BeforeAll
     void start(TestInfrastructure infra) {
-        app = OrdersApp.start(infra.isolatedConfig().with(Map.of(
+        secured = SecuredApp.start(infra.isolatedConfig().with(Map.of(
                 "rate.commands-per-second", Integer.toString(PER_SECOND), "rate.command-burst", Integer.toString(BURST))));
-        probe = new HttpProbe(app.port());
-        tokenVertx = Vertx.vertx();
-        tokens = new TestTokens(tokenVertx);
+        app = secured.app();
+        probe = secured.probe();
+        tokenVertx = secured.tokenVertx();
+        tokens = secured.tokens();
         operator = tokens.operator();
     }
 
     @AfterAll
     void stop() {
-        try {
-            if (probe != null) {
-                probe.close();
-            }
-            if (tokenVertx != null) {
-                HttpProbe.await(tokenVertx.close());
-            }
-        } finally {
-            if (app != null) {
-                app.close();
-            }
+        if (secured != null) {
+            secured.close();
         }
     }
 

@@ -171,6 +171,7 @@ class SecurityRoutesTest {
         }
     }
 
+    private SecuredApp secured;
     private OrdersApp app;
     private OrdersConfig config;
     private HttpProbe probe;
@@ -190,10 +191,11 @@ class SecurityRoutesTest {
     @BeforeAll
     void start(TestInfrastructure infra) {
         config = infra.isolatedConfig();
-        app = OrdersApp.start(config);
-        probe = new HttpProbe(app.port());
-        tokenVertx = Vertx.vertx();
-        tokens = new TestTokens(tokenVertx);
+        secured = SecuredApp.start(config);
+        app = secured.app();
+        probe = secured.probe();
+        tokenVertx = secured.tokenVertx();
+        tokens = secured.tokens();
         badTokens = new BadTokens(tokenVertx);
         operator = tokens.operator();
 
@@ -211,17 +213,8 @@ class SecurityRoutesTest {
 
     @AfterAll
     void stop() {
-        try {
-            if (probe != null) {
-                probe.close();
-            }
-            if (tokenVertx != null) {
-                HttpProbe.await(tokenVertx.close());
-            }
-        } finally {
-            if (app != null) {
-                app.close();
-            }
+        if (secured != null) {
+            secured.close();
         }
     }
 
