@@ -17,6 +17,11 @@ public sealed interface CustomerEvent extends DomainEvent {
         return StreamType.CUSTOMER;
     }
 
+    @Override
+    default UUID partitionKey() {
+        return customerId();
+    }
+
     /** A customer was created with a name and a credit limit. */
     record CustomerCreated(UUID customerId, String name, Money creditLimit) implements CustomerEvent {
     }

@@ -9,4 +9,12 @@ public sealed interface DomainEvent permits CustomerEvent, OrderEvent {
     UUID streamId();
 
     StreamType streamType();
+
+    /**
+     * The consistency boundary the event belongs to, and so its Kafka key: the customer, for the events
+     * of both aggregates. One customer's orders and credit decisions then travel down one partition in
+     * order, where the saga decides them in batches without conflicting with itself; each order's own
+     * events stay in order too, since an order never changes customer.
+     */
+    UUID partitionKey();
 }

@@ -7,6 +7,14 @@ public sealed interface OrderEvent extends DomainEvent {
 
     UUID orderId();
 
+    /** The customer the order is for; it never changes. */
+    UUID customerId();
+
+    @Override
+    default UUID partitionKey() {
+        return customerId();
+    }
+
     @Override
     default UUID streamId() {
         return orderId();

@@ -4,13 +4,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Where events are published: one Kafka topic per stream type, keyed by stream id so that the events
- * of one aggregate stay in order within a partition.
+ * Where events are published: one Kafka topic per stream type, keyed by the event's
+ * {@link DomainEvent#partitionKey() partition key} (its customer), so that one customer's events, and so
+ * each aggregate's, stay in order within a partition. The stream id travels in a header.
  */
 public final class Topics {
 
     /** Kafka header names carried by every published event. */
     public static final String HEADER_EVENT_ID = "eventId";
+    public static final String HEADER_STREAM_ID = "streamId";
     public static final String HEADER_TYPE = "type";
     public static final String HEADER_SCHEMA_VERSION = "schemaVersion";
     public static final String HEADER_VERSION = "version";
