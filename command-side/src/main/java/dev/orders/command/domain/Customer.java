@@ -11,16 +11,15 @@ import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.events.Money;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
  * The Customer aggregate: holds a credit limit and reserves credit for orders, never more than the
- * limit. Reserving and releasing are idempotent per order, because the saga that sends them
- * delivers at least once.
+ * limit. Reserving and releasing are idempotent per order while the order holds credit; a reservation
+ * requested again after its order was refused or released is recognised by the event store (the saga's
+ * events have deterministic ids), so the state need not remember settled orders.
  */
 public final class Customer implements Decider<CustomerCommand, CustomerState, CustomerEvent> {
 
@@ -59,18 +58,18 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
     public CustomerState evolve(CustomerState state, CustomerEvent event) {
         return switch (event) {
             case CustomerCreated created -> new CustomerState(created.customerId(), created.name(),
-                    created.creditLimit(), Money.zero(created.creditLimit().currency()), Map.of(), Set.of());
+                    created.creditLimit(), Money.zero(created.creditLimit().currency()), Map.of());
             case CreditReserved reserved -> {
                 Map<UUID, Money> reservations = new HashMap<>(state.reservations());
-                reservations.put(reserved.orderId(), reserved.amount());
-                yield withReservations(state, reservations, state.settled());
+                Money before = reservations.put(reserved.orderId(), reserved.amount());
+                Money total = state.reserved().plus(reserved.amount());
+                yield withReservations(state, reservations, before == null ? total : total.minus(before));
             }
-            case CreditLimitExceeded exceeded -> withReservations(state, state.reservations(),
-                    settle(state, exceeded.orderId()));
+            case CreditLimitExceeded exceeded -> state;
             case CreditReleased released -> {
                 Map<UUID, Money> reservations = new HashMap<>(state.reservations());
-                reservations.remove(released.orderId());
-                yield withReservations(state, reservations, settle(state, released.orderId()));
+                Money before = reservations.remove(released.orderId());
+                yield before == null ? state : withReservations(state, reservations, state.reserved().minus(before));
             }
         };
     }
@@ -85,7 +84,7 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
     private static List<CustomerEvent> reserve(ReserveCredit command, CustomerState state) {
         requireExists(state);
         requireCurrencyOf(state, command.amount());
-        if (state.knowsOrder(command.orderId())) {
+        if (state.hasReserved(command.orderId())) {
             return List.of();
         }
         if (command.amount().compareTo(state.available()) > 0) {
@@ -116,20 +115,9 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
         }
     }
 
-    private static Set<UUID> settle(CustomerState state, UUID orderId) {
-        Set<UUID> settled = new HashSet<>(state.settled());
-        settled.add(orderId);
-        return settled;
-    }
-
-    /** A state with these reservations, and {@code reserved} as their sum. */
+    /** A state with these reservations, {@code reserved} being their sum. */
     private static CustomerState withReservations(CustomerState state, Map<UUID, Money> reservations,
-                                                  Set<UUID> settled) {
-        Money reserved = Money.zero(state.creditLimit().currency());
-        for (Money amount : reservations.values()) {
-            reserved = reserved.plus(amount);
-        }
-        return new CustomerState(state.customerId(), state.name(), state.creditLimit(), reserved,
-                reservations, settled);
+                                                  Money reserved) {
+        return new CustomerState(state.customerId(), state.name(), state.creditLimit(), reserved, reservations);
     }
 }

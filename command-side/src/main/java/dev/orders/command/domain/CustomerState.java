@@ -3,7 +3,6 @@ package dev.orders.command.domain;
 import dev.orders.events.Money;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -15,19 +14,20 @@ import java.util.UUID;
  * @param name         its name
  * @param creditLimit  the most credit it may have reserved at once; its currency is the customer's
  * @param reserved     the credit reserved now: the sum of {@code reservations}
- * @param reservations the credit reserved per order id
- * @param settled      the orders whose credit was refused or released: a repeated request for them
- *                     reserves nothing
+ * @param reservations the credit reserved per order id, for the orders that hold credit now
+ *
+ * <p>The state is bounded: it holds what decisions need, not the history. Orders whose credit was refused
+ * or released are forgotten; a repeated request for one of them (the saga delivers at least once) is
+ * recognised by the event store instead, by the deterministic id of the event it caused the first time.
  */
 public record CustomerState(UUID customerId, String name, Money creditLimit, Money reserved,
-                            Map<UUID, Money> reservations, Set<UUID> settled) {
+                            Map<UUID, Money> reservations) {
 
     /** A customer that does not exist (yet). */
-    public static final CustomerState NONE = new CustomerState(null, null, null, null, Map.of(), Set.of());
+    public static final CustomerState NONE = new CustomerState(null, null, null, null, Map.of());
 
     public CustomerState {
         reservations = reservations == null ? Map.of() : Map.copyOf(reservations);
-        settled = settled == null ? Set.of() : Set.copyOf(settled);
     }
 
     /** Whether the customer has been created. */
@@ -50,10 +50,5 @@ public record CustomerState(UUID customerId, String name, Money creditLimit, Mon
     /** Whether credit is reserved for the order now. */
     public boolean hasReserved(UUID orderId) {
         return reservations.containsKey(orderId);
-    }
-
-    /** Whether the order's credit was reserved, refused or released at some time. */
-    public boolean knowsOrder(UUID orderId) {
-        return reservations.containsKey(orderId) || settled.contains(orderId);
     }
 }

@@ -20,7 +20,7 @@ public record AggregateType<C, S, E extends DomainEvent>(StreamType streamType, 
                                                          Class<S> stateClass, int snapshotSchemaVersion) {
 
     public static final AggregateType<CustomerCommand, CustomerState, CustomerEvent> CUSTOMER =
-            new AggregateType<>(StreamType.CUSTOMER, Customer.INSTANCE, CustomerState.class, 1);
+            new AggregateType<>(StreamType.CUSTOMER, Customer.INSTANCE, CustomerState.class, 2);
 
     public static final AggregateType<OrderCommand, OrderState, OrderEvent> ORDER =
             new AggregateType<>(StreamType.ORDER, Order.INSTANCE, OrderState.class, 1);

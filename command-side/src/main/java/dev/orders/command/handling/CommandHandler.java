@@ -2,7 +2,9 @@ package dev.orders.command.handling;
 
 import dev.orders.command.domain.DomainException;
 import dev.orders.command.domain.Rejection;
+import dev.orders.command.store.AppendSignal;
 import dev.orders.command.store.ConcurrencyConflictException;
+import dev.orders.command.store.DuplicateEventException;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.events.DomainEvent;
@@ -17,9 +19,14 @@ import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -45,6 +52,14 @@ public final class CommandHandler {
         static <S> InTransaction<S> nothing() {
             return (tx, result) -> Future.succeededFuture();
         }
+
+        /**
+         * This work and then {@code next}, sent together on the transaction's connection without waiting
+         * for each other (pipelined); fails with the first failure in the order they were sent.
+         */
+        default InTransaction<S> with(InTransaction<S> next) {
+            return (tx, result) -> inOrder(List.of(run(tx, result), next.run(tx, result)));
+        }
     }
 
     /**
@@ -59,6 +74,26 @@ public final class CommandHandler {
     public record Result<S>(UUID streamId, long version, S state, List<EventEnvelope> appended) {
     }
 
+    /** One command of a batch, for the stream it names, with the work it needs in the batch's transaction. */
+    public record Batched<C, S>(UUID streamId, C command, EventMetadata metadata, InTransaction<S> inTransaction) {
+    }
+
+    /** What became of one command of a batch. */
+    public sealed interface Outcome<S> {
+
+        /** Decided and committed (it may have appended nothing, when nothing was left to do). */
+        record Applied<S>(Result<S> result) implements Outcome<S> {
+        }
+
+        /** Applied before: its first event, whose id derives from the command's id, is stored already. */
+        record Duplicate<S>() implements Outcome<S> {
+        }
+
+        /** Refused by the aggregate; nothing was appended and its transaction work did not run. */
+        record Refused<S>(DomainException refusal) implements Outcome<S> {
+        }
+    }
+
     private final Vertx vertx;
     private final Pool pool;
     private final EventStore store;
@@ -68,6 +103,8 @@ public final class CommandHandler {
     private final int snapshotEvery;
     private final int maxAttempts;
     private final CommandMetrics metrics;
+    private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_CREATIONS_KEPT = 100_000;
 
     public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
                           Supplier<UUID> ids, int snapshotEvery, int maxAttempts) {
@@ -105,9 +142,49 @@ public final class CommandHandler {
                 });
     }
 
-    /** The event that created a stream, if it exists: enough to check that an aggregate exists. */
+    /** Loads many aggregates of one kind at once: their snapshots in one query, the events after them in another. */
+    public <C, S, E extends DomainEvent> Future<Map<UUID, Loaded<S>>> loadAll(AggregateType<C, S, E> type,
+                                                                              Set<UUID> streamIds) {
+        return snapshots.loadAll(pool, streamIds, type.stateClass(), type.snapshotSchemaVersion()).compose(found -> {
+            Map<UUID, Long> after = new HashMap<>();
+            for (UUID id : streamIds) {
+                after.put(id, found.containsKey(id) ? found.get(id).version() : 0L);
+            }
+            return store.loadAll(pool, after).map(events -> {
+                Map<UUID, Loaded<S>> loaded = new HashMap<>();
+                for (UUID id : streamIds) {
+                    Snapshots.Snapshot<S> snapshot = found.get(id);
+                    S state = snapshot == null ? type.decider().initialState() : snapshot.state();
+                    long version = after.get(id);
+                    for (EventEnvelope envelope : events.get(id)) {
+                        state = type.decider().evolve(state, cast(type, envelope.event()));
+                        version = envelope.version();
+                    }
+                    loaded.put(id, new Loaded<>(id, version, state, events.get(id).size()));
+                }
+                return loaded;
+            });
+        });
+    }
+
+    /**
+     * The event that created a stream, if it exists: enough to check that an aggregate exists. It never
+     * changes once stored, so it is read once and then answered from memory (at most
+     * {@value #MAX_CREATIONS_KEPT} streams; past that the memory starts afresh). A stream not found is
+     * asked again next time, since it may be created meanwhile.
+     */
     public Future<java.util.Optional<DomainEvent>> creationEvent(UUID streamId) {
-        return store.first(pool, streamId).map(first -> first.map(EventEnvelope::event));
+        DomainEvent known = creations.get(streamId);
+        if (known != null) {
+            return Future.succeededFuture(java.util.Optional.of(known));
+        }
+        return store.first(pool, streamId).map(first -> first.map(EventEnvelope::event)).onSuccess(found -> found
+                .ifPresent(event -> {
+                    if (creations.size() >= MAX_CREATIONS_KEPT) {
+                        creations.clear();
+                    }
+                    creations.put(streamId, event);
+                }));
     }
 
     /** Handles a command; the result's version is the consistency token a client may wait for. */
@@ -170,6 +247,12 @@ public final class CommandHandler {
         return load(type, streamId)
                 .compose(loaded -> decideAndAppend(type, loaded, command, metadata, mayAct, inTransaction))
                 .recover(failure -> {
+                    if (failure instanceof DuplicateEventException) {
+                        LOG.debug("{} on {} was applied before (id {}): nothing to do", command.getClass().getSimpleName(),
+                                streamId, metadata.commandId());
+                        return load(type, streamId).map(now -> new Result<>(streamId, now.version(), now.state(),
+                                List.<EventEnvelope>of()));
+                    }
                     if (failure instanceof ConcurrencyConflictException) {
                         metrics.conflict(type.streamType().wireName(), attempt < maxAttempts);
                     }
@@ -198,22 +281,175 @@ public final class CommandHandler {
         } catch (RuntimeException rejection) {
             return Future.failedFuture(rejection);
         }
-        List<EventEnvelope> envelopes = new ArrayList<>(decided.size());
-        S state = loaded.state();
-        long version = loaded.version();
-        for (E event : decided) {
-            version++;
-            state = type.decider().evolve(state, event);
-            envelopes.add(new EventEnvelope(ids.get(), version, 0, clock.instant(), 0, metadata, event));
-        }
-        Result<S> result = new Result<>(loaded.streamId(), version, state, List.copyOf(envelopes));
-        if (envelopes.isEmpty()) {
+        Result<S> result = evolve(type, loaded.streamId(), loaded.version(), loaded.state(), decided, metadata);
+        if (result.appended().isEmpty()) {
             return pool.withTransaction(tx -> inTransaction.run(tx, result)).map(result);
         }
-        return pool.withTransaction(tx -> store.append(tx, type.streamType(), loaded.streamId(), loaded.version(), envelopes)
-                        .compose(ignored -> inTransaction.run(tx, result)))
+        // the append and the command's own work are sent together: one pipelined round trip inside the transaction
+        return pool.withTransaction(tx -> inOrder(List.of(
+                        store.append(tx, type.streamType(), loaded.streamId(), loaded.version(), result.appended()),
+                        inTransaction.run(tx, result))))
                 .map(result)
-                .onSuccess(done -> snapshotIfDue(type, loaded.version(), done));
+                .onSuccess(done -> {
+                    AppendSignal.committed(vertx);
+                    snapshotIfDue(type, loaded.version(), done);
+                });
+    }
+
+    /**
+     * Handles a batch of commands on aggregates of one kind in one unit of work: every stream named is loaded
+     * once, the commands are decided in order (a stream's commands one after the other, each on the state the
+     * one before left), and everything they decided is appended in one statement, in one transaction with
+     * their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
+     * Should another writer have moved one of the streams meanwhile, the batch falls back to handling its
+     * commands one by one, each with the usual retries, in order per stream.
+     *
+     * @return each command's outcome, in the order given; failed only when the batch could not be handled
+     *         at all (the database is unreachable, too many conflicts)
+     */
+    public <C, S, E extends DomainEvent> Future<List<Outcome<S>>> handleBatch(AggregateType<C, S, E> type,
+                                                                              List<Batched<C, S>> commands) {
+        if (commands.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        long started = System.nanoTime();
+        Set<UUID> streams = new java.util.LinkedHashSet<>();
+        List<UUID> firstIds = new ArrayList<>();
+        for (Batched<C, S> command : commands) {
+            streams.add(command.streamId());
+            if (command.metadata().commandId() != null) {
+                firstIds.add(eventId(command.metadata(), 0));
+            }
+        }
+        Future<Map<UUID, Loaded<S>>> loading = loadAll(type, streams);
+        Future<Set<UUID>> stored = store.existing(pool, firstIds);
+        return Future.all(loading, stored)
+                .compose(both -> decideBatch(type, commands, loading.result(), stored.result()))
+                .onSuccess(outcomes -> {
+                    for (int i = 0; i < outcomes.size(); i++) {
+                        metrics.completed(type.streamType().wireName(), commands.get(i).command().getClass().getSimpleName(),
+                                switch (outcomes.get(i)) {
+                                    case Outcome.Applied<S> applied -> applied.result().appended().isEmpty()
+                                            ? CommandMetrics.Outcome.UNCHANGED : CommandMetrics.Outcome.ACCEPTED;
+                                    case Outcome.Duplicate<S> duplicate -> CommandMetrics.Outcome.UNCHANGED;
+                                    case Outcome.Refused<S> refused -> CommandMetrics.Outcome.REJECTED;
+                                }, started);
+                    }
+                })
+                .recover(failure -> {
+                    if (!(failure instanceof ConcurrencyConflictException || failure instanceof DuplicateEventException)) {
+                        return Future.failedFuture(failure);
+                    }
+                    metrics.conflict(type.streamType().wireName(), true);
+                    LOG.debug("batch of {} commands met another writer ({}): handling them one by one", commands.size(),
+                            failure.toString());
+                    return oneByOne(type, commands);
+                });
+    }
+
+    private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> decideBatch(AggregateType<C, S, E> type,
+                                                                               List<Batched<C, S>> commands,
+                                                                               Map<UUID, Loaded<S>> loaded,
+                                                                               Set<UUID> applied) {
+        Map<UUID, Loaded<S>> current = new HashMap<>(loaded);
+        Map<UUID, List<EventEnvelope>> appended = new LinkedHashMap<>();
+        List<Outcome<S>> outcomes = new ArrayList<>(commands.size());
+        for (Batched<C, S> command : commands) {
+            if (command.metadata().commandId() != null && applied.contains(eventId(command.metadata(), 0))) {
+                outcomes.add(new Outcome.Duplicate<>());
+                continue;
+            }
+            Loaded<S> before = current.get(command.streamId());
+            List<E> decided;
+            try {
+                decided = type.decider().decide(command.command(), before.state());
+            } catch (DomainException refusal) {
+                outcomes.add(new Outcome.Refused<>(refusal));
+                continue;
+            }
+            Result<S> result = evolve(type, command.streamId(), before.version(), before.state(), decided,
+                    command.metadata());
+            current.put(command.streamId(), new Loaded<>(command.streamId(), result.version(), result.state(), 0));
+            appended.computeIfAbsent(command.streamId(), id -> new ArrayList<>()).addAll(result.appended());
+            outcomes.add(new Outcome.Applied<>(result));
+        }
+        List<EventStore.Append> appends = new ArrayList<>();
+        appended.forEach((streamId, events) -> appends.add(new EventStore.Append(type.streamType(), streamId,
+                loaded.get(streamId).version(), events)));
+        return pool.withTransaction(tx -> {
+                    List<Future<?>> work = new ArrayList<>();
+                    work.add(store.appendAll(tx, appends));
+                    for (int i = 0; i < commands.size(); i++) {
+                        if (outcomes.get(i) instanceof Outcome.Applied<S> done) {
+                            work.add(commands.get(i).inTransaction().run(tx, done.result()));
+                        }
+                    }
+                    return inOrder(work);
+                })
+                .map(outcomes)
+                .onSuccess(done -> {
+                    if (!appends.isEmpty()) {
+                        AppendSignal.committed(vertx);
+                    }
+                    appends.forEach(append -> snapshotIfDue(type, append.expectedVersion(),
+                            new Result<>(append.streamId(), current.get(append.streamId()).version(),
+                                    current.get(append.streamId()).state(), append.events())));
+                });
+    }
+
+    /** The fallback of a batch: each command on its own, in order per stream, streams side by side. */
+    private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> oneByOne(AggregateType<C, S, E> type,
+                                                                            List<Batched<C, S>> commands) {
+        List<Future<Outcome<S>>> outcomes = new ArrayList<>(commands.size());
+        Map<UUID, Future<?>> tails = new HashMap<>();
+        for (Batched<C, S> command : commands) {
+            Future<?> before = tails.getOrDefault(command.streamId(), Future.succeededFuture());
+            Future<Outcome<S>> outcome = before.transform(ignored -> handle(type, command.streamId(), command.command(),
+                            command.metadata(), command.inTransaction()))
+                    .<Outcome<S>>map(Outcome.Applied::new)
+                    .recover(failure -> failure instanceof DomainException refusal
+                            ? Future.succeededFuture(new Outcome.Refused<>(refusal)) : Future.failedFuture(failure));
+            tails.put(command.streamId(), outcome);
+            outcomes.add(outcome);
+        }
+        return Future.all(outcomes).map(all -> outcomes.stream().map(Future::result).toList());
+    }
+
+    /** Folds what a command decided into the state and wraps each event with its version and id. */
+    private <C, S, E extends DomainEvent> Result<S> evolve(AggregateType<C, S, E> type, UUID streamId, long version,
+                                                           S state, List<E> decided, EventMetadata metadata) {
+        List<EventEnvelope> envelopes = new ArrayList<>(decided.size());
+        for (int i = 0; i < decided.size(); i++) {
+            E event = decided.get(i);
+            version++;
+            state = type.decider().evolve(state, event);
+            envelopes.add(new EventEnvelope(eventId(metadata, i), version, 0, clock.instant(), 0, metadata, event));
+        }
+        return new Result<>(streamId, version, state, List.copyOf(envelopes));
+    }
+
+    /**
+     * The id of a command's {@code index}-th event: derived from the command's id when it has one, so that
+     * the same command delivered again makes the same events, which the store's unique index recognises.
+     */
+    private UUID eventId(EventMetadata metadata, int index) {
+        return metadata.commandId() == null ? ids.get()
+                : UUID.nameUUIDFromBytes(("event:" + metadata.commandId() + ":" + index).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Waits for statements sent together on one connection; fails with the first one's failure in the
+     * order they were sent (a later statement of an aborted transaction only reports the abort).
+     */
+    static Future<Void> inOrder(List<? extends Future<?>> sent) {
+        return Future.join(sent).<Void>mapEmpty().recover(ignored -> {
+            for (Future<?> statement : sent) {
+                if (statement.failed()) {
+                    return Future.failedFuture(statement.cause());
+                }
+            }
+            return Future.failedFuture(ignored);
+        });
     }
 
     private <C, S, E extends DomainEvent> void snapshotIfDue(AggregateType<C, S, E> type, long before, Result<S> after) {

@@ -162,8 +162,7 @@ public final class CommandRoutes {
                                       InTransaction<Object> own) {
         EventMetadata metadata = new EventMetadata(CorrelationIds.of(ctx), null, ids.get().toString(),
                 CorrelationIds.traceparentOf(ctx));
-        InTransaction<Object> both = (tx, result) -> own.run(tx, result)
-                .compose(ignored -> also.apply(answer.apply(result)).run(tx, result));
+        InTransaction<Object> both = own.with((tx, result) -> also.apply(answer.apply(result)).run(tx, result));
         Future<Result<?>> handled = newStream
                 ? handler.create((AggregateType) type, streamId, command, metadata, both)
                 : handler.handle((AggregateType) type, streamId, command, metadata, (Predicate) mayAct, both);

@@ -10,18 +10,22 @@ import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The records of each partition, handled one at a time and in order, while partitions run side by
- * side; and the offsets that may be committed: a partition's offset moves past a record only once the
- * record's handler succeeded. Too many records waiting pause the consumer until half of them are done.
- * Used on the consumer's context only.
+ * The records of each partition, handled in order, in batches: whatever has arrived for a partition while
+ * its previous batch was under way is handed to the handler as the next batch (at most {@code maxBatch}
+ * records), so a quiet partition handles each record at once and a busy one many per round trip.
+ * Partitions run side by side. A partition's offset moves past a batch only once the handler succeeded
+ * for all of it. Too many records waiting pause the consumer until half of them are done. Used on the
+ * consumer's context only.
  */
 final class PartitionQueues {
 
@@ -29,9 +33,11 @@ final class PartitionQueues {
 
     private final Context context;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final Function<KafkaConsumerRecord<String, byte[]>, Future<Void>> handler;
+    private final Function<List<KafkaConsumerRecord<String, byte[]>>, Future<Void>> handler;
     private final int maxInFlight;
-    private final Map<TopicPartition, Future<Void>> tails = new HashMap<>();
+    private final int maxBatch;
+    private final Map<TopicPartition, ArrayDeque<KafkaConsumerRecord<String, byte[]>>> waiting = new HashMap<>();
+    private final Map<TopicPartition, Future<Void>> running = new HashMap<>();
     private final Map<TopicPartition, Long> handledUpTo = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     private final Set<TopicPartition> owned = new HashSet<>();
@@ -42,45 +48,68 @@ final class PartitionQueues {
     private volatile boolean stopping;
 
     PartitionQueues(Context context, KafkaConsumer<String, byte[]> consumer,
-                    Function<KafkaConsumerRecord<String, byte[]>, Future<Void>> handler, int maxInFlight) {
+                    Function<List<KafkaConsumerRecord<String, byte[]>>, Future<Void>> handler, int maxInFlight,
+                    int maxBatch) {
         this.context = context;
         this.consumer = consumer;
         this.handler = handler;
         this.maxInFlight = maxInFlight;
+        this.maxBatch = maxBatch;
     }
 
-    /** Queues a record behind the earlier records of its partition. */
+    /** Queues a record behind the earlier records of its partition; starts a batch if none is under way. */
     void add(KafkaConsumerRecord<String, byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         inFlight++;
         updateFlow();
-        Future<Void> next = tails.getOrDefault(partition, Future.succeededFuture())
-                .compose(ignored -> hold == null ? Future.succeededFuture() : hold.future())
-                .compose(ignored -> onNextTurn(record));
-        tails.put(partition, next);
-        next.onComplete(outcome -> {
-            inFlight--;
-            if (outcome.succeeded() && owned.contains(partition)) {
-                handledUpTo.merge(partition, record.offset() + 1, Math::max);
-            }
-            if (tails.get(partition) == next) {
-                tails.remove(partition);
-            }
-            updateFlow();
-        });
+        waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
+        if (!running.containsKey(partition)) {
+            // on the next turn: the records of one poll arrive one by one, and should go as one batch
+            running.put(partition, Future.succeededFuture());
+            context.runOnContext(ignored -> next(partition));
+        }
     }
 
-    /** Runs the handler from the event loop, so that a run of records done at once cannot nest deeply. */
-    private Future<Void> onNextTurn(KafkaConsumerRecord<String, byte[]> record) {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(ignored -> {
-            if (stopping) {
-                done.fail("stopping");
+    /** Hands the partition's waiting records to the handler as one batch, then the next, until none wait. */
+    private void next(TopicPartition partition) {
+        ArrayDeque<KafkaConsumerRecord<String, byte[]>> queue = waiting.get(partition);
+        if (queue == null || queue.isEmpty() || stopping) {
+            running.remove(partition);
+            if (queue != null && queue.isEmpty()) {
+                waiting.remove(partition);
+            }
+            return;
+        }
+        if (hold != null) {
+            Future<Void> held = hold.future().transform(ignored -> Future.<Void>succeededFuture());
+            running.put(partition, held);
+            held.onComplete(ignored -> context.runOnContext(v -> next(partition)));
+            return;
+        }
+        List<KafkaConsumerRecord<String, byte[]>> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
+        while (!queue.isEmpty() && batch.size() < maxBatch) {
+            batch.add(queue.poll());
+        }
+        Future<Void> handled;
+        try {
+            handled = handler.apply(batch);
+        } catch (RuntimeException bug) {
+            handled = Future.failedFuture(bug);
+        }
+        running.put(partition, handled);
+        handled.onComplete(outcome -> {
+            inFlight -= batch.size();
+            if (outcome.succeeded() && owned.contains(partition)) {
+                handledUpTo.merge(partition, batch.getLast().offset() + 1, Math::max);
+            }
+            updateFlow();
+            if (outcome.succeeded()) {
+                context.runOnContext(ignored -> next(partition));
             } else {
-                handler.apply(record).onComplete(done);
+                // only when stopping: the handler retries everything else itself; the rest is redelivered
+                running.remove(partition);
             }
         });
-        return done.future();
     }
 
     void assigned(Set<TopicPartition> partitions) {
@@ -139,7 +168,7 @@ final class PartitionQueues {
     Future<Void> drain(long timeoutMs) {
         abandon();
         committing = false;
-        Future<Void> all = Future.join(new ArrayList<>(tails.values())).mapEmpty();
+        Future<Void> all = Future.join(new ArrayList<>(running.values())).mapEmpty();
         Promise<Void> drained = Promise.promise();
         all.onComplete(ignored -> drained.tryComplete());
         long timer = context.owner().setTimer(timeoutMs, id -> {

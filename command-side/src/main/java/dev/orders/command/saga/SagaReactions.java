@@ -1,14 +1,20 @@
 package dev.orders.command.saga;
 
+import dev.orders.command.domain.CustomerCommand;
 import dev.orders.command.domain.CustomerCommand.ReleaseCredit;
 import dev.orders.command.domain.CustomerCommand.ReserveCredit;
 import dev.orders.command.domain.DomainException;
+import dev.orders.command.domain.CustomerState;
+import dev.orders.command.domain.OrderCommand;
 import dev.orders.command.domain.OrderCommand.ApproveOrder;
 import dev.orders.command.domain.OrderCommand.RejectOrder;
+import dev.orders.command.domain.OrderState;
 import dev.orders.command.domain.Rejection;
 import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.handling.CommandHandler.Batched;
 import dev.orders.command.handling.CommandHandler.InTransaction;
+import dev.orders.command.handling.CommandHandler.Outcome;
 import dev.orders.events.CustomerEvent.CreditLimitExceeded;
 import dev.orders.events.CustomerEvent.CreditReleased;
 import dev.orders.events.CustomerEvent.CreditReserved;
@@ -25,12 +31,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * What the saga does about each event: the choreography between Order and Customer, as commands sent
- * through the same decide/append path as the HTTP commands. Every reaction is safe to repeat: the
- * aggregates ignore a reservation, release, approval or rejection that is already done.
+ * through the same decide/append path as the HTTP commands. Every reaction is safe to repeat: a
+ * command's events have ids derived from the command's id, so one applied before is recognised by the
+ * event store, and the aggregates ignore a reservation, release, approval or rejection already done.
  *
  * <ul>
  *   <li>OrderCreated: reserve the order's total on its customer.</li>
@@ -55,76 +65,117 @@ final class SagaReactions {
     }
 
     /**
-     * Reacts to one event.
+     * Reacts to a batch of events (one partition's, in order): the commands they cause are handled per
+     * aggregate kind as one batch each ({@link CommandHandler#handleBatch}), one customer's in the order of
+     * its events. A credit reservation for an order that is no longer pending is released in a second batch.
      *
-     * @return a future completed when the resulting command's transaction committed (or nothing was to
-     *         be done); failed with a {@link DomainException} that the saga skips, or any other failure
-     *         that it retries
+     * @return for each event, the domain's refusal of the command it caused (which the saga skips), or null
+     *         when its reaction committed or nothing was to be done; failed with any failure that the saga
+     *         retries (a retry is safe: commands applied before are recognised)
      */
-    Future<Void> react(EventEnvelope envelope) {
-        String correlation = envelope.metadata().correlationId();
-        return switch (envelope.event()) {
-            case OrderCreated created -> {
-                LOG.debug("[{}] {} created: reserving {} on customer {}", correlation, created.orderId(),
-                        created.total(), created.customerId());
-                yield reserve(envelope, created);
+    Future<List<DomainException>> reactAll(List<EventEnvelope> envelopes) {
+        List<Batched<CustomerCommand, CustomerState>> toCustomers = new ArrayList<>();
+        List<Integer> customerCauses = new ArrayList<>();
+        List<Batched<OrderCommand, OrderState>> toOrders = new ArrayList<>();
+        List<Integer> orderCauses = new ArrayList<>();
+        for (int i = 0; i < envelopes.size(); i++) {
+            EventEnvelope envelope = envelopes.get(i);
+            String correlation = envelope.metadata().correlationId();
+            switch (envelope.event()) {
+                case OrderCreated created -> {
+                    LOG.debug("[{}] {} created: reserving {} on customer {}", correlation, created.orderId(),
+                            created.total(), created.customerId());
+                    toCustomers.add(new Batched<>(created.customerId(), new ReserveCredit(created.customerId(),
+                            created.orderId(), created.total()), metadata(envelope, "ReserveCredit"), InTransaction.nothing()));
+                    customerCauses.add(i);
+                }
+                case CreditReserved reserved -> {
+                    LOG.debug("[{}] credit reserved for {}: approving it", correlation, reserved.orderId());
+                    toOrders.add(new Batched<>(reserved.orderId(), new ApproveOrder(reserved.orderId()),
+                            metadata(envelope, "ApproveOrder"), deleteDeadline(reserved.orderId())));
+                    orderCauses.add(i);
+                }
+                case CreditLimitExceeded exceeded -> {
+                    LOG.debug("[{}] credit limit exceeded for {}: rejecting it", correlation, exceeded.orderId());
+                    toOrders.add(new Batched<>(exceeded.orderId(), new RejectOrder(exceeded.orderId(),
+                            RejectionReason.CREDIT_LIMIT_EXCEEDED), metadata(envelope, "RejectOrder"),
+                            deleteDeadline(exceeded.orderId())));
+                    orderCauses.add(i);
+                }
+                case OrderCancelled cancelled -> {
+                    LOG.debug("[{}] {} cancelled: releasing its credit", correlation, cancelled.orderId());
+                    toCustomers.add(release(envelope, cancelled.customerId(), cancelled.orderId()));
+                    customerCauses.add(i);
+                }
+                case OrderRejected rejected -> {
+                    LOG.debug("[{}] {} rejected ({}): releasing any credit", correlation, rejected.orderId(),
+                            rejected.reason());
+                    toCustomers.add(release(envelope, rejected.customerId(), rejected.orderId()));
+                    customerCauses.add(i);
+                }
+                case OrderApproved approved -> { }
+                case CustomerCreated created -> { }
+                case CreditReleased released -> { }
             }
-            case CreditReserved reserved -> {
-                LOG.debug("[{}] credit reserved for {}: approving it", correlation, reserved.orderId());
-                yield approveOrRelease(envelope, reserved);
-            }
-            case CreditLimitExceeded exceeded -> {
-                LOG.debug("[{}] credit limit exceeded for {}: rejecting it", correlation, exceeded.orderId());
-                yield handler.handle(AggregateType.ORDER, exceeded.orderId(),
-                        new RejectOrder(exceeded.orderId(), RejectionReason.CREDIT_LIMIT_EXCEEDED),
-                        metadata(envelope, "RejectOrder"), deleteDeadline(exceeded.orderId())).mapEmpty();
-            }
-            case OrderCancelled cancelled -> {
-                LOG.debug("[{}] {} cancelled: releasing its credit", correlation, cancelled.orderId());
-                yield release(envelope, cancelled.customerId(), cancelled.orderId());
-            }
-            case OrderRejected rejected -> {
-                LOG.debug("[{}] {} rejected ({}): releasing any credit", correlation, rejected.orderId(),
-                        rejected.reason());
-                yield release(envelope, rejected.customerId(), rejected.orderId());
-            }
-            case OrderApproved approved -> Future.succeededFuture();
-            case CustomerCreated created -> Future.succeededFuture();
-            case CreditReleased released -> Future.succeededFuture();
-        };
+        }
+        DomainException[] refusals = new DomainException[envelopes.size()];
+        Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers)
+                .map(outcomes -> record(outcomes, customerCauses, refusals, envelopes));
+        Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders)
+                .compose(outcomes -> releaseWhereNoLongerPending(outcomes, orderCauses, envelopes, refusals));
+        return Future.all(customers, orders).map(done -> Arrays.asList(refusals));
     }
 
-    private Future<Void> reserve(EventEnvelope envelope, OrderCreated created) {
-        return handler.handle(AggregateType.CUSTOMER, created.customerId(),
-                        new ReserveCredit(created.customerId(), created.orderId(), created.total()),
-                        metadata(envelope, "ReserveCredit"), InTransaction.nothing())
-                .mapEmpty();
-    }
-
-    private Future<Void> approveOrRelease(EventEnvelope envelope, CreditReserved reserved) {
-        return handler.handle(AggregateType.ORDER, reserved.orderId(), new ApproveOrder(reserved.orderId()),
-                        metadata(envelope, "ApproveOrder"), deleteDeadline(reserved.orderId()))
-                .<Void>mapEmpty()
-                .recover(failure -> {
-                    if (failure instanceof DomainException refused && refused.rejection() == Rejection.INVALID_STATE) {
-                        LOG.debug("[{}] credit reserved for {}, which is no longer pending: releasing it",
-                                envelope.metadata().correlationId(), reserved.orderId());
-                        return release(envelope, reserved.customerId(), reserved.orderId());
+    /** Records refusals; logs each release that gave credit back. */
+    private static <S> Void record(List<Outcome<S>> outcomes, List<Integer> causes, DomainException[] refusals,
+                                   List<EventEnvelope> envelopes) {
+        for (int i = 0; i < outcomes.size(); i++) {
+            EventEnvelope cause = envelopes.get(causes.get(i));
+            switch (outcomes.get(i)) {
+                case Outcome.Refused<S> refused -> refusals[causes.get(i)] = refused.refusal();
+                case Outcome.Applied<S> applied -> {
+                    if (applied.result().appended().stream().anyMatch(e -> e.event() instanceof CreditReleased)) {
+                        LOG.info("[{}] released the credit of order {} ({} {})", cause.metadata().correlationId(),
+                                ((CreditReleased) applied.result().appended().getFirst().event()).orderId(),
+                                cause.type(), cause.eventId());
                     }
-                    return Future.failedFuture(failure);
-                });
+                }
+                case Outcome.Duplicate<S> duplicate -> LOG.debug("[{}] {} {} was reacted to before",
+                        cause.metadata().correlationId(), cause.type(), cause.eventId());
+            }
+        }
+        return null;
     }
 
-    private Future<Void> release(EventEnvelope envelope, UUID customerId, UUID orderId) {
-        return handler.handle(AggregateType.CUSTOMER, customerId, new ReleaseCredit(customerId, orderId),
-                        metadata(envelope, "ReleaseCredit"), deleteDeadline(orderId))
-                .onSuccess(result -> {
-                    if (!result.appended().isEmpty()) {
-                        LOG.info("[{}] released the credit of order {} ({} {})", envelope.metadata().correlationId(),
-                                orderId, envelope.type(), envelope.eventId());
-                    }
-                })
-                .mapEmpty();
+    /**
+     * Credit reserved for an order that was cancelled or rejected meanwhile (its approval is refused as
+     * INVALID_STATE) goes back to the customer.
+     */
+    private Future<Void> releaseWhereNoLongerPending(List<Outcome<OrderState>> outcomes, List<Integer> causes,
+                                                     List<EventEnvelope> envelopes, DomainException[] refusals) {
+        List<Batched<CustomerCommand, CustomerState>> releases = new ArrayList<>();
+        List<Integer> releaseCauses = new ArrayList<>();
+        List<Outcome<OrderState>> rest = new ArrayList<>(outcomes);
+        for (int i = 0; i < outcomes.size(); i++) {
+            EventEnvelope cause = envelopes.get(causes.get(i));
+            if (outcomes.get(i) instanceof Outcome.Refused<OrderState> refused
+                    && refused.refusal().rejection() == Rejection.INVALID_STATE
+                    && cause.event() instanceof CreditReserved reserved) {
+                LOG.debug("[{}] credit reserved for {}, which is no longer pending: releasing it",
+                        cause.metadata().correlationId(), reserved.orderId());
+                releases.add(release(cause, reserved.customerId(), reserved.orderId()));
+                releaseCauses.add(causes.get(i));
+                rest.set(i, new Outcome.Duplicate<>());
+            }
+        }
+        record(rest, causes, refusals, envelopes);
+        return handler.handleBatch(AggregateType.CUSTOMER, releases)
+                .map(done -> record(done, releaseCauses, refusals, envelopes));
+    }
+
+    private Batched<CustomerCommand, CustomerState> release(EventEnvelope envelope, UUID customerId, UUID orderId) {
+        return new Batched<>(customerId, new ReleaseCredit(customerId, orderId), metadata(envelope, "ReleaseCredit"),
+                deleteDeadline(orderId));
     }
 
     private <S> InTransaction<S> deleteDeadline(UUID orderId) {

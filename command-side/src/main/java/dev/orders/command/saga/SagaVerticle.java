@@ -27,19 +27,21 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The saga: consumes the order and customer topics in group {@code <prefix>.saga} and turns each event
- * into the commands of {@link SagaReactions}. The records of one partition are handled one at a time,
- * in order ({@link PartitionQueues}); an offset is committed only after the command its record caused
- * has committed, so a crash redelivers and never loses a reaction. An undecodable record, or one whose
- * command the domain refuses for good (such as NOT_FOUND), is logged with its coordinates and skipped;
- * any other failure (the database is down, too many conflicts) is retried with backoff, holding back
- * only its own partition.
+ * into the commands of {@link SagaReactions}. The records of one partition are handled in order, in
+ * batches of what arrived meanwhile ({@link PartitionQueues}): since events are keyed by customer, a
+ * batch holds each customer's reactions in order, and they are decided together (load once, decide N,
+ * append once). An offset is committed only after the commands its batch caused have committed, so a
+ * crash redelivers and never loses a reaction. An undecodable record, or one whose command the domain
+ * refuses for good (such as NOT_FOUND), is logged with its coordinates and skipped; any other failure
+ * (the database is down) is retried with backoff, holding back only its own partition.
  */
 public final class SagaVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(SagaVerticle.class);
     private static final long COMMIT_INTERVAL_MS = 200;
     private static final long MAX_RETRY_DELAY_MS = 5_000;
-    private static final int MAX_IN_FLIGHT = 1_000;
+    private static final int MAX_IN_FLIGHT = 5_000;
+    private static final int MAX_BATCH = 500;
     private static final long LAG_INTERVAL_MS = 5_000;
 
     private final OrdersConfig config;
@@ -76,8 +78,8 @@ public final class SagaVerticle extends VerticleBase {
                 "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
                 "enable.auto.commit", "false",
                 "auto.offset.reset", "earliest",
-                "max.poll.records", "500"));
-        queues = new PartitionQueues(context, consumer, this::handle, MAX_IN_FLIGHT);
+                "max.poll.records", "1000"));
+        queues = new PartitionQueues(context, consumer, this::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
         consumer.partitionsRevokedHandler(queues::revoked);
@@ -106,49 +108,61 @@ public final class SagaVerticle extends VerticleBase {
                         skipped.get()));
     }
 
-    /** Handles one record; retries a failure that may pass, skips one that cannot. */
-    private Future<Void> handle(KafkaConsumerRecord<String, byte[]> record) {
-        EventEnvelope envelope;
-        try {
-            if (record.value() == null) {
-                throw new EventFormatException("the record has no value");
+    /** Handles a batch of one partition's records; retries a failure that may pass, skips what cannot. */
+    private Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
+        List<KafkaConsumerRecord<String, byte[]>> decodable = new ArrayList<>(records.size());
+        List<EventEnvelope> envelopes = new ArrayList<>(records.size());
+        for (KafkaConsumerRecord<String, byte[]> record : records) {
+            try {
+                if (record.value() == null) {
+                    throw new EventFormatException("the record has no value");
+                }
+                envelopes.add(EventJson.decode(record.value()));
+                decodable.add(record);
+            } catch (EventFormatException bad) {
+                skip(record, "it cannot be decoded: " + bad.getMessage());
             }
-            envelope = EventJson.decode(record.value());
-        } catch (EventFormatException bad) {
-            return skip(record, "it cannot be decoded: " + bad.getMessage());
         }
-        return attempt(record, envelope, 1);
+        return envelopes.isEmpty() ? Future.succeededFuture() : attempt(decodable, envelopes, 1);
     }
 
-    private Future<Void> attempt(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope, int attempt) {
+    private Future<Void> attempt(List<KafkaConsumerRecord<String, byte[]>> records, List<EventEnvelope> envelopes,
+                                 int attempt) {
         if (queues.stopping()) {
             return Future.failedFuture("the saga is stopping");
         }
-        Future<Void> reaction;
+        Future<List<DomainException>> reaction;
         try {
-            reaction = reactions.react(envelope);
+            reaction = reactions.reactAll(envelopes);
         } catch (RuntimeException bug) {
             reaction = Future.failedFuture(bug);
         }
-        return reaction.onSuccess(done -> handled.incrementAndGet()).recover(failure -> {
-            if (failure instanceof DomainException refused) {
-                return skip(record, envelope.type() + " " + envelope.eventId() + " [" + envelope.metadata()
-                        .correlationId() + "] caused a command the domain refuses: " + refused.rejection() + ", "
-                        + refused.getMessage());
+        return reaction.<Void>map(refusals -> {
+            for (int i = 0; i < refusals.size(); i++) {
+                DomainException refused = refusals.get(i);
+                EventEnvelope envelope = envelopes.get(i);
+                if (refused != null) {
+                    skip(records.get(i), envelope.type() + " " + envelope.eventId() + " [" + envelope.metadata()
+                            .correlationId() + "] caused a command the domain refuses: " + refused.rejection() + ", "
+                            + refused.getMessage());
+                } else {
+                    handled.incrementAndGet();
+                }
             }
+            return null;
+        }).recover(failure -> {
+            KafkaConsumerRecord<String, byte[]> first = records.getFirst();
             long delay = Math.min(MAX_RETRY_DELAY_MS, 50L << Math.min(attempt, 7));
-            LOG.warn("saga: {} {} at {}-{}@{} failed (attempt {}), retrying in {} ms: {}", envelope.type(),
-                    envelope.eventId(), record.topic(), record.partition(), record.offset(), attempt, delay,
-                    failure.toString());
-            return vertx.timer(delay).compose(ignored -> attempt(record, envelope, attempt + 1));
+            LOG.warn("saga: a batch of {} records from {}-{}@{} failed (attempt {}), retrying in {} ms: {}",
+                    records.size(), first.topic(), first.partition(), first.offset(), attempt, delay, failure.toString());
+            return vertx.timer(delay).compose(ignored -> attempt(records, envelopes, attempt + 1));
         });
     }
 
-    private Future<Void> skip(KafkaConsumerRecord<String, byte[]> record, String why) {
+    private void skip(KafkaConsumerRecord<String, byte[]> record, String why) {
         skipped.incrementAndGet();
         LOG.warn("saga skips the record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
                 record.offset(), record.key(), why);
-        return Future.succeededFuture();
     }
 
     /** Records whose reaction committed, since deployment. */

@@ -20,7 +20,12 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -33,6 +38,7 @@ public final class EventStore {
 
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String STREAM_VERSION_CONSTRAINT = "events_stream_version";
+    private static final String EVENT_ID_CONSTRAINT = "events_event_id_key";
 
     /** The events of a stream after {@code afterVersion}, oldest first. */
     public Future<List<EventEnvelope>> load(SqlClient client, UUID streamId, long afterVersion) {
@@ -60,12 +66,16 @@ public final class EventStore {
                 .map(rows -> rows.iterator().next().getLong(0));
     }
 
+    /** Events to append to one stream that the caller found at {@code expectedVersion}. */
+    public record Append(StreamType type, UUID streamId, long expectedVersion, List<EventEnvelope> events) {
+    }
+
     /**
      * Appends events to one stream inside the caller's transaction. Their versions must follow
-     * {@code expectedVersion} one by one.
+     * {@code expectedVersion} one by one. The version check and the insert are sent together (pipelined).
      *
      * @return a future failed with {@link ConcurrencyConflictException} when the stream is not at
-     *         {@code expectedVersion}
+     *         {@code expectedVersion}, with {@link DuplicateEventException} when an event id is stored already
      */
     public Future<Void> append(SqlConnection tx, StreamType type, UUID streamId, long expectedVersion,
                                List<EventEnvelope> events) {
@@ -73,13 +83,12 @@ public final class EventStore {
             return Future.succeededFuture();
         }
         List<Tuple> batch = new ArrayList<>(events.size());
-        long version = expectedVersion;
+        try {
+            requireFollows(streamId, expectedVersion, events);
+        } catch (IllegalArgumentException wrong) {
+            return Future.failedFuture(wrong);
+        }
         for (EventEnvelope event : events) {
-            version++;
-            if (event.version() != version || !event.streamId().equals(streamId)) {
-                return Future.failedFuture(new IllegalArgumentException(
-                        "events must follow version " + expectedVersion + " of stream " + streamId + " one by one"));
-            }
             batch.add(Tuple.of(event.eventId(), type.wireName(), streamId, (int) event.version(), event.type(),
                     EventTypes.currentSchemaVersion(event.event()), EventJson.dataText(event.event()),
                     metadataJson(event.metadata()), OffsetDateTime.ofInstant(event.occurredAt(), ZoneOffset.UTC)));
@@ -88,16 +97,127 @@ public final class EventStore {
                 : currentVersion(tx, streamId).compose(current -> current == expectedVersion
                 ? Future.succeededFuture()
                 : Future.failedFuture(new ConcurrencyConflictException(streamId, expectedVersion)));
-        return guard
-                .compose(ignored -> tx.preparedQuery(EventStoreSql.APPEND).executeBatch(batch))
+        Future<Void> insert = tx.preparedQuery(EventStoreSql.APPEND).executeBatch(batch)
                 .recover(failure -> Future.failedFuture(translate(failure, streamId, expectedVersion)))
+                .mapEmpty();
+        return Future.all(guard, insert).recover(failure -> Future.failedFuture(
+                guard.failed() ? guard.cause() : insert.failed() ? insert.cause() : failure)).mapEmpty();
+    }
+
+    /**
+     * Appends to many streams in one statement (atomic on its own, or part of the caller's transaction).
+     * Each stream's expected version is the one its caller loaded in the same unit of work, so a stream
+     * that moved meanwhile makes the unique {@code (stream_id, version)} index refuse the whole statement.
+     *
+     * @return a future failed with {@link ConcurrencyConflictException} (naming one of the streams that
+     *         moved) or {@link DuplicateEventException}; nothing is appended then
+     */
+    public Future<Void> appendAll(SqlClient client, List<Append> appends) {
+        List<UUID> eventIds = new ArrayList<>();
+        List<String> types = new ArrayList<>();
+        List<UUID> streams = new ArrayList<>();
+        List<Integer> versions = new ArrayList<>();
+        List<String> eventTypes = new ArrayList<>();
+        List<Integer> schemas = new ArrayList<>();
+        List<String> data = new ArrayList<>();
+        List<String> metadata = new ArrayList<>();
+        List<OffsetDateTime> times = new ArrayList<>();
+        try {
+            for (Append append : appends) {
+                requireFollows(append.streamId(), append.expectedVersion(), append.events());
+                for (EventEnvelope event : append.events()) {
+                    eventIds.add(event.eventId());
+                    types.add(append.type().wireName());
+                    streams.add(append.streamId());
+                    versions.add((int) event.version());
+                    eventTypes.add(event.type());
+                    schemas.add(EventTypes.currentSchemaVersion(event.event()));
+                    data.add(EventJson.dataText(event.event()));
+                    metadata.add(metadataJson(event.metadata()));
+                    times.add(OffsetDateTime.ofInstant(event.occurredAt(), ZoneOffset.UTC));
+                }
+            }
+        } catch (IllegalArgumentException wrong) {
+            return Future.failedFuture(wrong);
+        }
+        if (eventIds.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Tuple params = Tuple.tuple().addArrayOfUUID(eventIds.toArray(UUID[]::new))
+                .addArrayOfString(types.toArray(String[]::new))
+                .addArrayOfUUID(streams.toArray(UUID[]::new))
+                .addArrayOfInteger(versions.toArray(Integer[]::new))
+                .addArrayOfString(eventTypes.toArray(String[]::new))
+                .addArrayOfInteger(schemas.toArray(Integer[]::new))
+                .addArrayOfString(data.toArray(String[]::new))
+                .addArrayOfString(metadata.toArray(String[]::new))
+                .addArrayOfOffsetDateTime(times.toArray(OffsetDateTime[]::new));
+        return client.preparedQuery(EventStoreSql.APPEND_MANY).execute(params)
+                .recover(failure -> Future.failedFuture(translate(failure, appends)))
                 .mapEmpty();
     }
 
+    /** The events of many streams, each after the version given for it; a stream without any maps to an empty list. */
+    public Future<Map<UUID, List<EventEnvelope>>> loadAll(SqlClient client, Map<UUID, Long> afterVersions) {
+        if (afterVersions.isEmpty()) {
+            return Future.succeededFuture(Map.of());
+        }
+        UUID[] ids = afterVersions.keySet().toArray(UUID[]::new);
+        Integer[] after = new Integer[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            after[i] = Math.toIntExact(afterVersions.get(ids[i]));
+        }
+        return client.preparedQuery(EventStoreSql.LOAD_MANY_AFTER)
+                .execute(Tuple.tuple().addArrayOfUUID(ids).addArrayOfInteger(after)).map(rows -> {
+            Map<UUID, List<EventEnvelope>> events = new HashMap<>();
+            for (UUID id : ids) {
+                events.put(id, new ArrayList<>());
+            }
+            for (Row row : rows) {
+                events.get(row.getUUID("stream_id")).add(toEnvelope(row));
+            }
+            return events;
+        });
+    }
+
+    /** Which of these event ids are stored already. */
+    public Future<Set<UUID>> existing(SqlClient client, Collection<UUID> eventIds) {
+        if (eventIds.isEmpty()) {
+            return Future.succeededFuture(Set.of());
+        }
+        return client.preparedQuery(EventStoreSql.EXISTING_EVENT_IDS).execute(Tuple.tuple().addArrayOfUUID(eventIds.toArray(UUID[]::new)))
+                .map(rows -> {
+                    Set<UUID> found = new HashSet<>();
+                    rows.forEach(row -> found.add(row.getUUID(0)));
+                    return found;
+                });
+    }
+
+    private static void requireFollows(UUID streamId, long expectedVersion, List<EventEnvelope> events) {
+        long version = expectedVersion;
+        for (EventEnvelope event : events) {
+            version++;
+            if (event.version() != version || !event.streamId().equals(streamId)) {
+                throw new IllegalArgumentException(
+                        "events must follow version " + expectedVersion + " of stream " + streamId + " one by one");
+            }
+        }
+    }
+
     private static Throwable translate(Throwable failure, UUID streamId, long expectedVersion) {
-        if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
-                && STREAM_VERSION_CONSTRAINT.equals(pg.getConstraint())) {
-            return new ConcurrencyConflictException(streamId, expectedVersion);
+        return translate(failure, List.of(new Append(null, streamId, expectedVersion, List.of())));
+    }
+
+    private static Throwable translate(Throwable failure, List<Append> appends) {
+        if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+            if (STREAM_VERSION_CONSTRAINT.equals(pg.getConstraint())) {
+                Append moved = appends.stream().filter(a -> pg.getDetail() != null
+                        && pg.getDetail().contains(a.streamId().toString())).findFirst().orElse(appends.getFirst());
+                return new ConcurrencyConflictException(moved.streamId(), moved.expectedVersion());
+            }
+            if (EVENT_ID_CONSTRAINT.equals(pg.getConstraint())) {
+                return new DuplicateEventException("an event is stored already: " + pg.getDetail());
+            }
         }
         return failure;
     }

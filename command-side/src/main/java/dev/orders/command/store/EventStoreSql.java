@@ -8,6 +8,33 @@ final class EventStoreSql {
                                 data, metadata, occurred_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9)""";
 
+    /**
+     * Events of many streams in one statement, in the order given (the relay publishes a transaction's
+     * rows in id order, so each stream's events must take their ids in version order).
+     */
+    static final String APPEND_MANY = """
+            INSERT INTO events (event_id, stream_type, stream_id, version, event_type, schema_version,
+                                data, metadata, occurred_at)
+            SELECT e, t, s, v, y, sv, d::jsonb, m::jsonb, o
+              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::text[],
+                          $8::text[], $9::timestamptz[]) WITH ORDINALITY AS u(e, t, s, v, y, sv, d, m, o, n)
+             ORDER BY n""";
+
+    /** The events of many streams, each after its own version, ordered by stream and version. */
+    static final String LOAD_MANY_AFTER = """
+            SELECT e.stream_id, e.event_id, e.version, e.global_position, e.event_type, e.schema_version,
+                   e.data::text AS data, e.metadata::text AS metadata, e.occurred_at
+              FROM unnest($1::uuid[], $2::int[]) AS a(stream_id, after)
+              JOIN events e ON e.stream_id = a.stream_id AND e.version > a.after
+             ORDER BY e.stream_id, e.version""";
+
+    /** Which of these event ids are stored already. */
+    static final String EXISTING_EVENT_IDS = "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])";
+
+    static final String LOAD_SNAPSHOTS = """
+            SELECT stream_id, version, schema_version, state::text AS state FROM snapshots
+             WHERE stream_id = ANY($1::uuid[])""";
+
     static final String LOAD_AFTER = """
             SELECT event_id, version, global_position, event_type, schema_version, data::text AS data,
                    metadata::text AS metadata, occurred_at

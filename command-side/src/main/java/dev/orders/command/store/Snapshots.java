@@ -10,6 +10,9 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -33,20 +36,40 @@ public final class Snapshots {
             if (rows.size() == 0) {
                 return Optional.empty();
             }
-            Row row = rows.iterator().next();
-            if (row.getInteger("schema_version") != schemaVersion) {
-                LOG.debug("ignoring snapshot of {} with schema {} (current {})", streamId,
-                        row.getInteger("schema_version"), schemaVersion);
-                return Optional.empty();
-            }
-            try {
-                S state = EventJson.mapper().readValue(row.getString("state"), stateClass);
-                return Optional.of(new Snapshot<>(row.getInteger("version"), state));
-            } catch (JsonProcessingException e) {
-                LOG.warn("ignoring unreadable snapshot of {}: {}", streamId, e.getOriginalMessage());
-                return Optional.empty();
-            }
+            return read(rows.iterator().next(), streamId, stateClass, schemaVersion);
         });
+    }
+
+    /** The latest usable snapshots of many streams; a stream without one is absent from the map. */
+    public <S> Future<Map<UUID, Snapshot<S>>> loadAll(SqlClient client, Collection<UUID> streamIds, Class<S> stateClass,
+                                                    int schemaVersion) {
+        if (streamIds.isEmpty()) {
+            return Future.succeededFuture(Map.of());
+        }
+        return client.preparedQuery(EventStoreSql.LOAD_SNAPSHOTS).execute(Tuple.tuple().addArrayOfUUID(streamIds.toArray(UUID[]::new)))
+                .map(rows -> {
+                    Map<UUID, Snapshot<S>> snapshots = new HashMap<>();
+                    for (Row row : rows) {
+                        read(row, row.getUUID("stream_id"), stateClass, schemaVersion)
+                                .ifPresent(snapshot -> snapshots.put(row.getUUID("stream_id"), snapshot));
+                    }
+                    return snapshots;
+                });
+    }
+
+    private static <S> Optional<Snapshot<S>> read(Row row, UUID streamId, Class<S> stateClass, int schemaVersion) {
+        if (row.getInteger("schema_version") != schemaVersion) {
+            LOG.debug("ignoring snapshot of {} with schema {} (current {})", streamId,
+                    row.getInteger("schema_version"), schemaVersion);
+            return Optional.empty();
+        }
+        try {
+            S state = EventJson.mapper().readValue(row.getString("state"), stateClass);
+            return Optional.of(new Snapshot<>(row.getInteger("version"), state));
+        } catch (JsonProcessingException e) {
+            LOG.warn("ignoring unreadable snapshot of {}: {}", streamId, e.getOriginalMessage());
+            return Optional.empty();
+        }
     }
 
     /** Stores a snapshot unless a newer one of the same schema is there already. */

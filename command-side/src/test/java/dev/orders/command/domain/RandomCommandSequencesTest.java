@@ -27,7 +27,6 @@ import net.jqwik.api.lifecycle.PropagationMode;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -96,8 +95,6 @@ class RandomCommandSequencesTest {
         assertThat(state.reserved()).as("reserved credit never exceeds the limit")
                 .isLessThanOrEqualTo(state.creditLimit());
         assertThat(state.available().plus(state.reserved())).isEqualTo(state.creditLimit());
-        assertThat(Collections.disjoint(state.reservations().keySet(), state.settled()))
-                .as("a settled order holds no credit").isTrue();
     }
 
     private static void assertOrderInvariants(OrderStatus before, OrderState after) {
@@ -227,7 +224,9 @@ class RandomCommandSequencesTest {
             stream.append(stream.version(), events);
             state = decider.fold(state, events);
 
-            if (!events.isEmpty()) {
+            // A refused reservation leaves no trace in the (bounded) state: its repeat is recognised by the
+            // event store, by the event's id derived from the command's (BatchHandlingTest).
+            if (!events.isEmpty() && !(events.getFirst() instanceof CustomerEvent.CreditLimitExceeded)) {
                 assertRepeatChangesNothing(command);
             }
         }

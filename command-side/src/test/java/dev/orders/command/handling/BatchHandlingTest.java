@@ -1,0 +1,205 @@
+package dev.orders.command.handling;
+
+import dev.orders.command.domain.CustomerCommand;
+import dev.orders.command.domain.CustomerCommand.CreateCustomer;
+import dev.orders.command.domain.CustomerCommand.ReleaseCredit;
+import dev.orders.command.domain.CustomerCommand.ReserveCredit;
+import dev.orders.command.domain.CustomerState;
+import dev.orders.command.domain.Rejection;
+import dev.orders.command.handling.CommandHandler.Batched;
+import dev.orders.command.handling.CommandHandler.InTransaction;
+import dev.orders.command.handling.CommandHandler.Outcome;
+import dev.orders.command.store.CommandSchema;
+import dev.orders.command.store.EventStore;
+import dev.orders.command.store.Snapshots;
+import dev.orders.events.CustomerEvent.CreditLimitExceeded;
+import dev.orders.events.CustomerEvent.CreditReleased;
+import dev.orders.events.CustomerEvent.CreditReserved;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.Money;
+import dev.orders.events.StreamType;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.sql.PgPools;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Commands handled as a batch on the real event store: one load, decisions in order, one append; a
+ * command delivered again after the state moved on is recognised by its events' ids; a batch that meets
+ * another writer falls back to one command at a time and loses nothing.
+ */
+@ExtendWith(SharedInfrastructure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("A batch of commands")
+class BatchHandlingTest {
+
+    private final EventStore store = new EventStore();
+    private Vertx vertx;
+    private Pool pool;
+    private CommandHandler handler;
+
+    @BeforeAll
+    void start(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = infra.isolatedConfig();
+        vertx = Vertx.vertx();
+        pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 8, 100, "batch-test");
+        await(CommandSchema.MIGRATIONS.migrate(pool));
+        handler = new CommandHandler(vertx, pool, store, new Snapshots(), Clock.systemUTC(), UUID::randomUUID, 100, 8);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        await(pool.close());
+        await(vertx.close());
+    }
+
+    @Test
+    @DisplayName("decides one customer's commands in order, on one load, in one append")
+    void decides_in_order() throws Exception {
+        UUID customer = customer("100");
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        UUID third = UUID.randomUUID();
+        List<Outcome<CustomerState>> outcomes = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(
+                command(customer, new ReserveCredit(customer, first, eur("60"))),
+                command(customer, new ReserveCredit(customer, second, eur("50"))),
+                command(customer, new ReleaseCredit(customer, first)),
+                command(customer, new ReserveCredit(customer, third, eur("50"))),
+                command(UUID.randomUUID(), new ReleaseCredit(UUID.randomUUID(), first)))));
+
+        assertThat(outcomes).hasSize(5);
+        assertThat(outcomes.get(4)).isInstanceOfSatisfying(Outcome.Refused.class,
+                refused -> assertThat(refused.refusal().rejection()).isEqualTo(Rejection.NOT_FOUND));
+        assertThat(events(customer).subList(1, 5)).containsExactly(
+                new CreditReserved(customer, first, eur("60")),
+                new CreditLimitExceeded(customer, second, eur("50")),
+                new CreditReleased(customer, first, eur("60")),
+                new CreditReserved(customer, third, eur("50")));
+        assertThat(versions(customer)).containsExactly(1, 2, 3, 4, 5);
+        assertThat(await(handler.load(AggregateType.CUSTOMER, customer)).state().reserved()).isEqualTo(eur("50"));
+    }
+
+    @Test
+    @DisplayName("recognises a command delivered again after the state moved on, and appends nothing")
+    void recognises_a_redelivery_after_the_state_changed() throws Exception {
+        UUID customer = customer("100");
+        UUID order = UUID.randomUUID();
+        Batched<CustomerCommand, CustomerState> reserve = command(customer, new ReserveCredit(customer, order, eur("60")));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve)));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(command(customer, new ReleaseCredit(customer, order)))));
+        assertThat(events(customer)).hasSize(3);
+
+        // the customer forgot the order; the reservation delivered again would reserve anew, but its event exists
+        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve)));
+
+        assertThat(again).singleElement().isInstanceOf(Outcome.Duplicate.class);
+        assertThat(events(customer)).hasSize(3);
+        assertThat(await(handler.load(AggregateType.CUSTOMER, customer)).state().reserved()).isEqualTo(Money.zero("EUR"));
+
+        // the same through the one-command path: the store's unique index recognises it
+        var single = await(handler.handle(AggregateType.CUSTOMER, customer, reserve.command(), reserve.metadata(),
+                InTransaction.nothing()));
+        assertThat(single.appended()).isEmpty();
+        assertThat(events(customer)).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("that meets another writer's append is decided again one command at a time, losing nothing")
+    void falls_back_when_another_writer_comes_first() throws Exception {
+        UUID customer = customer("100");
+        UUID other = customer("100");
+        UUID theirs = UUID.randomUUID();
+        UUID mine = UUID.randomUUID();
+        UUID elsewhere = UUID.randomUUID();
+        // another writer appends version 2 and holds its transaction open
+        SqlConnection writer = await(pool.getConnection());
+        try {
+            await(writer.query("BEGIN").execute());
+            await(store.append(writer, StreamType.CUSTOMER, customer, 1, List.of(new EventEnvelope(UUID.randomUUID(), 2,
+                    0, Instant.now(), 0, EventMetadata.NONE, new CreditReserved(customer, theirs, eur("70"))))));
+
+            Future<List<Outcome<CustomerState>>> batch = handler.handleBatch(AggregateType.CUSTOMER, List.of(
+                    command(customer, new ReserveCredit(customer, mine, eur("40"))),
+                    command(other, new ReserveCredit(other, elsewhere, eur("40")))));
+            // the batch loaded version 1 and now waits on the unique index for the writer's version 2
+            awaitBlockedInsert();
+            await(writer.query("COMMIT").execute());
+
+            List<Outcome<CustomerState>> outcomes = await(batch);
+            assertThat(outcomes).allMatch(outcome -> outcome instanceof Outcome.Applied);
+        } finally {
+            writer.close();
+        }
+        assertThat(events(customer).subList(1, 3)).containsExactly(
+                new CreditReserved(customer, theirs, eur("70")),
+                new CreditLimitExceeded(customer, mine, eur("40")));
+        assertThat(versions(customer)).containsExactly(1, 2, 3);
+        assertThat(events(other)).last().isEqualTo(new CreditReserved(other, elsewhere, eur("40")));
+    }
+
+    private void awaitBlockedInsert() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            long waiting = await(pool.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE 'INSERT INTO events%'").execute()).iterator().next().getLong(0);
+            if (waiting > 0) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the batch's append never waited for the other writer");
+    }
+
+    private UUID customer(String limit) throws Exception {
+        UUID id = UUID.randomUUID();
+        await(handler.create(AggregateType.CUSTOMER, id, new CreateCustomer(id, "c", eur(limit)), EventMetadata.NONE,
+                InTransaction.nothing()));
+        return id;
+    }
+
+    private static Batched<CustomerCommand, CustomerState> command(UUID customer, CustomerCommand command) {
+        EventMetadata metadata = new EventMetadata("corr", null, UUID.randomUUID().toString(), null);
+        return new Batched<>(customer, command, metadata, InTransaction.nothing());
+    }
+
+    private List<DomainEvent> events(UUID stream) throws Exception {
+        return await(store.load(pool, stream, 0)).stream().map(EventEnvelope::event).toList();
+    }
+
+    private List<Integer> versions(UUID stream) throws Exception {
+        List<Integer> versions = new ArrayList<>();
+        await(pool.preparedQuery("SELECT version FROM events WHERE stream_id = $1 ORDER BY id").execute(Tuple.of(stream)))
+                .forEach(row -> versions.add(row.getInteger(0)));
+        return versions;
+    }
+
+    private static Money eur(String amount) {
+        return Money.parse(amount, "EUR");
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+}
