@@ -203,8 +203,17 @@ final class Http implements AutoCloseable {
                     SseParser parser = new SseParser(onOrder);
                     response.handler(parser::feed);
                     if (onEnd != null) {
-                        response.endHandler(v -> onEnd.run());
-                        response.exceptionHandler(e -> onEnd.run());
+                        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+                        response.endHandler(v -> {
+                            if (ended.compareAndSet(false, true)) {
+                                onEnd.run();
+                            }
+                        });
+                        response.exceptionHandler(e -> {
+                            if (ended.compareAndSet(false, true)) {
+                                onEnd.run();
+                            }
+                        });
                     }
                     return response;
                 }));
