@@ -200,8 +200,8 @@ public final class Benchmarks {
         throughput.createScratchTable(script);
         report.pgbenchScript = Files.readString(script).strip();
         for (int clients : options.clients()) {
-            List<UUID> customers = http.createCustomers(64, "tp-" + clients);
             for (int run = 1; run <= options.runs(); run++) {
+                List<UUID> customers = http.createCustomers(64, "tp-" + clients + "-" + run); // fresh for every run
                 Throughput.ServiceRun service = throughput.runService(clients, options.throughputSeconds(), customers);
                 Throughput.PgbenchRun pgbench = throughput.runPgbench(script, clients, options.throughputSeconds());
                 report.service.add(service);
@@ -220,8 +220,9 @@ public final class Benchmarks {
 
     /**
      * The quiet system first (its own run, fresh customers), then the search for the highest sustained
-     * rate: the steps in increasing order until one is not sustained in every one of its runs, then
-     * midpoints between the highest sustained rate and the lowest one that was not.
+     * rate: the steps in increasing order until one is not sustained in every one of its runs (when the
+     * first step is not, halving it until a rate is), then midpoints between the highest sustained rate
+     * and the lowest one that was not.
      */
     private static void latency(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
         EndToEnd endToEnd = new EndToEnd(system, http);
@@ -238,6 +239,16 @@ public final class Benchmarks {
             } else {
                 notSustained = rate;
                 break;
+            }
+        }
+        // not even the lowest step: halve it until a rate is sustained (or the quiet rate is reached), so that the
+        // search brackets the answer from both sides before it bisects
+        for (int rate = options.rates().getFirst() / 2; sustained == 0 && notSustained != null && rate > options.quietRate();
+             rate /= 2) {
+            if (searchRate(options, endToEnd, report, rate)) {
+                sustained = rate;
+            } else {
+                notSustained = rate;
             }
         }
         for (int b = 0; b < options.bisections() && notSustained != null; b++) {
@@ -482,8 +493,8 @@ public final class Benchmarks {
                     + "query side with projector and push hub) on the embedded PostgreSQL and Kafka, drives it over HTTP from a "
                     + "load generator in the same JVM (its own Vert.x instance, one event loop), holds the fan-out's SSE connections "
                     + "from a child JVM, and runs `pgbench` as a child process. Every request carries an operator's bearer token "
-                    + "(development mode; operators act for any customer and are not rate limited). Every figure is the **median of "
-                    + options.runs() + " runs** unless a section says otherwise, and each comes with a baseline measured in the same "
+                    + "(development mode; operators act for any customer and are not rate limited). Every figure is the **"
+                    + (options.runs() == 1 ? "result of one run (no median)" : "median of " + options.runs() + " runs") + "** unless a section says otherwise, and each comes with a baseline measured in the same "
                     + "run and the ratio to it.\n\n");
             md.append("## Machine\n\n");
             md.append("| | |\n|---|---|\n");
@@ -725,7 +736,7 @@ public final class Benchmarks {
             }
             md.append("## 1. Command throughput: `POST /api/orders` vs pgbench\n\n");
             md.append(String.format(Locale.ROOT, "Closed loop: each of N clients sends the next order when the last one is answered, for %d s per run, "
-                    + "to 64 customers with the largest credit limit the API takes (a fresh set per concurrency level); the relay, the saga, "
+                    + "to 64 customers with the largest credit limit the API takes (a fresh set for every run); the relay, the saga, "
                     + "the projector and the push hub all run, so every order also costs its saga (ReserveCredit, ApproveOrder) and its "
                     + "projection. **Accepted/s**: `202` answers inside the window per second (intake). **Settled/s**: every order accepted "
                     + "(in the window or just after it) divided by the time from the start until nothing was in flight any more (no "
@@ -782,8 +793,8 @@ public final class Benchmarks {
                     options.latencyCustomers(), EndToEnd.customersUsed(), Http.ORDER_TIMEOUT.toSeconds()));
             md.append(String.format(Locale.ROOT, "**Sustained** rate: no POST failed, every accepted order settled within %d s of its scheduled "
                     + "send, and the p99 stayed under %d ms, in every run of that rate. The search: the steps %s orders/s in turn "
-                    + "(%d s and %d run(s) each) until one is not sustained, then %d bisection(s) between the highest sustained and the "
-                    + "lowest not sustained rate. The quiet system: %d orders/s for %d s, its own run.%n%n",
+                    + "(%d s and %d run(s) each) until one is not sustained (if the first one is not, it is halved until a rate is, "
+                    + "down to the quiet rate), then %d bisection(s) between the highest sustained and the lowest not sustained rate. The quiet system: %d orders/s for %d s, its own run.%n%n",
                     EndToEnd.SETTLE_WITHIN_MILLIS / 1000, EndToEnd.P99_UNDER_MILLIS, options.rates(), options.latencySeconds(),
                     options.searchRuns(), options.bisections(), options.quietRate(), options.quietSeconds()));
             md.append("PostgreSQL durability during these runs, read from the server: `").append(durability).append("`.\n\n");

@@ -34,8 +34,8 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               settled orders/s (first scheduled send to last settlement), not settled within
                               the tail, rejections by reason, and the hops from the stored timestamps.
                               First a quiet run (--quiet-rate), then the search for the highest SUSTAINED
-                              rate: --rates stepped up until one is not sustained, then --bisections
-                              midpoints; sustained = no POST failed, every accepted order settled within
+                              rate: --rates stepped up until one is not sustained (the first step
+                              halved until one is, if it is not), then --bisections midpoints; sustained = no POST failed, every accepted order settled within
                               2 s of its scheduled send, p99 under 1 s, in every run of that rate.
                               Every run has fresh customers (checked). Baseline: GET /health/live, same run
                   aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
