@@ -21,10 +21,11 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The benchmark harness: starts the system in this JVM on the embedded PostgreSQL and Kafka, measures
- * command throughput (against pgbench), command-to-browser latency (open loop, against a same-run
- * baseline), aggregate load times (10 vs 10,000 events), fan-out (thousands of SSE connections on one
- * query node, against one connection) and a rebuild of the projections (against a plain scan of the
- * events table), and writes {@code BENCHMARKS.md} and SVG charts. Every request carries an operator
+ * command throughput (accepted and settled, against pgbench on the same server), command-to-browser
+ * latency (open loop, against a same-run baseline: a quiet run, then the search for the highest rate at
+ * which every accepted order still settles, with the hops of each run), aggregate load times (10 vs
+ * 10,000 events), fan-out (thousands of SSE connections on one query node, against one connection) and
+ * a rebuild of the projections (against a plain scan of the events table), and writes {@code BENCHMARKS.md} and SVG charts. Every request carries an operator
  * token. Run on demand: {@code java -jar benchmarks/target/benchmarks.jar --quick}; see {@code --help}.
  */
 public final class Benchmarks {
