@@ -35,8 +35,9 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               the tail, rejections by reason, and the hops from the stored timestamps.
                               First a quiet run (--quiet-rate), then the search for the highest SUSTAINED
                               rate: --rates stepped up until one is not sustained (the first step
-                              halved until one is, if it is not), then --bisections midpoints; sustained = no POST failed, every accepted order settled within
-                              2 s of its scheduled send, p99 under 1 s, in every run of that rate.
+                              halved until one is, if it is not), then --bisections midpoints.
+                              Sustained = no POST failed, every accepted order settled within 2 s
+                              of its scheduled send, p99 under 1 s, in every run of that rate.
                               Every run has fresh customers (checked). Baseline: GET /health/live, same run
                   aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
                   fanout      --connections SSE streams held on the one query node (clients in a child
