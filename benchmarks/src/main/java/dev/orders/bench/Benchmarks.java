@@ -21,10 +21,11 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The benchmark harness: starts the system in this JVM on the embedded PostgreSQL and Kafka, measures
- * command throughput (against pgbench), command-to-browser latency (open loop, against a same-run
- * baseline), aggregate load times (10 vs 10,000 events), fan-out (thousands of SSE connections on one
- * query node, against one connection) and a rebuild of the projections (against a plain scan of the
- * events table), and writes {@code BENCHMARKS.md} and SVG charts. Every request carries an operator
+ * command throughput (accepted and settled, against pgbench on the same server), command-to-browser
+ * latency (open loop, against a same-run baseline: a quiet run, then the search for the highest rate at
+ * which every accepted order still settles, with the hops of each run), aggregate load times (10 vs
+ * 10,000 events), fan-out (thousands of SSE connections on one query node, against one connection) and
+ * a rebuild of the projections (against a plain scan of the events table), and writes {@code BENCHMARKS.md} and SVG charts. Every request carries an operator
  * token. Run on demand: {@code java -jar benchmarks/target/benchmarks.jar --quick}; see {@code --help}.
  */
 public final class Benchmarks {
@@ -121,9 +122,12 @@ public final class Benchmarks {
              Http http = new Http(system.host(), system.port(), system.operatorToken())) {
             report.postgres = system.postgresVersion();
             report.kafka = system.kafkaVersion();
+            report.durability = system.durability();
             report.loadBefore = Machine.loadAverage();
             progress("system up at %s in %.0f s; PostgreSQL %s; Kafka %s", system.app().url(), seconds(t0),
                     system.pg().host() + ":" + system.pg().port(), report.kafka);
+            progress("PostgreSQL durability, read from the server (the service and pgbench use the same one): %s",
+                    report.durability);
 
             if (options.warmupSeconds() > 0) {
                 progress("warm-up: %d s of orders at 8 clients (not measured)", options.warmupSeconds());
@@ -197,50 +201,106 @@ public final class Benchmarks {
         throughput.createScratchTable(script);
         report.pgbenchScript = Files.readString(script).strip();
         for (int clients : options.clients()) {
-            List<UUID> customers = http.createCustomers(64, "tp-" + clients);
             for (int run = 1; run <= options.runs(); run++) {
+                List<UUID> customers = http.createCustomers(64, "tp-" + clients + "-" + run); // fresh for every run
                 Throughput.ServiceRun service = throughput.runService(clients, options.throughputSeconds(), customers);
                 Throughput.PgbenchRun pgbench = throughput.runPgbench(script, clients, options.throughputSeconds());
                 report.service.add(service);
                 report.pgbench.add(pgbench);
-                progress("  throughput c=%-2d run %d/%d: POST /api/orders %7.0f/s (p50 %.1f ms, p99 %.1f ms, %d failed,"
-                                + " settled %.1f s later) | pgbench %7.0f tps | ratio %.2f",
-                        clients, run, options.runs(), service.opsPerSecond(), service.p50Millis(), service.p99Millis(),
-                        service.failed(), service.drainMillis() / 1000.0, pgbench.tps(),
-                        service.opsPerSecond() / pgbench.tps());
+                progress("  throughput c=%-2d run %d/%d: POST /api/orders accepted %7.0f/s, settled %7.0f/s (p50 %.1f ms,"
+                                + " p99 %.1f ms, %d failed, all settled %.1f s after the window) | pgbench %7.0f tps | ratio"
+                                + " settled/pgbench %.2f",
+                        clients, run, options.runs(), service.opsPerSecond(), service.settledPerSecond(), service.p50Millis(),
+                        service.p99Millis(), service.failed(), service.drainMillis() / 1000.0, pgbench.tps(),
+                        service.settledPerSecond() / pgbench.tps());
             }
         }
         Files.deleteIfExists(script);
         system.execute("drop table if exists " + Throughput.SCRATCH_TABLE);
     }
 
+    /**
+     * The quiet system first (its own run, fresh customers), then the search for the highest sustained
+     * rate: the steps in increasing order until one is not sustained in every one of its runs (when the
+     * first step is not, halving it until a rate is), then midpoints between the highest sustained rate
+     * and the lowest one that was not.
+     */
     private static void latency(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
         EndToEnd endToEnd = new EndToEnd(system, http);
-        boolean saturated = false;
+        progress("quiet system: %d orders/s for %d s, fresh customers", options.quietRate(), options.quietSeconds());
+        report.quiet = endToEnd.run("quiet", options.quietRate(), options.quietSeconds(), options.latencyCustomers());
+        printRun(report.quiet, 1, 1);
+        progress("sustained-rate search: steps %s/s, %d s and %d run(s) per rate, then %d bisection(s)", options.rates(),
+                options.latencySeconds(), options.searchRuns(), options.bisections());
+        int sustained = 0;
+        Integer notSustained = null;
         for (int rate : options.rates()) {
-            int runs = saturated ? 1 : options.runs();
-            boolean allAborted = true;
-            for (int run = 1; run <= runs; run++) {
-                EndToEnd.Run r = endToEnd.run(rate, options.latencySeconds(), options.latencyCustomers());
-                report.latency.add(r);
-                allAborted &= r.aborted() || r.missing() > 0;
-                if (r.aborted()) {
-                    progress("  command-to-browser %4d/s run %d/%d: OVERLOADED, stopped after %.1f s (over 2 s of orders"
-                            + " not yet answered or not yet pushed); what was sent is still measured", rate, run, runs,
-                            r.abortedAfterSeconds());
-                }
-                progress("  command-to-browser %4d/s run %d/%d: p50 %7.1f ms  p99 %7.1f ms  p99.9 %7.1f ms  max %7.1f ms"
-                                + " | command p50 %.1f ms | baseline p50 %.2f ms | delivered %d/%d%s",
-                        rate, run, runs, ms(r.endToEnd(), 50), ms(r.endToEnd(), 99), ms(r.endToEnd(), 99.9),
-                        r.endToEnd().getMaxValue() / 1e6, ms(r.command(), 50), ms(r.baseline(), 50), r.delivered(),
-                        r.scheduled(), r.failed() + r.missing() > 0
-                                ? " (" + r.failed() + " failed, " + r.missing() + " not pushed in time)" : "");
-            }
-            if (allAborted && !saturated) {
-                saturated = true;
-                progress("  every run at %d/s overloaded the system: higher rates run once each", rate);
+            if (searchRate(options, endToEnd, report, rate)) {
+                sustained = rate;
+            } else {
+                notSustained = rate;
+                break;
             }
         }
+        // not even the lowest step: halve it until a rate is sustained (or the quiet rate is reached), so that the
+        // search brackets the answer from both sides before it bisects
+        for (int rate = options.rates().getFirst() / 2; sustained == 0 && notSustained != null && rate > options.quietRate();
+             rate /= 2) {
+            if (searchRate(options, endToEnd, report, rate)) {
+                sustained = rate;
+            } else {
+                notSustained = rate;
+            }
+        }
+        for (int b = 0; b < options.bisections() && notSustained != null; b++) {
+            int mid = (sustained + notSustained) / 2;
+            if (mid <= sustained || mid >= notSustained) {
+                break;
+            }
+            if (searchRate(options, endToEnd, report, mid)) {
+                sustained = mid;
+            } else {
+                notSustained = mid;
+            }
+        }
+        report.sustainedRate = sustained;
+        report.lowestNotSustained = notSustained;
+        progress("highest sustained rate: %s", report.sustainedText());
+    }
+
+    /** The runs of one searched rate; true if every one sustained it (the runs stop at the first that did not). */
+    private static boolean searchRate(Options options, EndToEnd endToEnd, Report report, int rate) throws Exception {
+        for (int run = 1; run <= options.searchRuns(); run++) {
+            EndToEnd.Run r = endToEnd.run("search", rate, options.latencySeconds(), options.latencyCustomers());
+            report.latency.add(r);
+            printRun(r, run, options.searchRuns());
+            if (!r.sustained()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void printRun(EndToEnd.Run r, int run, int runs) {
+        progress("  %s %4d/s run %d/%d: accepted %d of %d scheduled (%d failed), settled %d (%d approved, rejected %d:"
+                        + " %d credit-check timeout, %d credit limit, %d other), %d not settled within %d s; settled %.1f/s"
+                        + " over %.1f s (intake %.1f/s)",
+                r.kind(), r.rate(), run, runs, r.accepted(), r.scheduled(), r.failed(), r.settled(), r.approved(),
+                r.rejected(), r.rejectedTimeout(), r.rejectedLimit(), r.rejectedOther(), r.unsettled(), r.tailSeconds(),
+                r.settledPerSecond(), r.settleSpanSeconds(), r.acceptedPerSecond());
+        progress("    scheduled -> outcome on the stream: p50 %.1f ms  p99 %.1f ms  p99.9 %.1f ms  max %.1f ms | POST p50 %.1f ms"
+                        + " | baseline p50 %.2f ms | %s",
+                ms(r.endToEnd(), 50), ms(r.endToEnd(), 99), ms(r.endToEnd(), 99.9), r.endToEnd().getMaxValue() / 1e6,
+                ms(r.command(), 50), ms(r.baseline(), 50),
+                r.sustained() ? "SUSTAINED" : "NOT sustained (" + r.whyNotSustained() + ")");
+        StringBuilder hops = new StringBuilder();
+        for (int i = 0; i < EndToEnd.HOPS.length; i++) {
+            EndToEnd.Hop hop = r.hops()[i];
+            hops.append(String.format(Locale.ROOT, "%n[bench]      %-72s p50 %8.1f ms  p99 %8.1f ms", EndToEnd.HOPS[i],
+                    hop.p50(), hop.p99()));
+        }
+        progress("    hops over %d approved orders (PostgreSQL clock offset %+.2f ms +- %.2f):%s", r.hops()[0].orders(),
+                r.dbClockOffsetMillis(), r.dbClockUncertaintyMillis(), hops);
     }
 
     static double ms(Histogram h, double percentile) {
@@ -315,6 +375,10 @@ public final class Benchmarks {
         final String pgbenchVersion;
         String postgres = "unknown";
         String kafka = "unknown";
+        String durability = "unknown";
+        EndToEnd.Run quiet;
+        int sustainedRate;
+        Integer lowestNotSustained;
         String loadBefore = "unknown";
         String loadAfter = "unknown";
         String pgbenchScript = "";
@@ -336,17 +400,37 @@ public final class Benchmarks {
             this.pgbenchVersion = pgbenchVersion;
         }
 
+        /** The search's outcome in words. */
+        String sustainedText() {
+            if (latency.isEmpty()) {
+                return "not measured";
+            }
+            if (lowestNotSustained == null) {
+                return String.format(Locale.ROOT, "at least %d orders/s (every rate tried was sustained)", sustainedRate);
+            }
+            if (sustainedRate == 0) {
+                return String.format(Locale.ROOT, "below %d orders/s (no rate tried was sustained)", lowestNotSustained);
+            }
+            return String.format(Locale.ROOT, "%d orders/s (%d/s was not sustained)", sustainedRate, lowestNotSustained);
+        }
+
+        /** The rates the search ran, in increasing order. */
+        List<Integer> searchedRates() {
+            return latency.stream().map(EndToEnd.Run::rate).distinct().sorted().toList();
+        }
+
         void write() throws Exception {
             Path chartPath = options.chart();
             Map<String, Histogram> series = new LinkedHashMap<>();
-            for (int rate : options.rates()) {
+            if (quiet != null) {
+                series.put("quiet, " + quiet.rate() + " orders/s, to browser", quiet.endToEnd());
+            }
+            for (int rate : searchedRates()) {
                 List<EndToEnd.Run> runs = latency.stream().filter(r -> r.rate() == rate).toList();
-                if (runs.isEmpty()) {
-                    continue;
-                }
                 Histogram merged = new Histogram(runs.get(0).endToEnd().getHighestTrackableValue(), 3);
                 runs.forEach(r -> merged.add(r.endToEnd()));
-                series.put(rate + " orders/s, to browser", merged);
+                series.put(rate + " orders/s, to browser" + (runs.stream().allMatch(EndToEnd.Run::sustained) ? "" : " (not sustained)"),
+                        merged);
             }
             if (!latency.isEmpty()) {
                 List<EndToEnd.Run> at500 = latency.stream().filter(r -> r.rate() == 500).toList();
@@ -410,8 +494,8 @@ public final class Benchmarks {
                     + "query side with projector and push hub) on the embedded PostgreSQL and Kafka, drives it over HTTP from a "
                     + "load generator in the same JVM (its own Vert.x instance, one event loop), holds the fan-out's SSE connections "
                     + "from a child JVM, and runs `pgbench` as a child process. Every request carries an operator's bearer token "
-                    + "(development mode; operators act for any customer and are not rate limited). Every figure is the **median of "
-                    + options.runs() + " runs** unless a section says otherwise, and each comes with a baseline measured in the same "
+                    + "(development mode; operators act for any customer and are not rate limited). Every figure is the **"
+                    + (options.runs() == 1 ? "result of one run (no median)" : "median of " + options.runs() + " runs") + "** unless a section says otherwise, and each comes with a baseline measured in the same "
                     + "run and the ratio to it.\n\n");
             md.append("## Machine\n\n");
             md.append("| | |\n|---|---|\n");
@@ -419,7 +503,9 @@ public final class Benchmarks {
             md.append("| memory | ").append(String.format(Locale.ROOT, "%,d MiB", machine.memoryMiB())).append(" |\n");
             md.append("| OS | ").append(machine.os()).append(" |\n");
             md.append("| JDK | ").append(machine.jdk()).append(" |\n");
-            md.append("| PostgreSQL | ").append(postgres).append(" (embedded, zonky binaries; `fsync=off` in development mode) |\n");
+            md.append("| PostgreSQL | ").append(postgres).append(" (embedded, zonky binaries, development mode) |\n");
+            md.append("| PostgreSQL durability (read from the server; the service and pgbench write to this same server) | `")
+                    .append(durability).append("` |\n");
             md.append("| Kafka | ").append(kafka).append(" |\n");
             if (pgbenchVersion != null) {
                 md.append("| pgbench | ").append(pgbenchVersion).append(" |\n");
@@ -451,23 +537,39 @@ public final class Benchmarks {
             md.append("| figure | target | measured (median) | baseline, same run | ratio | verdict |\n|---|---|---|---|---|---|\n");
             if (!service.isEmpty()) {
                 int top = options.clients().stream().mapToInt(Integer::intValue).max().orElse(32);
-                double s = median(service.stream().filter(r -> r.clients() == top).toList(), Throughput.ServiceRun::opsPerSecond);
+                List<Throughput.ServiceRun> topRuns = service.stream().filter(r -> r.clients() == top).toList();
+                double accepted = median(topRuns, Throughput.ServiceRun::opsPerSecond);
+                double s = median(topRuns, Throughput.ServiceRun::settledPerSecond);
                 double p = median(pgbench.stream().filter(r -> r.clients() == top).toList(), Throughput.PgbenchRun::tps);
-                md.append(String.format(Locale.ROOT, "| command throughput, %d clients | >= 60%% of pgbench | %,.0f orders/s | pgbench %,.0f tps | %.0f%% | %s |%n",
-                        top, s, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+                md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
+                                + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
+                        top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+            }
+            if (!latency.isEmpty()) {
+                md.append(String.format(Locale.ROOT, "| highest sustained rate (every accepted order settled within %d s of its scheduled send, p99 < %d ms) | (none set) | **%s** | | | |%n",
+                        EndToEnd.SETTLE_WITHIN_MILLIS / 1000, EndToEnd.P99_UNDER_MILLIS, sustainedText()));
+            }
+            if (quiet != null) {
+                md.append(String.format(Locale.ROOT, "| quiet system, %d orders/s, scheduled send to outcome on the stream | (none set) | p50 %.1f ms, p99 %.1f ms"
+                                + " (%d of %d settled, %d rejected) | GET /health/live p50 %.2f ms | p50 = %.0fx baseline | |%n",
+                        quiet.rate(), ms(quiet.endToEnd(), 50), ms(quiet.endToEnd(), 99), quiet.settled(), quiet.scheduled(),
+                        quiet.rejected(), ms(quiet.baseline(), 50), ms(quiet.endToEnd(), 50) / ms(quiet.baseline(), 50)));
             }
             List<EndToEnd.Run> at500 = latency.stream().filter(r -> r.rate() == 500).toList();
             if (!at500.isEmpty()) {
                 double p50 = median(at500, r -> ms(r.endToEnd(), 50));
                 double p99 = median(at500, r -> ms(r.endToEnd(), 99));
                 double base = median(at500, r -> ms(r.baseline(), 50));
-                long missing = at500.stream().mapToLong(r -> r.missing() + r.failed()).sum();
-                boolean aborted = at500.stream().anyMatch(EndToEnd.Run::aborted);
-                boolean met = p50 <= 15 && p99 <= 50 && missing == 0 && !aborted;
-                md.append(String.format(Locale.ROOT, "| command to browser at 500/s | p50 <= 15 ms, p99 <= 50 ms | p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms | GET /health/live p50 %.2f ms | p50 = %.0fx baseline | %s |%n",
-                        p50, p99, median(at500, r -> ms(r.endToEnd(), 99.9)), base, p50 / base,
-                        met ? "**met**" : "**missed**" + (aborted ? " (overloaded: the system fell behind 500/s)" : "")
-                                + (missing > 0 ? " (" + missing + " orders failed or not pushed)" : "")));
+                boolean sustained = at500.stream().allMatch(EndToEnd.Run::sustained);
+                boolean met = p50 <= 15 && p99 <= 50 && sustained;
+                md.append(String.format(Locale.ROOT, "| command to browser at 500/s | p50 <= 15 ms, p99 <= 50 ms | p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms;"
+                                + " settled %.0f/s | GET /health/live p50 %.2f ms | p50 = %.0fx baseline | %s |%n",
+                        p50, p99, median(at500, r -> ms(r.endToEnd(), 99.9)), median(at500, EndToEnd.Run::settledPerSecond),
+                        base, p50 / base, met ? "**met**" : "**missed**" + (sustained ? "" : " (500/s not sustained: "
+                                + at500.getFirst().whyNotSustained() + ")")));
+            } else if (!latency.isEmpty()) {
+                md.append(String.format(Locale.ROOT, "| command to browser at 500/s | p50 <= 15 ms, p99 <= 50 ms | not run: the search stopped below 500/s;"
+                        + " highest sustained: %s | | | **missed** |%n", sustainedText()));
             }
             if (!aggregate.isEmpty()) {
                 AggregateLoad.Result small = aggregate.get(0);
@@ -635,20 +737,26 @@ public final class Benchmarks {
             }
             md.append("## 1. Command throughput: `POST /api/orders` vs pgbench\n\n");
             md.append(String.format(Locale.ROOT, "Closed loop: each of N clients sends the next order when the last one is answered, for %d s per run, "
-                    + "to 64 customers with the largest credit limit the API takes (a fresh set per concurrency level); the relay, the saga, "
+                    + "to 64 customers with the largest credit limit the API takes (a fresh set for every run); the relay, the saga, "
                     + "the projector and the push hub all run, so every order also costs its saga (ReserveCredit, ApproveOrder) and its "
-                    + "projection. Counted: `202` answers inside the window. Between runs the harness waits until every order is decided "
-                    + "and projected (\"settled after\"), so one run's tail does not load the next.%n%n", options.throughputSeconds()));
-            md.append("pgbench, same PostgreSQL, same concurrency, run right after each service run: `pgbench -n -f insert.sql -c N -j N -T "
+                    + "projection. **Accepted/s**: `202` answers inside the window per second (intake). **Settled/s**: every order accepted "
+                    + "(in the window or just after it) divided by the time from the start until nothing was in flight any more (no "
+                    + "unpublished event, no open saga deadline, no order PENDING in the read model; polled every 200 ms), so a queue "
+                    + "that intake leaves behind counts against it. The ratio to pgbench is the settled rate's. Between runs the "
+                    + "harness waits until every order is settled (\"settled after\"), so one run's tail does not load the next.%n%n",
+                    options.throughputSeconds()));
+            md.append("pgbench, the same PostgreSQL server in the same run (so the same durability: `" + durability + "`, read from "
+                    + "the server), same concurrency, run right after each service run: `pgbench -n -f insert.sql -c N -j N -T "
                     + options.throughputSeconds() + " orders` with\n\n```sql\n" + pgbenchScript + "\n```\n\n");
-            md.append("| clients | POST /api/orders, median (runs) | pgbench tps, median (runs) | ratio | service p50 / p99 | failed | settled after (median) |\n|---|---|---|---|---|---|---|\n");
+            md.append("| clients | **settled/s**, median (runs) | accepted/s (intake), median | pgbench tps, median (runs) | ratio settled / pgbench | service p50 / p99 | failed | settled after (median) |\n|---|---|---|---|---|---|---|---|\n");
             for (int clients : options.clients()) {
                 List<Throughput.ServiceRun> s = service.stream().filter(r -> r.clients() == clients).toList();
                 List<Throughput.PgbenchRun> p = pgbench.stream().filter(r -> r.clients() == clients).toList();
-                double sm = median(s, Throughput.ServiceRun::opsPerSecond);
+                double sm = median(s, Throughput.ServiceRun::settledPerSecond);
                 double pm = median(p, Throughput.PgbenchRun::tps);
-                md.append(String.format(Locale.ROOT, "| %d | **%,.0f/s** (%s) | **%,.0f** (%s) | **%.2f** | %.1f / %.1f ms | %d | %.1f s |%n",
-                        clients, sm, list(s, Throughput.ServiceRun::opsPerSecond), pm, list(p, Throughput.PgbenchRun::tps), sm / pm,
+                md.append(String.format(Locale.ROOT, "| %d | **%,.0f/s** (%s) | %,.0f/s | **%,.0f** (%s) | **%.2f** | %.1f / %.1f ms | %d | %.1f s |%n",
+                        clients, sm, list(s, Throughput.ServiceRun::settledPerSecond), median(s, Throughput.ServiceRun::opsPerSecond),
+                        pm, list(p, Throughput.PgbenchRun::tps), sm / pm,
                         median(s, Throughput.ServiceRun::p50Millis), median(s, Throughput.ServiceRun::p99Millis),
                         s.stream().mapToLong(Throughput.ServiceRun::failed).sum(),
                         median(s, r -> r.drainMillis() / 1000.0)));
@@ -666,62 +774,102 @@ public final class Benchmarks {
         }
 
         private void latencySection(StringBuilder md, Path chartPath) {
-            if (latency.isEmpty()) {
+            if (latency.isEmpty() && quiet == null) {
                 return;
             }
-            md.append("## 2. Command to browser: `POST /api/orders` to APPROVED/REJECTED on SSE\n\n");
+            md.append("## 2. Command to browser: `POST /api/orders` to APPROVED/REJECTED on SSE, and the highest sustained rate\n\n");
             md.append(String.format(Locale.ROOT, "Open loop: at a fixed rate, order i is due at start + i/rate, fixed in advance; its latency runs from that "
-                    + "**due time** (not from when it was actually sent) to the moment its APPROVED or REJECTED state arrives on "
+                    + "**scheduled send** (not from when it was actually sent) to the moment its APPROVED or REJECTED state arrives on "
                     + "`GET /api/customers/{id}/orders/stream`, so a stall of the generator, the client pool or the service counts in full "
-                    + "(no coordinated omission). Recorded in an HdrHistogram (3 significant digits). %d s per run, %d fresh customers per run, "
-                    + "one SSE stream each, orders spread round-robin over them. Baseline, same run: `GET /health/live` at 100/s, "
-                    + "open loop, through the same server, router and client. \"POST answered\" is the time to the `202`, also from the due time.%n%n",
-                    options.latencySeconds(), options.latencyCustomers()));
-            md.append("| rate | p50 | p99 | p99.9 | max | POST answered p50 / p99 | baseline p50 | p50 / baseline | delivered | runs' p50 | runs' p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-            for (int rate : options.rates()) {
-                List<EndToEnd.Run> runs = latency.stream().filter(r -> r.rate() == rate).toList();
-                if (runs.isEmpty()) {
-                    continue;
-                }
-                double p50 = median(runs, r -> ms(r.endToEnd(), 50));
-                double base = median(runs, r -> ms(r.baseline(), 50));
-                long scheduled = runs.stream().mapToLong(EndToEnd.Run::scheduled).sum();
-                long delivered = runs.stream().mapToLong(EndToEnd.Run::delivered).sum();
-                long aborted = runs.stream().filter(EndToEnd.Run::aborted).count();
-                long lost = runs.stream().mapToLong(r -> r.missing() + r.failed()).sum();
-                md.append(String.format(Locale.ROOT, "| %d/s%s | **%.1f ms** | **%.1f ms** | %.1f ms | %.1f ms | %.1f / %.1f ms | %.2f ms | %.0fx | %d of %d | %s | %s |%n",
-                        rate, (lost > 0 ? " (lower bounds: " + lost + " orders not pushed in time are not in the percentiles)" : "")
-                                + (aborted == 0 ? "" : String.format(Locale.ROOT, " (%d of %d runs overloaded, stopped after %s s)",
-                                aborted, runs.size(), list(runs.stream().filter(EndToEnd.Run::aborted).toList(),
-                                        EndToEnd.Run::abortedAfterSeconds))), p50, median(runs, r -> ms(r.endToEnd(), 99)), median(runs, r -> ms(r.endToEnd(), 99.9)),
-                        median(runs, r -> r.endToEnd().getMaxValue() / 1e6),
-                        median(runs, r -> ms(r.command(), 50)), median(runs, r -> ms(r.command(), 99)), base, p50 / base,
-                        delivered, scheduled, list(runs, r -> ms(r.endToEnd(), 50)), list(runs, r -> ms(r.endToEnd(), 99))));
+                    + "(no coordinated omission); HdrHistogram, 3 significant digits. Each run has %d **fresh customers** (created for it, "
+                    + "checked to be new to the harness and to hold only their CustomerCreated; %,d customers in all, none used twice), one "
+                    + "SSE stream each, orders of 1.00 EUR spread round-robin over them; each customer's credit limit is 1,000,000,000.00 EUR, "
+                    + "so every order should be APPROVED and any REJECTED is counted with its reason. **Accepted**: answered `202` "
+                    + "(every request has a deadline, %d s for an order: a stuck one counts as failed). **Settled**: its APPROVED or "
+                    + "REJECTED view seen on the stream. **Settled/s**: settled orders divided by the time from the first scheduled send "
+                    + "to the last settlement (intake/s, the `202`s per second, is shown beside it, never alone). **Not settled**: accepted "
+                    + "but no outcome within the tail (up to 60 s after the last send, as stated per run). A run stops early as "
+                    + "**overloaded** when more than 2 s worth of orders wait for their `202` or their outcome. Baseline, same run: "
+                    + "`GET /health/live` at 100/s, open loop, through the same server, router and client.%n%n",
+                    options.latencyCustomers(), EndToEnd.customersUsed(), Http.ORDER_TIMEOUT.toSeconds()));
+            md.append(String.format(Locale.ROOT, "**Sustained** rate: no POST failed, every accepted order settled within %d s of its scheduled "
+                    + "send, and the p99 stayed under %d ms, in every run of that rate. The search: the steps %s orders/s in turn "
+                    + "(%d s and %d run(s) each) until one is not sustained (if the first one is not, it is halved until a rate is, "
+                    + "down to the quiet rate), then %d bisection(s) between the highest sustained and the lowest not sustained rate. The quiet system: %d orders/s for %d s, its own run.%n%n",
+                    EndToEnd.SETTLE_WITHIN_MILLIS / 1000, EndToEnd.P99_UNDER_MILLIS, options.rates(), options.latencySeconds(),
+                    options.searchRuns(), options.bisections(), options.quietRate(), options.quietSeconds()));
+            md.append("PostgreSQL durability during these runs, read from the server: `").append(durability).append("`.\n\n");
+            md.append("**Highest sustained rate: ").append(sustainedText()).append("**.\n\n");
+            md.append("| run | rate | length | scheduled | accepted (202) | failed | settled | rejected: timeout / limit / other | not settled (tail) "
+                    + "| **settled/s** (over) | intake/s | p50 | p99 | p99.9 | max | POST answered p50 / p99 | baseline p50 | sustained |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            List<EndToEnd.Run> all = new ArrayList<>();
+            if (quiet != null) {
+                all.add(quiet);
             }
-            md.append("\nWhere the time goes (medians over the runs of each hop's median, from the timestamps stored by the "
-                    + "command side and the projector; the rest of the end-to-end time is the command itself, the push and the client):\n\n");
-            md.append("| rate |");
-            for (String stage : EndToEnd.STAGES) {
-                md.append(' ').append(stage).append(" |");
+            all.addAll(latency);
+            for (EndToEnd.Run r : all) {
+                md.append(String.format(Locale.ROOT, "| %s | %d/s | %s | %,d | %,d | %d | %,d | %d / %d / %d | %d (%d s) | **%.1f** (%.1f s) | %.1f "
+                                + "| **%.1f ms** | **%.1f ms** | %.1f ms | %.1f ms | %.1f / %.1f ms | %.2f ms | %s |%n",
+                        r.kind(), r.rate(), r.aborted() ? String.format(Locale.ROOT, "%.1f of %d s", r.abortedAfterSeconds(), r.seconds())
+                                : r.seconds() + " s",
+                        r.scheduled(), r.accepted(), r.failed(), r.settled(), r.rejectedTimeout(), r.rejectedLimit(), r.rejectedOther(),
+                        r.unsettled(), r.tailSeconds(), r.settledPerSecond(), r.settleSpanSeconds(), r.acceptedPerSecond(),
+                        ms(r.endToEnd(), 50), ms(r.endToEnd(), 99), ms(r.endToEnd(), 99.9), r.endToEnd().getMaxValue() / 1e6,
+                        ms(r.command(), 50), ms(r.command(), 99), ms(r.baseline(), 50),
+                        r.sustained() ? "**yes**" : "no: " + r.whyNotSustained()));
             }
-            md.append("\n|---|").append("---|".repeat(EndToEnd.STAGES.length)).append('\n');
-            for (int rate : options.rates()) {
-                List<EndToEnd.Run> runs = latency.stream().filter(r -> r.rate() == rate).toList();
-                if (runs.isEmpty()) {
-                    continue;
+            md.append("\n(Percentiles are over the settled orders; orders not settled are counted, not in them. \"Over\": first scheduled "
+                    + "send to last settlement.)\n\n");
+            boolean repeated = searchedRates().stream().anyMatch(rate -> latency.stream().filter(r -> r.rate() == rate).count() > 1);
+            if (repeated) {
+                md.append("Medians over the runs of each searched rate (a rate's runs stop at the first that does not sustain it):\n\n");
+                md.append("| rate | runs | settled/s | p50 | p99 | runs' p50 | runs' p99 | sustained in every run |\n|---|---|---|---|---|---|---|---|\n");
+                for (int rate : searchedRates()) {
+                    List<EndToEnd.Run> runs = latency.stream().filter(r -> r.rate() == rate).toList();
+                    md.append(String.format(Locale.ROOT, "| %d/s | %d | **%.1f** | **%.1f ms** | **%.1f ms** | %s | %s | %s |%n", rate, runs.size(),
+                            median(runs, EndToEnd.Run::settledPerSecond), median(runs, r -> ms(r.endToEnd(), 50)),
+                            median(runs, r -> ms(r.endToEnd(), 99)), list(runs, r -> ms(r.endToEnd(), 50)),
+                            list(runs, r -> ms(r.endToEnd(), 99)), runs.stream().allMatch(EndToEnd.Run::sustained) ? "yes" : "no"));
                 }
-                md.append("| ").append(rate).append("/s |");
-                for (int i = 0; i < EndToEnd.STAGES.length; i++) {
-                    int stage = i;
-                    md.append(String.format(Locale.ROOT, " %.1f ms |", median(runs, r -> r.stagesMillis()[stage])));
+                md.append("\n");
+            }
+            md.append("**Where the time goes**, hop by hop, over each run's APPROVED orders (p50 / p99 of each hop on its own; the "
+                    + "percentiles of the hops do not add up to the total's). The client's times (scheduled send, POST handed to the "
+                    + "client, SSE arrival) are this JVM's wall clock; `occurred_at` of the events is stamped by the command side in this "
+                    + "JVM (the same clock) when it decides, before its transaction commits; `changed_at` of the order-change log is "
+                    + "`now()` of the projector's transaction (its start), PostgreSQL's clock, corrected by the offset to this JVM's clock "
+                    + "measured once per run (same machine: ");
+            md.append(all.stream().map(r -> String.format(Locale.ROOT, "%+.2f ms", r.dbClockOffsetMillis())).distinct().limit(6)
+                    .reduce((x, y) -> x + ", " + y).orElse("-")).append("). Where several runs share a rate, the medians over them.\n\n");
+            List<String> columns = new ArrayList<>();
+            List<List<EndToEnd.Run>> groups = new ArrayList<>();
+            if (quiet != null) {
+                columns.add("quiet " + quiet.rate() + "/s");
+                groups.add(List.of(quiet));
+            }
+            for (int rate : searchedRates()) {
+                List<EndToEnd.Run> runs = latency.stream().filter(r -> r.rate() == rate).toList();
+                columns.add(rate + "/s" + (runs.stream().allMatch(EndToEnd.Run::sustained) ? "" : " (not sustained)"));
+                groups.add(runs);
+            }
+            md.append("| hop |");
+            columns.forEach(c -> md.append(' ').append(c).append(" p50 / p99 |"));
+            md.append("\n|---|").append("---|".repeat(columns.size())).append('\n');
+            for (int i = 0; i < EndToEnd.HOPS.length; i++) {
+                int hop = i;
+                md.append("| ").append(EndToEnd.HOPS[i]).append(" |");
+                for (List<EndToEnd.Run> runs : groups) {
+                    md.append(String.format(Locale.ROOT, " %.1f / %.1f ms |", median(runs, r -> r.hops()[hop].p50()),
+                            median(runs, r -> r.hops()[hop].p99())));
                 }
                 md.append('\n');
             }
-            md.append("\n(All columns are medians over the runs; \"delivered\" sums them: an order is missing if its POST failed or its outcome "
-                    + "was not pushed within 60 s of the last send. A run is stopped as **overloaded** when more than 2 s worth of "
-                    + "orders are waiting for their `202`: the service cannot sustain that rate, latency would only grow with the "
-                    + "run's length, and the figures of such a run describe a queue, not the service. When every run of a rate is "
-                    + "overloaded, the higher rates run once each.)\n\n");
+            md.append("| approved orders measured |");
+            for (List<EndToEnd.Run> runs : groups) {
+                md.append(' ').append(runs.stream().mapToInt(r -> r.hops()[0].orders()).sum()).append(" |");
+            }
+            md.append("\n\n");
             Path relative = options.out().toAbsolutePath().getParent() == null ? chartPath
                     : options.out().toAbsolutePath().getParent().relativize(chartPath.toAbsolutePath());
             md.append("![Latency by percentile](").append(relative.toString().replace('\\', '/')).append(")\n\n");

@@ -167,9 +167,13 @@ public final class FanOutClient {
         return "opened " + state[2] + " " + state[3] + " " + (System.nanoTime() - start) / 1_000_000 + " " + why;
     }
 
+    /** The deadline for a stream's response headers: a stream not open by then counts as failed (TIMEOUT). */
+    static final long OPEN_TIMEOUT_MS = 30_000;
+
     /**
      * Opens a stream and records every order change it carries. Connection indexes follow the lines of
-     * the open files, over all of them (a failed open's index is not reused).
+     * the open files, over all of them (a failed open's index is not reused). An open that takes longer
+     * than {@link #OPEN_TIMEOUT_MS} fails as {@code TIMEOUT} (its request reset, or its late stream closed).
      */
     private Future<Stream> openOne(int connection, String customer) {
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET)
@@ -177,16 +181,35 @@ public final class FanOutClient {
                 .putHeader("Accept", "text/event-stream")
                 .putHeader("Authorization", authorization)
                 .setIdleTimeout(0);
-        return http.request(request).compose(req -> req.send()).compose(response -> {
+        Promise<Stream> result = Promise.promise();
+        io.vertx.core.http.HttpClientRequest[] granted = new io.vertx.core.http.HttpClientRequest[1];
+        long timer = vertx.setTimer(OPEN_TIMEOUT_MS, id -> {
+            if (result.tryFail("TIMEOUT") && granted[0] != null) {
+                granted[0].reset();
+            }
+        });
+        http.request(request).compose(req -> {
+            granted[0] = req;
+            return req.send();
+        }).compose(response -> {
             if (response.statusCode() != 200) {
-                return response.body().transform(body -> Future.failedFuture("HTTP_" + response.statusCode()));
+                return response.body().transform(body -> Future.<Stream>failedFuture("HTTP_" + response.statusCode()));
             }
             Stream stream = new Stream(response, new Parser(connection));
             response.handler(stream.parser::feed);
             response.endHandler(ignored -> stream.lost());
             response.exceptionHandler(ignored -> stream.lost());
             return Future.succeededFuture(stream);
+        }).onComplete(opened -> {
+            vertx.cancelTimer(timer);
+            if (opened.succeeded() && !result.tryComplete(opened.result())) {
+                opened.result().gone = true; // opened after its deadline: counted as failed, so not held
+                opened.result().response.request().connection().close();
+            } else if (opened.failed()) {
+                result.tryFail(opened.cause());
+            }
         });
+        return result.future();
     }
 
     /** An open stream; its end counts as a drop unless this client closed it. */

@@ -1,10 +1,12 @@
 package dev.orders.bench;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
@@ -60,20 +62,73 @@ final class Http implements AutoCloseable {
         return context;
     }
 
+    /** Every request's deadline unless its caller gives one: a stuck request ends as a failure, never a hang. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** The deadline of {@code POST /api/orders}: an order not answered by then counts as failed. */
+    static final Duration ORDER_TIMEOUT = Duration.ofSeconds(10);
+    /** The deadline for an SSE stream's response headers; once open, a stream has no deadline. */
+    static final Duration STREAM_OPEN_TIMEOUT = Duration.ofSeconds(10);
+
     Future<Answer> send(HttpMethod method, String uri, String body) {
+        return send(method, uri, body, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * One request with a deadline over all of it: waiting for a pooled connection, connecting, sending
+     * and reading the whole body. When the deadline passes first, the request is reset and the answer
+     * fails with a {@link java.util.concurrent.TimeoutException}.
+     */
+    Future<Answer> send(HttpMethod method, String uri, String body, Duration timeout) {
         RequestOptions request = new RequestOptions().setMethod(method).setURI(uri)
-                .putHeader("Authorization", authorization);
+                .putHeader("Authorization", authorization)
+                .setConnectTimeout(timeout.toMillis());
         if (body != null) {
             request.putHeader("Content-Type", "application/json");
         }
-        return commands.request(request)
-                .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
-                .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b)));
+        return withDeadline(timeout, method + " " + uri, commands.request(request), req ->
+                (body == null ? req.send() : req.send(Buffer.buffer(body)))
+                        .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b))));
+    }
+
+    /**
+     * Runs {@code exchange} on the request once it is granted, and fails the result when {@code timeout}
+     * passes first (resetting the request, if it was granted, so that its connection is not left waiting).
+     */
+    private <T> Future<T> withDeadline(Duration timeout, String what, Future<HttpClientRequest> granted,
+                                       java.util.function.Function<HttpClientRequest, Future<T>> exchange) {
+        Promise<T> result = Promise.promise();
+        java.util.concurrent.atomic.AtomicReference<HttpClientRequest> requestRef =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        long timer = vertx.setTimer(timeout.toMillis(), id -> {
+            if (result.tryFail(new java.util.concurrent.TimeoutException(what + ": no answer within "
+                    + timeout.toMillis() + " ms"))) {
+                HttpClientRequest req = requestRef.get();
+                if (req != null) {
+                    req.reset();
+                }
+            }
+        });
+        granted.compose(req -> {
+            requestRef.set(req);
+            if (result.future().isComplete()) {
+                req.reset(); // the deadline passed while waiting for a connection
+                return Future.failedFuture("too late");
+            }
+            return exchange.apply(req);
+        }).onComplete(answer -> {
+            vertx.cancelTimer(timer);
+            if (answer.succeeded()) {
+                result.tryComplete(answer.result());
+            } else {
+                result.tryFail(answer.cause());
+            }
+        });
+        return result.future();
     }
 
     Future<Answer> placeOrder(UUID customerId, String amount) {
         return send(HttpMethod.POST, "/api/orders", "{\"customerId\":\"" + customerId
-                + "\",\"total\":{\"amount\":\"" + amount + "\",\"currency\":\"EUR\"}}");
+                + "\",\"total\":{\"amount\":\"" + amount + "\",\"currency\":\"EUR\"}}", ORDER_TIMEOUT);
     }
 
     /** Creates customers with the largest credit limit the API takes, and waits until the query side knows them. */
@@ -107,15 +162,15 @@ final class Http implements AutoCloseable {
     }
 
     /**
-     * True once the read model knows the customer. A read that gets no answer within 10 s counts as "not
-     * yet": this client now and then never completes a request the service did answer (seen only here,
-     * under load; not understood yet), and a lost poll must not end a benchmark.
+     * True once the read model knows the customer. A read that gets no answer within 10 s (its deadline)
+     * counts as "not yet": a lost poll must not end a benchmark.
      */
     private boolean projected(UUID id) throws Exception {
         try {
-            return await(send(HttpMethod.GET, "/api/customers/" + id, null), Duration.ofSeconds(10)).status() == 200;
-        } catch (java.util.concurrent.TimeoutException lost) {
-            System.out.println("    (a read of customer " + id + " got no answer in 10 s; asking again)");
+            return await(send(HttpMethod.GET, "/api/customers/" + id, null, Duration.ofSeconds(10)),
+                    Duration.ofSeconds(15)).status() == 200;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException lost) {
+            System.out.println("    (a read of customer " + id + " failed: " + lost.getMessage() + "; asking again)");
             return false;
         }
     }
@@ -125,19 +180,43 @@ final class Http implements AutoCloseable {
      * (the order's view as JSON text) to {@code onOrder}, on the client's event loop.
      */
     Future<HttpClientResponse> openStream(UUID customerId, Consumer<String> onOrder) {
+        return openStream(customerId, onOrder, null);
+    }
+
+    /**
+     * As {@link #openStream(UUID, Consumer)}; {@code onEnd}, if given, hears when the stream ends or fails
+     * after it opened. The opening (up to the response headers) has a deadline of
+     * {@link #STREAM_OPEN_TIMEOUT}; a stream that does not open in time fails with a timeout.
+     */
+    Future<HttpClientResponse> openStream(UUID customerId, Consumer<String> onOrder, Runnable onEnd) {
         RequestOptions request = new RequestOptions().setMethod(HttpMethod.GET)
                 .setURI("/api/customers/" + customerId + "/orders/stream")
                 .putHeader("Accept", "text/event-stream")
                 .putHeader("Authorization", authorization)
+                .setConnectTimeout(STREAM_OPEN_TIMEOUT.toMillis())
                 .setIdleTimeout(0);
-        return streams.request(request).compose(req -> req.send()).map(response -> {
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("stream of " + customerId + " answered " + response.statusCode());
-            }
-            SseParser parser = new SseParser(onOrder);
-            response.handler(parser::feed);
-            return response;
-        });
+        return withDeadline(STREAM_OPEN_TIMEOUT, "stream of " + customerId, streams.request(request),
+                req -> req.send().map(response -> {
+                    if (response.statusCode() != 200) {
+                        throw new IllegalStateException("stream of " + customerId + " answered " + response.statusCode());
+                    }
+                    SseParser parser = new SseParser(onOrder);
+                    response.handler(parser::feed);
+                    if (onEnd != null) {
+                        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+                        response.endHandler(v -> {
+                            if (ended.compareAndSet(false, true)) {
+                                onEnd.run();
+                            }
+                        });
+                        response.exceptionHandler(e -> {
+                            if (ended.compareAndSet(false, true)) {
+                                onEnd.run();
+                            }
+                        });
+                    }
+                    return response;
+                }));
     }
 
     static <T> T await(Future<T> future, Duration timeout) throws Exception {

@@ -9,7 +9,8 @@ import java.util.Set;
 
 /** The command line of {@link Benchmarks}: what to measure, how long and how often. */
 record Options(boolean quick, int runs, int throughputSeconds, List<Integer> clients, int latencySeconds,
-               List<Integer> rates, int latencyCustomers, int loads, int connections, int fanOutRate,
+               List<Integer> rates, int searchRuns, int bisections, int quietRate, int quietSeconds,
+               int latencyCustomers, int loads, int connections, int fanOutRate,
                int fanOutSeconds, int events, int rebuildRuns, Set<String> only, Path out, Path chart, Path fanOutChart,
                Path dataDir, int warmupSeconds, String commandLine) {
 
@@ -26,10 +27,18 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 Measurements (each figure the median of --runs runs, each with a same-run baseline):
                   throughput  POST /api/orders, closed loop at --clients concurrent clients, against pgbench
                               (a one-row INSERT into a scratch table of the same PostgreSQL, same -c/-j/-T)
-                  latency     open loop at fixed --rates orders/s: from the SCHEDULED send time of
-                              POST /api/orders to that order's APPROVED/REJECTED on an SSE stream
-                              GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission);
-                              baseline: GET /health/live round trip, same run
+                  latency     open loop at fixed rates: from the SCHEDULED send time of POST /api/orders
+                              to that order's APPROVED/REJECTED on an SSE stream
+                              GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission).
+                              Each run reports orders accepted (202), settled (outcome seen on the stream),
+                              settled orders/s (first scheduled send to last settlement), not settled within
+                              the tail, rejections by reason, and the hops from the stored timestamps.
+                              First a quiet run (--quiet-rate), then the search for the highest SUSTAINED
+                              rate: --rates stepped up until one is not sustained (the first step
+                              halved until one is, if it is not), then --bisections midpoints.
+                              Sustained = no POST failed, every accepted order settled within 2 s
+                              of its scheduled send, p99 under 1 s, in every run of that rate.
+                              Every run has fresh customers (checked). Baseline: GET /health/live, same run
                   aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
                   fanout      --connections SSE streams held on the one query node (clients in a child
                               JVM) while orders flow at --fanout-rate: delivery latency from the change
@@ -39,13 +48,18 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               events table (JDBC cursor), same run
 
                 Options:
-                  --quick                 short runs: 10 s per throughput run, 10 s per rate, 300 loads,
-                                          1,000 fan-out connections for 15 s, a rebuild of 50,000 events
-                  --runs N                runs per figure (default 3)
+                  --quick                 short runs: 10 s per throughput run, 10 s and 1 run per searched
+                                          rate, a 20 s quiet run, 300 loads, 1,000 fan-out connections
+                                          for 15 s, a rebuild of 50,000 events
+                  --runs N                runs per figure (default 3; the search's runs per rate too,
+                                          except with --quick unless --runs is given)
                   --throughput-seconds S  length of each throughput run (default 30; 10 with --quick)
                   --clients 1,8,32        concurrencies of the throughput runs
-                  --latency-seconds S     length of each open-loop run (default 30; 10 with --quick)
-                  --rates 100,500,1000    open-loop rates, orders per second
+                  --latency-seconds S     length of each searched rate's run (default 60; 10 with --quick)
+                  --rates 250,500,...     the search's steps, orders/s (default 250,500,750,1000,1500,2000)
+                  --bisections N          midpoints tried after the steps (default 2; 0 for none)
+                  --quiet-rate N          the quiet system's rate, orders/s (default 5)
+                  --quiet-seconds S       the quiet run's length (default 60; 20 with --quick)
                   --latency-customers N   customers (one SSE stream each) per open-loop run (default 16)
                   --loads N               aggregate loads per size (default 1000; 300 with --quick)
                   --connections N         fan-out: SSE connections (default 10000; 1000 with --quick)
@@ -71,8 +85,12 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         int runs = 3;
         int throughputSeconds = quick ? 10 : 30;
         List<Integer> clients = List.of(1, 8, 32);
-        int latencySeconds = quick ? 10 : 30;
-        List<Integer> rates = List.of(100, 500, 1000);
+        int latencySeconds = quick ? 10 : 60;
+        List<Integer> rates = List.of(250, 500, 750, 1000, 1500, 2000);
+        int bisections = 2;
+        int quietRate = 5;
+        int quietSeconds = quick ? 20 : 60;
+        boolean runsGiven = false;
         int latencyCustomers = 16;
         int loads = quick ? 300 : 1000;
         int connections = quick ? 1_000 : 10_000;
@@ -101,7 +119,13 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 throw new IllegalArgumentException(arg + " needs a value");
             }
             switch (name) {
-                case "--runs" -> runs = positive(name, value);
+                case "--runs" -> {
+                    runs = positive(name, value);
+                    runsGiven = true;
+                }
+                case "--bisections" -> bisections = Integer.parseInt(value);
+                case "--quiet-rate" -> quietRate = positive(name, value);
+                case "--quiet-seconds" -> quietSeconds = positive(name, value);
                 case "--throughput-seconds" -> throughputSeconds = positive(name, value);
                 case "--clients" -> clients = ints(name, value);
                 case "--latency-seconds" -> latencySeconds = positive(name, value);
@@ -130,7 +154,10 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 default -> throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
             }
         }
-        return new Options(quick, runs, throughputSeconds, clients, latencySeconds, rates, latencyCustomers, loads,
+        int searchRuns = quick && !runsGiven ? 1 : runs;
+        List<Integer> steps = rates.stream().sorted().distinct().toList();
+        return new Options(quick, runs, throughputSeconds, clients, latencySeconds, steps, searchRuns, bisections,
+                quietRate, quietSeconds, latencyCustomers, loads,
                 connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, warmup,
                 "java -jar benchmarks/target/benchmarks.jar" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     }

@@ -193,6 +193,30 @@ final class SystemUnderTest implements AutoCloseable {
         return (System.nanoTime() - start) / 1_000_000;
     }
 
+    /**
+     * The durability the server runs with, read from it (the same server pgbench and the service write
+     * to): fsync, synchronous_commit, full_page_writes and wal_level as this superuser session (pgbench's
+     * role) sees them, plus any per-role or per-database override of them, which the service's roles would
+     * run with instead.
+     */
+    String durability() {
+        try {
+            String server = text("select concat_ws(', ', 'fsync=' || current_setting('fsync'),"
+                    + " 'synchronous_commit=' || current_setting('synchronous_commit'),"
+                    + " 'full_page_writes=' || current_setting('full_page_writes'),"
+                    + " 'wal_level=' || current_setting('wal_level'))");
+            String overrides = text("select string_agg(coalesce(r.rolname, 'every role') || ' in '"
+                    + " || coalesce(d.datname, 'every database') || ': ' || array_to_string(s.setconfig, ' '), '; ')"
+                    + " from pg_db_role_setting s left join pg_roles r on r.oid = s.setrole"
+                    + " left join pg_database d on d.oid = s.setdatabase"
+                    + " where array_to_string(s.setconfig, ' ') ~ '(fsync|synchronous_commit|full_page_writes)'");
+            return server + (overrides == null ? " (no per-role or per-database override of them)"
+                    : " (overridden: " + overrides + ")");
+        } catch (SQLException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
     String postgresVersion() {
         try {
             return text("select version()");
