@@ -62,8 +62,7 @@ public final class CommandSide {
         Clock clock = Clock.systemUTC();
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
                 config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
-        this.routes = new CommandRoutes(handler, pool, new Deadlines(), clock, UUID::randomUUID,
-                config.sagaCreditCheckTimeout());
+        this.routes = new CommandRoutes(handler, pool, new Deadlines(), UUID::randomUUID);
     }
 
     /** Creates the pool, migrates the schema and starts the background workers (relay, saga). */

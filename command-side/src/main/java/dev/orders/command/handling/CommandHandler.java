@@ -142,6 +142,11 @@ public final class CommandHandler {
                 });
     }
 
+    /** The pool the handler writes with, for work beside its commands. */
+    public Pool pool() {
+        return pool;
+    }
+
     /** Loads many aggregates of one kind at once: their snapshots in one query, the events after them in another. */
     public <C, S, E extends DomainEvent> Future<Map<UUID, Loaded<S>>> loadAll(AggregateType<C, S, E> type,
                                                                               Set<UUID> streamIds) {

@@ -30,8 +30,6 @@ import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -62,18 +60,13 @@ public final class CommandRoutes {
     private final Deadlines deadlines;
     private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
     private final OpenApiDocument openApi = OpenApiDocument.load();
-    private final Clock clock;
     private final Supplier<UUID> ids;
-    private final Duration creditCheckTimeout;
 
-    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, Clock clock, Supplier<UUID> ids,
-                         Duration creditCheckTimeout) {
+    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, Supplier<UUID> ids) {
         this.handler = handler;
         this.pool = pool;
         this.deadlines = deadlines;
-        this.clock = clock;
         this.ids = ids;
-        this.creditCheckTimeout = creditCheckTimeout;
     }
 
     /**
@@ -130,8 +123,7 @@ public final class CommandRoutes {
             Function<Result<?>, Answer> answer = result -> new Answer(202, "/api/orders/" + orderId, new JsonObject()
                     .put("orderId", orderId.toString()).put("status", "PENDING").put("version", result.version()));
             return run(AggregateType.ORDER, orderId, true, new CreateOrder(orderId, customerId, total), ctx,
-                    anyone -> true, answer, also, (tx, result) -> deadlines.schedule(tx, orderId, customerId,
-                            clock.instant().plus(creditCheckTimeout), correlationId));
+                    anyone -> true, answer, also, (tx, result) -> deadlines.schedule(tx, orderId, customerId, correlationId));
         });
     }
 

@@ -6,24 +6,28 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * The saga's durable deadlines: a PENDING order past its deadline is rejected as timed out. A row is
- * written with the order's OrderCreated, deleted in the transaction that decides the order (approve,
- * reject, or the release of a cancelled or rejected order's credit), and otherwise fired by the
- * {@link DeadlineVerticle}. Every SQL statement of the table is here.
+ * The saga's durable deadlines: an order whose credit check was asked and not answered in time is
+ * rejected as timed out. A row is written with the order's OrderCreated, without a due time: the clock
+ * does not run while the saga has not reached the order (this service was down, or is catching up). When
+ * the saga asks the customer, the answer deletes the row in its own transaction; a question that cannot
+ * be answered (the customer refuses it) arms the row, due one timeout later, and the
+ * {@link DeadlineVerticle} fires it. Every SQL statement of the table is here.
  */
 public final class Deadlines {
 
     static final String INSERT = """
             INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
-            VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING""";
+            VALUES ($1, $2, NULL, $3) ON CONFLICT (order_id) DO NOTHING""";
+
+    /** Starts the clock of orders whose question was asked and not answered; once only. */
+    static final String ARM = """
+            UPDATE saga_deadlines SET due_at = now() + make_interval(secs => $2::float8)
+             WHERE order_id = ANY($1::uuid[]) AND due_at IS NULL""";
 
     /**
      * Claims due rows for one firing: their {@code due_at} moves {@code $2} seconds ahead (a
@@ -50,11 +54,21 @@ public final class Deadlines {
     public record Due(UUID orderId, UUID customerId, String correlationId) {
     }
 
-    /** Records an order's deadline; called in the transaction that appends its OrderCreated event. */
-    public Future<Void> schedule(SqlClient tx, UUID orderId, UUID customerId, Instant dueAt, String correlationId) {
-        return tx.preparedQuery(INSERT)
-                .execute(Tuple.of(orderId, customerId, OffsetDateTime.ofInstant(dueAt, ZoneOffset.UTC), correlationId))
-                .mapEmpty();
+    /**
+     * Records an order's deadline, not yet running; called in the transaction that appends its
+     * OrderCreated event.
+     */
+    public Future<Void> schedule(SqlClient tx, UUID orderId, UUID customerId, String correlationId) {
+        return tx.preparedQuery(INSERT).execute(Tuple.of(orderId, customerId, correlationId)).mapEmpty();
+    }
+
+    /** Starts the deadlines of these orders, due {@code timeout} from now, unless they run already. */
+    public Future<Void> arm(SqlClient client, List<UUID> orderIds, Duration timeout) {
+        if (orderIds.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return client.preparedQuery(ARM).execute(Tuple.tuple().addArrayOfUUID(orderIds.toArray(UUID[]::new))
+                .addDouble(timeout.toMillis() / 1000.0)).mapEmpty();
     }
 
     /**

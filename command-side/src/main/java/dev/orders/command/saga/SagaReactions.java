@@ -27,10 +27,12 @@ import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.OrderEvent.OrderRejected;
 import dev.orders.events.RejectionReason;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,8 +50,9 @@ import java.util.UUID;
  *   <li>CreditLimitExceeded: reject the order ({@code CREDIT_LIMIT_EXCEEDED}).</li>
  *   <li>OrderCancelled, OrderRejected: release the order's credit (nothing when none is reserved).</li>
  * </ul>
- * The order's deadline row is deleted in the transaction of the command that decides its outcome, so
- * OrderApproved itself needs no reaction. Each command carries the event's correlation id, the event's
+ * The order's deadline row is deleted in the transaction of the customer's answer (the reservation or
+ * its refusal for want of credit), so a backlog never times an order out; a question the customer
+ * refuses to answer arms it ({@link Deadlines}). OrderApproved itself needs no reaction. Each command carries the event's correlation id, the event's
  * id as causation id, and a command id derived from both, the same on every redelivery.
  */
 final class SagaReactions {
@@ -58,10 +61,14 @@ final class SagaReactions {
 
     private final CommandHandler handler;
     private final Deadlines deadlines;
+    private final SqlClient client;
+    private final Duration creditCheckTimeout;
 
-    SagaReactions(CommandHandler handler, Deadlines deadlines) {
+    SagaReactions(CommandHandler handler, Deadlines deadlines, SqlClient client, Duration creditCheckTimeout) {
         this.handler = handler;
         this.deadlines = deadlines;
+        this.client = client;
+        this.creditCheckTimeout = creditCheckTimeout;
     }
 
     /**
@@ -85,8 +92,10 @@ final class SagaReactions {
                 case OrderCreated created -> {
                     LOG.debug("[{}] {} created: reserving {} on customer {}", correlation, created.orderId(),
                             created.total(), created.customerId());
+                    // the customer's answer, in the same transaction, ends the wait for it
                     toCustomers.add(new Batched<>(created.customerId(), new ReserveCredit(created.customerId(),
-                            created.orderId(), created.total()), metadata(envelope, "ReserveCredit"), InTransaction.nothing()));
+                            created.orderId(), created.total()), metadata(envelope, "ReserveCredit"),
+                            deleteDeadline(created.orderId())));
                     customerCauses.add(i);
                 }
                 case CreditReserved reserved -> {
@@ -120,10 +129,27 @@ final class SagaReactions {
         }
         DomainException[] refusals = new DomainException[envelopes.size()];
         Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers)
+                .compose(outcomes -> armUnanswered(outcomes, customerCauses, envelopes))
                 .map(outcomes -> record(outcomes, customerCauses, refusals, envelopes));
         Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders)
                 .compose(outcomes -> releaseWhereNoLongerPending(outcomes, orderCauses, envelopes, refusals));
         return Future.all(customers, orders).map(done -> Arrays.asList(refusals));
+    }
+
+    /**
+     * A credit check the customer refused to answer (it does not exist, another currency) starts the
+     * order's deadline: from now on the order waits for an answer that may never come.
+     */
+    private <S> Future<List<Outcome<S>>> armUnanswered(List<Outcome<S>> outcomes, List<Integer> causes,
+                                                       List<EventEnvelope> envelopes) {
+        List<UUID> unanswered = new ArrayList<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) instanceof Outcome.Refused<S> && envelopes.get(causes.get(i)).event()
+                    instanceof OrderCreated created) {
+                unanswered.add(created.orderId());
+            }
+        }
+        return deadlines.arm(client, unanswered, creditCheckTimeout).map(outcomes);
     }
 
     /** Records refusals; logs each release that gave credit back. */

@@ -59,7 +59,7 @@ public final class SagaVerticle extends VerticleBase {
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
         this.config = config;
         this.kafkaBootstrap = kafkaBootstrap;
-        this.reactions = new SagaReactions(handler, new Deadlines());
+        this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
     /** The consumer group of the saga: one per topic prefix. */

@@ -30,6 +30,7 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -44,6 +45,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -89,11 +91,22 @@ final class SagaWorld implements AutoCloseable {
     /** Places an order as {@code POST /api/orders} does: OrderCreated and its deadline in one transaction. */
     Future<UUID> placeOrder(UUID orderId, UUID customerId, Money total) {
         String correlationId = "order-" + orderId;
-        Instant due = Instant.now().plus(config.sagaCreditCheckTimeout());
         return handler.handle(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total),
                         new EventMetadata(correlationId, null, UUID.randomUUID().toString(), null),
-                        (tx, result) -> deadlines.schedule(tx, orderId, customerId, due, correlationId))
+                        (tx, result) -> deadlines.schedule(tx, orderId, customerId, correlationId))
                 .map(orderId);
+    }
+
+    /** Starts the deadlines of these orders now, as the saga does when their credit check goes unanswered. */
+    void armDeadlines(List<UUID> orderIds) throws Exception {
+        await(deadlines.arm(pool, orderIds, config.sagaCreditCheckTimeout()));
+    }
+
+    /** Whether the order's deadline exists and runs (the saga asked its customer and got no answer). */
+    Optional<Boolean> deadlineRunning(UUID orderId) throws Exception {
+        var rows = await(pool.preparedQuery("SELECT due_at IS NOT NULL FROM saga_deadlines WHERE order_id = $1")
+                .execute(Tuple.of(orderId)));
+        return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getBoolean(0));
     }
 
     /** Cancels an order; false when it was decided already (the domain's INVALID_STATE). */

@@ -25,8 +25,9 @@ public enum ConfigKey {
     KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", "prefix of every topic name"),
     KAFKA_PARTITIONS("kafka.partitions", "3", "partitions of each topic the services create"),
     SNAPSHOT_EVERY("snapshot.every", "100", "an aggregate snapshot every this many events"),
-    SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check takes longer"
-            + " is rejected (ISO-8601 duration)"),
+    SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check the saga asked"
+            + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
+            + " the saga has not reached the order"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", "how often the relay looks for new events when idle"
             + " (ISO-8601 duration)"),
