@@ -194,9 +194,11 @@ public final class CommandRoutes {
                 ? replay(stored.get(), hash)
                 : command.run(ctx, fresh -> (tx, result) -> idempotencyKeys.store(tx, subject, key,
                         new IdempotencyKeys.StoredAnswer(hash, fresh.status(), fresh.location(), fresh.body())))
-                .recover(failure -> IdempotencyKeys.isDuplicateKey(failure)
-                        ? idempotencyKeys.find(pool, subject, key).compose(again -> replay(again.orElseThrow(), hash))
-                        : Future.failedFuture(failure)));
+                // A concurrent request with the same key may have won meanwhile: its key insert then refused
+                // ours, or its effect made ours fail (a second cancel finds the order CANCELLED). Either way
+                // the answer is the one it stored, the same status and body as every retry gets.
+                .recover(failure -> idempotencyKeys.find(pool, subject, key).compose(again -> again.isPresent()
+                        ? replay(again.get(), hash) : Future.failedFuture(failure))));
     }
 
     private static Future<Answer> replay(IdempotencyKeys.StoredAnswer stored, String hash) {

@@ -271,6 +271,55 @@ class CommandApiTest {
         }
 
         @Test
+        void ten_identical_orders_at_once_place_one_and_answer_alike() throws Exception {
+            String customerId = createCustomer("100.00", "EUR");
+            List<HttpResponse<Buffer>> answers = tenAtOnce("/api/orders", """
+                    {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}}""".formatted(customerId));
+            assertAllAlike(answers, 202);
+            long placed = await(api.side.pool().preparedQuery(
+                            "SELECT count(*) FROM events WHERE event_type = 'OrderCreated' AND data->>'customerId' = $1")
+                    .execute(io.vertx.sqlclient.Tuple.of(customerId)).map(rows -> rows.iterator().next().getLong(0)));
+            assertThat(placed).as("orders placed by the ten requests").isEqualTo(1);
+        }
+
+        @Test
+        void ten_identical_cancels_at_once_cancel_once_and_answer_alike() throws Exception {
+            String customerId = createCustomer("100.00", "EUR");
+            String orderId = post("/api/orders", """
+                    {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}}""".formatted(customerId))
+                    .bodyAsJsonObject().getString("orderId");
+            for (int round = 0; round < 5; round++) {
+                String order = round == 0 ? orderId : post("/api/orders", """
+                        {"customerId": "%s", "total": {"amount": "1.00", "currency": "EUR"}}""".formatted(customerId))
+                        .bodyAsJsonObject().getString("orderId");
+                assertAllAlike(tenAtOnce("/api/orders/" + order + "/cancel", null), 202);
+                assertThat(api.eventsOfStream(order)).as("events of order %s: created, cancelled", order).isEqualTo(2);
+            }
+        }
+
+        private List<HttpResponse<Buffer>> tenAtOnce(String path, String body) throws Exception {
+            String key = UUID.randomUUID().toString();
+            List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                HttpRequest<Buffer> request = api.client.post(path).putHeader("Idempotency-Key", key);
+                if (body != null) {
+                    request.putHeader("Content-Type", "application/json");
+                }
+                sent.add(body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)));
+            }
+            await(Future.join(sent));
+            return sent.stream().map(Future::result).toList();
+        }
+
+        private void assertAllAlike(List<HttpResponse<Buffer>> answers, int status) {
+            for (HttpResponse<Buffer> answer : answers) {
+                assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(status);
+                assertThat(answer.bodyAsJsonObject()).isEqualTo(answers.getFirst().bodyAsJsonObject());
+                assertThat(answer.getHeader("Location")).isEqualTo(answers.getFirst().getHeader("Location"));
+            }
+        }
+
+        @Test
         void the_same_key_with_another_body_answers_422_and_appends_nothing() throws Exception {
             String key = UUID.randomUUID().toString();
             assertThat(post("/api/customers", "{\"name\": \"A\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
