@@ -14,14 +14,17 @@ import dev.orders.events.StreamType;
 
 /**
  * What the command handler needs to know of an aggregate kind: its decider, its stream type, and the
- * class and schema version of its snapshots.
+ * class and version of its snapshots ({@link SnapshotVersion}: derived from the state's shape, the fold's
+ * code and the events' schema versions, never kept by hand).
  */
 public record AggregateType<C, S, E extends DomainEvent>(StreamType streamType, Decider<C, S, E> decider,
                                                          Class<S> stateClass, int snapshotSchemaVersion) {
 
     public static final AggregateType<CustomerCommand, CustomerState, CustomerEvent> CUSTOMER =
-            new AggregateType<>(StreamType.CUSTOMER, Customer.INSTANCE, CustomerState.class, 2);
+            new AggregateType<>(StreamType.CUSTOMER, Customer.INSTANCE, CustomerState.class,
+                    SnapshotVersion.of(CustomerState.class, Customer.class, CustomerEvent.class));
 
     public static final AggregateType<OrderCommand, OrderState, OrderEvent> ORDER =
-            new AggregateType<>(StreamType.ORDER, Order.INSTANCE, OrderState.class, 1);
+            new AggregateType<>(StreamType.ORDER, Order.INSTANCE, OrderState.class,
+                    SnapshotVersion.of(OrderState.class, Order.class, OrderEvent.class));
 }

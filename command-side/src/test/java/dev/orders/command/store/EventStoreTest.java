@@ -180,6 +180,55 @@ class EventStoreTest {
         assertThat(loaded.state().creditLimit()).isEqualTo(limit);
     }
 
+    @Test
+    @DisplayName("ignores a snapshot written by other code (another snapshot version), even one that parses")
+    void a_snapshot_of_other_code_is_ignored() throws Exception {
+        UUID customerId = UUID.randomUUID();
+        Money limit = Money.parse("500.00", "EUR");
+        await(pool.withTransaction(tx -> store.append(tx, StreamType.CUSTOMER, customerId, 0, List.of(
+                envelope(1, new CustomerCreated(customerId, "Now", limit)),
+                envelope(2, new CreditReserved(customerId, UUID.randomUUID(), Money.parse("20.00", "EUR")))))));
+        // the state as an older fold left it: the same field names, a stale reserved total
+        await(pool.preparedQuery("INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state) "
+                        + "VALUES ($1, 'customer', 2, $2, $3::jsonb)")
+                .execute(Tuple.of(customerId, AggregateType.CUSTOMER.snapshotSchemaVersion() + 1, """
+                        {"customerId": "%s", "name": "Stale", "creditLimit": {"amount": "500.00", "currency": "EUR"},
+                         "reserved": {"amount": "0.00", "currency": "EUR"}, "reservations": {}}""".formatted(customerId))));
+        var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
+        assertThat(loaded.eventsRead()).isEqualTo(2);
+        assertThat(loaded.state()).isEqualTo(replay(customerId));
+        assertThat(loaded.state().reserved()).isEqualTo(Money.parse("20.00", "EUR"));
+    }
+
+    @Test
+    @DisplayName("answers snapshot plus tail equal to a full replay, at every point of a long random history")
+    void snapshot_plus_tail_is_a_full_replay() throws Exception {
+        UUID customerId = UUID.randomUUID();
+        await(handler.create(AggregateType.CUSTOMER, customerId, new dev.orders.command.domain.CustomerCommand
+                .CreateCustomer(customerId, "Random", Money.parse("100.00", "EUR")), EventMetadata.NONE,
+                CommandHandler.InTransaction.nothing()));
+        java.util.Random random = new java.util.Random();
+        List<UUID> open = new ArrayList<>();
+        for (int i = 0; i < 450; i++) {
+            if (!open.isEmpty() && random.nextInt(3) == 0) {
+                UUID order = open.remove(random.nextInt(open.size()));
+                await(handler.handle(AggregateType.CUSTOMER, customerId, new dev.orders.command.domain.CustomerCommand
+                        .ReleaseCredit(customerId, order), EventMetadata.NONE, CommandHandler.InTransaction.nothing()));
+            } else {
+                UUID order = UUID.randomUUID();
+                open.add(order);
+                await(handler.handle(AggregateType.CUSTOMER, customerId, new ReserveCredit(customerId, order,
+                        Money.parse(random.nextInt(1, 30) + ".00", "EUR")), EventMetadata.NONE,
+                        CommandHandler.InTransaction.nothing()));
+            }
+            if (i % 37 == 0) {
+                var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
+                assertThat(loaded.eventsRead()).isLessThanOrEqualTo(SNAPSHOT_EVERY);
+                assertThat(loaded.state()).as("after %d commands", i + 1).isEqualTo(replay(customerId));
+            }
+        }
+    }
+
     private CustomerState replay(UUID customerId) throws Exception {
         List<EventEnvelope> all = await(store.load(pool, customerId, 0));
         CustomerState state = AggregateType.CUSTOMER.decider().initialState();
