@@ -108,7 +108,7 @@ public final class ProjectionStore {
             Batch batch = new Batch(conn, events, parked, checkpoints, Map.of());
             Future<?> begun = conn.query(Sql.BEGIN).execute();
             return batch.prepare(begun)
-                    .compose(v -> batch.write(conn.query(Sql.COMMIT).execute()))
+                    .compose(v -> batch.write(true))
                     .recover(failure -> conn.query(Sql.ROLLBACK).execute()
                             .transform(ignored -> Future.<BatchResult>failedFuture(failure)))
                     .eventually(conn::close);
@@ -157,7 +157,7 @@ public final class ProjectionStore {
                             .compose(ignored -> {
                                 Batch batch = new Batch(conn, List.of(new Incoming(envelope, at, payload)), List.of(),
                                         List.of(), Map.of(envelope.streamId(), envelope.globalPosition()));
-                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(null));
+                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(false));
                             })
                             .map(result -> new RedriveResult.Redriven(envelope, result));
                 }))
@@ -245,11 +245,11 @@ public final class ProjectionStore {
         }
 
         /**
-         * One round trip: every write of the batch, pipelined, then {@code commit} (already queued behind them
-         * by the caller, or null inside a transaction the caller ends). Fails if any of them failed: the
-         * transaction is then rolled back (PostgreSQL answers a COMMIT after a failed statement with one).
+         * One round trip: every write of the batch, pipelined, then, if {@code commit}, COMMIT behind them
+         * (otherwise the caller's transaction ends later). Fails if any of them failed: the transaction is then
+         * rolled back (PostgreSQL answers a COMMIT after a failed statement with a rollback).
          */
-        Future<BatchResult> write(Future<?> commit) {
+        Future<BatchResult> write(boolean commit) {
             List<Future<?>> writes = new ArrayList<>();
             if (!parked.isEmpty()) {
                 writes.add(park());
@@ -273,8 +273,9 @@ public final class ProjectionStore {
             if (!checkpoints.isEmpty()) {
                 writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));
             }
-            if (commit != null) {
-                writes.add(commit);
+            if (commit) {
+                // Queued last on the connection, so it reaches the server after every write above.
+                writes.add(conn.query(Sql.COMMIT).execute());
             }
             Future<RowSet<Row>> taken = positions;
             // join, not all: the connection is handed back only once every pipelined statement has answered.
