@@ -1,9 +1,11 @@
 package dev.orders.query.push;
 
+import dev.orders.query.store.ProjectionStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
@@ -13,9 +15,11 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Follows the order-change log for one node: a dedicated connection LISTENs on {@code order_changes};
- * each notification (and a slow poll, the fallback for a notification lost while the connection was
- * down) triggers a read of every row after the last position read, in position order, handed to the
+ * Follows the order-change log for one node. It is woken three ways: in-process, right after a
+ * projector of this process committed changes ({@link ProjectionStore#CHANGES_COMMITTED} on the local
+ * event bus), with no database round trip; by other nodes' projectors, through a dedicated connection
+ * that LISTENs on {@code order_changes}; and by a slow poll, the fallback for a notification lost while
+ * that connection was down. Each wake-up triggers a read of every row after the last position read, in position order, handed to the
  * fan-out. A lost connection is reopened with a growing backoff, and the read after it catches up
  * from the last position, so nothing committed meanwhile is missed. Reads never overlap: a trigger
  * during a read asks for one more read after it.
@@ -43,6 +47,7 @@ final class ChangeFollower {
     private long backoffMs = MIN_BACKOFF_MS;
     private long pollTimer = -1;
     private PgConnection listener;
+    private MessageConsumer<Long> localCommits;
 
     ChangeFollower(Vertx vertx, Context context, PushStore store, PgConnectOptions listenOptions,
                    PushSettings settings, PushMetrics metrics, Consumer<List<ChangeRow>> fanOut) {
@@ -62,6 +67,12 @@ final class ChangeFollower {
                     lastSeen = position;
                     metrics.followerAt(position);
                     pollTimer = vertx.setPeriodic(settings.pollInterval().toMillis(), id -> requestRead());
+                    localCommits = vertx.eventBus().localConsumer(ProjectionStore.CHANGES_COMMITTED, message -> {
+                        Long committed = message.body();
+                        if (committed == null || committed > lastSeen) {
+                            requestRead();
+                        }
+                    });
                     return listen();
                 });
     }
@@ -70,6 +81,9 @@ final class ChangeFollower {
         closed = true;
         if (pollTimer >= 0) {
             vertx.cancelTimer(pollTimer);
+        }
+        if (localCommits != null) {
+            localCommits.unregister();
         }
         PgConnection connection = listener;
         listener = null;

@@ -34,14 +34,15 @@ import java.util.function.Supplier;
  *
  * <h2>How every node sees every change</h2>
  * The projector writes each change of an order's view to the order-change log ({@code order_changes})
- * and, in the same transaction, {@code pg_notify('order_changes', position)}. Each query node runs ONE
- * {@link ChangeFollower}: a dedicated PostgreSQL connection that LISTENs on that channel and reads the
- * log after its last position, in position order, then fans the rows out to its own subscribers by
- * customer id and by order id. So whichever node projected a change, every node delivers it, with no
- * extra broker and no Kafka consumer group per node; a notification is only a wake-up (the rows are
- * read from the table), so a lost one costs latency, not data: a slow poll and the catch-up read after
- * a reconnect cover it. PostgreSQL's NOTIFY is cheap at this rate (one per projector transaction
- * per change); the fan-out's cost is one indexed range read per batch per node.
+ * and, right after its commit, wakes this process's follower on the local event bus and sends
+ * {@code pg_notify('order_changes', position)} for the other nodes (outside the transaction, so that it
+ * does not serialise commits). Each query node runs ONE {@link ChangeFollower}: woken in-process, or by a
+ * dedicated PostgreSQL connection that LISTENs on that channel, it reads the log after its last position,
+ * in position order, then fans the rows out to its own subscribers by customer id and by order id. So
+ * whichever node projected a change, every node delivers it, with no extra broker and no Kafka consumer
+ * group per node; a wake-up is only that (the rows are read from the table), so a lost one costs latency,
+ * not data: a slow poll and the catch-up read after a reconnect cover it. The fan-out's cost is one
+ * indexed range read per batch per node.
  *
  * <h2>Guarantees</h2>
  * A stream subscribes to live changes first, then reads the state as of a position {@code P} in one

@@ -21,8 +21,8 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,24 +34,36 @@ import java.util.UUID;
 
 /**
  * Writes the read model. One batch of records is one PostgreSQL transaction: the event log, the views,
- * the order-change log (with {@code pg_notify('order_changes', position)}), parked records and the
- * checkpoint together, so a redelivered or duplicated event changes nothing. After each commit the
- * changed orders are announced on the event bus ({@link #ORDER_CHANGED}), which is what
- * {@code ?minVersion} waits on.
+ * the order-change log, parked records and the checkpoint together, so a redelivered or duplicated event
+ * changes nothing. The transaction is two pipelined round trips: BEGIN with every read (record the events,
+ * lock and load their views, look up pending dead letters), then, once the batch is folded in memory,
+ * every write with COMMIT (a third only when a stream must be re-folded). After each commit the changed
+ * orders are announced on the event bus ({@link #ORDER_CHANGED}, what {@code ?minVersion} waits on), the
+ * new change-log positions too ({@link #CHANGES_COMMITTED}, what this process's push follower wakes on),
+ * and other nodes are notified with {@code pg_notify('order_changes', position)}.
  */
 public final class ProjectionStore {
 
     /** Event-bus address: {@code {"orderId", "version"}} of each order view a commit changed. */
     public static final String ORDER_CHANGED = "query.order-changed";
 
+    /** Local event-bus address: the highest order-change position a commit made visible (a {@code Long}). */
+    public static final String CHANGES_COMMITTED = "query.changes-committed";
+
     private static final Logger LOG = LoggerFactory.getLogger(ProjectionStore.class);
 
-    /** Where a record came from. */
-    public record Coordinates(String topic, int partition, long offset, String key) {
+    /**
+     * Where a record came from. {@code streamKey} is the id of the stream it belongs to as the record says
+     * it (its {@code streamId} header, else its key): what a parked record is filed under.
+     */
+    public record Coordinates(String topic, int partition, long offset, String streamKey) {
     }
 
-    /** A decoded event and its coordinates. */
-    public record Incoming(EventEnvelope envelope, Coordinates at) {
+    /**
+     * A decoded event, its coordinates, and the record's value as received ({@code null} when there is
+     * none to keep): the event log stores that value's {@code data} as it is, so nothing is encoded again.
+     */
+    public record Incoming(EventEnvelope envelope, Coordinates at, byte[] value) {
     }
 
     /** A record that cannot be applied, with the reason and its raw value. */
@@ -62,9 +74,9 @@ public final class ProjectionStore {
     public record Checkpoint(String topic, int partition, long nextOffset) {
     }
 
-    /** What a batch did. */
+    /** What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0. */
     public record BatchResult(int fresh, int duplicates, int parked, List<OrderView> changedOrders,
-                              List<CustomerView> changedCustomers) {
+                              List<CustomerView> changedCustomers, long lastChangePosition) {
     }
 
     /** What a re-drive did. */
@@ -92,8 +104,26 @@ public final class ProjectionStore {
 
     /** Applies a batch in one transaction; on success every change is committed and announced. */
     public Future<BatchResult> applyBatch(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
-        return pool.withTransaction(conn -> new Batch(conn, events, parked, checkpoints, Map.of()).run())
-                .onSuccess(this::announce);
+        return pool.getConnection().compose(conn -> {
+            Batch batch = new Batch(conn, events, parked, checkpoints, Map.of());
+            Future<?> begun = conn.query(Sql.BEGIN).execute();
+            return batch.prepare(begun)
+                    .compose(v -> batch.write(true))
+                    .recover(failure -> conn.query(Sql.ROLLBACK).execute()
+                            .transform(ignored -> Future.<BatchResult>failedFuture(failure)))
+                    .eventually(conn::close);
+        }).onSuccess(this::announce);
+    }
+
+    /** Where each partition of these topics resumes: the next offsets stored with the projection. */
+    public Future<List<Checkpoint>> checkpoints(Collection<String> topics) {
+        return pool.preparedQuery(Sql.CHECKPOINTS_OF_TOPICS).execute(Tuple.of((Object) topics.toArray(String[]::new)))
+                .map(rows -> {
+                    List<Checkpoint> checkpoints = new ArrayList<>();
+                    rows.forEach(row -> checkpoints.add(new Checkpoint(row.getString("topic"),
+                            row.getInteger("partition"), row.getLong("next_offset"))));
+                    return checkpoints;
+                });
     }
 
     /**
@@ -124,8 +154,11 @@ public final class ProjectionStore {
                     Coordinates at = new Coordinates(row.getString("topic"), row.getInteger("partition"),
                             row.getLong("offset"), row.getString("key"));
                     return conn.preparedQuery(Sql.MARK_REDRIVEN).execute(Tuple.of(id, Buffer.buffer(payload)))
-                            .compose(ignored -> new Batch(conn, List.of(new Incoming(envelope, at)), List.of(), List.of(),
-                                    Map.of(envelope.streamId(), envelope.globalPosition())).run())
+                            .compose(ignored -> {
+                                Batch batch = new Batch(conn, List.of(new Incoming(envelope, at, payload)), List.of(),
+                                        List.of(), Map.of(envelope.streamId(), envelope.globalPosition()));
+                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(false));
+                            })
                             .map(result -> new RedriveResult.Redriven(envelope, result));
                 }))
                 .onSuccess(result -> {
@@ -143,9 +176,16 @@ public final class ProjectionStore {
             vertx.eventBus().publish(ORDER_CHANGED,
                     new JsonObject().put("orderId", view.orderId().toString()).put("version", view.version()));
         }
+        long position = result.lastChangePosition();
+        if (position > 0) {
+            vertx.eventBus().publish(CHANGES_COMMITTED, position);
+            // Other nodes' followers; not awaited: a lost notification costs them latency (their poll), not data.
+            pool.preparedQuery(Sql.NOTIFY_CHANGES).execute(Tuple.of(Long.toString(position)))
+                    .onFailure(e -> LOG.debug("change notification not sent: {}", e.getMessage()));
+        }
     }
 
-    /** The state of one transaction. */
+    /** The state of one transaction: {@link #prepare} reads and folds, {@link #write} writes. */
     private static final class Batch {
         private final SqlConnection conn;
         private final List<Incoming> events;
@@ -154,6 +194,7 @@ public final class ProjectionStore {
         private final Map<UUID, Long> refoldPositions;
         private final ReadModel model = new ReadModel();
         private final List<Incoming> fresh = new ArrayList<>();
+        private final Set<UUID> attentionPending = new HashSet<>();
         private int duplicates;
 
         Batch(SqlConnection conn, List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints,
@@ -166,61 +207,104 @@ public final class ProjectionStore {
             forcedRefolds.keySet().forEach(model::needsRefold);
         }
 
-        Future<BatchResult> run() {
-            return insertEvents()
-                    .compose(v -> loadViews())
-                    .compose(v -> applyInMemory())
-                    .compose(v -> park())
-                    .compose(v -> refold())
-                    .compose(v -> markAttention())
-                    .compose(v -> writeViews())
-                    .compose(v -> writeChanges())
-                    .compose(v -> writeCheckpoints())
-                    .map(v -> new BatchResult(fresh.size(), duplicates, parked.size(), model.changedOrders(),
-                            model.changedCustomers()));
-        }
-
-        private Future<Void> insertEvents() {
-            if (events.isEmpty()) {
-                return Future.succeededFuture();
+        /**
+         * One round trip (after {@code begun}, pipelined with it): records the events, locks and loads the
+         * views of every stream in the batch, and looks up their pending dead letters; then folds the new
+         * events in memory, re-folding (one more round trip) the streams that need it.
+         */
+        Future<Void> prepare(Future<?> begun) {
+            Set<UUID> orderIds = new HashSet<>();
+            Set<UUID> customerIds = new HashSet<>();
+            for (Incoming in : events) {
+                (in.envelope().streamType() == StreamType.ORDER ? orderIds : customerIds).add(in.envelope().streamId());
             }
-            Tuple params = Rows.eventParams(events.stream().map(Incoming::envelope).toList());
-            return conn.preparedQuery(Sql.INSERT_EVENTS).execute(params).map(rows -> {
-                Set<UUID> inserted = new HashSet<>();
-                rows.forEach(row -> inserted.add(row.getUUID(0)));
-                for (Incoming in : events) {
-                    if (inserted.contains(in.envelope().eventId())) {
-                        fresh.add(in);
-                    } else {
-                        duplicates++;
-                    }
-                }
-                fresh.sort(Comparator.comparingLong(in -> in.envelope().globalPosition()));
+            Set<String> attentionKeys = new HashSet<>();
+            orderIds.forEach(id -> attentionKeys.add(id.toString()));
+            refoldPositions.keySet().forEach(id -> attentionKeys.add(id.toString()));
+            Future<RowSet<Row>> inserted = events.isEmpty() ? Future.succeededFuture()
+                    : conn.preparedQuery(Sql.INSERT_RECEIVED_EVENTS).execute(Rows.receivedEventParams(events));
+            Future<RowSet<Row>> orders = orderIds.isEmpty() ? Future.succeededFuture()
+                    : conn.preparedQuery(Sql.LOCK_ORDERS).execute(Tuple.of((Object) orderIds.toArray(UUID[]::new)));
+            Future<RowSet<Row>> customers = customerIds.isEmpty() ? Future.succeededFuture()
+                    : conn.preparedQuery(Sql.LOCK_CUSTOMERS).execute(Tuple.of((Object) customerIds.toArray(UUID[]::new)));
+            Future<RowSet<Row>> pending = attentionKeys.isEmpty() ? Future.succeededFuture()
+                    : conn.preparedQuery(Sql.PENDING_DEAD_LETTER_KEYS)
+                    .execute(Tuple.of((Object) attentionKeys.toArray(String[]::new)));
+            return Future.all(begun, inserted, orders, customers, pending).compose(all -> {
+                recordFresh(inserted.result());
+                forEach(orders.result(), row -> model.load(Rows.order(row)));
+                forEach(customers.result(), row -> model.load(Rows.customer(row)));
+                forEach(pending.result(), row -> addPending(row.getString(0)));
+                applyInMemory();
+                return refold();
+            }).map(v -> {
+                parked.forEach(p -> addPending(p.at().streamKey()));
+                markAttention();
                 return null;
             });
         }
 
-        private Future<Void> loadViews() {
-            Set<UUID> orderIds = new HashSet<>();
-            Set<UUID> customerIds = new HashSet<>();
-            for (Incoming in : fresh) {
-                (in.envelope().streamType() == StreamType.ORDER ? orderIds : customerIds).add(in.envelope().streamId());
+        /**
+         * One round trip: every write of the batch, pipelined, then, if {@code commit}, COMMIT behind them
+         * (otherwise the caller's transaction ends later). Fails if any of them failed: the transaction is then
+         * rolled back (PostgreSQL answers a COMMIT after a failed statement with a rollback).
+         */
+        Future<BatchResult> write(boolean commit) {
+            List<Future<?>> writes = new ArrayList<>();
+            if (!parked.isEmpty()) {
+                writes.add(park());
             }
-            Future<Void> orders = orderIds.isEmpty() ? Future.succeededFuture()
-                    : conn.preparedQuery(Sql.LOCK_ORDERS).execute(Tuple.of(orderIds.toArray(UUID[]::new)))
-                    .map(rows -> {
-                        rows.forEach(row -> model.load(Rows.order(row)));
-                        return null;
-                    });
-            return orders.compose(v -> customerIds.isEmpty() ? Future.succeededFuture()
-                    : conn.preparedQuery(Sql.LOCK_CUSTOMERS).execute(Tuple.of(customerIds.toArray(UUID[]::new)))
-                    .map(rows -> {
-                        rows.forEach(row -> model.load(Rows.customer(row)));
-                        return null;
-                    }));
+            List<OrderView> orders = model.changedOrders();
+            if (!orders.isEmpty()) {
+                writes.add(conn.preparedQuery(Sql.UPSERT_ORDERS).execute(Rows.orderArrays(orders)));
+            }
+            List<CustomerView> customers = model.changedCustomers();
+            if (!customers.isEmpty()) {
+                writes.add(conn.preparedQuery(Sql.UPSERT_CUSTOMERS).execute(Rows.customerArrays(customers)));
+            }
+            List<OrderChange> changes = changes();
+            Future<RowSet<Row>> positions = Future.succeededFuture();
+            if (!changes.isEmpty()) {
+                // The lock is held until commit: change positions are taken and made visible in one order.
+                writes.add(conn.query(Sql.LOCK_CHANGE_LOG).execute());
+                positions = conn.preparedQuery(Sql.INSERT_CHANGES).execute(Rows.changeArrays(changes));
+                writes.add(positions);
+            }
+            if (!checkpoints.isEmpty()) {
+                writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));
+            }
+            if (commit) {
+                // Queued last on the connection, so it reaches the server after every write above.
+                writes.add(conn.query(Sql.COMMIT).execute());
+            }
+            Future<RowSet<Row>> taken = positions;
+            // join, not all: the connection is handed back only once every pipelined statement has answered.
+            return Future.join(writes).map(v -> {
+                long last = 0;
+                if (taken.result() != null) {
+                    for (Row row : taken.result()) {
+                        last = Math.max(last, row.getLong(0));
+                    }
+                }
+                return new BatchResult(fresh.size(), duplicates, parked.size(), model.changedOrders(),
+                        model.changedCustomers(), last);
+            });
         }
 
-        private Future<Void> applyInMemory() {
+        private void recordFresh(RowSet<Row> inserted) {
+            Set<UUID> ids = new HashSet<>();
+            forEach(inserted, row -> ids.add(row.getUUID(0)));
+            for (Incoming in : events) {
+                if (ids.contains(in.envelope().eventId())) {
+                    fresh.add(in);
+                } else {
+                    duplicates++;
+                }
+            }
+            fresh.sort(Comparator.comparingLong(in -> in.envelope().globalPosition()));
+        }
+
+        private void applyInMemory() {
             for (Incoming in : fresh) {
                 EventEnvelope e = in.envelope();
                 try {
@@ -233,37 +317,33 @@ public final class ProjectionStore {
                 } catch (RuntimeException failure) {
                     LOG.warn("cannot apply {} v{} of {} at {}: {} [correlationId={}]", e.type(), e.version(),
                             e.streamId(), in.at(), failure.getMessage(), e.metadata().correlationId());
-                    parked.add(new Parked(in.at(), "cannot apply: " + failure.getMessage(), EventJson.encode(e)));
+                    Coordinates at = new Coordinates(in.at().topic(), in.at().partition(), in.at().offset(),
+                            e.streamId().toString());
+                    // Off the usual path: the record's own bytes when there are some, else the event encoded.
+                    byte[] payload = in.value() != null ? in.value() : EventJson.encode(e);
+                    parked.add(new Parked(at, "cannot apply: " + failure.getMessage(), payload));
                 }
             }
-            return Future.succeededFuture();
-        }
-
-        private Future<Void> park() {
-            if (parked.isEmpty()) {
-                return Future.succeededFuture();
-            }
-            List<Tuple> rows = parked.stream().map(p -> Tuple.of(p.at().topic(), p.at().partition(), p.at().offset(),
-                    p.at().key(), p.error(), p.payload() == null ? null : Buffer.buffer(p.payload()))).toList();
-            UUID[] keys = parked.stream().map(p -> uuidOrNull(p.at().key())).filter(k -> k != null).toArray(UUID[]::new);
-            return conn.preparedQuery(Sql.INSERT_DEAD_LETTER).executeBatch(rows)
-                    .compose(v -> conn.preparedQuery(Sql.MARK_ATTENTION).execute(Tuple.of((Object) keys)))
-                    .mapEmpty();
         }
 
         private Future<Void> refold() {
-            Future<Void> chain = Future.succeededFuture();
-            for (UUID streamId : model.streamsToRefold()) {
-                chain = chain.compose(v -> conn.preparedQuery(Sql.STREAM_EVENTS).execute(Tuple.of(streamId))
-                        .map(rows -> {
-                            refoldStream(streamId, rows);
-                            return null;
-                        }));
+            Set<UUID> streams = model.streamsToRefold();
+            if (streams.isEmpty()) {
+                return Future.succeededFuture();
             }
-            return chain;
+            return conn.preparedQuery(Sql.STREAMS_EVENTS).execute(Tuple.of((Object) streams.toArray(UUID[]::new)))
+                    .map(rows -> {
+                        Map<UUID, List<Row>> byStream = new LinkedHashMap<>();
+                        rows.forEach(row -> byStream.computeIfAbsent(row.getUUID("stream_id"), id -> new ArrayList<>())
+                                .add(row));
+                        for (UUID streamId : List.copyOf(streams)) {
+                            refoldStream(streamId, byStream.getOrDefault(streamId, List.of()));
+                        }
+                        return null;
+                    });
         }
 
-        private void refoldStream(UUID streamId, RowSet<Row> rows) {
+        private void refoldStream(UUID streamId, List<Row> rows) {
             Rows.StreamEvents events = Rows.streamEvents(rows, streamId, LOG, "event log");
             List<EventEnvelope> orderEvents = events.orderEvents();
             List<EventEnvelope> customerEvents = events.customerEvents();
@@ -276,75 +356,60 @@ public final class ProjectionStore {
             }
         }
 
-        private Future<Void> markAttention() {
-            List<OrderView> changed = model.changedOrders();
-            if (changed.isEmpty()) {
-                return Future.succeededFuture();
+        private void addPending(String key) {
+            UUID id = uuidOrNull(key);
+            if (id != null) {
+                attentionPending.add(id);
             }
-            String[] keys = changed.stream().map(v -> v.orderId().toString()).toArray(String[]::new);
-            return conn.preparedQuery(Sql.PENDING_DEAD_LETTER_KEYS).execute(Tuple.of((Object) keys)).map(rows -> {
-                Set<UUID> pending = new HashSet<>();
-                rows.forEach(row -> pending.add(UUID.fromString(row.getString(0))));
-                for (OrderView view : changed) {
-                    if (pending.contains(view.orderId()) && !view.needsAttention()) {
-                        model.orders().put(view.orderId(), view.withNeedsAttention(true));
-                    }
+        }
+
+        /** Orders with a pending dead letter (stored, or parked by this batch) need an operator's attention. */
+        private void markAttention() {
+            for (OrderView view : model.changedOrders()) {
+                if (attentionPending.contains(view.orderId()) && !view.needsAttention()) {
+                    model.orders().put(view.orderId(), view.withNeedsAttention(true));
                 }
-                attentionPending = pending;
-                return null;
-            });
+            }
         }
 
-        private Set<UUID> attentionPending = Set.of();
-
-        private Future<Void> writeViews() {
-            List<Tuple> orders = model.changedOrders().stream().map(Rows::orderParams).toList();
-            List<Tuple> customers = model.changedCustomers().stream().map(Rows::customerParams).toList();
-            Future<Void> first = orders.isEmpty() ? Future.succeededFuture()
-                    : conn.preparedQuery(Sql.UPSERT_ORDER).executeBatch(orders).mapEmpty();
-            return first.compose(v -> customers.isEmpty() ? Future.succeededFuture()
-                    : conn.preparedQuery(Sql.UPSERT_CUSTOMER).executeBatch(customers).mapEmpty());
+        private Future<Void> park() {
+            List<Tuple> rows = parked.stream().map(p -> Tuple.of(p.at().topic(), p.at().partition(), p.at().offset(),
+                    p.at().streamKey(), p.error(), p.payload() == null ? null : Buffer.buffer(p.payload()))).toList();
+            UUID[] keys = parked.stream().map(p -> uuidOrNull(p.at().streamKey())).filter(k -> k != null)
+                    .toArray(UUID[]::new);
+            Future<?> inserted = conn.preparedQuery(Sql.INSERT_DEAD_LETTER).executeBatch(rows);
+            Future<?> marked = conn.preparedQuery(Sql.MARK_ATTENTION).execute(Tuple.of((Object) keys));
+            return Future.all(inserted, marked).mapEmpty();
         }
 
-        private Future<Void> writeChanges() {
+        /** The batch's order changes, one per global position, with the attention flag of their view. */
+        private List<OrderChange> changes() {
             Map<Long, OrderChange> byPosition = new LinkedHashMap<>();
             for (OrderChange change : model.changes()) {
                 OrderView view = attentionPending.contains(change.view().orderId())
                         ? change.view().withNeedsAttention(true) : change.view();
                 byPosition.put(change.position(), new OrderChange(change.position(), view));
             }
-            if (byPosition.isEmpty()) {
-                return Future.succeededFuture();
-            }
-            List<Tuple> rows = byPosition.values().stream().map(c -> Tuple.of(c.position(), c.view().orderId(),
-                    c.view().customerId(), Math.toIntExact(c.view().version()), c.view().toJson())).toList();
-            // The lock is held until commit: change positions are taken and made visible in one order.
-            return conn.query(Sql.LOCK_CHANGE_LOG).execute()
-                    .compose(v -> conn.preparedQuery(Sql.INSERT_CHANGE).executeBatch(rows))
-                    .compose(v -> conn.query(Sql.NOTIFY_CHANGES).execute())
-                    .mapEmpty();
+            return List.copyOf(byPosition.values());
         }
 
-        private Future<Void> writeCheckpoints() {
-            if (checkpoints.isEmpty()) {
-                return Future.succeededFuture();
-            }
-            Map<String, long[]> last = new HashMap<>();
-            Map<String, OffsetDateTime> lastTime = new HashMap<>();
+        private List<Tuple> checkpointRows() {
+            Map<String, Incoming> last = new HashMap<>();
             for (Incoming in : events) {
-                String key = in.at().topic() + "/" + in.at().partition();
-                long position = in.envelope().globalPosition();
-                if (!last.containsKey(key) || last.get(key)[0] < position) {
-                    last.put(key, new long[]{position});
-                    lastTime.put(key, Rows.time(in.envelope().occurredAt()));
-                }
+                last.merge(in.at().topic() + "/" + in.at().partition(), in, (a, b) ->
+                        a.envelope().globalPosition() >= b.envelope().globalPosition() ? a : b);
             }
-            List<Tuple> rows = checkpoints.stream().map(c -> {
-                String key = c.topic() + "/" + c.partition();
-                return Tuple.of(c.topic(), c.partition(), c.nextOffset(), last.containsKey(key) ? last.get(key)[0] : 0L,
-                        lastTime.get(key));
+            return checkpoints.stream().map(c -> {
+                Incoming in = last.get(c.topic() + "/" + c.partition());
+                return Tuple.of(c.topic(), c.partition(), c.nextOffset(), in == null ? 0L : in.envelope().globalPosition(),
+                        in == null ? null : Rows.time(in.envelope().occurredAt()));
             }).toList();
-            return conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(rows).mapEmpty();
+        }
+
+        private static void forEach(RowSet<Row> rows, java.util.function.Consumer<Row> action) {
+            if (rows != null) {
+                rows.forEach(action);
+            }
         }
 
         private static List<Incoming> distinct(List<Incoming> events) {

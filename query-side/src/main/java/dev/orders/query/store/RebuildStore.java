@@ -14,7 +14,6 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -259,59 +258,9 @@ public final class RebuildStore {
         List<OrderView> orders = model.changedOrders().stream().filter(v -> v != null).toList();
         List<CustomerView> customers = model.changedCustomers().stream().filter(c -> c != null).toList();
         Future<Void> first = orders.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.UPSERT_ORDERS)).execute(orderArrays(orders)).mapEmpty();
+                : conn.preparedQuery(onNext(Sql.UPSERT_ORDERS)).execute(Rows.orderArrays(orders)).mapEmpty();
         return first.compose(v -> customers.isEmpty() ? Future.succeededFuture()
-                : conn.preparedQuery(onNext(Sql.UPSERT_CUSTOMERS)).execute(customerArrays(customers)).mapEmpty());
-    }
-
-    /** The parameters of {@link Sql#UPSERT_ORDERS}: one array per column, one element per view. */
-    private static Tuple orderArrays(List<OrderView> views) {
-        int n = views.size();
-        UUID[] ids = new UUID[n];
-        UUID[] customers = new UUID[n];
-        String[] statuses = new String[n];
-        String[] amounts = new String[n];
-        String[] currencies = new String[n];
-        String[] reasons = new String[n];
-        Integer[] versions = new Integer[n];
-        OffsetDateTime[] created = new OffsetDateTime[n];
-        OffsetDateTime[] updated = new OffsetDateTime[n];
-        Boolean[] attention = new Boolean[n];
-        for (int i = 0; i < n; i++) {
-            OrderView v = views.get(i);
-            ids[i] = v.orderId();
-            customers[i] = v.customerId();
-            statuses[i] = v.status().name();
-            amounts[i] = v.total().amount().toPlainString();
-            currencies[i] = v.total().currency();
-            reasons[i] = v.reason() == null ? null : v.reason().name();
-            versions[i] = Math.toIntExact(v.version());
-            created[i] = Rows.time(v.createdAt());
-            updated[i] = Rows.time(v.updatedAt());
-            attention[i] = v.needsAttention();
-        }
-        return Tuple.of(ids, customers, statuses, amounts, currencies, reasons, versions, created, updated, attention);
-    }
-
-    /** The parameters of {@link Sql#UPSERT_CUSTOMERS}: one array per column, one element per view. */
-    private static Tuple customerArrays(List<CustomerView> views) {
-        int n = views.size();
-        UUID[] ids = new UUID[n];
-        String[] names = new String[n];
-        String[] limits = new String[n];
-        String[] currencies = new String[n];
-        String[] reserved = new String[n];
-        Integer[] versions = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            CustomerView c = views.get(i);
-            ids[i] = c.customerId();
-            names[i] = c.name();
-            limits[i] = c.creditLimit().amount().toPlainString();
-            currencies[i] = c.creditLimit().currency();
-            reserved[i] = c.creditReserved().amount().toPlainString();
-            versions[i] = Math.toIntExact(c.version());
-        }
-        return Tuple.of(ids, names, limits, currencies, reserved, versions);
+                : conn.preparedQuery(onNext(Sql.UPSERT_CUSTOMERS)).execute(Rows.customerArrays(customers)).mapEmpty());
     }
 
     /**

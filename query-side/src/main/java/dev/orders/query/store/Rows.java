@@ -7,11 +7,13 @@ import dev.orders.events.Money;
 import dev.orders.events.OrderStatus;
 import dev.orders.events.RejectionReason;
 import dev.orders.query.model.CustomerView;
+import dev.orders.query.model.OrderChange;
 import dev.orders.query.model.OrderView;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -101,17 +103,112 @@ final class Rows {
         return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, metadata);
     }
 
-    /** The parameters of {@link Sql#UPSERT_ORDER}. */
-    static Tuple orderParams(OrderView v) {
-        return Tuple.of(v.orderId(), v.customerId(), v.status().name(), v.total().amount(), v.total().currency(),
-                v.reason() == null ? null : v.reason().name(), Math.toIntExact(v.version()), time(v.createdAt()),
-                time(v.updatedAt()), v.needsAttention());
+    /**
+     * The parameters of {@link Sql#INSERT_RECEIVED_EVENTS}: one array per column, one element per event.
+     * The record's value goes in as text; only an event without one (or one upcast from an older schema)
+     * has its data encoded here, off the usual path.
+     */
+    static Tuple receivedEventParams(List<ProjectionStore.Incoming> events) {
+        int n = events.size();
+        Long[] positions = new Long[n];
+        UUID[] ids = new UUID[n];
+        String[] streamTypes = new String[n];
+        UUID[] streamIds = new UUID[n];
+        Integer[] versions = new Integer[n];
+        String[] types = new String[n];
+        Integer[] schemaVersions = new Integer[n];
+        OffsetDateTime[] occurred = new OffsetDateTime[n];
+        String[] data = new String[n];
+        String[] raw = new String[n];
+        for (int i = 0; i < n; i++) {
+            ProjectionStore.Incoming in = events.get(i);
+            EventEnvelope e = in.envelope();
+            positions[i] = e.globalPosition();
+            ids[i] = e.eventId();
+            streamTypes[i] = e.streamType().wireName();
+            streamIds[i] = e.streamId();
+            versions[i] = Math.toIntExact(e.version());
+            types[i] = e.type();
+            occurred[i] = time(e.occurredAt());
+            int current = EventTypes.currentSchemaVersion(e.event());
+            schemaVersions[i] = current;
+            if (in.value() != null && e.schemaVersion() == current) {
+                raw[i] = new String(in.value(), StandardCharsets.UTF_8);
+            } else {
+                data[i] = EventJson.dataText(e.event());
+                raw[i] = new JsonObject().put("metadata", StoredEvent.metadataJson(e.metadata())).encode();
+            }
+        }
+        return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, raw);
     }
 
-    /** The parameters of {@link Sql#UPSERT_CUSTOMER}. */
-    static Tuple customerParams(CustomerView c) {
-        return Tuple.of(c.customerId(), c.name(), c.creditLimit().amount(), c.creditLimit().currency(),
-                c.creditReserved().amount(), Math.toIntExact(c.version()));
+    /** The parameters of {@link Sql#INSERT_CHANGES}: one array per column, one element per change. */
+    static Tuple changeArrays(List<OrderChange> changes) {
+        int n = changes.size();
+        Long[] positions = new Long[n];
+        UUID[] orders = new UUID[n];
+        UUID[] customers = new UUID[n];
+        Integer[] versions = new Integer[n];
+        String[] views = new String[n];
+        for (int i = 0; i < n; i++) {
+            OrderView view = changes.get(i).view();
+            positions[i] = changes.get(i).position();
+            orders[i] = view.orderId();
+            customers[i] = view.customerId();
+            versions[i] = Math.toIntExact(view.version());
+            views[i] = view.toJson().encode();
+        }
+        return Tuple.of(positions, orders, customers, versions, views);
+    }
+
+    /** The parameters of {@link Sql#UPSERT_ORDERS}: one array per column, one element per view. */
+    static Tuple orderArrays(List<OrderView> views) {
+        int n = views.size();
+        UUID[] ids = new UUID[n];
+        UUID[] customers = new UUID[n];
+        String[] statuses = new String[n];
+        String[] amounts = new String[n];
+        String[] currencies = new String[n];
+        String[] reasons = new String[n];
+        Integer[] versions = new Integer[n];
+        OffsetDateTime[] created = new OffsetDateTime[n];
+        OffsetDateTime[] updated = new OffsetDateTime[n];
+        Boolean[] attention = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            OrderView v = views.get(i);
+            ids[i] = v.orderId();
+            customers[i] = v.customerId();
+            statuses[i] = v.status().name();
+            amounts[i] = v.total().amount().toPlainString();
+            currencies[i] = v.total().currency();
+            reasons[i] = v.reason() == null ? null : v.reason().name();
+            versions[i] = Math.toIntExact(v.version());
+            created[i] = time(v.createdAt());
+            updated[i] = time(v.updatedAt());
+            attention[i] = v.needsAttention();
+        }
+        return Tuple.of(ids, customers, statuses, amounts, currencies, reasons, versions, created, updated, attention);
+    }
+
+    /** The parameters of {@link Sql#UPSERT_CUSTOMERS}: one array per column, one element per view. */
+    static Tuple customerArrays(List<CustomerView> views) {
+        int n = views.size();
+        UUID[] ids = new UUID[n];
+        String[] names = new String[n];
+        String[] limits = new String[n];
+        String[] currencies = new String[n];
+        String[] reserved = new String[n];
+        Integer[] versions = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            CustomerView c = views.get(i);
+            ids[i] = c.customerId();
+            names[i] = c.name();
+            limits[i] = c.creditLimit().amount().toPlainString();
+            currencies[i] = c.creditLimit().currency();
+            reserved[i] = c.creditReserved().amount().toPlainString();
+            versions[i] = Math.toIntExact(c.version());
+        }
+        return Tuple.of(ids, names, limits, currencies, reserved, versions);
     }
 
     static OffsetDateTime time(Instant instant) {

@@ -24,26 +24,40 @@ final class Sql {
             ON CONFLICT DO NOTHING
             RETURNING event_id""";
 
-    static final String LOCK_ORDERS = "SELECT " + ORDER_COLUMNS + " FROM order_view WHERE order_id = ANY($1::uuid[]) FOR UPDATE";
+    /**
+     * The projector's {@link #INSERT_EVENTS}: the record values go in as they came from Kafka and their
+     * {@code data} and {@code metadata} are taken from them here, so the event is not encoded again in
+     * Java. {@code $9} overrides the data where it was upcast (null elsewhere). Answers the new ids.
+     */
+    static final String INSERT_RECEIVED_EVENTS = """
+            INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version,
+                                   occurred_at, data, metadata)
+            SELECT p, e, st, s, v, t, sv, o, COALESCE(d::jsonb, j -> 'data'), COALESCE(j -> 'metadata', '{}'::jsonb)
+              FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::int[],
+                          $8::timestamptz[], $9::text[], $10::text[]) AS x(p, e, st, s, v, t, sv, o, d, r)
+              CROSS JOIN LATERAL (SELECT r::jsonb AS j) AS raw
+            ON CONFLICT DO NOTHING
+            RETURNING event_id""";
+
+    /** Locks in id order, so that two transactions over the same views wait instead of deadlocking. */
+    static final String LOCK_ORDERS = "SELECT " + ORDER_COLUMNS
+            + " FROM order_view WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE";
     static final String LOCK_CUSTOMERS = "SELECT " + CUSTOMER_COLUMNS
-            + " FROM customer_view WHERE customer_id = ANY($1::uuid[]) FOR UPDATE";
+            + " FROM customer_view WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id FOR UPDATE";
 
     static final String STREAM_EVENTS = "SELECT " + EVENT_COLUMNS + " FROM event_log WHERE stream_id = $1 ORDER BY version";
 
-    static final String UPSERT_ORDER = """
-            INSERT INTO order_view (order_id, customer_id, status, total_amount, currency, reason, version,
-                                    created_at, updated_at, needs_attention)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
-              total_amount = EXCLUDED.total_amount, currency = EXCLUDED.currency, reason = EXCLUDED.reason,
-              version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-              needs_attention = EXCLUDED.needs_attention""";
+    /** The events of several streams, for re-folds: by stream, oldest first. */
+    static final String STREAMS_EVENTS = "SELECT " + EVENT_COLUMNS
+            + " FROM event_log WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version";
 
-    static final String UPSERT_CUSTOMER = """
-            INSERT INTO customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name, credit_limit = EXCLUDED.credit_limit,
-              currency = EXCLUDED.currency, credit_reserved = EXCLUDED.credit_reserved, version = EXCLUDED.version""";
+    /**
+     * The projector's transaction is opened and closed with plain statements, so that BEGIN goes out with
+     * the first reads and COMMIT with the last writes (one round trip each, pipelined).
+     */
+    static final String BEGIN = "BEGIN";
+    static final String COMMIT = "COMMIT";
+    static final String ROLLBACK = "ROLLBACK";
 
     // --- a rebuild's fold (on its own tables, see RebuildStore.onNext) -------------------------------
 
@@ -52,7 +66,7 @@ final class Sql {
     static final String CUSTOMERS_BY_IDS = "SELECT " + CUSTOMER_COLUMNS
             + " FROM customer_view WHERE customer_id = ANY($1::uuid[])";
 
-    /** {@link #UPSERT_ORDER} for many rows in one statement. Arrays: one element per view; amounts as text. */
+    /** Order views, many rows in one statement. Arrays: one element per view; amounts as text. */
     static final String UPSERT_ORDERS = """
             INSERT INTO order_view (order_id, customer_id, status, total_amount, currency, reason, version,
                                     created_at, updated_at, needs_attention)
@@ -64,7 +78,7 @@ final class Sql {
               version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
               needs_attention = EXCLUDED.needs_attention""";
 
-    /** {@link #UPSERT_CUSTOMER} for many rows in one statement. Arrays: one element per view; amounts as text. */
+    /** Customer views, many rows in one statement. Arrays: one element per view; amounts as text. */
     static final String UPSERT_CUSTOMERS = """
             INSERT INTO customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)
             SELECT c, n, l::numeric, cur, r::numeric, v
@@ -74,12 +88,22 @@ final class Sql {
 
     /** The order-change log (the push hub's contract), and its notification in the same transaction. */
     static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
-    static final String INSERT_CHANGE = """
+    /**
+     * Many changes in one statement, positions taken in the order given (ordinality). Arrays: one element per
+     * change. Answers the positions taken.
+     */
+    static final String INSERT_CHANGES = """
             INSERT INTO order_changes (global_position, order_id, customer_id, version, view, changed_at)
-            VALUES ($1, $2, $3, $4, $5, now())
-            ON CONFLICT (global_position) DO NOTHING""";
-    /** A wake-up only: followers read every position after the last one they saw. */
-    static final String NOTIFY_CHANGES = "SELECT pg_notify('order_changes', '')";
+            SELECT g, o, c, v, w::jsonb, now()
+              FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[]) WITH ORDINALITY AS x(g, o, c, v, w, n)
+             ORDER BY n
+            ON CONFLICT (global_position) DO NOTHING
+            RETURNING position""";
+    /**
+     * A wake-up for other nodes' followers, sent after commit (not inside the transaction, where NOTIFY
+     * serialises commits): the highest position committed; followers read every position after theirs.
+     */
+    static final String NOTIFY_CHANGES = "SELECT pg_notify('order_changes', $1)";
 
     static final String INSERT_DEAD_LETTER = """
             INSERT INTO dead_letters (topic, partition, "offset", key, error, payload)
@@ -139,6 +163,9 @@ final class Sql {
 
     // --- lag ---------------------------------------------------------------------------------------------
 
+    /** The projector's checkpoints of some topics: where a newly assigned partition resumes. */
+    static final String CHECKPOINTS_OF_TOPICS =
+            "SELECT topic, partition, next_offset FROM projector_checkpoint WHERE topic = ANY($1::text[])";
     static final String CHECKPOINTS = "SELECT topic, partition, next_offset, last_position, last_occurred_at FROM projector_checkpoint";
     static final String PING = "SELECT 1";
 }

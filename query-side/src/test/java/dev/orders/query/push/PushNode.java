@@ -31,8 +31,14 @@ final class PushNode {
     }
 
     static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PushSettings settings, HttpServerOptions http) {
+        return start(vertx, db, db, settings, http);
+    }
+
+    /** A node whose LISTEN connection goes to {@code listenDb}: notifications sent on {@code db} never reach it. */
+    static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PgConnectOptions listenDb, PushSettings settings,
+                                  HttpServerOptions http) {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
-        return PushHub.start(vertx, pool, db, settings).compose(hub -> {
+        return PushHub.start(vertx, pool, listenDb, settings).compose(hub -> {
             Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()));
             hub.mount(router);
             ApiRouter.finish(router);

@@ -1,0 +1,212 @@
+package dev.orders.query;
+
+import dev.orders.events.CustomerEvent;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.EventTypes;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent;
+import dev.orders.events.StreamType;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.messaging.Topics;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The projector after a crash, on real PostgreSQL and Kafka: the database's checkpoint, written with the
+ * projection, decides where it resumes, not Kafka's committed offsets (committed lazily, so behind it);
+ * and a batch whose transaction failed is read again. One partition per topic, so offsets are plain.
+ */
+@ExtendWith(SharedInfrastructure.class)
+@DisplayName("The projector after a crash")
+class ProjectorRestartTest {
+
+    private static final Instant T0 = Instant.parse("2025-04-01T09:00:00Z");
+
+    private final AtomicLong positions = new AtomicLong();
+    private Vertx vertx;
+    private OrdersConfig config;
+    private QuerySide side;
+    private Pool db;
+    private KafkaProducer<String, byte[]> producer;
+
+    @BeforeEach
+    void start(TestInfrastructure infra) throws Exception {
+        config = infra.isolatedConfig().with("kafka.partitions", "1");
+        vertx = Vertx.vertx();
+        side = deploy();
+        db = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
+        Map<String, String> producerConfig = new HashMap<>();
+        producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
+        producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        producerConfig.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        producerConfig.put("acks", "all");
+        producer = KafkaProducer.create(vertx, producerConfig);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (vertx != null) {
+            await(producer.close().eventually(() -> side == null ? Future.succeededFuture() : side.close())
+                    .eventually(() -> db.close()));
+            await(vertx.close());
+        }
+    }
+
+    private QuerySide deploy() throws Exception {
+        return await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap()));
+    }
+
+    @Test
+    @DisplayName("resumes at the database checkpoint when Kafka's committed offset is behind it, and applies nothing twice")
+    void resumes_at_the_database_checkpoint_not_at_the_committed_offset() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, "Ada", eur("500.00"))));
+        publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("20.00"))));
+        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        publishRaw(orders, customer.toString(), order.toString(), "{\"not\": \"an event\"}".getBytes(StandardCharsets.UTF_8));
+        awaitThat("the poison record parked", () -> count("SELECT count(*) FROM dead_letters") == 1);
+        long checkpoint = nextOffset(orders);
+        assertThat(checkpoint).isEqualTo(2);
+
+        // The crash: the projector is gone, and Kafka's offsets (committed lazily) are behind the database's.
+        await(side.close());
+        side = null;
+        commitGroupOffset(orders, 0);
+        commitGroupOffset(Topics.customerEvents(config.kafkaTopicPrefix()), 0);
+        // The operator has dealt with the parked record: re-reading it would park it again.
+        execute("DELETE FROM dead_letters");
+        long changesBefore = count("SELECT count(*) FROM order_changes");
+
+        side = deploy();
+        publish(envelope(order, 2, new OrderEvent.OrderApproved(order, customer)));
+        awaitThat("the later event projected", () -> count("SELECT version FROM order_view WHERE order_id = '" + order + "'") == 2);
+
+        assertThat(count("SELECT count(*) FROM dead_letters")).as("records before the checkpoint read again").isZero();
+        assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(changesBefore + 1);
+        assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(3);
+        assertThat(nextOffset(orders)).isEqualTo(checkpoint + 1);
+    }
+
+    @Test
+    @DisplayName("reads a batch again whose transaction failed, once the database is back")
+    void reads_a_failed_batch_again() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, "Bo", eur("500.00"))));
+        awaitThat("the customer projected", () -> count("SELECT count(*) FROM customer_view") == 1);
+
+        // Every projection transaction fails while the checkpoint table is away.
+        execute("ALTER TABLE projector_checkpoint RENAME TO projector_checkpoint_away");
+        publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("30.00"))));
+        Thread.sleep(1_500);
+        assertThat(count("SELECT count(*) FROM event_log")).as("nothing of the failed batch committed").isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM order_view")).isZero();
+
+        execute("ALTER TABLE projector_checkpoint_away RENAME TO projector_checkpoint");
+        awaitThat("the failed batch projected on a retry", () -> count("SELECT count(*) FROM order_view") == 1);
+        assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(1);
+        assertThat(nextOffset(Topics.orderEvents(config.kafkaTopicPrefix()))).isEqualTo(1);
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private EventEnvelope envelope(UUID stream, long version, DomainEvent event) {
+        return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), T0.plusSeconds(version),
+                EventTypes.currentSchemaVersion(event), new EventMetadata("corr-" + stream, null, null, null), event);
+    }
+
+    /** As the relay publishes: keyed by the customer, the stream id in a header. */
+    private void publish(EventEnvelope e) throws Exception {
+        String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
+                : Topics.customerEvents(config.kafkaTopicPrefix());
+        publishRaw(topic, e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
+    }
+
+    private void publishRaw(String topic, String key, String streamId, byte[] value) throws Exception {
+        KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value, null, 0);
+        record.addHeader(dev.orders.events.Topics.HEADER_STREAM_ID, streamId);
+        await(producer.send(record));
+    }
+
+    /** Commits an offset for the projector's group from outside it, as a lazy commit would have left it. */
+    private void commitGroupOffset(String topic, long offset) throws Exception {
+        Map<String, String> consumerConfig = new HashMap<>();
+        consumerConfig.put("bootstrap.servers", config.kafkaBootstrap());
+        consumerConfig.put("group.id", Topics.projectorGroup(config.kafkaTopicPrefix()));
+        consumerConfig.put("enable.auto.commit", "false");
+        consumerConfig.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+        consumerConfig.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
+        KafkaConsumer<String, byte[]> consumer = KafkaConsumer.create(vertx, consumerConfig);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        await(consumer.assign(tp).compose(v -> consumer.commit(Map.of(tp, new OffsetAndMetadata(offset, null))))
+                .eventually(consumer::close));
+    }
+
+    private long nextOffset(String topic) throws Exception {
+        return await(db.preparedQuery("SELECT next_offset FROM projector_checkpoint WHERE topic = $1 AND partition = 0")
+                .execute(Tuple.of(topic))).iterator().next().getLong(0);
+    }
+
+    private long count(String sql) {
+        try {
+            var rows = await(db.query(sql).execute());
+            return rows.size() == 0 ? -1 : rows.iterator().next().getLong(0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void execute(String sql) throws Exception {
+        await(db.query(sql).execute());
+    }
+
+    private static void awaitThat(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static Money eur(String amount) {
+        return Money.parse(amount, "EUR");
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,173 @@
+package dev.orders.query;
+
+import dev.orders.events.CustomerEvent;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.EventTypes;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent;
+import dev.orders.events.StreamType;
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.messaging.Topics;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Records keyed by the event's partition key (the customer, for order events too), with the stream id in
+ * the {@code streamId} header, as the relay publishes them: projected by their stream, and a parked one
+ * filed under its stream, so that its order is marked as needing attention.
+ */
+@ExtendWith(SharedInfrastructure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("The projector with customer-keyed records")
+class ProjectorStreamKeyTest {
+
+    private static final Instant T0 = Instant.parse("2025-05-01T10:00:00Z");
+
+    private final AtomicLong positions = new AtomicLong();
+    private Vertx vertx;
+    private OrdersConfig config;
+    private QuerySide side;
+    private Pool db;
+    private KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    void start(TestInfrastructure infra) throws Exception {
+        config = infra.isolatedConfig().with("kafka.partitions", "3");
+        vertx = Vertx.vertx();
+        side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap()));
+        db = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
+        Map<String, String> producerConfig = new HashMap<>();
+        producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
+        producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        producerConfig.put("value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        producerConfig.put("acks", "all");
+        producer = KafkaProducer.create(vertx, producerConfig);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (vertx != null) {
+            await(producer.close().eventually(() -> side.close()).eventually(() -> db.close()));
+            await(vertx.close());
+        }
+    }
+
+    @Test
+    @DisplayName("a parked record is filed under its streamId header, and its order needs attention")
+    void a_parked_customer_keyed_record_marks_its_order_by_the_stream_id_header() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        byte[] approval = EventJson.encode(envelope(2, new OrderEvent.OrderApproved(order, customer)));
+        byte[] mangled = new String(approval, StandardCharsets.UTF_8).replace("\"data\":{", "\"data\":[")
+                .getBytes(StandardCharsets.UTF_8);
+
+        publish(envelope(1, new CustomerEvent.CustomerCreated(customer, "Cleo", Money.parse("900.00", "EUR"))));
+        publish(envelope(1, new OrderEvent.OrderCreated(order, customer, Money.parse("40.00", "EUR"))));
+        publishRaw(orders, customer.toString(), order.toString(), mangled);
+        publish(envelope(3, new OrderEvent.OrderCancelled(order, customer)));
+        awaitThat("the order cancelled", () -> "CANCELLED".equals(orderColumn(order, "status")));
+
+        assertThat(orderColumn(order, "needs_attention")).isEqualTo(true);
+        assertThat(orderColumn(order, "version")).isEqualTo(3);
+        List<Row> letters = rows("SELECT key, \"offset\" FROM dead_letters WHERE key = $1", order.toString());
+        assertThat(letters).as("the parked record, filed under its order").hasSize(1);
+        assertThat(rows("SELECT key FROM dead_letters WHERE key = $1", customer.toString())).isEmpty();
+        Row change = rows("SELECT view FROM order_changes WHERE order_id = $1 ORDER BY position DESC LIMIT 1", order).get(0);
+        assertThat(change.getJsonObject("view").getBoolean("needsAttention")).isTrue();
+    }
+
+    @Test
+    @DisplayName("a record whose streamId header is not its event's stream is parked under the header's id")
+    void a_record_with_another_streams_header_is_parked() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        UUID elsewhere = UUID.randomUUID();
+        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        publishRaw(orders, customer.toString(), elsewhere.toString(),
+                EventJson.encode(envelope(1, new OrderEvent.OrderCreated(order, customer, Money.parse("5.00", "EUR")))));
+        awaitThat("the record parked", () -> !rows("SELECT key FROM dead_letters WHERE key = $1", elsewhere.toString()).isEmpty());
+        assertThat(rows("SELECT error FROM dead_letters WHERE key = $1", elsewhere.toString()).get(0).getString("error"))
+                .contains("streamId");
+        assertThat(rows("SELECT 1 FROM order_view WHERE order_id = $1", order)).isEmpty();
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private EventEnvelope envelope(long version, DomainEvent event) {
+        return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), T0.plusSeconds(version),
+                EventTypes.currentSchemaVersion(event), new EventMetadata("corr", null, null, null), event);
+    }
+
+    /** As the relay publishes: keyed by the partition key (the customer), the stream id in a header. */
+    private void publish(EventEnvelope e) throws Exception {
+        String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
+                : Topics.customerEvents(config.kafkaTopicPrefix());
+        publishRaw(topic, e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
+    }
+
+    private void publishRaw(String topic, String key, String streamId, byte[] value) throws Exception {
+        KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
+        record.addHeader(dev.orders.events.Topics.HEADER_STREAM_ID, streamId);
+        await(producer.send(record));
+    }
+
+    private Object orderColumn(UUID order, String column) {
+        List<Row> found = rows("SELECT " + column + " FROM order_view WHERE order_id = $1", order);
+        return found.isEmpty() ? null : found.get(0).getValue(0);
+    }
+
+    private List<Row> rows(String sql, Object param) {
+        try {
+            List<Row> rows = new java.util.ArrayList<>();
+            await(db.preparedQuery(sql).execute(Tuple.of(param))).forEach(rows::add);
+            return rows;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void awaitThat(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+}

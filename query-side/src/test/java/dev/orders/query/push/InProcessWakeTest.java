@@ -1,0 +1,87 @@
+package dev.orders.query.push;
+
+import dev.orders.events.CustomerEvent;
+import dev.orders.events.DomainEvent;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.EventTypes;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent;
+import dev.orders.query.store.ProjectionStore;
+import dev.orders.query.store.ProjectionStore.BatchResult;
+import dev.orders.query.store.ProjectionStore.Coordinates;
+import dev.orders.query.store.ProjectionStore.Incoming;
+import dev.orders.service.sql.Migrations;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A projector and a push hub in one process: the follower is woken right after the projector's commit,
+ * on the local event bus. Here it LISTENs on another database (so no notification of the projection's
+ * ever reaches it) and polls once an hour, so the in-process wake is the only path a change can take.
+ */
+@DisplayName("The push hub woken in-process by the projector's commit")
+class InProcessWakeTest extends PushTestBase {
+
+    private static final Instant T0 = Instant.parse("2025-07-01T08:00:00Z");
+
+    private Pool projectionPool;
+    private long position;
+    private long offset;
+
+    @AfterEach
+    void closeProjection() throws Exception {
+        if (projectionPool != null) {
+            await(projectionPool.close());
+        }
+    }
+
+    @Test
+    @DisplayName("a committed change reaches an SSE subscriber with neither a notification nor a poll to carry it")
+    void a_change_reaches_a_subscriber_right_after_the_commit(TestInfrastructure infra) throws Exception {
+        PgConnectOptions projection = PgConnectOptions.fromUri(infra.isolatedConfig().effectiveQueryPgUri());
+        projectionPool = PgBuilder.pool().connectingTo(projection).using(vertx).build();
+        await(new Migrations("query", List.of(new Migrations.Script(1, "read model", "db/query/V1__read_model.sql")))
+                .migrate(projectionPool));
+        ProjectionStore store = new ProjectionStore(vertx, projectionPool);
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        BatchResult created = await(store.applyBatch(List.of(
+                incoming(1, new CustomerEvent.CustomerCreated(customer, "Dora", Money.parse("100.00", "EUR"))),
+                incoming(1, new OrderEvent.OrderCreated(order, customer, Money.parse("10.00", "EUR")))), List.of(), List.of()));
+
+        PushNode node = await(PushNode.start(vertx, projection, db, SETTINGS.withPollInterval(Duration.ofHours(1)),
+                new HttpServerOptions()));
+        nodes.add(node);
+        SseClient client = sse(node, "/api/orders/" + order + "/stream");
+        eventually("the current state", () -> client.orders().size() == 1);
+        assertThat(ids(client.orders())).containsExactly(created.lastChangePosition());
+
+        BatchResult approved = await(store.applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(order, customer))),
+                List.of(), List.of()));
+        eventually("the approval pushed", () -> client.orders().size() == 2);
+        assertThat(ids(client.orders())).containsExactly(created.lastChangePosition(), approved.lastChangePosition());
+        assertThat(client.orders().get(1).json().getString("status")).isEqualTo("APPROVED");
+    }
+
+    private Incoming incoming(long version, DomainEvent event) {
+        EventEnvelope envelope = new EventEnvelope(UUID.randomUUID(), version, ++position, T0.plusSeconds(position),
+                EventTypes.currentSchemaVersion(event), new EventMetadata("corr", null, null, null), event);
+        return new Incoming(envelope, new Coordinates("wake-test", 0, offset++, event.streamId().toString()),
+                EventJson.encode(envelope));
+    }
+}
