@@ -288,10 +288,10 @@ public final class CommandHandler {
         }
         Result<S> result = evolve(type, loaded.streamId(), loaded.version(), loaded.state(), decided, metadata);
         if (result.appended().isEmpty()) {
-            return pool.withTransaction(tx -> inTransaction.run(tx, result)).map(result);
+            return transaction(tx -> inTransaction.run(tx, result)).map(result);
         }
         // the append and the command's own work are sent together: one pipelined round trip inside the transaction
-        return pool.withTransaction(tx -> inOrder(List.of(
+        return transaction(tx -> inOrder(List.of(
                         store.append(tx, type.streamType(), loaded.streamId(), loaded.version(), result.appended()),
                         inTransaction.run(tx, result))))
                 .map(result)
@@ -381,7 +381,7 @@ public final class CommandHandler {
         List<EventStore.Append> appends = new ArrayList<>();
         appended.forEach((streamId, events) -> appends.add(new EventStore.Append(type.streamType(), streamId,
                 loaded.get(streamId).version(), events)));
-        return pool.withTransaction(tx -> {
+        return transaction(tx -> {
                     List<Future<?>> work = new ArrayList<>();
                     work.add(store.appendAll(tx, appends));
                     for (int i = 0; i < commands.size(); i++) {
@@ -440,6 +440,29 @@ public final class CommandHandler {
     private UUID eventId(EventMetadata metadata, int index) {
         return metadata.commandId() == null ? ids.get()
                 : UUID.nameUUIDFromBytes(("event:" + metadata.commandId() + ":" + index).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Runs {@code work} in a transaction whose BEGIN is sent together with the work's first statements
+     * (pipelined on one connection: no round trip of its own); COMMIT follows once the work succeeded,
+     * ROLLBACK once it failed. The connection goes back to the pool either way.
+     */
+    private <T> Future<T> transaction(java.util.function.Function<SqlConnection, Future<T>> work) {
+        return pool.getConnection().compose(conn -> {
+            Future<?> begun = conn.query("BEGIN").execute();
+            Future<T> done;
+            try {
+                done = work.apply(conn);
+            } catch (RuntimeException bug) {
+                done = Future.failedFuture(bug);
+            }
+            Future<T> worked = done;
+            return Future.join(begun, worked)
+                    .compose(both -> conn.query("COMMIT").execute().map(committed -> worked.result()))
+                    .recover(failure -> conn.query("ROLLBACK").execute().transform(ignored -> Future.failedFuture(
+                            begun.failed() ? begun.cause() : worked.failed() ? worked.cause() : failure)))
+                    .eventually(conn::close);
+        });
     }
 
     /**
