@@ -8,6 +8,8 @@ import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
+import dev.orders.events.OrderEvent.OrderApproved;
+import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
@@ -75,6 +77,16 @@ final class RelayFixture implements AutoCloseable {
                     new EventMetadata("corr-" + stream, null, null, null), event));
         }
         return store.append(tx, StreamType.CUSTOMER, stream, expectedVersion, events).map(events);
+    }
+
+    /** Creates an order of {@code customer} and approves it: two events on the order's stream, committed. */
+    List<EventEnvelope> appendOrderNow(UUID order, UUID customer) {
+        List<EventEnvelope> events = List.of(
+                new EventEnvelope(UUID.randomUUID(), 1, 0, Instant.now(), 0, new EventMetadata("corr-" + order, null,
+                        null, null), new OrderCreated(order, customer, ONE)),
+                new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, new EventMetadata("corr-" + order, null,
+                        null, null), new OrderApproved(order, customer)));
+        return await(pool.withTransaction(tx -> store.append(tx, StreamType.ORDER, order, 0, events).map(events)));
     }
 
     /** Appends in a transaction of its own that stays open for a random while before it commits. */
