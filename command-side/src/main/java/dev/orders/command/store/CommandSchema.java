@@ -15,7 +15,8 @@ public final class CommandSchema {
             new Script(1, "event store", "db/command/V1__event_store.sql"),
             new Script(2, "relay checkpoint", "db/command/V2__relay.sql"),
             new Script(3, "saga deadlines", "db/command/V3__saga.sql"),
-            new Script(4, "idempotency keys per caller", "db/command/V4__idempotency_per_caller.sql")));
+            new Script(4, "idempotency keys per caller", "db/command/V4__idempotency_per_caller.sql"),
+            new Script(5, "relay woken outside the appending commit", "db/command/V5__relay_wakeup_outside_commit.sql")));
 
     private CommandSchema() {
     }

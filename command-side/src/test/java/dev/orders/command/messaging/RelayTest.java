@@ -85,6 +85,7 @@ class RelayTest {
                 eventually(Duration.ofSeconds(5), "the relay sees B waiting", () -> relay.metrics().unpublished() == 1);
 
                 await(txA.commit());
+                f.committed();
                 List<Published> published = byPosition(reader.readUntilUnique(2, LONG));
                 assertThat(published).extracting(Published::eventId).containsExactly(eventA.eventId(), eventB.eventId());
                 assertThat(published).extracting(Published::position).containsExactly(1L, 2L);
@@ -98,6 +99,7 @@ class RelayTest {
                 assertThat(reader.readUntilUnique(3, LONG)).extracting(Published::eventId).contains(eventD.eventId());
                 EventEnvelope eventC = await(f.append(connectionC, a, 1, 1)).get(0);
                 await(txC.commit());
+                f.committed();
                 List<Published> all = byPosition(reader.readUntilUnique(4, LONG));
                 assertThat(all).extracting(Published::eventId)
                         .containsExactly(eventA.eventId(), eventB.eventId(), eventD.eventId(), eventC.eventId());
