@@ -19,8 +19,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The relay's side of Kafka: creates the topics, and sends a batch of events keyed by stream id with
- * an idempotent, {@code acks=all} producer. A batch succeeds only when every one of its records is
+ * The relay's side of Kafka: creates the topics, and sends a batch of events keyed by their partition key
+ * (the customer, see {@code Topics}) with the stream id in a header, through an idempotent,
+ * {@code acks=all} producer. A batch succeeds only when every one of its records is
  * acknowledged; it fails only after every send has finished one way or the other, so that a retry
  * never overtakes a send still in flight.
  */
@@ -95,9 +96,10 @@ final class EventPublisher {
 
     private KafkaProducerRecord<String, Buffer> record(EventEnvelope envelope) {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
-                Topics.of(settings.topicPrefix(), envelope.streamType()), envelope.streamId().toString(),
+                Topics.of(settings.topicPrefix(), envelope.streamType()), envelope.event().partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(envelope)));
         record.addHeader(Topics.HEADER_EVENT_ID, envelope.eventId().toString())
+                .addHeader(Topics.HEADER_STREAM_ID, envelope.streamId().toString())
                 .addHeader(Topics.HEADER_TYPE, envelope.type())
                 .addHeader(Topics.HEADER_SCHEMA_VERSION, Integer.toString(envelope.schemaVersion()))
                 .addHeader(Topics.HEADER_VERSION, Long.toString(envelope.version()))

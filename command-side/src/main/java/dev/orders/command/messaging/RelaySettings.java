@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param partitions        partitions of a topic the relay creates
  * @param replicationFactor replication factor of a topic the relay creates
  * @param batchSize         events per batch
- * @param pollInterval      how often an idle relay looks for events that no notification announced
+ * @param pollInterval      how often an idle relay looks for events that no signal announced (a safety net)
  * @param leaseRetry        how often a standby relay asks for the lease
  * @param observeInterval   how often the lag gauges are refreshed
  * @param lagWarning        age of a running transaction that earns a warning while events wait
@@ -42,6 +42,11 @@ public record RelaySettings(String topicPrefix, int partitions, short replicatio
 
     public RelaySettings withBatchSize(int size) {
         return new RelaySettings(topicPrefix, partitions, replicationFactor, size, pollInterval, leaseRetry,
+                observeInterval, lagWarning, maxBackoff, producerOverrides);
+    }
+
+    public RelaySettings withPollInterval(Duration interval) {
+        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, interval, leaseRetry,
                 observeInterval, lagWarning, maxBackoff, producerOverrides);
     }
 

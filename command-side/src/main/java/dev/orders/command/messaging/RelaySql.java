@@ -12,6 +12,9 @@ final class RelaySql {
 
     static final String CHANNEL = "events_appended";
 
+    /** Sent in autocommit by {@link AppendNotifier}, never inside an appending transaction. */
+    static final String NOTIFY = "NOTIFY events_appended";
+
     static final String CHECKPOINT = """
             SELECT last_position, (SELECT coalesce(max(global_position), 0) FROM events) AS max_stamped
               FROM relay_checkpoint WHERE id = 1""";

@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.store.AppendSignal;
 import dev.orders.events.EventEnvelope;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
@@ -15,7 +16,9 @@ import java.util.Set;
 
 /**
  * Publishes the event store to Kafka: gap-free global positions in a safe order, at least once, one
- * active relay per database (an advisory-lock lease), woken by {@code LISTEN} with a slow poll behind it.
+ * active relay per database (an advisory-lock lease). It is woken in-process by {@link AppendSignal}
+ * after a local commit, and by {@code LISTEN} when another process appended (its {@link AppendNotifier}
+ * sends the notification after the commit); a slow poll is only a safety net.
  * A batch is read, sent, acknowledged by Kafka, and only then stamped and checkpointed; a Kafka failure
  * sends the same batch, with the same positions, again until it goes through.
  */
@@ -31,6 +34,7 @@ public final class RelayVerticle extends VerticleBase {
     private RelayLease lease;
     private EventPublisher publisher;
     private Pool observer;
+    private AppendNotifier notifier;
     private volatile RelayMetrics metrics = RelayMetrics.STARTING;
     private int term;
     /** Holds the lease and has read the checkpoint: only then may it read, number and send events. */
@@ -56,6 +60,9 @@ public final class RelayVerticle extends VerticleBase {
     public Future<?> start() {
         observer = PgPools.create(vertx, pgUri, 1, 8, "relay-observer");
         lease = new RelayLease(vertx, PgPools.connectOptions(pgUri), this::leaseLost, this::wake);
+        notifier = new AppendNotifier(vertx, PgPools.create(vertx, pgUri, 1, 8, "relay-notify"), this::isActive);
+        notifier.start();
+        vertx.eventBus().localConsumer(AppendSignal.ADDRESS, message -> wake());
         return EventPublisher.create(vertx, kafkaBootstrap, settings).compose(created -> {
             publisher = created;
             return publisher.ensureTopics();
@@ -70,7 +77,7 @@ public final class RelayVerticle extends VerticleBase {
     public Future<?> stop() {
         finish("stopped");
         return Future.join(lease.drop(), publisher == null ? Future.succeededFuture() : publisher.close(),
-                observer.close());
+                observer.close(), notifier.close());
     }
 
     /** The gauges now; safe to call from any thread. */

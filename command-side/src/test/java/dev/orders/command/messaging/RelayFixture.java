@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.store.AppendSignal;
 import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
 import dev.orders.events.CustomerEvent.CreditReserved;
@@ -8,6 +9,8 @@ import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
+import dev.orders.events.OrderEvent.OrderApproved;
+import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
@@ -77,15 +80,40 @@ final class RelayFixture implements AutoCloseable {
         return store.append(tx, StreamType.CUSTOMER, stream, expectedVersion, events).map(events);
     }
 
+    /** Creates an order of {@code customer} and approves it: two events on the order's stream, committed. */
+    List<EventEnvelope> appendOrderNow(UUID order, UUID customer) {
+        List<EventEnvelope> events = List.of(
+                new EventEnvelope(UUID.randomUUID(), 1, 0, Instant.now(), 0, new EventMetadata("corr-" + order, null,
+                        null, null), new OrderCreated(order, customer, ONE)),
+                new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, new EventMetadata("corr-" + order, null,
+                        null, null), new OrderApproved(order, customer)));
+        await(pool.withTransaction(tx -> store.append(tx, StreamType.ORDER, order, 0, events)));
+        committed();
+        return events;
+    }
+
     /** Appends in a transaction of its own that stays open for a random while before it commits. */
     Future<List<EventEnvelope>> appendSlowly(UUID stream, long expectedVersion, int count, int maxDelayMillis) {
         long delay = 1 + ThreadLocalRandom.current().nextInt(Math.max(1, maxDelayMillis));
         return pool.withTransaction(tx -> append(tx, stream, expectedVersion, count)
-                .compose(events -> vertx.timer(delay).map(events)));
+                .compose(events -> vertx.timer(delay).map(events))).onSuccess(events -> committed());
     }
 
+    /** Appends in a transaction of its own and, once it committed, signals the relay as the command side does. */
     List<EventEnvelope> appendNow(UUID stream, long expectedVersion, int count) {
+        List<EventEnvelope> events = appendQuietly(stream, expectedVersion, count);
+        committed();
+        return events;
+    }
+
+    /** Appends in a transaction of its own, and signals nobody. */
+    List<EventEnvelope> appendQuietly(UUID stream, long expectedVersion, int count) {
         return await(pool.withTransaction(tx -> append(tx, stream, expectedVersion, count)));
+    }
+
+    /** What the command side does after every commit that appended events. */
+    void committed() {
+        AppendSignal.committed(vertx);
     }
 
     Row one(String sql, Object... params) {

@@ -85,6 +85,7 @@ class RelayTest {
                 eventually(Duration.ofSeconds(5), "the relay sees B waiting", () -> relay.metrics().unpublished() == 1);
 
                 await(txA.commit());
+                f.committed();
                 List<Published> published = byPosition(reader.readUntilUnique(2, LONG));
                 assertThat(published).extracting(Published::eventId).containsExactly(eventA.eventId(), eventB.eventId());
                 assertThat(published).extracting(Published::position).containsExactly(1L, 2L);
@@ -98,6 +99,7 @@ class RelayTest {
                 assertThat(reader.readUntilUnique(3, LONG)).extracting(Published::eventId).contains(eventD.eventId());
                 EventEnvelope eventC = await(f.append(connectionC, a, 1, 1)).get(0);
                 await(txC.commit());
+                f.committed();
                 List<Published> all = byPosition(reader.readUntilUnique(4, LONG));
                 assertThat(all).extracting(Published::eventId)
                         .containsExactly(eventA.eventId(), eventB.eventId(), eventD.eventId(), eventC.eventId());
@@ -304,6 +306,33 @@ class RelayTest {
         }
     }
 
+    @Test
+    @DisplayName("keys every record by its customer, so one customer's orders share a partition, and names the stream in a header")
+    void records_are_keyed_by_customer_with_the_stream_in_a_header() {
+        try (RelayFixture f = fixture()) {
+            f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            UUID customer = UUID.randomUUID();
+            UUID firstOrder = UUID.randomUUID();
+            UUID secondOrder = UUID.randomUUID();
+            List<EventEnvelope> written = new ArrayList<>(f.appendNow(customer, 0, 2));
+            written.addAll(f.appendOrderNow(firstOrder, customer));
+            written.addAll(f.appendOrderNow(secondOrder, customer));
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(written.size(), LONG);
+                assertEveryEventOnceInStreamOrder(written, published);
+                assertThat(published).extracting(Published::key).containsOnly(customer.toString());
+                Map<UUID, String> streamOf = new HashMap<>();
+                written.forEach(e -> streamOf.put(e.eventId(), e.streamId().toString()));
+                assertThat(published).allSatisfy(r -> assertThat(r.streamId()).isEqualTo(streamOf.get(r.eventId())));
+                assertThat(published).extracting(Published::streamId)
+                        .contains(customer.toString(), firstOrder.toString(), secondOrder.toString());
+                assertThat(published.stream().filter(r -> !r.streamId().equals(customer.toString()))
+                        .map(Published::partition).distinct().count())
+                        .as("both orders of the customer on one partition").isEqualTo(1);
+            }
+        }
+    }
+
     // ---- writers and checks ----
 
     /** Writers, each with streams of its own, append {@code total} events in 1..3 per transaction. */
@@ -372,11 +401,11 @@ class RelayTest {
             UUID other = eventAt.putIfAbsent(record.position(), record.eventId());
             assertThat(other == null || other.equals(record.eventId()))
                     .as("position %d names one event only", record.position()).isTrue();
-            long last = applied.getOrDefault(record.key(), 0L);
+            long last = applied.getOrDefault(record.streamId(), 0L);
             if (record.version() == last + 1) {
-                applied.put(record.key(), record.version());
+                applied.put(record.streamId(), record.version());
             } else if (record.version() > last + 1) {
-                gaps.add(record.key() + ": version " + record.version() + " after " + last);
+                gaps.add(record.streamId() + ": version " + record.version() + " after " + last);
             }
         }
         assertThat(publishedIds).as("every committed event, nothing else").isEqualTo(writtenIds);

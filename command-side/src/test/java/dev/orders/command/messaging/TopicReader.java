@@ -22,8 +22,9 @@ import java.util.UUID;
 /** Reads the event topics of one prefix from the beginning, as a test's consumer (blocking, test thread only). */
 final class TopicReader implements AutoCloseable {
 
-    /** One record as found on the topic. */
-    record Published(String topic, int partition, long offset, String key, UUID eventId, long version, long position) {
+    /** One record as found on the topic: its key is the partition key, the stream id is a header. */
+    record Published(String topic, int partition, long offset, String key, String streamId, UUID eventId,
+                     long version, long position) {
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
@@ -65,7 +66,7 @@ final class TopicReader implements AutoCloseable {
     private void poll(Duration duration) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(duration)) {
             records.add(new Published(r.topic(), r.partition(), r.offset(), r.key(),
-                    UUID.fromString(header(r, Topics.HEADER_EVENT_ID)), Long.parseLong(header(r, Topics.HEADER_VERSION)),
+                    header(r, Topics.HEADER_STREAM_ID), UUID.fromString(header(r, Topics.HEADER_EVENT_ID)), Long.parseLong(header(r, Topics.HEADER_VERSION)),
                     Long.parseLong(header(r, Topics.HEADER_GLOBAL_POSITION))));
         }
     }
