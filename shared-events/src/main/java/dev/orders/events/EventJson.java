@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -93,6 +94,34 @@ public final class EventJson {
         putIfPresent(metadata, "traceparent", meta.traceparent());
         root.set("data", dataOf(envelope.event()));
         return root.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The envelope as published, written from the stored texts of an event without parsing them: the same
+     * fields as {@link #encode}, with {@code data} in the schema version it was stored in (a reader upcasts
+     * it on {@link #decode}). The texts must be JSON objects, as the store's {@code jsonb} columns give them.
+     */
+    public static byte[] encode(StoredEvent event) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 + event.data().length() + event.metadata().length());
+        try (JsonGenerator json = MAPPER.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("eventId", event.eventId().toString());
+            json.writeStringField("streamType", event.streamType().wireName());
+            json.writeStringField("streamId", event.streamId().toString());
+            json.writeNumberField("version", event.version());
+            json.writeNumberField("globalPosition", event.globalPosition());
+            json.writeStringField("type", event.type());
+            json.writeNumberField("schemaVersion", event.schemaVersion());
+            json.writeStringField("occurredAt", event.occurredAt().toString());
+            json.writeFieldName("metadata");
+            json.writeRawValue(event.metadata());
+            json.writeFieldName("data");
+            json.writeRawValue(event.data());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new EventFormatException("cannot write the envelope of " + event.eventId() + ": " + e.getMessage(), e);
+        }
+        return out.toByteArray();
     }
 
     /**
