@@ -276,7 +276,7 @@ public final class RelayVerticle extends VerticleBase {
             return;
         }
         long delay = progressed ? MIN_RECHECK_MILLIS : recheckDelay;
-        recheckDelay = Math.min(delay * 2, MAX_RECHECK_MILLIS);
+        recheckDelay = Math.min(delay + (delay + 1) / 2, MAX_RECHECK_MILLIS);
         recheckScheduled = true;
         vertx.setTimer(delay, id -> {
             if (t == term) {
