@@ -58,7 +58,7 @@ final class EventPublisher {
         config.put("delivery.timeout.ms", "30000");
         config.put("request.timeout.ms", "10000");
         config.put("max.block.ms", "10000");
-        config.put("linger.ms", "5");
+        config.put("linger.ms", "0");
         config.put("compression.type", "lz4");
         config.put("client.id", "orders-relay");
         config.putAll(settings.producerOverrides());

@@ -17,12 +17,18 @@ final class RelayBatches {
     record Checkpoint(long lastPosition, long maxStamped) {
     }
 
+    /** Where a read stopped: the (tx, id) of the last row read; {@link #START} before any. */
+    record Cursor(String tx, long id) {
+        static final Cursor START = new Cursor("0", 0);
+    }
+
     /**
      * Events in publication order, positions {@code after + 1 ..} assigned.
      *
      * @param rowIds the events' row ids, in the same order
+     * @param end    the cursor after the batch's last row (the cursor it was read from, when empty)
      */
-    record Batch(long after, List<Long> rowIds, List<EventEnvelope> events) {
+    record Batch(long after, List<Long> rowIds, List<EventEnvelope> events, Cursor end) {
 
         long first() {
             return after + 1;
@@ -56,17 +62,34 @@ final class RelayBatches {
         return connection.preparedQuery(RelaySql.UNSTAMP_ABOVE).execute(Tuple.of(checkpoint)).map(rows -> rows.rowCount());
     }
 
-    /** The next at most {@code limit} safe events after position {@code after}; same rows, same positions on a re-read. */
-    Future<Batch> next(SqlConnection connection, long after, int limit) {
-        return connection.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(limit)).map(rows -> {
+    /**
+     * What a read found: the batch, and whether committed events wait behind the transaction horizon
+     * (an older transaction still runs), so that reading again soon will find more.
+     */
+    record Read(Batch batch, boolean blocked) {
+    }
+
+    /**
+     * The next at most {@code limit} safe events past {@code from}, numbered after position {@code after};
+     * same rows, same positions on a re-read from the same cursor and position.
+     */
+    Future<Read> next(SqlConnection connection, long after, Cursor from, int limit) {
+        return connection.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(limit, from.tx(), from.id())).map(rows -> {
             List<Long> ids = new ArrayList<>(rows.size());
             List<EventEnvelope> events = new ArrayList<>(rows.size());
             long position = after;
+            boolean blocked = false;
+            Cursor end = from;
             for (Row row : rows) {
-                ids.add(row.getLong("id"));
-                events.add(EventStore.toEnvelope(row, ++position));
+                blocked = row.getBoolean("blocked");
+                Long id = row.getLong("id");
+                if (id != null) {
+                    ids.add(id);
+                    events.add(EventStore.toEnvelope(row, ++position));
+                    end = new Cursor(row.getString("tx"), id);
+                }
             }
-            return new Batch(after, ids, events);
+            return new Read(new Batch(after, ids, events, end), blocked);
         });
     }
 

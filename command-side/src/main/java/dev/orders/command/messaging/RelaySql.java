@@ -22,15 +22,27 @@ final class RelaySql {
     /**
      * The next unpublished events that can no longer be preceded by another: only rows written by a
      * transaction older than the oldest one still running. A transaction that took its id early and
-     * commits late holds the relay back instead of being skipped.
+     * commits late holds the relay back instead of being skipped. {@code $2, $3} is the (tx, id) of the
+     * last row already read (sent, not yet stamped); rows become readable in (tx, id) order, so nothing
+     * is skipped. Every result has at least one row: {@code blocked} says whether committed, unpublished
+     * rows wait behind the horizon (at or above it), seen in the same snapshot; a row whose {@code id}
+     * is null carries only that.
      */
     static final String READ_SAFE = """
-            SELECT id, event_id, stream_type, stream_id, version, event_type, schema_version,
-                   data, metadata, occurred_at
-              FROM events
-             WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY tx, id
-             LIMIT $1""";
+            SELECT w.blocked, e.id, e.tx::text AS tx, e.event_id, e.stream_type, e.stream_id, e.version,
+                   e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at
+              FROM (SELECT EXISTS (SELECT 1 FROM events
+                                    WHERE global_position IS NULL
+                                      AND tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked) w
+              LEFT JOIN LATERAL (
+                    SELECT id, tx, event_id, stream_type, stream_id, version, event_type, schema_version,
+                           data, metadata, occurred_at
+                      FROM events
+                     WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                       AND (tx, id) > ($2::text::xid8, $3)
+                     ORDER BY tx, id
+                     LIMIT $1) e ON true
+             ORDER BY e.tx, e.id""";
 
     static final String STAMP = """
             UPDATE events SET global_position = v.pos

@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -19,12 +20,34 @@ import java.util.Set;
  * active relay per database (an advisory-lock lease). It is woken in-process by {@link AppendSignal}
  * after a local commit, and by {@code LISTEN} when another process appended (its {@link AppendNotifier}
  * sends the notification after the commit); a slow poll is only a safety net.
- * A batch is read, sent, acknowledged by Kafka, and only then stamped and checkpointed; a Kafka failure
- * sends the same batch, with the same positions, again until it goes through.
+ * A batch is read, sent, acknowledged by Kafka, and only then stamped and checkpointed, batches strictly in
+ * order; the next batch is read (past the one in flight) and sent while the previous one is acknowledged.
+ * A Kafka failure sends the same batch, with the same positions, again until it goes through, and reads
+ * what followed it again. While committed events wait behind an older transaction, the relay looks
+ * again within milliseconds.
  */
 public final class RelayVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayVerticle.class);
+    /** Batches with Kafka at once: the next one is read and sent while the previous one is acknowledged. */
+    private static final int MAX_IN_FLIGHT = 2;
+    private static final long MIN_RECHECK_MILLIS = 2;
+    private static final long MAX_RECHECK_MILLIS = 50;
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+
+    /** A batch read and sent, until it is stored. */
+    private static final class Flight {
+
+        enum State { SENDING, ACKED, FAILED, WAITING }
+
+        final RelayBatches.Batch batch;
+        State state = State.SENDING;
+        long backoff = FIRST_BACKOFF_MILLIS;
+
+        Flight(RelayBatches.Batch batch) {
+            this.batch = batch;
+        }
+    }
 
     private final RelaySettings settings;
     private final String pgUri;
@@ -39,10 +62,20 @@ public final class RelayVerticle extends VerticleBase {
     private int term;
     /** Holds the lease and has read the checkpoint: only then may it read, number and send events. */
     private boolean publishing;
-    private boolean draining;
-    private boolean again;
     private boolean finished;
+    /** The last position stored (stamped and checkpointed). */
     private long checkpoint;
+    /** Batches sent to Kafka and not stored yet, oldest first; stored strictly in this order. */
+    private final ArrayDeque<Flight> flights = new ArrayDeque<>();
+    /** The last position given to a batch read in this term, and where that read stopped. */
+    private long readPosition;
+    private RelayBatches.Cursor cursor = RelayBatches.Cursor.START;
+    /** A read or a store runs on the lease connection. */
+    private boolean onConnection;
+    /** A read is due: woken, a full batch read, or a re-check of rows behind the horizon. */
+    private boolean wanted;
+    private boolean recheckScheduled;
+    private long recheckDelay = MIN_RECHECK_MILLIS;
     private long lastWarning;
 
     public RelayVerticle(OrdersConfig config, String pgUri, String kafkaBootstrap) {
@@ -147,7 +180,12 @@ public final class RelayVerticle extends VerticleBase {
                 }
                 LOG.info("relay holds the lease (backend {}), publishing after position {}", lease.backendPid(), checkpoint);
                 metrics = metrics.withRole("active").published(0, checkpoint);
-                draining = false;
+                flights.clear();
+                readPosition = checkpoint;
+                cursor = RelayBatches.Cursor.START;
+                onConnection = false;
+                recheckScheduled = false;
+                recheckDelay = MIN_RECHECK_MILLIS;
                 publishing = true;
                 wake();
             });
@@ -157,7 +195,6 @@ public final class RelayVerticle extends VerticleBase {
     private void leaseLost() {
         term++;
         publishing = false;
-        draining = false;
         if (finished) {
             return;
         }
@@ -170,66 +207,143 @@ public final class RelayVerticle extends VerticleBase {
         if (!isActive()) {
             return;
         }
-        if (draining) {
-            again = true;
-            return;
-        }
-        draining = true;
-        again = false;
-        drain(term);
+        wanted = true;
+        step(term);
     }
 
-    private void drain(int t) {
-        batches.next(lease.connection(), checkpoint, settings.batchSize()).onComplete(read -> {
+    /**
+     * Decides what to do next. The lease connection runs one statement at a time: storing the oldest
+     * acknowledged batch comes first, then reading the next one, while up to {@link #MAX_IN_FLIGHT}
+     * batches are with Kafka. A failed batch is sent again, with the same positions, once no send is
+     * in flight; the batches read after it are dropped and read again.
+     */
+    private void step(int t) {
+        if (t != term || !isActive() || onConnection) {
+            return;
+        }
+        Flight head = flights.peekFirst();
+        if (head != null && head.state == Flight.State.ACKED) {
+            store(t, head);
+        } else if (head != null && head.state == Flight.State.FAILED) {
+            if (flights.stream().noneMatch(f -> f.state == Flight.State.SENDING)) {
+                retry(t, head);
+            }
+        } else if (wanted && flights.size() < MAX_IN_FLIGHT && !anyFailed()) {
+            read(t);
+        }
+    }
+
+    private boolean anyFailed() {
+        return flights.stream().anyMatch(f -> f.state == Flight.State.FAILED || f.state == Flight.State.WAITING);
+    }
+
+    private void read(int t) {
+        onConnection = true;
+        wanted = false;
+        batches.next(lease.connection(), readPosition, cursor, settings.batchSize()).onComplete(read -> {
             if (t != term) {
                 return;
             }
+            onConnection = false;
             if (read.failed()) {
                 failed("reading a batch", read.cause());
-                draining = false;
-            } else if (read.result().size() == 0) {
-                continueOrRest(t, false);
+            } else if (anyFailed()) {
+                wanted = true; // read again after the failed batch went through
             } else {
-                publish(t, read.result(), 100);
+                RelayBatches.Batch batch = read.result().batch();
+                if (batch.size() > 0) {
+                    cursor = batch.end();
+                    readPosition = batch.last();
+                    Flight flight = new Flight(batch);
+                    flights.addLast(flight);
+                    send(t, flight);
+                }
+                if (batch.size() == settings.batchSize()) {
+                    wanted = true;
+                } else if (read.result().blocked()) {
+                    recheck(t, batch.size() > 0);
+                } else {
+                    recheckDelay = MIN_RECHECK_MILLIS;
+                }
+            }
+            step(t);
+        });
+    }
+
+    /** Committed events wait behind an older transaction: look again in a few milliseconds, backing off gently. */
+    private void recheck(int t, boolean progressed) {
+        if (recheckScheduled) {
+            return;
+        }
+        long delay = progressed ? MIN_RECHECK_MILLIS : recheckDelay;
+        recheckDelay = Math.min(delay + (delay + 1) / 2, MAX_RECHECK_MILLIS);
+        recheckScheduled = true;
+        vertx.setTimer(delay, id -> {
+            if (t == term) {
+                recheckScheduled = false;
+                wanted = true;
+                step(t);
             }
         });
     }
 
-    private void publish(int t, RelayBatches.Batch batch, long backoff) {
+    private void send(int t, Flight flight) {
+        flight.state = Flight.State.SENDING;
+        RelayBatches.Batch batch = flight.batch;
         publisher.publish(batch.events()).onComplete(sent -> {
             if (t != term) {
                 return;
             }
             if (sent.failed()) {
-                failed("publishing positions " + batch.first() + ".." + batch.last() + " (retry in " + backoff + " ms)",
-                        sent.cause());
-                long next = Math.min(backoff * 2, settings.maxBackoff().toMillis());
-                vertx.setTimer(backoff, id -> {
-                    if (t == term) {
-                        publish(t, batch, next);
-                    }
-                });
-            } else if (hooks.haltBeforeCheckpoint(batch.first(), batch.last())) {
-                LOG.warn("relay halts after Kafka acknowledged positions {}..{}, before its checkpoint (test hook)",
-                        batch.first(), batch.last());
-                finish("stopped");
-                lease.drop();
+                failed("publishing positions " + batch.first() + ".." + batch.last() + " (retry in " + flight.backoff
+                        + " ms)", sent.cause());
+                flight.state = Flight.State.FAILED;
             } else {
-                store(t, batch);
+                flight.state = Flight.State.ACKED;
+            }
+            step(t);
+        });
+    }
+
+    /** Sends the failed oldest batch again after its backoff; what was read after it is read again. */
+    private void retry(int t, Flight head) {
+        while (flights.size() > 1) {
+            flights.removeLast();
+        }
+        cursor = head.batch.end();
+        readPosition = head.batch.last();
+        wanted = true;
+        head.state = Flight.State.WAITING;
+        long backoff = head.backoff;
+        head.backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+        vertx.setTimer(backoff, id -> {
+            if (t == term) {
+                send(t, head);
             }
         });
     }
 
-    private void store(int t, RelayBatches.Batch batch) {
+    private void store(int t, Flight flight) {
+        RelayBatches.Batch batch = flight.batch;
+        if (hooks.haltBeforeCheckpoint(batch.first(), batch.last())) {
+            LOG.warn("relay halts after Kafka acknowledged positions {}..{}, before its checkpoint (test hook)",
+                    batch.first(), batch.last());
+            finish("stopped");
+            lease.drop();
+            return;
+        }
+        onConnection = true;
         batches.store(lease.connection(), batch).onComplete(stored -> {
             if (t != term) {
                 return;
             }
+            onConnection = false;
             if (stored.failed()) {
                 failed("storing positions " + batch.first() + ".." + batch.last(), stored.cause());
                 lease.drop();
                 return;
             }
+            flights.removeFirst();
             checkpoint = batch.last();
             metrics = metrics.published(batch.size(), checkpoint);
             if (LOG.isDebugEnabled()) {
@@ -240,21 +354,8 @@ public final class RelayVerticle extends VerticleBase {
                 LOG.debug("published positions {}..{} ({} events), correlation ids {}", batch.first(), batch.last(),
                         batch.size(), correlations);
             }
-            continueOrRest(t, batch.size() == settings.batchSize());
+            step(t);
         });
-    }
-
-    private void continueOrRest(int t, boolean moreLikely) {
-        if (moreLikely || again) {
-            again = false;
-            vertx.runOnContext(ignored -> {
-                if (t == term) {
-                    drain(t);
-                }
-            });
-        } else {
-            draining = false;
-        }
     }
 
     private void failed(String what, Throwable cause) {

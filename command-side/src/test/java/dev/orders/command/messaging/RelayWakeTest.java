@@ -6,6 +6,7 @@ import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.sqlclient.SqlConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -105,6 +106,45 @@ class RelayWakeTest {
             assertThat(remote.isActive()).isTrue();
         } finally {
             await(other.close());
+        }
+    }
+
+    @Test
+    @DisplayName("within moments when an older transaction that held committed events back ends, commit or rollback")
+    void when_the_transaction_holding_the_horizon_ends() {
+        try (RelayFixture f = fixture()) {
+            f.appendQuietly(UUID.randomUUID(), 0, 1);
+            f.deploy(hourlyPoll(f), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            eventually(PROMPTLY, "the event found on becoming active is published", () -> f.checkpoint() == 1);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                EventEnvelope first = heldBackUntil(f, reader, "COMMIT");
+                assertThat(reader.readUntilUnique(2, PROMPTLY)).extracting(Published::eventId).contains(first.eventId());
+                eventually(PROMPTLY, "checkpoint at 2", () -> f.checkpoint() == 2);
+
+                EventEnvelope second = heldBackUntil(f, reader, "ROLLBACK");
+                assertThat(reader.readUntilUnique(3, PROMPTLY)).extracting(Published::eventId).contains(second.eventId());
+                eventually(PROMPTLY, "checkpoint at 3", () -> f.checkpoint() == 3);
+            }
+        }
+    }
+
+    /**
+     * Opens a transaction that takes an id and writes nothing, appends and commits an event (signalled),
+     * sees it held back, then ends the older transaction with {@code end}; nobody signals that.
+     */
+    private static EventEnvelope heldBackUntil(RelayFixture f, TopicReader reader, String end) {
+        SqlConnection blocker = await(f.pool.getConnection());
+        try {
+            await(blocker.query("BEGIN").execute());
+            await(blocker.query("SELECT pg_current_xact_id()").execute());
+            EventEnvelope appended = f.appendNow(UUID.randomUUID(), 0, 1).get(0);
+            assertThat(reader.readFor(Duration.ofSeconds(1))).extracting(Published::eventId)
+                    .as("an older transaction is still running: the event is not safe yet")
+                    .doesNotContain(appended.eventId());
+            await(blocker.query(end).execute());
+            return appended;
+        } finally {
+            blocker.close();
         }
     }
 }
