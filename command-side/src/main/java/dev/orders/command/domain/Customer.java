@@ -10,7 +10,6 @@ import dev.orders.events.CustomerEvent.CreditReserved;
 import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.events.Money;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -60,16 +59,16 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
             case CustomerCreated created -> new CustomerState(created.customerId(), created.name(),
                     created.creditLimit(), Money.zero(created.creditLimit().currency()), Map.of());
             case CreditReserved reserved -> {
-                Map<UUID, Money> reservations = new HashMap<>(state.reservations());
-                Money before = reservations.put(reserved.orderId(), reserved.amount());
+                Money before = state.reservations().get(reserved.orderId());
                 Money total = state.reserved().plus(reserved.amount());
-                yield withReservations(state, reservations, before == null ? total : total.minus(before));
+                yield withReservations(state, state.reservationsWith(reserved.orderId(), reserved.amount()),
+                        before == null ? total : total.minus(before));
             }
             case CreditLimitExceeded exceeded -> state;
             case CreditReleased released -> {
-                Map<UUID, Money> reservations = new HashMap<>(state.reservations());
-                Money before = reservations.remove(released.orderId());
-                yield before == null ? state : withReservations(state, reservations, state.reserved().minus(before));
+                Money before = state.reservations().get(released.orderId());
+                yield before == null ? state : withReservations(state,
+                        state.reservationsWithout(released.orderId()), state.reserved().minus(before));
             }
         };
     }

@@ -2,6 +2,9 @@ package dev.orders.command.domain;
 
 import dev.orders.events.Money;
 
+import org.pcollections.HashTreePMap;
+import org.pcollections.PMap;
+
 import java.util.Map;
 import java.util.UUID;
 
@@ -14,7 +17,8 @@ import java.util.UUID;
  * @param name         its name
  * @param creditLimit  the most credit it may have reserved at once; its currency is the customer's
  * @param reserved     the credit reserved now: the sum of {@code reservations}
- * @param reservations the credit reserved per order id, for the orders that hold credit now
+ * @param reservations the credit reserved per order id, for the orders that hold credit now (an
+ *                     immutable, persistent map: see {@link #reservationsWith})
  *
  * <p>The state is bounded: it holds what decisions need, not the history. Orders whose credit was refused
  * or released are forgotten; a repeated request for one of them (the saga delivers at least once) is
@@ -24,10 +28,28 @@ public record CustomerState(UUID customerId, String name, Money creditLimit, Mon
                             Map<UUID, Money> reservations) {
 
     /** A customer that does not exist (yet). */
-    public static final CustomerState NONE = new CustomerState(null, null, null, null, Map.of());
+    public static final CustomerState NONE = new CustomerState(null, null, null, null, HashTreePMap.empty());
 
     public CustomerState {
-        reservations = reservations == null ? Map.of() : Map.copyOf(reservations);
+        reservations = reservations == null ? HashTreePMap.empty()
+                : reservations instanceof PMap<UUID, Money> persistent ? persistent : HashTreePMap.from(reservations);
+    }
+
+    /**
+     * The reservations with one more (or one changed), sharing everything else with these: a Customer
+     * with thousands of open reservations evolves in logarithmic time, not by copying them per event.
+     */
+    PMap<UUID, Money> reservationsWith(UUID orderId, Money amount) {
+        return persistent().plus(orderId, amount);
+    }
+
+    /** The reservations without one, sharing everything else with these. */
+    PMap<UUID, Money> reservationsWithout(UUID orderId) {
+        return persistent().minus(orderId);
+    }
+
+    private PMap<UUID, Money> persistent() {
+        return (PMap<UUID, Money>) reservations;
     }
 
     /** Whether the customer has been created. */
