@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -104,6 +105,8 @@ public final class CommandHandler {
     private final int maxAttempts;
     private final CommandMetrics metrics;
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
+    private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
+    private static final int MAX_STATES_KEPT = 20_000;
     private static final int MAX_CREATIONS_KEPT = 100_000;
 
     public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
@@ -130,15 +133,7 @@ public final class CommandHandler {
                 .compose(snapshot -> {
                     long from = snapshot.map(Snapshots.Snapshot::version).orElse(0L);
                     S initial = snapshot.map(Snapshots.Snapshot::state).orElseGet(type.decider()::initialState);
-                    return store.load(pool, streamId, from).map(events -> {
-                        S state = initial;
-                        long version = from;
-                        for (EventEnvelope envelope : events) {
-                            state = type.decider().evolve(state, cast(type, envelope.event()));
-                            version = envelope.version();
-                        }
-                        return new Loaded<>(streamId, version, state, events.size());
-                    });
+                    return store.load(pool, streamId, from).map(events -> fold(type, streamId, from, initial, events));
                 });
     }
 
@@ -147,29 +142,58 @@ public final class CommandHandler {
         return pool;
     }
 
-    /** Loads many aggregates of one kind at once: their snapshots in one query, the events after them in another. */
+    /**
+     * Loads many aggregates of one kind at once, for a batch: those this process remembers
+     * ({@link RecentStates}) from their remembered version, the others from their snapshots (one query);
+     * then the events after each, in one query.
+     */
     public <C, S, E extends DomainEvent> Future<Map<UUID, Loaded<S>>> loadAll(AggregateType<C, S, E> type,
                                                                               Set<UUID> streamIds) {
-        return snapshots.loadAll(pool, streamIds, type.stateClass(), type.snapshotSchemaVersion()).compose(found -> {
+        Map<UUID, Loaded<S>> known = new HashMap<>();
+        Set<UUID> unknown = new java.util.HashSet<>();
+        for (UUID id : streamIds) {
+            recent.get(type, id).ifPresentOrElse(state -> known.put(id, state), () -> unknown.add(id));
+        }
+        return snapshots.loadAll(pool, unknown, type.stateClass(), type.snapshotSchemaVersion()).compose(found -> {
             Map<UUID, Long> after = new HashMap<>();
             for (UUID id : streamIds) {
-                after.put(id, found.containsKey(id) ? found.get(id).version() : 0L);
+                after.put(id, known.containsKey(id) ? known.get(id).version()
+                        : found.containsKey(id) ? found.get(id).version() : 0L);
             }
             return store.loadAll(pool, after).map(events -> {
                 Map<UUID, Loaded<S>> loaded = new HashMap<>();
                 for (UUID id : streamIds) {
                     Snapshots.Snapshot<S> snapshot = found.get(id);
-                    S state = snapshot == null ? type.decider().initialState() : snapshot.state();
-                    long version = after.get(id);
-                    for (EventEnvelope envelope : events.get(id)) {
-                        state = type.decider().evolve(state, cast(type, envelope.event()));
-                        version = envelope.version();
-                    }
-                    loaded.put(id, new Loaded<>(id, version, state, events.get(id).size()));
+                    S state = known.containsKey(id) ? known.get(id).state()
+                            : snapshot == null ? type.decider().initialState() : snapshot.state();
+                    loaded.put(id, fold(type, id, after.get(id), state, events.get(id)));
                 }
                 return loaded;
             });
         });
+    }
+
+    /** The current state of one aggregate: from memory and the events after it, else {@link #load}. */
+    private <C, S, E extends DomainEvent> Future<Loaded<S>> current(AggregateType<C, S, E> type, UUID streamId) {
+        Optional<Loaded<S>> known = recent.get(type, streamId);
+        if (known.isEmpty()) {
+            return load(type, streamId);
+        }
+        return store.load(pool, streamId, known.get().version())
+                .map(events -> fold(type, streamId, known.get().version(), known.get().state(), events));
+    }
+
+    /** Folds events into a state and remembers the outcome. */
+    private <C, S, E extends DomainEvent> Loaded<S> fold(AggregateType<C, S, E> type, UUID streamId, long from,
+                                                         S initial, List<EventEnvelope> events) {
+        S state = initial;
+        long version = from;
+        for (EventEnvelope envelope : events) {
+            state = type.decider().evolve(state, cast(type, envelope.event()));
+            version = envelope.version();
+        }
+        recent.put(type, streamId, version, state);
+        return new Loaded<>(streamId, version, state, events.size());
     }
 
     /**
@@ -249,7 +273,7 @@ public final class CommandHandler {
                                                                     C command, EventMetadata metadata,
                                                                     Predicate<? super S> mayAct,
                                                                     InTransaction<S> inTransaction, int attempt) {
-        return load(type, streamId)
+        return current(type, streamId)
                 .compose(loaded -> decideAndAppend(type, loaded, command, metadata, mayAct, inTransaction))
                 .recover(failure -> {
                     if (failure instanceof DuplicateEventException) {
@@ -297,6 +321,7 @@ public final class CommandHandler {
                 .map(result)
                 .onSuccess(done -> {
                     AppendSignal.committed(vertx);
+                    recent.put(type, done.streamId(), done.version(), done.state());
                     snapshotIfDue(type, loaded.version(), done);
                 });
     }
@@ -396,6 +421,8 @@ public final class CommandHandler {
                     if (!appends.isEmpty()) {
                         AppendSignal.committed(vertx);
                     }
+                    appends.forEach(append -> recent.put(type, append.streamId(), current.get(append.streamId()).version(),
+                            current.get(append.streamId()).state()));
                     appends.forEach(append -> snapshotIfDue(type, append.expectedVersion(),
                             new Result<>(append.streamId(), current.get(append.streamId()).version(),
                                     current.get(append.streamId()).state(), append.events())));

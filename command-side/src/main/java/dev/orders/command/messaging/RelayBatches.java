@@ -3,6 +3,7 @@ package dev.orders.command.messaging;
 import dev.orders.command.store.EventStore;
 import dev.orders.events.EventEnvelope;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -93,19 +94,15 @@ final class RelayBatches {
         });
     }
 
-    /** In one transaction: stamps the batch's positions and advances the checkpoint from {@code batch.after()}. */
+    /** In one statement, all or nothing: stamps the batch's positions and advances the checkpoint from {@code batch.after()}. */
     Future<Void> store(SqlConnection connection, Batch batch) {
         Long[] ids = batch.rowIds().toArray(Long[]::new);
         Long[] positions = batch.events().stream().map(EventEnvelope::globalPosition).toArray(Long[]::new);
-        return connection.begin().compose(tx -> connection.preparedQuery(RelaySql.STAMP)
-                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(positions))
-                .compose(stamped -> stamped.rowCount() == ids.length ? Future.succeededFuture()
-                        : Future.failedFuture(new FencedException((ids.length - stamped.rowCount())
-                        + " events of the batch were stamped by another relay")))
-                .compose(ignored -> connection.preparedQuery(RelaySql.ADVANCE)
-                        .execute(Tuple.of(batch.after(), batch.last())))
-                .compose(advanced -> advanced.rowCount() == 1 ? tx.commit()
-                        : Future.failedFuture(new FencedException("the checkpoint moved away from " + batch.after())))
-                .recover(failure -> tx.rollback().transform(ignored -> Future.failedFuture(failure))));
+        return connection.preparedQuery(RelaySql.RECORD_PUBLISHED)
+                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(positions).addLong(batch.after())
+                        .addLong(batch.last()))
+                .<Void>mapEmpty()
+                .recover(failure -> Future.failedFuture(failure instanceof PgException pg
+                        && RelaySql.FENCED.equals(pg.getSqlState()) ? new FencedException(pg.getErrorMessage()) : failure));
     }
 }

@@ -44,10 +44,16 @@ final class RelaySql {
                      LIMIT $1) e ON true
              ORDER BY e.tx, e.id""";
 
-    static final String STAMP = """
-            UPDATE events SET global_position = v.pos
-              FROM unnest($1::bigint[], $2::bigint[]) AS v(id, pos)
-             WHERE events.id = v.id AND events.global_position IS NULL""";
+    /**
+     * Records a published batch: advances the checkpoint from the position read (fenced) and stamps every
+     * event's position, all or nothing, in one statement (a function of migration V7). A fence raises
+     * {@link #FENCED}.
+     */
+    static final String RECORD_PUBLISHED = "SELECT relay_record_published($1, $2, $3, $4)";
+
+    /** The SQLSTATE of a batch that another relay got to first. */
+    static final String FENCED = "OR001";
+
 
     /**
      * Positions above the checkpoint were stamped by a store whose checkpoint did not follow (seen once
@@ -56,10 +62,7 @@ final class RelaySql {
      */
     static final String UNSTAMP_ABOVE = "UPDATE events SET global_position = NULL WHERE global_position > $1";
 
-    /** Fenced: advances only from the position this relay read; 0 rows means another relay moved it. */
-    static final String ADVANCE = """
-            UPDATE relay_checkpoint SET last_position = $2, updated_at = now()
-             WHERE id = 1 AND last_position = $1""";
+
 
     static final String LAG = """
             SELECT count(*) AS unpublished,

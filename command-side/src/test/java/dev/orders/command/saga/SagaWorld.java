@@ -171,7 +171,7 @@ final class SagaWorld implements AutoCloseable {
                            metadata::text AS metadata, occurred_at
                       FROM events WHERE global_position IS NOT NULL ORDER BY global_position""").execute())) {
                 EventEnvelope envelope = envelope(row);
-                sent.add(producer.send(record(envelope.streamType(), envelope.streamId().toString(),
+                sent.add(producer.send(record(envelope.streamType(), envelope.event().partitionKey().toString(),
                         EventJson.encode(envelope))));
             }
             await(Future.all(sent));

@@ -86,8 +86,12 @@ final class TestRelay {
             long next = position;
             for (Row row : rows) {
                 EventEnvelope envelope = SagaWorld.envelope(row).withGlobalPosition(++next);
-                sent.add(producer.send(KafkaProducerRecord.create(Topics.of(topicPrefix, envelope.streamType()),
-                        envelope.streamId().toString(), EventJson.encode(envelope))));
+                // keyed as the relay keys them: by the customer, so one customer's records come in one partition
+                KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(
+                        Topics.of(topicPrefix, envelope.streamType()), envelope.event().partitionKey().toString(),
+                        EventJson.encode(envelope));
+                record.addHeader(Topics.HEADER_STREAM_ID, envelope.streamId().toString());
+                sent.add(producer.send(record));
                 stamps.add(Tuple.of(row.getLong("id"), next));
             }
             if (stamps.isEmpty()) {
