@@ -176,6 +176,7 @@ public final class Benchmarks {
                 progress("rebuild: %,d events written for it, %d run(s)", options.events(), options.rebuildRuns());
                 report.rebuild = new Rebuild(system, http).run(options.events(), options.rebuildRuns());
             }
+            report.conflicts = appendConflicts(http);
             report.loadAfter = Machine.loadAverage();
             report.heapUsedMiB = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
             report.totalSeconds = seconds(t0);
@@ -193,6 +194,23 @@ public final class Benchmarks {
         }
         progress("wrote %s and %s in %.0f s", options.out(), options.chart(), seconds(t0));
         return 0;
+    }
+
+    /** The service's append conflicts so far, per aggregate, from its own {@code /metrics}. */
+    private static String appendConflicts(Http http) {
+        try {
+            String text = Http.await(http.send(io.vertx.core.http.HttpMethod.GET, "/metrics", null),
+                    java.time.Duration.ofSeconds(10)).body().toString();
+            StringBuilder found = new StringBuilder();
+            for (String line : text.split("\n")) {
+                if (line.startsWith("orders_append_conflicts_total")) {
+                    found.append(found.isEmpty() ? "" : "; ").append(line.trim());
+                }
+            }
+            return found.isEmpty() ? "0 (no conflict counted)" : "`" + found + "`";
+        } catch (Exception e) {
+            return "not read: " + e.getMessage();
+        }
     }
 
     private static void throughput(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
@@ -381,6 +399,7 @@ public final class Benchmarks {
         Integer lowestNotSustained;
         String loadBefore = "unknown";
         String loadAfter = "unknown";
+        String conflicts = "unknown";
         String pgbenchScript = "";
         String failure;
         long heapUsedMiB;
@@ -512,7 +531,9 @@ public final class Benchmarks {
             }
             md.append("| load average (1/5/15 min) | before: ").append(loadBefore).append("; after: ").append(loadAfter)
                     .append(" (other engineers' builds and tests share these cores) |\n");
-            md.append("| heap used by the JVM at the end | ").append(heapUsedMiB).append(" MiB (service and load generator together) |\n\n");
+            md.append("| heap used by the JVM at the end | ").append(heapUsedMiB).append(" MiB (service and load generator together) |\n");
+            md.append("| append conflicts over the whole run (`orders_append_conflicts_total` of `/metrics`, every order of every part) | ")
+                    .append(conflicts).append(" |\n\n");
             md.append("All of it, the service, PostgreSQL, Kafka, pgbench and the load generator, shares those ")
                     .append(machine.cores()).append(" cores.\n\n");
 
