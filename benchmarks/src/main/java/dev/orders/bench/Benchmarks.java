@@ -904,7 +904,7 @@ public final class Benchmarks {
             md.append(String.format(Locale.ROOT, "`CommandHandler.load` of the running command side (`app.commandSide().handler()`): the latest "
                     + "snapshot, then the events after it, folded with `Customer.evolve`; `snapshot.every` = 100 (default). The histories: "
                     + "CustomerCreated, then credit reserved and released for one order after another (so the 10,000-event customer "
-                    + "carries 5,000 settled orders in its state and snapshot). They are appended through the command side's `EventStore` "
+                    + "carried 5,000 settled orders in its state before issue 14; now its state holds only its open reservations). They are appended through the command side's `EventStore` "
                     + "in batches with the snapshot the handler would have taken, and published by the relay like any other events. "
                     + "%d loads per size, sizes interleaved, after 30 warm-up rounds; each timed from the caller's thread "
                     + "(a blocking wait on the future).%n%n", options.loads()));
