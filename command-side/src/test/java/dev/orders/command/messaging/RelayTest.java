@@ -139,6 +139,49 @@ class RelayTest {
     }
 
     @Test
+    @DisplayName("records a batch all or nothing: a fenced batch leaves neither stamps nor a moved checkpoint")
+    void recording_a_batch_is_all_or_nothing() {
+        try (RelayFixture f = fixture()) {
+            f.appendQuietly(UUID.randomUUID(), 0, 10);
+            List<Long> ids = new ArrayList<>();
+            List<EventEnvelope> events = new ArrayList<>();
+            await(f.pool.query("SELECT id, event_id, stream_type, stream_id, version, event_type, schema_version,"
+                    + " data, metadata, occurred_at FROM events ORDER BY tx, id").execute()).forEach(row -> {
+                ids.add(row.getLong("id"));
+                events.add(dev.orders.command.store.EventStore.toEnvelope(row, events.size() + 1));
+            });
+            RelayBatches batches = new RelayBatches();
+            RelayBatches.Batch batch = new RelayBatches.Batch(0, ids, events, RelayBatches.Cursor.START);
+            SqlConnection connection = await(f.pool.getConnection());
+            try {
+                // another relay stamped one of the batch's events meanwhile
+                f.one("UPDATE events SET global_position = 99 WHERE id = $1 RETURNING 1", ids.get(6));
+                assertThat(await(batches.store(connection, batch).<Throwable>map(ok -> null)
+                        .otherwise(failure -> failure))).isInstanceOf(RelayBatches.FencedException.class);
+                assertThat(f.checkpoint()).as("checkpoint after a batch fenced by a stamp").isZero();
+                assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NOT NULL").getLong(0))
+                        .as("events stamped: only the other relay's").isEqualTo(1);
+
+                // the checkpoint moved away from where the batch was read
+                f.one("UPDATE events SET global_position = NULL RETURNING 1");
+                f.one("UPDATE relay_checkpoint SET last_position = 3 RETURNING 1");
+                assertThat(await(batches.store(connection, batch).<Throwable>map(ok -> null)
+                        .otherwise(failure -> failure))).isInstanceOf(RelayBatches.FencedException.class);
+                assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NOT NULL").getLong(0))
+                        .as("events stamped by a batch fenced by the checkpoint").isZero();
+
+                f.one("UPDATE relay_checkpoint SET last_position = 0 RETURNING 1");
+                await(batches.store(connection, batch));
+                assertThat(f.checkpoint()).isEqualTo(10);
+                assertThat(f.one("SELECT count(*) FROM events WHERE global_position BETWEEN 1 AND 10").getLong(0))
+                        .isEqualTo(10);
+            } finally {
+                connection.close();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("positions stamped above the checkpoint are taken back and published again, gap-free")
     void positions_stamped_above_the_checkpoint_are_taken_back_and_republished() {
         try (RelayFixture f = fixture()) {
