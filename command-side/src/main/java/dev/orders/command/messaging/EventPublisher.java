@@ -1,7 +1,7 @@
 package dev.orders.command.messaging;
 
-import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
+import dev.orders.events.StoredEvent;
 import dev.orders.events.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -88,27 +88,28 @@ final class EventPublisher {
         });
     }
 
-    /** Sends the batch, each envelope already carrying its global position. */
-    Future<Void> publish(List<EventEnvelope> batch) {
-        List<Future<RecordMetadata>> sends = batch.stream().map(envelope -> producer.send(record(envelope))).toList();
+    /** Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. */
+    Future<Void> publish(List<Outgoing> batch) {
+        List<Future<RecordMetadata>> sends = batch.stream().map(out -> producer.send(record(out))).toList();
         return Future.join(sends).mapEmpty();
     }
 
-    private KafkaProducerRecord<String, Buffer> record(EventEnvelope envelope) {
+    private KafkaProducerRecord<String, Buffer> record(Outgoing out) {
+        StoredEvent event = out.event();
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
-                Topics.of(settings.topicPrefix(), envelope.streamType()), envelope.event().partitionKey().toString(),
-                Buffer.buffer(EventJson.encode(envelope)));
-        record.addHeader(Topics.HEADER_EVENT_ID, envelope.eventId().toString())
-                .addHeader(Topics.HEADER_STREAM_ID, envelope.streamId().toString())
-                .addHeader(Topics.HEADER_TYPE, envelope.type())
-                .addHeader(Topics.HEADER_SCHEMA_VERSION, Integer.toString(envelope.schemaVersion()))
-                .addHeader(Topics.HEADER_VERSION, Long.toString(envelope.version()))
-                .addHeader(Topics.HEADER_GLOBAL_POSITION, Long.toString(envelope.globalPosition()));
-        if (envelope.metadata().correlationId() != null) {
-            record.addHeader(Topics.HEADER_CORRELATION_ID, envelope.metadata().correlationId());
+                Topics.of(settings.topicPrefix(), event.streamType()), event.partitionKey().toString(),
+                Buffer.buffer(EventJson.encode(event)));
+        record.addHeader(Topics.HEADER_EVENT_ID, event.eventId().toString())
+                .addHeader(Topics.HEADER_STREAM_ID, event.streamId().toString())
+                .addHeader(Topics.HEADER_TYPE, event.type())
+                .addHeader(Topics.HEADER_SCHEMA_VERSION, Integer.toString(event.schemaVersion()))
+                .addHeader(Topics.HEADER_VERSION, Long.toString(event.version()))
+                .addHeader(Topics.HEADER_GLOBAL_POSITION, Long.toString(event.globalPosition()));
+        if (out.correlationId() != null) {
+            record.addHeader(Topics.HEADER_CORRELATION_ID, out.correlationId());
         }
-        if (envelope.metadata().traceparent() != null) {
-            record.addHeader(Topics.HEADER_TRACEPARENT, envelope.metadata().traceparent());
+        if (out.traceparent() != null) {
+            record.addHeader(Topics.HEADER_TRACEPARENT, out.traceparent());
         }
         return record;
     }

@@ -1,7 +1,7 @@
 package dev.orders.command.messaging;
 
-import dev.orders.command.store.EventStore;
-import dev.orders.events.EventEnvelope;
+import dev.orders.events.StoredEvent;
+import dev.orders.events.StreamType;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
@@ -29,7 +29,7 @@ final class RelayBatches {
      * @param rowIds the events' row ids, in the same order
      * @param end    the cursor after the batch's last row (the cursor it was read from, when empty)
      */
-    record Batch(long after, List<Long> rowIds, List<EventEnvelope> events, Cursor end) {
+    record Batch(long after, List<Long> rowIds, List<Outgoing> events, Cursor end) {
 
         long first() {
             return after + 1;
@@ -77,7 +77,7 @@ final class RelayBatches {
     Future<Read> next(SqlConnection connection, long after, Cursor from, int limit) {
         return connection.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(limit, from.tx(), from.id())).map(rows -> {
             List<Long> ids = new ArrayList<>(rows.size());
-            List<EventEnvelope> events = new ArrayList<>(rows.size());
+            List<Outgoing> events = new ArrayList<>(rows.size());
             long position = after;
             boolean blocked = false;
             Cursor end = from;
@@ -86,7 +86,7 @@ final class RelayBatches {
                 Long id = row.getLong("id");
                 if (id != null) {
                     ids.add(id);
-                    events.add(EventStore.toEnvelope(row, ++position));
+                    events.add(outgoing(row, ++position));
                     end = new Cursor(row.getString("tx"), id);
                 }
             }
@@ -94,10 +94,19 @@ final class RelayBatches {
         });
     }
 
+    /** A row of {@link RelaySql#READ_SAFE} as it goes to Kafka: its JSON as stored, not parsed. */
+    private static Outgoing outgoing(Row row, long position) {
+        return new Outgoing(new StoredEvent(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
+                row.getUUID("stream_id"), row.getInteger("version"), position, row.getString("event_type"),
+                row.getInteger("schema_version"), row.getOffsetDateTime("occurred_at").toInstant(),
+                row.getUUID("partition_key"), row.getString("metadata"), row.getString("data")),
+                row.getString("correlation_id"), row.getString("traceparent"));
+    }
+
     /** In one statement, all or nothing: stamps the batch's positions and advances the checkpoint from {@code batch.after()}. */
     Future<Void> store(SqlConnection connection, Batch batch) {
         Long[] ids = batch.rowIds().toArray(Long[]::new);
-        Long[] positions = batch.events().stream().map(EventEnvelope::globalPosition).toArray(Long[]::new);
+        Long[] positions = batch.events().stream().map(out -> out.event().globalPosition()).toArray(Long[]::new);
         return connection.preparedQuery(RelaySql.RECORD_PUBLISHED)
                 .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(positions).addLong(batch.after())
                         .addLong(batch.last()))

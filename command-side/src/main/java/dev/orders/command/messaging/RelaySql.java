@@ -30,13 +30,18 @@ final class RelaySql {
      */
     static final String READ_SAFE = """
             SELECT w.blocked, e.id, e.tx::text AS tx, e.event_id, e.stream_type, e.stream_id, e.version,
-                   e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at
+                   e.event_type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata,
+                   e.metadata->>'correlationId' AS correlation_id, e.metadata->>'traceparent' AS traceparent,
+                   e.partition_key, e.occurred_at
               FROM (SELECT EXISTS (SELECT 1 FROM events
                                     WHERE global_position IS NULL
                                       AND tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked) w
               LEFT JOIN LATERAL (
                     SELECT id, tx, event_id, stream_type, stream_id, version, event_type, schema_version,
-                           data, metadata, occurred_at
+                           data, metadata, occurred_at,
+                           -- DomainEvent.partitionKey(), read without parsing: an order's customer, else the stream
+                           CASE WHEN stream_type = 'order' THEN (data->>'customerId')::uuid
+                                ELSE stream_id END AS partition_key
                       FROM events
                      WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
                        AND (tx, id) > ($2::text::xid8, $3)

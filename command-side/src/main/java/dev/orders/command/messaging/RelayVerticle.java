@@ -1,7 +1,6 @@
 package dev.orders.command.messaging;
 
 import dev.orders.command.store.AppendSignal;
-import dev.orders.events.EventEnvelope;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
 import io.vertx.core.Future;
@@ -348,8 +347,8 @@ public final class RelayVerticle extends VerticleBase {
             metrics = metrics.published(batch.size(), checkpoint);
             if (LOG.isDebugEnabled()) {
                 Set<String> correlations = new LinkedHashSet<>();
-                for (EventEnvelope event : batch.events()) {
-                    correlations.add(String.valueOf(event.metadata().correlationId()));
+                for (Outgoing out : batch.events()) {
+                    correlations.add(String.valueOf(out.correlationId()));
                 }
                 LOG.debug("published positions {}..{} ({} events), correlation ids {}", batch.first(), batch.last(),
                         batch.size(), correlations);

@@ -19,12 +19,21 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+
 /** Reads the event topics of one prefix from the beginning, as a test's consumer (blocking, test thread only). */
 final class TopicReader implements AutoCloseable {
 
     /** One record as found on the topic: its key is the partition key, the stream id is a header. */
     record Published(String topic, int partition, long offset, String key, String streamId, UUID eventId,
-                     long version, long position) {
+                     long version, long position, String schemaVersionHeader, String correlationIdHeader,
+                     byte[] value) {
+
+        /** The record's value, decoded as a consumer decodes it (upcast to the current schema). */
+        EventEnvelope envelope() {
+            return EventJson.decode(value);
+        }
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
@@ -67,7 +76,8 @@ final class TopicReader implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(duration)) {
             records.add(new Published(r.topic(), r.partition(), r.offset(), r.key(),
                     header(r, Topics.HEADER_STREAM_ID), UUID.fromString(header(r, Topics.HEADER_EVENT_ID)), Long.parseLong(header(r, Topics.HEADER_VERSION)),
-                    Long.parseLong(header(r, Topics.HEADER_GLOBAL_POSITION))));
+                    Long.parseLong(header(r, Topics.HEADER_GLOBAL_POSITION)), header(r, Topics.HEADER_SCHEMA_VERSION),
+                    header(r, Topics.HEADER_CORRELATION_ID), r.value()));
         }
     }
 
