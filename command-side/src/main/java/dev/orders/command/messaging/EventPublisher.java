@@ -54,7 +54,12 @@ final class EventPublisher {
         config.put("bootstrap.servers", bootstrap);
         config.put("acks", "all");
         config.put("enable.idempotence", "true");
-        config.put("max.in.flight.requests.per.connection", "5");
+        // One request in flight: records sent while it is under way go together in the next one (batched
+        // under load, immediate when quiet), and a retried request can never be overtaken by a later one.
+        // With five, a first produce to a partition whose leader is not known yet (NOT_LEADER) left the
+        // batches behind it answering OUT_OF_ORDER_SEQUENCE until the delivery timeout, after which the
+        // later records were on the topic and the first was not: one stream's versions out of order.
+        config.put("max.in.flight.requests.per.connection", "1");
         config.put("delivery.timeout.ms", "30000");
         config.put("request.timeout.ms", "10000");
         config.put("max.block.ms", "10000");
