@@ -101,7 +101,7 @@ public final class EventJson {
      * fields as {@link #encode}, with {@code data} in the schema version it was stored in (a reader upcasts
      * it on {@link #decode}). The texts must be JSON objects, as the store's {@code jsonb} columns give them.
      */
-    public static byte[] encode(StoredEvent event) {
+    public static byte[] encode(EventText event) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256 + event.data().length() + event.metadata().length());
         try (JsonGenerator json = MAPPER.getFactory().createGenerator(out)) {
             json.writeStartObject();

@@ -180,11 +180,11 @@ class EventJsonTest {
     class FromStoredText {
 
         /** What the store's jsonb columns answer as text: keys in their own order, spaces after colons. */
-        private StoredEvent stored(EventEnvelope envelope, String data) {
+        private EventText stored(EventEnvelope envelope, String data) {
             EventMetadata meta = envelope.metadata();
             String metadata = "{\"commandId\": \"" + meta.commandId() + "\", \"causationId\": \"" + meta.causationId()
                     + "\", \"traceparent\": \"" + meta.traceparent() + "\", \"correlationId\": \"" + meta.correlationId() + "\"}";
-            return new StoredEvent(envelope.eventId(), envelope.streamType(), envelope.streamId(), envelope.version(),
+            return new EventText(envelope.eventId(), envelope.streamType(), envelope.streamId(), envelope.version(),
                     envelope.globalPosition(), envelope.type(), envelope.schemaVersion(), envelope.occurredAt(),
                     envelope.event().partitionKey(), metadata, data);
         }
@@ -206,7 +206,7 @@ class EventJsonTest {
             EventEnvelope envelope = new EventEnvelope(UUID.randomUUID(), 1, 7, AT, 1, EventMetadata.NONE, created);
             String v1 = "{\"name\": \"Old\", \"limit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}, \"customerId\": \""
                     + CUSTOMER + "\"}";
-            StoredEvent old = new StoredEvent(envelope.eventId(), envelope.streamType(), envelope.streamId(), 1, 7,
+            EventText old = new EventText(envelope.eventId(), envelope.streamType(), envelope.streamId(), 1, 7,
                     "CustomerCreated", 1, AT, CUSTOMER, "{}", v1);
 
             byte[] bytes = EventJson.encode(old);

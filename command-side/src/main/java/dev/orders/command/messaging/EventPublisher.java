@@ -1,7 +1,7 @@
 package dev.orders.command.messaging;
 
 import dev.orders.events.EventJson;
-import dev.orders.events.StoredEvent;
+import dev.orders.events.EventText;
 import dev.orders.events.Topics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -100,7 +100,7 @@ final class EventPublisher {
     }
 
     private KafkaProducerRecord<String, Buffer> record(Outgoing out) {
-        StoredEvent event = out.event();
+        EventText event = out.event();
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
                 Topics.of(settings.topicPrefix(), event.streamType()), event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));

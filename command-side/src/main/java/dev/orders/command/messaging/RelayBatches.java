@@ -1,6 +1,6 @@
 package dev.orders.command.messaging;
 
-import dev.orders.events.StoredEvent;
+import dev.orders.events.EventText;
 import dev.orders.events.StreamType;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
@@ -96,7 +96,7 @@ final class RelayBatches {
 
     /** A row of {@link RelaySql#READ_SAFE} as it goes to Kafka: its JSON as stored, not parsed. */
     private static Outgoing outgoing(Row row, long position) {
-        return new Outgoing(new StoredEvent(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
+        return new Outgoing(new EventText(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
                 row.getUUID("stream_id"), row.getInteger("version"), position, row.getString("event_type"),
                 row.getInteger("schema_version"), row.getOffsetDateTime("occurred_at").toInstant(),
                 row.getUUID("partition_key"), row.getString("metadata"), row.getString("data")),

@@ -130,7 +130,7 @@ final class SagaReactions {
         DomainException[] refusals = new DomainException[envelopes.size()];
         Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers)
                 .compose(outcomes -> armUnanswered(outcomes, customerCauses, envelopes))
-                .map(outcomes -> record(outcomes, customerCauses, refusals, envelopes));
+                .map(outcomes -> noteOutcomes(outcomes, customerCauses, refusals, envelopes));
         Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders)
                 .compose(outcomes -> releaseWhereNoLongerPending(outcomes, orderCauses, envelopes, refusals));
         return Future.all(customers, orders).map(done -> Arrays.asList(refusals));
@@ -153,7 +153,7 @@ final class SagaReactions {
     }
 
     /** Records refusals; logs each release that gave credit back. */
-    private static <S> Void record(List<Outcome<S>> outcomes, List<Integer> causes, DomainException[] refusals,
+    private static <S> Void noteOutcomes(List<Outcome<S>> outcomes, List<Integer> causes, DomainException[] refusals,
                                    List<EventEnvelope> envelopes) {
         for (int i = 0; i < outcomes.size(); i++) {
             EventEnvelope cause = envelopes.get(causes.get(i));
@@ -194,9 +194,9 @@ final class SagaReactions {
                 rest.set(i, new Outcome.Duplicate<>());
             }
         }
-        record(rest, causes, refusals, envelopes);
+        noteOutcomes(rest, causes, refusals, envelopes);
         return handler.handleBatch(AggregateType.CUSTOMER, releases)
-                .map(done -> record(done, releaseCauses, refusals, envelopes));
+                .map(done -> noteOutcomes(done, releaseCauses, refusals, envelopes));
     }
 
     private Batched<CustomerCommand, CustomerState> release(EventEnvelope envelope, UUID customerId, UUID orderId) {

@@ -11,7 +11,7 @@ import java.util.UUID;
  * @param metadata     the stored metadata object, as JSON text
  * @param data         the stored data object, as JSON text
  */
-public record StoredEvent(UUID eventId, StreamType streamType, UUID streamId, long version, long globalPosition,
-                          String type, int schemaVersion, Instant occurredAt, UUID partitionKey, String metadata,
-                          String data) {
+public record EventText(UUID eventId, StreamType streamType, UUID streamId, long version, long globalPosition,
+                        String type, int schemaVersion, Instant occurredAt, UUID partitionKey, String metadata,
+                        String data) {
 }
