@@ -75,7 +75,7 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
 
     private static List<CustomerEvent> create(CreateCustomer command, CustomerState state) {
         if (state.exists()) {
-            throw DomainException.alreadyExists("customer " + command.customerId() + " exists already");
+            throw DomainException.alreadyExists("customer-already-exists", "customer " + command.customerId() + " exists already");
         }
         return List.of(new CustomerCreated(command.customerId(), command.name(), command.creditLimit()));
     }

@@ -55,7 +55,7 @@ public final class Order implements Decider<OrderCommand, OrderState, OrderEvent
 
     private static List<OrderEvent> create(CreateOrder command, OrderState state) {
         if (state.exists()) {
-            throw DomainException.alreadyExists("order " + command.orderId() + " exists already");
+            throw DomainException.alreadyExists("order-already-exists", "order " + command.orderId() + " exists already");
         }
         return List.of(new OrderCreated(command.orderId(), command.customerId(), command.total()));
     }
@@ -65,7 +65,7 @@ public final class Order implements Decider<OrderCommand, OrderState, OrderEvent
         return switch (state.status()) {
             case PENDING -> List.of(new OrderApproved(state.orderId(), state.customerId()));
             case APPROVED -> List.of();
-            case REJECTED, CANCELLED -> throw DomainException.invalidState(
+            case REJECTED, CANCELLED -> throw DomainException.invalidState("order-not-approvable",
                     "order " + state.orderId() + " is " + state.status() + "; only a PENDING order can be approved");
         };
     }
@@ -82,7 +82,7 @@ public final class Order implements Decider<OrderCommand, OrderState, OrderEvent
         requireExists(state);
         return switch (state.status()) {
             case PENDING, APPROVED -> List.of(new OrderCancelled(state.orderId(), state.customerId()));
-            case REJECTED, CANCELLED -> throw DomainException.invalidState(
+            case REJECTED, CANCELLED -> throw DomainException.invalidState("order-not-cancellable",
                     "order " + state.orderId() + " is " + state.status()
                             + "; only a PENDING or APPROVED order can be cancelled");
         };

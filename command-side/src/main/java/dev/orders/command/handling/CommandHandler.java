@@ -530,7 +530,7 @@ public final class CommandHandler {
         } catch (RuntimeException refusal) {
             return refusal;
         }
-        return new DomainException(Rejection.NOT_FOUND, "no such " + type.streamType().wireName());
+        return new DomainException(Rejection.NOT_FOUND, "not-found", "no such " + type.streamType().wireName());
     }
 
     @SuppressWarnings("unchecked")

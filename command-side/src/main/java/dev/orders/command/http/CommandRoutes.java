@@ -115,7 +115,7 @@ public final class CommandRoutes {
             Money limit = customer.creditLimit();
             if (!limit.sameCurrencyAs(total)) {
                 return Future.failedFuture(ProblemException.unprocessable("the order's currency " + total.currency()
-                        + " differs from the customer's " + limit.currency()));
+                        + " differs from the customer's " + limit.currency()).withType("currency-mismatch"));
             }
             UUID orderId = ids.get();
             String correlationId = CorrelationIds.of(ctx);
@@ -203,7 +203,7 @@ public final class CommandRoutes {
     private static Future<Answer> replay(IdempotencyKeys.StoredAnswer stored, String hash) {
         if (!stored.requestHash().equals(hash)) {
             return Future.failedFuture(ProblemException.unprocessable(
-                    "this Idempotency-Key was used before with another request"));
+                    "this Idempotency-Key was used before with another request").withType("idempotency-key-reused"));
         }
         return Future.succeededFuture(new Answer(stored.status(), stored.location(), stored.body()));
     }
@@ -224,13 +224,17 @@ public final class CommandRoutes {
     private static Throwable toProblem(Throwable failure) {
         if (failure instanceof DomainException rejection) {
             return switch (rejection.rejection()) {
+                // one 404 type for every unknown id, so that another customer's ids do not leak
                 case NOT_FOUND -> ProblemException.notFound(rejection.getMessage());
-                case ALREADY_EXISTS, INVALID_STATE -> ProblemException.conflict(rejection.getMessage());
-                case CURRENCY_MISMATCH -> ProblemException.unprocessable(rejection.getMessage());
+                case ALREADY_EXISTS, INVALID_STATE -> ProblemException.conflict(rejection.getMessage())
+                        .withType(rejection.code());
+                case CURRENCY_MISMATCH -> ProblemException.unprocessable(rejection.getMessage())
+                        .withType(rejection.code());
             };
         }
         if (failure instanceof ConcurrencyConflictException) {
-            return ProblemException.conflict("the aggregate was changed concurrently too often; retry the request");
+            return ProblemException.conflict("the aggregate was changed concurrently too often; retry the request")
+                    .withType("concurrent-modification");
         }
         if (isPoolOverloaded(failure)) {
             return ProblemException.unavailable("the service is overloaded; retry shortly", 1);

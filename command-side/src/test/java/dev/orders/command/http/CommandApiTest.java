@@ -81,6 +81,12 @@ class CommandApiTest {
         assertThat(problem.getString("detail")).isNotBlank();
     }
 
+    /** A problem whose {@code type} names the rule that refused, so a client can tell rejections apart. */
+    private static void assertProblem(HttpResponse<Buffer> response, int status, String type) {
+        assertProblem(response, status);
+        assertThat(response.bodyAsJsonObject().getString("type")).isEqualTo("https://orders.dev/problems/" + type);
+    }
+
     @Nested
     @DisplayName("POST /api/customers")
     class CreateCustomer {
@@ -199,7 +205,8 @@ class CommandApiTest {
         void answers_422_for_a_currency_other_than_the_customers() throws Exception {
             String customerId = createCustomer("100.00", "EUR");
             assertProblem(post("/api/orders", """
-                    {"customerId": "%s", "total": {"amount": "40.00", "currency": "USD"}}""".formatted(customerId)), 422);
+                    {"customerId": "%s", "total": {"amount": "40.00", "currency": "USD"}}""".formatted(customerId)), 422,
+                    "currency-mismatch");
             assertLastRequestWroteNothing();
         }
 
@@ -232,7 +239,7 @@ class CommandApiTest {
             assertThat(cancelled.statusCode()).isEqualTo(202);
             assertThat(cancelled.bodyAsJsonObject().getString("orderId")).isEqualTo(orderId);
             assertThat(cancelled.bodyAsJsonObject().getLong("version")).isEqualTo(2);
-            assertProblem(post("/api/orders/" + orderId + "/cancel", null, null, null), 409);
+            assertProblem(post("/api/orders/" + orderId + "/cancel", null, null, null), 409, "order-not-cancellable");
             assertLastRequestWroteNothing();
         }
 
@@ -325,7 +332,7 @@ class CommandApiTest {
             assertThat(post("/api/customers", "{\"name\": \"A\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
                     "application/json", key).statusCode()).isEqualTo(201);
             assertProblem(post("/api/customers", "{\"name\": \"B\", \"creditLimit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}",
-                    "application/json", key), 422);
+                    "application/json", key), 422, "idempotency-key-reused");
             assertLastRequestWroteNothing();
         }
 

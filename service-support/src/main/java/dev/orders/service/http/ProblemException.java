@@ -8,19 +8,38 @@ import java.util.Map;
  */
 public class ProblemException extends RuntimeException {
 
+    private static final String TYPE_BASE = "https://orders.dev/problems/";
+
     private final int status;
     private final String title;
     private final Map<String, String> headers;
+    private final String typeName;
 
     public ProblemException(int status, String title, String detail) {
         this(status, title, detail, Map.of());
     }
 
     public ProblemException(int status, String title, String detail, Map<String, String> headers) {
+        this(status, title, detail, headers, null);
+    }
+
+    private ProblemException(int status, String title, String detail, Map<String, String> headers, String typeName) {
         super(detail, null, false, false);
         this.status = status;
         this.title = title;
         this.headers = Map.copyOf(headers);
+        this.typeName = typeName;
+    }
+
+    /**
+     * The same problem with a type of its own, e.g. {@code order-not-cancellable}, so that a client can tell
+     * one rejection from another of the same status without reading the detail.
+     */
+    public ProblemException withType(String name) {
+        if (name == null || !name.matches("[a-z][a-z0-9-]*")) {
+            throw new IllegalArgumentException("a problem type name is lower-case words joined by '-', was " + name);
+        }
+        return new ProblemException(status, title, detail(), headers, name);
     }
 
     public static ProblemException badRequest(String detail) {
@@ -77,9 +96,12 @@ public class ProblemException extends RuntimeException {
         return headers;
     }
 
-    /** The problem type URI: a stable, documented name per status. */
+    /** The problem type URI: the name given by {@link #withType}, else a stable, documented name per status. */
     public String type() {
-        return "https://orders.dev/problems/" + switch (status) {
+        if (typeName != null) {
+            return TYPE_BASE + typeName;
+        }
+        return TYPE_BASE + switch (status) {
             case 400 -> "bad-request";
             case 401 -> "unauthorized";
             case 403 -> "forbidden";
