@@ -6,6 +6,7 @@ import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
+import dev.orders.service.Version;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
@@ -51,6 +52,10 @@ public final class OrdersApp implements AutoCloseable {
     }
 
     public static void main(String[] args) {
+        if (Version.requested(args)) {
+            System.out.println(Version.line("orders-all-in-one"));
+            return;
+        }
         if (OrdersConfig.helpRequested(args)) {
             System.out.println(usage());
             return;
@@ -202,6 +207,7 @@ public final class OrdersApp implements AutoCloseable {
                 Orders, event-sourced: the command side, the query side and the browser UI in one process.
 
                 Usage: java -jar all-in-one/target/orders-all-in-one.jar [--key=value ...] [--config FILE]
+                       java -jar all-in-one/target/orders-all-in-one.jar --version | --help
 
                 Without pg.uri and kafka.bootstrap it starts a real PostgreSQL and a real Kafka broker of
                 its own (embedded), keeping their data in data.dir across restarts.

@@ -183,6 +183,17 @@ class PackagedJarIT {
         assertThat(running.output()).anyMatch(line -> line.startsWith("orders: bad configuration") && line.contains("http.port"));
     }
 
+    @Test
+    @Order(5)
+    void version_prints_the_builds_version_and_starts_nothing() throws Exception {
+        Running running = start("--version");
+        assertThat(running.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(running.process().exitValue()).isZero();
+        assertThat(running.url()).as("no URL: nothing was started").isNull();
+        assertThat(running.output()).anyMatch(line -> line.matches("orders-all-in-one \\d+\\.\\d+\\.\\d+\\S* \\(Vert\\.x 5\\..*"));
+        assertThat(processesUsing(dataDir)).isEmpty();
+    }
+
     /** Processes whose command line names the folder: the embedded PostgreSQL and the Kafka broker. */
     private static List<ProcessHandle> processesUsing(Path folder) {
         return ProcessHandle.allProcesses()

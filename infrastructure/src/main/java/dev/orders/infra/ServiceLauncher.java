@@ -2,6 +2,7 @@ package dev.orders.infra;
 
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.Version;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -12,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Runs one service as a process: {@code --help}, the configuration (one line and exit 2 when it is
+ * Runs one service as a process: {@code --version}, {@code --help}, the configuration (one line and exit 2 when it is
  * bad), the infrastructure, Vert.x, the service's start (one line and exit 1 when it fails), the URL
  * it serves, and a shutdown hook that stops everything it started on Ctrl-C or SIGTERM.
  */
@@ -31,6 +32,10 @@ public final class ServiceLauncher {
     }
 
     public static void run(String name, String description, String[] args, Starter starter) {
+        if (Version.requested(args)) {
+            System.out.println(Version.line(name));
+            return;
+        }
         if (OrdersConfig.helpRequested(args)) {
             System.out.println(description + "\n\n" + OrdersConfig.help());
             return;
