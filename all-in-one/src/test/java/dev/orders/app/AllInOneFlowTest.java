@@ -277,6 +277,14 @@ class AllInOneFlowTest {
                     });
         }
 
+        HttpClientResponse response() {
+            return response;
+        }
+
+        List<Event> events() {
+            return events;
+        }
+
         List<Event> eventsOf(String orderId) {
             return events.stream().filter(e -> "order".equals(e.event()))
                     .filter(e -> orderId.equals(e.json().getString("orderId"))).toList();

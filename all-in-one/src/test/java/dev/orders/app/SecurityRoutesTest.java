@@ -60,8 +60,8 @@ class SecurityRoutesTest {
         OPERATOR_ONLY,
         /** About the caller itself (the session). */
         OWN_SESSION,
-        /** Any signed-in caller (the OpenAPI document). */
-        ANY_CALLER,
+        /** Open without a token, whatever the header: the contract documents (they describe, they reveal no data). */
+        PUBLIC,
         /** Open without a token, in development mode only (the development sign-in). */
         PUBLIC_IN_DEVELOPMENT
     }
@@ -101,8 +101,10 @@ class SecurityRoutesTest {
      */
     private static List<Probe> table() {
         return List.of(
-                http("the command API's OpenAPI document", "GET", "/api/openapi/command-api.json", Access.ANY_CALLER,
+                http("the command API's OpenAPI document", "GET", "/api/openapi/command-api.json", Access.PUBLIC,
                         ids -> Request.get("/api/openapi/command-api.json")),
+                http("the AsyncAPI document", "GET", "/api/asyncapi.json", Access.PUBLIC,
+                        ids -> Request.get("/api/asyncapi.json")),
                 http("create a customer", "POST", "/api/customers", Access.OPERATOR_ONLY,
                         ids -> Request.post("/api/customers", new JsonObject().put("name", "Mallory")
                                 .put("creditLimit", TEN_EUR))),
@@ -298,8 +300,8 @@ class SecurityRoutesTest {
             for (Intruder intruder : intruders) {
                 tests.add(DynamicTest.dynamicTest(p + " with " + intruder, () -> {
                     Outcome outcome = attempt(p, ofB, intruder.headers());
-                    if (p.access() == Access.PUBLIC_IN_DEVELOPMENT) {
-                        assertThat(outcome.status()).as("open in development mode, whatever the header: %s", outcome)
+                    if (p.access() == Access.PUBLIC_IN_DEVELOPMENT || p.access() == Access.PUBLIC) {
+                        assertThat(outcome.status()).as("open (in development mode), whatever the header: %s", outcome)
                                 .isEqualTo(200);
                         return;
                     }
@@ -366,10 +368,10 @@ class SecurityRoutesTest {
 
     @TestFactory
     @Order(5)
-    @DisplayName("a customer's session, the OpenAPI document and the development sign-in serve A without a word of B")
+    @DisplayName("a customer's session, the contract documents and the development sign-in serve A without a word of B")
     Stream<DynamicTest> a_customer_sees_only_itself_on_the_routes_about_the_caller() {
         Ids ofA = new Ids(customerA, orderA);
-        return table().stream().filter(p -> Set.of(Access.OWN_SESSION, Access.ANY_CALLER, Access.PUBLIC_IN_DEVELOPMENT)
+        return table().stream().filter(p -> Set.of(Access.OWN_SESSION, Access.PUBLIC, Access.PUBLIC_IN_DEVELOPMENT)
                 .contains(p.access())).map(p -> DynamicTest.dynamicTest(p.toString(), () -> {
                     Outcome outcome = attempt(p, ofA, bearer(tokenA));
                     assertThat(outcome.status()).as("%s", outcome).isBetween(200, 299);

@@ -10,6 +10,7 @@ import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.OrderEvent.OrderRejected;
 
 import java.util.Map;
+import java.util.Set;
 
 /** The names and current schema versions of every event type. */
 public final class EventTypes {
@@ -42,6 +43,11 @@ public final class EventTypes {
             case OrderRejected e -> "OrderRejected";
             case OrderCancelled e -> "OrderCancelled";
         };
+    }
+
+    /** The name of every event type. */
+    public static Set<String> all() {
+        return BY_NAME.keySet();
     }
 
     public static boolean isKnown(String type) {

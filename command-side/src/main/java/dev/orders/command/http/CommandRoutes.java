@@ -14,6 +14,7 @@ import dev.orders.command.saga.Deadlines;
 import dev.orders.command.store.ConcurrencyConflictException;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
+import dev.orders.service.http.ContractDocument;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
@@ -58,7 +59,7 @@ public final class CommandRoutes {
     private final Pool pool;
     private final Deadlines deadlines;
     private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
-    private final OpenApiDocument openApi = OpenApiDocument.load();
+    private final ContractDocument openApi = OpenApiDocument.load();
     private final Supplier<UUID> ids;
 
     public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, Supplier<UUID> ids) {

@@ -1,40 +1,29 @@
 package dev.orders.command.http;
 
+import dev.orders.testsupport.JsonSchemas;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.json.schema.Draft;
-import io.vertx.json.schema.JsonSchema;
-import io.vertx.json.schema.JsonSchemaOptions;
-import io.vertx.json.schema.OutputFormat;
-import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An OpenAPI 3.1 document, with every {@code $ref} to {@code #/...} resolved in place, that checks
+ * An OpenAPI 3.1 document, with every {@code $ref} to {@code #/...} resolved in place ({@link JsonSchemas}), that checks
  * real HTTP responses: the status is documented for the operation, the content type is the documented
  * one, the body is valid against the documented schema (JSON Schema 2020-12, by vertx-json-schema),
  * and every documented required header is present and valid.
  */
 final class OpenApiContract {
 
-    private static final JsonSchemaOptions OPTIONS = new JsonSchemaOptions()
-            .setDraft(Draft.DRAFT202012).setBaseUri("app:///").setOutputFormat(OutputFormat.Basic);
-
     private final JsonObject document;
 
     OpenApiContract(JsonObject document) {
-        this.document = (JsonObject) resolve(document, document, new ArrayDeque<>());
+        this.document = JsonSchemas.resolved(document);
     }
 
     /** The document with its references resolved. */
@@ -62,18 +51,12 @@ final class OpenApiContract {
 
     /** A validator of a schema of the (resolved) document. */
     static Validator validator(JsonObject schema) {
-        return Validator.create(JsonSchema.of(schema.copy()), OPTIONS);
+        return JsonSchemas.validator(schema);
     }
 
     /** Validates a value against a schema and fails with every error when it is invalid. */
     static void assertValid(JsonObject schema, Object value, String what) {
-        OutputUnit result = validator(schema).validate(value);
-        assertThat(result.getValid())
-                .as("%s is valid against its documented schema; errors: %s; value: %s", what,
-                        result.getErrors() == null ? "none" : result.getErrors().stream()
-                                .map(e -> e.getInstanceLocation() + " " + e.getKeywordLocation() + ": " + e.getError())
-                                .toList(), value)
-                .isTrue();
+        JsonSchemas.assertValid(schema, value, what);
     }
 
     /** Validates the request body that a caller would send against the operation's request schema. */
@@ -116,50 +99,5 @@ final class OpenApiContract {
         JsonObject schema = content.getJsonObject(mediaType).getJsonObject("schema");
         Object body = response.bodyAsBuffer() == null ? null : io.vertx.core.json.Json.decodeValue(response.bodyAsBuffer());
         assertValid(schema, body, what + ": the body");
-    }
-
-    /** Replaces every {"$ref": "#/..."} by a copy of its (resolved) target; siblings of $ref are kept. */
-    private static Object resolve(Object node, JsonObject root, Deque<String> resolving) {
-        if (node instanceof JsonObject object) {
-            Object ref = object.getValue("$ref");
-            if (ref instanceof String pointer) {
-                assertThat(pointer).as("only local references are used").startsWith("#/");
-                assertThat(resolving).as("no reference cycle through %s", pointer).doesNotContain(pointer);
-                resolving.push(pointer);
-                Object target = resolve(lookUp(root, pointer), root, resolving);
-                resolving.pop();
-                JsonObject resolved = target instanceof JsonObject found ? found.copy() : new JsonObject();
-                for (Map.Entry<String, Object> sibling : object) {
-                    if (!sibling.getKey().equals("$ref")) {
-                        resolved.put(sibling.getKey(), resolve(sibling.getValue(), root, resolving));
-                    }
-                }
-                return resolved;
-            }
-            JsonObject copy = new JsonObject();
-            for (Map.Entry<String, Object> entry : object) {
-                copy.put(entry.getKey(), resolve(entry.getValue(), root, resolving));
-            }
-            return copy;
-        }
-        if (node instanceof JsonArray array) {
-            JsonArray copy = new JsonArray();
-            for (Object item : array) {
-                copy.add(resolve(item, root, resolving));
-            }
-            return copy;
-        }
-        return node;
-    }
-
-    private static Object lookUp(JsonObject root, String pointer) {
-        Object node = root;
-        for (String token : pointer.substring(2).split("/")) {
-            String key = token.replace("~1", "/").replace("~0", "~");
-            assertThat(node).as("%s resolves", pointer).isInstanceOf(JsonObject.class);
-            node = ((JsonObject) node).getValue(key);
-            assertThat(node).as("%s resolves (at %s)", pointer, key).isNotNull();
-        }
-        return node;
     }
 }

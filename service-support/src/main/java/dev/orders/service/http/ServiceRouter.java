@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The router of a service process: the common handlers of {@link ApiRouter}, health, metrics, then
+ * The router of a service process: the common handlers of {@link ApiRouter}, health, metrics, the
+ * AsyncAPI document, then
  * the routes of the sides it runs, then 404 problems for unknown API paths.
  */
 public final class ServiceRouter {
@@ -23,6 +24,7 @@ public final class ServiceRouter {
         Router router = ApiRouter.create(vertx, security);
         health.mount(router);
         MetricsEndpoint.mount(router, registries);
+        ContractDocument.asyncApi().mount(router);
         routes.accept(router);
         ApiRouter.finish(router);
         return router;
