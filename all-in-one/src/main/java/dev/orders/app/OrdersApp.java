@@ -10,6 +10,7 @@ import dev.orders.service.Version;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
+import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.service.security.Security;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -85,7 +86,7 @@ public final class OrdersApp implements AutoCloseable {
         long started = System.nanoTime();
         LOG.info("starting with {}", config.describe());
         Infrastructure infrastructure = Infrastructure.start(config);
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = ProcessMetrics.newVertx();
         try {
             CommandSide command = await(CommandSide.deploy(vertx, config, infrastructure.commandPgUri(),
                     infrastructure.kafkaBootstrap()), "the command side");

@@ -115,6 +115,52 @@ class MetricsTest {
         assertThat(value(after, "orders_projection_position")).isGreaterThanOrEqualTo(3);
     }
 
+    /** What a dashboard of the HTTP server, the pools, the event loops, the JVM and the process reads. */
+    private static final List<String> LIBRARY_METERS = List.of(
+            "vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",
+            "vertx_http_server_active_connections", "vertx_pool_in_use", "vertx_pool_queue_pending",
+            "vertx_sql_processing_pending", "vertx_sql_processing_time_seconds_bucket", "vertx_pool_queue_time_seconds_bucket",
+            "jvm_memory_used_bytes", "jvm_gc_pause_seconds_count", "jvm_threads_live_threads",
+            "jvm_classes_loaded_classes", "process_cpu_usage", "system_cpu_count", "process_uptime_seconds",
+            "process_files_open_files");
+
+    @Test
+    void the_meters_a_dashboard_needs_come_from_vertx_the_jvm_and_the_process() throws Exception {
+        createCustomer("Dashboard");
+        System.gc();
+        String scraped = eventuallyScraped(LIBRARY_METERS);
+        for (String meter : LIBRARY_METERS) {
+            assertThat(scraped).as("the meter %s among: %s", meter, meterNames(scraped)).containsPattern("(?m)^" + meter + "[{ ]");
+        }
+        assertThat(value(scraped, "vertx_http_server_requests_total", "method=\"POST\"", "code=\"201\""))
+                .as("the customer's creation").isGreaterThanOrEqualTo(1);
+        assertThat(scraped).as("a route template, never a raw path, labels the HTTP meters")
+                .doesNotContainPattern("route=\"[^\"]*[0-9a-f]{8}-[0-9a-f]{4}");
+    }
+
+    private String eventuallyScraped(List<String> meters) throws Exception {
+        long deadline = System.currentTimeMillis() + EVENTUALLY_MS;
+        String scraped = scrape();
+        while (System.currentTimeMillis() < deadline && !allPresent(scraped, meters)) {
+            Thread.sleep(200);
+            scraped = scrape();
+        }
+        return scraped;
+    }
+
+    private static boolean allPresent(String scraped, List<String> meters) {
+        return meters.stream().allMatch(meter -> Pattern.compile("(?m)^" + meter + "[{ ]").matcher(scraped).find());
+    }
+
+    private static java.util.Set<String> meterNames(String scraped) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        Matcher line = Pattern.compile("(?m)^([a-z_]+)[{ ]").matcher(scraped);
+        while (line.find()) {
+            names.add(line.group(1));
+        }
+        return names;
+    }
+
     @Test
     void concurrent_commands_on_one_aggregate_count_append_conflicts_and_their_retries() throws Exception {
         String customerId = createCustomer("Racer");

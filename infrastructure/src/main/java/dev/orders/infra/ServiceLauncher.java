@@ -3,6 +3,7 @@ package dev.orders.infra;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.Version;
+import dev.orders.service.metrics.ProcessMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -51,7 +52,7 @@ public final class ServiceLauncher {
         Vertx vertx = null;
         try {
             infrastructure = Infrastructure.start(config);
-            vertx = Vertx.vertx();
+            vertx = ProcessMetrics.newVertx();
             int port = starter.start(vertx, config, infrastructure).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             Vertx running = vertx;

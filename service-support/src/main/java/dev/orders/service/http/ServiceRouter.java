@@ -1,11 +1,13 @@
 package dev.orders.service.http;
 
 import dev.orders.service.metrics.MetricsEndpoint;
+import dev.orders.service.metrics.ProcessMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.orders.service.security.Security;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -23,7 +25,9 @@ public final class ServiceRouter {
                                 Consumer<Router> routes) {
         Router router = ApiRouter.create(vertx, security);
         health.mount(router);
-        MetricsEndpoint.mount(router, registries);
+        List<PrometheusMeterRegistry> scraped = new ArrayList<>(registries);
+        ProcessMetrics.of(vertx).ifPresent(scraped::add);
+        MetricsEndpoint.mount(router, scraped);
         ContractDocument.asyncApi().mount(router);
         routes.accept(router);
         ApiRouter.finish(router);
