@@ -7,6 +7,9 @@ import dev.orders.service.http.ContractDocument;
 import dev.orders.testsupport.JsonSchemas;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.SpecVersion;
+import io.cloudevents.kafka.CloudEventDeserializer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,8 +50,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The AsyncAPI document against what the system really sends: every Kafka record of a flow that produces
- * every event type (key, headers and body checked against the document's message of the record's type),
- * and every SSE event and WebSocket message pushed meanwhile.
+ * every event type (key, headers and body checked against the document's message of the record's type, and
+ * read again as CloudEvents by the CloudEvents SDK), and every SSE event and WebSocket message pushed meanwhile.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -107,6 +111,8 @@ class AsyncApiContractTest {
         String customerId = created.bodyAsJsonObject().getString("customerId");
         String token = signIn(new JsonObject().put("customerId", customerId));
 
+        eventually("the customer in the read model", () -> await(client.get("/api/customers/" + customerId)
+                .putHeader("Authorization", "Bearer " + token).send()).statusCode() == 200);
         HttpClient http = vertx.createHttpClient();
         AllInOneFlowTest.SseStream stream = await(AllInOneFlowTest.SseStream.open(http, app.port(),
                 "/api/customers/" + customerId + "/orders/stream", "orders_session=" + token));
@@ -131,10 +137,10 @@ class AsyncApiContractTest {
                 && frames.stream().anyMatch(f -> f.contains("CANCELLED")));
 
         List<ConsumerRecord<String, byte[]>> records = readBothTopics(customerId, 9);
-        assertThat(records.stream().map(r -> header(r, Topics.HEADER_TYPE)).collect(Collectors.toSet()))
+        assertThat(records.stream().map(r -> Topics.eventType(header(r, Topics.HEADER_TYPE))).collect(Collectors.toSet()))
                 .as("the flow produced every event type").containsExactlyInAnyOrderElementsOf(EventTypes.all());
         for (ConsumerRecord<String, byte[]> record : records) {
-            String type = header(record, Topics.HEADER_TYPE);
+            String type = Topics.eventType(header(record, Topics.HEADER_TYPE));
             String channel = record.topic().endsWith("customer-events") ? "customerEvents" : "orderEvents";
             JsonObject message = message(channel, type);
             String what = type + " at " + record.topic() + "/" + record.partition() + "@" + record.offset();
@@ -150,6 +156,24 @@ class AsyncApiContractTest {
             assertThat(record.key()).as("keyed by the customer").isEqualTo(customerId);
             assertThat(headers.getString(Topics.HEADER_SCHEMA_VERSION)).as("the header's schema version is the body's")
                     .isEqualTo(Integer.toString(body.getInteger("schemaVersion")));
+        }
+
+        List<CloudEvent> cloudEvents = readAsCloudEvents(customerId, records.size());
+        assertThat(cloudEvents).hasSameSizeAs(records);
+        for (CloudEvent event : cloudEvents) {
+            JsonObject body = new JsonObject(Buffer.buffer(event.getData().toBytes()));
+            assertThat(event.getSpecVersion()).isEqualTo(SpecVersion.V1);
+            assertThat(event.getId()).isEqualTo(body.getString("eventId"));
+            assertThat(event.getType()).isEqualTo("dev.orders." + body.getString("type"));
+            assertThat(event.getSource()).hasToString("/orders/" + body.getString("streamType"));
+            assertThat(event.getSubject()).isEqualTo(body.getString("streamId"));
+            assertThat(event.getTime()).isNotNull();
+            assertThat(event.getTime().toInstant()).isEqualTo(Instant.parse(body.getString("occurredAt")));
+            assertThat(event.getDataContentType()).isEqualTo("application/json");
+            assertThat(event.getExtension("schemaversion")).hasToString(body.getInteger("schemaVersion").toString());
+            assertThat(event.getExtension("streamversion")).hasToString(body.getLong("version").toString());
+            assertThat(event.getExtension("globalposition")).hasToString(body.getLong("globalPosition").toString());
+            assertThat(event.getExtension("correlationid")).hasToString(body.getJsonObject("metadata").getString("correlationId"));
         }
 
         JsonObject sseOrder = message("customerOrderStream", "SseOrder").getJsonObject("payload");
@@ -207,13 +231,23 @@ class AsyncApiContractTest {
 
     /** Every record of the customer on both topics, read from the start until at least {@code expected}. */
     private List<ConsumerRecord<String, byte[]>> readBothTopics(String customerId, int expected) {
+        List<ConsumerRecord<String, byte[]>> records = read(customerId, expected, new ByteArrayDeserializer());
+        assertThat(records).as("the customer's records on both topics").hasSizeGreaterThanOrEqualTo(expected);
+        return records;
+    }
+
+    /** The customer's records as a team elsewhere reads them: with the CloudEvents SDK's Kafka deserializer. */
+    private List<CloudEvent> readAsCloudEvents(String customerId, int expected) {
+        return read(customerId, expected, new CloudEventDeserializer()).stream().map(ConsumerRecord::value).toList();
+    }
+
+    private <V> List<ConsumerRecord<String, V>> read(String customerId, int expected, Deserializer<V> values) {
         Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap(),
-                ConsumerConfig.GROUP_ID_CONFIG, "asyncapi-check-" + UUID.randomUUID(),
+                ConsumerConfig.GROUP_ID_CONFIG, "contract-check-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
+        List<ConsumerRecord<String, V>> records = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(settings, new StringDeserializer(), values)) {
             consumer.subscribe(Topics.all(config.kafkaTopicPrefix()));
             Instant deadline = Instant.now().plusSeconds(30);
             while (records.size() < expected && Instant.now().isBefore(deadline)) {
@@ -224,7 +258,6 @@ class AsyncApiContractTest {
                 });
             }
         }
-        assertThat(records).as("the customer's records on both topics").hasSizeGreaterThanOrEqualTo(expected);
         return records;
     }
 

@@ -104,18 +104,7 @@ final class EventPublisher {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
                 Topics.of(settings.topicPrefix(), event.streamType()), event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
-        record.addHeader(Topics.HEADER_EVENT_ID, event.eventId().toString())
-                .addHeader(Topics.HEADER_STREAM_ID, event.streamId().toString())
-                .addHeader(Topics.HEADER_TYPE, event.type())
-                .addHeader(Topics.HEADER_SCHEMA_VERSION, Integer.toString(event.schemaVersion()))
-                .addHeader(Topics.HEADER_VERSION, Long.toString(event.version()))
-                .addHeader(Topics.HEADER_GLOBAL_POSITION, Long.toString(event.globalPosition()));
-        if (out.correlationId() != null) {
-            record.addHeader(Topics.HEADER_CORRELATION_ID, out.correlationId());
-        }
-        if (out.traceparent() != null) {
-            record.addHeader(Topics.HEADER_TRACEPARENT, out.traceparent());
-        }
+        Topics.headers(event, out.correlationId(), out.traceparent()).forEach(record::addHeader);
         return record;
     }
 
