@@ -84,7 +84,8 @@ public final class PipelinedTransaction {
                 .compose(settled -> {
                     if (begun.succeeded() && worked.succeeded()) {
                         return commit().transform(done -> done.succeeded()
-                                ? connection.close().map(worked.result()) : rollBack(done.cause()));
+                                ? connection.close().transform(closed -> Future.succeededFuture(worked.result()))
+                                : rollBack(done.cause()));
                     }
                     Throwable failure = begun.failed() ? begun.cause() : worked.cause();
                     if (committed != null && committed.succeeded()) {
