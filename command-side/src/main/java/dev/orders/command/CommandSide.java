@@ -2,9 +2,11 @@ package dev.orders.command;
 
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.http.SagaDeadLetterRoutes;
 import dev.orders.command.messaging.RelayVerticle;
 import dev.orders.command.saga.DeadlineVerticle;
 import dev.orders.command.saga.Deadlines;
+import dev.orders.command.saga.SagaDeadLetters;
 import dev.orders.command.saga.SagaVerticle;
 import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
@@ -47,6 +49,7 @@ public final class CommandSide {
     private final String kafkaBootstrap;
     private final CommandHandler handler;
     private final CommandRoutes routes;
+    private final SagaDeadLetters sagaDeadLetters;
     private final List<String> deployments = new ArrayList<>();
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private RelayVerticle relay;
@@ -63,6 +66,7 @@ public final class CommandSide {
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
                 config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
         this.routes = new CommandRoutes(handler, pool, new Deadlines(), UUID::randomUUID);
+        this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());
     }
 
     /** Creates the pool, migrates the schema and starts the background workers (relay, saga). */
@@ -85,10 +89,11 @@ public final class CommandSide {
     /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
     private Future<Void> deployWorkers() {
         relay = new RelayVerticle(config, pgUri, kafkaBootstrap);
-        saga = new SagaVerticle(config, handler, kafkaBootstrap);
+        saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap);
         deadlines = new DeadlineVerticle(handler, pool);
         bindWorkerMetrics();
-        return deploy(relay, "relay")
+        return sagaDeadLetters.refreshCount()
+                .compose(ignored -> deploy(relay, "relay"))
                 .compose(ignored -> deploy(saga, "saga"))
                 .compose(ignored -> deploy(deadlines, "saga deadlines"));
     }
@@ -107,7 +112,9 @@ public final class CommandSide {
         FunctionCounter.builder("orders.saga.records.handled", saga, SagaVerticle::handledRecords)
                 .description("saga input events handled").register(registry);
         FunctionCounter.builder("orders.saga.records.skipped", saga, SagaVerticle::skippedRecords)
-                .description("saga input events skipped (undecodable or refused)").register(registry);
+                .description("saga input events whose command the domain refused").register(registry);
+        Gauge.builder("orders.saga.dead.letters", sagaDeadLetters, SagaDeadLetters::parkedCount)
+                .description("saga input records parked and not re-driven").register(registry);
         Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)
                 .description("saga input events waiting or in progress").register(registry);
         for (String topic : dev.orders.events.Topics.all(config.kafkaTopicPrefix())) {
@@ -140,6 +147,7 @@ public final class CommandSide {
     public void mount(Router router) {
         routes.mount(router);
         new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
+        new SagaDeadLetterRoutes(sagaDeadLetters).mount(router);
     }
 
     /** Readiness checks of this side. */

@@ -10,6 +10,7 @@ import dev.orders.command.store.Snapshots;
 import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
+import dev.orders.service.sql.PipelinedTransaction;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -471,25 +472,11 @@ public final class CommandHandler {
 
     /**
      * Runs {@code work} in a transaction whose BEGIN is sent together with the work's first statements
-     * (pipelined on one connection: no round trip of its own); COMMIT follows once the work succeeded,
-     * ROLLBACK once it failed. The connection goes back to the pool either way.
+     * (pipelined on one connection: no round trip of its own); COMMIT follows once the work succeeded
+     * ({@link PipelinedTransaction}, which also ends the transaction after a failure).
      */
     private <T> Future<T> transaction(java.util.function.Function<SqlConnection, Future<T>> work) {
-        return pool.getConnection().compose(conn -> {
-            Future<?> begun = conn.query("BEGIN").execute();
-            Future<T> done;
-            try {
-                done = work.apply(conn);
-            } catch (RuntimeException bug) {
-                done = Future.failedFuture(bug);
-            }
-            Future<T> worked = done;
-            return Future.join(begun, worked)
-                    .compose(both -> conn.query("COMMIT").execute().map(committed -> worked.result()))
-                    .recover(failure -> conn.query("ROLLBACK").execute().transform(ignored -> Future.failedFuture(
-                            begun.failed() ? begun.cause() : worked.failed() ? worked.cause() : failure)))
-                    .eventually(conn::close);
-        });
+        return PipelinedTransaction.run(pool, tx -> work.apply(tx.connection()));
     }
 
     /**

@@ -1,10 +1,6 @@
 package dev.orders.command.saga;
 
-import dev.orders.command.domain.DomainException;
 import dev.orders.command.handling.CommandHandler;
-import dev.orders.events.EventEnvelope;
-import dev.orders.events.EventFormatException;
-import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
@@ -13,7 +9,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
-import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The saga: consumes the order and customer topics in group {@code <prefix>.saga} and turns each event
@@ -31,24 +25,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * batches of what arrived meanwhile ({@link PartitionQueues}): since events are keyed by customer, a
  * batch holds each customer's reactions in order, and they are decided together (load once, decide N,
  * append once). An offset is committed only after the commands its batch caused have committed, so a
- * crash redelivers and never loses a reaction. An undecodable record, or one whose command the domain
- * refuses for good (such as NOT_FOUND), is logged with its coordinates and skipped; any other failure
- * (the database is down) is retried with backoff, holding back only its own partition.
+ * crash redelivers and never loses a reaction. A failure that may pass (the database is down) is retried
+ * with backoff, holding back only its own partition; a record that cannot be decoded, or whose reaction
+ * fails the same way again and again, is parked in {@link SagaDeadLetters} and the partition goes on
+ * ({@link SagaRecords}).
  */
 public final class SagaVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(SagaVerticle.class);
     private static final long COMMIT_INTERVAL_MS = 200;
-    private static final long MAX_RETRY_DELAY_MS = 5_000;
     private static final int MAX_IN_FLIGHT = 5_000;
     private static final int MAX_BATCH = 500;
     private static final long LAG_INTERVAL_MS = 5_000;
 
     private final OrdersConfig config;
     private final String kafkaBootstrap;
+    private final SagaDeadLetters deadLetters;
     private final SagaReactions reactions;
-    private final AtomicLong handled = new AtomicLong();
-    private final AtomicLong skipped = new AtomicLong();
+    private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
     private PartitionQueues queues;
     private long commitTimer = -1;
@@ -57,8 +51,13 @@ public final class SagaVerticle extends VerticleBase {
     private volatile boolean halted;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
+        this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap);
+    }
+
+    public SagaVerticle(OrdersConfig config, CommandHandler handler, SagaDeadLetters deadLetters, String kafkaBootstrap) {
         this.config = config;
         this.kafkaBootstrap = kafkaBootstrap;
+        this.deadLetters = deadLetters;
         this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
@@ -70,6 +69,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
+        records = new SagaRecords(vertx, reactions, deadLetters, () -> queues.stopping());
         consumer = KafkaConsumer.create(vertx, Map.of(
                 "bootstrap.servers", kafkaBootstrap,
                 "group.id", groupId(prefix),
@@ -79,13 +79,16 @@ public final class SagaVerticle extends VerticleBase {
                 "enable.auto.commit", "false",
                 "auto.offset.reset", "earliest",
                 "max.poll.records", "1000"));
-        queues = new PartitionQueues(context, consumer, this::handle, MAX_IN_FLIGHT, MAX_BATCH);
+        queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
         consumer.partitionsRevokedHandler(queues::revoked);
         consumer.handler(queues::add);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
-        lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> readLag());
+        lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> {
+            readLag();
+            deadLetters.refreshCount(); // records parked or re-driven by other instances
+        });
         return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
                 .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), groupId(prefix)));
     }
@@ -104,75 +107,23 @@ public final class SagaVerticle extends VerticleBase {
                     queues.commit(); // completes while the consumer closes: close waits for pending commits
                     return consumer.close();
                 })
-                .onComplete(ignored -> LOG.info("saga stopped after {} records ({} skipped)", handled.get(),
-                        skipped.get()));
-    }
-
-    /** Handles a batch of one partition's records; retries a failure that may pass, skips what cannot. */
-    private Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
-        List<KafkaConsumerRecord<String, byte[]>> decodable = new ArrayList<>(records.size());
-        List<EventEnvelope> envelopes = new ArrayList<>(records.size());
-        for (KafkaConsumerRecord<String, byte[]> record : records) {
-            try {
-                if (record.value() == null) {
-                    throw new EventFormatException("the record has no value");
-                }
-                envelopes.add(EventJson.decode(record.value()));
-                decodable.add(record);
-            } catch (EventFormatException bad) {
-                skip(record, "it cannot be decoded: " + bad.getMessage());
-            }
-        }
-        return envelopes.isEmpty() ? Future.succeededFuture() : attempt(decodable, envelopes, 1);
-    }
-
-    private Future<Void> attempt(List<KafkaConsumerRecord<String, byte[]>> records, List<EventEnvelope> envelopes,
-                                 int attempt) {
-        if (queues.stopping()) {
-            return Future.failedFuture("the saga is stopping");
-        }
-        Future<List<DomainException>> reaction;
-        try {
-            reaction = reactions.reactAll(envelopes);
-        } catch (RuntimeException bug) {
-            reaction = Future.failedFuture(bug);
-        }
-        return reaction.<Void>map(refusals -> {
-            for (int i = 0; i < refusals.size(); i++) {
-                DomainException refused = refusals.get(i);
-                EventEnvelope envelope = envelopes.get(i);
-                if (refused != null) {
-                    skip(records.get(i), envelope.type() + " " + envelope.eventId() + " [" + envelope.metadata()
-                            .correlationId() + "] caused a command the domain refuses: " + refused.rejection() + ", "
-                            + refused.getMessage());
-                } else {
-                    handled.incrementAndGet();
-                }
-            }
-            return null;
-        }).recover(failure -> {
-            KafkaConsumerRecord<String, byte[]> first = records.getFirst();
-            long delay = Math.min(MAX_RETRY_DELAY_MS, 50L << Math.min(attempt, 7));
-            LOG.warn("saga: a batch of {} records from {}-{}@{} failed (attempt {}), retrying in {} ms: {}",
-                    records.size(), first.topic(), first.partition(), first.offset(), attempt, delay, failure.toString());
-            return vertx.timer(delay).compose(ignored -> attempt(records, envelopes, attempt + 1));
-        });
-    }
-
-    private void skip(KafkaConsumerRecord<String, byte[]> record, String why) {
-        skipped.incrementAndGet();
-        LOG.warn("saga skips the record at {}-{}@{} (key {}): {}", record.topic(), record.partition(),
-                record.offset(), record.key(), why);
+                .onComplete(ignored -> LOG.info("saga stopped after {} records ({} refused by the domain)",
+                        records.handled(), records.refused()));
     }
 
     /** Records whose reaction committed, since deployment. */
     public long handledRecords() {
-        return handled.get();
+        return records == null ? 0 : records.handled();
     }
 
-    /** Records skipped as undecodable or refused by the domain, since deployment. */
+    /** Records whose command the domain refused (handled all the same: the refusal is their answer), since deployment. */
     public long skippedRecords() {
-        return skipped.get();
+        return records == null ? 0 : records.refused();
+    }
+
+    /** The dead letters this saga parks records in. */
+    public SagaDeadLetters deadLetters() {
+        return deadLetters;
     }
 
     /**

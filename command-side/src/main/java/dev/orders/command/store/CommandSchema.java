@@ -6,8 +6,8 @@ import dev.orders.service.sql.Migrations.Script;
 import java.util.List;
 
 /**
- * The command side's schema: the event store, the relay's checkpoint, the saga's deadlines, and
- * Idempotency-Keys scoped by caller. Scripts are never edited once released: a change is a new script.
+ * The command side's schema: the event store, the relay's checkpoint, the saga's deadlines and dead
+ * letters, and Idempotency-Keys scoped by caller. Scripts are never edited once released: a change is a new script.
  */
 public final class CommandSchema {
 
@@ -18,7 +18,8 @@ public final class CommandSchema {
             new Script(4, "idempotency keys per caller", "db/command/V4__idempotency_per_caller.sql"),
             new Script(5, "relay woken outside the appending commit", "db/command/V5__relay_wakeup_outside_commit.sql"),
             new Script(6, "deadlines armed when the saga asks", "db/command/V6__deadlines_armed_when_asked.sql"),
-            new Script(7, "relay records a batch in one statement", "db/command/V7__relay_store_in_one_statement.sql")));
+            new Script(7, "relay records a batch in one statement", "db/command/V7__relay_store_in_one_statement.sql"),
+            new Script(10, "saga dead letters", "db/command/V10__saga_dead_letters.sql")));
 
     private CommandSchema() {
     }

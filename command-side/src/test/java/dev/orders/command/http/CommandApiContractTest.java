@@ -1,5 +1,9 @@
 package dev.orders.command.http;
 
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventJson;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.OrderEvent.OrderCancelled;
 import dev.orders.service.security.Security;
 import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.SharedInfrastructure;
@@ -11,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -20,6 +25,8 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +58,11 @@ class CommandApiContractTest {
     private static final String CANCEL = "/api/orders/{id}/cancel";
     private static final String DEV_TOKEN = "/api/dev/token";
     private static final String SESSION = "/api/session";
+    private static final String SAGA_DEAD_LETTERS = "/api/admin/saga/dead-letters";
+    private static final String SAGA_REDRIVE = "/api/admin/saga/dead-letters/{id}/redrive";
     /** Every operation of the document, as "METHOD path". */
     private static final List<String> OPERATIONS = List.of("POST " + CUSTOMERS, "POST " + ORDERS, "POST " + CANCEL,
-            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION);
+            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION, "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE);
     private static final int BURST = 2;
     private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
@@ -115,13 +124,15 @@ class CommandApiContractTest {
         assertThat(document).as("the served document is the shipped resource")
                 .isEqualTo(OpenApiDocument.load().json());
         assertThat(document.getJsonObject("paths").fieldNames())
-                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION);
+                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION, SAGA_DEAD_LETTERS, SAGA_REDRIVE);
         assertThat(contract.operation("POST", CUSTOMERS).getString("operationId")).isEqualTo("createCustomer");
         assertThat(contract.operation("POST", ORDERS).getString("operationId")).isEqualTo("placeOrder");
         assertThat(contract.operation("POST", CANCEL).getString("operationId")).isEqualTo("cancelOrder");
         assertThat(contract.operation("POST", DEV_TOKEN).getString("operationId")).isEqualTo("issueDevelopmentToken");
         assertThat(contract.operation("GET", SESSION).getString("operationId")).isEqualTo("describeSession");
         assertThat(contract.operation("DELETE", SESSION).getString("operationId")).isEqualTo("signOut");
+        assertThat(contract.operation("GET", SAGA_DEAD_LETTERS).getString("operationId")).isEqualTo("listSagaDeadLetters");
+        assertThat(contract.operation("POST", SAGA_REDRIVE).getString("operationId")).isEqualTo("redriveSagaDeadLetter");
         for (String path : List.of(CUSTOMERS, ORDERS, CANCEL)) {
             assertThat(contract.operation("POST", path).getJsonArray("parameters").stream()
                     .map(p -> ((JsonObject) p).getString("name")))
@@ -367,7 +378,97 @@ class CommandApiContractTest {
                 bearer(tokens.expired(UUID.randomUUID())), null, null, null)));
         cases.add(new Case("DELETE", SESSION, 403, "the session cookie from a foreign origin", () -> send(
                 HttpMethod.DELETE, SESSION, cookie(tokens.operator(), FOREIGN_ORIGIN), null, null, null)));
+
+        sagaDeadLetterCases(cases);
         return cases;
+    }
+
+    /** GET /api/admin/saga/dead-letters and POST .../{id}/redrive, on records parked here for the purpose. */
+    private void sagaDeadLetterCases(List<Case> cases) {
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 200, "the first page, with a cursor to the next", () -> {
+            parked("{not json".getBytes(StandardCharsets.UTF_8));
+            parked(new byte[] {(byte) 0xff, 0, 1});
+            Sent first = send(HttpMethod.GET, SAGA_DEAD_LETTERS + "?limit=1", asOperator, null, null, null);
+            assertThat(first.response().bodyAsJsonObject().getString("next")).isNotNull();
+            return first;
+        }));
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 200, "the page after a cursor", () -> {
+            parked(new byte[] {(byte) 0xfe});
+            HttpResponse<Buffer> first = send(HttpMethod.GET, SAGA_DEAD_LETTERS + "?limit=1", asOperator, null, null, null)
+                    .response();
+            return send(HttpMethod.GET, SAGA_DEAD_LETTERS + "?limit=1&after=" + first.bodyAsJsonObject().getString("next"),
+                    asOperator, null, null, null);
+        }));
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 400, "a limit of 0",
+                () -> send(HttpMethod.GET, SAGA_DEAD_LETTERS + "?limit=0", asOperator, null, null, null)));
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 400, "a cursor this API did not give out",
+                () -> send(HttpMethod.GET, SAGA_DEAD_LETTERS + "?after=nope!", asOperator, null, null, null)));
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 401, "no token",
+                () -> send(HttpMethod.GET, SAGA_DEAD_LETTERS, anonymous(), null, null, null)));
+        cases.add(new Case("GET", SAGA_DEAD_LETTERS, 403, "a customer's token: operators only",
+                () -> send(HttpMethod.GET, SAGA_DEAD_LETTERS, bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
+
+        cases.add(new Case(SAGA_REDRIVE, 200, "a parked release of credit, whose reaction runs now",
+                () -> post(redrive(parked(cancelled(UUID.fromString(customer("EUR"))))), null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 200, "a parked release for a customer that does not exist: refused",
+                () -> post(redrive(parked(cancelled(UUID.randomUUID()))), null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 200, "an undecodable record, with the corrected envelope", () -> {
+            JsonObject body = new JsonObject().put("payload",
+                    new JsonObject(new String(cancelled(UUID.fromString(customer("EUR"))), StandardCharsets.UTF_8)));
+            contract.assertValidRequest("POST", SAGA_REDRIVE, body);
+            return post(redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), body.encode(), "application/json",
+                    null);
+        }));
+        cases.add(new Case(SAGA_REDRIVE, 400, "an id that is no number", () -> post(redrive("one"), null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 400, "a payload that is no object", () -> post(
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), "{\"payload\": 1}", "application/json", null)));
+        cases.add(new Case(SAGA_REDRIVE, 400, "an unknown field", () -> post(
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), "{\"force\": true}", "application/json", null)));
+        cases.add(new Case(SAGA_REDRIVE, 401, "no token", () -> send(HttpMethod.POST,
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), anonymous(), null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 403, "a customer's token: operators only", () -> send(HttpMethod.POST,
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), bearer(tokens.customer(UUID.randomUUID())),
+                null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 403, "the cookie from a foreign origin", () -> send(HttpMethod.POST,
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), cookie(tokens.operator(), FOREIGN_ORIGIN),
+                null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 404, "an unknown id", () -> post(redrive("987654321"), null, null, null)));
+        cases.add(new Case(SAGA_REDRIVE, 409, "a record re-driven before", () -> {
+            String id = parked(cancelled(UUID.fromString(customer("EUR"))));
+            assertThat(post(redrive(id), null, null, null).response().statusCode()).isEqualTo(200);
+            return post(redrive(id), null, null, null);
+        }));
+        cases.add(new Case(SAGA_REDRIVE, 413, "a body over 64 KiB", () -> post(
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), TOO_BIG, "application/json", null)));
+        cases.add(new Case(SAGA_REDRIVE, 415, "text/plain", () -> post(
+                redrive(parked("{not json".getBytes(StandardCharsets.UTF_8))), "again", "text/plain", null)));
+        cases.add(new Case(SAGA_REDRIVE, 422, "a record that still cannot be decoded, which stays parked", () -> {
+            String id = parked("{not json".getBytes(StandardCharsets.UTF_8));
+            Sent failed = post(redrive(id), null, null, null);
+            assertThat(await(api.side.pool().preparedQuery("SELECT state, attempts FROM saga_dead_letters WHERE id = $1")
+                    .execute(Tuple.of(Long.parseLong(id)))).iterator().next().toJson())
+                    .isEqualTo(new JsonObject().put("state", "PARKED").put("attempts", 2));
+            return failed;
+        }));
+    }
+
+    /** Parks a record as the saga would (on the order topic, attempt 1); its dead letter's id. */
+    private String parked(byte[] payload) throws Exception {
+        return Long.toString(await(api.side.pool().preparedQuery("""
+                INSERT INTO saga_dead_letters (topic, partition, "offset", key, payload, error, attempts)
+                VALUES ('contract.order', 0, nextval('saga_dead_letters_id_seq'), 'k', $1, 'it cannot be decoded', 1)
+                RETURNING id""").execute(Tuple.of(Buffer.buffer(payload)))).iterator().next().getLong(0));
+    }
+
+    /** A published OrderCancelled of an order of this customer: its reaction releases the order's credit. */
+    private static byte[] cancelled(UUID customerId) {
+        UUID orderId = UUID.randomUUID();
+        return EventJson.encode(new EventEnvelope(UUID.randomUUID(), 2, 7, Instant.now(), 1,
+                new EventMetadata("contract-" + orderId, null, null, null), new OrderCancelled(orderId, customerId)));
+    }
+
+    private static String redrive(String id) {
+        return "/api/admin/saga/dead-letters/" + id + "/redrive";
     }
 
     private static UnaryOperator<HttpRequest<Buffer>> anonymous() {

@@ -82,8 +82,9 @@ class SagaRacesTest {
     }
 
     @Test
-    @DisplayName("skips an undecodable record and an event about a missing aggregate, and goes on")
-    void skips_poison_records_without_stalling_the_partition(TestInfrastructure infra) throws Exception {
+    @DisplayName("parks an undecodable record, takes the domain's refusal of an event about a missing aggregate as its "
+            + "answer, and goes on")
+    void parks_poison_records_without_stalling_the_partition(TestInfrastructure infra) throws Exception {
         OrdersConfig config = infra.isolatedConfig();
         try (SagaWorld world = new SagaWorld(config); SagaService service = SagaService.start(config)) {
             UUID customer = world.createCustomer(LIMIT);
@@ -93,13 +94,17 @@ class SagaRacesTest {
             EventEnvelope orphan = new EventEnvelope(UUID.randomUUID(), 1, 0, Instant.now(), 1,
                     new EventMetadata("orphan", null, null, null), new OrderCreated(order, UUID.randomUUID(), TOTAL));
             world.publishRaw(StreamType.ORDER, order.toString(), EventJson.encode(orphan));
-            eventually(Duration.ofSeconds(20), "skipped", service.saga::skippedRecords, n -> n == 2);
+            eventually(Duration.ofSeconds(20), "refused", service.saga::skippedRecords, n -> n == 1);
+            eventually(Duration.ofSeconds(20), "parked", () -> world.count("SELECT count(*) FROM saga_dead_letters"),
+                    n -> n == 1);
 
             await(world.placeOrder(order, customer, TOTAL));
             eventually(Duration.ofSeconds(20), "approved", () -> world.order(order).status(),
                     status -> status == OrderStatus.APPROVED);
             world.awaitQuiet(Duration.ofSeconds(30));
-            assertThat(service.saga.skippedRecords()).isEqualTo(2);
+            assertThat(service.saga.skippedRecords()).isEqualTo(1);
+            assertThat(world.count("SELECT count(*) FROM saga_dead_letters WHERE error LIKE 'it cannot be decoded%'"))
+                    .isEqualTo(1);
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.orders.query.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.OrderStatus;
@@ -15,9 +14,9 @@ import dev.orders.query.store.ReadStore.OrderKey;
 import dev.orders.query.store.ReadStore.Page;
 import dev.orders.query.store.StoredEvent;
 import dev.orders.service.http.CorrelationIds;
-import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
+import dev.orders.service.http.RedriveRequest;
 import dev.orders.service.security.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -30,7 +29,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -265,23 +263,10 @@ public final class QueryRoutes {
 
     private void redrive(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("re-drive dead letters");
-        String raw = ctx.pathParam("id");
-        long id;
-        try {
-            id = Long.parseLong(raw);
-        } catch (NumberFormatException e) {
-            throw ProblemException.badRequest("'id' must be a dead letter's number, was '" + raw + "'");
-        }
-        byte[] replacement = null;
-        if (ctx.body() != null && ctx.body().buffer() != null && ctx.body().buffer().length() > 0) {
-            JsonNode payload = JsonRequest.read(ctx, "payload").json().get("payload");
-            if (payload == null || !payload.isObject()) {
-                throw ProblemException.badRequest("'payload' must be the corrected event envelope, a JSON object");
-            }
-            replacement = payload.toString().getBytes(StandardCharsets.UTF_8);
-        }
+        RedriveRequest request = RedriveRequest.read(ctx);
+        long id = request.id();
         LOG.info("re-driving dead letter {} [correlationId={}]", id, CorrelationIds.of(ctx));
-        projection.redrive(id, replacement).onSuccess(result -> {
+        projection.redrive(id, request.replacement()).onSuccess(result -> {
             switch (result) {
                 case RedriveResult.NotFound none -> ctx.fail(ProblemException.notFound("no dead letter " + id));
                 case RedriveResult.AlreadyRedriven done -> ctx.fail(ProblemException.conflict(

@@ -9,6 +9,7 @@ import dev.orders.query.model.OrderChange;
 import dev.orders.query.model.OrderView;
 import dev.orders.query.model.Projection;
 import dev.orders.query.model.ReadModel;
+import dev.orders.service.sql.PipelinedTransaction;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -104,14 +105,9 @@ public final class ProjectionStore {
 
     /** Applies a batch in one transaction; on success every change is committed and announced. */
     public Future<BatchResult> applyBatch(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
-        return pool.getConnection().compose(conn -> {
-            Batch batch = new Batch(conn, events, parked, checkpoints, Map.of());
-            Future<?> begun = conn.query(Sql.BEGIN).execute();
-            return batch.prepare(begun)
-                    .compose(v -> batch.write(true))
-                    .recover(failure -> conn.query(Sql.ROLLBACK).execute()
-                            .transform(ignored -> Future.<BatchResult>failedFuture(failure)))
-                    .eventually(conn::close);
+        return PipelinedTransaction.run(pool, tx -> {
+            Batch batch = new Batch(tx.connection(), events, parked, checkpoints, Map.of());
+            return batch.prepare(tx.begun()).compose(v -> batch.write(tx));
         }).onSuccess(this::announce);
     }
 
@@ -157,7 +153,7 @@ public final class ProjectionStore {
                             .compose(ignored -> {
                                 Batch batch = new Batch(conn, List.of(new Incoming(envelope, at, payload)), List.of(),
                                         List.of(), Map.of(envelope.streamId(), envelope.globalPosition()));
-                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(false));
+                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(null));
                             })
                             .map(result -> new RedriveResult.Redriven(envelope, result));
                 }))
@@ -245,11 +241,11 @@ public final class ProjectionStore {
         }
 
         /**
-         * One round trip: every write of the batch, pipelined, then, if {@code commit}, COMMIT behind them
-         * (otherwise the caller's transaction ends later). Fails if any of them failed: the transaction is then
+         * One round trip: every write of the batch, pipelined, then, if {@code commit} is given, its COMMIT
+         * behind them (otherwise the caller's transaction ends later). Fails if any of them failed: the transaction is then
          * rolled back (PostgreSQL answers a COMMIT after a failed statement with a rollback).
          */
-        Future<BatchResult> write(boolean commit) {
+        Future<BatchResult> write(PipelinedTransaction commit) {
             List<Future<?>> writes = new ArrayList<>();
             if (!parked.isEmpty()) {
                 writes.add(park());
@@ -273,9 +269,9 @@ public final class ProjectionStore {
             if (!checkpoints.isEmpty()) {
                 writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));
             }
-            if (commit) {
+            if (commit != null) {
                 // Queued last on the connection, so it reaches the server after every write above.
-                writes.add(conn.query(Sql.COMMIT).execute());
+                writes.add(commit.commit());
             }
             Future<RowSet<Row>> taken = positions;
             // join, not all: the connection is handed back only once every pipelined statement has answered.

@@ -51,14 +51,6 @@ final class Sql {
     static final String STREAMS_EVENTS = "SELECT " + EVENT_COLUMNS
             + " FROM event_log WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version";
 
-    /**
-     * The projector's transaction is opened and closed with plain statements, so that BEGIN goes out with
-     * the first reads and COMMIT with the last writes (one round trip each, pipelined).
-     */
-    static final String BEGIN = "BEGIN";
-    static final String COMMIT = "COMMIT";
-    static final String ROLLBACK = "ROLLBACK";
-
     // --- a rebuild's fold (on its own tables, see RebuildStore.onNext) -------------------------------
 
     /** Views of a page's streams, without row locks: only the rebuild writes its tables. */

@@ -1,0 +1,186 @@
+package dev.orders.command.saga;
+
+import dev.orders.command.domain.DomainException;
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventFormatException;
+import dev.orders.events.EventJson;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Gets one partition's batch of records through the saga's reactions without losing one and without
+ * stalling behind one. The batch is reacted to as a whole ({@link SagaReactions#reactAll}). A failure that
+ * may pass ({@link SagaFailures}: the database is down or busy) is retried with backoff for as long as it
+ * lasts, holding back only this partition. A failure that recurs for the same input sends the batch through
+ * one record at a time, and a record that fails that way {@value #MAX_ATTEMPTS} times is parked in
+ * {@link SagaDeadLetters}, after which the records behind it go on. A record that cannot be decoded is
+ * parked at once: decoding is a function of its bytes alone, another attempt cannot read them either.
+ * A record whose command the domain refuses (say, for a customer that does not exist) is handled: the
+ * refusal is its answer, and it is logged and counted.
+ *
+ * <p>The batch's future completes once every record has been reacted to or parked, so the offset moves
+ * past a record only once its outcome is committed; it fails only when the saga stops.
+ */
+final class SagaRecords {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SagaRecords.class);
+    /** Attempts of a record whose failure recurs, before it is parked. */
+    static final int MAX_ATTEMPTS = 5;
+    private static final long FIRST_RETRY_DELAY_MS = 50;
+    private static final long MAX_RETRY_DELAY_MS = 5_000;
+
+    private final Vertx vertx;
+    private final SagaReactions reactions;
+    private final SagaDeadLetters deadLetters;
+    private final BooleanSupplier stopping;
+    private final AtomicLong handled = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    /** A record and the event it holds. */
+    private record Incoming(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
+    }
+
+    SagaRecords(Vertx vertx, SagaReactions reactions, SagaDeadLetters deadLetters, BooleanSupplier stopping) {
+        this.vertx = vertx;
+        this.reactions = reactions;
+        this.deadLetters = deadLetters;
+        this.stopping = stopping;
+    }
+
+    /** The event a record's value holds. */
+    static EventEnvelope decode(byte[] value) {
+        if (value == null) {
+            throw new EventFormatException("the record has no value");
+        }
+        return EventJson.decode(value);
+    }
+
+    /** Handles a batch of one partition's records, in order; see the class comment. */
+    Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
+        List<Incoming> decoded = new ArrayList<>(records.size());
+        List<Future<Void>> outcomes = new ArrayList<>();
+        for (KafkaConsumerRecord<String, byte[]> record : records) {
+            try {
+                decoded.add(new Incoming(record, decode(record.value())));
+            } catch (RuntimeException undecodable) {
+                outcomes.add(park(record, "it cannot be decoded: " + SagaFailures.describe(undecodable), 1, 1));
+            }
+        }
+        outcomes.add(decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1));
+        return Future.all(outcomes).mapEmpty();
+    }
+
+    /** The batch as one unit; a failure that recurs sends it through one record at a time. */
+    private Future<Void> together(List<Incoming> batch, int attempt) {
+        if (stopping.getAsBoolean()) {
+            return Future.failedFuture("the saga is stopping");
+        }
+        return react(batch).recover(failure -> {
+            if (!SagaFailures.mayPass(failure)) {
+                if (batch.size() == 1) {
+                    return retryOrPark(batch.getFirst(), failure, 1, attempt);
+                }
+                LOG.warn("saga: a batch of {} records from {} failed ({}); handling them one at a time", batch.size(),
+                        coordinates(batch.getFirst().record()), SagaFailures.describe(failure));
+                return oneAtATime(batch);
+            }
+            long delay = delay(attempt);
+            LOG.warn("saga: a batch of {} records from {} failed (attempt {}), retrying in {} ms: {}", batch.size(),
+                    coordinates(batch.getFirst().record()), attempt, delay, failure.toString());
+            return vertx.timer(delay).compose(ignored -> together(batch, attempt + 1));
+        });
+    }
+
+    private Future<Void> oneAtATime(List<Incoming> batch) {
+        Future<Void> chain = Future.succeededFuture();
+        for (Incoming one : batch) {
+            chain = chain.compose(ignored -> alone(one, 0, 1));
+        }
+        return chain;
+    }
+
+    /** One record, on its own; {@code recurring} is how many of its attempts so far failed in a way that recurs. */
+    private Future<Void> alone(Incoming one, int recurring, int attempt) {
+        if (stopping.getAsBoolean()) {
+            return Future.failedFuture("the saga is stopping");
+        }
+        return react(List.of(one)).recover(failure -> retryOrPark(one, failure,
+                SagaFailures.mayPass(failure) ? recurring : recurring + 1, attempt));
+    }
+
+    private Future<Void> retryOrPark(Incoming one, Throwable failure, int recurring, int attempt) {
+        if (recurring >= MAX_ATTEMPTS) {
+            return park(one.record(), SagaFailures.describe(failure), attempt, 1);
+        }
+        long delay = delay(attempt);
+        LOG.warn("saga: the record at {} ({} {}) failed (attempt {}, {} of {} that recur), retrying in {} ms: {}",
+                coordinates(one.record()), one.envelope().type(), one.envelope().eventId(), attempt, recurring,
+                MAX_ATTEMPTS, delay, SagaFailures.describe(failure));
+        return vertx.timer(delay).compose(ignored -> alone(one, recurring, attempt + 1));
+    }
+
+    /** Reacts to the records' events; counts what committed and what the domain refused. */
+    private Future<Void> react(List<Incoming> batch) {
+        List<EventEnvelope> envelopes = batch.stream().map(Incoming::envelope).toList();
+        Future<List<DomainException>> reaction;
+        try {
+            reaction = reactions.reactAll(envelopes);
+        } catch (RuntimeException bug) {
+            reaction = Future.failedFuture(bug);
+        }
+        return reaction.map(refusals -> {
+            for (int i = 0; i < refusals.size(); i++) {
+                DomainException refusal = refusals.get(i);
+                if (refusal == null) {
+                    handled.incrementAndGet();
+                    continue;
+                }
+                refused.incrementAndGet();
+                EventEnvelope envelope = envelopes.get(i);
+                LOG.warn("saga: {} {} [{}] at {} caused a command the domain refuses: {}, {}", envelope.type(),
+                        envelope.eventId(), envelope.metadata().correlationId(), coordinates(batch.get(i).record()),
+                        refusal.rejection(), refusal.getMessage());
+            }
+            return null;
+        });
+    }
+
+    /** Parks a record; writing it is retried until it is stored (the database may be down). */
+    private Future<Void> park(KafkaConsumerRecord<String, byte[]> record, String error, int attempts, int tries) {
+        if (stopping.getAsBoolean()) {
+            return Future.failedFuture("the saga is stopping");
+        }
+        return deadLetters.park(record, error, attempts).recover(failure -> {
+            long delay = delay(tries);
+            LOG.warn("saga: the record at {} could not be parked (try {}), retrying in {} ms: {}", coordinates(record),
+                    tries, delay, failure.toString());
+            return vertx.timer(delay).compose(ignored -> park(record, error, attempts, tries + 1));
+        });
+    }
+
+    private static long delay(int attempt) {
+        return Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS << Math.min(attempt - 1, 7));
+    }
+
+    private static String coordinates(KafkaConsumerRecord<String, byte[]> record) {
+        return record.topic() + "-" + record.partition() + "@" + record.offset() + " (key " + record.key() + ")";
+    }
+
+    /** Records whose reaction committed. */
+    long handled() {
+        return handled.get();
+    }
+
+    /** Records whose command the domain refused. */
+    long refused() {
+        return refused.get();
+    }
+}
