@@ -373,6 +373,28 @@ class QuerySideTest {
     }
 
     @Test
+    @DisplayName("?asOf follows versions when the writers' clocks disagree: never a fold with a version left out")
+    void as_of_follows_versions_when_occurred_at_goes_backwards() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        // v2 was written by a node whose clock ran 10 s ahead; v3 by one with the right time.
+        publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))),
+                envelope(2, T0.plusSeconds(10), new OrderEvent.OrderApproved(order, customer)),
+                envelope(3, T0.plusSeconds(5), new OrderEvent.OrderCancelled(order, customer)));
+        getJson("/api/orders/" + order + "?minVersion=3");
+
+        // v3 was stamped by then, and its writer had seen v2: the order had been approved, then cancelled.
+        JsonObject cancelled = getJson("/api/orders/" + order + "?asOf=" + T0.plusSeconds(7));
+        assertThat(cancelled.getString("status")).isEqualTo("CANCELLED");
+        assertThat(cancelled.getLong("version")).isEqualTo(3);
+        assertThat(cancelled.containsKey("needsAttention")).as("a fold without v2 has a gap: %s", cancelled).isFalse();
+        assertThat(cancelled).isEqualTo(getJson("/api/orders/" + order));
+        JsonObject pending = getJson("/api/orders/" + order + "?asOf=" + T0.plusSeconds(4));
+        assertThat(pending.getString("status")).isEqualTo("PENDING");
+        assertThat(pending.getLong("version")).isEqualTo(1);
+    }
+
+    @Test
     @DisplayName("pages a customer's orders newest first, by status, and customers by available credit")
     void paging_with_opaque_cursors() throws Exception {
         UUID customer = UUID.randomUUID();
