@@ -77,13 +77,8 @@ class QuerySideTest {
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
                 QueryOptions.defaults().withMinVersionWait(MIN_VERSION_WAIT)));
-        Router router = ApiRouter.create(vertx, Security.create(vertx, config.securitySettings()));
-        side.mount(router);
-        ApiRouter.finish(router);
-        server = await(vertx.createHttpServer().requestHandler(router).listen(0));
-        http = WebClientSession.create(WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
-                        .setDefaultPort(server.actualPort())))
-                .addHeader("Authorization", TestTokens.bearer(new TestTokens(vertx).operator()));
+        server = await(serve(vertx, side));
+        http = operatorClient(vertx, server);
         Map<String, String> producerConfig = new HashMap<>();
         producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
         producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
@@ -98,6 +93,20 @@ class QuerySideTest {
             await(producer.close().eventually(() -> side.close()).eventually(() -> server.close()));
             await(vertx.close());
         }
+    }
+
+    /** The side's routes behind the real {@link ApiRouter}, on a free port. */
+    private Future<HttpServer> serve(Vertx on, QuerySide node) {
+        Router router = ApiRouter.create(on, Security.create(on, config.securitySettings()));
+        node.mount(router);
+        ApiRouter.finish(router);
+        return on.createHttpServer().requestHandler(router).listen(0);
+    }
+
+    private static WebClient operatorClient(Vertx on, HttpServer to) {
+        return WebClientSession.create(WebClient.create(on, new WebClientOptions().setDefaultHost("localhost")
+                        .setDefaultPort(to.actualPort())))
+                .addHeader("Authorization", TestTokens.bearer(new TestTokens(on).operator()));
     }
 
     // --- publishing as the relay does --------------------------------------------------------------------
@@ -350,6 +359,35 @@ class QuerySideTest {
 
         HttpResponse<Buffer> unknown = get("/api/orders/" + UUID.randomUUID() + "?minVersion=1");
         assertThat(unknown.statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    @DisplayName("?minVersion on a second query node is woken when the first node projects the order, not at its timeout")
+    void min_version_on_another_node_is_woken_by_the_change_notification() throws Exception {
+        Duration wait = Duration.ofSeconds(20);
+        Vertx otherVertx = Vertx.vertx();
+        try {
+            // Node two shares the database; its own projector follows topics nobody publishes to, so node one
+            // (this class's side) projects everything, and node two learns of it only through the change log.
+            QuerySide two = await(QuerySide.deploy(otherVertx,
+                    config.with("kafka.topic.prefix", config.kafkaTopicPrefix() + "-idle"), config.effectiveQueryPgUri(),
+                    config.kafkaBootstrap(), QueryOptions.defaults().withMinVersionWait(wait)));
+            WebClient onTwo = operatorClient(otherVertx, await(serve(otherVertx, two)));
+            UUID customer = UUID.randomUUID();
+            UUID order = UUID.randomUUID();
+
+            long started = System.nanoTime();
+            var waiting = onTwo.get("/api/orders/" + order + "?minVersion=1").send();
+            Thread.sleep(300);
+            publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))));
+            HttpResponse<Buffer> answered = await(waiting);
+            assertThat(answered.statusCode()).isEqualTo(200);
+            assertThat(answered.bodyAsJsonObject().getLong("version")).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("woken, not timed out").isLessThan(wait.dividedBy(2));
+            await(two.close());
+        } finally {
+            await(otherVertx.close());
+        }
     }
 
     @Test

@@ -44,7 +44,11 @@ import java.util.UUID;
  */
 public final class ProjectionStore {
 
-    /** Event-bus address: {@code {"orderId", "version"}} of each order view a commit changed. */
+    /**
+     * Local event-bus address: {@code {"orderId", "version"}} of each order view a commit changed, published
+     * right after this process's commits, and by the push hub's change follower for every change it reads
+     * from the log (so also for changes other nodes projected).
+     */
     public static final String ORDER_CHANGED = "query.order-changed";
 
     /** Local event-bus address: the highest order-change position a commit made visible (a {@code Long}). */
