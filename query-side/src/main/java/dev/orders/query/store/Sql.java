@@ -105,6 +105,20 @@ final class Sql {
             ON CONFLICT (global_position) DO NOTHING
             RETURNING position""";
     /**
+     * The newest change of each order the batch changed, from the rows {@link #INSERT_CHANGES} wrote
+     * ({@code $1}: their global positions); sent right after it, in the same round trip. Never moves an
+     * order back to an older change.
+     */
+    static final String UPSERT_LATEST_CHANGES = """
+            INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
+            SELECT DISTINCT ON (order_id) order_id, customer_id, position, version, view, changed_at
+              FROM order_changes
+             WHERE global_position = ANY($1::bigint[])
+             ORDER BY order_id, position DESC
+            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, position = EXCLUDED.position,
+              version = EXCLUDED.version, view = EXCLUDED.view, changed_at = EXCLUDED.changed_at
+             WHERE latest_order_changes.position < EXCLUDED.position""";
+    /**
      * A wake-up for other nodes' followers, sent after commit (not inside the transaction, where NOTIFY
      * serialises commits): the highest position committed; followers read every position after theirs.
      */
