@@ -7,8 +7,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the order-change log to its window ({@link PushSettings.Retention}): every {@code pruneEvery} it
- * deletes the oldest changes outside it, in chunks of {@value #CHUNK} statements of their own (short
- * locks, never one long transaction), until a chunk comes back short. Non-blocking: each chunk is one
+ * finds where the window starts, then deletes the changes below it from the oldest on, {@value #CHUNK} per
+ * statement (short locks, never one long transaction), until a chunk comes back short. Deleting strictly
+ * from below keeps the log "every change from its oldest position on", which resumes rely on. Non-blocking: each chunk is one
  * statement on the pool. Every query node prunes; two doing it at once delete each row once.
  */
 final class ChangeRetention {
@@ -46,7 +47,7 @@ final class ChangeRetention {
             return;
         }
         pruning = true;
-        pruneFrom(0).onComplete(done -> {
+        store.windowStart(retention).compose(start -> deleteBelow(start, 0)).onComplete(done -> {
             pruning = false;
             if (done.failed()) {
                 LOG.warn("pruning the order-change log failed; the next round retries: {}", done.cause().getMessage());
@@ -56,8 +57,8 @@ final class ChangeRetention {
         });
     }
 
-    private Future<Long> pruneFrom(long deletedSoFar) {
-        return store.prune(retention, CHUNK).compose(deleted -> deleted == CHUNK && !closed
-                ? pruneFrom(deletedSoFar + deleted) : Future.succeededFuture(deletedSoFar + deleted));
+    private Future<Long> deleteBelow(long windowStart, long deletedSoFar) {
+        return store.deleteBelow(windowStart, CHUNK).compose(deleted -> deleted == CHUNK && !closed
+                ? deleteBelow(windowStart, deletedSoFar + deleted) : Future.succeededFuture(deletedSoFar + deleted));
     }
 }

@@ -60,21 +60,23 @@ final class PushStore {
     }
 
     /**
-     * Deletes the oldest changes outside the window, at most {@code $3} of them, strictly from below (so the
-     * log is always every change from its oldest retained position on): those older than {@code $1} milliseconds or
-     * beyond the newest {@code $2}, never the newest one. The first change inside the time window is found
-     * by walking the primary key from the bottom, so the cost is that of the rows deleted.
+     * Where the window starts: the oldest position to keep. Changes older than {@code $1} milliseconds, or
+     * beyond the newest {@code $2}, are outside it; the newest change never is. The first change inside the
+     * time window is found by walking the primary key from the bottom, so the cost is that of the changes
+     * about to be deleted.
      */
-    static final String PRUNE = """
-            WITH newest AS (SELECT coalesce(max(position), 0) AS p FROM order_changes),
-                 keep_from AS (
-                   SELECT LEAST(n.p, GREATEST(n.p - $2::bigint + 1,
-                            coalesce((SELECT position FROM order_changes WHERE changed_at >= now() - $1::bigint * interval '1 millisecond'
-                                       ORDER BY position LIMIT 1), n.p))) AS p
-                     FROM newest n)
+    static final String WINDOW_START = """
+            WITH newest AS (SELECT coalesce(max(position), 0) AS p FROM order_changes)
+            SELECT LEAST(n.p, GREATEST(n.p - $2::bigint + 1,
+                     coalesce((SELECT position FROM order_changes
+                                WHERE changed_at >= now() - $1::bigint * interval '1 millisecond'
+                                ORDER BY position LIMIT 1), n.p)))
+              FROM newest n""";
+
+    /** Deletes at most {@code $2} of the oldest changes below position {@code $1}: strictly from below. */
+    static final String DELETE_BELOW = """
             DELETE FROM order_changes
-             WHERE position IN (SELECT position FROM order_changes
-                                 WHERE position < (SELECT p FROM keep_from) ORDER BY position LIMIT $3::bigint)""";
+             WHERE position IN (SELECT position FROM order_changes WHERE position < $1 ORDER BY position LIMIT $2)""";
 
     /**
      * The current state of what a stream watches.
@@ -145,10 +147,15 @@ final class PushStore {
         });
     }
 
-    /** Prunes one chunk of the log's oldest changes outside the window; answers how many were deleted. */
-    Future<Integer> prune(PushSettings.Retention retention, int chunk) {
-        Tuple params = Tuple.of(retention.window().toMillis(), (long) retention.maxChanges(), (long) chunk);
-        return pool.preparedQuery(PRUNE).execute(params).map(RowSet::rowCount);
+    /** The oldest position the retention window keeps (see {@link #WINDOW_START}). */
+    Future<Long> windowStart(PushSettings.Retention retention) {
+        return pool.preparedQuery(WINDOW_START).execute(Tuple.of(retention.window().toMillis(), (long) retention.maxChanges()))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Deletes one chunk of the changes below {@code position}, oldest first; answers how many were deleted. */
+    Future<Integer> deleteBelow(long position, int chunk) {
+        return pool.preparedQuery(DELETE_BELOW).execute(Tuple.of(position, (long) chunk)).map(RowSet::rowCount);
     }
 
     private static List<ChangeRow> changes(RowSet<Row> rows) {
