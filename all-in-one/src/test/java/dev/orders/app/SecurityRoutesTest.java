@@ -56,6 +56,12 @@ class SecurityRoutesTest {
     enum Access {
         /** A customer's own data: another customer's id answers the 404 of an unknown id. */
         CUSTOMER_SCOPED,
+        /**
+         * An order's live stream: accepted for any id (the caller may have just placed an order the read model
+         * has not seen yet), and it shows the caller's own orders only; another customer's order answers
+         * exactly as an unknown one: an open stream that carries nothing.
+         */
+        ORDER_STREAM,
         /** Operators only: a customer gets 403. */
         OPERATOR_ONLY,
         /** About the caller itself (the session). */
@@ -133,11 +139,11 @@ class SecurityRoutesTest {
                 http("the customer's order stream (SSE)", "GET", "/api/customers/:id/orders/stream", Access.CUSTOMER_SCOPED,
                         ids -> Request.get("/api/customers/" + ids.customerId() + "/orders/stream")
                                 .with("Accept", "text/event-stream")),
-                http("the order's stream (SSE)", "GET", "/api/orders/:id/stream", Access.CUSTOMER_SCOPED,
+                http("the order's stream (SSE)", "GET", "/api/orders/:id/stream", Access.ORDER_STREAM,
                         ids -> Request.get("/api/orders/" + ids.orderId() + "/stream").with("Accept", "text/event-stream")),
                 webSocket("a WebSocket subscription to the customer", Access.CUSTOMER_SCOPED,
                         ids -> new JsonObject().put("type", "subscribe").put("customerId", ids.customerId())),
-                webSocket("a WebSocket subscription to the order", Access.CUSTOMER_SCOPED,
+                webSocket("a WebSocket subscription to the order", Access.ORDER_STREAM,
                         ids -> new JsonObject().put("type", "subscribe").put("orderId", ids.orderId())),
                 http("the event feed", "GET", "/api/admin/events", Access.OPERATOR_ONLY,
                         ids -> Request.get("/api/admin/events?after=0&limit=10")),
@@ -352,6 +358,29 @@ class SecurityRoutesTest {
                 }));
     }
 
+    @TestFactory
+    @Order(3)
+    @DisplayName("customer A on customer B's order streams gets exactly what an unknown order gets: an open stream carrying nothing")
+    Stream<DynamicTest> customer_a_on_customer_bs_order_stream_gets_what_an_unknown_order_gets() {
+        Ids ofB = new Ids(customerB, orderB);
+        return table().stream().filter(p -> p.access() == Access.ORDER_STREAM).map(p ->
+                DynamicTest.dynamicTest(p.toString(), () -> {
+                    Ids unknown = new Ids(UUID.randomUUID().toString(), UUID.randomUUID().toString());
+                    Outcome ofUnknown = attempt(p, unknown, bearer(tokenA));
+                    Outcome ofOther = attempt(p, ofB, bearer(tokenA));
+                    assertThat(ofUnknown.status()).as("an unknown order: %s", ofUnknown).isIn(200, 101);
+                    assertThat(ofOther.status()).as("B's order must answer as an unknown one (%s); was %s", ofUnknown,
+                            ofOther).isEqualTo(ofUnknown.status());
+                    for (Outcome outcome : List.of(ofUnknown, ofOther)) {
+                        if (outcome.answer() != null) {
+                            assertThat(outcome.answer().body()).as("%s", outcome).doesNotContain("event: order");
+                        } else {
+                            assertThat(outcome.frames()).as("%s", outcome).isEmpty();
+                        }
+                    }
+                }));
+    }
+
     // ------------------------------------------------------------------ a customer on operator routes
 
     @TestFactory
@@ -399,7 +428,7 @@ class SecurityRoutesTest {
             if (changes) {
                 continue; // a rightful command would append; the setup placed orders through them already
             }
-            if (p.access() == Access.CUSTOMER_SCOPED) {
+            if (p.access() == Access.CUSTOMER_SCOPED || p.access() == Access.ORDER_STREAM) {
                 tests.add(DynamicTest.dynamicTest(p + " by its owner", () -> assertServed(p, ofB, tokenB)));
             }
             if (p.access() != Access.OWN_SESSION) {
@@ -468,7 +497,8 @@ class SecurityRoutesTest {
             assertThat(ownOfA.text()).as("A's own stream").doesNotContain(secretsOfB);
             assertThat(ownOnSocket.frames).as("A's own WebSocket").allSatisfy(f -> assertThat(f).doesNotContain(secretsOfB));
             for (LiveStream attempt : List.of(customerBAsA, orderBAsA, customerBByCookie)) {
-                assertThat(attempt.status()).as("A's stream of B's: %s", attempt.text()).isEqualTo(404);
+                assertThat(attempt.status()).as("A's stream of B's: %s", attempt.text())
+                        .isEqualTo(attempt == orderBAsA ? 200 : 404);
                 assertThat(attempt.orders()).as("order events on A's stream of B's").isEmpty();
                 assertThat(attempt.text()).doesNotContain(newOrder, nameB);
             }
@@ -479,8 +509,9 @@ class SecurityRoutesTest {
                     assertThat(m.getInteger("status")).isEqualTo(404);
                 });
                 assertThat(socket.frames).allSatisfy(f -> assertThat(f).doesNotContain(newOrder, nameB));
-                assertThat(socket.frames).as("an answer to the subscription").isNotEmpty();
             }
+            assertThat(customerBOnSocket.frames).as("an answer to the subscription").isNotEmpty();
+            assertThat(orderBOnSocket.frames).as("an order subscription is accepted and carries nothing of B's").isEmpty();
         }
         eventsAtStart = settledEventCount();
     }

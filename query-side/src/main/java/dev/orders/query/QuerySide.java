@@ -50,8 +50,10 @@ public final class QuerySide {
     private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
     /** Events per page of the event feed, and per transaction, of a rebuild. */
     private static final int REBUILD_PAGE_SIZE = 5_000;
-    static final List<Migrations.Script> MIGRATIONS = List.of(
-            new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"));
+    /** The query side's schema, script by script (also what tests of its parts migrate a database with). */
+    public static final List<Migrations.Script> MIGRATIONS = List.of(
+            new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"),
+            new Migrations.Script(2, "latest order changes", "db/query/V2__latest_order_changes.sql"));
 
     private final Vertx vertx;
     private final OrdersConfig config;
@@ -130,10 +132,10 @@ public final class QuerySide {
                     return chain;
                 })
                 // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
-                .compose(v -> PushHub.start(vertx, pool, connect,
-                        PushSettings.defaults().withAllowedOrigins(config.corsOrigins())))
+                .compose(v -> PushHub.start(vertx, pool, connect, PushSettings.defaults()
+                        .withAllowedOrigins(config.corsOrigins())
+                        .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()))))
                 .map(push -> {
-                    push.customerExists(reads::customerExists);
                     QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait());
                     LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
                     return new QuerySide(vertx, config, pool, connect, admin, reads, routes, push, deployments);

@@ -25,10 +25,12 @@ import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -44,7 +46,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Records keyed by the event's partition key (the customer, for order events too), with the stream id in
  * the {@code streamId} header, as the relay publishes them: projected by their stream, and a parked one
- * filed under its stream, so that its order is marked as needing attention.
+ * filed under its stream, so that its order is marked as needing attention; and a record the read model
+ * cannot store, parked on its own while the partition goes on.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -122,24 +125,113 @@ class ProjectorStreamKeyTest {
         assertThat(rows("SELECT 1 FROM order_view WHERE order_id = $1", order)).isEmpty();
     }
 
+    /**
+     * One record the read model cannot store (a value past its column, a global position another event
+     * holds) is parked on its own; the records around it, in the same batch and partition, are projected.
+     */
+    @Nested
+    @DisplayName("with a record the read model cannot store")
+    class Unstorable {
+
+        @Test
+        @DisplayName("an amount past the column's precision and a version past int are parked; the records after them are projected")
+        void values_the_schema_cannot_hold_are_parked_and_the_partition_goes_on() throws Exception {
+            UUID customer = UUID.randomUUID();
+            UUID before = UUID.randomUUID();
+            UUID tooRich = UUID.randomUUID();
+            UUID tooOld = UUID.randomUUID();
+            UUID after = UUID.randomUUID();
+            publishAll(List.of(
+                    envelope(1, new CustomerEvent.CustomerCreated(customer, "Ida", Money.parse("900.00", "EUR"))),
+                    envelope(1, new OrderEvent.OrderCreated(before, customer, Money.parse("10.00", "EUR"))),
+                    envelope(1, new OrderEvent.OrderCreated(tooRich, customer,
+                            new Money(new BigDecimal("10000000000000.00"), "EUR"))),
+                    envelope(3_000_000_000L, new OrderEvent.OrderCreated(tooOld, customer, Money.parse("12.00", "EUR"))),
+                    envelope(1, new OrderEvent.OrderCreated(after, customer, Money.parse("20.00", "EUR")))));
+
+            awaitThat("the order after the bad records projected", () -> orderExists(after));
+            assertThat(orderExists(before)).isTrue();
+            assertThat(orderExists(tooRich)).isFalse();
+            assertThat(orderExists(tooOld)).isFalse();
+            assertThat(deadLetterError(tooRich)).contains("cannot store");
+            assertThat(deadLetterError(tooOld)).contains("cannot store");
+            awaitThat("no record behind", () -> lagIsZero());
+        }
+
+        @Test
+        @DisplayName("another event at a global position already held is parked, not taken for a duplicate")
+        void a_different_event_reusing_a_global_position_is_parked() throws Exception {
+            UUID customer = UUID.randomUUID();
+            UUID first = UUID.randomUUID();
+            UUID clashing = UUID.randomUUID();
+            UUID after = UUID.randomUUID();
+            EventEnvelope original = envelope(1, new OrderEvent.OrderCreated(first, customer, Money.parse("10.00", "EUR")));
+            EventEnvelope sameEvent = original;
+            DomainEvent other = new OrderEvent.OrderCreated(clashing, customer, Money.parse("11.00", "EUR"));
+            EventEnvelope reusing = new EventEnvelope(UUID.randomUUID(), 1, original.globalPosition(), T0,
+                    EventTypes.currentSchemaVersion(other), new EventMetadata("corr", null, null, null), other);
+            publishAll(List.of(original, sameEvent, reusing,
+                    envelope(1, new OrderEvent.OrderCreated(after, customer, Money.parse("12.00", "EUR")))));
+
+            awaitThat("the order after the clash projected", () -> orderExists(after));
+            assertThat(orderExists(first)).isTrue();
+            assertThat(orderExists(clashing)).as("the event at a taken position").isFalse();
+            assertThat(deadLetterError(clashing)).contains("global position").contains(Long.toString(original.globalPosition()));
+            assertThat(rows("SELECT count(*) FROM dead_letters WHERE key = $1", first.toString()).get(0).getLong(0))
+                    .as("the same event delivered twice is a duplicate, not a clash").isZero();
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     private EventEnvelope envelope(long version, DomainEvent event) {
-        return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), T0.plusSeconds(version),
+        return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), T0.plusSeconds(version % 100),
                 EventTypes.currentSchemaVersion(event), new EventMetadata("corr", null, null, null), event);
     }
 
     /** As the relay publishes: keyed by the partition key (the customer), the stream id in a header. */
     private void publish(EventEnvelope e) throws Exception {
-        String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
-                : Topics.customerEvents(config.kafkaTopicPrefix());
-        publishRaw(topic, e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
+        publishAll(List.of(e));
     }
 
     private void publishRaw(String topic, String key, String streamId, byte[] value) throws Exception {
+        await(producer.send(record(topic, key, streamId, value)));
+    }
+
+    private static KafkaProducerRecord<String, byte[]> record(String topic, String key, String streamId, byte[] value) {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
         record.addHeader(dev.orders.events.Topics.HEADER_STREAM_ID, streamId);
-        await(producer.send(record));
+        return record;
+    }
+
+    /** Sends records as the relay does, all at once, so that they tend to arrive in one batch. */
+    private void publishAll(List<EventEnvelope> envelopes) throws Exception {
+        List<Future<?>> sent = new java.util.ArrayList<>();
+        for (EventEnvelope e : envelopes) {
+            String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
+                    : Topics.customerEvents(config.kafkaTopicPrefix());
+            sent.add(producer.send(record(topic, e.event().partitionKey().toString(), e.streamId().toString(),
+                    EventJson.encode(e))));
+        }
+        await(Future.all(sent));
+    }
+
+    private boolean orderExists(UUID order) {
+        return !rows("SELECT 1 FROM order_view WHERE order_id = $1", order).isEmpty();
+    }
+
+    private String deadLetterError(UUID stream) {
+        List<Row> letters = rows("SELECT error FROM dead_letters WHERE key = $1", stream.toString());
+        assertThat(letters).as("dead letters of " + stream).hasSize(1);
+        return letters.get(0).getString("error");
+    }
+
+    private boolean lagIsZero() {
+        try {
+            return await(side.lag()).getLong("recordsBehind") == 0;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Object orderColumn(UUID order, String column) {

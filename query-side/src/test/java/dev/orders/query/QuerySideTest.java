@@ -77,13 +77,8 @@ class QuerySideTest {
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
                 QueryOptions.defaults().withMinVersionWait(MIN_VERSION_WAIT)));
-        Router router = ApiRouter.create(vertx, Security.create(vertx, config.securitySettings()));
-        side.mount(router);
-        ApiRouter.finish(router);
-        server = await(vertx.createHttpServer().requestHandler(router).listen(0));
-        http = WebClientSession.create(WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
-                        .setDefaultPort(server.actualPort())))
-                .addHeader("Authorization", TestTokens.bearer(new TestTokens(vertx).operator()));
+        server = await(serve(vertx, side));
+        http = operatorClient(vertx, server);
         Map<String, String> producerConfig = new HashMap<>();
         producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
         producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
@@ -98,6 +93,20 @@ class QuerySideTest {
             await(producer.close().eventually(() -> side.close()).eventually(() -> server.close()));
             await(vertx.close());
         }
+    }
+
+    /** The side's routes behind the real {@link ApiRouter}, on a free port. */
+    private Future<HttpServer> serve(Vertx on, QuerySide node) {
+        Router router = ApiRouter.create(on, Security.create(on, config.securitySettings()));
+        node.mount(router);
+        ApiRouter.finish(router);
+        return on.createHttpServer().requestHandler(router).listen(0);
+    }
+
+    private static WebClient operatorClient(Vertx on, HttpServer to) {
+        return WebClientSession.create(WebClient.create(on, new WebClientOptions().setDefaultHost("localhost")
+                        .setDefaultPort(to.actualPort())))
+                .addHeader("Authorization", TestTokens.bearer(new TestTokens(on).operator()));
     }
 
     // --- publishing as the relay does --------------------------------------------------------------------
@@ -353,6 +362,35 @@ class QuerySideTest {
     }
 
     @Test
+    @DisplayName("?minVersion on a second query node is woken when the first node projects the order, not at its timeout")
+    void min_version_on_another_node_is_woken_by_the_change_notification() throws Exception {
+        Duration wait = Duration.ofSeconds(20);
+        Vertx otherVertx = Vertx.vertx();
+        try {
+            // Node two shares the database; its own projector follows topics nobody publishes to, so node one
+            // (this class's side) projects everything, and node two learns of it only through the change log.
+            QuerySide two = await(QuerySide.deploy(otherVertx,
+                    config.with("kafka.topic.prefix", config.kafkaTopicPrefix() + "-idle"), config.effectiveQueryPgUri(),
+                    config.kafkaBootstrap(), QueryOptions.defaults().withMinVersionWait(wait)));
+            WebClient onTwo = operatorClient(otherVertx, await(serve(otherVertx, two)));
+            UUID customer = UUID.randomUUID();
+            UUID order = UUID.randomUUID();
+
+            long started = System.nanoTime();
+            var waiting = onTwo.get("/api/orders/" + order + "?minVersion=1").send();
+            Thread.sleep(300);
+            publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))));
+            HttpResponse<Buffer> answered = await(waiting);
+            assertThat(answered.statusCode()).isEqualTo(200);
+            assertThat(answered.bodyAsJsonObject().getLong("version")).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("woken, not timed out").isLessThan(wait.dividedBy(2));
+            await(two.close());
+        } finally {
+            await(otherVertx.close());
+        }
+    }
+
+    @Test
     @DisplayName("?asOf rebuilds the order as it was at that instant from its events")
     void as_of_rebuilds_past_states() throws Exception {
         UUID customer = UUID.randomUUID();
@@ -370,6 +408,28 @@ class QuerySideTest {
         assertThat(getJson("/api/orders/" + order + "?asOf=2026-01-01T00:00:00Z"))
                 .isEqualTo(getJson("/api/orders/" + order));
         assertThat(get("/api/orders/" + order + "?asOf=2025-03-01T11:59:59Z").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("?asOf follows versions when the writers' clocks disagree: never a fold with a version left out")
+    void as_of_follows_versions_when_occurred_at_goes_backwards() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        // v2 was written by a node whose clock ran 10 s ahead; v3 by one with the right time.
+        publish(envelope(1, T0, new OrderEvent.OrderCreated(order, customer, eur("42.00"))),
+                envelope(2, T0.plusSeconds(10), new OrderEvent.OrderApproved(order, customer)),
+                envelope(3, T0.plusSeconds(5), new OrderEvent.OrderCancelled(order, customer)));
+        getJson("/api/orders/" + order + "?minVersion=3");
+
+        // v3 was stamped by then, and its writer had seen v2: the order had been approved, then cancelled.
+        JsonObject cancelled = getJson("/api/orders/" + order + "?asOf=" + T0.plusSeconds(7));
+        assertThat(cancelled.getString("status")).isEqualTo("CANCELLED");
+        assertThat(cancelled.getLong("version")).isEqualTo(3);
+        assertThat(cancelled.containsKey("needsAttention")).as("a fold without v2 has a gap: %s", cancelled).isFalse();
+        assertThat(cancelled).isEqualTo(getJson("/api/orders/" + order));
+        JsonObject pending = getJson("/api/orders/" + order + "?asOf=" + T0.plusSeconds(4));
+        assertThat(pending.getString("status")).isEqualTo("PENDING");
+        assertThat(pending.getLong("version")).isEqualTo(1);
     }
 
     @Test

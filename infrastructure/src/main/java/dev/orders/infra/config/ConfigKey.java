@@ -44,6 +44,11 @@ public enum ConfigKey {
     RATE_COMMANDS_PER_SECOND("rate.commands-per-second", "20", "commands one customer may send per second,"
             + " sustained; more answer 429 with Retry-After"),
     RATE_COMMAND_BURST("rate.command-burst", "40", "commands one customer may send at once after a quiet time"),
+    PUSH_RETENTION("push.retention", "PT24H", "how long the order-change log keeps each change for streams that"
+            + " resume (Last-Event-ID); older ones are pruned in the background, and a resume from before them"
+            + " gets event: reset and the current state (ISO-8601 duration)"),
+    PUSH_RETENTION_CHANGES("push.retention-changes", "1000000", "the most changes the order-change log keeps;"
+            + " older ones are pruned likewise"),
     QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 

@@ -57,6 +57,8 @@ import java.util.stream.Collectors;
  * @param authServiceToken       operator token for the event feed in production, empty = none
  * @param rateCommandsPerSecond  commands per customer per second, sustained
  * @param rateCommandBurst       commands per customer at once
+ * @param pushRetention          how long the order-change log keeps a change for resumes
+ * @param pushRetentionChanges   the most changes the order-change log keeps
  */
 public record OrdersConfig(
         Mode mode,
@@ -88,7 +90,9 @@ public record OrdersConfig(
         Duration authTokenTtl,
         String authServiceToken,
         int rateCommandsPerSecond,
-        int rateCommandBurst) {
+        int rateCommandBurst,
+        Duration pushRetention,
+        int pushRetentionChanges) {
 
     /** How the process runs. */
     public enum Mode {
@@ -215,6 +219,8 @@ public record OrdersConfig(
         map.put(AUTH_SERVICE_TOKEN.key(), authServiceToken);
         map.put(RATE_COMMANDS_PER_SECOND.key(), Integer.toString(rateCommandsPerSecond));
         map.put(RATE_COMMAND_BURST.key(), Integer.toString(rateCommandBurst));
+        map.put(PUSH_RETENTION.key(), pushRetention.toString());
+        map.put(PUSH_RETENTION_CHANGES.key(), Integer.toString(pushRetentionChanges));
         return map;
     }
 
@@ -315,7 +321,9 @@ public record OrdersConfig(
                 p.duration(AUTH_TOKEN_TTL),
                 p.raw(AUTH_SERVICE_TOKEN).strip(),
                 p.intAtLeast(RATE_COMMANDS_PER_SECOND, 1),
-                p.intAtLeast(RATE_COMMAND_BURST, 1));
+                p.intAtLeast(RATE_COMMAND_BURST, 1),
+                p.duration(PUSH_RETENTION),
+                p.intAtLeast(PUSH_RETENTION_CHANGES, 1));
     }
 
     /** Parses and checks raw values; every failure names the key, the value and where it came from. */

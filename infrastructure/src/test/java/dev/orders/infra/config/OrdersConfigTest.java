@@ -140,7 +140,19 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(30);
+        assertThat(List.of(ConfigKey.values())).hasSize(32);
+    }
+
+    @Test
+    void theChangeLogsRetentionIsAPositiveDurationAndCount() {
+        OrdersConfig config = OrdersConfig.fromMap(Map.of("push.retention", "PT2H", "push.retention-changes", "5000"));
+        assertThat(config.pushRetention()).isEqualTo(java.time.Duration.ofHours(2));
+        assertThat(config.pushRetentionChanges()).isEqualTo(5000);
+        assertThat(OrdersConfig.defaults().pushRetention()).isEqualTo(java.time.Duration.ofHours(24));
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("push.retention", "PT0S")))
+                .hasMessageContaining("'push.retention': 'PT0S'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("push.retention-changes", "0")))
+                .hasMessageContaining("push.retention-changes");
     }
 
     @Test

@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Requests waiting for an order's projection to reach a version ({@code ?minVersion}). They are woken
- * by the projector's commit signal ({@link ProjectionStore#ORDER_CHANGED}), not by polling; each
- * wait is bounded by a timer.
+ * by {@link ProjectionStore#ORDER_CHANGED}, not by polling: this process's projector signals right after
+ * its commit, and the push hub's change follower for every change in the log, whichever node projected it
+ * (it hears the other nodes' notifications). Each wait is bounded by a timer.
  */
 final class VersionWaiters {
 

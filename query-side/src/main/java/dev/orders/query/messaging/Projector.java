@@ -37,8 +37,9 @@ import java.util.Set;
  * or a rebalance resumes exactly after the last committed batch, whatever Kafka's committed offsets say.
  * Those are committed lazily ({@link #COMMIT_INTERVAL_MS}, never awaited before a poll): they only serve
  * a group without checkpoints (e.g. a fresh database) and monitoring. A failed write seeks back to the
- * batch's first offsets and retries after a pause, so nothing is skipped; a record that cannot be decoded
- * is parked and the partition goes on. Auto-commit is off.
+ * batch's first offsets and retries after a pause, so nothing is skipped; a record that cannot be decoded,
+ * or that the read model cannot store ({@link ProjectionStore#applyBatch} isolates it), is parked and the
+ * partition goes on. Auto-commit is off.
  */
 public final class Projector extends VerticleBase {
 

@@ -5,12 +5,16 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +23,8 @@ import java.util.function.Consumer;
  * event bus), with no database round trip; by other nodes' projectors, through a dedicated connection
  * that LISTENs on {@code order_changes}; and by a slow poll, the fallback for a notification lost while
  * that connection was down. Each wake-up triggers a read of every row after the last position read, in position order, handed to the
- * fan-out. A lost connection is reopened with a growing backoff, and the read after it catches up
+ * fan-out. Each order's newest version read is also announced on {@link ProjectionStore#ORDER_CHANGED}, so
+ * that requests waiting for it ({@code ?minVersion}) wake on this node whichever node projected it. A lost connection is reopened with a growing backoff, and the read after it catches up
  * from the last position, so nothing committed meanwhile is missed. Reads never overlap: a trigger
  * during a read asks for one more read after it.
  */
@@ -145,6 +150,13 @@ final class ChangeFollower {
         });
     }
 
+    private void announceVersions(List<ChangeRow> rows) {
+        Map<UUID, Integer> newest = new LinkedHashMap<>();
+        rows.forEach(row -> newest.merge(row.orderId(), row.version(), Math::max));
+        newest.forEach((orderId, version) -> vertx.eventBus().publish(ProjectionStore.ORDER_CHANGED,
+                new JsonObject().put("orderId", orderId.toString()).put("version", version)));
+    }
+
     private void requestRead() {
         if (closed) {
             return;
@@ -170,6 +182,7 @@ final class ChangeFollower {
                 } catch (RuntimeException e) {
                     LOG.error("push fan-out failed", e);
                 }
+                announceVersions(rows);
             }
             if (rows.size() == BATCH || readAgain) {
                 requestRead();

@@ -49,17 +49,23 @@ import java.util.function.Supplier;
  * statement, sends it, and delivers only live changes after {@code P}; ids (log positions) are strictly
  * increasing per connection. {@code Last-Event-ID} (or {@code ?lastEventId=}, or the WebSocket's
  * {@code lastEventId}) replays exactly the changes after it, if it is not older than the oldest retained
- * position of the log (it may be pruned from below) and the replay is not longer than
- * {@link PushSettings#maxReplay()}; otherwise {@code reset} and the full current state.
+ * position of the log and the replay is not longer than {@link PushSettings#maxReplay()}; otherwise
+ * {@code reset} and the full current state. The log keeps a window ({@link PushSettings.Retention}, pruned
+ * from below in the background by {@link ChangeRetention}); the state comes from each order's newest
+ * change, kept apart from the window, so it costs one row per watched order however long the history.
  * This rests on the log's contract that positions become visible in increasing order.
  *
  * <h2>Who sees what</h2>
  * Every stream and every WebSocket subscription is authorized against its caller (the token of the
  * request, or of the WebSocket's handshake) before anything is read or sent, resumes included: an
- * operator may watch anything, a customer only itself and its own orders. Another customer's id is
- * answered exactly as an unknown id (the same 404 and detail; on a WebSocket the same error message),
- * and nothing of that customer's is sent. A customer stream is refused before any read; an order
- * stream once the order's customer is read, with the state that would be sent still held back.
+ * operator may watch anything, a customer only itself and its own orders. A stream never fails because
+ * the read model lags: what a caller may see is known before the projection has it, so the stream is
+ * accepted at once and the state follows when projected. A customer stream is checked against the
+ * token alone: its own customer is accepted (even one the read model has not seen yet), another's gets
+ * the 404 of an unknown id before any read. An order stream cannot be checked that way (a customer may
+ * watch the order it has just placed, before it is projected), so it is always accepted, and a
+ * customer's is restricted to its own orders in every read and every pushed change: an order of another
+ * customer, or one that never comes, shows nothing at all, exactly alike, so neither leaks.
  * A connection ends when its caller's token expires: an SSE stream with {@code event: expired}, a
  * WebSocket with close code 4401; the client signs in again and resumes with its last id.
  */
@@ -77,15 +83,15 @@ public final class PushHub {
     private final AtomicInteger connections = new AtomicInteger();
     private final ChangeFollower follower;
     private final Context followerContext;
-    private volatile Function<UUID, Future<Boolean>> customerExists;
+    private final ChangeRetention retention;
 
     private PushHub(Vertx vertx, Pool pool, PgConnectOptions listenOptions, PushSettings settings) {
         this.vertx = vertx;
         this.settings = settings;
         this.store = new PushStore(pool);
         this.origins = new OriginPolicy(settings.allowedOrigins());
-        this.customerExists = store::customerHasOrders;
         this.followerContext = vertx.getOrCreateContext();
+        this.retention = new ChangeRetention(vertx, store, settings.retention());
         this.follower = new ChangeFollower(vertx, followerContext, store, listenOptions, settings, metrics,
                 this::fanOut);
     }
@@ -94,17 +100,11 @@ public final class PushHub {
     public static Future<PushHub> start(Vertx vertx, Pool pool, PgConnectOptions listenOptions, PushSettings settings) {
         PushHub hub = new PushHub(vertx, pool, listenOptions, settings);
         Promise<Void> started = Promise.promise();
-        hub.followerContext.runOnContext(ignored -> hub.follower.start().onComplete(started));
+        hub.followerContext.runOnContext(ignored -> {
+            hub.retention.start();
+            hub.follower.start().onComplete(started);
+        });
         return started.future().map(hub);
-    }
-
-    /**
-     * How a customer without any order is told from an unknown one (404). By default a customer is
-     * known once it has an order; the query side plugs in its customer view here.
-     */
-    public PushHub customerExists(Function<UUID, Future<Boolean>> lookup) {
-        this.customerExists = lookup;
-        return this;
     }
 
     public PushMetrics metrics() {
@@ -119,7 +119,10 @@ public final class PushHub {
 
     public Future<Void> close() {
         Promise<Void> stopped = Promise.promise();
-        followerContext.runOnContext(ignored -> follower.close().onComplete(stopped));
+        followerContext.runOnContext(ignored -> {
+            retention.close();
+            follower.close().onComplete(stopped);
+        });
         for (Subscription subscription : List.copyOf(all)) {
             subscription.context.runOnContext(ignored -> subscription.close());
         }
@@ -231,34 +234,30 @@ public final class PushHub {
             release.run();
             return Future.failedFuture(unknown(watch));
         }
+        UUID owner = caller.operator() ? null : caller.customerId();
         Context context = vertx.getOrCreateContext();
         Subscription[] holder = new Subscription[1];
-        Subscription subscription = new Subscription(watch, context, vertx, settings, metrics,
+        Subscription subscription = new Subscription(watch, owner, context, vertx, settings, metrics,
                 () -> unregister(holder[0], release));
         holder[0] = subscription;
         register(subscription);
         bindClose.accept(subscription);
-        return store.snapshot(watch)
-                .compose(snapshot -> exists(watch, snapshot).compose(known -> {
-                    if (!known) {
-                        throw unknown(watch);
-                    }
-                    UUID customerId = watch instanceof Watch.Customer ? watch.id() : snapshot.latest().get(0).customerId();
-                    if (!caller.maySee(customerId)) {
-                        throw unknown(watch);
-                    }
-                    countCustomer(subscription, customerId);
+        return store.snapshot(watch, owner)
+                .compose(snapshot -> {
+                    countCustomer(subscription, countedCustomer(owner, watch, snapshot));
                     if (lastEventId == null) {
                         return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf()));
                     }
+                    Start reset = new Start(true, snapshot.latest(), snapshot.asOf());
                     if (lastEventId > snapshot.asOf() || lastEventId < snapshot.minRetained() && snapshot.asOf() > 0) {
-                        return Future.succeededFuture(new Start(true, snapshot.latest(), snapshot.asOf()));
+                        return Future.succeededFuture(reset);
                     }
-                    return store.replay(watch, lastEventId, snapshot.asOf(), settings.maxReplay() + 1)
-                            .map(changes -> changes.size() > settings.maxReplay()
-                                    ? new Start(true, snapshot.latest(), snapshot.asOf())
-                                    : new Start(false, changes, snapshot.asOf()));
-                }))
+                    // The log may have been pruned past the id since the snapshot: the replay says so too.
+                    return store.replay(watch, owner, lastEventId, snapshot.asOf(), settings.maxReplay() + 1)
+                            .map(replay -> replay.changes().size() > settings.maxReplay()
+                                    || lastEventId < replay.minRetained() ? reset
+                                    : new Start(false, replay.changes(), snapshot.asOf()));
+                })
                 .map(start -> {
                     if (subscription.isClosed()) {
                         return subscription;
@@ -274,6 +273,20 @@ public final class PushHub {
                 .onFailure(ignored -> subscription.closed());
     }
 
+    /**
+     * Whose stream cap a subscription counts against: the customer's own, for a customer; for an operator,
+     * the watched customer (of an order, once it is known).
+     */
+    private static UUID countedCustomer(UUID owner, Watch watch, PushStore.Snapshot snapshot) {
+        if (owner != null) {
+            return owner;
+        }
+        return switch (watch) {
+            case Watch.Customer customer -> customer.id();
+            case Watch.Order ignored -> snapshot.latest().isEmpty() ? null : snapshot.latest().get(0).customerId();
+        };
+    }
+
     /** The 404 of an unknown id: also the answer for another customer's, so that the two look alike. */
     private static ProblemException unknown(Watch watch) {
         return ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
@@ -281,16 +294,6 @@ public final class PushHub {
 
     /** What a new subscription sends before it goes live. */
     private record Start(boolean reset, List<ChangeRow> changes, long asOf) {
-    }
-
-    private Future<Boolean> exists(Watch watch, PushStore.Snapshot snapshot) {
-        if (!snapshot.latest().isEmpty()) {
-            return Future.succeededFuture(true);
-        }
-        return switch (watch) {
-            case Watch.Order ignored -> Future.succeededFuture(false);
-            case Watch.Customer customer -> customerExists.apply(customer.id());
-        };
     }
 
     private void acquireConnection() {
@@ -308,6 +311,9 @@ public final class PushHub {
     }
 
     private void countCustomer(Subscription subscription, UUID customerId) {
+        if (customerId == null) {
+            return;
+        }
         AtomicInteger count = perCustomer.computeIfAbsent(customerId, id -> new AtomicInteger());
         if (count.incrementAndGet() > settings.maxConnectionsPerCustomer()) {
             count.decrementAndGet();

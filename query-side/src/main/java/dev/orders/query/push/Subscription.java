@@ -20,6 +20,10 @@ import java.util.UUID;
  * no duplicate. Ids written are strictly increasing, so a client's last id always means "I have the
  * effect of everything up to here".
  * <p>
+ * Who sees what: a subscription with an {@code owner} (its caller is that customer) writes only that
+ * customer's orders, whatever reaches it (state, replay, live); so an order stream of a customer that
+ * names another's order writes nothing, as for an order that never comes.
+ * <p>
  * Backpressure: while the transport's write queue is full, changes are coalesced to the latest per
  * order in a map of at most {@code maxPendingOrders} entries, flushed oldest position first on drain.
  * A client stalled past {@code stallTimeout}, or with more stalled orders than the bound, is closed and
@@ -32,6 +36,8 @@ final class Subscription {
     private static final Comparator<ChangeRow> BY_POSITION = Comparator.comparingLong(ChangeRow::position);
 
     final Watch watch;
+    /** The only customer whose orders this subscription may write, or null for all (an operator's). */
+    private final UUID owner;
     final Context context;
     private final Vertx vertx;
     private final PushSettings settings;
@@ -48,9 +54,10 @@ final class Subscription {
     private long stallTimer = -1;
     private long heartbeatTimer = -1;
 
-    Subscription(Watch watch, Context context, Vertx vertx, PushSettings settings, PushMetrics metrics,
+    Subscription(Watch watch, UUID owner, Context context, Vertx vertx, PushSettings settings, PushMetrics metrics,
                  Runnable onClosed) {
         this.watch = watch;
+        this.owner = owner;
         this.context = context;
         this.vertx = vertx;
         this.settings = settings;
@@ -168,7 +175,7 @@ final class Subscription {
     }
 
     private void enqueue(ChangeRow change) {
-        if (phase == Phase.CLOSED) {
+        if (phase == Phase.CLOSED || owner != null && !owner.equals(change.customerId())) {
             return;
         }
         if (pending.isEmpty() && !sink.writeQueueFull()) {

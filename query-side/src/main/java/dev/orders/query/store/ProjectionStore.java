@@ -45,7 +45,11 @@ import java.util.UUID;
  */
 public final class ProjectionStore {
 
-    /** Event-bus address: {@code {"orderId", "version"}} of each order view a commit changed. */
+    /**
+     * Local event-bus address: {@code {"orderId", "version"}} of each order view a commit changed, published
+     * right after this process's commits, and by the push hub's change follower for every change it reads
+     * from the log (so also for changes other nodes projected).
+     */
     public static final String ORDER_CHANGED = "query.order-changed";
 
     /** Local event-bus address: the highest order-change position a commit made visible (a {@code Long}). */
@@ -78,6 +82,18 @@ public final class ProjectionStore {
     /** What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0. */
     public record BatchResult(int fresh, int duplicates, int parked, List<OrderView> changedOrders,
                               List<CustomerView> changedCustomers, long lastChangePosition) {
+
+        static final BatchResult NONE = new BatchResult(0, 0, 0, List.of(), List.of(), 0);
+
+        /** Two transactions' results as one. */
+        BatchResult plus(BatchResult other) {
+            List<OrderView> orders = new ArrayList<>(changedOrders);
+            orders.addAll(other.changedOrders);
+            List<CustomerView> customers = new ArrayList<>(changedCustomers);
+            customers.addAll(other.changedCustomers);
+            return new BatchResult(fresh + other.fresh, duplicates + other.duplicates, parked + other.parked,
+                    List.copyOf(orders), List.copyOf(customers), Math.max(lastChangePosition, other.lastChangePosition));
+        }
     }
 
     /** What a re-drive did. */
@@ -103,11 +119,61 @@ public final class ProjectionStore {
         this.pool = pool;
     }
 
-    /** Applies a batch in one transaction; on success every change is committed and announced. */
+    /**
+     * Applies a batch in one transaction; on success every change is committed and announced. When the
+     * transaction fails in a way one record causes ({@link RecordFailure}: a value past its column's range,
+     * a global position held by another event), the batch is applied again one record at a time, the
+     * record that fails alone is parked, and the rest goes on: one bad record never stalls its partitions.
+     */
     public Future<BatchResult> applyBatch(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
+        return applyTogether(events, parked, checkpoints).recover(failure -> {
+            if (events.isEmpty() || RecordFailure.reason(failure).isEmpty()) {
+                return Future.failedFuture(failure);
+            }
+            LOG.warn("a batch of {} events failed ({}); applying it one record at a time", events.size(),
+                    failure.getMessage());
+            return applyOneByOne(events, parked, checkpoints);
+        });
+    }
+
+    /**
+     * Each event in its own transaction, in the batch's order; an event that fails alone in a way a record
+     * causes is parked instead. The checkpoints (and the records the decoder parked) go last, so a crash
+     * midway reads the batch again: what was applied is recognised by its event id, what was parked by its
+     * offset.
+     */
+    private Future<BatchResult> applyOneByOne(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
+        Future<BatchResult> chain = Future.succeededFuture(BatchResult.NONE);
+        for (Incoming in : events) {
+            chain = chain.compose(sum -> applyTogether(List.of(in), List.of(), List.of())
+                    .recover(failure -> RecordFailure.reason(failure)
+                            .map(reason -> applyTogether(List.of(), List.of(refused(in, failure, reason)), List.of()))
+                            .orElseGet(() -> Future.failedFuture(failure)))
+                    .map(sum::plus));
+        }
+        return chain.compose(sum -> applyTogether(List.of(), parked, checkpoints).map(sum::plus));
+    }
+
+    /** A record that cannot be stored, as a dead letter; a position clash is logged as an error, not a warning. */
+    private static Parked refused(Incoming in, Throwable failure, String reason) {
+        EventEnvelope e = in.envelope();
+        if (RecordFailure.positionTaken(failure)) {
+            LOG.error("event {} ({} v{} of {}) at {} reuses global position {}, which another event holds: parked"
+                            + " (was the command side's database restored?) [correlationId={}]", e.eventId(), e.type(),
+                    e.version(), e.streamId(), in.at(), e.globalPosition(), e.metadata().correlationId());
+        } else {
+            LOG.warn("parking {} v{} of {} at {}: {} [correlationId={}]", e.type(), e.version(), e.streamId(), in.at(),
+                    reason, e.metadata().correlationId());
+        }
+        Coordinates at = new Coordinates(in.at().topic(), in.at().partition(), in.at().offset(), e.streamId().toString());
+        return new Parked(at, reason, in.value() != null ? in.value() : EventJson.encode(e));
+    }
+
+    private Future<BatchResult> applyTogether(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
         return PipelinedTransaction.run(pool, tx -> {
             Batch batch = new Batch(tx.connection(), events, parked, checkpoints, Map.of());
-            return batch.prepare(tx.begun()).compose(v -> batch.write(tx));
+            // Through compose, so that a value the parameters cannot carry still fails the work (and rolls back).
+            return Future.succeededFuture().compose(v -> batch.prepare(tx.begun())).compose(v -> batch.write(tx));
         }).onSuccess(this::announce);
     }
 
@@ -263,8 +329,10 @@ public final class ProjectionStore {
             if (!changes.isEmpty()) {
                 // The lock is held until commit: change positions are taken and made visible in one order.
                 writes.add(conn.query(Sql.LOCK_CHANGE_LOG).execute());
-                positions = conn.preparedQuery(Sql.INSERT_CHANGES).execute(Rows.changeArrays(changes));
+                Tuple changeArrays = Rows.changeArrays(changes);
+                positions = conn.preparedQuery(Sql.INSERT_CHANGES).execute(changeArrays);
                 writes.add(positions);
+                writes.add(conn.preparedQuery(Sql.UPSERT_LATEST_CHANGES).execute(Tuple.of(changeArrays.getValue(0))));
             }
             if (!checkpoints.isEmpty()) {
                 writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));

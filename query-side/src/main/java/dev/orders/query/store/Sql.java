@@ -14,20 +14,25 @@ final class Sql {
 
     // --- the projector's transaction ---------------------------------------------------------------
 
-    /** Records events once; answers the ids that were new. Arrays: one element per event. */
+    /**
+     * Records events once; answers the ids that were new. Arrays: one element per event. A duplicate is
+     * the same event id; another event at a position already held fails the statement (the primary key),
+     * it is never taken for a duplicate.
+     */
     static final String INSERT_EVENTS = """
             INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version,
                                    occurred_at, data, metadata)
             SELECT p, e, st, s, v, t, sv, o, d::jsonb, m::jsonb
               FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::int[],
                           $8::timestamptz[], $9::text[], $10::text[]) AS x(p, e, st, s, v, t, sv, o, d, m)
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id""";
 
     /**
      * The projector's {@link #INSERT_EVENTS}: the record values go in as they came from Kafka and their
      * {@code data} and {@code metadata} are taken from them here, so the event is not encoded again in
-     * Java. {@code $9} overrides the data where it was upcast (null elsewhere). Answers the new ids.
+     * Java. {@code $9} overrides the data where it was upcast (null elsewhere). Answers the new ids; like
+     * {@link #INSERT_EVENTS}, only the same event id is a duplicate.
      */
     static final String INSERT_RECEIVED_EVENTS = """
             INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version,
@@ -36,7 +41,7 @@ final class Sql {
               FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::int[],
                           $8::timestamptz[], $9::text[], $10::text[]) AS x(p, e, st, s, v, t, sv, o, d, r)
               CROSS JOIN LATERAL (SELECT r::jsonb AS j) AS raw
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id""";
 
     /** Locks in id order, so that two transactions over the same views wait instead of deadlocking. */
@@ -92,6 +97,20 @@ final class Sql {
             ON CONFLICT (global_position) DO NOTHING
             RETURNING position""";
     /**
+     * The newest change of each order the batch changed, from the rows {@link #INSERT_CHANGES} wrote
+     * ({@code $1}: their global positions); sent right after it, in the same round trip. Never moves an
+     * order back to an older change.
+     */
+    static final String UPSERT_LATEST_CHANGES = """
+            INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
+            SELECT DISTINCT ON (order_id) order_id, customer_id, position, version, view, changed_at
+              FROM order_changes
+             WHERE global_position = ANY($1::bigint[])
+             ORDER BY order_id, position DESC
+            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, position = EXCLUDED.position,
+              version = EXCLUDED.version, view = EXCLUDED.view, changed_at = EXCLUDED.changed_at
+             WHERE latest_order_changes.position < EXCLUDED.position""";
+    /**
      * A wake-up for other nodes' followers, sent after commit (not inside the transaction, where NOTIFY
      * serialises commits): the highest position committed; followers read every position after theirs.
      */
@@ -132,8 +151,18 @@ final class Sql {
 
     static final String ORDER_EVENTS = "SELECT " + EVENT_COLUMNS
             + " FROM event_log WHERE stream_id = $1 AND stream_type = 'order' ORDER BY version";
-    static final String ORDER_EVENTS_AS_OF = "SELECT " + EVENT_COLUMNS
-            + " FROM event_log WHERE stream_id = $1 AND stream_type = 'order' AND occurred_at <= $2 ORDER BY version";
+    /**
+     * An order's events as of an instant: every version up to the newest one stamped at or before it.
+     * {@code occurred_at} comes from the clock of whichever node wrote the event, so it may go backwards
+     * between versions; the writer of version k had seen versions 1..k-1, so they all happened by then.
+     * The answer is always a prefix of the stream in version order, never a fold with a version left out.
+     */
+    static final String ORDER_EVENTS_AS_OF = "SELECT " + EVENT_COLUMNS + """
+             FROM event_log
+            WHERE stream_id = $1 AND stream_type = 'order'
+              AND version <= (SELECT max(version) FROM event_log
+                               WHERE stream_id = $1 AND stream_type = 'order' AND occurred_at <= $2)
+            ORDER BY version""";
 
     /** Newest first; keyset paging on (created_at, order_id). */
     static final String ORDERS_OF_CUSTOMER = "SELECT " + ORDER_COLUMNS + """

@@ -1,5 +1,7 @@
 package dev.orders.query.push;
 
+import dev.orders.query.QuerySide;
+import dev.orders.service.sql.Migrations;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -12,24 +14,19 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Plays the projector in tests: appends order changes to the log with their NOTIFY in one transaction,
- * one transaction at a time, so that positions commit in increasing order (the log's contract). Positions
- * skip a few numbers now and then, as the customer events between order events do.
+ * Plays the projector in tests: appends order changes to the log (and each order's newest change) with
+ * their NOTIFY in one transaction, one transaction at a time, so that positions commit in increasing order
+ * (the log's contract). Positions skip a few numbers now and then, as the customer events between order
+ * events do. The tables are the query side's own, from its migrations.
  */
 final class ChangeLog {
 
-    static final String CREATE = """
-            CREATE TABLE IF NOT EXISTS order_changes (
-              position    bigint PRIMARY KEY,
-              order_id    uuid NOT NULL,
-              customer_id uuid NOT NULL,
-              version     int NOT NULL,
-              view        jsonb NOT NULL,
-              changed_at  timestamptz NOT NULL DEFAULT now());
-            CREATE INDEX IF NOT EXISTS order_changes_by_customer ON order_changes (customer_id, position);
-            CREATE INDEX IF NOT EXISTS order_changes_by_order ON order_changes (order_id, position)""";
-    private static final String INSERT = "INSERT INTO order_changes (position, order_id, customer_id, version, view, changed_at)"
-            + " VALUES ($1, $2, $3, $4, $5, now())";
+    private static final String INSERT = "INSERT INTO order_changes (position, global_position, order_id, customer_id,"
+            + " version, view, changed_at) VALUES ($1, $1, $2, $3, $4, $5, now())";
+    private static final String UPSERT_LATEST = "INSERT INTO latest_order_changes (position, order_id, customer_id,"
+            + " version, view, changed_at) VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (order_id) DO UPDATE SET"
+            + " position = EXCLUDED.position, version = EXCLUDED.version, view = EXCLUDED.view,"
+            + " changed_at = EXCLUDED.changed_at";
     private static final String NOTIFY = "SELECT pg_notify('order_changes', $1)";
 
     private final Pool pool;
@@ -41,7 +38,7 @@ final class ChangeLog {
     }
 
     static Future<Void> createTables(Pool pool) {
-        return pool.query(CREATE).execute().mapEmpty();
+        return new Migrations("query", QuerySide.MIGRATIONS).migrate(pool).mapEmpty();
     }
 
     /** Appends the order's change to {@code version} (status by version); succeeds with its position. */
@@ -49,8 +46,10 @@ final class ChangeLog {
         position += ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
         long at = position;
         JsonObject view = view(orderId, customerId, version);
+        Tuple row = Tuple.of(at, orderId, customerId, version, view);
         Future<Long> appended = tail.transform(ignored -> pool.withTransaction(conn -> conn.preparedQuery(INSERT)
-                        .execute(Tuple.of(at, orderId, customerId, version, view))
+                        .execute(row)
+                        .compose(done -> conn.preparedQuery(UPSERT_LATEST).execute(row))
                         .compose(done -> conn.preparedQuery(NOTIFY).execute(Tuple.of(Long.toString(at))))))
                 .map(at);
         tail = appended;
@@ -77,6 +76,7 @@ final class ChangeLog {
         String last = Long.toString(position);
         Future<List<Long>> appended = tail.transform(ignored -> pool.withTransaction(conn -> conn.preparedQuery(INSERT)
                         .executeBatch(rows)
+                        .compose(done -> conn.preparedQuery(UPSERT_LATEST).executeBatch(rows))
                         .compose(done -> conn.preparedQuery(NOTIFY).execute(Tuple.of(last)))))
                 .map(List.copyOf(positions));
         tail = appended;

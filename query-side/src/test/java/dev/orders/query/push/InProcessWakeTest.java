@@ -8,6 +8,7 @@ import dev.orders.events.EventMetadata;
 import dev.orders.events.EventTypes;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
+import dev.orders.query.QuerySide;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Coordinates;
@@ -55,8 +56,7 @@ class InProcessWakeTest extends PushTestBase {
     void a_change_reaches_a_subscriber_right_after_the_commit(TestInfrastructure infra) throws Exception {
         PgConnectOptions projection = PgConnectOptions.fromUri(infra.isolatedConfig().effectiveQueryPgUri());
         projectionPool = PgBuilder.pool().connectingTo(projection).using(vertx).build();
-        await(new Migrations("query", List.of(new Migrations.Script(1, "read model", "db/query/V1__read_model.sql")))
-                .migrate(projectionPool));
+        await(new Migrations("query", QuerySide.MIGRATIONS).migrate(projectionPool));
         ProjectionStore store = new ProjectionStore(vertx, projectionPool);
         UUID customer = UUID.randomUUID();
         UUID order = UUID.randomUUID();

@@ -83,35 +83,32 @@ class PushAuthorizationTest extends PushTestBase {
     class AnotherCustomers {
 
         @Test
-        void an_sse_stream_of_another_customer_or_its_order_is_answered_as_an_unknown_id_even_with_a_resume_id()
-                throws Exception {
+        void an_sse_stream_of_another_customer_is_answered_as_an_unknown_id_even_with_a_resume_id() throws Exception {
             PushNode node = node(SETTINGS.withConnectionLimits(100, 2));
             String aliceToken = tokens.customer(alice);
-            UUID bobOrder = UUID.randomUUID();
-            String orderPath = "/api/orders/" + bobOrder + "/stream";
+            UUID stranger = UUID.randomUUID();
             String customerPath = "/api/customers/" + bob + "/orders/stream";
+            String unknownPath = "/api/customers/" + stranger + "/orders/stream";
 
-            // While Bob and his order are unknown, then once they exist: the same answers.
-            List<JsonObject> unknown = List.of(
-                    refusal(node, orderPath, aliceToken), refusal(node, customerPath, aliceToken),
-                    refusal(node, orderPath + "?lastEventId=1", aliceToken),
+            // Bob unknown, then known: the same answers as for an id no customer has.
+            List<JsonObject> unknown = List.of(refusal(node, unknownPath, aliceToken),
+                    refusal(node, unknownPath, aliceToken, "Last-Event-ID", "1"));
+            List<JsonObject> beforeBob = List.of(refusal(node, customerPath, aliceToken),
                     refusal(node, customerPath, aliceToken, "Last-Event-ID", "1"));
-            List<Long> positions = changes(bobOrder, bob, 1, 2);
+            List<Long> positions = changes(UUID.randomUUID(), bob, 1, 2);
             String resume = Long.toString(positions.get(0));
-            SseClient operatorView = sse(node, orderPath);
+            SseClient operatorView = sse(node, customerPath);
             eventually("the operator sees Bob's order", () -> operatorView.orders().size() == 1);
-            List<JsonObject> foreign = List.of(
-                    refusal(node, orderPath, aliceToken), refusal(node, customerPath, aliceToken),
-                    refusal(node, orderPath + "?lastEventId=" + resume, aliceToken),
+            List<JsonObject> foreign = List.of(refusal(node, customerPath, aliceToken),
                     refusal(node, customerPath, aliceToken, "Last-Event-ID", resume));
             for (int i = 0; i < unknown.size(); i++) {
                 assertThat(unknown.get(i).getInteger("status")).isEqualTo(404);
-                assertThat(foreign.get(i)).isEqualTo(unknown.get(i));
+                assertThat(beforeBob.get(i)).isEqualTo(withId(unknown.get(i), stranger, bob));
+                assertThat(foreign.get(i)).isEqualTo(withId(unknown.get(i), stranger, bob));
             }
             assertThat(foreign.toString()).doesNotContain("PENDING").doesNotContain("APPROVED");
-            assertThat(foreign.get(0).encode()).doesNotContain(bob.toString());
             // By cookie, the same.
-            assertThat(refusal(node, orderPath, null, "Cookie", Security.COOKIE + "=" + aliceToken))
+            assertThat(refusal(node, customerPath, null, "Cookie", Security.COOKIE + "=" + aliceToken))
                     .isEqualTo(foreign.get(0));
             // Nothing stays open or counted against Bob: the operator's stream is one of his two, he opens the other.
             assertThat(node.hub.metrics().openConnections()).isEqualTo(1);
@@ -121,38 +118,67 @@ class PushAuthorizationTest extends PushTestBase {
         }
 
         @Test
-        void a_websocket_subscription_to_another_customer_or_its_order_gets_the_unknown_id_error_and_no_frame()
+        void an_sse_stream_of_another_customers_order_is_accepted_like_an_unknown_order_and_shows_nothing()
+                throws Exception {
+            PushNode node = node(SETTINGS);
+            String aliceBearer = TestTokens.bearer(tokens.customer(alice));
+            UUID bobOrder = UUID.randomUUID();
+            UUID laterBobOrder = UUID.randomUUID();
+            List<Long> positions = changes(bobOrder, bob, 1, 1);
+            SseClient operatorView = sse(node, "/api/customers/" + bob + "/orders/stream");
+            eventually("the operator sees Bob's order", () -> operatorView.orders().size() == 1);
+
+            // An order of Bob's, one that becomes Bob's later, one that never comes; fresh, and resumed.
+            List<SseClient> attempts = new ArrayList<>();
+            for (UUID order : List.of(bobOrder, laterBobOrder, UUID.randomUUID())) {
+                attempts.add(sse(node, "/api/orders/" + order + "/stream", "Authorization", aliceBearer));
+                attempts.add(sse(node, "/api/orders/" + order + "/stream", "Authorization", aliceBearer,
+                        "Last-Event-ID", Long.toString(positions.get(0))));
+            }
+            changes(bobOrder, bob, 2, 3);
+            changes(laterBobOrder, bob, 1, 2);
+            eventually("the operator sees Bob's changes", () -> operatorView.orders().size() == 5);
+            Thread.sleep(QUIET_WINDOW_MS);
+            for (SseClient attempt : attempts) {
+                assertThat(attempt.status()).isEqualTo(200);
+                assertThat(attempt.events).as("anything of Bob's order").isEmpty();
+            }
+            assertThat(node.hub.metrics().openConnections()).isEqualTo(1 + attempts.size());
+        }
+
+        @Test
+        void a_websocket_subscription_to_another_customer_gets_the_unknown_id_error_and_to_its_order_no_frame()
                 throws Exception {
             PushNode node = node(SETTINGS);
             String aliceToken = tokens.customer(alice);
             UUID bobOrder = UUID.randomUUID();
-            UUID later = UUID.randomUUID();
+            UUID stranger = UUID.randomUUID();
 
             WsClient whileUnknown = WsClient.connect(ws, node.port(), null, aliceToken);
-            List<JsonObject> unknown = List.of(refusal(whileUnknown, subscribe("orderId", bobOrder)),
-                    refusal(whileUnknown, subscribe("customerId", bob)));
-            refusal(whileUnknown, subscribe("orderId", later));
+            JsonObject unknown = refusal(whileUnknown, subscribe("customerId", stranger));
+            assertThat(unknown.getInteger("status")).isEqualTo(404);
+            assertThat(refusal(whileUnknown, subscribe("customerId", bob))).isEqualTo(withId(unknown, stranger, bob));
 
             List<Long> positions = changes(bobOrder, bob, 1, 1);
             SseClient operatorView = sse(node, "/api/customers/" + bob + "/orders/stream");
             eventually("the operator sees Bob's order", () -> operatorView.orders().size() == 1);
 
             WsClient foreign = WsClient.connect(ws, node.port(), null, aliceToken);
-            assertThat(refusal(foreign, subscribe("orderId", bobOrder))).isEqualTo(unknown.get(0));
-            assertThat(refusal(foreign, subscribe("customerId", bob))).isEqualTo(unknown.get(1));
-            assertThat(refusal(foreign, subscribe("orderId", bobOrder).put("lastEventId",
-                    Long.toString(positions.get(0) - 1)))).isEqualTo(unknown.get(0));
-            assertThat(refusal(foreign, subscribe("customerId", bob).put("lastEventId", "0"))).isEqualTo(unknown.get(1));
-            assertThat(unknown).allSatisfy(error -> assertThat(error.getInteger("status")).isEqualTo(404));
+            assertThat(refusal(foreign, subscribe("customerId", bob))).isEqualTo(withId(unknown, stranger, bob));
+            assertThat(refusal(foreign, subscribe("customerId", bob).put("lastEventId", "0")))
+                    .isEqualTo(withId(unknown, stranger, bob));
+            WsClient orderOfBob = WsClient.connect(ws, node.port(), null, aliceToken);
+            orderOfBob.send(subscribe("orderId", bobOrder).put("lastEventId", Long.toString(positions.get(0))));
 
-            // Bob's orders change (one of them the id Alice asked for while unknown): the operator sees it,
-            // Alice's sockets get nothing.
+            // Bob's order changes: the operator sees it, Alice's sockets get nothing of it.
             changes(bobOrder, bob, 2, 3);
-            changes(later, bob, 1, 1);
-            eventually("the operator sees the changes", () -> operatorView.orders().size() == 4);
+            eventually("the operator sees the changes", () -> operatorView.orders().size() == 3);
             Thread.sleep(QUIET_WINDOW_MS);
             for (WsClient socket : List.of(whileUnknown, foreign)) {
                 assertThat(socket.messages).allSatisfy(message -> assertThat(message.getString("type")).isEqualTo("error"));
+            }
+            assertThat(orderOfBob.messages).as("the order subscription, accepted as for an unknown order").isEmpty();
+            for (WsClient socket : List.of(whileUnknown, foreign, orderOfBob)) {
                 assertThat(socket.messages.toString()).doesNotContain("PENDING").doesNotContain("APPROVED")
                         .doesNotContain("CANCELLED");
             }
@@ -179,14 +205,46 @@ class PushAuthorizationTest extends PushTestBase {
                     "Authorization", TestTokens.bearer(aliceToken));
             eventually("Alice's own order", () -> mine.orders().size() == 1);
 
-            SseClient refused = sse(node, "/api/orders/" + bobOrder + "/stream", "Authorization", TestTokens.bearer(aliceToken));
+            SseClient refused = sse(node, "/api/customers/" + bob + "/orders/stream",
+                    "Authorization", TestTokens.bearer(aliceToken));
             assertThat(refused.status()).isEqualTo(404);
             changes(bobOrder, bob, 2, 3);
             eventually("the operator sees Bob's changes", () -> operatorView.orders().size() == 3);
             Thread.sleep(QUIET_WINDOW_MS);
             assertThat(mine.orders()).hasSize(1);
             assertThat(mine.orders().get(0).json().getString("customerId")).isEqualTo(alice.toString());
-            assertThat(await(refused.body()).toString()).doesNotContain(bob.toString()).doesNotContain("PENDING");
+            assertThat(await(refused.body()).toString()).doesNotContain(bobOrder.toString()).doesNotContain("PENDING");
+        }
+    }
+
+    @Nested
+    @DisplayName("Before the read model knows an id")
+    class BeforeTheReadModel {
+
+        @Test
+        void a_new_customer_and_the_order_it_just_placed_are_streamed_at_once_and_their_state_arrives_when_projected()
+                throws Exception {
+            PushNode node = node(SETTINGS);
+            UUID newcomer = UUID.randomUUID();
+            UUID placed = UUID.randomUUID();
+            String token = TestTokens.bearer(tokens.customer(newcomer));
+            SseClient ownStream = sse(node, "/api/customers/" + newcomer + "/orders/stream", "Authorization", token);
+            SseClient orderStream = sse(node, "/api/orders/" + placed + "/stream", "Authorization", token);
+            WsClient socket = WsClient.connect(ws, node.port(), null, tokens.customer(newcomer));
+            socket.send(subscribe("orderId", placed));
+            SseClient operatorsOfCustomer = sse(node, "/api/customers/" + newcomer + "/orders/stream");
+            SseClient operatorsOfOrder = sse(node, "/api/orders/" + placed + "/stream");
+            for (SseClient stream : List.of(ownStream, orderStream, operatorsOfCustomer, operatorsOfOrder)) {
+                assertThat(stream.status()).as("a stream of an id the read model has not seen").isEqualTo(200);
+            }
+
+            List<Long> positions = changes(placed, newcomer, 1, 2);
+            eventually("the order on every stream", () -> ownStream.orders().size() == 2 && orderStream.orders().size() == 2
+                    && socket.orders().size() == 2 && operatorsOfCustomer.orders().size() == 2
+                    && operatorsOfOrder.orders().size() == 2);
+            assertThat(ids(ownStream.orders())).containsExactlyElementsOf(positions);
+            assertThat(ids(orderStream.orders())).containsExactlyElementsOf(positions);
+            assertThat(socket.errors()).isEmpty();
         }
     }
 
@@ -259,6 +317,11 @@ class PushAuthorizationTest extends PushTestBase {
         eventually("the warm-up stream's state", () -> warm.orders().size() == 1);
         warm.cut();
         eventually("the warm-up stream closed", () -> node.hub.metrics().openConnections() == 0);
+    }
+
+    /** A refusal about one id, as it reads for another id. */
+    static JsonObject withId(JsonObject refusal, UUID from, UUID to) {
+        return new JsonObject(refusal.encode().replace(from.toString(), to.toString()));
     }
 
     static JsonObject subscribe(String field, UUID id) {

@@ -36,7 +36,7 @@ class SubscriptionTest {
 
     Subscription subscription(PushSettings settings) throws Exception {
         return on(() -> {
-            Subscription s = new Subscription(new Watch.Customer(customer), context, vertx, settings, metrics,
+            Subscription s = new Subscription(new Watch.Customer(customer), null, context, vertx, settings, metrics,
                     () -> released.set(true));
             s.attach(sink);
             return s;
@@ -92,7 +92,7 @@ class SubscriptionTest {
 
         FakeSink second = new FakeSink();
         Subscription overflowing = on(() -> {
-            Subscription s = new Subscription(new Watch.Customer(customer), context, vertx,
+            Subscription s = new Subscription(new Watch.Customer(customer), null, context, vertx,
                     PushSettings.defaults().withMaxPendingOrders(3), metrics, () -> { });
             s.attach(second);
             s.goLive(0);
