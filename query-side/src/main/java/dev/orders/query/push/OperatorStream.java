@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.LongConsumer;
 
 /**
  * One operator's stream of every order change, on its connection's context. Like a customer's
@@ -31,7 +32,8 @@ final class OperatorStream {
     private final PushSettings push;
     private final PushMetrics metrics;
     private final Runnable onClosed;
-    private SseSink sink;
+    private PushSink sink;
+    private LongConsumer skippedNotice;
     private Phase phase = Phase.STARTING;
     private List<ChangeRow> backlog = new ArrayList<>();
     private boolean backlogOverflow;
@@ -79,12 +81,16 @@ final class OperatorStream {
         }
     }
 
-    /** Sends {@code changes} (the recent ones or a replay) after an optional reset, then goes live after {@code asOf}. */
-    void start(SseSink transport, boolean reset, List<ChangeRow> changes, long asOf) {
+    /**
+     * Sends {@code changes} (the recent ones or a replay) after an optional reset, then goes live after
+     * {@code asOf}; {@code skipped} tells the client how many changes the rate cap dropped.
+     */
+    void start(PushSink transport, LongConsumer skipped, boolean reset, List<ChangeRow> changes, long asOf) {
         if (phase != Phase.STARTING) {
             return;
         }
         sink = transport;
+        skippedNotice = skipped;
         sink.drainHandler(ignored -> flush());
         if (reset) {
             metrics.reset();
@@ -92,6 +98,7 @@ final class OperatorStream {
         }
         changes.forEach(this::enqueue);
         phase = Phase.LIVE;
+        flush();
         List<ChangeRow> buffered = backlog;
         backlog = null;
         if (backlogOverflow) {
@@ -184,7 +191,7 @@ final class OperatorStream {
         }
         stalledSince = -1;
         if (skipped > 0 && !waiting.isEmpty()) {
-            sink.skipped(skipped);
+            skippedNotice.accept(skipped);
             skipped = 0;
         }
         Iterator<ChangeRow> next = waiting.values().iterator();

@@ -93,8 +93,8 @@ public final class OperatorStreams {
         ctx.response().closeHandler(ignored -> stream.closed());
         firstRead(lastEventId).onSuccess(start -> {
             if (!stream.isClosed()) {
-                stream.start(new SseSink(SseWriter.start(ctx.response(), push.retryHint().toMillis())), start.reset(),
-                        start.changes(), start.asOf());
+                SseSink sink = new SseSink(SseWriter.start(ctx.response(), push.retryHint().toMillis()));
+                stream.start(sink, sink::skipped, start.reset(), start.changes(), start.asOf());
             }
         }).onFailure(error -> {
             stream.closed();
