@@ -17,6 +17,7 @@ import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
 import dev.orders.service.http.Health;
+import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.security.Security;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
@@ -91,7 +92,8 @@ public final class QuerySide {
         this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.defaults());
         LatencyWindow latency = new LatencyWindow();
         push.observe(latency::observe);
-        this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency);
+        this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
+                new OriginPolicy(pushSettings.allowedOrigins()));
         rebuilder.headPosition(() -> lag().map(json -> json.getLong("lastAppliedPosition", 0L)));
     }
 

@@ -4,8 +4,10 @@ import dev.orders.events.OrderStatus;
 import dev.orders.query.push.PushMetrics;
 import dev.orders.query.push.SseWriter;
 import dev.orders.query.store.ReadStore;
+import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
+import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -43,6 +45,7 @@ public final class StatusStream {
     private final Supplier<Future<JsonObject>> projectionLag;
     private final PushMetrics push;
     private final LatencyWindow latency;
+    private final OriginPolicy origins;
     private final Map<SseWriter, Context> clients = new ConcurrentHashMap<>();
     private volatile Supplier<JsonObject> commandSide;
     private long timer = -1;
@@ -53,12 +56,13 @@ public final class StatusStream {
     private volatile String last;
 
     public StatusStream(Vertx vertx, ReadStore reads, Supplier<Future<JsonObject>> projectionLag, PushMetrics push,
-                        LatencyWindow latency) {
+                        LatencyWindow latency, OriginPolicy origins) {
         this.vertx = vertx;
         this.reads = reads;
         this.projectionLag = projectionLag;
         this.push = push;
         this.latency = latency;
+        this.origins = origins;
     }
 
     /** The command side's figures in this process: {@code {"relay": {...}, "saga": {...}}}. */
@@ -82,6 +86,10 @@ public final class StatusStream {
     private void stream(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch the system's status");
+        if (!origins.allows(ctx.request())) {
+            throw new ProblemException(403, "Forbidden", "streams are not served to the origin "
+                    + ctx.request().getHeader("Origin"));
+        }
         SseWriter writer = SseWriter.start(ctx.response(), 3_000);
         Context context = vertx.getOrCreateContext();
         clients.put(writer, context);
