@@ -219,13 +219,18 @@ export function listCustomers({ minAvailableCredit, limit = 10, after, signal } 
   return request(QUERY_BASE, 'GET', `/api/customers?${params}`, { signal });
 }
 
-/** A dead-letter source's list (its path as given); rejects with the ApiError (404: the source is not there). */
-export function listDeadLetters(path) {
-  return request(QUERY_BASE, 'GET', `${path}?limit=100`);
+const baseOf = (side) => (side === 'command' ? COMMAND_BASE : QUERY_BASE);
+
+/**
+ * A dead-letter source's list: { side: 'query' | 'command', path }; rejects with the ApiError (404: the
+ * source is not there).
+ */
+export function listDeadLetters({ side, path }) {
+  return request(baseOf(side), 'GET', `${path}?limit=100`);
 }
 
-export function redriveDeadLetter(path, id) {
-  return request(QUERY_BASE, 'POST', `${path}/${q(id)}/redrive`);
+export function redriveDeadLetter({ side, path }, id) {
+  return request(baseOf(side), 'POST', `${path}/${q(id)}/redrive`);
 }
 
 export function startRebuild() {

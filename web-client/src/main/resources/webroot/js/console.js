@@ -12,10 +12,13 @@ const CUSTOMERS_REFRESH_MS = 2000;
 const REBUILD_POLL_MS = 500;
 const STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'CANCELLED'];
 
-/** Where parked records are listed and re-driven; a source that answers 404 has none (not deployed). */
+/**
+ * Where parked records are listed and re-driven, on which side's base URL; a source that answers 404 has
+ * none (not deployed).
+ */
 const DEAD_LETTER_SOURCES = [
-  { name: 'projector', path: '/api/admin/dead-letters' },
-  { name: 'saga', path: '/api/admin/saga/dead-letters' },
+  { name: 'projector', side: 'query', path: '/api/admin/dead-letters' },
+  { name: 'saga', side: 'command', path: '/api/admin/saga/dead-letters' },
 ];
 
 const describe = (e) => (e?.detail ? `${e.title}: ${e.detail}` : e?.title || e?.message || 'failed');
@@ -206,7 +209,7 @@ export function createConsole({ onOpenCustomer }) {
   async function loadDeadLetters() {
     const lists = await Promise.all(DEAD_LETTER_SOURCES.map(async (source) => {
       try {
-        const { body } = await api.listDeadLetters(source.path);
+        const { body } = await api.listDeadLetters(source);
         return body.items.map((item) => ({ ...item, source }));
       } catch (e) {
         if (e.status !== 404) byTestId('dead-letter-outcome').textContent = `${source.name}: ${describe(e)}`;
@@ -231,7 +234,7 @@ export function createConsole({ onOpenCustomer }) {
     button.disabled = true;
     const outcome = byTestId('dead-letter-outcome');
     try {
-      const { body } = await api.redriveDeadLetter(deadLetter.source.path, deadLetter.id);
+      const { body } = await api.redriveDeadLetter(deadLetter.source, deadLetter.id);
       outcome.dataset.outcome = 'redriven';
       outcome.textContent = `Dead letter ${deadLetter.source.name} #${deadLetter.id} re-driven: ${body.type ?? 'event'}`
         + `${body.streamId ? ` of ${shortId(body.streamId)}` : ''}${body.version ? ` version ${body.version}` : ''} applied.`;
