@@ -203,3 +203,50 @@ export function customerOrderStreamUrl(customerId, lastEventId) {
 export function streamOptions() {
   return { withCredentials: Boolean(QUERY_BASE) };
 }
+
+// ---- the operators' console (query side; a customer gets 403 on every one of these) ----
+
+export function listOrders({ status, limit = 20, signal } = {}) {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (status) params.set('status', status);
+  return request(QUERY_BASE, 'GET', `/api/orders?${params}`, { signal });
+}
+
+export function listCustomers({ minAvailableCredit, limit = 10, after, signal } = {}) {
+  const params = new URLSearchParams({ limit: String(limit) });
+  if (minAvailableCredit) params.set('minAvailableCredit', minAvailableCredit);
+  if (after) params.set('after', after);
+  return request(QUERY_BASE, 'GET', `/api/customers?${params}`, { signal });
+}
+
+const baseOf = (side) => (side === 'command' ? COMMAND_BASE : QUERY_BASE);
+
+/**
+ * A dead-letter source's list: { side: 'query' | 'command', path }; rejects with the ApiError (404: the
+ * source is not there).
+ */
+export function listDeadLetters({ side, path }) {
+  return request(baseOf(side), 'GET', `${path}?limit=100`);
+}
+
+export function redriveDeadLetter({ side, path }, id) {
+  return request(baseOf(side), 'POST', `${path}/${q(id)}/redrive`);
+}
+
+export function startRebuild() {
+  return request(QUERY_BASE, 'POST', '/api/admin/rebuild');
+}
+
+export function getRebuild() {
+  return request(QUERY_BASE, 'GET', '/api/admin/rebuild');
+}
+
+/** Every order change of every customer, optionally resuming after lastEventId. */
+export function operatorOrderStreamUrl(lastEventId) {
+  const url = `${QUERY_BASE}/api/orders/stream`;
+  return lastEventId ? `${url}?lastEventId=${q(lastEventId)}` : url;
+}
+
+export function statusStreamUrl() {
+  return `${QUERY_BASE}/api/admin/status/stream`;
+}

@@ -5,6 +5,7 @@ import { openCustomerOrderStream } from './stream.js';
 import { createOrdersView } from './orders.js';
 import { createHistoryView } from './history.js';
 import { createSessionView } from './session.js';
+import { createConsole } from './console.js';
 import {
   forgetCustomers, hideCustomerCard, lastCustomerId, looksLikeId, rememberCustomer, renderCustomerCard, renderRecent,
   setCardBusy,
@@ -28,6 +29,15 @@ const orders = createOrdersView({
   countEl: byTestId('orders-count'),
   onCancel: cancelOrder,
   onOpen: openHistory,
+});
+
+// The operator's console opens a customer in the workspace above it.
+const operatorConsole = createConsole({
+  onOpenCustomer: async (customerId) => {
+    await useCustomer(customerId);
+    byTestId('customer-card').scrollIntoView({ block: 'nearest' });
+    document.getElementById('orders-heading').focus();
+  },
 });
 
 const history = createHistoryView({
@@ -390,11 +400,13 @@ async function enterSession(session, { customerId = null } = {}) {
     ? 'No customer chosen yet. Pick or create one to see its orders.'
     : 'Loading your orders…';
   if (session.role === 'operator') {
+    operatorConsole.show();
     renderRecent(null);
     const id = customerId ?? lastCustomerId();
     if (id) await useCustomer(id, { quiet: !customerId });
     return;
   }
+  operatorConsole.hide();
   // A customer: a link to another customer shows "not found" like any unknown id, then its own.
   if (customerId && customerId !== session.customerId) await useCustomer(customerId);
   if (!state.customerId && state.session === session) {
@@ -412,6 +424,7 @@ function leaveSession(reason) {
   state.session = null;
   state.switchToken++; // a customer switch still in flight must not land
   clearTimeout(expiryTimer);
+  operatorConsole.hide();
   stopCustomer();
   clearError();
   forgetCustomers();

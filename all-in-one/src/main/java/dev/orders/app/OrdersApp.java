@@ -113,6 +113,7 @@ public final class OrdersApp implements AutoCloseable {
         Health health = new Health();
         command.addHealthChecks(health);
         query.readiness(health);
+        query.status().commandSide(command::statusFigures);
         Router router = ServiceRouter.create(vertx, security, health, List.of(command.meterRegistry(), query.meterRegistry()),
                 api -> {
                     command.mount(api);

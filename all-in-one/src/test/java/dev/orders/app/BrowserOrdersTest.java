@@ -10,9 +10,7 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -91,15 +89,9 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         return browser;
     }
 
-    @BeforeEach
-    void signedOutWithNothingRemembered() {
-        browser.forgetEverything(app.url());
-    }
-
-    @AfterEach
-    void noContentSecurityPolicyViolationNorScriptError() {
-        assertThat(browser.consoleProblems()).as("Content-Security-Policy violations and uncaught errors on the browser console")
-                .isEmpty();
+    @Override
+    public String appUrl() {
+        return app.url();
     }
 
     // ------------------------------------------------------------------ the tests

@@ -1,9 +1,13 @@
 package dev.orders.app;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Saves a screenshot of the browser after every test, passed or failed, as
@@ -14,9 +18,26 @@ final class ScreenshotEachTest implements AfterTestExecutionCallback {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScreenshotEachTest.class);
 
-    /** A test class whose tests drive a browser. */
+    /**
+     * A test class whose tests drive a browser: each starts signed out with nothing remembered, and
+     * fails if the page broke its Content-Security-Policy or threw an uncaught error.
+     */
     interface WithBrowser {
         Browser browser();
+
+        /** The page's URL. */
+        String appUrl();
+
+        @BeforeEach
+        default void signedOutWithNothingRemembered() {
+            browser().forgetEverything(appUrl());
+        }
+
+        @AfterEach
+        default void noContentSecurityPolicyViolationNorScriptError() {
+            assertThat(browser().consoleProblems())
+                    .as("Content-Security-Policy violations and uncaught errors on the browser console").isEmpty();
+        }
     }
 
     @Override

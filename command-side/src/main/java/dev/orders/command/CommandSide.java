@@ -131,6 +131,27 @@ public final class CommandSide {
                 .description("orders rejected because their credit check timed out").register(registry);
     }
 
+    /**
+     * The relay's and the saga's figures now, from memory (no I/O): {@code {"relay": {role, unpublished,
+     * secondsBehind, lastPosition, ...}, "saga": {recordsBehind, partitions: {topic-partition: lag},
+     * inFlight, deadlinesPending}}}. The operators' status stream shows them where both sides share a process.
+     */
+    public JsonObject statusFigures() {
+        JsonObject partitions = new JsonObject();
+        long behind = 0;
+        for (String topic : dev.orders.events.Topics.all(config.kafkaTopicPrefix())) {
+            for (int p = 0; p < config.kafkaPartitions(); p++) {
+                long lag = saga.consumerLag(topic + "-" + p);
+                partitions.put(topic + "-" + p, lag);
+                behind += lag;
+            }
+        }
+        return new JsonObject()
+                .put("relay", relay.metrics().toJson())
+                .put("saga", new JsonObject().put("recordsBehind", behind).put("partitions", partitions)
+                        .put("inFlight", saga.recordsInFlight()).put("deadlinesPending", deadlines.deadlinesPending()));
+    }
+
     /** This side's meters, for {@code GET /metrics}. */
     public PrometheusMeterRegistry meterRegistry() {
         return registry;

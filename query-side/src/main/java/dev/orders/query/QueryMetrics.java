@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,12 +20,11 @@ import java.util.function.Supplier;
  */
 final class QueryMetrics {
 
-    private static final String DEAD_LETTERS = "SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL";
     private static final long REFRESH_MS = 5_000;
 
     private final Vertx vertx;
     private final PrometheusMeterRegistry registry;
-    private final Pool pool;
+    private final Supplier<Future<Long>> pendingDeadLetters;
     private final Supplier<Future<JsonObject>> lag;
     private final AtomicLong recordsBehind = new AtomicLong();
     private final AtomicLong secondsBehind = new AtomicLong();
@@ -35,11 +33,12 @@ final class QueryMetrics {
     private final Map<String, AtomicLong> partitionLag = new ConcurrentHashMap<>();
     private final long timer;
 
-    QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Pool pool, Supplier<Future<JsonObject>> lag,
+    QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Supplier<Future<Long>> pendingDeadLetters,
+                 Supplier<Future<JsonObject>> lag,
                  PushMetrics push) {
         this.vertx = vertx;
         this.registry = registry;
-        this.pool = pool;
+        this.pendingDeadLetters = pendingDeadLetters;
         this.lag = lag;
         Gauge.builder("orders.projection.lag.records", recordsBehind, AtomicLong::get)
                 .description("records on the topics not yet projected").register(registry);
@@ -81,11 +80,10 @@ final class QueryMetrics {
             }
             return null;
         });
-        Future<Void> deadRead = pool.query(DEAD_LETTERS).execute()
-                .map(rows -> {
-                    deadLetters.set(rows.iterator().next().getLong(0));
-                    return null;
-                });
+        Future<Void> deadRead = pendingDeadLetters.get().map(count -> {
+            deadLetters.set(count);
+            return null;
+        });
         return Future.join(lagRead, deadRead).mapEmpty();
     }
 

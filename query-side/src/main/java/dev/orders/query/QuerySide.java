@@ -1,17 +1,23 @@
 package dev.orders.query;
 
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.query.http.OperatorRoutes;
 import dev.orders.query.http.QueryRoutes;
 import dev.orders.query.http.RebuildRoutes;
 import dev.orders.query.rebuild.Rebuilder;
 import dev.orders.query.messaging.Projector;
 import dev.orders.query.messaging.Topics;
+import dev.orders.query.push.OperatorStreamSettings;
+import dev.orders.query.push.OperatorStreams;
 import dev.orders.query.push.PushHub;
 import dev.orders.query.push.PushSettings;
+import dev.orders.query.status.LatencyWindow;
+import dev.orders.query.status.StatusStream;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
 import dev.orders.service.http.Health;
+import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.security.Security;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
@@ -53,7 +59,8 @@ public final class QuerySide {
     /** The query side's schema, script by script (also what tests of its parts migrate a database with). */
     public static final List<Migrations.Script> MIGRATIONS = List.of(
             new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"),
-            new Migrations.Script(2, "latest order changes", "db/query/V2__latest_order_changes.sql"));
+            new Migrations.Script(2, "latest order changes", "db/query/V2__latest_order_changes.sql"),
+            new Migrations.Script(4, "orders by status", "db/query/V4__orders_by_status.sql"));
 
     private final Vertx vertx;
     private final OrdersConfig config;
@@ -66,9 +73,12 @@ public final class QuerySide {
     private final List<String> deployments;
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private final QueryMetrics metrics;
+    private final OperatorStreams operatorStreams;
+    private final StatusStream status;
 
     private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, PgConnectOptions connect, KafkaAdminClient admin,
-                      ReadStore reads, QueryRoutes routes, PushHub push, List<String> deployments) {
+                      ReadStore reads, QueryRoutes routes, PushHub push, PushSettings pushSettings,
+                      List<String> deployments) {
         this.vertx = vertx;
         this.config = config;
         this.pool = pool;
@@ -80,7 +90,13 @@ public final class QuerySide {
         this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE,
                 security::serviceToken);
         this.deployments = deployments;
-        this.metrics = new QueryMetrics(vertx, registry, pool, this::lag, push.metrics());
+        this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
+        this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.defaults());
+        LatencyWindow latency = new LatencyWindow();
+        push.observe(latency::observe);
+        this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
+                new OriginPolicy(pushSettings.allowedOrigins()));
+        rebuilder.headPosition(() -> lag().map(json -> json.getLong("lastAppliedPosition", 0L)));
     }
 
     /** This side's meters, for {@code GET /metrics}. */
@@ -116,6 +132,8 @@ public final class QuerySide {
         ReadStore reads = new ReadStore(pool);
         String prefix = config.kafkaTopicPrefix();
         List<String> deployments = new ArrayList<>();
+        PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
+                .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
         return new Migrations("query", MIGRATIONS).migrate(pool)
                 .compose(applied -> ensureTopics(admin, prefix, config.kafkaPartitions()))
                 .compose(v -> {
@@ -132,13 +150,11 @@ public final class QuerySide {
                     return chain;
                 })
                 // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
-                .compose(v -> PushHub.start(vertx, pool, connect, PushSettings.defaults()
-                        .withAllowedOrigins(config.corsOrigins())
-                        .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()))))
+                .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
                 .map(push -> {
                     QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait());
                     LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
-                    return new QuerySide(vertx, config, pool, connect, admin, reads, routes, push, deployments);
+                    return new QuerySide(vertx, config, pool, connect, admin, reads, routes, push, pushSettings, deployments);
                 })
                 .recover(failure -> {
                     List<Future<?>> undo = new ArrayList<>();
@@ -150,9 +166,17 @@ public final class QuerySide {
 
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
     public void mount(Router router) {
+        operatorStreams.mount(router);
+        new OperatorRoutes(reads).mount(router);
+        status.mount(router);
         routes.mount(router);
         new RebuildRoutes(rebuilder).mount(router);
         push.mount(router);
+    }
+
+    /** The operators' status stream; the all-in-one mode gives it the command side's figures. */
+    public StatusStream status() {
+        return status;
     }
 
     /** The zero-downtime rebuild of the projections ({@code POST/GET /api/admin/rebuild}). */
@@ -222,7 +246,9 @@ public final class QuerySide {
 
     public Future<Void> close() {
         metrics.close();
+        status.close();
         List<Future<?>> steps = new ArrayList<>();
+        steps.add(operatorStreams.close());
         deployments.forEach(id -> steps.add(vertx.undeploy(id)));
         steps.add(push.close());
         steps.add(routes.close());

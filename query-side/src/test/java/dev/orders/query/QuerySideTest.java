@@ -508,4 +508,73 @@ class QuerySideTest {
         assertThat(ready.getString("status")).as(ready.encode()).isEqualTo("UP");
         assertThat(ready.getJsonObject("checks").getJsonObject("projection").containsKey("recordsBehind")).isTrue();
     }
+
+    @Test
+    @DisplayName("lists every customer's orders for operators, newest first, of one status or all, paged with a cursor")
+    void lists_every_customers_orders_newest_first() throws Exception {
+        Instant later = Instant.parse("2031-01-01T00:00:00Z"); // newer than every other test's orders
+        UUID ada = UUID.randomUUID();
+        UUID bob = UUID.randomUUID();
+        UUID o1 = UUID.randomUUID();
+        UUID o2 = UUID.randomUUID();
+        UUID o3 = UUID.randomUUID();
+        UUID o4 = UUID.randomUUID();
+        publish(envelope(1, later, new OrderEvent.OrderCreated(o1, ada, eur("10.00"))),
+                envelope(2, later.plusSeconds(10), new OrderEvent.OrderApproved(o1, ada)),
+                envelope(1, later.plusSeconds(1), new OrderEvent.OrderCreated(o2, bob, eur("20.00"))),
+                envelope(2, later.plusSeconds(11), new OrderEvent.OrderApproved(o2, bob)),
+                envelope(1, later.plusSeconds(2), new OrderEvent.OrderCreated(o3, ada, eur("30.00"))),
+                envelope(2, later.plusSeconds(12), new OrderEvent.OrderRejected(o3, ada, RejectionReason.CREDIT_LIMIT_EXCEEDED)),
+                envelope(1, later.plusSeconds(3), new OrderEvent.OrderCreated(o4, bob, eur("40.00"))));
+        awaitCaughtUp();
+
+        JsonObject all = getJson("/api/orders?limit=4");
+        assertThat(all.getJsonArray("items").stream().map(o -> ((JsonObject) o).getString("orderId")))
+                .containsExactly(o4.toString(), o3.toString(), o2.toString(), o1.toString());
+        JsonObject first = getJson("/api/orders?status=APPROVED&limit=1");
+        assertThat(first.getJsonArray("items").getJsonObject(0).getString("orderId")).isEqualTo(o2.toString());
+        JsonObject second = getJson("/api/orders?status=APPROVED&limit=1&after=" + first.getString("next"));
+        assertThat(second.getJsonArray("items").getJsonObject(0).getString("orderId")).isEqualTo(o1.toString());
+        assertThat(second.getJsonArray("items").getJsonObject(0).getString("status")).isEqualTo("APPROVED");
+        for (String bad : List.of("/api/orders?status=SHIPPED", "/api/orders?after=bm90LWEtY3Vyc29y", "/api/orders?limit=0")) {
+            assertThat(get(bad).statusCode()).as(bad).isEqualTo(400);
+        }
+    }
+
+    @Test
+    @DisplayName("streams the status once a second: its own stages known, the command side's marked unknown on a query node alone")
+    void streams_the_status_and_says_what_a_query_node_cannot_know() throws Exception {
+        io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+        try {
+            io.vertx.core.Promise<JsonObject> status = io.vertx.core.Promise.promise();
+            StringBuilder received = new StringBuilder();
+            client.request(new io.vertx.core.http.RequestOptions().setHost("localhost").setPort(server.actualPort())
+                            .setURI("/api/admin/status/stream")
+                            .putHeader("Authorization", TestTokens.bearer(new TestTokens(vertx).operator())))
+                    .compose(io.vertx.core.http.HttpClientRequest::send)
+                    .onSuccess(response -> response.handler(chunk -> {
+                        received.append(chunk.toString(StandardCharsets.UTF_8));
+                        int at = received.indexOf("event: status\ndata: ");
+                        int end = at < 0 ? -1 : received.indexOf("\n", at + 20);
+                        if (end > 0) {
+                            status.tryComplete(new JsonObject(received.substring(at + 20, end)));
+                        }
+                    }))
+                    .onFailure(status::tryFail);
+            JsonObject figures = await(status.future());
+            JsonObject stages = figures.getJsonObject("stages");
+            assertThat(stages.getJsonObject("relay").getBoolean("known")).isFalse();
+            assertThat(stages.getJsonObject("saga").getBoolean("known")).isFalse();
+            assertThat(stages.getJsonObject("saga").getString("reason")).contains("command side");
+            assertThat(stages.getJsonObject("projector").getBoolean("known")).isTrue();
+            assertThat(stages.getJsonObject("projector").getJsonObject("partitions")).isNotEmpty();
+            assertThat(stages.getJsonObject("push").getLong("connections")).isNotNull();
+            assertThat(figures.getJsonObject("orders").fieldNames())
+                    .containsExactlyInAnyOrder("PENDING", "APPROVED", "REJECTED", "CANCELLED");
+            assertThat(figures.getJsonObject("latency").getLong("windowSeconds")).isEqualTo(60);
+            assertThat(figures.getJsonObject("deadLetters").getLong("projector")).isNotNull();
+        } finally {
+            await(client.close());
+        }
+    }
 }

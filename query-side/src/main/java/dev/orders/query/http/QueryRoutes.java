@@ -285,14 +285,14 @@ public final class QueryRoutes {
 
     // --- helpers ----------------------------------------------------------------------------------------
 
-    private static <T> JsonObject pageJson(Page<T> page, Function<T, JsonObject> render, Function<T, String> cursorOf) {
+    static <T> JsonObject pageJson(Page<T> page, Function<T, JsonObject> render, Function<T, String> cursorOf) {
         JsonArray items = new JsonArray();
         page.items().forEach(item -> items.add(render.apply(item)));
         String next = page.more() ? cursorOf.apply(page.items().get(page.items().size() - 1)) : null;
         return new JsonObject().put("items", items).put("next", next);
     }
 
-    private static <T> T parse(java.util.function.Supplier<T> parser) {
+    static <T> T parse(java.util.function.Supplier<T> parser) {
         try {
             return parser.get();
         } catch (IllegalArgumentException | DateTimeParseException e) {

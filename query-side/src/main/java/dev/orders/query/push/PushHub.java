@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -80,6 +81,7 @@ public final class PushHub {
     private final Map<UUID, Set<Subscription>> byOrder = new ConcurrentHashMap<>();
     private final Map<UUID, AtomicInteger> perCustomer = new ConcurrentHashMap<>();
     private final Set<Subscription> all = ConcurrentHashMap.newKeySet();
+    private final List<Consumer<List<ChangeRow>>> observers = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final ChangeFollower follower;
     private final Context followerContext;
@@ -109,6 +111,11 @@ public final class PushHub {
 
     public PushMetrics metrics() {
         return metrics;
+    }
+
+    /** Also hands every batch of changes this node reads to {@code observer}, on the follower's context. */
+    public void observe(Consumer<List<ChangeRow>> observer) {
+        observers.add(observer);
     }
 
     public void mount(Router router) {
@@ -355,6 +362,7 @@ public final class PushHub {
 
     /** On the follower's context: hands each subscriber its rows, in order, on its own context. */
     private void fanOut(List<ChangeRow> changes) {
+        observers.forEach(observer -> observer.accept(changes));
         Map<Subscription, List<ChangeRow>> bySubscriber = new LinkedHashMap<>();
         for (ChangeRow change : changes) {
             for (Subscription subscription : byOrder.getOrDefault(change.orderId(), Set.of())) {

@@ -27,8 +27,8 @@ import java.util.UUID;
  */
 final class PushStore {
 
-    private static final String COLUMNS = "position, order_id, customer_id, version, view::text AS view, changed_at";
-    private static final String BOUNDS =
+    static final String COLUMNS = "position, order_id, customer_id, version, view::text AS view, changed_at";
+    static final String BOUNDS =
             "(SELECT coalesce(max(position), 0) AS max_position, coalesce(min(position), 0) AS min_position"
                     + " FROM order_changes) b";
     private static final String OWNED = " AND ($2::uuid IS NULL OR customer_id = $2::uuid)";
@@ -113,19 +113,22 @@ final class PushStore {
             case Watch.Customer ignored -> CUSTOMER_STATE;
             case Watch.Order ignored -> ORDER_STATE;
         };
-        return pool.preparedQuery(sql).execute(Tuple.of(watch.id(), owner)).map(rows -> {
-            long asOf = 0;
-            long minRetained = 0;
-            List<ChangeRow> latest = new ArrayList<>();
-            for (Row row : rows) {
-                asOf = row.getLong("max_position");
-                minRetained = row.getLong("min_position");
-                if (row.getValue("position") != null) {
-                    latest.add(change(row));
-                }
+        return pool.preparedQuery(sql).execute(Tuple.of(watch.id(), owner)).map(PushStore::snapshotOf);
+    }
+
+    /** A snapshot from rows of the log's bounds joined with the changes it holds (none: one row of nulls). */
+    static Snapshot snapshotOf(RowSet<Row> rows) {
+        long asOf = 0;
+        long minRetained = 0;
+        List<ChangeRow> latest = new ArrayList<>();
+        for (Row row : rows) {
+            asOf = row.getLong("max_position");
+            minRetained = row.getLong("min_position");
+            if (row.getValue("position") != null) {
+                latest.add(change(row));
             }
-            return new Snapshot(asOf, minRetained, List.copyOf(latest));
-        });
+        }
+        return new Snapshot(asOf, minRetained, List.copyOf(latest));
     }
 
     /** The changes after {@code after} up to and including {@code upTo}; at most {@code limit}. */
@@ -158,13 +161,13 @@ final class PushStore {
         return pool.preparedQuery(DELETE_BELOW).execute(Tuple.of(position, (long) chunk)).map(RowSet::rowCount);
     }
 
-    private static List<ChangeRow> changes(RowSet<Row> rows) {
+    static List<ChangeRow> changes(RowSet<Row> rows) {
         List<ChangeRow> changes = new ArrayList<>(rows.size());
         rows.forEach(row -> changes.add(change(row)));
         return changes;
     }
 
-    private static ChangeRow change(Row row) {
+    static ChangeRow change(Row row) {
         OffsetDateTime changedAt = row.getOffsetDateTime("changed_at");
         return new ChangeRow(row.getLong("position"), row.getUUID("order_id"), row.getUUID("customer_id"),
                 row.getInteger("version"), row.getString("view"),

@@ -24,6 +24,11 @@ final class SseSink implements PushSink {
         writer.event("reset", "", RESET);
     }
 
+    /** Operators' stream only: {@code n} order changes were dropped by its rate cap; no id, it resumes nothing. */
+    void skipped(long n) {
+        writer.event("skipped", null, "{\"skipped\":" + n + "}");
+    }
+
     @Override
     public void heartbeat() {
         writer.comment("hb");

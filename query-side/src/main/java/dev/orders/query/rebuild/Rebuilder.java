@@ -71,6 +71,8 @@ public final class Rebuilder {
     private volatile SwapResult swap;
     private volatile String error;
     private volatile long lastLogNanos;
+    private volatile long eventsTotal;
+    private volatile Supplier<Future<Long>> headPosition = () -> Future.succeededFuture(0L);
 
     /**
      * @param connect  the query side's PostgreSQL: a rebuild runs on a connection of its own, outside the
@@ -91,6 +93,15 @@ public final class Rebuilder {
     }
 
     /**
+     * Where the events end, for progress: the query side plugs in the last position its projector applied
+     * (positions are gap-free from 1, so it is about the number of events the feed will give).
+     */
+    public Rebuilder headPosition(Supplier<Future<Long>> head) {
+        this.headPosition = Objects.requireNonNull(head, "head");
+        return this;
+    }
+
+    /**
      * Starts a rebuild in the background and answers its status at once.
      *
      * @return failed with a 409 problem when a rebuild is already running here
@@ -108,6 +119,8 @@ public final class Rebuilder {
         ordersWritten = 0;
         customersWritten = 0;
         pages = 0;
+        eventsTotal = 0;
+        readHead();
         swap = null;
         error = null;
         lastLogNanos = System.nanoTime();
@@ -148,6 +161,15 @@ public final class Rebuilder {
                 .put("orderRowsWritten", ordersWritten)
                 .put("customerRowsWritten", customersWritten)
                 .put("eventsPerSecond", rate());
+        long total = Math.max(eventsTotal, feedPosition);
+        if (total > 0) {
+            long left = state == State.DONE ? 0 : Math.max(0, total - feedPosition);
+            long perSecond = rate();
+            json.put("eventsTotal", total)
+                    .put("progress", state == State.DONE ? 1.0 : Math.min(1.0, (double) feedPosition / total))
+                    .put("secondsLeft", state == State.DONE ? Long.valueOf(0)
+                            : perSecond > 0 ? Long.valueOf((left + perSecond - 1) / perSecond) : null);
+        }
         if (swap != null) {
             json.put("switch", swap.toJson());
         }
@@ -248,6 +270,7 @@ public final class Rebuilder {
         feedPosition = page.lastPosition();
         ordersWritten += result.ordersWritten();
         customersWritten += result.customersWritten();
+        readHead();
         long now = System.nanoTime();
         if (now - lastLogNanos >= Duration.ofMillis(LOG_EVERY_MS).toNanos()) {
             lastLogNanos = now;
@@ -356,6 +379,11 @@ public final class Rebuilder {
     private long elapsedMs() {
         Instant end = finishedAt == null ? Instant.now() : finishedAt;
         return Duration.between(startedAt, end).toMillis();
+    }
+
+    /** Refreshes {@link #eventsTotal} in the background; a failed read keeps the last value. */
+    private void readHead() {
+        headPosition.get().onSuccess(head -> eventsTotal = Math.max(eventsTotal, head));
     }
 
     private long rate() {

@@ -18,7 +18,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /** The read side of the read model: every query the HTTP API answers. */
@@ -82,6 +84,26 @@ public final class ReadStore {
         });
     }
 
+    /** Every customer's orders, newest first, optionally of one status (the operators' list). */
+    public Future<Page<OrderView>> orders(OrderStatus status, int limit, OrderKey after) {
+        Tuple params = Tuple.of(status == null ? null : status.name(),
+                after == null ? null : Rows.time(after.createdAt()), after == null ? null : after.orderId(), limit + 1);
+        return pool.preparedQuery(Sql.ORDERS_NEWEST_FIRST).execute(params).map(rows -> {
+            List<OrderView> items = new ArrayList<>();
+            rows.forEach(row -> items.add(Rows.order(row)));
+            return page(items, limit);
+        });
+    }
+
+    /** The number of orders of each status; a status without orders is absent. */
+    public Future<Map<String, Long>> orderCountsByStatus() {
+        return pool.query(Sql.ORDER_COUNTS_BY_STATUS).execute().map(rows -> {
+            Map<String, Long> counts = new TreeMap<>();
+            rows.forEach(row -> counts.put(row.getString("status"), row.getLong("orders")));
+            return counts;
+        });
+    }
+
     public Future<Page<CustomerView>> customersByAvailableCredit(BigDecimal min, String currency, int limit,
                                                                  CreditKey after) {
         Tuple params = Tuple.of(min, currency, after == null ? null : after.available(),
@@ -100,6 +122,11 @@ public final class ReadStore {
             rows.forEach(row -> items.add(deadLetterJson(row)));
             return page(items, limit);
         });
+    }
+
+    /** Parked records not yet re-driven. */
+    public Future<Long> pendingDeadLetters() {
+        return pool.query(Sql.PENDING_DEAD_LETTERS).execute().map(rows -> rows.iterator().next().getLong(0));
     }
 
     public Future<List<CheckpointRow>> checkpoints() {

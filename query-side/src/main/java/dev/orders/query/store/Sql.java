@@ -136,6 +136,7 @@ final class Sql {
     // --- dead letters ----------------------------------------------------------------------------------
 
     static final String DEAD_LETTER_COLUMNS = "id, topic, partition, \"offset\", key, error, payload, parked_at, redriven_at";
+    static final String PENDING_DEAD_LETTERS = "SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL";
     static final String LIST_DEAD_LETTERS = "SELECT " + DEAD_LETTER_COLUMNS
             + " FROM dead_letters WHERE id > $1 ORDER BY id LIMIT $2";
     static final String LOCK_DEAD_LETTER = "SELECT " + DEAD_LETTER_COLUMNS + " FROM dead_letters WHERE id = $1 FOR UPDATE";
@@ -172,6 +173,17 @@ final class Sql {
               AND ($3::timestamptz IS NULL OR (created_at, order_id) < ($3::timestamptz, $4::uuid))
             ORDER BY created_at DESC, order_id DESC
             LIMIT $5""";
+
+    /** Every customer's orders, newest first, optionally of one status; keyset paging on (created_at, order_id). */
+    static final String ORDERS_NEWEST_FIRST = "SELECT " + ORDER_COLUMNS + """
+             FROM order_view
+            WHERE ($1::text IS NULL OR status = $1::text)
+              AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::uuid))
+            ORDER BY created_at DESC, order_id DESC
+            LIMIT $4""";
+
+    /** How many orders each status has. */
+    static final String ORDER_COUNTS_BY_STATUS = "SELECT status, count(*) AS orders FROM order_view GROUP BY status";
 
     /** Highest available credit first; keyset paging on (available credit, customer_id). */
     static final String CUSTOMERS_BY_AVAILABLE_CREDIT = "SELECT " + CUSTOMER_COLUMNS + """

@@ -40,6 +40,7 @@ final class PushNode {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
         return PushHub.start(vertx, pool, listenDb, settings).compose(hub -> {
             Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()));
+            new OperatorStreams(vertx, pool, hub, settings, OperatorStreamSettings.defaults()).mount(router);
             hub.mount(router);
             ApiRouter.finish(router);
             return vertx.createHttpServer(http.setPort(0).setHost("127.0.0.1")).requestHandler(router).listen()

@@ -128,6 +128,11 @@ class SubscriptionTest {
     }
 
     <T> T on(java.util.concurrent.Callable<T> action) throws Exception {
+        return on(context, action);
+    }
+
+    /** Runs the action on the context and answers its result. */
+    static <T> T on(Context context, java.util.concurrent.Callable<T> action) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
         context.runOnContext(ignored -> {
             try {
