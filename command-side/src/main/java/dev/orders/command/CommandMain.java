@@ -16,8 +16,8 @@ public final class CommandMain {
 
     public static void main(String[] args) {
         ServiceLauncher.run("command-side", "The command side of Orders: REST commands, event store, relay, saga.",
-                args, (vertx, config, infrastructure) -> CommandSide.deploy(vertx, config,
-                        infrastructure.commandPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
+                args, (vertx, config) -> CommandSide.deploy(vertx, config,
+                        config.effectiveCommandPgUri(), config.kafkaBootstrap()).compose(side -> {
                     Security security = Security.create(vertx, config.securitySettings());
                     Health health = new Health();
                     side.addHealthChecks(health);

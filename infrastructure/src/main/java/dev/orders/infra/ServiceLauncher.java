@@ -13,8 +13,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one service as a process: {@code --help}, the configuration (one line and exit 2 when it is
- * bad), the infrastructure, Vert.x, the service's start (one line and exit 1 when it fails), the URL
- * it serves, and a shutdown hook that stops everything it started on Ctrl-C or SIGTERM.
+ * bad, or when it does not name the external PostgreSQL and Kafka: a service on its own starts no
+ * servers), Vert.x, the service's start (one line and exit 1 when it fails), the URL it serves, and a
+ * shutdown hook that stops Vert.x on Ctrl-C or SIGTERM.
  */
 public final class ServiceLauncher {
 
@@ -24,7 +25,7 @@ public final class ServiceLauncher {
     /** Starts the service's verticles; succeeds with the HTTP port it listens on. */
     @FunctionalInterface
     public interface Starter {
-        Future<Integer> start(Vertx vertx, OrdersConfig config, Infrastructure infrastructure);
+        Future<Integer> start(Vertx vertx, OrdersConfig config);
     }
 
     private ServiceLauncher() {
@@ -38,39 +39,32 @@ public final class ServiceLauncher {
         OrdersConfig config;
         try {
             config = OrdersConfig.load(args);
+            config.requireExternalServers("by the " + name + " on its own: it starts no PostgreSQL or Kafka"
+                    + " (the all-in-one does, in development mode)");
         } catch (ConfigException bad) {
             exit(2, name + ": bad configuration: " + bad.getMessage());
             return;
         }
-        Infrastructure infrastructure = null;
-        Vertx vertx = null;
+        Vertx vertx = Vertx.vertx();
         try {
-            infrastructure = Infrastructure.start(config);
-            vertx = Vertx.vertx();
-            int port = starter.start(vertx, config, infrastructure).toCompletionStage().toCompletableFuture()
+            int port = starter.start(vertx, config).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            Vertx running = vertx;
-            infrastructure.beforeClose(() -> stop(running, null));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx), name + "-shutdown"));
             System.out.println(name + " is running on http://" + config.httpHost() + ":" + port + "/   (Ctrl-C stops it)");
         } catch (ExecutionException failure) {
-            stop(vertx, infrastructure);
+            stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure.getCause()));
         } catch (TimeoutException | InterruptedException | RuntimeException failure) {
-            stop(vertx, infrastructure);
+            stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure));
         }
     }
 
-    private static void stop(Vertx vertx, Infrastructure infrastructure) {
+    private static void stop(Vertx vertx) {
         try {
-            if (vertx != null) {
-                vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            }
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("Vert.x did not close cleanly: {}", e.getMessage());
-        }
-        if (infrastructure != null) {
-            infrastructure.close();
         }
     }
 

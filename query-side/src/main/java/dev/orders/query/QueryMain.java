@@ -16,8 +16,8 @@ public final class QueryMain {
 
     public static void main(String[] args) {
         ServiceLauncher.run("query-side", "The query side of Orders: projections, REST queries, SSE and WebSocket push.",
-                args, (vertx, config, infrastructure) -> QuerySide.deploy(vertx, config,
-                        infrastructure.queryPgUri(), infrastructure.kafkaBootstrap()).compose(side -> {
+                args, (vertx, config) -> QuerySide.deploy(vertx, config,
+                        config.effectiveQueryPgUri(), config.kafkaBootstrap()).compose(side -> {
                     Security security = Security.create(vertx, config.securitySettings());
                     Health health = new Health();
                     side.readiness(health);

@@ -12,18 +12,29 @@ public enum ConfigKey {
     DATA_DIR("data.dir", "./data", "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
     CLEAN("clean", "false", "true wipes data.dir before starting"),
     PG_URI("pg.uri", "", "external PostgreSQL for both sides, e.g. postgresql://user:pw@host:5432/orders;"
-            + " empty = Docker (Testcontainers) if present, else embedded"),
+            + " required in production and by a service on its own; empty = the all-in-one in development mode"
+            + " starts one (Docker if present, else embedded)"),
     COMMAND_PG_URI("command.pg.uri", "", "PostgreSQL of the command side; overrides pg.uri"),
     QUERY_PG_URI("query.pg.uri", "", "PostgreSQL of the query side; overrides pg.uri"),
     PG_POOL_SIZE("pg.pool.size", "16", "connections per PostgreSQL pool"),
     PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", "requests that may wait for a pooled connection;"
             + " -1 = unbounded"),
     PG_EMBEDDED_PORT("pg.embedded.port", "0", "port of the embedded PostgreSQL; 0 = any free port"),
-    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...);"
-            + " empty = Docker (Testcontainers) if present, else embedded"),
+    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...); required in"
+            + " production and by a service on its own; empty = the all-in-one in development mode starts one"),
     KAFKA_EMBEDDED_PORT("kafka.embedded.port", "0", "port of the embedded Kafka broker; 0 = any free port"),
     KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", "prefix of every topic name"),
     KAFKA_PARTITIONS("kafka.partitions", "3", "partitions of each topic the services create"),
+    // ---- a Kafka cluster: how the topics are made, and the consumer groups (record KafkaCluster) ----
+    KAFKA_REPLICATION_FACTOR("kafka.replication-factor", "1", "replicas of each topic the services create;"
+            + " 3 on a cluster of three or more brokers"),
+    KAFKA_MIN_INSYNC_REPLICAS("kafka.min-insync-replicas", "1", "min.insync.replicas of each topic the services"
+            + " create: with acks=all a write needs this many replicas; at most kafka.replication-factor"),
+    KAFKA_TOPICS_CREATE("kafka.topics.create", "true", "true: the services create missing topics at start;"
+            + " false: they only check, and /health/ready names a missing topic"),
+    KAFKA_SAGA_GROUP("kafka.group.saga", "", "consumer group id of the saga; empty = <kafka.topic.prefix>.saga"),
+    KAFKA_PROJECTOR_GROUP("kafka.group.projector", "", "consumer group id of the query side's projector;"
+            + " empty = <kafka.topic.prefix>.query-projector"),
     SNAPSHOT_EVERY("snapshot.every", "100", "an aggregate snapshot every this many events"),
     SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check the saga asked"
             + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
@@ -44,6 +55,8 @@ public enum ConfigKey {
     RATE_COMMANDS_PER_SECOND("rate.commands-per-second", "20", "commands one customer may send per second,"
             + " sustained; more answer 429 with Retry-After"),
     RATE_COMMAND_BURST("rate.command-burst", "40", "commands one customer may send at once after a quiet time"),
+    RATE_PROCESSES("rate.processes", "1", "command-side processes behind one load balancer: each enforces"
+            + " 1/this of rate.commands-per-second and rate.command-burst, so that together they allow the rate"),
     QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 

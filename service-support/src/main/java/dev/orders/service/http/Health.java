@@ -15,6 +15,11 @@ import java.util.function.Supplier;
  */
 public final class Health {
 
+    /** The liveness probe's path: the process answers. */
+    public static final String LIVE = "/health/live";
+    /** The readiness probe's path: every dependency answers. */
+    public static final String READY = "/health/ready";
+
     private final Map<String, Supplier<Future<JsonObject>>> checks = new LinkedHashMap<>();
 
     /** Adds a readiness check; the name shows in the readiness detail. */
@@ -24,8 +29,8 @@ public final class Health {
     }
 
     public void mount(Router router) {
-        router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
-        router.get("/health/ready").handler(ctx -> ready().onComplete(done -> {
+        router.get(LIVE).handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+        router.get(READY).handler(ctx -> ready().onComplete(done -> {
             JsonObject body = done.result();
             ctx.response().setStatusCode("UP".equals(body.getString("status")) ? 200 : 503);
             ctx.json(body);
