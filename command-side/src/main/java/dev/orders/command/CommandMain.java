@@ -1,10 +1,12 @@
 package dev.orders.command;
 
 import dev.orders.infra.ServiceLauncher;
+import dev.orders.service.http.GracefulStop;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
 import dev.orders.service.security.Security;
+import io.vertx.core.Future;
 
 import java.util.List;
 
@@ -23,7 +25,8 @@ public final class CommandMain {
                     side.addHealthChecks(health);
                     HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
                             v -> ServiceRouter.create(v, security, health, List.of(side.meterRegistry()), side::mount));
-                    return vertx.deployVerticle(http).map(id -> http.actualPort());
+                    return vertx.deployVerticle(http).map(id -> new ServiceLauncher.Started(http.actualPort(),
+                            new GracefulStop(health, http, Future::succeededFuture, side::close)));
                 }));
     }
 }

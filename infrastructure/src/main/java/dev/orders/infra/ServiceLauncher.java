@@ -2,6 +2,7 @@ package dev.orders.infra;
 
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.http.GracefulStop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -15,17 +16,26 @@ import java.util.concurrent.TimeoutException;
  * Runs one service as a process: {@code --help}, the configuration (one line and exit 2 when it is
  * bad, or when it does not name the external PostgreSQL and Kafka: a service on its own starts no
  * servers), Vert.x, the service's start (one line and exit 1 when it fails), the URL it serves, and a
- * shutdown hook that stops Vert.x on Ctrl-C or SIGTERM.
+ * shutdown hook that stops it gracefully on Ctrl-C or SIGTERM ({@link GracefulStop}), then Vert.x.
  */
 public final class ServiceLauncher {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceLauncher.class);
     private static final long START_TIMEOUT_SECONDS = 180;
 
-    /** Starts the service's verticles; succeeds with the HTTP port it listens on. */
+    /** Starts the service's verticles; succeeds with the HTTP port it listens on and how to stop it. */
     @FunctionalInterface
     public interface Starter {
-        Future<Integer> start(Vertx vertx, OrdersConfig config);
+        Future<Started> start(Vertx vertx, OrdersConfig config);
+    }
+
+    /**
+     * A running service.
+     *
+     * @param port the HTTP port it listens on
+     * @param stop how it stops on SIGTERM without losing a request
+     */
+    public record Started(int port, GracefulStop stop) {
     }
 
     private ServiceLauncher() {
@@ -47,10 +57,11 @@ public final class ServiceLauncher {
         }
         Vertx vertx = Vertx.vertx();
         try {
-            int port = starter.start(vertx, config).toCompletionStage().toCompletableFuture()
+            Started started = starter.start(vertx, config).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx), name + "-shutdown"));
-            System.out.println(name + " is running on http://" + config.httpHost() + ":" + port + "/   (Ctrl-C stops it)");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(vertx, config, started.stop()), name + "-shutdown"));
+            System.out.println(name + " is running on http://" + config.httpHost() + ":" + started.port()
+                    + "/   (Ctrl-C stops it)");
         } catch (ExecutionException failure) {
             stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure.getCause()));
@@ -58,6 +69,18 @@ public final class ServiceLauncher {
             stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure));
         }
+    }
+
+    /** On SIGTERM: the graceful stop (see {@link GracefulStop}), then Vert.x. */
+    private static void drain(Vertx vertx, OrdersConfig config, GracefulStop stop) {
+        long limit = config.shutdownNotice().plus(config.shutdownGrace()).toMillis() + 10_000;
+        try {
+            stop.run(vertx, config.shutdownNotice(), config.shutdownGrace()).toCompletionStage().toCompletableFuture()
+                    .get(limit, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the graceful stop did not finish: {}", oneLine(e));
+        }
+        stop(vertx);
     }
 
     private static void stop(Vertx vertx) {

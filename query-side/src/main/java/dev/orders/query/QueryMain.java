@@ -1,6 +1,7 @@
 package dev.orders.query;
 
 import dev.orders.infra.ServiceLauncher;
+import dev.orders.service.http.GracefulStop;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
@@ -23,7 +24,8 @@ public final class QueryMain {
                     side.readiness(health);
                     HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
                             v -> ServiceRouter.create(v, security, health, List.of(side.meterRegistry()), side::mount));
-                    return vertx.deployVerticle(http).map(id -> http.actualPort());
+                    return vertx.deployVerticle(http).map(id -> new ServiceLauncher.Started(http.actualPort(),
+                            new GracefulStop(health, http, side.push()::drain, side::close)));
                 }));
     }
 }

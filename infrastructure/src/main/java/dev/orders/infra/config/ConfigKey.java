@@ -46,6 +46,8 @@ public enum ConfigKey {
     AUTH_DEV_KEY("auth.dev-key", "", "HMAC key of development tokens (POST /api/dev/token); empty = the built-in"
             + " development key; refused in production"),
     AUTH_PUBLIC_KEYS("auth.public-keys", "", "file with the token issuer's public keys (PEM); required in production"),
+    AUTH_JWKS_URL("auth.jwks-url", "", "URL of the token issuer's JSON Web Key Set (https://issuer/.well-known/jwks.json);"
+            + " fetched again when a token names an unknown key id, so keys rotate without a restart"),
     AUTH_ALGORITHM("auth.algorithm", "RS256", "signature algorithm of the issuer's keys (RS256, ES256, ...)"),
     AUTH_ISSUER("auth.issuer", "", "required 'iss' claim of tokens; empty = not checked"),
     AUTH_AUDIENCE("auth.audience", "", "required 'aud' claim of tokens; empty = not checked"),
@@ -57,6 +59,10 @@ public enum ConfigKey {
     RATE_COMMAND_BURST("rate.command-burst", "40", "commands one customer may send at once after a quiet time"),
     RATE_PROCESSES("rate.processes", "1", "command-side processes behind one load balancer: each enforces"
             + " 1/this of rate.commands-per-second and rate.command-burst, so that together they allow the rate"),
+    SHUTDOWN_NOTICE("shutdown.notice", "PT3S", "on SIGTERM, how long readiness answers 503 before the streams"
+            + " end and the port closes, so that balancers stop sending first (ISO-8601 duration)"),
+    SHUTDOWN_GRACE("shutdown.grace", "PT20S", "on SIGTERM, how long requests in progress may take to finish"
+            + " before the connections close (ISO-8601 duration)"),
     QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 

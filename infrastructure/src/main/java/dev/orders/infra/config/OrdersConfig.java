@@ -51,6 +51,7 @@ import java.util.stream.Collectors;
  * @param queryEventFeedUrl      base URL of the command side's event feed for rebuilds, empty = this process
  * @param authDevKey             HMAC key of development tokens, empty = the built-in one; refused in production
  * @param authPublicKeys         file of the token issuer's public keys (PEM), empty = none
+ * @param authJwksUrl            URL of the token issuer's JSON Web Key Set, empty = none
  * @param authAlgorithm          signature algorithm of the issuer's keys
  * @param authIssuer             required {@code iss} claim, empty = not checked
  * @param authAudience           required {@code aud} claim, empty = not checked
@@ -59,6 +60,8 @@ import java.util.stream.Collectors;
  * @param rateCommandsPerSecond  commands per customer per second, sustained
  * @param rateCommandBurst       commands per customer at once
  * @param rateProcesses          command-side processes sharing the rate, each enforcing its share
+ * @param shutdownNotice         on SIGTERM, how long readiness answers 503 before the port closes
+ * @param shutdownGrace          on SIGTERM, how long requests in progress may take to finish
  */
 public record OrdersConfig(
         Mode mode,
@@ -85,6 +88,7 @@ public record OrdersConfig(
         String queryEventFeedUrl,
         String authDevKey,
         String authPublicKeys,
+        String authJwksUrl,
         String authAlgorithm,
         String authIssuer,
         String authAudience,
@@ -92,7 +96,9 @@ public record OrdersConfig(
         String authServiceToken,
         int rateCommandsPerSecond,
         int rateCommandBurst,
-        int rateProcesses) {
+        int rateProcesses,
+        Duration shutdownNotice,
+        Duration shutdownGrace) {
 
     /** How the process runs. */
     public enum Mode {
@@ -213,6 +219,7 @@ public record OrdersConfig(
         map.put(QUERY_EVENT_FEED_URL.key(), queryEventFeedUrl);
         map.put(AUTH_DEV_KEY.key(), authDevKey);
         map.put(AUTH_PUBLIC_KEYS.key(), authPublicKeys);
+        map.put(AUTH_JWKS_URL.key(), authJwksUrl);
         map.put(AUTH_ALGORITHM.key(), authAlgorithm);
         map.put(AUTH_ISSUER.key(), authIssuer);
         map.put(AUTH_AUDIENCE.key(), authAudience);
@@ -221,6 +228,8 @@ public record OrdersConfig(
         map.put(RATE_COMMANDS_PER_SECOND.key(), Integer.toString(rateCommandsPerSecond));
         map.put(RATE_COMMAND_BURST.key(), Integer.toString(rateCommandBurst));
         map.put(RATE_PROCESSES.key(), Integer.toString(rateProcesses));
+        map.put(SHUTDOWN_NOTICE.key(), shutdownNotice.toString());
+        map.put(SHUTDOWN_GRACE.key(), shutdownGrace.toString());
         return map;
     }
 
@@ -295,13 +304,13 @@ public record OrdersConfig(
             }
         }
         boolean production = mode == Mode.PRODUCTION;
-        if (production && keys.isEmpty()) {
+        if (production && keys.isEmpty() && authJwksUrl.isEmpty()) {
             throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys,
-                    "is required in production: the token issuer's public keys (PEM)");
+                    "is required in production: the token issuer's public keys (PEM), unless auth.jwks-url names its key set");
         }
         return new SecuritySettings(production, authDevKey, keys, authAlgorithm, authIssuer, authAudience,
                 authTokenTtl, corsOrigins, rateCommandsPerSecond / (double) rateProcesses,
-                (int) Math.ceil(rateCommandBurst / (double) rateProcesses), authServiceToken);
+                (int) Math.ceil(rateCommandBurst / (double) rateProcesses), authServiceToken, authJwksUrl);
     }
 
     /** True for keys whose values are secrets, never printed. */
@@ -360,6 +369,7 @@ public record OrdersConfig(
                 p.raw(QUERY_EVENT_FEED_URL).strip(),
                 p.devKey(),
                 p.raw(AUTH_PUBLIC_KEYS).strip(),
+                p.httpUrl(AUTH_JWKS_URL),
                 p.nonBlank(AUTH_ALGORITHM),
                 p.raw(AUTH_ISSUER).strip(),
                 p.raw(AUTH_AUDIENCE).strip(),
@@ -367,7 +377,9 @@ public record OrdersConfig(
                 p.raw(AUTH_SERVICE_TOKEN).strip(),
                 p.intAtLeast(RATE_COMMANDS_PER_SECOND, 1),
                 p.intAtLeast(RATE_COMMAND_BURST, 1),
-                p.intAtLeast(RATE_PROCESSES, 1));
+                p.intAtLeast(RATE_PROCESSES, 1),
+                p.duration(SHUTDOWN_NOTICE),
+                p.duration(SHUTDOWN_GRACE));
     }
 
     /** Parses and checks raw values; every failure names the key, the value and where it came from. */
@@ -509,6 +521,14 @@ public record OrdersConfig(
                 throw bad(key, "is not a consumer group id (1..100 of A-Z a-z 0-9 . _ -)");
             }
             return group;
+        }
+
+        String httpUrl(ConfigKey key) {
+            String url = raw(key).strip();
+            if (!url.isEmpty() && !url.matches("https?://[^\\s/]+(/\\S*)?")) {
+                throw bad(key, "is not an http(s) URL");
+            }
+            return url;
         }
 
         String topicPrefix(ConfigKey key) {

@@ -202,7 +202,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(36);
+        assertThat(List.of(ConfigKey.values())).hasSize(39);
     }
 
     @Test
@@ -242,5 +242,11 @@ class OrdersConfigTest {
                 .hasMessageContaining("holds no PEM public key");
         assertThatThrownBy(() -> production.with("auth.public-keys", dir.resolve("missing.pem").toString()).securitySettings())
                 .hasMessageContaining("cannot be read");
+
+        var fromJwks = production.with("auth.jwks-url", "https://login.example/.well-known/jwks.json").securitySettings();
+        assertThat(fromJwks.jwksUrl()).isEqualTo("https://login.example/.well-known/jwks.json");
+        assertThat(fromJwks.publicKeysPem()).isEmpty();
+        assertThatThrownBy(() -> production.with("auth.jwks-url", "ftp://login.example/keys"))
+                .hasMessageContaining("auth.jwks-url").hasMessageContaining("http(s) URL");
     }
 }

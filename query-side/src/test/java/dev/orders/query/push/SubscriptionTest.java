@@ -182,5 +182,10 @@ class SubscriptionTest {
         public void expired() {
             expired = true;
         }
+
+        @Override
+        public void moveOn() {
+            closed = true;
+        }
     }
 }

@@ -21,6 +21,13 @@ public final class Health {
     public static final String READY = "/health/ready";
 
     private final Map<String, Supplier<Future<JsonObject>>> checks = new LinkedHashMap<>();
+    /** Set when the process begins to stop: readiness answers 503 from then on. */
+    private volatile boolean draining;
+
+    /** The process begins to stop: readiness answers {@code 503 DRAINING}, so balancers send nothing new. */
+    public void drain() {
+        draining = true;
+    }
 
     /** Adds a readiness check; the name shows in the readiness detail. */
     public Health check(String name, Supplier<Future<JsonObject>> check) {
@@ -39,6 +46,9 @@ public final class Health {
 
     /** Runs every check; never fails: a failing check shows as DOWN with its reason. */
     public Future<JsonObject> ready() {
+        if (draining) {
+            return Future.succeededFuture(new JsonObject().put("status", "DRAINING"));
+        }
         List<String> names = List.copyOf(checks.keySet());
         List<Future<JsonObject>> results = names.stream()
                 .map(name -> run(checks.get(name)))
