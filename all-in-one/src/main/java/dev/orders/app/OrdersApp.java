@@ -1,7 +1,7 @@
 package dev.orders.app;
 
 import dev.orders.command.CommandSide;
-import dev.orders.infra.Infrastructure;
+import dev.orders.devservers.Infrastructure;
 import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;

@@ -121,7 +121,8 @@ class ProductionModeTest {
     @Test
     @DisplayName("production mode without the issuer's public keys is refused, naming auth.public-keys, and the app does not start")
     void production_without_the_issuers_keys_is_refused() {
-        assertThatThrownBy(() -> OrdersConfig.defaults().with("mode", "production").securitySettings())
+        assertThatThrownBy(() -> OrdersConfig.defaults().with(Map.of("mode", "production",
+                "pg.uri", "postgresql://orders:pw@db:5432/orders", "kafka.bootstrap", "kafka:9092")).securitySettings())
                 .isInstanceOf(ConfigException.class).hasMessageContaining("auth.public-keys");
         assertThatThrownBy(() -> OrdersApp.start(infra.isolatedConfig().with("mode", "production")).close())
                 .hasMessageContaining("auth.public-keys");

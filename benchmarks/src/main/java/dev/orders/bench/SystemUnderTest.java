@@ -1,8 +1,8 @@
 package dev.orders.bench;
 
 import dev.orders.app.OrdersApp;
-import dev.orders.infra.Infrastructure;
-import dev.orders.infra.PgServer;
+import dev.orders.devservers.Infrastructure;
+import dev.orders.devservers.PgServer;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.security.Security;
 

@@ -12,6 +12,7 @@ import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.EventTopics;
 import dev.orders.service.http.Health;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.PgPools;
@@ -23,6 +24,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,8 @@ public final class CommandSide {
     private final SagaDeadLetters sagaDeadLetters;
     private final List<String> deployments = new ArrayList<>();
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
+    /** For the readiness check of the topics. */
+    private KafkaAdminClient admin;
     private RelayVerticle relay;
     private SagaVerticle saga;
     private DeadlineVerticle deadlines;
@@ -76,9 +80,18 @@ public final class CommandSide {
         return CommandSchema.MIGRATIONS.migrate(pool)
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
                         + describe(pgUri) + ": " + failure.getMessage(), failure)))
-                .compose(ignored -> side.deployWorkers())
+                .compose(ignored -> EventTopics.admin(vertx, kafkaBootstrap))
+                .compose(admin -> {
+                    side.admin = admin;
+                    return side.deployWorkers();
+                })
                 .map(side)
-                .onFailure(failure -> pool.close());
+                .onFailure(failure -> {
+                    if (side.admin != null) {
+                        side.admin.close();
+                    }
+                    pool.close();
+                });
     }
 
     private static String describe(String uri) {
@@ -175,6 +188,7 @@ public final class CommandSide {
     public void addHealthChecks(Health health) {
         health.check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()));
         health.check("relay", () -> relay.readiness());
+        health.check("kafka-topics", () -> EventTopics.of(config).check(admin));
     }
 
     public CommandHandler handler() {
@@ -187,7 +201,7 @@ public final class CommandSide {
 
     public Future<Void> close() {
         List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
-        return Future.join(undeployed).transform(ignored -> pool.close())
+        return Future.join(undeployed).eventually(admin::close).transform(ignored -> pool.close())
                 .onComplete(done -> LOG.info("command side stopped"));
     }
 

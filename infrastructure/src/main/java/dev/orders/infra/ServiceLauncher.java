@@ -3,6 +3,7 @@ package dev.orders.infra;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.Version;
+import dev.orders.service.http.GracefulStop;
 import dev.orders.service.metrics.ProcessMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,18 +16,28 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one service as a process: {@code --version}, {@code --help}, the configuration (one line and exit 2 when it is
- * bad), the infrastructure, Vert.x, the service's start (one line and exit 1 when it fails), the URL
- * it serves, and a shutdown hook that stops everything it started on Ctrl-C or SIGTERM.
+ * bad, or when it does not name the external PostgreSQL and Kafka: a service on its own starts no
+ * servers), Vert.x, the service's start (one line and exit 1 when it fails), the URL it serves, and a
+ * shutdown hook that stops it gracefully on Ctrl-C or SIGTERM ({@link GracefulStop}), then Vert.x.
  */
 public final class ServiceLauncher {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceLauncher.class);
     private static final long START_TIMEOUT_SECONDS = 180;
 
-    /** Starts the service's verticles; succeeds with the HTTP port it listens on. */
+    /** Starts the service's verticles; succeeds with the HTTP port it listens on and how to stop it. */
     @FunctionalInterface
     public interface Starter {
-        Future<Integer> start(Vertx vertx, OrdersConfig config, Infrastructure infrastructure);
+        Future<Started> start(Vertx vertx, OrdersConfig config);
+    }
+
+    /**
+     * A running service.
+     *
+     * @param port the HTTP port it listens on
+     * @param stop how it stops on SIGTERM without losing a request
+     */
+    public record Started(int port, GracefulStop stop) {
     }
 
     private ServiceLauncher() {
@@ -44,39 +55,45 @@ public final class ServiceLauncher {
         OrdersConfig config;
         try {
             config = OrdersConfig.load(args);
+            config.requireExternalServers("by the " + name + " on its own: it starts no PostgreSQL or Kafka"
+                    + " (the all-in-one does, in development mode)");
         } catch (ConfigException bad) {
             exit(2, name + ": bad configuration: " + bad.getMessage());
             return;
         }
-        Infrastructure infrastructure = null;
-        Vertx vertx = null;
+        Vertx vertx = ProcessMetrics.newVertx();
         try {
-            infrastructure = Infrastructure.start(config);
-            vertx = ProcessMetrics.newVertx();
-            int port = starter.start(vertx, config, infrastructure).toCompletionStage().toCompletableFuture()
+            Started started = starter.start(vertx, config).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            Vertx running = vertx;
-            infrastructure.beforeClose(() -> stop(running, null));
-            System.out.println(name + " is running on http://" + config.httpHost() + ":" + port + "/   (Ctrl-C stops it)");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(vertx, config, started.stop()), name + "-shutdown"));
+            System.out.println(name + " is running on http://" + config.httpHost() + ":" + started.port()
+                    + "/   (Ctrl-C stops it)");
         } catch (ExecutionException failure) {
-            stop(vertx, infrastructure);
+            stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure.getCause()));
         } catch (TimeoutException | InterruptedException | RuntimeException failure) {
-            stop(vertx, infrastructure);
+            stop(vertx);
             exit(1, name + ": cannot start: " + oneLine(failure));
         }
     }
 
-    private static void stop(Vertx vertx, Infrastructure infrastructure) {
+    /** On SIGTERM: the graceful stop (see {@link GracefulStop}), then Vert.x. */
+    private static void drain(Vertx vertx, OrdersConfig config, GracefulStop stop) {
+        long limit = config.shutdownNotice().plus(config.shutdownGrace()).toMillis() + 10_000;
         try {
-            if (vertx != null) {
-                vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            }
+            stop.run(vertx, config.shutdownNotice(), config.shutdownGrace()).toCompletionStage().toCompletableFuture()
+                    .get(limit, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the graceful stop did not finish: {}", oneLine(e));
+        }
+        stop(vertx);
+    }
+
+    private static void stop(Vertx vertx) {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("Vert.x did not close cleanly: {}", e.getMessage());
-        }
-        if (infrastructure != null) {
-            infrastructure.close();
         }
     }
 

@@ -6,6 +6,7 @@ import dev.orders.query.http.QueryRoutes;
 import dev.orders.query.http.RebuildRoutes;
 import dev.orders.query.rebuild.Rebuilder;
 import dev.orders.query.messaging.Projector;
+import dev.orders.infra.kafka.EventTopics;
 import dev.orders.query.messaging.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
 import dev.orders.query.push.OperatorStreams;
@@ -29,14 +30,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.ListOffsetsResultInfo;
-import io.vertx.kafka.admin.NewTopic;
 import io.vertx.kafka.admin.OffsetSpec;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,12 +134,13 @@ public final class QuerySide {
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
         return new Migrations("query", MIGRATIONS).migrate(pool)
-                .compose(applied -> ensureTopics(admin, prefix, config.kafkaPartitions()))
+                .compose(applied -> EventTopics.of(config).prepare(admin))
                 .compose(v -> {
                     Future<Void> chain = Future.succeededFuture();
                     for (int i = 0; i < options.projectors(); i++) {
                         chain = chain.compose(ignored -> vertx.deployVerticle(
-                                        new Projector(projection, kafkaBootstrap, prefix, options.projectorBatchSize()),
+                                        new Projector(projection, kafkaBootstrap, prefix, config.projectorGroupId(),
+                                                options.projectorBatchSize()),
                                         new DeploymentOptions())
                                 .map(id -> {
                                     deployments.add(id);
@@ -190,6 +190,7 @@ public final class QuerySide {
                 .check("query-postgres", () -> reads.ping().map(v -> new JsonObject()))
                 .check("kafka", () -> admin.describeCluster()
                         .map(cluster -> new JsonObject().put("brokers", cluster.getNodes().size())))
+                .check("kafka-topics", () -> EventTopics.of(config).check(admin))
                 .check("projection", this::lag);
     }
 
@@ -254,15 +255,5 @@ public final class QuerySide {
         steps.add(routes.close());
         steps.add(rebuilder.close());
         return Future.join(steps).eventually(admin::close).eventually(pool::close).mapEmpty();
-    }
-
-    private static Future<Void> ensureTopics(KafkaAdminClient admin, String prefix, int partitions) {
-        List<NewTopic> topics = Topics.all(prefix).stream().map(name -> new NewTopic(name, partitions, (short) 1)).toList();
-        return admin.listTopics().compose(existing -> {
-            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.getName())).toList();
-            return missing.isEmpty() ? Future.<Void>succeededFuture() : admin.createTopics(missing)
-                    .recover(e -> e instanceof TopicExistsException || e.getCause() instanceof TopicExistsException
-                            ? Future.succeededFuture() : Future.failedFuture(e));
-        });
     }
 }

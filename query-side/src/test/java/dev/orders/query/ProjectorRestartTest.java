@@ -164,7 +164,7 @@ class ProjectorRestartTest {
     private void commitGroupOffset(String topic, long offset) throws Exception {
         Map<String, String> consumerConfig = new HashMap<>();
         consumerConfig.put("bootstrap.servers", config.kafkaBootstrap());
-        consumerConfig.put("group.id", Topics.projectorGroup(config.kafkaTopicPrefix()));
+        consumerConfig.put("group.id", config.projectorGroupId());
         consumerConfig.put("enable.auto.commit", "false");
         consumerConfig.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
         consumerConfig.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");

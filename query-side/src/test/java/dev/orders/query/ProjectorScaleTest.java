@@ -101,7 +101,7 @@ class ProjectorScaleTest {
             Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
                     .connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
             await(vertx.deployVerticle(new Projector(new ProjectionStore(vertx, pool), config.kafkaBootstrap(),
-                    config.kafkaTopicPrefix(), BATCH)));
+                    config.kafkaTopicPrefix(), config.projectorGroupId(), BATCH)));
             return new Instance(vertx, pool);
         }
 
@@ -334,7 +334,7 @@ class ProjectorScaleTest {
     }
 
     private int groupMembers() throws Exception {
-        String group = Topics.projectorGroup(config.kafkaTopicPrefix());
+        String group = config.projectorGroupId();
         Map<String, ConsumerGroupDescription> groups = await(admin.describeConsumerGroups(List.of(group)));
         ConsumerGroupDescription description = groups.get(group);
         return description == null || description.getState() != org.apache.kafka.common.ConsumerGroupState.STABLE ? 0

@@ -1,6 +1,6 @@
 package dev.orders.testsupport;
 
-import dev.orders.infra.Infrastructure;
+import dev.orders.devservers.Infrastructure;
 import dev.orders.infra.config.OrdersConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,8 +1,8 @@
 package dev.orders.testsupport;
 
-import dev.orders.infra.Infrastructure;
-import dev.orders.infra.PgDatabase;
-import dev.orders.infra.PgProvisioner;
+import dev.orders.devservers.Infrastructure;
+import dev.orders.devservers.PgDatabase;
+import dev.orders.devservers.PgProvisioner;
 import dev.orders.infra.config.OrdersConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,23 +3,20 @@ package dev.orders.command.messaging;
 import dev.orders.events.EventJson;
 import dev.orders.events.EventText;
 import dev.orders.events.Topics;
+import dev.orders.infra.kafka.EventTopics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.admin.KafkaAdminClient;
-import io.vertx.kafka.admin.NewTopic;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
-import org.apache.kafka.clients.admin.AdminClient;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The relay's side of Kafka: creates the topics, and sends a batch of events keyed by their partition key
+ * The relay's side of Kafka: makes sure of the topics ({@link EventTopics}), and sends a batch of events keyed by their partition key
  * (the customer, see {@code Topics}) with the stream id in a header, through an idempotent,
  * {@code acks=all} producer. A batch succeeds only when every one of its records is
  * acknowledged; it fails only after every send has finished one way or the other, so that a retry
@@ -72,25 +69,10 @@ final class EventPublisher {
         return config;
     }
 
-    /** Creates the event topics that do not exist yet; a topic created meanwhile by another relay is fine. */
+    /** Creates the event topics that do not exist yet (unless creation is off), see {@link EventTopics}. */
     Future<Void> ensureTopics() {
-        Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "15000",
-                "request.timeout.ms", "10000");
-        return vertx.executeBlocking(() -> AdminClient.create(config))
-                .map(client -> KafkaAdminClient.create(vertx, client))
-                .compose(admin -> createMissing(admin).eventually(admin::close));
-    }
-
-    private Future<Void> createMissing(KafkaAdminClient admin) {
-        return admin.listTopics().compose(existing -> {
-            List<NewTopic> missing = Topics.all(settings.topicPrefix()).stream()
-                    .filter(topic -> !existing.contains(topic))
-                    .map(topic -> new NewTopic(topic, settings.partitions(), settings.replicationFactor()))
-                    .toList();
-            return missing.isEmpty() ? Future.<Void>succeededFuture() : admin.createTopics(missing)
-                    .recover(e -> e instanceof TopicExistsException || e.getCause() instanceof TopicExistsException
-                            ? Future.succeededFuture() : Future.failedFuture(e));
-        });
+        return EventTopics.admin(vertx, bootstrap)
+                .compose(admin -> settings.topics().prepare(admin).eventually(admin::close));
     }
 
     /** Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. */

@@ -1,6 +1,7 @@
 package dev.orders.command.messaging;
 
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.EventTopics;
 
 import java.time.Duration;
 import java.util.Map;
@@ -11,8 +12,7 @@ import java.util.Objects;
  * does not (yet) carry.
  *
  * @param topicPrefix       prefix of the event topics ({@code Topics.of(prefix, type)})
- * @param partitions        partitions of a topic the relay creates
- * @param replicationFactor replication factor of a topic the relay creates
+ * @param topics            the event topics the relay makes sure of before it publishes
  * @param batchSize         events per batch
  * @param pollInterval      how often an idle relay looks for events that no signal announced (a safety net)
  * @param leaseRetry        how often a standby relay asks for the lease
@@ -21,42 +21,43 @@ import java.util.Objects;
  * @param maxBackoff        longest wait between two attempts at a batch that Kafka refused
  * @param producerOverrides Kafka producer properties that replace the relay's defaults
  */
-public record RelaySettings(String topicPrefix, int partitions, short replicationFactor, int batchSize,
+public record RelaySettings(String topicPrefix, EventTopics topics, int batchSize,
                             Duration pollInterval, Duration leaseRetry, Duration observeInterval,
                             Duration lagWarning, Duration maxBackoff, Map<String, String> producerOverrides) {
 
     public RelaySettings {
         Objects.requireNonNull(topicPrefix, "topicPrefix");
         producerOverrides = Map.copyOf(producerOverrides);
-        if (partitions < 1 || replicationFactor < 1 || batchSize < 1) {
-            throw new IllegalArgumentException("partitions, replication factor and batch size must be at least 1");
+        Objects.requireNonNull(topics, "topics");
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1");
         }
     }
 
-    /** The settings of a configuration: topics, partitions, batch size and poll interval from it. */
+    /** The settings of a configuration: topics, batch size and poll interval from it. */
     public static RelaySettings from(OrdersConfig config) {
-        return new RelaySettings(config.kafkaTopicPrefix(), config.kafkaPartitions(), (short) 1,
+        return new RelaySettings(config.kafkaTopicPrefix(), EventTopics.of(config),
                 config.relayBatchSize(), config.relayPollInterval(), Duration.ofSeconds(1), Duration.ofSeconds(5),
                 Duration.ofSeconds(10), Duration.ofSeconds(5), Map.of());
     }
 
     public RelaySettings withBatchSize(int size) {
-        return new RelaySettings(topicPrefix, partitions, replicationFactor, size, pollInterval, leaseRetry,
+        return new RelaySettings(topicPrefix, topics, size, pollInterval, leaseRetry,
                 observeInterval, lagWarning, maxBackoff, producerOverrides);
     }
 
     public RelaySettings withPollInterval(Duration interval) {
-        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, interval, leaseRetry,
+        return new RelaySettings(topicPrefix, topics, batchSize, interval, leaseRetry,
                 observeInterval, lagWarning, maxBackoff, producerOverrides);
     }
 
     public RelaySettings withObserveInterval(Duration interval, Duration warning) {
-        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, pollInterval, leaseRetry,
+        return new RelaySettings(topicPrefix, topics, batchSize, pollInterval, leaseRetry,
                 interval, warning, maxBackoff, producerOverrides);
     }
 
     public RelaySettings withProducerOverrides(Map<String, String> overrides) {
-        return new RelaySettings(topicPrefix, partitions, replicationFactor, batchSize, pollInterval, leaseRetry,
+        return new RelaySettings(topicPrefix, topics, batchSize, pollInterval, leaseRetry,
                 observeInterval, lagWarning, maxBackoff, overrides);
     }
 }

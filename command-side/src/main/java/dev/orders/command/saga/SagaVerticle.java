@@ -20,7 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The saga: consumes the order and customer topics in group {@code <prefix>.saga} and turns each event
+ * The saga: consumes the order and customer topics in group {@code kafka.group.saga} (by default {@code <prefix>.saga}) and turns each event
  * into the commands of {@link SagaReactions}. The records of one partition are handled in order, in
  * batches of what arrived meanwhile ({@link PartitionQueues}): since events are keyed by customer, a
  * batch holds each customer's reactions in order, and they are decided together (load once, decide N,
@@ -61,23 +61,20 @@ public final class SagaVerticle extends VerticleBase {
         this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
-    /** The consumer group of the saga: one per topic prefix. */
-    public static String groupId(String topicPrefix) {
-        return topicPrefix + ".saga";
-    }
-
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
         records = new SagaRecords(vertx, reactions, deadLetters, () -> queues.stopping());
         consumer = KafkaConsumer.create(vertx, Map.of(
                 "bootstrap.servers", kafkaBootstrap,
-                "group.id", groupId(prefix),
-                "client.id", groupId(prefix) + "-" + deploymentID(),
+                "group.id", config.sagaGroupId(),
+                "client.id", config.sagaGroupId() + "-" + deploymentID(),
                 "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
                 "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
                 "enable.auto.commit", "false",
                 "auto.offset.reset", "earliest",
+                // The topics are made by EventTopics with their configured settings, never by a subscription.
+                "allow.auto.create.topics", "false",
                 "max.poll.records", "1000"));
         queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
@@ -90,7 +87,7 @@ public final class SagaVerticle extends VerticleBase {
             deadLetters.refreshCount(); // records parked or re-driven by other instances
         });
         return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
-                .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), groupId(prefix)));
+                .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), config.sagaGroupId()));
     }
 
     @Override

@@ -2,7 +2,7 @@ package dev.orders.command.messaging;
 
 import dev.orders.command.messaging.TopicReader.Published;
 import dev.orders.events.EventEnvelope;
-import dev.orders.infra.Infrastructure;
+import dev.orders.devservers.Infrastructure;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;

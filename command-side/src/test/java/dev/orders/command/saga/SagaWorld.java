@@ -231,7 +231,7 @@ final class SagaWorld implements AutoCloseable {
         Map<TopicPartition, Long> ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet()
                 .stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
         Map<TopicPartition, OffsetAndMetadata> committed = admin
-                .listConsumerGroupOffsets(SagaVerticle.groupId(config.kafkaTopicPrefix()))
+                .listConsumerGroupOffsets(config.sagaGroupId())
                 .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
         return ends.entrySet().stream().allMatch(end -> {
             OffsetAndMetadata at = committed.get(end.getKey());

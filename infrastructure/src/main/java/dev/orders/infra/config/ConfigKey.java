@@ -12,18 +12,29 @@ public enum ConfigKey {
     DATA_DIR("data.dir", "./data", "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
     CLEAN("clean", "false", "true wipes data.dir before starting"),
     PG_URI("pg.uri", "", "external PostgreSQL for both sides, e.g. postgresql://user:pw@host:5432/orders;"
-            + " empty = Docker (Testcontainers) if present, else embedded"),
+            + " required in production and by a service on its own; empty = the all-in-one in development mode"
+            + " starts one (Docker if present, else embedded)"),
     COMMAND_PG_URI("command.pg.uri", "", "PostgreSQL of the command side; overrides pg.uri"),
     QUERY_PG_URI("query.pg.uri", "", "PostgreSQL of the query side; overrides pg.uri"),
     PG_POOL_SIZE("pg.pool.size", "16", "connections per PostgreSQL pool"),
     PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", "requests that may wait for a pooled connection;"
             + " -1 = unbounded"),
     PG_EMBEDDED_PORT("pg.embedded.port", "0", "port of the embedded PostgreSQL; 0 = any free port"),
-    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...);"
-            + " empty = Docker (Testcontainers) if present, else embedded"),
+    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...); required in"
+            + " production and by a service on its own; empty = the all-in-one in development mode starts one"),
     KAFKA_EMBEDDED_PORT("kafka.embedded.port", "0", "port of the embedded Kafka broker; 0 = any free port"),
     KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", "prefix of every topic name"),
     KAFKA_PARTITIONS("kafka.partitions", "3", "partitions of each topic the services create"),
+    // ---- a Kafka cluster: how the topics are made, and the consumer groups (record KafkaCluster) ----
+    KAFKA_REPLICATION_FACTOR("kafka.replication-factor", "1", "replicas of each topic the services create;"
+            + " 3 on a cluster of three or more brokers"),
+    KAFKA_MIN_INSYNC_REPLICAS("kafka.min-insync-replicas", "1", "min.insync.replicas of each topic the services"
+            + " create: with acks=all a write needs this many replicas; at most kafka.replication-factor"),
+    KAFKA_TOPICS_CREATE("kafka.topics.create", "true", "true: the services create missing topics at start;"
+            + " false: they only check, and /health/ready names a missing topic"),
+    KAFKA_SAGA_GROUP("kafka.group.saga", "", "consumer group id of the saga; empty = <kafka.topic.prefix>.saga"),
+    KAFKA_PROJECTOR_GROUP("kafka.group.projector", "", "consumer group id of the query side's projector;"
+            + " empty = <kafka.topic.prefix>.query-projector"),
     SNAPSHOT_EVERY("snapshot.every", "100", "an aggregate snapshot every this many events"),
     SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check the saga asked"
             + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
@@ -35,6 +46,8 @@ public enum ConfigKey {
     AUTH_DEV_KEY("auth.dev-key", "", "HMAC key of development tokens (POST /api/dev/token); empty = the built-in"
             + " development key; refused in production"),
     AUTH_PUBLIC_KEYS("auth.public-keys", "", "file with the token issuer's public keys (PEM); required in production"),
+    AUTH_JWKS_URL("auth.jwks-url", "", "URL of the token issuer's JSON Web Key Set (https://issuer/.well-known/jwks.json);"
+            + " fetched again when a token names an unknown key id, so keys rotate without a restart"),
     AUTH_ALGORITHM("auth.algorithm", "RS256", "signature algorithm of the issuer's keys (RS256, ES256, ...)"),
     AUTH_ISSUER("auth.issuer", "", "required 'iss' claim of tokens; empty = not checked"),
     AUTH_AUDIENCE("auth.audience", "", "required 'aud' claim of tokens; empty = not checked"),
@@ -49,6 +62,12 @@ public enum ConfigKey {
             + " gets event: reset and the current state (ISO-8601 duration)"),
     PUSH_RETENTION_CHANGES("push.retention-changes", "1000000", "the most changes the order-change log keeps;"
             + " older ones are pruned likewise"),
+    RATE_PROCESSES("rate.processes", "1", "command-side processes behind one load balancer: each enforces"
+            + " 1/this of rate.commands-per-second and rate.command-burst, so that together they allow the rate"),
+    SHUTDOWN_NOTICE("shutdown.notice", "PT3S", "on SIGTERM, how long readiness answers 503 before the streams"
+            + " end and the port closes, so that balancers stop sending first (ISO-8601 duration)"),
+    SHUTDOWN_GRACE("shutdown.grace", "PT20S", "on SIGTERM, how long requests in progress may take to finish"
+            + " before the connections close (ISO-8601 duration)"),
     QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
 

@@ -42,6 +42,7 @@ import java.util.stream.Collectors;
  * @param kafkaEmbeddedPort      embedded Kafka port, 0 = any free port
  * @param kafkaTopicPrefix       prefix of every topic name
  * @param kafkaPartitions        partitions per topic
+ * @param kafkaCluster           replication, topic creation and consumer groups on a Kafka cluster
  * @param snapshotEvery          events between aggregate snapshots
  * @param sagaCreditCheckTimeout how long an order waits for its credit check
  * @param relayBatchSize         events per relay batch
@@ -50,6 +51,7 @@ import java.util.stream.Collectors;
  * @param queryEventFeedUrl      base URL of the command side's event feed for rebuilds, empty = this process
  * @param authDevKey             HMAC key of development tokens, empty = the built-in one; refused in production
  * @param authPublicKeys         file of the token issuer's public keys (PEM), empty = none
+ * @param authJwksUrl            URL of the token issuer's JSON Web Key Set, empty = none
  * @param authAlgorithm          signature algorithm of the issuer's keys
  * @param authIssuer             required {@code iss} claim, empty = not checked
  * @param authAudience           required {@code aud} claim, empty = not checked
@@ -59,6 +61,9 @@ import java.util.stream.Collectors;
  * @param rateCommandBurst       commands per customer at once
  * @param pushRetention          how long the order-change log keeps a change for resumes
  * @param pushRetentionChanges   the most changes the order-change log keeps
+ * @param rateProcesses          command-side processes sharing the rate, each enforcing its share
+ * @param shutdownNotice         on SIGTERM, how long readiness answers 503 before the port closes
+ * @param shutdownGrace          on SIGTERM, how long requests in progress may take to finish
  */
 public record OrdersConfig(
         Mode mode,
@@ -76,6 +81,7 @@ public record OrdersConfig(
         int kafkaEmbeddedPort,
         String kafkaTopicPrefix,
         int kafkaPartitions,
+        KafkaCluster kafkaCluster,
         int snapshotEvery,
         Duration sagaCreditCheckTimeout,
         int relayBatchSize,
@@ -84,6 +90,7 @@ public record OrdersConfig(
         String queryEventFeedUrl,
         String authDevKey,
         String authPublicKeys,
+        String authJwksUrl,
         String authAlgorithm,
         String authIssuer,
         String authAudience,
@@ -92,7 +99,10 @@ public record OrdersConfig(
         int rateCommandsPerSecond,
         int rateCommandBurst,
         Duration pushRetention,
-        int pushRetentionChanges) {
+        int pushRetentionChanges,
+        int rateProcesses,
+        Duration shutdownNotice,
+        Duration shutdownGrace) {
 
     /** How the process runs. */
     public enum Mode {
@@ -204,6 +214,7 @@ public record OrdersConfig(
         map.put(KAFKA_EMBEDDED_PORT.key(), Integer.toString(kafkaEmbeddedPort));
         map.put(KAFKA_TOPIC_PREFIX.key(), kafkaTopicPrefix);
         map.put(KAFKA_PARTITIONS.key(), Integer.toString(kafkaPartitions));
+        map.putAll(kafkaCluster.toMap());
         map.put(SNAPSHOT_EVERY.key(), Integer.toString(snapshotEvery));
         map.put(SAGA_CREDIT_CHECK_TIMEOUT.key(), sagaCreditCheckTimeout.toString());
         map.put(RELAY_BATCH_SIZE.key(), Integer.toString(relayBatchSize));
@@ -212,6 +223,7 @@ public record OrdersConfig(
         map.put(QUERY_EVENT_FEED_URL.key(), queryEventFeedUrl);
         map.put(AUTH_DEV_KEY.key(), authDevKey);
         map.put(AUTH_PUBLIC_KEYS.key(), authPublicKeys);
+        map.put(AUTH_JWKS_URL.key(), authJwksUrl);
         map.put(AUTH_ALGORITHM.key(), authAlgorithm);
         map.put(AUTH_ISSUER.key(), authIssuer);
         map.put(AUTH_AUDIENCE.key(), authAudience);
@@ -221,6 +233,9 @@ public record OrdersConfig(
         map.put(RATE_COMMAND_BURST.key(), Integer.toString(rateCommandBurst));
         map.put(PUSH_RETENTION.key(), pushRetention.toString());
         map.put(PUSH_RETENTION_CHANGES.key(), Integer.toString(pushRetentionChanges));
+        map.put(RATE_PROCESSES.key(), Integer.toString(rateProcesses));
+        map.put(SHUTDOWN_NOTICE.key(), shutdownNotice.toString());
+        map.put(SHUTDOWN_GRACE.key(), shutdownGrace.toString());
         return map;
     }
 
@@ -235,6 +250,39 @@ public record OrdersConfig(
     }
 
     /**
+     * Checks that the configuration names the servers that a process without embedded ones needs: a
+     * PostgreSQL ({@code pg.uri}, or both {@code command.pg.uri} and {@code query.pg.uri}) and a Kafka
+     * ({@code kafka.bootstrap}).
+     *
+     * @param why when they are required, for the message, e.g. {@code "in production mode"}
+     * @throws ConfigException naming the first missing key
+     */
+    public void requireExternalServers(String why) {
+        if (effectiveCommandPgUri().isEmpty() || effectiveQueryPgUri().isEmpty()) {
+            ConfigKey missing = commandPgUri.isEmpty() == queryPgUri.isEmpty() ? PG_URI
+                    : commandPgUri.isEmpty() ? COMMAND_PG_URI : QUERY_PG_URI;
+            throw new ConfigException("config key '" + missing.key() + "' is missing: required " + why
+                    + " (the PostgreSQL server, postgresql://user:password@host:5432/orders; pg.uri serves both sides,"
+                    + " command.pg.uri and query.pg.uri one each)");
+        }
+        if (kafkaBootstrap.isEmpty()) {
+            throw new ConfigException("config key '" + KAFKA_BOOTSTRAP.key() + "' is missing: required " + why
+                    + " (the Kafka cluster's bootstrap servers, host:port,host:port)");
+        }
+    }
+
+    /** @return the saga's consumer group id ({@code kafka.group.saga}, else {@code <prefix>.saga}) */
+    public String sagaGroupId() {
+        return kafkaCluster.sagaGroup().isEmpty() ? kafkaTopicPrefix + ".saga" : kafkaCluster.sagaGroup();
+    }
+
+    /** @return the projector's consumer group id ({@code kafka.group.projector}, else {@code <prefix>.query-projector}) */
+    public String projectorGroupId() {
+        return kafkaCluster.projectorGroup().isEmpty() ? kafkaTopicPrefix + ".query-projector"
+                : kafkaCluster.projectorGroup();
+    }
+
+    /**
      * @return the base URL of the command side's event feed that a query-side rebuild reads
      *         ({@code query.event-feed-url}, else this process: {@code http://127.0.0.1:<http.port>})
      */
@@ -243,7 +291,9 @@ public record OrdersConfig(
     }
 
     /**
-     * How this process authenticates and limits its callers. Reads the issuer's public keys.
+     * How this process authenticates and limits its callers. Reads the issuer's public keys. The command
+     * rate is this process's share: {@code rate.processes} processes behind one load balancer each see
+     * about that share of a customer's commands, so together they allow the configured rate.
      *
      * @throws ConfigException in production without the issuer's keys, or when the key file cannot be read
      */
@@ -260,12 +310,13 @@ public record OrdersConfig(
             }
         }
         boolean production = mode == Mode.PRODUCTION;
-        if (production && keys.isEmpty()) {
+        if (production && keys.isEmpty() && authJwksUrl.isEmpty()) {
             throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys,
-                    "is required in production: the token issuer's public keys (PEM)");
+                    "is required in production: the token issuer's public keys (PEM), unless auth.jwks-url names its key set");
         }
         return new SecuritySettings(production, authDevKey, keys, authAlgorithm, authIssuer, authAudience,
-                authTokenTtl, corsOrigins, rateCommandsPerSecond, rateCommandBurst, authServiceToken);
+                authTokenTtl, corsOrigins, rateCommandsPerSecond / (double) rateProcesses,
+                (int) Math.ceil(rateCommandBurst / (double) rateProcesses), authServiceToken, authJwksUrl);
     }
 
     /** True for keys whose values are secrets, never printed. */
@@ -290,6 +341,14 @@ public record OrdersConfig(
     }
 
     private static OrdersConfig parse(ConfigLoader loaded) {
+        OrdersConfig config = parseValues(loaded);
+        if (config.mode() == Mode.PRODUCTION) {
+            config.requireExternalServers("in production mode: it starts no PostgreSQL or Kafka of its own");
+        }
+        return config;
+    }
+
+    private static OrdersConfig parseValues(ConfigLoader loaded) {
         Parser p = new Parser(loaded);
         return new OrdersConfig(
                 p.mode(),
@@ -307,6 +366,7 @@ public record OrdersConfig(
                 p.port(KAFKA_EMBEDDED_PORT),
                 p.topicPrefix(KAFKA_TOPIC_PREFIX),
                 p.intAtLeast(KAFKA_PARTITIONS, 1),
+                p.kafkaCluster(),
                 p.intAtLeast(SNAPSHOT_EVERY, 1),
                 p.duration(SAGA_CREDIT_CHECK_TIMEOUT),
                 p.intAtLeast(RELAY_BATCH_SIZE, 1),
@@ -315,6 +375,7 @@ public record OrdersConfig(
                 p.raw(QUERY_EVENT_FEED_URL).strip(),
                 p.devKey(),
                 p.raw(AUTH_PUBLIC_KEYS).strip(),
+                p.httpUrl(AUTH_JWKS_URL),
                 p.nonBlank(AUTH_ALGORITHM),
                 p.raw(AUTH_ISSUER).strip(),
                 p.raw(AUTH_AUDIENCE).strip(),
@@ -323,7 +384,10 @@ public record OrdersConfig(
                 p.intAtLeast(RATE_COMMANDS_PER_SECOND, 1),
                 p.intAtLeast(RATE_COMMAND_BURST, 1),
                 p.duration(PUSH_RETENTION),
-                p.intAtLeast(PUSH_RETENTION_CHANGES, 1));
+                p.intAtLeast(PUSH_RETENTION_CHANGES, 1),
+                p.intAtLeast(RATE_PROCESSES, 1),
+                p.duration(SHUTDOWN_NOTICE),
+                p.duration(SHUTDOWN_GRACE));
     }
 
     /** Parses and checks raw values; every failure names the key, the value and where it came from. */
@@ -443,6 +507,36 @@ public record OrdersConfig(
                 throw bad(key, "is not a list of host:port");
             }
             return value;
+        }
+
+        KafkaCluster kafkaCluster() {
+            int replicationFactor = intAtLeast(KAFKA_REPLICATION_FACTOR, 1);
+            if (replicationFactor > Short.MAX_VALUE) {
+                throw bad(KAFKA_REPLICATION_FACTOR, "is not a replication factor (1.." + Short.MAX_VALUE + ")");
+            }
+            int minInsync = intAtLeast(KAFKA_MIN_INSYNC_REPLICAS, 1);
+            if (minInsync > replicationFactor) {
+                throw bad(KAFKA_MIN_INSYNC_REPLICAS, "is more than kafka.replication-factor (" + replicationFactor
+                        + "): no write could ever be acknowledged");
+            }
+            return new KafkaCluster((short) replicationFactor, minInsync, bool(KAFKA_TOPICS_CREATE),
+                    groupId(KAFKA_SAGA_GROUP), groupId(KAFKA_PROJECTOR_GROUP));
+        }
+
+        String groupId(ConfigKey key) {
+            String group = raw(key).strip();
+            if (!group.isEmpty() && !TOPIC_PREFIX.matcher(group).matches()) {
+                throw bad(key, "is not a consumer group id (1..100 of A-Z a-z 0-9 . _ -)");
+            }
+            return group;
+        }
+
+        String httpUrl(ConfigKey key) {
+            String url = raw(key).strip();
+            if (!url.isEmpty() && !url.matches("https?://[^\\s/]+(/\\S*)?")) {
+                throw bad(key, "is not an http(s) URL");
+            }
+            return url;
         }
 
         String topicPrefix(ConfigKey key) {

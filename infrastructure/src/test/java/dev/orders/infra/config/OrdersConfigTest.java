@@ -14,8 +14,70 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OrdersConfigTest {
 
+    /** Production mode with the servers it requires. */
+    private static final Map<String, String> PRODUCTION = Map.of("mode", "production",
+            "pg.uri", "postgresql://orders:pw@db:5432/orders", "kafka.bootstrap", "k1:9092,k2:9092");
+
     @TempDir
     Path dir;
+
+    @Test
+    void productionRefusesToStartWithoutExternalServersNamingTheMissingKey() {
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("mode", "production", "kafka.bootstrap", "k:9092")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'pg.uri' is missing")
+                .hasMessageContaining("production mode");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("mode", "production", "pg.uri", "postgresql://u:pw@db/o")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'kafka.bootstrap' is missing")
+                .hasMessageNotContaining("pw");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("mode", "production", "kafka.bootstrap", "k:9092",
+                "query.pg.uri", "postgresql://q@db/o"))).hasMessageContaining("'command.pg.uri' is missing");
+        OrdersConfig perSide = OrdersConfig.fromMap(Map.of("mode", "production", "kafka.bootstrap", "k:9092",
+                "command.pg.uri", "postgresql://c@db/o", "query.pg.uri", "postgresql://q@db/o"));
+        assertThat(perSide.effectiveQueryPgUri()).isEqualTo("postgresql://q@db/o");
+        assertThat(OrdersConfig.fromMap(PRODUCTION).mode()).isEqualTo(OrdersConfig.Mode.PRODUCTION);
+        assertThatThrownBy(() -> OrdersConfig.defaults().requireExternalServers("by a service on its own"))
+                .hasMessageContaining("'pg.uri' is missing: required by a service on its own");
+    }
+
+    @Test
+    void eachOfSeveralCommandProcessesEnforcesItsShareOfTheRate() {
+        OrdersConfig one = OrdersConfig.fromMap(Map.of("rate.commands-per-second", "20", "rate.command-burst", "41"));
+        assertThat(one.securitySettings().commandsPerSecond()).isEqualTo(20.0);
+        assertThat(one.securitySettings().commandBurst()).isEqualTo(41);
+        OrdersConfig three = one.with("rate.processes", "3");
+        assertThat(three.securitySettings().commandsPerSecond()).isCloseTo(20.0 / 3, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(three.securitySettings().commandBurst()).as("rounded up: never below one").isEqualTo(14);
+        assertThatThrownBy(() -> one.with("rate.processes", "0")).hasMessageContaining("rate.processes");
+    }
+
+    @Test
+    void kafkaClusterSettingsAreValidatedAndGroupIdsFollowThePrefixByDefault() {
+        OrdersConfig defaults = OrdersConfig.defaults();
+        assertThat(defaults.kafkaCluster()).isEqualTo(new KafkaCluster((short) 1, 1, true, "", ""));
+        assertThat(defaults.sagaGroupId()).isEqualTo("orders.saga");
+        assertThat(defaults.projectorGroupId()).isEqualTo("orders.query-projector");
+        assertThat(defaults.with("kafka.topic.prefix", "shop").sagaGroupId()).isEqualTo("shop.saga");
+
+        OrdersConfig cluster = OrdersConfig.load(new String[] {"--kafka.min-insync-replicas=2"},
+                Map.of("ORDERS_KAFKA_REPLICATION_FACTOR", "3", "ORDERS_KAFKA_TOPICS_CREATE", "false",
+                        "ORDERS_KAFKA_GROUP_SAGA", "team-a.saga", "ORDERS_KAFKA_GROUP_PROJECTOR", "team-a.views"),
+                new Properties());
+        assertThat(cluster.kafkaCluster()).isEqualTo(new KafkaCluster((short) 3, 2, false, "team-a.saga", "team-a.views"));
+        assertThat(cluster.sagaGroupId()).isEqualTo("team-a.saga");
+        assertThat(cluster.projectorGroupId()).isEqualTo("team-a.views");
+        assertThat(OrdersConfig.fromMap(cluster.toMap())).isEqualTo(cluster);
+
+        assertThatThrownBy(() -> defaults.with("kafka.replication-factor", "0"))
+                .hasMessageContaining("kafka.replication-factor").hasMessageContaining(">= 1");
+        assertThatThrownBy(() -> defaults.with(Map.of("kafka.replication-factor", "2", "kafka.min-insync-replicas", "3")))
+                .hasMessageContaining("kafka.min-insync-replicas").hasMessageContaining("more than kafka.replication-factor");
+        assertThatThrownBy(() -> defaults.with("kafka.topics.create", "sometimes"))
+                .hasMessageContaining("kafka.topics.create").hasMessageContaining("true or false");
+        assertThatThrownBy(() -> defaults.with("kafka.group.saga", "no spaces"))
+                .hasMessageContaining("kafka.group.saga").hasMessageContaining("consumer group id");
+        assertThat(OrdersConfig.help()).contains("kafka.replication-factor").contains("kafka.min-insync-replicas")
+                .contains("kafka.topics.create").contains("kafka.group.saga").contains("kafka.group.projector");
+    }
 
     @Test
     void defaults() {
@@ -125,7 +187,7 @@ class OrdersConfigTest {
         assertThat(config.httpPort()).isZero();
         assertThat(config.corsOrigins()).containsExactly("http://x");
         assertThat(OrdersConfig.fromMap(config.toMap())).isEqualTo(config);
-        assertThat(config.with("mode", "production").mode()).isEqualTo(OrdersConfig.Mode.PRODUCTION);
+        assertThat(config.with(PRODUCTION).mode()).isEqualTo(OrdersConfig.Mode.PRODUCTION);
     }
 
     @Test
@@ -140,7 +202,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(32);
+        assertThat(List.of(ConfigKey.values())).hasSize(41);
     }
 
     @Test
@@ -173,7 +235,7 @@ class OrdersConfigTest {
     void securitySettingsNeedTheIssuersKeysInProductionAndReadThemFromAPemFile() throws Exception {
         assertThat(OrdersConfig.defaults().securitySettings().production()).isFalse();
         assertThat(OrdersConfig.defaults().securitySettings().commandsPerSecond()).isEqualTo(20);
-        OrdersConfig production = OrdersConfig.fromMap(Map.of("mode", "production"));
+        OrdersConfig production = OrdersConfig.fromMap(PRODUCTION);
         assertThatThrownBy(production::securitySettings).hasMessageContaining("auth.public-keys")
                 .hasMessageContaining("required in production");
 
@@ -192,5 +254,11 @@ class OrdersConfigTest {
                 .hasMessageContaining("holds no PEM public key");
         assertThatThrownBy(() -> production.with("auth.public-keys", dir.resolve("missing.pem").toString()).securitySettings())
                 .hasMessageContaining("cannot be read");
+
+        var fromJwks = production.with("auth.jwks-url", "https://login.example/.well-known/jwks.json").securitySettings();
+        assertThat(fromJwks.jwksUrl()).isEqualTo("https://login.example/.well-known/jwks.json");
+        assertThat(fromJwks.publicKeysPem()).isEmpty();
+        assertThatThrownBy(() -> production.with("auth.jwks-url", "ftp://login.example/keys"))
+                .hasMessageContaining("auth.jwks-url").hasMessageContaining("http(s) URL");
     }
 }

@@ -52,6 +52,8 @@ public final class Projector extends VerticleBase {
     private final ProjectionStore store;
     private final String bootstrap;
     private final String topicPrefix;
+    /** The consumer group, {@code OrdersConfig.projectorGroupId()}. */
+    private final String group;
     private final int maxBatch;
     private KafkaConsumer<String, byte[]> consumer;
     private volatile boolean stopped;
@@ -62,10 +64,11 @@ public final class Projector extends VerticleBase {
     private boolean committing;
     private long commitTimer = -1;
 
-    public Projector(ProjectionStore store, String bootstrap, String topicPrefix, int maxBatch) {
+    public Projector(ProjectionStore store, String bootstrap, String topicPrefix, String group, int maxBatch) {
         this.store = store;
         this.bootstrap = bootstrap;
         this.topicPrefix = topicPrefix;
+        this.group = group;
         this.maxBatch = maxBatch;
     }
 
@@ -76,6 +79,8 @@ public final class Projector extends VerticleBase {
         config.put("group.id", group);
         config.put("enable.auto.commit", "false");
         config.put("auto.offset.reset", "earliest");
+        // The topics are made by EventTopics with their configured settings, never by a subscription.
+        config.put("allow.auto.create.topics", "false");
         config.put("max.poll.records", Integer.toString(maxBatch));
         config.put("isolation.level", "read_committed");
         config.put("client.id", group + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
@@ -84,7 +89,6 @@ public final class Projector extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        String group = Topics.projectorGroup(topicPrefix);
         consumer = KafkaConsumer.create(vertx, consumerConfig(bootstrap, group, maxBatch),
                 new StringDeserializer(), new ByteArrayDeserializer());
         // Both run on this verticle's context before the poll that caused them completes.

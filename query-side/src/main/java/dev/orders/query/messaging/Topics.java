@@ -2,7 +2,7 @@ package dev.orders.query.messaging;
 
 import java.util.List;
 
-/** The topics the relay publishes to, and the projector's consumer group. */
+/** The topics the relay publishes to. */
 public final class Topics {
 
     private Topics() {
@@ -18,9 +18,5 @@ public final class Topics {
 
     public static List<String> all(String prefix) {
         return List.of(customerEvents(prefix), orderEvents(prefix));
-    }
-
-    public static String projectorGroup(String prefix) {
-        return prefix + ".query-projector";
     }
 }

@@ -82,6 +82,8 @@ public final class PushHub {
     private final Map<UUID, AtomicInteger> perCustomer = new ConcurrentHashMap<>();
     private final Set<Subscription> all = ConcurrentHashMap.newKeySet();
     private final List<Consumer<List<ChangeRow>>> observers = new CopyOnWriteArrayList<>();
+    /** Set by {@link #drain()}: no new stream. */
+    private volatile boolean draining;
     private final AtomicInteger connections = new AtomicInteger();
     private final ChangeFollower follower;
     private final Context followerContext;
@@ -122,6 +124,27 @@ public final class PushHub {
         router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, Watch.Customer::new));
         router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
         router.get("/api/ws").handler(this::webSocket);
+    }
+
+    /**
+     * The first step of a graceful stop: new streams are refused ({@code 503}, another node serves them)
+     * and every open one is told to reconnect elsewhere and ended (SSE {@code event: reconnect}, WebSocket
+     * close code 1012); the clients resume there with their last id and miss nothing.
+     *
+     * @return done when every stream has been told
+     */
+    public Future<Void> drain() {
+        draining = true;
+        List<Future<Void>> told = new ArrayList<>();
+        for (Subscription subscription : List.copyOf(all)) {
+            Promise<Void> done = Promise.promise();
+            subscription.context.runOnContext(ignored -> {
+                subscription.moveOn();
+                done.complete();
+            });
+            told.add(done.future());
+        }
+        return Future.join(told).mapEmpty();
     }
 
     public Future<Void> close() {
@@ -304,6 +327,9 @@ public final class PushHub {
     }
 
     private void acquireConnection() {
+        if (draining) {
+            throw ProblemException.unavailable("this node is shutting down; reconnect (another node serves you)", 1);
+        }
         if (connections.incrementAndGet() > settings.maxConnections()) {
             connections.decrementAndGet();
             throw ProblemException.unavailable("this node serves its maximum of " + settings.maxConnections()

@@ -23,4 +23,7 @@ interface PushSink {
 
     /** The caller's token expired: tells the client so and ends the connection; it signs in again to resume. */
     void expired();
+
+    /** This node shuts down: tells the client to reconnect (to another node) and resume, and ends the connection. */
+    void moveOn();
 }

@@ -7,6 +7,7 @@ final class SseSink implements PushSink {
 
     private static final String RESET = "{\"type\":\"reset\"}";
     private static final String EXPIRED = "{\"type\":\"expired\"}";
+    private static final String RECONNECT = "{\"type\":\"reconnect\",\"reason\":\"this node is shutting down\"}";
     private final SseWriter writer;
 
     SseSink(SseWriter writer) {
@@ -53,6 +54,16 @@ final class SseSink implements PushSink {
     @Override
     public void expired() {
         writer.event("expired", null, EXPIRED);
+        writer.end();
+    }
+
+    /**
+     * {@code event: reconnect} without an id (the client keeps its last id), then the end: EventSource
+     * reconnects by itself, through the balancer to another node, with {@code Last-Event-ID}.
+     */
+    @Override
+    public void moveOn() {
+        writer.event("reconnect", null, RECONNECT);
         writer.end();
     }
 }

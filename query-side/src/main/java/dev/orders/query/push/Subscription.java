@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * One client's stream of one {@link Watch}, independent of the transport (SSE or WebSocket). Every
@@ -142,11 +143,20 @@ final class Subscription {
 
     /** The caller's token expired: an attached transport tells its client and ends, then everything is released. */
     void expire() {
+        endWith(PushSink::expired);
+    }
+
+    /** This node shuts down: an attached transport tells its client to reconnect elsewhere and ends. */
+    void moveOn() {
+        endWith(PushSink::moveOn);
+    }
+
+    private void endWith(Consumer<PushSink> lastWords) {
         if (phase == Phase.CLOSED) {
             return;
         }
         if (sink != null) {
-            sink.expired();
+            lastWords.accept(sink);
         }
         closed();
     }

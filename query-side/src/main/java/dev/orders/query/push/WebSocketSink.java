@@ -7,6 +7,9 @@ import io.vertx.core.http.ServerWebSocket;
 /** A subscription's messages as WebSocket text frames: {@code {"type":"order","id":"<position>","order":{...}}}. */
 final class WebSocketSink implements PushSink {
 
+    /** The WebSocket close code "Service Restart" (RFC 6455 registry): reconnect, maybe elsewhere. */
+    static final short SERVICE_RESTART = 1012;
+
     private static final Buffer PING = Buffer.buffer("hb");
     private final ServerWebSocket socket;
 
@@ -43,6 +46,14 @@ final class WebSocketSink implements PushSink {
     @Override
     public void expired() {
         WebSocketSession.closeExpired(socket);
+    }
+
+    /** Close code 1012 (service restart): the client reconnects, to another node, and resubscribes. */
+    @Override
+    public void moveOn() {
+        if (!socket.isClosed()) {
+            socket.close(SERVICE_RESTART, "this node is shutting down: reconnect and resubscribe with lastEventId");
+        }
     }
 
     @Override

@@ -187,5 +187,10 @@ class SubscriptionTest {
         public void expired() {
             expired = true;
         }
+
+        @Override
+        public void moveOn() {
+            closed = true;
+        }
     }
 }

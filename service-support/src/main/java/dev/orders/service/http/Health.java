@@ -15,7 +15,19 @@ import java.util.function.Supplier;
  */
 public final class Health {
 
+    /** The liveness probe's path: the process answers. */
+    public static final String LIVE = "/health/live";
+    /** The readiness probe's path: every dependency answers. */
+    public static final String READY = "/health/ready";
+
     private final Map<String, Supplier<Future<JsonObject>>> checks = new LinkedHashMap<>();
+    /** Set when the process begins to stop: readiness answers 503 from then on. */
+    private volatile boolean draining;
+
+    /** The process begins to stop: readiness answers {@code 503 DRAINING}, so balancers send nothing new. */
+    public void drain() {
+        draining = true;
+    }
 
     /** Adds a readiness check; the name shows in the readiness detail. */
     public Health check(String name, Supplier<Future<JsonObject>> check) {
@@ -24,8 +36,8 @@ public final class Health {
     }
 
     public void mount(Router router) {
-        router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
-        router.get("/health/ready").handler(ctx -> ready().onComplete(done -> {
+        router.get(LIVE).handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+        router.get(READY).handler(ctx -> ready().onComplete(done -> {
             JsonObject body = done.result();
             ctx.response().setStatusCode("UP".equals(body.getString("status")) ? 200 : 503);
             ctx.json(body);
@@ -34,6 +46,9 @@ public final class Health {
 
     /** Runs every check; never fails: a failing check shows as DOWN with its reason. */
     public Future<JsonObject> ready() {
+        if (draining) {
+            return Future.succeededFuture(new JsonObject().put("status", "DRAINING"));
+        }
         List<String> names = List.copyOf(checks.keySet());
         List<Future<JsonObject>> results = names.stream()
                 .map(name -> run(checks.get(name)))

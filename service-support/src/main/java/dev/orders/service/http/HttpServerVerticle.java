@@ -8,6 +8,8 @@ import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -42,6 +44,14 @@ public final class HttpServerVerticle extends VerticleBase {
                     server = listening;
                     LOG.debug("HTTP server listening on {}:{}", host, listening.actualPort());
                 });
+    }
+
+    /**
+     * Stops accepting connections, lets the requests in progress finish and closes each connection
+     * after its answer; what is still open after {@code grace} is closed.
+     */
+    public Future<Void> shutdown(Duration grace) {
+        return server == null ? Future.succeededFuture() : server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The port actually bound (useful when asked for port 0). */

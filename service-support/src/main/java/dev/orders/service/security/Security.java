@@ -50,13 +50,16 @@ public final class Security {
 
     private final SecuritySettings settings;
     private final JWTAuth verifier;
+    /** The issuer's key set, when {@code auth.jwks-url} names one; null otherwise. */
+    private final JwksKeys jwks;
     private final JWTAuth devIssuer;
     private final OriginPolicy origins;
     private final CommandRateLimiter commandRate;
 
-    private Security(SecuritySettings settings, JWTAuth verifier, JWTAuth devIssuer) {
+    private Security(SecuritySettings settings, JWTAuth verifier, JwksKeys jwks, JWTAuth devIssuer) {
         this.settings = settings;
         this.verifier = verifier;
+        this.jwks = jwks;
         this.devIssuer = devIssuer;
         this.origins = new OriginPolicy(settings.allowedOrigins());
         this.commandRate = new CommandRateLimiter(settings.commandsPerSecond(), settings.commandBurst(), System::nanoTime);
@@ -81,10 +84,11 @@ public final class Security {
                 throw new IllegalArgumentException("production mode refuses a development key (auth.dev-key):"
                         + " tokens must come from the issuer's keys (auth.public-keys)");
             }
-            if (settings.publicKeysPem().isEmpty()) {
-                throw new IllegalArgumentException("production mode needs the token issuer's public keys (auth.public-keys)");
+            if (settings.publicKeysPem().isEmpty() && settings.jwksUrl().isEmpty()) {
+                throw new IllegalArgumentException("production mode needs the token issuer's public keys"
+                        + " (auth.public-keys or auth.jwks-url)");
             }
-            return new Security(settings, JWTAuth.create(vertx, options), null);
+            return new Security(settings, JWTAuth.create(vertx, options), jwks(vertx, settings, options), null);
         }
         PubSecKeyOptions devKey = new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(settings.effectiveDevKey());
         options.addPubSecKey(devKey);
@@ -93,7 +97,12 @@ public final class Security {
             LOG.warn("development mode: anyone can sign in as any customer or as an operator at POST {};"
                     + " set mode=production and auth.public-keys before exposing this service", DEV_TOKEN_PATH);
         }
-        return new Security(settings, JWTAuth.create(vertx, options), devIssuer);
+        return new Security(settings, JWTAuth.create(vertx, options), jwks(vertx, settings, options), devIssuer);
+    }
+
+    private static JwksKeys jwks(Vertx vertx, SecuritySettings settings, JWTAuthOptions options) {
+        return settings.jwksUrl().isEmpty() ? null
+                : new JwksKeys(vertx, settings.jwksUrl(), new JWTAuthOptions(options), settings.algorithm());
     }
 
     public SecuritySettings settings() {
@@ -185,6 +194,15 @@ public final class Security {
         });
     }
 
+    private static Future<io.vertx.ext.auth.User> authenticate(JWTAuth keys, String token) {
+        try {
+            return keys.authenticate(new TokenCredentials(token));
+        } catch (RuntimeException malformed) {
+            // vertx-auth throws (rather than failing the future) on some malformed claims, e.g. a text "exp"
+            return Future.failedFuture(ProblemException.unauthorized("the token is malformed"));
+        }
+    }
+
     /**
      * Verifies a token's signature, expiry, issuer and audience, and reads who it names.
      *
@@ -194,14 +212,9 @@ public final class Security {
         if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
             return Future.failedFuture(ProblemException.unauthorized("the token is empty or too long"));
         }
-        Future<io.vertx.ext.auth.User> verified;
-        try {
-            verified = verifier.authenticate(new TokenCredentials(token));
-        } catch (RuntimeException malformed) {
-            // vertx-auth throws (rather than failing the future) on some malformed claims, e.g. a text "exp"
-            return Future.failedFuture(ProblemException.unauthorized("the token is malformed"));
-        }
-        return verified.compose(user -> {
+        Future<JWTAuth> keys = jwks == null ? Future.succeededFuture(verifier) : jwks.verifierFor(token)
+                .recover(unavailable -> Future.failedFuture(ProblemException.unauthorized(unavailable.getMessage())));
+        return keys.compose(keySet -> authenticate(keySet, token)).compose(user -> {
             // vertx-auth keeps the verified claims as the "accessToken" attribute (the principal holds the raw token)
             JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
             Object exp = claims.getValue("exp");

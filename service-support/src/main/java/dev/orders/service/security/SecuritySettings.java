@@ -19,6 +19,7 @@ import java.util.List;
  * @param commandBurst      commands a customer may send at once after a quiet time
  * @param serviceToken      the operator token a query side presents to the command side's event feed in
  *                          production; empty = mint one with the development key (development mode only)
+ * @param jwksUrl           the issuer's JSON Web Key Set, fetched again on an unknown key id; empty = none
  */
 public record SecuritySettings(
         boolean production,
@@ -31,7 +32,8 @@ public record SecuritySettings(
         List<String> allowedOrigins,
         double commandsPerSecond,
         int commandBurst,
-        String serviceToken) {
+        String serviceToken,
+        String jwksUrl) {
 
     /**
      * The development key everyone can read in this source: fine for a laptop, a hole anywhere else.
@@ -47,12 +49,21 @@ public record SecuritySettings(
         audience = audience == null ? "" : audience;
         allowedOrigins = List.copyOf(allowedOrigins);
         serviceToken = serviceToken == null ? "" : serviceToken;
+        jwksUrl = jwksUrl == null ? "" : jwksUrl;
         if (tokenTtl == null || tokenTtl.isNegative() || tokenTtl.isZero()) {
             throw new IllegalArgumentException("the token lifetime must be positive");
         }
         if (!(commandsPerSecond > 0) || commandBurst < 1) {
             throw new IllegalArgumentException("the command rate and burst must be positive");
         }
+    }
+
+    /** Settings without a JWKS URL. */
+    public SecuritySettings(boolean production, String devKey, List<String> publicKeysPem, String algorithm,
+                            String issuer, String audience, Duration tokenTtl, List<String> allowedOrigins,
+                            double commandsPerSecond, int commandBurst, String serviceToken) {
+        this(production, devKey, publicKeysPem, algorithm, issuer, audience, tokenTtl, allowedOrigins,
+                commandsPerSecond, commandBurst, serviceToken, "");
     }
 
     /** Development mode with the built-in key and the default limits: what tests and the all-in-one default use. */
@@ -67,11 +78,11 @@ public record SecuritySettings(
 
     public SecuritySettings withCommandRate(double perSecond, int burst) {
         return new SecuritySettings(production, devKey, publicKeysPem, algorithm, issuer, audience, tokenTtl,
-                allowedOrigins, perSecond, burst, serviceToken);
+                allowedOrigins, perSecond, burst, serviceToken, jwksUrl);
     }
 
     public SecuritySettings withAllowedOrigins(List<String> origins) {
         return new SecuritySettings(production, devKey, publicKeysPem, algorithm, issuer, audience, tokenTtl,
-                origins, commandsPerSecond, commandBurst, serviceToken);
+                origins, commandsPerSecond, commandBurst, serviceToken, jwksUrl);
     }
 }
