@@ -140,7 +140,18 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(30);
+        assertThat(List.of(ConfigKey.values())).hasSize(32);
+    }
+
+    @Test
+    void sessionTimeoutsDefaultTo30And60SecondsAndRefuseZero() {
+        OrdersConfig config = OrdersConfig.defaults();
+        assertThat(config.pgSessions().statementTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(config.pgSessions().idleInTransactionTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(OrdersConfig.fromMap(Map.of("pg.idle-in-transaction-timeout", "PT5S")).pgSessions()
+                .idleInTransactionTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.statement-timeout", "PT0S")))
+                .hasMessageContaining("pg.statement-timeout");
     }
 
     @Test
