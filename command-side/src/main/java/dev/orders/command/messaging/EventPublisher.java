@@ -27,14 +27,10 @@ import java.util.Map;
  */
 final class EventPublisher {
 
-    private final Vertx vertx;
-    private final String bootstrap;
     private final RelaySettings settings;
     private final KafkaProducer<String, Buffer> producer;
 
-    private EventPublisher(Vertx vertx, String bootstrap, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
-        this.vertx = vertx;
-        this.bootstrap = bootstrap;
+    private EventPublisher(RelaySettings settings, KafkaProducer<String, Buffer> producer) {
         this.settings = settings;
         this.producer = producer;
         // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
@@ -45,7 +41,7 @@ final class EventPublisher {
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
         return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                .map(producer -> new EventPublisher(vertx, bootstrap, settings, KafkaProducer.create(vertx, producer)));
+                .map(producer -> new EventPublisher(settings, KafkaProducer.create(vertx, producer)));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -73,15 +69,15 @@ final class EventPublisher {
     }
 
     /** Creates the event topics that do not exist yet; a topic created meanwhile by another relay is fine. */
-    Future<Void> ensureTopics() {
+    static Future<Void> ensureTopics(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "15000",
                 "request.timeout.ms", "10000");
         return vertx.executeBlocking(() -> AdminClient.create(config))
                 .map(client -> KafkaAdminClient.create(vertx, client))
-                .compose(admin -> createMissing(admin).eventually(admin::close));
+                .compose(admin -> createMissing(admin, settings).eventually(admin::close));
     }
 
-    private Future<Void> createMissing(KafkaAdminClient admin) {
+    private static Future<Void> createMissing(KafkaAdminClient admin, RelaySettings settings) {
         return admin.listTopics().compose(existing -> {
             List<NewTopic> missing = Topics.all(settings.topicPrefix()).stream()
                     .filter(topic -> !existing.contains(topic))
@@ -119,7 +115,17 @@ final class EventPublisher {
         return record;
     }
 
+    /** Lets the sends in flight finish (for up to 2 s), then closes. */
     Future<Void> close() {
         return producer.close(2_000);
+    }
+
+    /**
+     * Closes at once: what has not been sent yet is dropped, and nothing is retried any more, so no send of
+     * this producer can land after the records of the relay that took the lease over (a request already on
+     * the wire is answered within {@code request.timeout.ms} or not at all).
+     */
+    Future<Void> abort() {
+        return producer.close(1); // the Vert.x client reads 0 as "wait for ever"
     }
 }
