@@ -51,6 +51,8 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                     // so that a command acknowledged is a command on disk
                     .setServerConfig("synchronous_commit", durable ? "on" : "off")
                     .setServerConfig("listen_addresses", Ports.LOOPBACK)
+                    // the relay names a prepared transaction that holds its horizon; a few may exist
+                    .setServerConfig("max_prepared_transactions", "8")
                     .setOutputRedirector(Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(Redirect.appendTo(log.toFile()))
                     .start();

@@ -55,4 +55,31 @@ class RelayHorizonTest extends RelayTestBase {
     private static JsonObject holder(RelayVerticle relay) {
         return await(relay.readiness()).getJsonObject("horizonHeldBy");
     }
+
+    @Test
+    @DisplayName("names a prepared transaction left behind by its global id")
+    void a_prepared_transaction_left_behind_is_named() {
+        try (RelayFixture f = fixture()) {
+            RelayVerticle relay = f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            eventually(Duration.ofSeconds(10), "the relay active", relay::isActive);
+            String gid = "forgotten-" + UUID.randomUUID();
+            PgConnection other = await(PgConnection.connect(vertx, PgPools.connectOptions(f.config.effectiveQueryPgUri())));
+            try {
+                await(other.query("BEGIN").execute());
+                await(other.query("SELECT pg_current_xact_id()").execute());
+                await(other.query("PREPARE TRANSACTION '" + gid + "'").execute());
+                f.appendNow(UUID.randomUUID(), 0, 3);
+
+                eventually(Duration.ofSeconds(10), "the prepared transaction named", () -> holder(relay) != null);
+                JsonObject holder = holder(relay);
+                assertThat(holder.getString("preparedTransaction")).isEqualTo(gid);
+                assertThat(holder.getString("state")).isEqualTo("prepared");
+                assertThat(f.checkpoint()).as("nothing published while it is prepared").isZero();
+            } finally {
+                await(other.query("ROLLBACK PREPARED '" + gid + "'").execute());
+                other.close();
+            }
+            eventually(Duration.ofSeconds(10), "published once it was rolled back", () -> f.checkpoint() == 3);
+        }
+    }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static dev.orders.command.messaging.RelayChecks.assertEveryEventAtLeastOnceInStreamOrder;
@@ -36,7 +37,9 @@ class RelayLeaseLossTest extends RelayTestBase {
             String bootstrap = broker.kafkaBootstrap();
             SqlConnection rival = null;
             try {
-                RelayVerticle relay = f.deploy(f.settings(50), bootstrap, RelayHooks.NONE);
+                // its producer would go on retrying for two minutes, well past the broker's restart
+                RelayVerticle relay = f.deploy(f.settings(50).withProducerOverrides(Map.of("delivery.timeout.ms", "120000")),
+                        bootstrap, RelayHooks.NONE);
                 UUID stream = UUID.randomUUID();
                 List<EventEnvelope> written = new ArrayList<>(f.appendNow(stream, 0, 10));
                 eventually(LONG, "the first events published", () -> f.checkpoint() == 10);
