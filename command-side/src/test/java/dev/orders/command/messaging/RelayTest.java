@@ -239,37 +239,37 @@ class RelayTest extends RelayTestBase {
     }
 
     @Test
-    @DisplayName("a stopping relay waits for the batch in flight: recorded before the lease is let go")
-    void stop_waits_for_the_batch_in_flight() {
+    @DisplayName("a stopping relay finishes the batches in flight: each one sent is recorded before the lease is let go")
+    void stop_waits_for_the_batches_in_flight() {
         try (RelayFixture f = fixture()) {
-            // polls rarely: it reads when signalled
-            RelayVerticle relay = f.deploy(f.settings(50).withPollInterval(Duration.ofMinutes(5)),
+            // batches of 10; polls rarely: it reads when signalled
+            RelayVerticle relay = f.deploy(f.settings(10).withPollInterval(Duration.ofMinutes(5)),
                     f.config.kafkaBootstrap(), RelayHooks.NONE);
             UUID stream = UUID.randomUUID();
             List<EventEnvelope> written = new ArrayList<>(f.appendNow(stream, 0, 10));
             eventually(Duration.ofSeconds(30), "first batch recorded", () -> f.checkpoint() == 10);
             written.addAll(f.appendQuietly(stream, 10, 20));
-            // another session, younger than those events, holds the checkpoint's row: the relay's next record
-            // waits for it
+            // another session, younger than those events, holds the checkpoint's row: the relay records the
+            // second batch only when it lets go, and the third, acknowledged too, waits behind it
             SqlConnection holder = await(f.pool.getConnection());
             try {
                 Transaction tx = await(holder.begin());
                 await(holder.query("SELECT 1 FROM relay_checkpoint WHERE id = 1 FOR UPDATE").execute());
                 f.committed();
-                eventually(Duration.ofSeconds(30), "the second batch sent, its record waiting for the row lock",
+                eventually(Duration.ofSeconds(30), "two batches sent, the first one's record waiting for the row lock",
                         () -> relay.metrics().inFlight() == 20 && f.one("SELECT count(*) FROM pg_stat_activity"
                                 + " WHERE application_name = 'orders-relay-lease' AND wait_event_type = 'Lock'"
                                 + " AND datname = current_database()")
                                 .getLong(0) == 1);
                 Future<Void> stopping = f.undeployLater(relay);
                 sleep(500);
-                assertThat(stopping.isComplete()).as("stop waits while the batch in flight is being recorded").isFalse();
+                assertThat(stopping.isComplete()).as("stop waits while batches are in flight").isFalse();
                 await(tx.commit());
                 await(stopping);
             } finally {
                 holder.close();
             }
-            assertThat(f.checkpoint()).as("the batch in flight was recorded before the relay let go").isEqualTo(30);
+            assertThat(f.checkpoint()).as("both batches in flight recorded before the relay let go").isEqualTo(30);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
                 assertEveryEventOnceInStreamOrder(written, reader.readUntilUnique(30, LONG));
             }
