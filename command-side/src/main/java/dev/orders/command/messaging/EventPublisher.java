@@ -14,6 +14,7 @@ import io.vertx.kafka.client.producer.RecordMetadata;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.common.errors.TopicExistsException;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +28,12 @@ import java.util.Map;
  */
 final class EventPublisher {
 
+    private final Vertx vertx;
     private final RelaySettings settings;
     private final KafkaProducer<String, Buffer> producer;
 
-    private EventPublisher(RelaySettings settings, KafkaProducer<String, Buffer> producer) {
+    private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
+        this.vertx = vertx;
         this.settings = settings;
         this.producer = producer;
         // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
@@ -41,7 +44,7 @@ final class EventPublisher {
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
         return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                .map(producer -> new EventPublisher(settings, KafkaProducer.create(vertx, producer)));
+                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer)));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -126,6 +129,12 @@ final class EventPublisher {
      * the wire is answered within {@code request.timeout.ms} or not at all).
      */
     Future<Void> abort() {
-        return producer.close(1); // the Vert.x client reads 0 as "wait for ever"
+        // Not through the Vert.x client: its close waits in line behind the sends still blocked in the
+        // producer (on metadata, up to max.block.ms each), and it reads 0 as "wait for ever". Closing the
+        // Kafka producer itself, beside them, fails those sends and drops every batch not yet acknowledged.
+        return vertx.executeBlocking(() -> {
+            producer.unwrap().close(Duration.ZERO);
+            return null;
+        }, false);
     }
 }

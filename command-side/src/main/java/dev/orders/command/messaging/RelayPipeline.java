@@ -7,9 +7,11 @@ import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
@@ -124,12 +126,26 @@ final class RelayPipeline {
      * completes when none is left, or when the rest cannot go through (a batch Kafka refused is not sent
      * again); the caller bounds the wait.
      */
-    Future<Void> drain() {
+    private Future<Void> drain() {
         if (phase == Phase.RUNNING) {
             phase = Phase.DRAINING;
             step();
         }
         return drained.future();
+    }
+
+    /**
+     * Drains (for up to {@code grace}; past it the batches left are abandoned, and the next relay sends them
+     * again) and closes the producer.
+     */
+    Future<Void> finish(Duration grace) {
+        return drain().timeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+                .recover(late -> {
+                    LOG.warn("relay stops with batches still in flight after {}; the next relay sends them again", grace);
+                    abandon();
+                    return Future.succeededFuture();
+                })
+                .compose(done -> publisher.close());
     }
 
     /**

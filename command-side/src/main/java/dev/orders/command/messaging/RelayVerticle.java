@@ -15,7 +15,6 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Publishes the event store to Kafka: gap-free global positions in a safe order, at least once, one
@@ -75,18 +74,8 @@ public final class RelayVerticle extends VerticleBase {
     public Future<?> stop() {
         RelayState was = state;
         enter(new Stopped());
-        Future<Void> finished = Future.succeededFuture();
-        if (was instanceof Active active) {
-            finished = active.pipeline().drain()
-                    .timeout(settings.stopGrace().toMillis(), TimeUnit.MILLISECONDS)
-                    .recover(late -> {
-                        LOG.warn("relay stops with batches still in flight after {}; the next relay sends them again",
-                                settings.stopGrace());
-                        active.pipeline().abandon();
-                        return Future.succeededFuture();
-                    })
-                    .compose(done -> active.pipeline().publisher().close());
-        }
+        Future<Void> finished = was instanceof Active active ? active.pipeline().finish(settings.stopGrace())
+                : Future.succeededFuture();
         return finished.eventually(() -> Future.join(lease.drop(), observer.close(), notifier.close()));
     }
 
