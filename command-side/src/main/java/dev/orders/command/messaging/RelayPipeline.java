@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * committed events wait behind an older transaction, it looks again within milliseconds.
  *
  * <p>The term ends in one of three ways: {@link #abandon()} (the lease is gone: nothing it does counts any
- * more), {@link #drain()} (the relay stops: no new batch, the ones in flight are finished and recorded), or
- * on its own when recording fails ({@link Listener#broken()}) or a test halts it.
+ * more), {@link #finish} (the relay stops: no new batch, the ones in flight are finished and recorded, within
+ * a grace), or on its own when recording fails ({@link Listener#broken()}) or a test halts it.
  */
 final class RelayPipeline {
 

@@ -62,6 +62,7 @@ class RelayFailoverTest extends RelayTestBase {
             eventually(LONG, "a third published", () -> f.checkpoint() >= EVENTS / 3);
             RelayVerticle killed = active(relays);
             f.one("SELECT pg_terminate_backend($1)", killed.leaseBackendPid());
+            eventually(Duration.ofSeconds(5), "the killed relay knows it", () -> !killed.isActive());
             eventually(Duration.ofSeconds(15), "a relay takes over after the kill", () -> active(relays) != null);
 
             // the active relay is stopped mid-run; a new standby replaces it
