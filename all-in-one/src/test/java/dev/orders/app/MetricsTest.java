@@ -198,6 +198,7 @@ class MetricsTest {
             eventually("the held-back order shows as unpublished, lagging and waiting for its credit check", () -> {
                 String scrape = scrape();
                 return value(scrape, "orders_relay_unpublished") >= 1 && value(scrape, "orders_relay_lag_seconds") > 0
+                        && value(scrape, "orders_relay_horizon_held_seconds") > 0
                         && value(scrape, "orders_saga_deadlines_pending") >= 1;
             });
             holder.rollback();
@@ -206,6 +207,7 @@ class MetricsTest {
         eventually("the relay catches up and the deadline is gone", () -> {
             String scrape = scrape();
             return value(scrape, "orders_relay_unpublished") == 0 && value(scrape, "orders_relay_lag_seconds") == 0
+                    && value(scrape, "orders_relay_horizon_held_seconds") == 0
                     && value(scrape, "orders_saga_deadlines_pending") == 0;
         });
     }

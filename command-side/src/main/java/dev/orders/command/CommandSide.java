@@ -75,7 +75,8 @@ public final class CommandSide {
 
     /** Creates the pool, migrates the schema and starts the background workers (relay, saga). */
     public static Future<CommandSide> deploy(Vertx vertx, OrdersConfig config, String pgUri, String kafkaBootstrap) {
-        Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command");
+        Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command",
+                config.pgSessions());
         CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap);
         return CommandSchema.MIGRATIONS.migrate(pool)
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
@@ -116,6 +117,11 @@ public final class CommandSide {
                 .description("events committed but not yet published").register(registry);
         Gauge.builder("orders.relay.lag.seconds", relay, r -> r.metrics().secondsBehind())
                 .description("age of the oldest unpublished event").register(registry);
+        Gauge.builder("orders.relay.horizon.held.seconds", relay, r -> r.metrics().horizonHeldSeconds())
+                .description("how long the transaction that committed events wait behind has been running;"
+                        + " 0 when none waits").register(registry);
+        Gauge.builder("orders.relay.inflight", relay, r -> r.metrics().inFlight())
+                .description("events sent to Kafka and not yet recorded as published").register(registry);
         Gauge.builder("orders.relay.position", relay, r -> r.metrics().lastPosition())
                 .description("last global position published").register(registry);
         Gauge.builder("orders.relay.active", relay, r -> "active".equals(r.metrics().role()) ? 1 : 0)

@@ -31,7 +31,8 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     /**
      * @param dataDir the data folder, created if missing
      * @param port    the port, 0 for any free one
-     * @param durable whether to fsync (production) or not (development and tests: faster)
+     * @param durable whether an acknowledged commit is on disk ({@code fsync} and {@code synchronous_commit} on:
+     *                production) or not (both off: development and tests, faster)
      * @return the running server
      */
     static EmbeddedPostgresServer start(Path dataDir, int port, boolean durable) {
@@ -46,7 +47,12 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                     .setRegisterShutdownHook(false)
                     .setPort(chosen)
                     .setServerConfig("fsync", durable ? "on" : "off")
+                    // zonky's builder turns synchronous_commit off by default: durable mode turns it back on,
+                    // so that a command acknowledged is a command on disk
+                    .setServerConfig("synchronous_commit", durable ? "on" : "off")
                     .setServerConfig("listen_addresses", Ports.LOOPBACK)
+                    // the relay names a prepared transaction that holds its horizon; a few may exist
+                    .setServerConfig("max_prepared_transactions", "8")
                     .setOutputRedirector(Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(Redirect.appendTo(log.toFile()))
                     .start();

@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * Sets up databases on a PostgreSQL server that this process administers, so that each side owns its
  * data: the roles {@value #COMMAND_ROLE} and {@value #QUERY_ROLE}, and in each database the schemas
  * {@value #COMMAND_SCHEMA} and {@value #QUERY_SCHEMA}, each owned by its role and first on that role's
- * {@code search_path}. Neither role can use the other's schema. Everything is idempotent.
+ * {@code search_path}. Neither role can use the other's schema. The command role may read every session's
+ * activity ({@code pg_read_all_stats}), so that the relay can name a transaction that holds it back.
+ * Everything is idempotent.
  *
  * <p>Blocking (JDBC): call it before Vert.x starts or from a worker, never on an event loop.
  */
@@ -112,6 +114,8 @@ public final class PgProvisioner {
         try (Connection admin = superuserConnection("postgres")) {
             ensureRole(admin, COMMAND_ROLE, commandPassword, COMMAND_SCHEMA);
             ensureRole(admin, QUERY_ROLE, queryPassword, QUERY_SCHEMA);
+            // the relay names the session that holds its transaction horizon back, whoever's it is
+            execute(admin, "grant pg_read_all_stats to " + COMMAND_ROLE);
         } catch (SQLException e) {
             throw failure("create the roles " + COMMAND_ROLE + " and " + QUERY_ROLE, e);
         }

@@ -123,7 +123,9 @@ public final class QuerySide {
         Pool pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.pgPoolSize()).setMaxWaitQueueSize(config.pgPoolMaxWaitQueue())
                         .setName("query-pool"))
-                .connectingTo(connect)
+                // its sessions named and bounded (pg.statement-timeout, pg.idle-in-transaction-timeout); the
+                // rebuild's and the push hub's own connections keep the server's defaults
+                .connectingTo(config.pgSessions().applyTo(new PgConnectOptions(connect), "query"))
                 .using(vertx)
                 .build();
         KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", kafkaBootstrap));

@@ -11,6 +11,7 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +26,11 @@ import java.util.Map;
 final class EventPublisher {
 
     private final Vertx vertx;
-    private final String bootstrap;
     private final RelaySettings settings;
     private final KafkaProducer<String, Buffer> producer;
 
-    private EventPublisher(Vertx vertx, String bootstrap, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
+    private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
         this.vertx = vertx;
-        this.bootstrap = bootstrap;
         this.settings = settings;
         this.producer = producer;
         // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
@@ -42,7 +41,7 @@ final class EventPublisher {
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
         return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                .map(producer -> new EventPublisher(vertx, bootstrap, settings, KafkaProducer.create(vertx, producer)));
+                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer)));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -70,7 +69,7 @@ final class EventPublisher {
     }
 
     /** Creates the event topics that do not exist yet (unless creation is off), see {@link EventTopics}. */
-    Future<Void> ensureTopics() {
+    static Future<Void> ensureTopics(Vertx vertx, String bootstrap, RelaySettings settings) {
         return EventTopics.admin(vertx, bootstrap)
                 .compose(admin -> settings.topics().prepare(admin).eventually(admin::close));
     }
@@ -90,7 +89,23 @@ final class EventPublisher {
         return record;
     }
 
+    /** Lets the sends in flight finish (for up to 2 s), then closes. */
     Future<Void> close() {
         return producer.close(2_000);
+    }
+
+    /**
+     * Closes at once: what has not been sent yet is dropped, and nothing is retried any more, so no send of
+     * this producer can land after the records of the relay that took the lease over (a request already on
+     * the wire is answered within {@code request.timeout.ms} or not at all).
+     */
+    Future<Void> abort() {
+        // Not through the Vert.x client: its close waits in line behind the sends still blocked in the
+        // producer (on metadata, up to max.block.ms each), and it reads 0 as "wait for ever". Closing the
+        // Kafka producer itself, beside them, fails those sends and drops every batch not yet acknowledged.
+        return vertx.executeBlocking(() -> {
+            producer.unwrap().close(Duration.ZERO);
+            return null;
+        }, false);
     }
 }

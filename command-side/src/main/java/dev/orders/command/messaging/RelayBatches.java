@@ -11,11 +11,17 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads the next safe batch and, once Kafka acknowledged it, stores its positions and the checkpoint. */
+/**
+ * Takes the relay's state over, reads the next safe batch and, once Kafka acknowledged it, stores its positions
+ * and the checkpoint.
+ */
 final class RelayBatches {
 
-    /** What a checkpoint read found: the stored checkpoint and the highest position stamped on an event. */
-    record Checkpoint(long lastPosition, long maxStamped) {
+    /**
+     * What taking over found and left: the checkpoint as the last relay left it, where this one resumes, and
+     * how many stamped positions above that were taken back.
+     */
+    record Takeover(long previousPosition, long resumePosition, int takenBack) {
     }
 
     /** Where a read stopped: the (tx, id) of the last row read; {@link #START} before any. */
@@ -51,16 +57,13 @@ final class RelayBatches {
         }
     }
 
-    Future<Checkpoint> checkpoint(SqlConnection connection) {
-        return connection.query(RelaySql.CHECKPOINT).execute().map(rows -> {
+    /** Makes the stamps and the checkpoint agree again, in one statement (see migration V8). */
+    Future<Takeover> takeOver(SqlConnection connection) {
+        return connection.query(RelaySql.TAKE_OVER).execute().map(rows -> {
             Row row = rows.iterator().next();
-            return new Checkpoint(row.getLong("last_position"), row.getLong("max_stamped"));
+            return new Takeover(row.getLong("previous_position"), row.getLong("resume_position"),
+                    row.getInteger("taken_back"));
         });
-    }
-
-    /** Takes back positions stamped above the checkpoint; succeeds with how many there were. */
-    Future<Integer> unstampAbove(SqlConnection connection, long checkpoint) {
-        return connection.preparedQuery(RelaySql.UNSTAMP_ABOVE).execute(Tuple.of(checkpoint)).map(rows -> rows.rowCount());
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.orders.command.messaging;
 
+import dev.orders.service.sql.PgPools;
+import dev.orders.service.sql.PgSessions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -13,10 +15,26 @@ import org.slf4j.LoggerFactory;
  * long as the connection, so the relay does all of its reading and checkpointing on this connection:
  * a relay whose connection died can no longer store anything, even if it has not noticed yet. The same
  * connection listens for {@code events_appended}.
+ *
+ * <p>A relay host that vanishes without closing its connection (power loss, a cut network: no TCP reset)
+ * would keep the lock until the server notices the connection is dead, by default after more than two
+ * hours of TCP keepalive. The lease connection asks the server for keepalive probes after
+ * {@value #KEEPALIVE_IDLE_SECONDS} s of silence, every {@value #KEEPALIVE_INTERVAL_SECONDS} s, giving up after
+ * {@value #KEEPALIVE_COUNT} unanswered, and for {@code tcp_user_timeout} of {@value #USER_TIMEOUT_MILLIS} ms on
+ * data it sent: the server ends the session, which releases the lock, at most about
+ * {@value #FAILOVER_BOUND_SECONDS} s after the host went silent; a standby takes over within its next lease
+ * retry. The connection never opens a transaction (its statements run one by one in autocommit), so the
+ * idle-in-transaction timeout of the services' sessions cannot end it.
  */
 final class RelayLease {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayLease.class);
+    static final int KEEPALIVE_IDLE_SECONDS = 5;
+    static final int KEEPALIVE_INTERVAL_SECONDS = 2;
+    static final int KEEPALIVE_COUNT = 3;
+    static final int USER_TIMEOUT_MILLIS = 10_000;
+    /** Idle time plus every probe unanswered. */
+    static final int FAILOVER_BOUND_SECONDS = KEEPALIVE_IDLE_SECONDS + KEEPALIVE_INTERVAL_SECONDS * KEEPALIVE_COUNT;
 
     private final Vertx vertx;
     private final PgConnectOptions options;
@@ -30,6 +48,15 @@ final class RelayLease {
         this.options = options;
         this.onLost = onLost;
         this.onNotification = onNotification;
+    }
+
+    /** The lease connection's options: named {@code orders-relay-lease}, bounded, with the server's keepalive set. */
+    static PgConnectOptions options(String uri, PgSessions sessions) {
+        return sessions.applyTo(PgPools.connectOptions(uri), "relay-lease")
+                .addProperty("tcp_keepalives_idle", Integer.toString(KEEPALIVE_IDLE_SECONDS))
+                .addProperty("tcp_keepalives_interval", Integer.toString(KEEPALIVE_INTERVAL_SECONDS))
+                .addProperty("tcp_keepalives_count", Integer.toString(KEEPALIVE_COUNT))
+                .addProperty("tcp_user_timeout", Integer.toString(USER_TIMEOUT_MILLIS));
     }
 
     /** Asks for the lease once; true when this relay holds it (and listens for appends). */

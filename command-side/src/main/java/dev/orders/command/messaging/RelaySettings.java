@@ -2,6 +2,7 @@ package dev.orders.command.messaging;
 
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.EventTopics;
+import dev.orders.service.sql.PgSessions;
 
 import java.time.Duration;
 import java.util.Map;
@@ -19,14 +20,18 @@ import java.util.Objects;
  * @param observeInterval   how often the lag gauges are refreshed
  * @param lagWarning        age of a running transaction that earns a warning while events wait
  * @param maxBackoff        longest wait between two attempts at a batch that Kafka refused
+ * @param stopGrace         how long a stopping relay waits for the batches it sent to be acknowledged and recorded
+ * @param sessions          bounds of the relay's PostgreSQL sessions
  * @param producerOverrides Kafka producer properties that replace the relay's defaults
  */
 public record RelaySettings(String topicPrefix, EventTopics topics, int batchSize,
                             Duration pollInterval, Duration leaseRetry, Duration observeInterval,
-                            Duration lagWarning, Duration maxBackoff, Map<String, String> producerOverrides) {
+                            Duration lagWarning, Duration maxBackoff, Duration stopGrace, PgSessions sessions,
+                            Map<String, String> producerOverrides) {
 
     public RelaySettings {
         Objects.requireNonNull(topicPrefix, "topicPrefix");
+        Objects.requireNonNull(sessions, "sessions");
         producerOverrides = Map.copyOf(producerOverrides);
         Objects.requireNonNull(topics, "topics");
         if (batchSize < 1) {
@@ -34,30 +39,35 @@ public record RelaySettings(String topicPrefix, EventTopics topics, int batchSiz
         }
     }
 
-    /** The settings of a configuration: topics, batch size and poll interval from it. */
+    /** The settings of a configuration: topics, batch size, poll interval and session bounds from it. */
     public static RelaySettings from(OrdersConfig config) {
         return new RelaySettings(config.kafkaTopicPrefix(), EventTopics.of(config),
                 config.relayBatchSize(), config.relayPollInterval(), Duration.ofSeconds(1), Duration.ofSeconds(5),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Map.of());
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), config.pgSessions(), Map.of());
     }
 
     public RelaySettings withBatchSize(int size) {
         return new RelaySettings(topicPrefix, topics, size, pollInterval, leaseRetry,
-                observeInterval, lagWarning, maxBackoff, producerOverrides);
+                observeInterval, lagWarning, maxBackoff, stopGrace, sessions, producerOverrides);
     }
 
     public RelaySettings withPollInterval(Duration interval) {
         return new RelaySettings(topicPrefix, topics, batchSize, interval, leaseRetry,
-                observeInterval, lagWarning, maxBackoff, producerOverrides);
+                observeInterval, lagWarning, maxBackoff, stopGrace, sessions, producerOverrides);
     }
 
     public RelaySettings withObserveInterval(Duration interval, Duration warning) {
         return new RelaySettings(topicPrefix, topics, batchSize, pollInterval, leaseRetry,
-                interval, warning, maxBackoff, producerOverrides);
+                interval, warning, maxBackoff, stopGrace, sessions, producerOverrides);
+    }
+
+    public RelaySettings withStopGrace(Duration grace) {
+        return new RelaySettings(topicPrefix, topics, batchSize, pollInterval, leaseRetry,
+                observeInterval, lagWarning, maxBackoff, grace, sessions, producerOverrides);
     }
 
     public RelaySettings withProducerOverrides(Map<String, String> overrides) {
         return new RelaySettings(topicPrefix, topics, batchSize, pollInterval, leaseRetry,
-                observeInterval, lagWarning, maxBackoff, overrides);
+                observeInterval, lagWarning, maxBackoff, stopGrace, sessions, overrides);
     }
 }

@@ -15,9 +15,11 @@ final class RelaySql {
     /** Sent in autocommit by {@link AppendNotifier}, never inside an appending transaction. */
     static final String NOTIFY = "NOTIFY events_appended";
 
-    static final String CHECKPOINT = """
-            SELECT last_position, (SELECT coalesce(max(global_position), 0) FROM events) AS max_stamped
-              FROM relay_checkpoint WHERE id = 1""";
+    /**
+     * The first statement of a relay that took the lease: makes the stamped positions and the checkpoint agree
+     * again, whichever way they were apart (a function of migration V8), and answers where to resume.
+     */
+    static final String TAKE_OVER = "SELECT previous_position, resume_position, taken_back FROM relay_take_over()";
 
     /**
      * The next unpublished events that can no longer be preceded by another: only rows written by a
@@ -60,28 +62,30 @@ final class RelaySql {
     static final String FENCED = "OR001";
 
 
-    /**
-     * Positions above the checkpoint were stamped by a store whose checkpoint did not follow (seen once
-     * when an instance was closed in the middle of storing a batch): take them back, so the batch is
-     * read again, gets the same positions in the same order, and is published again (consumers dedupe).
-     */
-    static final String UNSTAMP_ABOVE = "UPDATE events SET global_position = NULL WHERE global_position > $1";
-
-
-
+    /** {@code blocked}: committed events that wait behind the transaction horizon (an older transaction runs). */
     static final String LAG = """
             SELECT count(*) AS unpublished,
+                   count(*) FILTER (WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked,
                    coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds_behind,
                    (SELECT last_position FROM relay_checkpoint WHERE id = 1) AS last_position
               FROM events WHERE global_position IS NULL""";
 
-    /** The oldest transaction that holds a transaction id: it holds the relay's horizon back. */
-    static final String OLDEST_WRITER = """
-            SELECT pid, datname, state, extract(epoch FROM now() - xact_start)::float8 AS age_seconds,
-                   left(query, 200) AS query
-              FROM pg_stat_activity
-             WHERE backend_xid IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid()
-             ORDER BY xact_start
+    /**
+     * The oldest transaction that holds a transaction id anywhere on the server: it holds the relay's horizon
+     * back. A session (any database, any application; seeing other roles' sessions takes
+     * {@code pg_read_all_stats}) or a prepared transaction, whichever holds the oldest id.
+     */
+    static final String HORIZON_HOLDER = """
+            SELECT pid, application_name, datname, state, gid,
+                   extract(epoch FROM now() - since)::float8 AS age_seconds, query
+              FROM (SELECT pid, application_name, datname, state, NULL::text AS gid, xact_start AS since,
+                           left(query, 200) AS query, age(backend_xid) AS xid_age
+                      FROM pg_stat_activity
+                     WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                    UNION ALL
+                    SELECT NULL, NULL, database, 'prepared', gid, prepared, NULL, age(transaction)
+                      FROM pg_prepared_xacts) holders
+             ORDER BY xid_age DESC
              LIMIT 1""";
 
     private RelaySql() {

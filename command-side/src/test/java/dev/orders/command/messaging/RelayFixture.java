@@ -21,6 +21,8 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,7 +66,26 @@ final class RelayFixture implements AutoCloseable {
     }
 
     void undeploy(RelayVerticle relay) {
-        await(vertx.undeploy(deployments.remove(relay)));
+        await(undeployLater(relay));
+    }
+
+    /** Starts undeploying the relay; the future completes when its {@code stop()} has. */
+    Future<Void> undeployLater(RelayVerticle relay) {
+        return vertx.undeploy(deployments.remove(relay));
+    }
+
+    /**
+     * The configuration of a Kafka broker of the test's own (on a fixed port, so that it can be stopped and
+     * started again where the relay expects it), PostgreSQL as before; start it with {@code Infrastructure.start}.
+     */
+    OrdersConfig privateBrokerConfig() {
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "relay-kafka-");
+            return config.with(Map.of("kafka.bootstrap", "", "kafka.embedded.port",
+                    Integer.toString(RelayChecks.freePort()), "data.dir", dir.toString(), "clean", "true"));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Appends {@code count} events to a customer stream, inside the caller's transaction. */
@@ -118,6 +139,10 @@ final class RelayFixture implements AutoCloseable {
 
     Row one(String sql, Object... params) {
         return await(pool.preparedQuery(sql).execute(Tuple.from(params))).iterator().next();
+    }
+
+    io.vertx.sqlclient.RowSet<Row> rows(String sql, Object... params) {
+        return await(pool.preparedQuery(sql).execute(Tuple.from(params)));
     }
 
     long checkpoint() {

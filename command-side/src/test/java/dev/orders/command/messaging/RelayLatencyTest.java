@@ -1,23 +1,15 @@
 package dev.orders.command.messaging;
 
 import dev.orders.events.Topics;
-import dev.orders.testsupport.SharedInfrastructure;
-import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.sqlclient.SqlConnection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,35 +30,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * moving (as the saga's and the API's other writes do). Prints the percentiles; asserts only that every
  * event arrives.
  */
-@ExtendWith(SharedInfrastructure.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The relay hop")
-class RelayLatencyTest {
+class RelayLatencyTest extends RelayTestBase {
 
     private static final int EVENTS = 100;
     private static final long EVERY_MILLIS = 50;
     /** Loops of unrelated short writes; {@code -Dorders.test.noise=0} measures a quiet database. */
     private static final int NOISE = Integer.getInteger("orders.test.noise", 2);
 
-    private TestInfrastructure infra;
-    private Vertx vertx;
-
-    @BeforeAll
-    void start(TestInfrastructure infra) {
-        this.infra = infra;
-        vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(200)
-                .setMaxEventLoopExecuteTime(200_000_000L));
-    }
-
-    @AfterAll
-    void stop() {
-        await(vertx.close());
-    }
 
     @Test
     @DisplayName("publishes every event of a steady trickle, among short unrelated writes, and reports commit-to-topic latency")
     void commit_to_topic_latency_at_a_fixed_rate() throws Exception {
-        try (RelayFixture f = new RelayFixture(vertx, infra.isolatedConfig())) {
+        try (RelayFixture f = fixture()) {
             f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
             Map<UUID, Long> received = new ConcurrentHashMap<>();
             AtomicBoolean running = new AtomicBoolean(true);

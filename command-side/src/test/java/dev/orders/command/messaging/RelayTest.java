@@ -3,27 +3,15 @@ package dev.orders.command.messaging;
 import dev.orders.command.messaging.TopicReader.Published;
 import dev.orders.events.EventEnvelope;
 import dev.orders.devservers.Infrastructure;
-import dev.orders.testsupport.SharedInfrastructure;
-import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.infra.config.OrdersConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,41 +19,25 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.LongStream;
 
+import static dev.orders.command.messaging.RelayChecks.assertEveryEventAtLeastOnceInStreamOrder;
+import static dev.orders.command.messaging.RelayChecks.assertEveryEventOnceInStreamOrder;
+import static dev.orders.command.messaging.RelayChecks.assertFeedIsGapFree;
+import static dev.orders.command.messaging.RelayChecks.byPosition;
+import static dev.orders.command.messaging.RelayChecks.positionsOf;
+import static dev.orders.command.messaging.RelayChecks.range;
+import static dev.orders.command.messaging.RelayChecks.runWriters;
 import static dev.orders.command.messaging.RelayFixture.await;
 import static dev.orders.command.messaging.RelayFixture.eventually;
 import static dev.orders.command.messaging.RelayFixture.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(SharedInfrastructure.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The relay")
-class RelayTest {
+class RelayTest extends RelayTestBase {
 
     /** {@code -Dorders.test.scale=5} runs the randomized test with the full 10,000 events. */
     private static final int SCALE = Integer.getInteger("orders.test.scale", 1);
-    private static final Duration LONG = Duration.ofSeconds(60);
 
-    private TestInfrastructure infra;
-    private Vertx vertx;
-
-    @BeforeAll
-    void start(TestInfrastructure infra) {
-        this.infra = infra;
-        vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(200)
-                .setMaxEventLoopExecuteTime(200_000_000L));
-    }
-
-    @AfterAll
-    void stop() {
-        await(vertx.close());
-    }
-
-    private RelayFixture fixture() {
-        return new RelayFixture(vertx, infra.isolatedConfig());
-    }
 
     @Test
     @DisplayName("publishes an event whose transaction took its id first but committed last, in id order")
@@ -239,6 +211,72 @@ class RelayTest {
     }
 
     @Test
+    @DisplayName("a checkpoint ahead of the stamped positions is taken back: the unstamped events get those positions, gap-free")
+    void checkpoint_ahead_of_the_stamped_positions_is_taken_back() {
+        try (RelayFixture f = fixture()) {
+            List<EventEnvelope> written = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                written.addAll(f.appendQuietly(UUID.randomUUID(), 0, 10));
+            }
+            // the state a relay of before V7 left when stopped while recording a batch: the batch's stamps
+            // rolled back, the checkpoint moved on; here positions 1..10 stamped, the checkpoint at 17
+            f.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
+                    + " ORDER BY tx, id LIMIT 10) UPDATE events SET global_position = first.n FROM first"
+                    + " WHERE events.id = first.id RETURNING 1");
+            f.one("UPDATE relay_checkpoint SET last_position = 17 RETURNING 1");
+            Set<UUID> unstamped = new HashSet<>();
+            f.rows("SELECT event_id FROM events WHERE global_position IS NULL").forEach(r -> unstamped.add(r.getUUID(0)));
+
+            f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            eventually(Duration.ofSeconds(30), "checkpoint at 30", () -> f.checkpoint() == 30);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(20, LONG);
+                assertThat(published).extracting(Published::eventId).containsExactlyInAnyOrderElementsOf(unstamped);
+                assertThat(published).extracting(Published::position).containsExactlyInAnyOrderElementsOf(range(11, 30));
+            }
+            assertFeedIsGapFree(f, written.size());
+        }
+    }
+
+    @Test
+    @DisplayName("a stopping relay finishes the batches in flight: each one sent is recorded before the lease is let go")
+    void stop_waits_for_the_batches_in_flight() {
+        try (RelayFixture f = fixture()) {
+            // batches of 10; polls rarely: it reads when signalled
+            RelayVerticle relay = f.deploy(f.settings(10).withPollInterval(Duration.ofMinutes(5)),
+                    f.config.kafkaBootstrap(), RelayHooks.NONE);
+            UUID stream = UUID.randomUUID();
+            List<EventEnvelope> written = new ArrayList<>(f.appendNow(stream, 0, 10));
+            eventually(Duration.ofSeconds(30), "first batch recorded", () -> f.checkpoint() == 10);
+            written.addAll(f.appendQuietly(stream, 10, 20));
+            // another session, younger than those events, holds the checkpoint's row: the relay records the
+            // second batch only when it lets go, and the third, acknowledged too, waits behind it
+            SqlConnection holder = await(f.pool.getConnection());
+            try {
+                Transaction tx = await(holder.begin());
+                await(holder.query("SELECT 1 FROM relay_checkpoint WHERE id = 1 FOR UPDATE").execute());
+                f.committed();
+                eventually(Duration.ofSeconds(30), "two batches sent, the first one's record waiting for the row lock",
+                        () -> relay.metrics().inFlight() == 20 && f.one("SELECT count(*) FROM pg_stat_activity"
+                                + " WHERE application_name = 'orders-relay-lease' AND wait_event_type = 'Lock'"
+                                + " AND datname = current_database()")
+                                .getLong(0) == 1);
+                Future<Void> stopping = f.undeployLater(relay);
+                sleep(500);
+                assertThat(stopping.isComplete()).as("stop waits while batches are in flight").isFalse();
+                await(tx.commit());
+                await(stopping);
+            } finally {
+                holder.close();
+            }
+            assertThat(f.checkpoint()).as("both batches in flight recorded before the relay let go").isEqualTo(30);
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                assertEveryEventOnceInStreamOrder(written, reader.readUntilUnique(30, LONG));
+            }
+        }
+    }
+
+    @Test
     @DisplayName("after a crash between Kafka's ack and the checkpoint, repeats only that batch and the one sent behind it, with the same positions")
     void crash_between_ack_and_checkpoint_repeats_only_the_batches_in_flight() {
         int batch = 50;
@@ -291,9 +329,7 @@ class RelayTest {
     void broker_stopped_and_restarted_mid_run() throws Exception {
         int total = 1_500 * SCALE;
         try (RelayFixture f = fixture()) {
-            Path dir = Files.createTempDirectory(Path.of("/tmp"), "relay-kafka-");
-            var kafkaConfig = f.config.with(Map.of("kafka.bootstrap", "", "kafka.embedded.port",
-                    Integer.toString(freePort()), "data.dir", dir.toString(), "clean", "true"));
+            OrdersConfig kafkaConfig = f.privateBrokerConfig();
             Infrastructure broker = Infrastructure.start(kafkaConfig);
             String bootstrap = broker.kafkaBootstrap();
             try {
@@ -414,122 +450,6 @@ class RelayTest {
                         .map(Published::partition).distinct().count())
                         .as("both orders of the customer on one partition").isEqualTo(1);
             }
-        }
-    }
-
-    // ---- writers and checks ----
-
-    /** Writers, each with streams of its own, append {@code total} events in 1..3 per transaction. */
-    private List<EventEnvelope> runWriters(RelayFixture f, int writers, int total, int maxCommitDelayMillis) {
-        List<Future<List<EventEnvelope>>> done = new ArrayList<>();
-        int perWriter = total / writers;
-        for (int w = 0; w < writers; w++) {
-            int quota = w == writers - 1 ? total - perWriter * (writers - 1) : perWriter;
-            Promise<List<EventEnvelope>> result = Promise.promise();
-            vertx.runOnContext(ignored -> writeLoop(f, quota, new HashMap<>(), new ArrayList<>(), maxCommitDelayMillis)
-                    .onComplete(result));
-            done.add(result.future());
-        }
-        List<EventEnvelope> all = new ArrayList<>();
-        for (Future<List<EventEnvelope>> writer : done) {
-            all.addAll(await(writer));
-        }
-        return all;
-    }
-
-    private Future<List<EventEnvelope>> writeLoop(RelayFixture f, int left, Map<UUID, Long> streams,
-                                                  List<EventEnvelope> written, int maxDelay) {
-        if (left == 0) {
-            return Future.succeededFuture(written);
-        }
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        UUID stream = streams.size() < 4 || random.nextInt(4) == 0 ? UUID.randomUUID()
-                : List.copyOf(streams.keySet()).get(random.nextInt(streams.size()));
-        long version = streams.getOrDefault(stream, 0L);
-        int count = Math.min(left, 1 + random.nextInt(3));
-        return f.appendSlowly(stream, version, count, maxDelay).compose(events -> {
-            streams.put(stream, version + count);
-            written.addAll(events);
-            return writeLoop(f, left - count, streams, written, maxDelay);
-        });
-    }
-
-    private static void assertEveryEventOnceInStreamOrder(List<EventEnvelope> written, List<Published> published) {
-        assertThat(published).hasSize(written.size());
-        assertEveryEventAtLeastOnceInStreamOrder(written, published);
-    }
-
-    /**
-     * Every written event is on the topic; a consumer that applies version last+1 and skips what it has
-     * applied ends at each stream's last version with no gap; a repeated event carries its first position;
-     * the positions are exactly 1..N.
-     */
-    private static void assertEveryEventAtLeastOnceInStreamOrder(List<EventEnvelope> written,
-                                                                 List<Published> published) {
-        Set<UUID> writtenIds = new HashSet<>();
-        Map<String, Long> lastVersion = new HashMap<>();
-        for (EventEnvelope event : written) {
-            writtenIds.add(event.eventId());
-            lastVersion.merge(event.streamId().toString(), event.version(), Math::max);
-        }
-        Set<UUID> publishedIds = new HashSet<>();
-        Map<UUID, Long> positionOf = new HashMap<>();
-        Map<Long, UUID> eventAt = new HashMap<>();
-        Map<String, Long> applied = new HashMap<>();
-        List<String> gaps = new ArrayList<>();
-        for (Published record : published) {
-            publishedIds.add(record.eventId());
-            Long earlier = positionOf.putIfAbsent(record.eventId(), record.position());
-            assertThat(earlier == null || earlier == record.position())
-                    .as("a repeat of %s keeps its position", record.eventId()).isTrue();
-            UUID other = eventAt.putIfAbsent(record.position(), record.eventId());
-            assertThat(other == null || other.equals(record.eventId()))
-                    .as("position %d names one event only", record.position()).isTrue();
-            long last = applied.getOrDefault(record.streamId(), 0L);
-            if (record.version() == last + 1) {
-                applied.put(record.streamId(), record.version());
-            } else if (record.version() > last + 1) {
-                gaps.add(record.streamId() + ": version " + record.version() + " after " + last);
-            }
-        }
-        assertThat(publishedIds).as("every committed event, nothing else").isEqualTo(writtenIds);
-        assertThat(gaps).as("per-stream order on the topic").isEmpty();
-        assertThat(applied).isEqualTo(lastVersion);
-        assertThat(new HashSet<>(positionOf.values())).as("gap-free positions").isEqualTo(range(1, written.size()));
-    }
-
-    private static void assertFeedIsGapFree(RelayFixture f, int total) {
-        EventFeed feed = new EventFeed();
-        long after = 0;
-        while (after < total) {
-            List<EventEnvelope> page = await(feed.readPublished(f.pool, after, 700));
-            assertThat(page).isNotEmpty();
-            for (EventEnvelope event : page) {
-                assertThat(event.globalPosition()).isEqualTo(++after);
-            }
-        }
-        assertThat(await(feed.readPublished(f.pool, total, 10))).isEmpty();
-    }
-
-    private static List<Published> byPosition(List<Published> published) {
-        return published.stream().sorted(java.util.Comparator.comparingLong(Published::position)).toList();
-    }
-
-    private static Set<Long> positionsOf(Collection<Published> published, Set<UUID> ids) {
-        Set<Long> positions = new HashSet<>();
-        published.stream().filter(r -> ids.contains(r.eventId())).forEach(r -> positions.add(r.position()));
-        return positions;
-    }
-
-    private static Set<Long> range(long from, long to) {
-        Set<Long> set = new HashSet<>();
-        LongStream.rangeClosed(from, to).forEach(set::add);
-        return set;
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

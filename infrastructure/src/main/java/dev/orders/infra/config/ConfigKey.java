@@ -19,6 +19,11 @@ public enum ConfigKey {
     PG_POOL_SIZE("pg.pool.size", "16", "connections per PostgreSQL pool"),
     PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", "requests that may wait for a pooled connection;"
             + " -1 = unbounded"),
+    PG_STATEMENT_TIMEOUT("pg.statement-timeout", "PT30S", "statement_timeout of the services' PostgreSQL sessions:"
+            + " a longer statement is cancelled (ISO-8601 duration)"),
+    PG_IDLE_IN_TRANSACTION_TIMEOUT("pg.idle-in-transaction-timeout", "PT60S", "idle_in_transaction_session_timeout"
+            + " of the services' PostgreSQL sessions: a session idle this long inside a transaction is ended, since"
+            + " an open transaction holds the relay back (ISO-8601 duration)"),
     PG_EMBEDDED_PORT("pg.embedded.port", "0", "port of the embedded PostgreSQL; 0 = any free port"),
     KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...); required in"
             + " production and by a service on its own; empty = the all-in-one in development mode starts one"),

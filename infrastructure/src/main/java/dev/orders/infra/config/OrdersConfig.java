@@ -3,6 +3,7 @@ package dev.orders.infra.config;
 import static dev.orders.infra.config.ConfigKey.*;
 
 import dev.orders.service.security.SecuritySettings;
+import dev.orders.service.sql.PgSessions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,6 +38,8 @@ import java.util.stream.Collectors;
  * @param queryPgUri             external PostgreSQL of the query side, empty = {@code pgUri}
  * @param pgPoolSize             connections per pool
  * @param pgPoolMaxWaitQueue     waiting requests per pool, -1 = unbounded
+ * @param pgStatementTimeout     statement timeout of the services' PostgreSQL sessions
+ * @param pgIdleInTransactionTimeout idle-in-transaction timeout of the services' PostgreSQL sessions
  * @param pgEmbeddedPort         embedded PostgreSQL port, 0 = any free port
  * @param kafkaBootstrap         external Kafka bootstrap servers, empty = none
  * @param kafkaEmbeddedPort      embedded Kafka port, 0 = any free port
@@ -76,6 +79,8 @@ public record OrdersConfig(
         String queryPgUri,
         int pgPoolSize,
         int pgPoolMaxWaitQueue,
+        Duration pgStatementTimeout,
+        Duration pgIdleInTransactionTimeout,
         int pgEmbeddedPort,
         String kafkaBootstrap,
         int kafkaEmbeddedPort,
@@ -209,6 +214,8 @@ public record OrdersConfig(
         map.put(QUERY_PG_URI.key(), queryPgUri);
         map.put(PG_POOL_SIZE.key(), Integer.toString(pgPoolSize));
         map.put(PG_POOL_MAX_WAIT_QUEUE.key(), Integer.toString(pgPoolMaxWaitQueue));
+        map.put(PG_STATEMENT_TIMEOUT.key(), pgStatementTimeout.toString());
+        map.put(PG_IDLE_IN_TRANSACTION_TIMEOUT.key(), pgIdleInTransactionTimeout.toString());
         map.put(PG_EMBEDDED_PORT.key(), Integer.toString(pgEmbeddedPort));
         map.put(KAFKA_BOOTSTRAP.key(), kafkaBootstrap);
         map.put(KAFKA_EMBEDDED_PORT.key(), Integer.toString(kafkaEmbeddedPort));
@@ -242,6 +249,11 @@ public record OrdersConfig(
     /** @return the command side's external PostgreSQL URI ({@code command.pg.uri}, else {@code pg.uri}), or "" */
     public String effectiveCommandPgUri() {
         return commandPgUri.isEmpty() ? pgUri : commandPgUri;
+    }
+
+    /** @return how the services' PostgreSQL sessions are bounded ({@code pg.statement-timeout}, {@code pg.idle-in-transaction-timeout}) */
+    public PgSessions pgSessions() {
+        return new PgSessions(pgStatementTimeout, pgIdleInTransactionTimeout);
     }
 
     /** @return the query side's external PostgreSQL URI ({@code query.pg.uri}, else {@code pg.uri}), or "" */
@@ -361,6 +373,8 @@ public record OrdersConfig(
                 p.pgUri(QUERY_PG_URI),
                 p.intAtLeast(PG_POOL_SIZE, 1),
                 p.intAtLeast(PG_POOL_MAX_WAIT_QUEUE, -1),
+                p.duration(PG_STATEMENT_TIMEOUT),
+                p.duration(PG_IDLE_IN_TRANSACTION_TIMEOUT),
                 p.port(PG_EMBEDDED_PORT),
                 p.bootstrap(KAFKA_BOOTSTRAP),
                 p.port(KAFKA_EMBEDDED_PORT),

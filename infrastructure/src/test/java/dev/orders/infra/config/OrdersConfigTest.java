@@ -202,7 +202,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(41);
+        assertThat(List.of(ConfigKey.values())).hasSize(43);
     }
 
     @Test
@@ -215,6 +215,17 @@ class OrdersConfigTest {
                 .hasMessageContaining("'push.retention': 'PT0S'");
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("push.retention-changes", "0")))
                 .hasMessageContaining("push.retention-changes");
+    }
+
+    @Test
+    void sessionTimeoutsDefaultTo30And60SecondsAndRefuseZero() {
+        OrdersConfig config = OrdersConfig.defaults();
+        assertThat(config.pgSessions().statementTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(config.pgSessions().idleInTransactionTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(OrdersConfig.fromMap(Map.of("pg.idle-in-transaction-timeout", "PT5S")).pgSessions()
+                .idleInTransactionTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.statement-timeout", "PT0S")))
+                .hasMessageContaining("pg.statement-timeout");
     }
 
     @Test

@@ -1,0 +1,305 @@
+package dev.orders.command.messaging;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One term of the active relay: reads, sends and records batches on the lease connection, through the
+ * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (positions
+ * stamped and checkpoint advanced in one statement), batches strictly in order; the next batch is read
+ * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
+ * batch, with the same positions, again until it goes through, and reads what followed it again. While
+ * committed events wait behind an older transaction, it looks again within milliseconds.
+ *
+ * <p>The term ends in one of three ways: {@link #abandon()} (the lease is gone: nothing it does counts any
+ * more), {@link #finish} (the relay stops: no new batch, the ones in flight are finished and recorded, within
+ * a grace), or on its own when recording fails ({@link Listener#broken()}) or a test halts it.
+ */
+final class RelayPipeline {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayPipeline.class);
+    /** Batches with Kafka at once: the next one is read and sent while the previous one is acknowledged. */
+    private static final int MAX_IN_FLIGHT = 2;
+    private static final long MIN_RECHECK_MILLIS = 2;
+    private static final long MAX_RECHECK_MILLIS = 50;
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+
+    /** What the relay hears from its term. */
+    interface Listener {
+
+        /** A batch is recorded; {@code checkpoint} is its last position. */
+        void recorded(int events, long checkpoint);
+
+        void failed(String what, Throwable cause);
+
+        /** Recording failed: the term cannot go on (fenced, or the lease connection is gone). */
+        void broken();
+
+        /** A test hook halted the relay as a crash would. */
+        void halted();
+    }
+
+    /** A batch read and sent, until it is recorded. */
+    private static final class Flight {
+
+        enum State { SENDING, ACKED, FAILED, WAITING }
+
+        final RelayBatches.Batch batch;
+        State state = State.SENDING;
+        long backoff = FIRST_BACKOFF_MILLIS;
+
+        Flight(RelayBatches.Batch batch) {
+            this.batch = batch;
+        }
+    }
+
+    /** How far the term has come. */
+    private enum Phase { RUNNING, DRAINING, OVER }
+
+    private final Vertx vertx;
+    private final RelaySettings settings;
+    private final SqlConnection lease;
+    private final EventPublisher publisher;
+    private final RelayHooks hooks;
+    private final Listener listener;
+    private final RelayBatches batches = new RelayBatches();
+    /** Batches sent to Kafka and not recorded yet, oldest first; recorded strictly in this order. */
+    private final ArrayDeque<Flight> flights = new ArrayDeque<>();
+    private final Promise<Void> drained = Promise.promise();
+    private Phase phase = Phase.RUNNING;
+    /** The last position given to a batch read in this term, and where that read stopped. */
+    private long readPosition;
+    private RelayBatches.Cursor cursor = RelayBatches.Cursor.START;
+    /** A read or a record runs on the lease connection (one statement at a time). */
+    private boolean onConnection;
+    /** A read is due: woken, a full batch read, or a re-check of rows behind the horizon. */
+    private boolean wanted;
+    private boolean recheckScheduled;
+    private long recheckDelay = MIN_RECHECK_MILLIS;
+    private volatile int eventsInFlight;
+
+    RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher, long checkpoint,
+                  RelayHooks hooks, Listener listener) {
+        this.vertx = vertx;
+        this.settings = settings;
+        this.lease = lease;
+        this.publisher = publisher;
+        this.hooks = hooks;
+        this.listener = listener;
+        this.readPosition = checkpoint;
+    }
+
+    EventPublisher publisher() {
+        return publisher;
+    }
+
+    /** Events sent to Kafka and not recorded yet; safe to read from any thread. */
+    int eventsInFlight() {
+        return eventsInFlight;
+    }
+
+    /** Events may be waiting: read soon. */
+    void wake() {
+        if (phase == Phase.RUNNING) {
+            wanted = true;
+            step();
+        }
+    }
+
+    /** The lease is gone: stop at once; whatever is still under way no longer counts. */
+    void abandon() {
+        over();
+    }
+
+    /**
+     * Reads nothing more, finishes the batches already sent (each recorded once Kafka acknowledged it) and
+     * completes when none is left, or when the rest cannot go through (a batch Kafka refused is not sent
+     * again); the caller bounds the wait.
+     */
+    private Future<Void> drain() {
+        if (phase == Phase.RUNNING) {
+            phase = Phase.DRAINING;
+            step();
+        }
+        return drained.future();
+    }
+
+    /**
+     * Drains (for up to {@code grace}; past it the batches left are abandoned, and the next relay sends them
+     * again) and closes the producer.
+     */
+    Future<Void> finish(Duration grace) {
+        return drain().timeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+                .recover(late -> {
+                    LOG.warn("relay stops with batches still in flight after {}; the next relay sends them again", grace);
+                    abandon();
+                    return Future.succeededFuture();
+                })
+                .compose(done -> publisher.close());
+    }
+
+    /**
+     * Decides what to do next. The lease connection runs one statement at a time: recording the oldest
+     * acknowledged batch comes first, then reading the next one, while up to {@link #MAX_IN_FLIGHT}
+     * batches are with Kafka. A failed batch is sent again, with the same positions, once no send is
+     * in flight; the batches read after it are dropped and read again.
+     */
+    private void step() {
+        if (phase == Phase.OVER || onConnection) {
+            return;
+        }
+        Flight head = flights.peekFirst();
+        if (head != null && head.state == Flight.State.ACKED) {
+            record(head);
+        } else if (phase == Phase.DRAINING) {
+            if (head == null || head.state != Flight.State.SENDING) {
+                over(); // nothing left, or the oldest batch failed: nothing more can be recorded
+            }
+        } else if (head != null && head.state == Flight.State.FAILED) {
+            if (flights.stream().noneMatch(f -> f.state == Flight.State.SENDING)) {
+                retry(head);
+            }
+        } else if (wanted && flights.size() < MAX_IN_FLIGHT && !anyFailed()) {
+            read();
+        }
+    }
+
+    private void over() {
+        phase = Phase.OVER;
+        drained.tryComplete();
+    }
+
+    private boolean anyFailed() {
+        return flights.stream().anyMatch(f -> f.state == Flight.State.FAILED || f.state == Flight.State.WAITING);
+    }
+
+    private void read() {
+        onConnection = true;
+        wanted = false;
+        batches.next(lease, readPosition, cursor, settings.batchSize()).onComplete(read -> {
+            onConnection = false;
+            if (phase == Phase.OVER) {
+                return;
+            }
+            if (read.failed()) {
+                listener.failed("reading a batch", read.cause());
+            } else if (anyFailed() || phase == Phase.DRAINING) {
+                wanted = true; // read again after the failed batch went through
+            } else {
+                RelayBatches.Batch batch = read.result().batch();
+                if (batch.size() > 0) {
+                    cursor = batch.end();
+                    readPosition = batch.last();
+                    Flight flight = new Flight(batch);
+                    flights.addLast(flight);
+                    eventsInFlight += batch.size();
+                    send(flight);
+                }
+                if (batch.size() == settings.batchSize()) {
+                    wanted = true;
+                } else if (read.result().blocked()) {
+                    recheck(batch.size() > 0);
+                } else {
+                    recheckDelay = MIN_RECHECK_MILLIS;
+                }
+            }
+            step();
+        });
+    }
+
+    /** Committed events wait behind an older transaction: look again in a few milliseconds, backing off gently. */
+    private void recheck(boolean progressed) {
+        if (recheckScheduled) {
+            return;
+        }
+        long delay = progressed ? MIN_RECHECK_MILLIS : recheckDelay;
+        recheckDelay = Math.min(delay + (delay + 1) / 2, MAX_RECHECK_MILLIS);
+        recheckScheduled = true;
+        vertx.setTimer(delay, id -> {
+            recheckScheduled = false;
+            wake();
+        });
+    }
+
+    private void send(Flight flight) {
+        flight.state = Flight.State.SENDING;
+        RelayBatches.Batch batch = flight.batch;
+        publisher.publish(batch.events()).onComplete(sent -> {
+            if (phase == Phase.OVER) {
+                return;
+            }
+            if (sent.failed()) {
+                listener.failed("publishing positions " + batch.first() + ".." + batch.last() + " (retry in "
+                        + flight.backoff + " ms)", sent.cause());
+                flight.state = Flight.State.FAILED;
+            } else {
+                flight.state = Flight.State.ACKED;
+            }
+            step();
+        });
+    }
+
+    /** Sends the failed oldest batch again after its backoff; what was read after it is read again. */
+    private void retry(Flight head) {
+        while (flights.size() > 1) {
+            eventsInFlight -= flights.removeLast().batch.size();
+        }
+        cursor = head.batch.end();
+        readPosition = head.batch.last();
+        wanted = true;
+        head.state = Flight.State.WAITING;
+        long backoff = head.backoff;
+        head.backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+        vertx.setTimer(backoff, id -> {
+            if (phase == Phase.RUNNING) {
+                send(head);
+            }
+        });
+    }
+
+    private void record(Flight flight) {
+        RelayBatches.Batch batch = flight.batch;
+        if (hooks.haltBeforeCheckpoint(batch.first(), batch.last())) {
+            LOG.warn("relay halts after Kafka acknowledged positions {}..{}, before its checkpoint (test hook)",
+                    batch.first(), batch.last());
+            over();
+            listener.halted();
+            return;
+        }
+        onConnection = true;
+        batches.store(lease, batch).onComplete(stored -> {
+            onConnection = false;
+            if (phase == Phase.OVER) {
+                return;
+            }
+            if (stored.failed()) {
+                listener.failed("storing positions " + batch.first() + ".." + batch.last(), stored.cause());
+                over();
+                listener.broken();
+                return;
+            }
+            flights.removeFirst();
+            eventsInFlight -= batch.size();
+            listener.recorded(batch.size(), batch.last());
+            if (LOG.isDebugEnabled()) {
+                Set<String> correlations = new LinkedHashSet<>();
+                for (Outgoing out : batch.events()) {
+                    correlations.add(String.valueOf(out.correlationId()));
+                }
+                LOG.debug("published positions {}..{} ({} events), correlation ids {}", batch.first(), batch.last(),
+                        batch.size(), correlations);
+            }
+            step();
+        });
+    }
+}

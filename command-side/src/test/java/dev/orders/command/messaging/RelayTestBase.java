@@ -1,0 +1,42 @@
+package dev.orders.command.messaging;
+
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+
+import static dev.orders.command.messaging.RelayFixture.await;
+
+/** What every relay test class shares: the test JVM's servers and a Vert.x that reports a blocked event loop. */
+@ExtendWith(SharedInfrastructure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RelayTestBase {
+
+    static final Duration LONG = Duration.ofSeconds(60);
+
+    TestInfrastructure infra;
+    Vertx vertx;
+
+    @BeforeAll
+    void startVertx(TestInfrastructure infra) {
+        this.infra = infra;
+        vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(200)
+                .setMaxEventLoopExecuteTime(200_000_000L));
+    }
+
+    @AfterAll
+    void closeVertx() {
+        await(vertx.close());
+    }
+
+    /** A fixture on a fresh database with topics of its own. */
+    RelayFixture fixture() {
+        return new RelayFixture(vertx, infra.isolatedConfig());
+    }
+}
