@@ -270,7 +270,13 @@ class MetricsTest {
         String orderId = placeOrder(customerId);
         eventually("the order's changes reached the stream", () -> received.toString().contains(orderId)
                 && received.toString().contains("APPROVED"));
-        assertThat(value(scrape(), "orders_push_pushed_total")).isGreaterThanOrEqualTo(value(before, "orders_push_pushed_total") + 2);
+        String after = scrape();
+        assertThat(value(after, "orders_push_pushed_total")).isGreaterThanOrEqualTo(value(before, "orders_push_pushed_total") + 2);
+        assertThat(value(after, "orders_push_latency_seconds_count"))
+                .as("the push latency is a timer in seconds").isGreaterThanOrEqualTo(value(before, "orders_push_latency_seconds_count") + 2);
+        assertThat(value(after, "orders_push_latency_seconds_bucket", "le=\"+Inf\""))
+                .isEqualTo(value(after, "orders_push_latency_seconds_count"));
+        assertThat(after).as("with service-level buckets").contains("orders_push_latency_seconds_bucket{le=\"0.05\"}");
 
         stream.request().connection().close();
         eventually("the connection is no longer counted", () -> value(scrape(), "orders_push_connections")

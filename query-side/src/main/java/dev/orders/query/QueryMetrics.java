@@ -58,8 +58,7 @@ final class QueryMetrics {
                 .description("clients closed for staying stalled").register(registry);
         FunctionCounter.builder("orders.push.expired", push, PushMetrics::expiredCount)
                 .description("streams closed because their caller's token expired").register(registry);
-        FunctionCounter.builder("orders.push.latency.ms.sum", push, PushMetrics::latencySumMs)
-                .description("sum of change-committed-to-written latencies; divide by pushed").register(registry);
+        push.bindTo(registry);
         this.timer = vertx.setPeriodic(0, REFRESH_MS, id -> refresh());
     }
 

@@ -1,16 +1,24 @@
 package dev.orders.query.push;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The push hub's counters and gauges, read by the metrics endpoint (exported to Prometheus by a
- * later issue). Thread-safe: connections on every event loop update them.
+ * The push hub's counters and gauges, read by the metrics endpoint, and its latency timer. Thread-safe:
+ * connections on every event loop update them.
  */
 public final class PushMetrics {
 
-    /** Upper bounds (milliseconds) of the push-latency histogram buckets; the last bucket is +Inf. */
-    public static final long[] LATENCY_BUCKETS_MS = {5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000};
+    /** The service-level buckets of the push latency: what a dashboard draws percentiles and SLOs from. */
+    private static final Duration[] LATENCY_SLOS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+        Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+        Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     private final AtomicLong openConnections = new AtomicLong();
     private final LongAdder opened = new LongAdder();
@@ -20,14 +28,20 @@ public final class PushMetrics {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder expired = new LongAdder();
     private final LongAdder resets = new LongAdder();
-    private final LongAdder latencySumMs = new LongAdder();
-    private final LongAdder[] latencyBuckets = new LongAdder[LATENCY_BUCKETS_MS.length + 1];
+    /** The latency timer lives here from the start; {@link #bindTo} adds the registries it is exported to. */
+    private final CompositeMeterRegistry latencyRegistries = new CompositeMeterRegistry();
+    private final Timer latency = Timer.builder("orders.push.latency")
+            .description("from a change's commit to its write to a client")
+            .serviceLevelObjectives(LATENCY_SLOS)
+            .register(latencyRegistries);
     private final AtomicLong followerPosition = new AtomicLong();
 
     PushMetrics() {
-        for (int i = 0; i < latencyBuckets.length; i++) {
-            latencyBuckets[i] = new LongAdder();
-        }
+    }
+
+    /** Exports the latency timer (as {@code orders_push_latency_seconds} with its buckets) to a registry. */
+    public void bindTo(MeterRegistry registry) {
+        latencyRegistries.add(registry);
     }
 
     void connectionOpened() {
@@ -55,13 +69,7 @@ public final class PushMetrics {
     /** One change written to a client, {@code latencyMs} after it was committed. */
     void pushed(long latencyMs) {
         pushed.increment();
-        long ms = Math.max(0, latencyMs);
-        latencySumMs.add(ms);
-        int bucket = 0;
-        while (bucket < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[bucket]) {
-            bucket++;
-        }
-        latencyBuckets[bucket].increment();
+        latency.record(Math.max(0, latencyMs), TimeUnit.MILLISECONDS);
     }
 
     void coalesced() {
@@ -108,17 +116,9 @@ public final class PushMetrics {
         return resets.sum();
     }
 
-    public long latencySumMs() {
-        return latencySumMs.sum();
-    }
-
-    /** Non-cumulative counts per bucket of {@link #LATENCY_BUCKETS_MS}, plus the +Inf bucket last. */
-    public long[] latencyBuckets() {
-        long[] counts = new long[latencyBuckets.length];
-        for (int i = 0; i < counts.length; i++) {
-            counts[i] = latencyBuckets[i].sum();
-        }
-        return counts;
+    /** The push latency: count, total, max and the service-level buckets. */
+    public Timer latency() {
+        return latency;
     }
 
     /** The last change-log position the follower of this node has read. */

@@ -386,7 +386,7 @@ class PushLoadTest extends PushTestBase {
                         + " %d changes at %d/s written in %d ms, all delivered after %d ms; stalled clients all dropped"
                         + " after %d ms; pushed %d (mean latency %d ms), coalesced %d, dropped %d%n",
                 connections, stalledCount, customers, connectMs, changes, perSecond, writeMs, deliveredMs, droppedAfterMs,
-                pushed, pushed == 0 ? 0 : metrics.latencySumMs() / pushed, metrics.coalescedCount(),
+                pushed, (long) metrics.latency().mean(java.util.concurrent.TimeUnit.MILLISECONDS), metrics.coalescedCount(),
                 metrics.droppedCount());
         System.out.printf("steady flow: heap used after GC %d MiB before connecting, %d MiB connected, samples during"
                         + " the flow %s MiB, %d MiB after; growth %+d MiB (peak %+d MiB), bound %d MiB%n",
