@@ -8,6 +8,7 @@ import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -70,7 +71,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
-        consumer = KafkaConsumer.create(vertx, Map.of(
+        Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", kafkaBootstrap,
                 "group.id", groupId(prefix),
                 "client.id", groupId(prefix) + "-" + deploymentID(),
@@ -79,6 +80,8 @@ public final class SagaVerticle extends VerticleBase {
                 "enable.auto.commit", "false",
                 "auto.offset.reset", "earliest",
                 "max.poll.records", "1000"));
+        settings.putAll(ConsumerGroups.LIVENESS);
+        consumer = KafkaConsumer.create(vertx, settings);
         queues = new PartitionQueues(context, consumer, this::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
