@@ -46,6 +46,9 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                     .setRegisterShutdownHook(false)
                     .setPort(chosen)
                     .setServerConfig("fsync", durable ? "on" : "off")
+                    // zonky's default is off: a commit would be answered before its WAL is written, and a
+                    // crash of PostgreSQL alone (not of the machine) would lose acknowledged commands
+                    .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("listen_addresses", Ports.LOOPBACK)
                     .setOutputRedirector(Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(Redirect.appendTo(log.toFile()))
