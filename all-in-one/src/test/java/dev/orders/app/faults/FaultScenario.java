@@ -25,7 +25,7 @@ final class FaultScenario implements AutoCloseable {
     /** Customers under load. */
     static final int CUSTOMERS = SCALE > 1 ? 12 : 5;
     /** Load before the fault, and after recovery before the load stops. */
-    static final Duration STEADY = Duration.ofSeconds(SCALE > 1 ? 30 : 4);
+    static final Duration STEADY = Duration.ofSeconds(SCALE > 1 ? 30 : 3);
     /** How long a fault that the test ends lasts. */
     static final Duration OUTAGE = Duration.ofSeconds(SCALE > 1 ? 20 : 4);
     private static final double COMMANDS_PER_SECOND_EACH = 3;
@@ -45,11 +45,11 @@ final class FaultScenario implements AutoCloseable {
         String id = name + "_" + PgProvisioner.randomToken(6);
         database = servers.newDatabase(id);
         topicPrefix = id.replace('_', '-');
-        service = new ServiceProcess(servers.newFolder(id), FaultServers.freePort(), List.of(
-                "--command.pg.uri=" + database.commandPgUri(),
-                "--query.pg.uri=" + database.queryPgUri(),
-                "--kafka.bootstrap=" + servers.kafka.bootstrap(),
-                "--kafka.topic.prefix=" + topicPrefix));
+        service = new ServiceProcess(servers.newFolder(id), servers.root().resolve("service.jsa"), FaultServers.freePort(),
+                List.of("--command.pg.uri=" + database.commandPgUri(),
+                        "--query.pg.uri=" + database.queryPgUri(),
+                        "--kafka.bootstrap=" + servers.kafka.bootstrap(),
+                        "--kafka.topic.prefix=" + topicPrefix));
         client = new ServiceClient(service.url());
         readiness = new ReadinessLog(client);
     }

@@ -26,11 +26,18 @@ final class ServiceProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
 
-    ServiceProcess(Path folder, int port, List<String> settings) {
+    /**
+     * @param folder       the service's data folder; its output goes to {@code service.log} there
+     * @param classArchive a class-data-sharing archive, written by the first start and read by the later ones
+     * @param port         the HTTP port, the same on every start
+     * @param settings     further {@code --key=value} settings
+     */
+    ServiceProcess(Path folder, Path classArchive, int port, List<String> settings) {
         this.port = port;
         this.log = folder.resolve("service.log");
         this.command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-Xmx384m", "-XX:TieredStopAtLevel=1", "-jar", jar(), "--http.port=" + port, "--data.dir=" + folder));
+                "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+AutoCreateSharedArchive",
+                "-XX:SharedArchiveFile=" + classArchive, "-jar", jar(), "--http.port=" + port, "--data.dir=" + folder));
         command.addAll(settings);
     }
 
