@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 public final class Health {
 
     /** How long a check may take before it counts as DOWN. */
-    public static final long CHECK_DEADLINE_MILLIS = 2_000;
+    public static final long CHECK_DEADLINE_MILLIS = 3_000;
 
     private final Map<String, Supplier<Future<JsonObject>>> checks = new LinkedHashMap<>();
 
