@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Set;
 
 /**
  * The PostgreSQL server and the Kafka broker of the fault suite, started once per test JVM and owned by
@@ -46,6 +47,7 @@ final class FaultServers {
                 } catch (IOException ignored) {
                     // the JVM ends anyway
                 }
+                running.deleteAllButLogs();
             }, "fault-servers-stop"));
         }
         return running;
@@ -88,5 +90,16 @@ final class FaultServers {
 
     Path root() {
         return root;
+    }
+
+    /** The servers' and services' data (some 200 MB a run) goes; their logs stay for a look after a failure. */
+    private void deleteAllButLogs() {
+        try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .filter(p -> !Set.of("postgres.log", "broker.log", "service.log").contains(p.getFileName().toString()))
+                    .forEach(p -> p.toFile().delete()); // a folder that still holds a log stays
+        } catch (IOException | UncheckedIOException e) {
+            // what is left in /tmp is harmless
+        }
     }
 }
