@@ -31,8 +31,9 @@ final class EmbeddedPostgresServer implements AutoCloseable {
     /**
      * @param dataDir the data folder, created if missing
      * @param port    the port, 0 for any free one
-     * @param durable whether an acknowledged commit is on disk ({@code fsync} and {@code synchronous_commit} on:
-     *                production) or not (both off: development and tests, faster)
+     * @param durable whether an acknowledged commit survives a crash of the machine ({@code fsync} on) or only one
+     *                of PostgreSQL ({@code fsync} off: development and tests, faster); {@code synchronous_commit} is
+     *                on either way
      * @return the running server
      */
     static EmbeddedPostgresServer start(Path dataDir, int port, boolean durable) {
@@ -47,9 +48,9 @@ final class EmbeddedPostgresServer implements AutoCloseable {
                     .setRegisterShutdownHook(false)
                     .setPort(chosen)
                     .setServerConfig("fsync", durable ? "on" : "off")
-                    // zonky's builder turns synchronous_commit off by default: durable mode turns it back on,
-                    // so that a command acknowledged is a command on disk
-                    .setServerConfig("synchronous_commit", durable ? "on" : "off")
+                    // zonky's default is off: a commit would be answered before its WAL is written, and a
+                    // crash of PostgreSQL alone (not of the machine) would lose acknowledged commands
+                    .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("listen_addresses", Ports.LOOPBACK)
                     // the relay names a prepared transaction that holds its horizon; a few may exist
                     .setServerConfig("max_prepared_transactions", "8")

@@ -84,6 +84,14 @@ class EmbeddedInfrastructureTest {
 
     @Test
     @Order(2)
+    void aCommitIsAnsweredOnlyOnceItsWalIsWrittenSoAPostgresCrashLosesNoAcknowledgedCommand() throws Exception {
+        try (Connection c = connect(infra.commandPgUri()); Statement s = c.createStatement()) {
+            assertThat(current(s, "current_setting('synchronous_commit')")).isEqualTo("on");
+        }
+    }
+
+    @Test
+    @Order(2)
     void queryRoleCannotReadTheCommandSchema() throws Exception {
         try (Connection c = connect(infra.queryPgUri()); Statement s = c.createStatement()) {
             s.execute("create table projection (id text)");

@@ -4,6 +4,7 @@ import dev.orders.command.handling.CommandHandler;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -65,7 +66,7 @@ public final class SagaVerticle extends VerticleBase {
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
         records = new SagaRecords(vertx, reactions, deadLetters, () -> queues.stopping());
-        consumer = KafkaConsumer.create(vertx, Map.of(
+        Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", kafkaBootstrap,
                 "group.id", config.sagaGroupId(),
                 "client.id", config.sagaGroupId() + "-" + deploymentID(),
@@ -76,6 +77,8 @@ public final class SagaVerticle extends VerticleBase {
                 // The topics are made by EventTopics with their configured settings, never by a subscription.
                 "allow.auto.create.topics", "false",
                 "max.poll.records", "1000"));
+        settings.putAll(ConsumerGroups.LIVENESS);
+        consumer = KafkaConsumer.create(vertx, settings);
         queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);

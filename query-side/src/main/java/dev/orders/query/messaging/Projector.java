@@ -6,6 +6,7 @@ import dev.orders.query.store.ProjectionStore.Checkpoint;
 import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.query.store.ProjectionStore.Parked;
+import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -84,6 +85,7 @@ public final class Projector extends VerticleBase {
         config.put("max.poll.records", Integer.toString(maxBatch));
         config.put("isolation.level", "read_committed");
         config.put("client.id", group + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        config.putAll(ConsumerGroups.LIVENESS);
         return config;
     }
 

@@ -7,11 +7,15 @@ import io.vertx.ext.web.Router;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
  * {@code GET /health/live} (the process answers) and {@code GET /health/ready} (every dependency
- * answers). Each check is a named future that succeeds with details or fails with the reason.
+ * answers). Each check is a named future that succeeds with details or fails with the reason; a check
+ * that has not answered within {@link #CHECK_DEADLINE_MILLIS} is DOWN (a broker that is gone or a
+ * database that does not answer must make readiness say so at once, not hang it).
  */
 public final class Health {
 
@@ -19,6 +23,8 @@ public final class Health {
     public static final String LIVE = "/health/live";
     /** The readiness probe's path: every dependency answers. */
     public static final String READY = "/health/ready";
+    /** How long a check may take before it counts as DOWN. */
+    public static final long CHECK_DEADLINE_MILLIS = 3_000;
 
     private final Map<String, Supplier<Future<JsonObject>>> checks = new LinkedHashMap<>();
     /** Set when the process begins to stop: readiness answers 503 from then on. */
@@ -72,7 +78,9 @@ public final class Health {
 
     private static Future<JsonObject> run(Supplier<Future<JsonObject>> check) {
         try {
-            return check.get();
+            return check.get().timeout(CHECK_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                    .recover(failure -> Future.failedFuture(failure instanceof TimeoutException
+                            ? new TimeoutException("no answer within " + CHECK_DEADLINE_MILLIS + " ms") : failure));
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }

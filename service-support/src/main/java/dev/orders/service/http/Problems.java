@@ -1,5 +1,6 @@
 package dev.orders.service.http;
 
+import dev.orders.service.sql.DatabaseOutage;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -11,6 +12,8 @@ public final class Problems {
 
     public static final String CONTENT_TYPE = "application/problem+json";
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+    /** The Retry-After of a request that found PostgreSQL away: a restart takes seconds. */
+    private static final int DATABASE_RETRY_AFTER_SECONDS = 2;
 
     private Problems() {
     }
@@ -37,8 +40,9 @@ public final class Problems {
 
     /**
      * Maps every failure of a route to a problem: a {@link ProblemException} as it is, a status set by
-     * a Vert.x handler (413 from the body handler, 404 and 405 from the router) to its meaning, and
-     * anything else to a 500 that is logged with the request's correlation id.
+     * a Vert.x handler (413 from the body handler, 404 and 405 from the router) to its meaning, a
+     * failure that says PostgreSQL is away to a 503 with {@code Retry-After} (see {@link DatabaseOutage}),
+     * and anything else to a 500 that is logged with the request's correlation id.
      */
     public static Handler<RoutingContext> failureHandler() {
         return ctx -> send(ctx, toProblem(ctx));
@@ -58,6 +62,11 @@ public final class Problems {
                     "the request body is larger than the limit of 64 KiB");
             case 415 -> new ProblemException(415, "Unsupported media type", "the request body must be application/json");
             default -> {
+                if (DatabaseOutage.causes(failure)) {
+                    LOG.warn("request {} {} answered 503: PostgreSQL is unavailable ({}) [correlationId={}]",
+                            ctx.request().method(), ctx.request().path(), failure, CorrelationIds.of(ctx));
+                    yield ProblemException.unavailable("the database is unavailable; retry shortly", DATABASE_RETRY_AFTER_SECONDS);
+                }
                 LOG.error("request {} {} failed [correlationId={}]", ctx.request().method(), ctx.request().path(),
                         CorrelationIds.of(ctx), failure);
                 yield new ProblemException(500, "Internal server error",

@@ -1,0 +1,146 @@
+package dev.orders.app.faults;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A browser's EventSource, as a test sees it: watches one customer's orders over SSE and, whenever the
+ * stream ends or breaks, connects again with {@code Last-Event-ID}, as EventSource does. It writes down
+ * every order version it was sent, in arrival order, for the audit.
+ */
+final class SseWatcher {
+
+    private final String url;
+    private final SteadyLoad.Customer customer;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    /** Per order, every version this client was sent, in the order it arrived. */
+    final Map<UUID, List<Integer>> versions = new ConcurrentHashMap<>();
+    final Queue<String> problems = new ConcurrentLinkedQueue<>();
+    final AtomicInteger connects = new AtomicInteger();
+    private volatile long lastEventId = -1;
+    private volatile boolean running;
+    private volatile InputStream open;
+    private Thread thread;
+
+    SseWatcher(String url, SteadyLoad.Customer customer) {
+        this.url = url;
+        this.customer = customer;
+    }
+
+    UUID customerId() {
+        return customer.id();
+    }
+
+    void start() {
+        running = true;
+        thread = Thread.ofVirtual().name("sse-" + customer.id()).start(this::run);
+    }
+
+    void stop() throws Exception {
+        running = false;
+        InputStream stream = open;
+        if (stream != null) {
+            stream.close();
+        }
+        thread.interrupt();
+        thread.join(10_000);
+    }
+
+    /** The last version seen of an order, 0 if none. */
+    int lastVersion(UUID order) {
+        List<Integer> seen = versions.get(order);
+        return seen == null || seen.isEmpty() ? 0 : seen.get(seen.size() - 1);
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                HttpRequest.Builder request = HttpRequest.newBuilder(
+                                URI.create(url + "api/customers/" + customer.id() + "/orders/stream"))
+                        .header("Authorization", "Bearer " + customer.token()).header("Accept", "text/event-stream");
+                if (lastEventId >= 0) {
+                    request.header("Last-Event-ID", Long.toString(lastEventId));
+                }
+                HttpResponse<InputStream> response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                open = response.body();
+                if (response.statusCode() == 200) {
+                    connects.incrementAndGet();
+                    read(response.body());
+                } else {
+                    response.body().close();
+                }
+            } catch (Exception broken) {
+                // the service is away or the connection broke: connect again, as EventSource does
+            }
+            pause();
+        }
+    }
+
+    private void read(InputStream body) throws Exception {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+            String id = null;
+            String event = null;
+            StringBuilder data = new StringBuilder();
+            for (String line; (line = lines.readLine()) != null; ) {
+                if (line.isEmpty()) {
+                    dispatch(id, event, data.toString());
+                    id = null;
+                    event = null;
+                    data.setLength(0);
+                } else if (line.startsWith("id:")) {
+                    id = line.substring(3).strip();
+                } else if (line.startsWith("event:")) {
+                    event = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(5).strip());
+                }
+            }
+        }
+    }
+
+    private void dispatch(String id, String event, String data) {
+        if (event == null && data.isEmpty()) {
+            return; // a heartbeat
+        }
+        if ("order".equals(event)) {
+            JsonObject order = new JsonObject(data);
+            versions.computeIfAbsent(UUID.fromString(order.getString("orderId")), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                    .add(order.getInteger("version"));
+        } else {
+            problems.add("event: " + event + " (id " + id + ") " + data);
+        }
+        if (id != null && !id.isEmpty()) {
+            long next = Long.parseLong(id);
+            if (next <= lastEventId) {
+                problems.add("id " + next + " after " + lastEventId);
+            }
+            lastEventId = next;
+        }
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+}
