@@ -173,6 +173,20 @@ class AllInOneFlowTest {
         stream.close();
     }
 
+    @Test
+    @DisplayName("the operators' status stream shows both sides' stages and dead letters where they share a process")
+    void the_status_stream_shows_both_sides_in_one_process() {
+        SseStream status = await(SseStream.open(http, app.port(), "/api/admin/status/stream", "orders_session=" + operator));
+        assertThat(status.response().statusCode()).isEqualTo(200);
+        eventually("a status event", () -> status.events().stream().anyMatch(e -> "status".equals(e.event())), found -> found);
+        JsonObject figures = status.events().stream().filter(e -> "status".equals(e.event())).findFirst().orElseThrow().json();
+        assertThat(figures.getJsonObject("stages").getJsonObject("relay").getBoolean("known")).isTrue();
+        assertThat(figures.getJsonObject("stages").getJsonObject("saga").getBoolean("known")).isTrue();
+        assertThat(figures.getJsonObject("deadLetters").fieldNames()).containsExactlyInAnyOrder("projector", "saga");
+        assertThat(figures.getJsonObject("deadLetters").getLong("saga")).isNotNegative();
+        status.close();
+    }
+
     /** GET /api/orders/{id}?minVersion=N, asking for the next version while it is still PENDING. */
     private JsonObject readUntilApproved(String orderId, int acceptedVersion) {
         Instant deadline = Instant.now().plusSeconds(30);

@@ -168,7 +168,8 @@ public final class CommandSide {
         return new JsonObject()
                 .put("relay", relay.metrics().toJson())
                 .put("saga", new JsonObject().put("recordsBehind", behind).put("partitions", partitions)
-                        .put("inFlight", saga.recordsInFlight()).put("deadlinesPending", deadlines.deadlinesPending()));
+                        .put("inFlight", saga.recordsInFlight()).put("deadlinesPending", deadlines.deadlinesPending())
+                        .put("deadLetters", sagaDeadLetters.parkedCount()));
     }
 
     /** This side's meters, for {@code GET /metrics}. */

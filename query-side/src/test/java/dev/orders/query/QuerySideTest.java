@@ -573,6 +573,7 @@ class QuerySideTest {
                     .containsExactlyInAnyOrder("PENDING", "APPROVED", "REJECTED", "CANCELLED");
             assertThat(figures.getJsonObject("latency").getLong("windowSeconds")).isEqualTo(60);
             assertThat(figures.getJsonObject("deadLetters").getLong("projector")).isNotNull();
+            assertThat(figures.getJsonObject("deadLetters").fieldNames()).as("no saga on this node").containsOnly("projector");
         } finally {
             await(client.close());
         }

@@ -151,10 +151,14 @@ public final class StatusStream {
         stages.put("push", new JsonObject().put("known", true).put("connections", push.openConnections())
                 .put("followerPosition", push.followerPosition()).put("pushedTotal", push.pushed())
                 .put("dropped", push.droppedCount()));
+        JsonObject parked = new JsonObject().put("projector", deadLetters);
+        if (commandFigures != null) {
+            parked.put("saga", commandFigures.getJsonObject("saga").getLong("deadLetters", 0L));
+        }
         return new JsonObject()
                 .put("at", Instant.now().toString())
                 .put("stages", stages)
-                .put("deadLetters", new JsonObject().put("projector", deadLetters))
+                .put("deadLetters", parked)
                 .put("pushConnections", push.openConnections())
                 .put("latency", latency.summary(LATENCY_WINDOW_MS))
                 .put("orders", orders);
