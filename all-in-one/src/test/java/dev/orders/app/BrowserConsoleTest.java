@@ -215,7 +215,7 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
             // The event itself is sound, but the record's streamId header names another stream: parked.
             ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER),
                     customerId, created.encode().getBytes(StandardCharsets.UTF_8));
-            record.headers().add("streamId", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+            record.headers().add(Topics.HEADER_STREAM_ID, UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
             producer.send(record).get(30, TimeUnit.SECONDS);
         }
         openSignedOut();

@@ -349,7 +349,7 @@ class QueryAuthorizationTest {
                     : Topics.customerEvents(config.kafkaTopicPrefix());
             KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, e.streamId().toString(),
                     EventJson.encode(e));
-            record.addHeader("type", e.type());
+            record.addHeader(dev.orders.events.Topics.HEADER_TYPE, dev.orders.events.Topics.cloudEventType(e.type()));
             await(producer.send(record));
         }
     }

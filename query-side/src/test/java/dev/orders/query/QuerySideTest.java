@@ -130,7 +130,7 @@ class QuerySideTest {
 
     private void publishRaw(String topic, String key, byte[] value, String type) throws Exception {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
-        record.addHeader("type", type).addHeader("correlationId", "corr-" + key);
+        record.addHeader(dev.orders.events.Topics.HEADER_TYPE, dev.orders.events.Topics.cloudEventType(type)).addHeader(dev.orders.events.Topics.HEADER_CORRELATION_ID, "corr-" + key);
         await(producer.send(record));
     }
 
