@@ -300,7 +300,9 @@ class CommandApiTest {
                         {"customerId": "%s", "total": {"amount": "1.00", "currency": "EUR"}}""".formatted(customerId))
                         .bodyAsJsonObject().getString("orderId");
                 assertAllAlike(tenAtOnce("/api/orders/" + order + "/cancel", null), 202);
-                assertThat(api.eventsOfStream(order)).as("events of order %s: created, cancelled", order).isEqualTo(2);
+                // the saga may approve the order before the cancels arrive (created, approved, cancelled): what
+                // counts is that the ten requests cancelled it once
+                assertThat(api.eventsOfStream(order, "OrderCancelled")).as("cancellations of order %s", order).isEqualTo(1);
             }
         }
 

@@ -132,6 +132,10 @@ class DeadlineTest {
             try (SagaService a = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30));
                  SagaService b = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30))) {
                 eventually(Duration.ofSeconds(20), "all fired", world::pendingDeadlines, n -> n == 0);
+                // a firing is counted once its transaction's COMMIT has answered, a moment after the table
+                // shows its deadline gone: wait for the count too, then it must be exactly one per order
+                eventually(Duration.ofSeconds(5), "all counted",
+                        () -> a.deadlines.deadlinesFired() + b.deadlines.deadlinesFired(), n -> n >= orders.size());
                 assertThat(a.deadlines.deadlinesFired() + b.deadlines.deadlinesFired()).isEqualTo(orders.size());
             }
             for (UUID order : orders) {
