@@ -109,6 +109,8 @@ class SecurityRoutesTest {
         return List.of(
                 http("the command API's OpenAPI document", "GET", "/api/openapi/command-api.json", Access.PUBLIC,
                         ids -> Request.get("/api/openapi/command-api.json")),
+                http("the query API's OpenAPI document", "GET", "/api/openapi/query-api.json", Access.PUBLIC,
+                        ids -> Request.get("/api/openapi/query-api.json")),
                 http("the AsyncAPI document", "GET", "/api/asyncapi.json", Access.PUBLIC,
                         ids -> Request.get("/api/asyncapi.json")),
                 http("create a customer", "POST", "/api/customers", Access.OPERATOR_ONLY,

@@ -6,6 +6,7 @@ import dev.orders.events.EventMetadata;
 import dev.orders.events.OrderEvent.OrderCancelled;
 import dev.orders.service.security.Security;
 import dev.orders.service.security.SecuritySettings;
+import dev.orders.testsupport.OpenApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;

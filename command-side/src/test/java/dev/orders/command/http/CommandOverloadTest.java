@@ -2,6 +2,7 @@ package dev.orders.command.http;
 
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
+import dev.orders.testsupport.OpenApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;

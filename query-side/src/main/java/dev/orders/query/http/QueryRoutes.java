@@ -13,6 +13,7 @@ import dev.orders.query.store.ReadStore.CreditKey;
 import dev.orders.query.store.ReadStore.OrderKey;
 import dev.orders.query.store.ReadStore.Page;
 import dev.orders.query.store.StoredEvent;
+import dev.orders.service.http.ContractDocument;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
@@ -40,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The query API of {@code API.md} ("Queries") and the operators' dead-letter endpoints, mounted onto a
+ * The query API of {@code API.md} ("Queries"), its OpenAPI document, and the operators' dead-letter endpoints, mounted onto a
  * router that the caller owns (it adds the body handler and, around everything, authentication).
  * Every route also carries {@link Problems#failureHandler()}, so errors are problem+json wherever it
  * is mounted.
@@ -60,6 +61,7 @@ public final class QueryRoutes {
     private final ProjectionStore projection;
     private final VersionWaiters waiters;
     private final Duration minVersionWait;
+    private final ContractDocument openApi = QueryApiDocument.load();
 
     public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait) {
         this.vertx = vertx;
@@ -69,7 +71,9 @@ public final class QueryRoutes {
         this.minVersionWait = minVersionWait;
     }
 
+    /** Mounts the query routes and the query API's OpenAPI document ({@link QueryApiDocument#PATH}). */
     public void mount(Router router) {
+        openApi.mount(router);
         route(router, "/api/orders/:orderId", this::order);
         route(router, "/api/orders/:orderId/history", this::history);
         route(router, "/api/customers", this::customers);

@@ -231,6 +231,9 @@ public final class PushHub {
                 throw new ProblemException(403, "Forbidden", "WebSocket handshakes from the origin "
                         + request.getHeader("Origin") + " are refused");
             }
+            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+                throw ProblemException.badRequest("/api/ws takes a WebSocket handshake ('Upgrade: websocket') only");
+            }
             acquireConnection();
         } catch (ProblemException problem) {
             metrics.rejected();
