@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -43,7 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The OpenAPI document of the command API checked against the real service: it is served, and for
+ * The OpenAPI document of the command API (the commands, the session, the saga's dead letters and the event
+ * feed) checked against the real service: it is served, and for
  * each operation every documented status is provoked with a real request, whose answer must be
  * documented for that operation and match the documented headers, content type and schema. Requests
  * are an operator's unless a case says otherwise; the service allows a customer a burst of
@@ -61,9 +63,11 @@ class CommandApiContractTest {
     private static final String SESSION = "/api/session";
     private static final String SAGA_DEAD_LETTERS = "/api/admin/saga/dead-letters";
     private static final String SAGA_REDRIVE = "/api/admin/saga/dead-letters/{id}/redrive";
+    private static final String EVENTS = "/api/admin/events";
     /** Every operation of the document, as "METHOD path". */
     private static final List<String> OPERATIONS = List.of("POST " + CUSTOMERS, "POST " + ORDERS, "POST " + CANCEL,
-            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION, "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE);
+            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION, "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE,
+            "GET " + EVENTS);
     private static final int BURST = 2;
     private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
@@ -125,7 +129,8 @@ class CommandApiContractTest {
         assertThat(document).as("the served document is the shipped resource")
                 .isEqualTo(OpenApiDocument.load().json());
         assertThat(document.getJsonObject("paths").fieldNames())
-                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION, SAGA_DEAD_LETTERS, SAGA_REDRIVE);
+                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION, SAGA_DEAD_LETTERS, SAGA_REDRIVE,
+                        EVENTS);
         assertThat(contract.operation("POST", CUSTOMERS).getString("operationId")).isEqualTo("createCustomer");
         assertThat(contract.operation("POST", ORDERS).getString("operationId")).isEqualTo("placeOrder");
         assertThat(contract.operation("POST", CANCEL).getString("operationId")).isEqualTo("cancelOrder");
@@ -134,6 +139,7 @@ class CommandApiContractTest {
         assertThat(contract.operation("DELETE", SESSION).getString("operationId")).isEqualTo("signOut");
         assertThat(contract.operation("GET", SAGA_DEAD_LETTERS).getString("operationId")).isEqualTo("listSagaDeadLetters");
         assertThat(contract.operation("POST", SAGA_REDRIVE).getString("operationId")).isEqualTo("redriveSagaDeadLetter");
+        assertThat(contract.operation("GET", EVENTS).getString("operationId")).isEqualTo("readEventFeed");
         for (String path : List.of(CUSTOMERS, ORDERS, CANCEL)) {
             assertThat(contract.operation("POST", path).getJsonArray("parameters").stream()
                     .map(p -> ((JsonObject) p).getString("name")))
@@ -381,7 +387,34 @@ class CommandApiContractTest {
                 HttpMethod.DELETE, SESSION, cookie(tokens.operator(), FOREIGN_ORIGIN), null, null, null)));
 
         sagaDeadLetterCases(cases);
+        eventFeedCases(cases);
         return cases;
+    }
+
+    /** GET /api/admin/events: the events this test's commands appended, once the relay has published them. */
+    private void eventFeedCases(List<Case> cases) {
+        cases.add(new Case("GET", EVENTS, 200, "the published events from the start", () -> {
+            customer("EUR");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Sent page;
+            do {
+                page = send(HttpMethod.GET, EVENTS, asOperator, null, null, null);
+                assertThat(System.nanoTime()).as("an event published within 30 s").isLessThan(deadline);
+            } while (page.response().bodyAsJsonObject().getJsonArray("events").isEmpty());
+            return page;
+        }));
+        cases.add(new Case("GET", EVENTS, 200, "one event after the first", () -> {
+            Sent page = send(HttpMethod.GET, EVENTS + "?after=1&limit=1", asOperator, null, null, null);
+            assertThat(page.response().bodyAsJsonObject().getJsonArray("events")).hasSizeLessThanOrEqualTo(1);
+            return page;
+        }));
+        cases.add(new Case("GET", EVENTS, 400, "a limit over 5000",
+                () -> send(HttpMethod.GET, EVENTS + "?limit=5001", asOperator, null, null, null)));
+        cases.add(new Case("GET", EVENTS, 400, "a position that is no number",
+                () -> send(HttpMethod.GET, EVENTS + "?after=last", asOperator, null, null, null)));
+        cases.add(new Case("GET", EVENTS, 401, "no token", () -> send(HttpMethod.GET, EVENTS, anonymous(), null, null, null)));
+        cases.add(new Case("GET", EVENTS, 403, "a customer's token: operators only",
+                () -> send(HttpMethod.GET, EVENTS, bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
     }
 
     /** GET /api/admin/saga/dead-letters and POST .../{id}/redrive, on records parked here for the purpose. */
