@@ -144,12 +144,14 @@ class DeploymentFilesTest {
         for (String conf : List.of(read("nginx/nginx.conf"), read("kubernetes/gateway.yaml"))) {
             Map<Pattern, String> routes = nginxRoutes(conf);
             for (String command : List.of("POST /api/customers", "POST /api/orders", "POST /api/orders/42/cancel",
-                    "GET /api/admin/events", "GET /api/openapi/command-api.json")) {
+                    "GET /api/admin/events", "GET /api/openapi/command-api.json", "GET /api/admin/saga/dead-letters",
+                    "POST /api/admin/saga/dead-letters/3/redrive")) {
                 assertThat(side(routes, command)).as(command).isEqualTo("command_side");
             }
             for (String query : List.of("GET /api/orders", "GET /api/orders/42", "GET /api/orders/42/history",
                     "GET /api/customers/7/orders/stream", "GET /api/orders/42/stream", "GET /api/ws",
-                    "POST /api/admin/rebuild", "POST /api/admin/dead-letters/3/redrive", "GET /api/customers/7")) {
+                    "POST /api/admin/rebuild", "POST /api/admin/dead-letters/3/redrive", "GET /api/customers/7",
+                    "GET /api/admin/dead-letters", "GET /api/openapi/query-api.json")) {
                 assertThat(side(routes, query)).as(query).isEqualTo("query_side");
             }
             assertThat(conf).contains("proxy_buffering off;").contains("proxy_read_timeout 3600s;")
