@@ -1,16 +1,20 @@
 package dev.orders.testsupport;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.Validator;
+import io.vertx.openapi.contract.OpenAPIVersion;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +40,22 @@ public final class OpenApiContract {
 
     /** One server-sent event: its name, its id (null when it has no {@code id:} line) and its data. */
     public record SseEvent(String event, String id, String data) {
+    }
+
+    /**
+     * Asserts that a document is valid against the OpenAPI 3.1 schema (the one vertx-openapi ships and checks
+     * contracts with); blocks the calling thread, a test's, for at most 30 s.
+     */
+    public static void assertValidOpenApi31(Vertx vertx, JsonObject document) {
+        OutputUnit result;
+        try {
+            result = OpenAPIVersion.V3_1.getRepository(vertx, "app:///")
+                    .compose(schemas -> OpenAPIVersion.V3_1.validateContract(vertx, schemas, document))
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("the OpenAPI 3.1 schema check did not run", e);
+        }
+        assertThat(result.getValid()).as("valid OpenAPI 3.1; errors: %s", result.getErrors()).isTrue();
     }
 
     /** The document with its references resolved. */

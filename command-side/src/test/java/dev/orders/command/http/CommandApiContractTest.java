@@ -126,6 +126,7 @@ class CommandApiContractTest {
         assertThat(served.getHeader("Content-Type")).startsWith("application/json");
         JsonObject document = served.bodyAsJsonObject();
         assertThat(document.getString("openapi")).startsWith("3.1");
+        OpenApiContract.assertValidOpenApi31(api.vertx, document);
         assertThat(document).as("the served document is the shipped resource")
                 .isEqualTo(OpenApiDocument.load().json());
         assertThat(document.getJsonObject("paths").fieldNames())
