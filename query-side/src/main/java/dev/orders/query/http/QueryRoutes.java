@@ -41,8 +41,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The query API of {@code API.md} ("Queries"), its OpenAPI document, and the operators' dead-letter endpoints, mounted onto a
- * router that the caller owns (it adds the body handler and, around everything, authentication).
+ * The query API of {@code API.md} ("Queries"), its OpenAPI document ({@link QueryApiDocument}) and the
+ * operators' dead-letter endpoints, mounted onto a router that the caller owns (it adds the body handler
+ * and, around everything, authentication).
  * Every route also carries {@link Problems#failureHandler()}, so errors are problem+json wherever it
  * is mounted.
  * <p>
