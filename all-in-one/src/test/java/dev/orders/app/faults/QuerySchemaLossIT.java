@@ -1,0 +1,71 @@
+package dev.orders.app.faults;
+
+import dev.orders.devservers.PgProvisioner;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@DisplayName("Fault: the query side's schema dropped under load while clients watch, then recreated empty by an operator")
+class QuerySchemaLossIT {
+
+    @Test
+    void the_query_side_refills_its_schema_from_the_event_feed_and_each_watching_client_gets_one_reset() throws Exception {
+        try (FaultScenario scenario = FaultScenario.start("schema")) {
+            scenario.watchers().forEach(SseWatcher::expectResets);
+            scenario.steady();
+            int unavailableBefore = scenario.client.unavailable.get();
+            long dropped = System.nanoTime();
+            sql(scenario, "DROP SCHEMA " + PgProvisioner.QUERY_SCHEMA + " CASCADE");
+            double notReady = scenario.readiness.await(503, dropped, Duration.ofSeconds(30));
+            assertThat(notReady).as("seconds from the drop until /health/ready answers 503").isBetween(0.0, 10.0);
+            double noticed = awaitMetric(scenario, "orders_query_schema_intact", 0.0, dropped, Duration.ofSeconds(10));
+            assertThat(noticed).as("seconds from the drop until orders_query_schema_intact is 0 on /metrics")
+                    .isBetween(0.0, 10.0);
+            Thread.sleep(FaultScenario.OUTAGE.toMillis());
+            assertThat(scenario.client.unavailable.get()).as("reads answered 503 while the schema was gone")
+                    .isGreaterThan(unavailableBefore);
+            // The operator's part: the query role may not create schemas, so its schema is recreated empty for it.
+            sql(scenario, "CREATE SCHEMA " + PgProvisioner.QUERY_SCHEMA + " AUTHORIZATION " + PgProvisioner.QUERY_ROLE);
+            sql(scenario, "REVOKE ALL ON SCHEMA " + PgProvisioner.QUERY_SCHEMA + " FROM PUBLIC");
+            long recreated = System.nanoTime();
+            double ready = scenario.readiness.await(200, recreated, Duration.ofSeconds(60));
+            assertThat(ready).as("seconds from the schema's return until /health/ready answers 200").isBetween(0.0, 20.0);
+            assertThat(scenario.client.metric("orders_query_schema_restores_total", ""))
+                    .as("restores counted on /metrics").hasValue(1.0);
+            assertThat(scenario.client.metric("orders_query_schema_intact", "")).hasValue(1.0);
+            scenario.steady();
+            scenario.audit();
+            for (SseWatcher watcher : scenario.watchers()) {
+                assertThat(watcher.resets.get()).as("resets sent to the SSE client of %s, whose ids went with the change log",
+                        watcher.customerId()).isEqualTo(1);
+            }
+            System.out.printf("query schema loss: not ready after %.1f s (metric after %.1f s), ready %.1f s after the"
+                    + " schema's return; %s%n", notReady, noticed, ready, scenario.summary());
+        }
+    }
+
+    private static void sql(FaultScenario scenario, String statement) throws Exception {
+        try (Connection db = scenario.superuser(); Statement sql = db.createStatement()) {
+            sql.execute(statement);
+        }
+    }
+
+    /** Seconds from {@code sinceNanos} until the metric reads {@code value}, -1 if it did not within {@code max}. */
+    private static double awaitMetric(FaultScenario scenario, String name, double value, long sinceNanos, Duration max)
+            throws InterruptedException {
+        while (System.nanoTime() - sinceNanos < max.toNanos()) {
+            Optional<Double> read = scenario.client.metric(name, "");
+            if (read.isPresent() && read.get() == value) {
+                return (System.nanoTime() - sinceNanos) / 1e9;
+            }
+            Thread.sleep(200);
+        }
+        return -1;
+    }
+}
