@@ -114,7 +114,7 @@ public final class QuerySide {
         public Future<Void> suspend() {
             gate.shut();
             push.suspend();
-            return projectors.stop();
+            return operatorStreams.close().compose(v -> projectors.stop());
         }
 
         @Override
@@ -196,6 +196,10 @@ public final class QuerySide {
 
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
     public void mount(Router router) {
+        router.get(OperatorStreams.PATH).handler(ctx -> {
+            gate.check();
+            ctx.next();
+        });
         operatorStreams.mount(router);
         new OperatorRoutes(reads, gate).mount(router);
         status.mount(router);
