@@ -313,7 +313,7 @@ final class Audit {
                 }
                 List<Integer> expected = IntStream.rangeClosed(1, o.version()).boxed().toList();
                 List<Integer> seen = watcher.versions.getOrDefault(id, List.of());
-                if (watcher.resetsExpected() && watcher.resets.get() > 0) {
+                if (watcher.resetsExpected()) {
                     checkAcrossReset(watcher, id, seen, o.version());
                 } else if (!seen.equals(expected)) {
                     failures.add("SSE client of " + watcher.customerId() + " saw order " + id + " as versions " + seen
@@ -324,11 +324,12 @@ final class Audit {
     }
 
     /**
-     * A client that was sent a reset: up to it, versions 1..k exactly once in order; from the state the reset
-     * sent, the version the order had then (at least k) and every later one, exactly once in order.
+     * A client that may have been sent a reset: up to its stream's last fresh start, versions 1..k exactly once in
+     * order; from the state sent then, the version the order had (at least k) and every later one, exactly once
+     * in order.
      */
     private void checkAcrossReset(SseWatcher watcher, UUID order, List<Integer> seen, int version) {
-        int before = Math.min(seen.size(), watcher.seenBeforeReset.getOrDefault(order, 0));
+        int before = Math.min(seen.size(), watcher.seenBeforeRestart.getOrDefault(order, 0));
         List<Integer> upToReset = seen.subList(0, before);
         List<Integer> fromReset = seen.subList(before, seen.size());
         int first = fromReset.isEmpty() ? -1 : fromReset.get(0);

@@ -22,6 +22,7 @@ class QuerySchemaLossIT {
         try (FaultScenario scenario = FaultScenario.start("schema")) {
             scenario.watchers().forEach(SseWatcher::expectResets);
             scenario.steady();
+            awaitEveryWatcherHoldsAnId(scenario);
             int unavailableBefore = scenario.client.unavailable.get();
             long dropped = System.nanoTime();
             sql(scenario, "DROP SCHEMA " + PgProvisioner.QUERY_SCHEMA + " CASCADE");
@@ -52,6 +53,16 @@ class QuerySchemaLossIT {
             System.out.printf("query schema loss: not ready after %.1f s (metric after %.1f s), ready %.1f s after the"
                     + " schema's return; %s%n", notReady, noticed, ready, scenario.summary());
         }
+    }
+
+    /** So that every client has an id of the change log about to be lost, and must be told it is gone. */
+    private static void awaitEveryWatcherHoldsAnId(FaultScenario scenario) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!scenario.watchers().stream().allMatch(SseWatcher::holdsEventId) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(scenario.watchers()).as("SSE clients that were sent an order before the fault")
+                .allMatch(SseWatcher::holdsEventId);
     }
 
     private static void sql(FaultScenario scenario, String statement) throws Exception {

@@ -36,8 +36,11 @@ final class SseWatcher {
     final AtomicInteger connects = new AtomicInteger();
     /** How many {@code event: reset} this client was sent. */
     final AtomicInteger resets = new AtomicInteger();
-    /** Per order, how many of its versions had arrived when the last reset came. */
-    final Map<UUID, Integer> seenBeforeReset = new ConcurrentHashMap<>();
+    /**
+     * Per order, how many of its versions had arrived when the stream last started afresh: a reset, or a
+     * connection without {@code Last-Event-ID} (after a reset cleared it), whose state may repeat versions.
+     */
+    final Map<UUID, Integer> seenBeforeRestart = new ConcurrentHashMap<>();
     private volatile boolean resetsExpected;
     private volatile long lastEventId = -1;
     /** The highest id sent on any connection: ids never go back, not even across a reset. */
@@ -57,8 +60,9 @@ final class SseWatcher {
 
     /**
      * A reset is what this client should get (its ids were lost with the change log): the audit then
-     * expects each order's versions exactly once in order up to the reset, and from the state the reset
-     * sent on, exactly once in order again; otherwise a reset is a problem.
+     * expects each order's versions exactly once in order up to the stream's last fresh start (see
+     * {@link #seenBeforeRestart}), and from the state it sent on, exactly once in order again; otherwise a
+     * reset is a problem.
      */
     void expectResets() {
         resetsExpected = true;
@@ -83,6 +87,15 @@ final class SseWatcher {
         thread.join(10_000);
     }
 
+    /** Whether this client holds an id to resume with (it was sent an order event since its last reset). */
+    boolean holdsEventId() {
+        return lastEventId >= 0;
+    }
+
+    private void markRestart() {
+        versions.forEach((order, seen) -> seenBeforeRestart.put(order, seen.size()));
+    }
+
     /** The last version seen of an order, 0 if none. */
     int lastVersion(UUID order) {
         List<Integer> seen = versions.get(order);
@@ -102,6 +115,9 @@ final class SseWatcher {
                 open = response.body();
                 if (response.statusCode() == 200) {
                     connects.incrementAndGet();
+                    if (lastEventId < 0) {
+                        markRestart();
+                    }
                     read(response.body());
                 } else {
                     response.body().close();
@@ -140,7 +156,7 @@ final class SseWatcher {
             return; // a heartbeat
         }
         if ("reset".equals(event)) {
-            versions.forEach((order, seen) -> seenBeforeReset.put(order, seen.size()));
+            markRestart();
             resets.incrementAndGet();
             if (!resetsExpected) {
                 problems.add("event: reset (id " + id + ") " + data);

@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -287,8 +288,10 @@ public final class Rebuilder {
             Future<Page> next = more ? fetch(page.lastPosition()) : null;
             long folding = System.nanoTime();
             return fold.apply(page).compose(result -> {
-                LOG.debug("rebuild: page after {} fetched and decoded in {} ms, folded in {} ms", page.after(),
-                        Duration.ofNanos(page.fetchNanos()).toMillis(),
+                // A restore is rare and the service waits for it: each page is told.
+                LOG.atLevel(restore ? Level.INFO : Level.DEBUG).log(
+                        "{}: page after {} fetched and decoded in {} ms, folded in {} ms", restore ? "restore" : "rebuild",
+                        page.after(), Duration.ofNanos(page.fetchNanos()).toMillis(),
                         Duration.ofNanos(System.nanoTime() - folding).toMillis());
                 progress(page, result);
                 return more ? foldPages(fold, next) : Future.<Void>succeededFuture();
