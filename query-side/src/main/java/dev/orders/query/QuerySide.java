@@ -5,7 +5,9 @@ import dev.orders.query.http.OperatorRoutes;
 import dev.orders.query.http.QueryRoutes;
 import dev.orders.query.http.RebuildRoutes;
 import dev.orders.query.rebuild.Rebuilder;
-import dev.orders.query.messaging.Projector;
+import dev.orders.query.http.ReadGate;
+import dev.orders.query.messaging.Projectors;
+import dev.orders.query.rebuild.SchemaRecovery;
 import dev.orders.infra.kafka.EventTopics;
 import dev.orders.query.messaging.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
@@ -23,7 +25,6 @@ import dev.orders.service.security.Security;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -45,6 +46,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The query side, composed: its PostgreSQL pool and schema, the projector(s), the query routes, the
@@ -64,23 +66,29 @@ public final class QuerySide {
     private final Vertx vertx;
     private final OrdersConfig config;
     private final Pool pool;
+    private final ProjectionStore projection;
+    private final Projectors projectors;
+    private final ReadGate gate;
+    private final SchemaRecovery recovery;
     private final KafkaAdminClient admin;
     private final ReadStore reads;
     private final QueryRoutes routes;
     private final PushHub push;
     private final Rebuilder rebuilder;
-    private final List<String> deployments;
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private final QueryMetrics metrics;
     private final OperatorStreams operatorStreams;
     private final StatusStream status;
 
     private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, PgConnectOptions connect, KafkaAdminClient admin,
-                      ReadStore reads, QueryRoutes routes, PushHub push, PushSettings pushSettings,
-                      List<String> deployments) {
+                      ProjectionStore projection, Projectors projectors, ReadGate gate, ReadStore reads,
+                      QueryRoutes routes, PushHub push, PushSettings pushSettings) {
         this.vertx = vertx;
         this.config = config;
         this.pool = pool;
+        this.projection = projection;
+        this.projectors = projectors;
+        this.gate = gate;
         this.admin = admin;
         this.reads = reads;
         this.routes = routes;
@@ -88,14 +96,46 @@ public final class QuerySide {
         Security security = Security.create(vertx, config.securitySettings());
         this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE,
                 security::serviceToken);
-        this.deployments = deployments;
         this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
+        this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
+        recovery.bindTo(registry);
         this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.defaults());
         LatencyWindow latency = new LatencyWindow();
         push.observe(latency::observe);
         this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
                 new OriginPolicy(pushSettings.allowedOrigins()));
         rebuilder.headPosition(() -> lag().map(json -> json.getLong("lastAppliedPosition", 0L)));
+    }
+
+    /** What a lost schema's recovery does here (see {@link SchemaRecovery}). */
+    private final class Recovery implements SchemaRecovery.Steps {
+
+        @Override
+        public Future<Void> suspend() {
+            gate.shut();
+            push.suspend();
+            return operatorStreams.close().compose(v -> projectors.stop());
+        }
+
+        @Override
+        public Future<Void> recreate() {
+            // Above every id of the lost log: its positions were below this process's follower's and below the
+            // clock in microseconds (which a log started at an earlier recovery's clock would need more than a
+            // change per microsecond to pass).
+            long floor = Math.max(push.followerPosition() + 1,
+                    TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
+            return new Migrations("query", MIGRATIONS).migrate(pool).compose(applied -> projection.raiseChangePositions(floor));
+        }
+
+        @Override
+        public Future<Void> refill() {
+            return rebuilder.restore(events -> projection.applyFromFeed(events, projectors.batchSize()));
+        }
+
+        @Override
+        public Future<Void> resume() {
+            return push.resume().onSuccess(v -> gate.open()).compose(v -> projectors.start());
+        }
     }
 
     /** This side's meters, for {@code GET /metrics}. */
@@ -132,44 +172,36 @@ public final class QuerySide {
         ProjectionStore projection = new ProjectionStore(vertx, pool);
         ReadStore reads = new ReadStore(pool);
         String prefix = config.kafkaTopicPrefix();
-        List<String> deployments = new ArrayList<>();
+        ReadGate gate = new ReadGate();
+        Projectors projectors = new Projectors(vertx, projection, kafkaBootstrap, prefix, config.projectorGroupId(),
+                options.projectors(), options.projectorBatchSize());
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
         return new Migrations("query", MIGRATIONS).migrate(pool)
                 .compose(applied -> EventTopics.of(config).prepare(admin))
-                .compose(v -> {
-                    Future<Void> chain = Future.succeededFuture();
-                    for (int i = 0; i < options.projectors(); i++) {
-                        chain = chain.compose(ignored -> vertx.deployVerticle(
-                                        new Projector(projection, kafkaBootstrap, prefix, config.projectorGroupId(),
-                                                options.projectorBatchSize()),
-                                        new DeploymentOptions())
-                                .map(id -> {
-                                    deployments.add(id);
-                                    return null;
-                                }));
-                    }
-                    return chain;
-                })
+                .compose(v -> projectors.start())
                 // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
                 .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
                 .map(push -> {
-                    QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait());
+                    QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate);
                     LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
-                    return new QuerySide(vertx, config, pool, connect, admin, reads, routes, push, pushSettings, deployments);
+                    QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection, projectors, gate, reads,
+                            routes, push, pushSettings);
+                    side.recovery.start();
+                    return side;
                 })
-                .recover(failure -> {
-                    List<Future<?>> undo = new ArrayList<>();
-                    deployments.forEach(id -> undo.add(vertx.undeploy(id)));
-                    return Future.join(undo).eventually(() -> admin.close()).eventually(pool::close)
-                            .transform(ignored -> Future.failedFuture(failure));
-                });
+                .recover(failure -> projectors.stop().eventually(() -> admin.close()).eventually(pool::close)
+                        .transform(ignored -> Future.failedFuture(failure)));
     }
 
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
     public void mount(Router router) {
+        router.get(OperatorStreams.PATH).handler(ctx -> {
+            gate.check();
+            ctx.next();
+        });
         operatorStreams.mount(router);
-        new OperatorRoutes(reads).mount(router);
+        new OperatorRoutes(reads, gate).mount(router);
         status.mount(router);
         routes.mount(router);
         new RebuildRoutes(rebuilder).mount(router);
@@ -190,6 +222,7 @@ public final class QuerySide {
     public Health readiness(Health health) {
         return health
                 .check("query-postgres", () -> reads.ping().map(v -> new JsonObject()))
+                .check("query-schema", recovery::check)
                 .check("kafka", () -> admin.describeCluster()
                         .map(cluster -> new JsonObject().put("brokers", cluster.getNodes().size())))
                 .check("kafka-topics", () -> EventTopics.of(config).check(admin))
@@ -250,9 +283,10 @@ public final class QuerySide {
     public Future<Void> close() {
         metrics.close();
         status.close();
+        recovery.close();
         List<Future<?>> steps = new ArrayList<>();
         steps.add(operatorStreams.close());
-        deployments.forEach(id -> steps.add(vertx.undeploy(id)));
+        steps.add(projectors.stop());
         steps.add(push.close());
         steps.add(routes.close());
         steps.add(rebuilder.close());

@@ -36,7 +36,9 @@ import java.util.stream.IntStream;
  *   <li>the read model equals a fold of the store;</li>
  *   <li>every order is APPROVED, REJECTED or CANCELLED, and none timed out;</li>
  *   <li>no customer's reserved credit ever exceeded its limit, and it equals the sum of its approved orders;</li>
- *   <li>every SSE client saw every change of its orders exactly once, in order;</li>
+ *   <li>every SSE client saw every change of its orders exactly once, in order (one whose change log was
+ *       lost, and that was told so by a reset, exactly once in order up to the reset and from the state
+ *       the reset sent);</li>
  *   <li>no client got a 5xx other than 503, a 503 without Retry-After, or no answer.</li>
  * </ul>
  */
@@ -311,11 +313,31 @@ final class Audit {
                 }
                 List<Integer> expected = IntStream.rangeClosed(1, o.version()).boxed().toList();
                 List<Integer> seen = watcher.versions.getOrDefault(id, List.of());
-                if (!seen.equals(expected)) {
+                if (watcher.resetsExpected()) {
+                    checkAcrossReset(watcher, id, seen, o.version());
+                } else if (!seen.equals(expected)) {
                     failures.add("SSE client of " + watcher.customerId() + " saw order " + id + " as versions " + seen
                             + ", not " + expected);
                 }
             });
+        }
+    }
+
+    /**
+     * A client that may have been sent a reset: up to its stream's last fresh start, versions 1..k exactly once in
+     * order; from the state sent then, the version the order had (at least k) and every later one, exactly once
+     * in order.
+     */
+    private void checkAcrossReset(SseWatcher watcher, UUID order, List<Integer> seen, int version) {
+        int before = Math.min(seen.size(), watcher.seenBeforeRestart.getOrDefault(order, 0));
+        List<Integer> upToReset = seen.subList(0, before);
+        List<Integer> fromReset = seen.subList(before, seen.size());
+        int first = fromReset.isEmpty() ? -1 : fromReset.get(0);
+        if (!upToReset.equals(IntStream.rangeClosed(1, before).boxed().toList()) || first < Math.max(1, before)
+                || !fromReset.equals(IntStream.rangeClosed(first, version).boxed().toList())) {
+            failures.add("SSE client of " + watcher.customerId() + " saw order " + order + " as versions " + upToReset
+                    + " before its reset and " + fromReset + " from it, not 1.." + before + " and then s.." + version
+                    + " with s >= " + Math.max(1, before));
         }
     }
 

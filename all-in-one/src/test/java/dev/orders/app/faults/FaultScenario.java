@@ -74,6 +74,16 @@ final class FaultScenario implements AutoCloseable {
         Thread.sleep(STEADY.toMillis());
     }
 
+    /** The SSE clients, one per customer. */
+    List<SseWatcher> watchers() {
+        return watchers;
+    }
+
+    /** A superuser's connection to this scenario's database (what an operator or a DBA does). */
+    Connection superuser() throws java.sql.SQLException {
+        return servers.superuser(database.name());
+    }
+
     /** The orders acknowledged so far. */
     Set<UUID> acknowledgedOrders() {
         return load.placed.stream().map(SteadyLoad.PlacedOrder::orderId).collect(Collectors.toSet());

@@ -34,7 +34,17 @@ final class SseWatcher {
     final Map<UUID, List<Integer>> versions = new ConcurrentHashMap<>();
     final Queue<String> problems = new ConcurrentLinkedQueue<>();
     final AtomicInteger connects = new AtomicInteger();
+    /** How many {@code event: reset} this client was sent. */
+    final AtomicInteger resets = new AtomicInteger();
+    /**
+     * Per order, how many of its versions had arrived when the stream last started afresh: a reset, or a
+     * connection without {@code Last-Event-ID} (after a reset cleared it), whose state may repeat versions.
+     */
+    final Map<UUID, Integer> seenBeforeRestart = new ConcurrentHashMap<>();
+    private volatile boolean resetsExpected;
     private volatile long lastEventId = -1;
+    /** The highest id sent on any connection: ids never go back, not even across a reset. */
+    private volatile long highestEventId = -1;
     private volatile boolean running;
     private volatile InputStream open;
     private Thread thread;
@@ -46,6 +56,20 @@ final class SseWatcher {
 
     UUID customerId() {
         return customer.id();
+    }
+
+    /**
+     * A reset is what this client should get (its ids were lost with the change log): the audit then
+     * expects each order's versions exactly once in order up to the stream's last fresh start (see
+     * {@link #seenBeforeRestart}), and from the state it sent on, exactly once in order again; otherwise a
+     * reset is a problem.
+     */
+    void expectResets() {
+        resetsExpected = true;
+    }
+
+    boolean resetsExpected() {
+        return resetsExpected;
     }
 
     void start() {
@@ -61,6 +85,15 @@ final class SseWatcher {
         }
         thread.interrupt();
         thread.join(10_000);
+    }
+
+    /** Whether this client holds an id to resume with (it was sent an order event since its last reset). */
+    boolean holdsEventId() {
+        return lastEventId >= 0;
+    }
+
+    private void markRestart() {
+        versions.forEach((order, seen) -> seenBeforeRestart.put(order, seen.size()));
     }
 
     /** The last version seen of an order, 0 if none. */
@@ -82,6 +115,9 @@ final class SseWatcher {
                 open = response.body();
                 if (response.statusCode() == 200) {
                     connects.incrementAndGet();
+                    if (lastEventId < 0) {
+                        markRestart();
+                    }
                     read(response.body());
                 } else {
                     response.body().close();
@@ -119,6 +155,17 @@ final class SseWatcher {
         if (event == null && data.isEmpty()) {
             return; // a heartbeat
         }
+        if ("reset".equals(event)) {
+            markRestart();
+            resets.incrementAndGet();
+            if (!resetsExpected) {
+                problems.add("event: reset (id " + id + ") " + data);
+            }
+            if ("".equals(id)) {
+                lastEventId = -1; // the empty id clears the last id, as EventSource does
+            }
+            return;
+        }
         if ("order".equals(event)) {
             JsonObject order = new JsonObject(data);
             versions.computeIfAbsent(UUID.fromString(order.getString("orderId")), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
@@ -128,10 +175,11 @@ final class SseWatcher {
         }
         if (id != null && !id.isEmpty()) {
             long next = Long.parseLong(id);
-            if (next <= lastEventId) {
-                problems.add("id " + next + " after " + lastEventId);
+            if (next <= highestEventId) {
+                problems.add("id " + next + " after " + highestEventId);
             }
             lastEventId = next;
+            highestEventId = next;
         }
     }
 

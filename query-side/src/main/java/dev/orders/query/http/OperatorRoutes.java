@@ -22,13 +22,18 @@ public final class OperatorRoutes {
     public static final String ORDERS = "/api/orders";
 
     private final ReadStore reads;
+    private final ReadGate gate;
 
-    public OperatorRoutes(ReadStore reads) {
+    public OperatorRoutes(ReadStore reads, ReadGate gate) {
         this.reads = reads;
+        this.gate = gate;
     }
 
     public void mount(Router router) {
-        router.get(ORDERS).handler(this::orders).failureHandler(Problems.failureHandler());
+        router.get(ORDERS).handler(ctx -> {
+            gate.check();
+            orders(ctx);
+        }).failureHandler(Problems.failureHandler());
     }
 
     private void orders(RoutingContext ctx) {

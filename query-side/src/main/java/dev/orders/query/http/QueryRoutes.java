@@ -63,9 +63,11 @@ public final class QueryRoutes {
     private final VersionWaiters waiters;
     private final Duration minVersionWait;
     private final ContractDocument openApi = QueryApiDocument.load();
+    private final ReadGate gate;
 
-    public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait) {
+    public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait, ReadGate gate) {
         this.vertx = vertx;
+        this.gate = gate;
         this.reads = reads;
         this.projection = projection;
         this.waiters = new VersionWaiters(vertx);
@@ -81,15 +83,23 @@ public final class QueryRoutes {
         route(router, "/api/customers/:customerId", this::customer);
         route(router, "/api/customers/:customerId/orders", this::ordersOfCustomer);
         route(router, "/api/admin/dead-letters", this::deadLetters);
-        router.post("/api/admin/dead-letters/:id/redrive").handler(this::redrive).failureHandler(Problems.failureHandler());
+        router.post("/api/admin/dead-letters/:id/redrive").handler(gated(this::redrive)).failureHandler(Problems.failureHandler());
     }
 
     public Future<Void> close() {
         return waiters.close();
     }
 
-    private static void route(Router router, String path, Handler<RoutingContext> handler) {
-        router.get(path).handler(handler).failureHandler(Problems.failureHandler());
+    private void route(Router router, String path, Handler<RoutingContext> handler) {
+        router.get(path).handler(gated(handler)).failureHandler(Problems.failureHandler());
+    }
+
+    /** Answered only while the read model may be read ({@link ReadGate}). */
+    private Handler<RoutingContext> gated(Handler<RoutingContext> handler) {
+        return ctx -> {
+            gate.check();
+            handler.handle(ctx);
+        };
     }
 
     // --- orders -----------------------------------------------------------------------------------------

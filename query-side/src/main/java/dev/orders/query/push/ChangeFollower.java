@@ -44,7 +44,8 @@ final class ChangeFollower {
     private final PushMetrics metrics;
     private final Consumer<List<ChangeRow>> fanOut;
 
-    private long lastSeen;
+    /** Written on the context only; read elsewhere too (see {@link PushHub#followerPosition()}). */
+    private volatile long lastSeen;
     private boolean reading;
     private boolean readAgain;
     private boolean closed;
@@ -96,6 +97,18 @@ final class ChangeFollower {
 
     long lastSeen() {
         return lastSeen;
+    }
+
+    /**
+     * Goes on from the log's current end without reading what lies before it: after a lost log was
+     * recreated and refilled, while no stream was open to be sent those changes. Call on the context.
+     */
+    Future<Void> skipToEnd() {
+        return store.maxPosition().map(position -> {
+            lastSeen = Math.max(lastSeen, position);
+            metrics.followerAt(lastSeen);
+            return null;
+        });
     }
 
     private Future<Void> listen() {

@@ -84,6 +84,8 @@ public final class PushHub {
     private final List<Consumer<List<ChangeRow>>> observers = new CopyOnWriteArrayList<>();
     /** Set by {@link #drain()}: no new stream. */
     private volatile boolean draining;
+    /** Set by {@link #suspend()} while the order-change log is lost and being refilled: no new stream. */
+    private volatile boolean suspended;
     private final AtomicInteger connections = new AtomicInteger();
     private final ChangeFollower follower;
     private final Context followerContext;
@@ -145,6 +147,31 @@ public final class PushHub {
             told.add(done.future());
         }
         return Future.join(told).mapEmpty();
+    }
+
+    /**
+     * The order-change log was lost: every open stream is ended (its ids belong to the lost log) and new
+     * ones are refused ({@code 503} with {@code Retry-After}) until {@link #resume()}. The clients connect
+     * again with their last id, which the recreated log does not hold: they get {@code reset} and the
+     * current state, then every later change.
+     */
+    public void suspend() {
+        suspended = true;
+        for (Subscription subscription : List.copyOf(all)) {
+            subscription.context.runOnContext(ignored -> subscription.close());
+        }
+    }
+
+    /** The log is back and refilled: the follower goes on from its end, and streams are accepted again. */
+    public Future<Void> resume() {
+        Promise<Void> caughtUp = Promise.promise();
+        followerContext.runOnContext(ignored -> follower.skipToEnd().onComplete(caughtUp));
+        return caughtUp.future().onSuccess(v -> suspended = false);
+    }
+
+    /** The highest change-log position this node's follower has read. */
+    public long followerPosition() {
+        return follower.lastSeen();
     }
 
     public Future<Void> close() {
@@ -332,6 +359,10 @@ public final class PushHub {
     private void acquireConnection() {
         if (draining) {
             throw ProblemException.unavailable("this node is shutting down; reconnect (another node serves you)", 1);
+        }
+        if (suspended) {
+            throw ProblemException.unavailable("the read model is being restored from the event store; reconnect"
+                    + " shortly with your last id", 2);
         }
         if (connections.incrementAndGet() > settings.maxConnections()) {
             connections.decrementAndGet();

@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -61,6 +63,8 @@ public final class Rebuilder {
     private volatile String bearer;
 
     private volatile State state = State.IDLE;
+    /** Whether the current or last run refilled a lost schema ({@link #restore}) rather than rebuilt. */
+    private volatile boolean restore;
     private volatile Instant startedAt;
     private volatile Instant finishedAt;
     private volatile long eventsRead;
@@ -107,10 +111,38 @@ public final class Rebuilder {
      * @return failed with a 409 problem when a rebuild is already running here
      */
     public synchronized JsonObject start() {
+        begin(false);
+        LOG.info("rebuild started from the event feed {}", feedUrl);
+        finish(run(), "rebuild", "the live tables are unchanged");
+        return status();
+    }
+
+    /**
+     * Refills the live tables of a query schema that was lost and created again (empty) from the event
+     * feed: every event from position 0, page by page, through {@code fold} (the projector's own
+     * transaction), so that the views, the event log, the order-change log and each order's newest change
+     * are written exactly as the projector writes them. No tables of its own and no switch: the tables are
+     * new and nothing else writes them meanwhile. Shows in {@link #status()} like a rebuild, with
+     * {@code "restore": true}.
+     *
+     * @return failed with a 409 problem when a rebuild is already running here
+     */
+    public synchronized Future<Void> restore(Function<List<EventEnvelope>, Future<PageResult>> fold) {
+        if (running()) {
+            return Future.failedFuture(ProblemException.conflict("a rebuild is already running (" + state + ")"));
+        }
+        begin(true);
+        LOG.info("restore of the lost read model started from the event feed {}", feedUrl);
+        return finish(readFeed(page -> fold.apply(page.prepared().events()), 0), "restore",
+                "it starts again from the beginning");
+    }
+
+    private void begin(boolean restoring) {
         if (running()) {
             throw ProblemException.conflict("a rebuild is already running (" + state + "); see GET /api/admin/rebuild");
         }
         bearer = null;
+        restore = restoring;
         state = State.BUILDING;
         startedAt = Instant.now();
         finishedAt = null;
@@ -124,22 +156,22 @@ public final class Rebuilder {
         swap = null;
         error = null;
         lastLogNanos = System.nanoTime();
-        LOG.info("rebuild started from the event feed {}", feedUrl);
-        run().onComplete(done -> {
+    }
+
+    private Future<Void> finish(Future<Void> work, String what, String ifFailed) {
+        return work.andThen(done -> {
             finishedAt = Instant.now();
             if (done.succeeded()) {
                 state = State.DONE;
-                LOG.info("rebuild done: {} events in {} ms ({} events/s), {} order and {} customer rows written; switch: {}",
-                        eventsRead, elapsedMs(), rate(), ordersWritten, customersWritten,
+                LOG.info("{} done: {} events in {} ms ({} events/s), {} order and {} customer rows written; switch: {}",
+                        what, eventsRead, elapsedMs(), rate(), ordersWritten, customersWritten,
                         swap == null ? "-" : swap.toJson().encode());
             } else {
                 state = State.FAILED;
                 error = String.valueOf(done.cause().getMessage());
-                LOG.warn("rebuild failed after {} events; the live tables are unchanged: {}", eventsRead, error,
-                        done.cause());
+                LOG.warn("{} failed after {} events; {}: {}", what, eventsRead, ifFailed, error, done.cause());
             }
         });
-        return status();
     }
 
     /** Whether a rebuild is under way in this process. */
@@ -151,6 +183,7 @@ public final class Rebuilder {
     public JsonObject status() {
         JsonObject json = new JsonObject()
                 .put("state", state.name())
+                .put("restore", restore)
                 .put("feed", feedUrl)
                 .put("startedAt", startedAt == null ? null : startedAt.toString())
                 .put("finishedAt", finishedAt == null ? null : finishedAt.toString())
@@ -198,7 +231,7 @@ public final class Rebuilder {
                 return store.createTables()
                         .onSuccess(v -> LOG.info("rebuild: fresh tables created in {} ms",
                                 Duration.ofNanos(System.nanoTime() - created).toMillis()))
-                        .compose(v -> readFeed(store, 0))
+                        .compose(v -> readFeed(page -> store.applyPage(page.prepared()), 0))
                         .compose(v -> {
                             state = State.CATCHING_UP;
                             return store.copyFromLive();
@@ -207,7 +240,7 @@ public final class Rebuilder {
                             LOG.info("rebuild: feed read to position {}; {} live events copied beside it", feedPosition,
                                     copied);
                             // The feed may have grown while the live copy ran: read its tail once more.
-                            return readFeed(store, feedPosition);
+                            return readFeed(page -> store.applyPage(page.prepared()), feedPosition);
                         })
                         .compose(v -> store.analyze().otherwiseEmpty())
                         .compose(v -> {
@@ -245,21 +278,23 @@ public final class Rebuilder {
      * one page ahead at most: while a page is folded, the next one is fetched and decoded (on a worker), so
      * that at most two pages are in memory.
      */
-    private Future<Void> readFeed(RebuildStore store, long after) {
-        return foldPages(store, fetch(after));
+    private Future<Void> readFeed(Function<Page, Future<PageResult>> fold, long after) {
+        return foldPages(fold, fetch(after));
     }
 
-    private Future<Void> foldPages(RebuildStore store, Future<Page> pending) {
+    private Future<Void> foldPages(Function<Page, Future<PageResult>> fold, Future<Page> pending) {
         return pending.compose(page -> {
             boolean more = page.size() >= pageSize;
             Future<Page> next = more ? fetch(page.lastPosition()) : null;
             long folding = System.nanoTime();
-            return store.applyPage(page.prepared()).compose(result -> {
-                LOG.debug("rebuild: page after {} fetched and decoded in {} ms, folded in {} ms", page.after(),
-                        Duration.ofNanos(page.fetchNanos()).toMillis(),
+            return fold.apply(page).compose(result -> {
+                // A restore is rare and the service waits for it: each page is told.
+                LOG.atLevel(restore ? Level.INFO : Level.DEBUG).log(
+                        "{}: page after {} fetched and decoded in {} ms, folded in {} ms", restore ? "restore" : "rebuild",
+                        page.after(), Duration.ofNanos(page.fetchNanos()).toMillis(),
                         Duration.ofNanos(System.nanoTime() - folding).toMillis());
                 progress(page, result);
-                return more ? foldPages(store, next) : Future.<Void>succeededFuture();
+                return more ? foldPages(fold, next) : Future.<Void>succeededFuture();
             });
         });
     }

@@ -56,6 +56,8 @@ public final class ProjectionStore {
     public static final String CHANGES_COMMITTED = "query.changes-committed";
 
     private static final Logger LOG = LoggerFactory.getLogger(ProjectionStore.class);
+    /** The "topic" of an event that came from the event feed, where a dead letter files it. */
+    static final String FEED = "event-feed";
 
     /**
      * Where a record came from. {@code streamKey} is the id of the stream it belongs to as the record says
@@ -175,6 +177,34 @@ public final class ProjectionStore {
             // Through compose, so that a value the parameters cannot carry still fails the work (and rolls back).
             return Future.succeededFuture().compose(v -> batch.prepare(tx.begun())).compose(v -> batch.write(tx));
         }).onSuccess(this::announce);
+    }
+
+    /**
+     * Applies events read from the command side's event feed (not from Kafka) in batches of at most
+     * {@code batchSize}, one transaction each, exactly as the projector applies records: what a lost and
+     * recreated schema is refilled with. An event already applied is recognised by its id and changes
+     * nothing. No checkpoint is written: the projector's resume from Kafka is not the feed's business.
+     */
+    public Future<RebuildStore.PageResult> applyFromFeed(List<EventEnvelope> events, int batchSize) {
+        Future<RebuildStore.PageResult> chain = Future.succeededFuture(new RebuildStore.PageResult(0, 0, 0));
+        for (int from = 0; from < events.size(); from += batchSize) {
+            List<Incoming> batch = events.subList(from, Math.min(events.size(), from + batchSize)).stream()
+                    .map(e -> new Incoming(e, new Coordinates(FEED, 0, e.globalPosition(), e.streamId().toString()), null))
+                    .toList();
+            chain = chain.compose(sum -> applyBatch(batch, List.of(), List.of()).map(result -> new RebuildStore.PageResult(
+                    sum.fresh() + result.fresh(), sum.ordersWritten() + result.changedOrders().size(),
+                    sum.customersWritten() + result.changedCustomers().size())));
+        }
+        return chain;
+    }
+
+    /**
+     * Moves the order-change log's next position to at least {@code floor}: a log created again after the
+     * old one was lost starts above every id a client may still hold, so that such an id is older than the
+     * new log (its client gets a reset) and never taken for one of the new log's positions.
+     */
+    public Future<Void> raiseChangePositions(long floor) {
+        return pool.preparedQuery(Sql.RAISE_CHANGE_POSITIONS).execute(Tuple.of(floor)).mapEmpty();
     }
 
     /** Where each partition of these topics resumes: the next offsets stored with the projection. */

@@ -139,6 +139,18 @@ public final class ReadStore {
         });
     }
 
+    /** Whether the schema exists, and whether it holds the query side's tables. */
+    public record SchemaState(boolean present, boolean intact) {
+    }
+
+    /** Reads {@link SchemaState}; fails when PostgreSQL does not answer (that is not a lost schema). */
+    public Future<SchemaState> schemaState() {
+        return pool.query(Sql.SCHEMA_STATE).execute().map(rows -> {
+            Row row = rows.iterator().next();
+            return new SchemaState(row.getBoolean("present"), row.getBoolean("intact"));
+        });
+    }
+
     /** Succeeds when PostgreSQL answers. */
     public Future<Void> ping() {
         return pool.query(Sql.PING).execute().mapEmpty();

@@ -201,4 +201,22 @@ final class Sql {
             "SELECT topic, partition, next_offset FROM projector_checkpoint WHERE topic = ANY($1::text[])";
     static final String CHECKPOINTS = "SELECT topic, partition, next_offset, last_position, last_occurred_at FROM projector_checkpoint";
     static final String PING = "SELECT 1";
+
+    // --- a lost schema (see SchemaRecovery) ----------------------------------------------------------
+
+    /**
+     * Whether the connection's schema exists ({@code current_schema()} is the first schema of the search
+     * path that does) and holds the tables the query side cannot run without (its migrations' record, the
+     * views, the order-change log).
+     */
+    static final String SCHEMA_STATE = """
+            SELECT current_schema() IS NOT NULL AS present,
+                   to_regclass('schema_migrations') IS NOT NULL AND to_regclass('order_view') IS NOT NULL
+                   AND to_regclass('order_changes') IS NOT NULL AND to_regclass('latest_order_changes') IS NOT NULL
+                   AS intact""";
+
+    /** Moves the order-change log's next position past {@code $1} (never back): a recreated log's first ids. */
+    static final String RAISE_CHANGE_POSITIONS = """
+            SELECT setval('order_change_position',
+                          GREATEST($1::bigint, (SELECT coalesce(max(position), 0) FROM order_changes)))""";
 }

@@ -28,7 +28,9 @@ class ProblemsTest {
             "/closed", ClosedConnectionException.INSTANCE,
             "/shutting-down", new PgException("the database system is shutting down", "FATAL", "57P03", null),
             "/admin-shutdown", new PgException("terminating connection due to administrator command", "FATAL", "57P01", null),
-            "/refused", new ConnectException("Connection refused"));
+            "/refused", new ConnectException("Connection refused"),
+            "/schema-dropped", new PgException("relation \"order_view\" does not exist", "ERROR", "42P01", null),
+            "/no-schema", new PgException("no schema has been selected to create in", "ERROR", "3F000", null));
 
     @Test
     void answers_503_with_retry_after_when_postgres_is_away_and_500_for_a_bug(Vertx vertx, VertxTestContext test) {
@@ -38,16 +40,17 @@ class ProblemsTest {
         router.route().failureHandler(Problems.failureHandler());
         WebClient client = WebClient.create(vertx);
         vertx.createHttpServer().requestHandler(router).listen(0).compose(server -> {
-            List<String> paths = List.of("/closed", "/shutting-down", "/admin-shutdown", "/refused", "/bug");
+            List<String> paths = List.of("/closed", "/shutting-down", "/admin-shutdown", "/refused", "/schema-dropped",
+                    "/no-schema", "/bug");
             return io.vertx.core.Future.all(paths.stream()
                     .map(path -> client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", path).send()).toList());
         }).onComplete(test.succeeding(all -> test.verify(() -> {
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 6; i++) {
                 HttpResponse<?> outage = all.resultAt(i);
                 assertThat(outage.statusCode()).as("outage %d", i).isEqualTo(503);
                 assertThat(outage.getHeader("Retry-After")).isEqualTo("2");
             }
-            assertThat(all.<HttpResponse<?>>resultAt(4).statusCode()).isEqualTo(500);
+            assertThat(all.<HttpResponse<?>>resultAt(6).statusCode()).isEqualTo(500);
             test.completeNow();
         })));
     }
