@@ -5,6 +5,7 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
 import dev.orders.infra.kafka.RecordSpans;
+import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
@@ -160,9 +161,10 @@ final class SagaRecords {
                 }
                 refused.incrementAndGet();
                 EventEnvelope envelope = envelopes.get(i);
-                LOG.warn("saga: {} {} [{}] at {} caused a command the domain refuses: {}, {}", envelope.type(),
-                        envelope.eventId(), envelope.metadata().correlationId(), coordinates(batch.get(i).record()),
-                        refusal.rejection(), refusal.getMessage());
+                LogFields.journey(LOG.atWarn(), envelope.metadata().correlationId(), envelope.metadata().traceparent())
+                        .log("saga: {} {} at {} caused a command the domain refuses: {}, {}", envelope.type(),
+                                envelope.eventId(), coordinates(batch.get(i).record()), refusal.rejection(),
+                                refusal.getMessage());
             }
             return null;
         });

@@ -2,6 +2,7 @@ package dev.orders.query.messaging;
 
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.StreamType;
+import dev.orders.events.Topics;
 import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.infra.kafka.RecordSpans;
 import dev.orders.query.push.ChangeRow;
@@ -175,8 +176,8 @@ public final class Projector extends VerticleBase {
                     spans.add(traceProjection(record, good.incoming().envelope()));
                 }
                 case RecordDecoder.Bad bad -> {
-                    LOG.warn("parking record {}: {} [correlationId={}]", at, bad.parked().error(),
-                            header(record, "correlationId"));
+                    LogFields.journey(LOG.atWarn(), header(record, Topics.HEADER_CORRELATION_ID),
+                            header(record, Topics.HEADER_TRACEPARENT)).log("parking record {}: {}", at, bad.parked().error());
                     parked.add(bad.parked());
                 }
             }
