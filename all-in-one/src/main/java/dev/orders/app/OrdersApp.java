@@ -223,6 +223,6 @@ public final class OrdersApp implements AutoCloseable {
                 Without pg.uri and kafka.bootstrap it starts a real PostgreSQL and a real Kafka broker of
                 its own (embedded), keeping their data in data.dir across restarts.
 
-                """ + OrdersConfig.help();
+                """ + OrdersConfig.help() + "\n\n" + Tracing.HELP;
     }
 }

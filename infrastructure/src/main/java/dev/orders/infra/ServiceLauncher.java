@@ -50,7 +50,7 @@ public final class ServiceLauncher {
             return;
         }
         if (OrdersConfig.helpRequested(args)) {
-            System.out.println(description + "\n\n" + OrdersConfig.help());
+            System.out.println(description + "\n\n" + OrdersConfig.help() + "\n\n" + Tracing.HELP);
             return;
         }
         OrdersConfig config;

@@ -356,13 +356,16 @@ public final class CommandHandler {
             return Future.succeededFuture(List.of());
         }
         long started = System.nanoTime();
-        List<Span> spans = new ArrayList<>(untraced.size());
-        List<Batched<C, S>> commands = new ArrayList<>(untraced.size());
-        for (Batched<C, S> command : untraced) {
-            Span span = appendSpan(command.command().getClass().getSimpleName(), type, command.streamId(), command.metadata());
-            spans.add(span);
-            commands.add(new Batched<>(command.streamId(), command.command(), traced(command.metadata(), span),
-                    command.inTransaction()));
+        List<Span> spans = new ArrayList<>(tracing.enabled() ? untraced.size() : 0);
+        List<Batched<C, S>> commands = tracing.enabled() ? new ArrayList<>(untraced.size()) : untraced;
+        if (tracing.enabled()) {
+            for (Batched<C, S> command : untraced) {
+                Span span = appendSpan(command.command().getClass().getSimpleName(), type, command.streamId(),
+                        command.metadata());
+                spans.add(span);
+                commands.add(new Batched<>(command.streamId(), command.command(), traced(command.metadata(), span),
+                        command.inTransaction()));
+            }
         }
         Set<UUID> streams = new java.util.LinkedHashSet<>();
         List<UUID> firstIds = new ArrayList<>();
@@ -404,6 +407,9 @@ public final class CommandHandler {
      * or the event the saga reacts to); the events it appends carry this span on ({@link #traced}).
      */
     private Span appendSpan(String command, AggregateType<?, ?, ?> type, UUID streamId, EventMetadata metadata) {
+        if (!tracing.enabled()) {
+            return Span.getInvalid();
+        }
         Span span = tracing.start("append " + command, SpanKind.INTERNAL, metadata.traceparent());
         if (span.isRecording()) {
             span.setAttribute(TraceAttributes.STREAM_TYPE, type.streamType().wireName());

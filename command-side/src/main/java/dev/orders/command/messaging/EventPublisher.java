@@ -101,7 +101,8 @@ final class EventPublisher {
     private Future<RecordMetadata> send(Outgoing out) {
         EventText event = out.event();
         String topic = Topics.of(settings.topicPrefix(), event.streamType());
-        Span span = tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent());
+        Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
+                : Span.getInvalid();
         if (span.isRecording()) {
             span.setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka");
             span.setAttribute(TraceAttributes.MESSAGING_DESTINATION, topic);

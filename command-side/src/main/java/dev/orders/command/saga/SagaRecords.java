@@ -85,7 +85,7 @@ final class SagaRecords {
                 continue;
             }
             // the reaction's commands, and so their appends, carry this span's trace on
-            Span span = RecordSpans.consume(tracing, "saga " + envelope.type(), group, record, envelope);
+            Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
             spans.add(span);
             decoded.add(new Incoming(record, RecordSpans.traced(envelope, span)));
         }

@@ -24,9 +24,12 @@ public final class RecordSpans {
     private RecordSpans() {
     }
 
-    /** Starts the span of consuming a record's event as {@code group} does ({@code name}: what it does). */
-    public static Span consume(Tracing tracing, String name, String group, KafkaConsumerRecord<String, byte[]> record,
-                               EventEnvelope envelope) {
+    /**
+     * Starts the span of consuming a record's event as {@code group} does, named by what the consumer does
+     * and the event's type ({@code saga OrderCreated}).
+     */
+    public static Span consume(Tracing tracing, String operation, String group,
+                               KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
         if (!tracing.enabled()) {
             return Span.getInvalid();
         }
@@ -34,7 +37,7 @@ public final class RecordSpans {
         if (parent == null) {
             parent = header(record, PLAIN_TRACEPARENT);
         }
-        Span span = tracing.start(name, SpanKind.CONSUMER, parent != null ? parent : envelope.metadata().traceparent());
+        Span span = tracing.start(operation + " " + envelope.type(), SpanKind.CONSUMER, parent != null ? parent : envelope.metadata().traceparent());
         span.setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka");
         span.setAttribute(TraceAttributes.MESSAGING_DESTINATION, record.topic());
         span.setAttribute(TraceAttributes.MESSAGING_OPERATION, "process");

@@ -203,8 +203,8 @@ public final class Projector extends VerticleBase {
      * push of that change ({@link ChangeRow#traceKey}), before the write that lets the push see the change.
      */
     private Span traceProjection(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
-        Span span = RecordSpans.consume(tracing, "project " + envelope.type(), group, record, envelope);
-        if (envelope.streamType() == StreamType.ORDER) {
+        Span span = RecordSpans.consume(tracing, "project", group, record, envelope);
+        if (tracing.enabled() && envelope.streamType() == StreamType.ORDER) {
             tracing.handOver(ChangeRow.traceKey(envelope.streamId(), envelope.version()), Tracing.traceparent(span, null));
         }
         return span;

@@ -210,7 +210,7 @@ final class Subscription {
 
     private void write(ChangeRow change) {
         // in the order's trace when this process projected the change (else the trace ends at the projector)
-        String projected = tracing.takeOver(ChangeRow.traceKey(change.orderId(), change.version()));
+        String projected = tracing.enabled() ? tracing.takeOver(ChangeRow.traceKey(change.orderId(), change.version())) : null;
         Span span = projected == null ? Span.getInvalid()
                 : tracing.start(sink instanceof SseSink ? "push sse" : "push websocket", SpanKind.PRODUCER, projected);
         if (span.isRecording()) {

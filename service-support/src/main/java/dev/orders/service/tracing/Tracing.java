@@ -35,6 +35,13 @@ import java.util.function.Function;
  */
 public final class Tracing {
 
+    /** What {@code --help} says about turning tracing on. */
+    public static final String HELP = """
+            Tracing (OpenTelemetry) is off unless the standard variables turn it on, e.g.
+              OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317 OTEL_SERVICE_NAME=orders
+            (the SDK reads every OTEL_* variable, or the matching -Dotel.* system property; OTEL_SDK_DISABLED=true
+            turns it off again).""";
+
     /** Tracing off: no spans; {@code traceparent}s pass through unchanged. */
     public static final Tracing OFF = new Tracing(OpenTelemetry.noop(), false);
 
