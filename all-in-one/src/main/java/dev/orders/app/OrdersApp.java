@@ -12,6 +12,7 @@ import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
 import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.service.security.Security;
+import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -83,10 +84,18 @@ public final class OrdersApp implements AutoCloseable {
      * or a test, never from an event loop. On failure everything started so far is stopped again.
      */
     public static OrdersApp start(OrdersConfig config) {
+        return start(config, Tracing.fromEnvironment("orders-all-in-one"));
+    }
+
+    /**
+     * {@link #start(OrdersConfig)} with the tracing given (say, an SDK an embedding process configured)
+     * rather than the one the {@code OTEL_*} variables describe.
+     */
+    public static OrdersApp start(OrdersConfig config, Tracing tracing) {
         long started = System.nanoTime();
         LOG.info("starting with {}", config.describe());
         Infrastructure infrastructure = Infrastructure.start(config);
-        Vertx vertx = ProcessMetrics.newVertx();
+        Vertx vertx = ProcessMetrics.newVertx(tracing);
         try {
             CommandSide command = await(CommandSide.deploy(vertx, config, infrastructure.commandPgUri(),
                     infrastructure.kafkaBootstrap()), "the command side");
@@ -214,6 +223,6 @@ public final class OrdersApp implements AutoCloseable {
                 Without pg.uri and kafka.bootstrap it starts a real PostgreSQL and a real Kafka broker of
                 its own (embedded), keeping their data in data.dir across restarts.
 
-                """ + OrdersConfig.help();
+                """ + OrdersConfig.help() + "\n\n" + Tracing.HELP;
     }
 }

@@ -138,6 +138,34 @@ class MetricsTest {
                 .doesNotContainPattern("route=\"[^\"]*[0-9a-f]{8}-[0-9a-f]{4}");
     }
 
+    /**
+     * What a dashboard of the Kafka clients reads, from the clients themselves (Micrometer's binder, tagged
+     * with each client's id): the relay's producer (sends, errors, latency, retries, buffer) and the saga's
+     * and the projector's consumers (fetches, consumed records, records lag, commits, rebalances).
+     */
+    private static final List<String> KAFKA_METERS = List.of(
+            "kafka_producer_record_send_total", "kafka_producer_record_error_total", "kafka_producer_record_retry_total",
+            "kafka_producer_request_latency_avg", "kafka_producer_buffer_available_bytes",
+            "kafka_consumer_fetch_manager_records_lag_max", "kafka_consumer_fetch_manager_records_consumed_total",
+            "kafka_consumer_fetch_manager_fetch_latency_avg", "kafka_consumer_coordinator_commit_total",
+            "kafka_consumer_coordinator_rebalance_total", "kafka_consumer_connection_count");
+
+    @Test
+    void the_kafka_producer_and_consumers_own_meters_are_on_the_endpoint() throws Exception {
+        String customerId = createCustomer("Kafka");
+        awaitStatus(placeOrder(customerId), "APPROVED");
+        String scraped = eventuallyScraped(KAFKA_METERS);
+        for (String meter : KAFKA_METERS) {
+            assertThat(scraped).as("the meter %s among: %s", meter, meterNames(scraped)).containsPattern("(?m)^" + meter + "[{ ]");
+        }
+        assertThat(value(scraped, "kafka_producer_record_send_total", "client_id=\"orders-relay\""))
+                .as("the relay's sends").isGreaterThanOrEqualTo(4);
+        assertThat(value(scraped, "kafka_consumer_fetch_manager_records_consumed_total", "client_id=\"" + config.sagaGroupId()))
+                .as("records the saga consumed").isGreaterThanOrEqualTo(4);
+        assertThat(value(scraped, "kafka_consumer_fetch_manager_records_consumed_total", "client_id=\"" + config.projectorGroupId()))
+                .as("records the projector consumed").isGreaterThanOrEqualTo(4);
+    }
+
     private String eventuallyScraped(List<String> meters) throws Exception {
         long deadline = System.currentTimeMillis() + EVENTUALLY_MS;
         String scraped = scrape();

@@ -5,6 +5,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.Version;
 import dev.orders.service.http.GracefulStop;
 import dev.orders.service.metrics.ProcessMetrics;
+import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -49,7 +50,7 @@ public final class ServiceLauncher {
             return;
         }
         if (OrdersConfig.helpRequested(args)) {
-            System.out.println(description + "\n\n" + OrdersConfig.help());
+            System.out.println(description + "\n\n" + OrdersConfig.help() + "\n\n" + Tracing.HELP);
             return;
         }
         OrdersConfig config;
@@ -61,7 +62,7 @@ public final class ServiceLauncher {
             exit(2, name + ": bad configuration: " + bad.getMessage());
             return;
         }
-        Vertx vertx = ProcessMetrics.newVertx();
+        Vertx vertx = ProcessMetrics.newVertx(Tracing.fromEnvironment(name));
         try {
             Started started = starter.start(vertx, config).toCompletionStage().toCompletableFuture()
                     .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);

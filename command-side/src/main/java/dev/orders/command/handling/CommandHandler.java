@@ -11,8 +11,12 @@ import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
 import dev.orders.service.sql.PipelinedTransaction;
+import dev.orders.service.tracing.TraceAttributes;
+import dev.orders.service.tracing.Tracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -27,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -105,6 +110,7 @@ public final class CommandHandler {
     private final int snapshotEvery;
     private final int maxAttempts;
     private final CommandMetrics metrics;
+    private final Tracing tracing;
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
     private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
     private static final int MAX_STATES_KEPT = 20_000;
@@ -118,6 +124,7 @@ public final class CommandHandler {
     public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
                           Supplier<UUID> ids, int snapshotEvery, int maxAttempts, MeterRegistry registry) {
         this.metrics = new CommandMetrics(registry);
+        this.tracing = Tracing.of(vertx);
         this.vertx = vertx;
         this.pool = pool;
         this.store = store;
@@ -239,7 +246,9 @@ public final class CommandHandler {
         long started = System.nanoTime();
         String aggregate = type.streamType().wireName();
         String name = command.getClass().getSimpleName();
-        return attempt(type, streamId, command, metadata, mayAct, inTransaction, 1)
+        Span span = appendSpan(name, type, streamId, metadata);
+        return attempt(type, streamId, command, traced(metadata, span), mayAct, inTransaction, 1)
+                .onComplete(outcome -> Tracing.endOn(span, outcome))
                 .onSuccess(result -> metrics.completed(aggregate, name, result.appended().isEmpty()
                         ? CommandMetrics.Outcome.UNCHANGED : CommandMetrics.Outcome.ACCEPTED, started))
                 .onFailure(failure -> metrics.completed(aggregate, name, switch (failure) {
@@ -261,10 +270,13 @@ public final class CommandHandler {
         String aggregate = type.streamType().wireName();
         String name = command.getClass().getSimpleName();
         Loaded<S> nothing = new Loaded<>(streamId, 0, type.decider().initialState(), 0);
-        return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction)
+        Span span = appendSpan(name, type, streamId, metadata);
+        EventMetadata traced = traced(metadata, span);
+        return decideAndAppend(type, nothing, command, traced, anyone(), inTransaction)
                 .recover(failure -> failure instanceof ConcurrencyConflictException
-                        ? attempt(type, streamId, command, metadata, anyone(), inTransaction, 2)
+                        ? attempt(type, streamId, command, traced, anyone(), inTransaction, 2)
                         : Future.failedFuture(failure))
+                .onComplete(outcome -> Tracing.endOn(span, outcome))
                 .onSuccess(result -> metrics.completed(aggregate, name, CommandMetrics.Outcome.ACCEPTED, started))
                 .onFailure(failure -> metrics.completed(aggregate, name, failure instanceof DomainException
                         ? CommandMetrics.Outcome.REJECTED : CommandMetrics.Outcome.FAILED, started));
@@ -339,11 +351,22 @@ public final class CommandHandler {
      *         at all (the database is unreachable, too many conflicts)
      */
     public <C, S, E extends DomainEvent> Future<List<Outcome<S>>> handleBatch(AggregateType<C, S, E> type,
-                                                                              List<Batched<C, S>> commands) {
-        if (commands.isEmpty()) {
+                                                                              List<Batched<C, S>> untraced) {
+        if (untraced.isEmpty()) {
             return Future.succeededFuture(List.of());
         }
         long started = System.nanoTime();
+        List<Span> spans = new ArrayList<>(tracing.enabled() ? untraced.size() : 0);
+        List<Batched<C, S>> commands = tracing.enabled() ? new ArrayList<>(untraced.size()) : untraced;
+        if (tracing.enabled()) {
+            for (Batched<C, S> command : untraced) {
+                Span span = appendSpan(command.command().getClass().getSimpleName(), type, command.streamId(),
+                        command.metadata());
+                spans.add(span);
+                commands.add(new Batched<>(command.streamId(), command.command(), traced(command.metadata(), span),
+                        command.inTransaction()));
+            }
+        }
         Set<UUID> streams = new java.util.LinkedHashSet<>();
         List<UUID> firstIds = new ArrayList<>();
         for (Batched<C, S> command : commands) {
@@ -375,7 +398,34 @@ public final class CommandHandler {
                     LOG.debug("batch of {} commands met another writer ({}): handling them one by one", commands.size(),
                             failure.toString());
                     return oneByOne(type, commands);
-                });
+                })
+                .onComplete(outcome -> spans.forEach(span -> Tracing.endOn(span, outcome)));
+    }
+
+    /**
+     * The span of a command's decide-and-append, under the trace its metadata carries (the HTTP request's,
+     * or the event the saga reacts to); the events it appends carry this span on ({@link #traced}).
+     */
+    private Span appendSpan(String command, AggregateType<?, ?, ?> type, UUID streamId, EventMetadata metadata) {
+        if (!tracing.enabled()) {
+            return Span.getInvalid();
+        }
+        Span span = tracing.start("append " + command, SpanKind.INTERNAL, metadata.traceparent());
+        if (span.isRecording()) {
+            span.setAttribute(TraceAttributes.STREAM_TYPE, type.streamType().wireName());
+            span.setAttribute(TraceAttributes.STREAM_ID, streamId.toString());
+            if (metadata.correlationId() != null) {
+                span.setAttribute(TraceAttributes.CORRELATION_ID, metadata.correlationId());
+            }
+        }
+        return span;
+    }
+
+    /** The metadata with the span's trace context in place of its parent's (unchanged when tracing is off). */
+    private static EventMetadata traced(EventMetadata metadata, Span span) {
+        String traceparent = Tracing.traceparent(span, metadata.traceparent());
+        return Objects.equals(traceparent, metadata.traceparent()) ? metadata
+                : new EventMetadata(metadata.correlationId(), metadata.causationId(), metadata.commandId(), traceparent);
     }
 
     private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> decideBatch(AggregateType<C, S, E> type,

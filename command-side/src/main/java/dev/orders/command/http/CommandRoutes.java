@@ -19,6 +19,8 @@ import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.security.Caller;
+import dev.orders.service.tracing.LogFields;
+import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
@@ -152,8 +154,9 @@ public final class CommandRoutes {
                                       RoutingContext ctx, Predicate<? super S> mayAct,
                                       Function<Result<?>, Answer> answer, Function<Answer, InTransaction<Object>> also,
                                       InTransaction<Object> own) {
+        // under the request's server span when tracing is on; else the caller's traceparent, if any, as it came
         EventMetadata metadata = new EventMetadata(CorrelationIds.of(ctx), null, ids.get().toString(),
-                CorrelationIds.traceparentOf(ctx));
+                Tracing.of(ctx.vertx()).currentTraceparent(CorrelationIds.traceparentOf(ctx)));
         InTransaction<Object> both = own.with((tx, result) -> also.apply(answer.apply(result)).run(tx, result));
         Future<Result<?>> handled = newStream
                 ? handler.create((AggregateType) type, streamId, command, metadata, both)
@@ -161,8 +164,11 @@ public final class CommandRoutes {
         return handled
                 .map(result -> {
                     Result<?> done = (Result<?>) result;
-                    LOG.debug("[{}] {} accepted: {} {} now at version {}", metadata.correlationId(),
-                            command.getClass().getSimpleName(), type.streamType().wireName(), streamId, done.version());
+                    if (LOG.isDebugEnabled()) {
+                        LogFields.journey(LOG.atDebug(), metadata.correlationId(), metadata.traceparent())
+                                .log("{} accepted: {} {} now at version {}", command.getClass().getSimpleName(),
+                                        type.streamType().wireName(), streamId, done.version());
+                    }
                     return answer.apply(done);
                 });
     }

@@ -3,6 +3,7 @@ package dev.orders.command.http;
 import dev.orders.command.saga.SagaDeadLetters;
 import dev.orders.command.saga.SagaDeadLetters.Redrive;
 import dev.orders.service.http.CorrelationIds;
+import dev.orders.service.tracing.LogFields;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.http.RedriveRequest;
@@ -64,7 +65,7 @@ public final class SagaDeadLetterRoutes {
         Caller.of(ctx).requireOperator("re-drive the saga's dead letters");
         RedriveRequest request = RedriveRequest.read(ctx);
         long id = request.id();
-        LOG.info("re-driving saga dead letter {} [correlationId={}]", id, CorrelationIds.of(ctx));
+        LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving saga dead letter {}", id);
         deadLetters.redrive(id, request.replacement()).onSuccess(result -> {
             switch (result) {
                 case Redrive.NotFound none -> ctx.fail(ProblemException.notFound("no saga dead letter " + id));

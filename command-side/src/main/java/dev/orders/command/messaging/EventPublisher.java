@@ -4,9 +4,16 @@ import dev.orders.events.EventJson;
 import dev.orders.events.EventText;
 import dev.orders.events.Topics;
 import dev.orders.infra.kafka.EventTopics;
+import dev.orders.infra.kafka.KafkaClientMeters;
+import dev.orders.service.tracing.TraceAttributes;
+import dev.orders.service.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.tracing.TracingPolicy;
+import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
@@ -28,9 +35,14 @@ final class EventPublisher {
     private final Vertx vertx;
     private final RelaySettings settings;
     private final KafkaProducer<String, Buffer> producer;
+    private final Tracing tracing;
+    /** The producer's own meters (kafka_producer_*) on {@code /metrics}. */
+    private final KafkaClientMeters meters;
 
     private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
         this.vertx = vertx;
+        this.tracing = Tracing.of(vertx);
+        this.meters = KafkaClientMeters.of(vertx, producer);
         this.settings = settings;
         this.producer = producer;
         // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
@@ -41,7 +53,9 @@ final class EventPublisher {
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
         return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer)));
+                // The spans are this class's own, under each event's stored trace: none by the client itself.
+                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer,
+                        new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE))));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -76,22 +90,36 @@ final class EventPublisher {
 
     /** Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. */
     Future<Void> publish(List<Outgoing> batch) {
-        List<Future<RecordMetadata>> sends = batch.stream().map(out -> producer.send(record(out))).toList();
+        List<Future<RecordMetadata>> sends = batch.stream().map(this::send).toList();
         return Future.join(sends).mapEmpty();
     }
 
-    private KafkaProducerRecord<String, Buffer> record(Outgoing out) {
+    /**
+     * Sends one event in a producer span under the trace its append stored; the record's
+     * {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
+     */
+    private Future<RecordMetadata> send(Outgoing out) {
         EventText event = out.event();
-        KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(
-                Topics.of(settings.topicPrefix(), event.streamType()), event.partitionKey().toString(),
+        String topic = Topics.of(settings.topicPrefix(), event.streamType());
+        Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
+                : Span.getInvalid();
+        if (span.isRecording()) {
+            span.setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka");
+            span.setAttribute(TraceAttributes.MESSAGING_DESTINATION, topic);
+            span.setAttribute(TraceAttributes.MESSAGING_OPERATION, "send");
+            span.setAttribute(TraceAttributes.EVENT_TYPE, event.type());
+            span.setAttribute(TraceAttributes.STREAM_ID, event.streamId().toString());
+            span.setAttribute(TraceAttributes.GLOBAL_POSITION, event.globalPosition());
+        }
+        KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
-        Topics.headers(event, out.correlationId(), out.traceparent()).forEach(record::addHeader);
-        return record;
+        Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
+        return producer.send(record).onComplete(sent -> Tracing.endOn(span, sent));
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */
     Future<Void> close() {
-        return producer.close(2_000);
+        return meters.after(producer.close(2_000));
     }
 
     /**
@@ -103,9 +131,9 @@ final class EventPublisher {
         // Not through the Vert.x client: its close waits in line behind the sends still blocked in the
         // producer (on metadata, up to max.block.ms each), and it reads 0 as "wait for ever". Closing the
         // Kafka producer itself, beside them, fails those sends and drops every batch not yet acknowledged.
-        return vertx.executeBlocking(() -> {
+        return meters.after(vertx.<Void>executeBlocking(() -> {
             producer.unwrap().close(Duration.ZERO);
             return null;
-        }, false);
+        }, false));
     }
 }

@@ -296,8 +296,8 @@ final class RelayPipeline {
                 for (Outgoing out : batch.events()) {
                     correlations.add(String.valueOf(out.correlationId()));
                 }
-                LOG.debug("published positions {}..{} ({} events), correlation ids {}", batch.first(), batch.last(),
-                        batch.size(), correlations);
+                LOG.atDebug().addKeyValue("correlationIds", correlations)
+                        .log("published positions {}..{} ({} events)", batch.first(), batch.last(), batch.size());
             }
             step();
         });

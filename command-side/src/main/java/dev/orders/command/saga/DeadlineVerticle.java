@@ -7,6 +7,7 @@ import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.RejectionReason;
+import dev.orders.service.tracing.LogFields;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
@@ -107,19 +108,19 @@ public final class DeadlineVerticle extends VerticleBase {
                 .onSuccess(result -> {
                     fired.incrementAndGet();
                     if (!result.appended().isEmpty()) {
-                        LOG.info("[{}] order {} timed out waiting for its credit check: rejected",
-                                due.correlationId(), due.orderId());
+                        LogFields.journey(LOG.atInfo(), due.correlationId(), null)
+                                .log("order {} timed out waiting for its credit check: rejected", due.orderId());
                     }
                 })
                 .<Void>mapEmpty()
                 .recover(failure -> {
                     if (failure instanceof DomainException refused && refused.rejection() == Rejection.NOT_FOUND) {
-                        LOG.warn("[{}] deadline of order {}, which does not exist: dropped", due.correlationId(),
-                                due.orderId());
+                        LogFields.journey(LOG.atWarn(), due.correlationId(), null)
+                                .log("deadline of order {}, which does not exist: dropped", due.orderId());
                         return deadlines.delete(pool, due.orderId());
                     }
-                    LOG.warn("[{}] deadline of order {} failed, it fires again in {}: {}", due.correlationId(),
-                            due.orderId(), lease, failure.toString());
+                    LogFields.journey(LOG.atWarn(), due.correlationId(), null).log(
+                            "deadline of order {} failed, it fires again in {}: {}", due.orderId(), lease, failure.toString());
                     return Future.succeededFuture();
                 });
     }

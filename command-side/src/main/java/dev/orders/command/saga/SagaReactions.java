@@ -26,10 +26,12 @@ import dev.orders.events.OrderEvent.OrderCancelled;
 import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.OrderEvent.OrderRejected;
 import dev.orders.events.RejectionReason;
+import dev.orders.service.tracing.LogFields;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -87,10 +89,9 @@ final class SagaReactions {
         List<Integer> orderCauses = new ArrayList<>();
         for (int i = 0; i < envelopes.size(); i++) {
             EventEnvelope envelope = envelopes.get(i);
-            String correlation = envelope.metadata().correlationId();
             switch (envelope.event()) {
                 case OrderCreated created -> {
-                    LOG.debug("[{}] {} created: reserving {} on customer {}", correlation, created.orderId(),
+                    journey(LOG.atDebug(), envelope).log("{} created: reserving {} on customer {}", created.orderId(),
                             created.total(), created.customerId());
                     // the customer's answer, in the same transaction, ends the wait for it
                     toCustomers.add(new Batched<>(created.customerId(), new ReserveCredit(created.customerId(),
@@ -99,25 +100,25 @@ final class SagaReactions {
                     customerCauses.add(i);
                 }
                 case CreditReserved reserved -> {
-                    LOG.debug("[{}] credit reserved for {}: approving it", correlation, reserved.orderId());
+                    journey(LOG.atDebug(), envelope).log("credit reserved for {}: approving it", reserved.orderId());
                     toOrders.add(new Batched<>(reserved.orderId(), new ApproveOrder(reserved.orderId()),
                             metadata(envelope, "ApproveOrder"), deleteDeadline(reserved.orderId())));
                     orderCauses.add(i);
                 }
                 case CreditLimitExceeded exceeded -> {
-                    LOG.debug("[{}] credit limit exceeded for {}: rejecting it", correlation, exceeded.orderId());
+                    journey(LOG.atDebug(), envelope).log("credit limit exceeded for {}: rejecting it", exceeded.orderId());
                     toOrders.add(new Batched<>(exceeded.orderId(), new RejectOrder(exceeded.orderId(),
                             RejectionReason.CREDIT_LIMIT_EXCEEDED), metadata(envelope, "RejectOrder"),
                             deleteDeadline(exceeded.orderId())));
                     orderCauses.add(i);
                 }
                 case OrderCancelled cancelled -> {
-                    LOG.debug("[{}] {} cancelled: releasing its credit", correlation, cancelled.orderId());
+                    journey(LOG.atDebug(), envelope).log("{} cancelled: releasing its credit", cancelled.orderId());
                     toCustomers.add(release(envelope, cancelled.customerId(), cancelled.orderId()));
                     customerCauses.add(i);
                 }
                 case OrderRejected rejected -> {
-                    LOG.debug("[{}] {} rejected ({}): releasing any credit", correlation, rejected.orderId(),
+                    journey(LOG.atDebug(), envelope).log("{} rejected ({}): releasing any credit", rejected.orderId(),
                             rejected.reason());
                     toCustomers.add(release(envelope, rejected.customerId(), rejected.orderId()));
                     customerCauses.add(i);
@@ -161,13 +162,13 @@ final class SagaReactions {
                 case Outcome.Refused<S> refused -> refusals[causes.get(i)] = refused.refusal();
                 case Outcome.Applied<S> applied -> {
                     if (applied.result().appended().stream().anyMatch(e -> e.event() instanceof CreditReleased)) {
-                        LOG.info("[{}] released the credit of order {} ({} {})", cause.metadata().correlationId(),
+                        journey(LOG.atInfo(), cause).log("released the credit of order {} ({} {})",
                                 ((CreditReleased) applied.result().appended().getFirst().event()).orderId(),
                                 cause.type(), cause.eventId());
                     }
                 }
-                case Outcome.Duplicate<S> duplicate -> LOG.debug("[{}] {} {} was reacted to before",
-                        cause.metadata().correlationId(), cause.type(), cause.eventId());
+                case Outcome.Duplicate<S> duplicate -> journey(LOG.atDebug(), cause).log("{} {} was reacted to before",
+                        cause.type(), cause.eventId());
             }
         }
         return null;
@@ -187,8 +188,8 @@ final class SagaReactions {
             if (outcomes.get(i) instanceof Outcome.Refused<OrderState> refused
                     && refused.refusal().rejection() == Rejection.INVALID_STATE
                     && cause.event() instanceof CreditReserved reserved) {
-                LOG.debug("[{}] credit reserved for {}, which is no longer pending: releasing it",
-                        cause.metadata().correlationId(), reserved.orderId());
+                journey(LOG.atDebug(), cause).log("credit reserved for {}, which is no longer pending: releasing it",
+                        reserved.orderId());
                 releases.add(release(cause, reserved.customerId(), reserved.orderId()));
                 releaseCauses.add(causes.get(i));
                 rest.set(i, new Outcome.Duplicate<>());
@@ -206,6 +207,11 @@ final class SagaReactions {
 
     private <S> InTransaction<S> deleteDeadline(UUID orderId) {
         return (tx, result) -> deadlines.delete(tx, orderId);
+    }
+
+    /** A log line with the journey's fields of the event reacted to (see {@link LogFields}). */
+    private static LoggingEventBuilder journey(LoggingEventBuilder line, EventEnvelope cause) {
+        return LogFields.journey(line, cause.metadata().correlationId(), cause.metadata().traceparent());
     }
 
     /** The metadata of a command the saga sends because of an event. */

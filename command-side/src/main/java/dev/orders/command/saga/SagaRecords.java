@@ -4,6 +4,10 @@ import dev.orders.command.domain.DomainException;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
+import dev.orders.infra.kafka.RecordSpans;
+import dev.orders.service.tracing.LogFields;
+import dev.orders.service.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
@@ -38,6 +42,8 @@ final class SagaRecords {
     private static final long MAX_RETRY_DELAY_MS = 5_000;
 
     private final Vertx vertx;
+    private final Tracing tracing;
+    private final String group;
     private final SagaReactions reactions;
     private final SagaDeadLetters deadLetters;
     private final BooleanSupplier stopping;
@@ -48,8 +54,10 @@ final class SagaRecords {
     private record Incoming(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
     }
 
-    SagaRecords(Vertx vertx, SagaReactions reactions, SagaDeadLetters deadLetters, BooleanSupplier stopping) {
+    SagaRecords(Vertx vertx, String group, SagaReactions reactions, SagaDeadLetters deadLetters, BooleanSupplier stopping) {
         this.vertx = vertx;
+        this.tracing = Tracing.of(vertx);
+        this.group = group;
         this.reactions = reactions;
         this.deadLetters = deadLetters;
         this.stopping = stopping;
@@ -66,15 +74,23 @@ final class SagaRecords {
     /** Handles a batch of one partition's records, in order; see the class comment. */
     Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
         List<Incoming> decoded = new ArrayList<>(records.size());
+        List<Span> spans = new ArrayList<>(records.size());
         List<Future<Void>> outcomes = new ArrayList<>();
         for (KafkaConsumerRecord<String, byte[]> record : records) {
+            EventEnvelope envelope;
             try {
-                decoded.add(new Incoming(record, decode(record.value())));
+                envelope = decode(record.value());
             } catch (RuntimeException undecodable) {
                 outcomes.add(park(record, "it cannot be decoded: " + SagaFailures.describe(undecodable), 1, 1));
+                continue;
             }
+            // the reaction's commands, and so their appends, carry this span's trace on
+            Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
+            spans.add(span);
+            decoded.add(new Incoming(record, RecordSpans.traced(envelope, span)));
         }
-        outcomes.add(decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1));
+        Future<Void> reacted = decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1);
+        outcomes.add(reacted.onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))));
         return Future.all(outcomes).mapEmpty();
     }
 
@@ -145,9 +161,10 @@ final class SagaRecords {
                 }
                 refused.incrementAndGet();
                 EventEnvelope envelope = envelopes.get(i);
-                LOG.warn("saga: {} {} [{}] at {} caused a command the domain refuses: {}, {}", envelope.type(),
-                        envelope.eventId(), envelope.metadata().correlationId(), coordinates(batch.get(i).record()),
-                        refusal.rejection(), refusal.getMessage());
+                LogFields.journey(LOG.atWarn(), envelope.metadata().correlationId(), envelope.metadata().traceparent())
+                        .log("saga: {} {} at {} caused a command the domain refuses: {}, {}", envelope.type(),
+                                envelope.eventId(), coordinates(batch.get(i).record()), refusal.rejection(),
+                                refusal.getMessage());
             }
             return null;
         });

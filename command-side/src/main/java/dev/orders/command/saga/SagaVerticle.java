@@ -4,6 +4,7 @@ import dev.orders.command.handling.CommandHandler;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -45,6 +46,7 @@ public final class SagaVerticle extends VerticleBase {
     private final SagaReactions reactions;
     private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
+    private KafkaClientMeters meters;
     private PartitionQueues queues;
     private long commitTimer = -1;
     private long lagTimer = -1;
@@ -65,7 +67,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
-        records = new SagaRecords(vertx, reactions, deadLetters, () -> queues.stopping());
+        records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, () -> queues.stopping());
         Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", kafkaBootstrap,
                 "group.id", config.sagaGroupId(),
@@ -79,6 +81,7 @@ public final class SagaVerticle extends VerticleBase {
                 "max.poll.records", "1000"));
         settings.putAll(ConsumerGroups.LIVENESS);
         consumer = KafkaConsumer.create(vertx, settings);
+        meters = KafkaClientMeters.of(vertx, consumer);
         queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
@@ -100,12 +103,12 @@ public final class SagaVerticle extends VerticleBase {
         if (halted) {
             LOG.warn("saga halted: closing its consumer without committing what it handled");
             queues.abandon();
-            return consumer.close();
+            return meters.after(consumer.close());
         }
         return queues.drain(10_000)
                 .compose(ignored -> {
                     queues.commit(); // completes while the consumer closes: close waits for pending commits
-                    return consumer.close();
+                    return meters.after(consumer.close());
                 })
                 .onComplete(ignored -> LOG.info("saga stopped after {} records ({} refused by the domain)",
                         records.handled(), records.refused()));

@@ -1,6 +1,8 @@
 package dev.orders.command.store;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.tracing.TracingPolicy;
 
 /**
  * The in-process signal that events were committed: whoever commits an append announces it here, after
@@ -12,12 +14,14 @@ public final class AppendSignal {
 
     /** Local event-bus address; the message body is empty. */
     public static final String ADDRESS = "command.events-appended";
+    /** A wake-up, not a step of an order's journey: no span (the relay's publish continues each event's trace). */
+    private static final DeliveryOptions UNTRACED = new DeliveryOptions().setTracingPolicy(TracingPolicy.IGNORE);
 
     private AppendSignal() {
     }
 
     /** Announces that events were committed just now. Call after the commit, never inside it. */
     public static void committed(Vertx vertx) {
-        vertx.eventBus().publish(ADDRESS, null);
+        vertx.eventBus().publish(ADDRESS, null, UNTRACED);
     }
 }

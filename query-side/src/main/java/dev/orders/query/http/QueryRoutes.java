@@ -15,6 +15,7 @@ import dev.orders.query.store.ReadStore.Page;
 import dev.orders.query.store.StoredEvent;
 import dev.orders.service.http.ContractDocument;
 import dev.orders.service.http.CorrelationIds;
+import dev.orders.service.tracing.LogFields;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.http.RedriveRequest;
@@ -280,7 +281,7 @@ public final class QueryRoutes {
         Caller.of(ctx).requireOperator("re-drive dead letters");
         RedriveRequest request = RedriveRequest.read(ctx);
         long id = request.id();
-        LOG.info("re-driving dead letter {} [correlationId={}]", id, CorrelationIds.of(ctx));
+        LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving dead letter {}", id);
         projection.redrive(id, request.replacement()).onSuccess(result -> {
             switch (result) {
                 case RedriveResult.NotFound none -> ctx.fail(ProblemException.notFound("no dead letter " + id));

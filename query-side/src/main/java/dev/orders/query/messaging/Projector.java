@@ -1,5 +1,11 @@
 package dev.orders.query.messaging;
 
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.StreamType;
+import dev.orders.events.Topics;
+import dev.orders.infra.kafka.KafkaClientMeters;
+import dev.orders.infra.kafka.RecordSpans;
+import dev.orders.query.push.ChangeRow;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Checkpoint;
@@ -7,6 +13,9 @@ import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.query.store.ProjectionStore.Parked;
 import dev.orders.service.messaging.ConsumerGroups;
+import dev.orders.service.tracing.LogFields;
+import dev.orders.service.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -57,6 +66,8 @@ public final class Projector extends VerticleBase {
     private final String group;
     private final int maxBatch;
     private KafkaConsumer<String, byte[]> consumer;
+    private KafkaClientMeters meters;
+    private Tracing tracing = Tracing.OFF;
     private volatile boolean stopped;
     /** Assigned partitions not yet sought to their database checkpoint. */
     private final Set<TopicPartition> unpositioned = new HashSet<>();
@@ -93,6 +104,8 @@ public final class Projector extends VerticleBase {
     public Future<?> start() {
         consumer = KafkaConsumer.create(vertx, consumerConfig(bootstrap, group, maxBatch),
                 new StringDeserializer(), new ByteArrayDeserializer());
+        meters = KafkaClientMeters.of(vertx, consumer);
+        tracing = Tracing.of(vertx);
         // Both run on this verticle's context before the poll that caused them completes.
         consumer.partitionsAssignedHandler(partitions -> {
             LOG.info("projector assigned {}", partitions);
@@ -118,7 +131,7 @@ public final class Projector extends VerticleBase {
         if (consumer == null) {
             return Future.succeededFuture();
         }
-        return commitOffsets().eventually(() -> consumer.close());
+        return commitOffsets().eventually(() -> meters.after(consumer.close()));
     }
 
     private void pollLoop() {
@@ -142,6 +155,7 @@ public final class Projector extends VerticleBase {
         Map<TopicPartition, Long> dropped = new HashMap<>();
         List<Incoming> events = new ArrayList<>();
         List<Parked> parked = new ArrayList<>();
+        List<Span> spans = new ArrayList<>();
         Map<TopicPartition, Long> first = new LinkedHashMap<>();
         Map<TopicPartition, Long> next = new LinkedHashMap<>();
         for (int i = 0; i < records.size(); i++) {
@@ -157,10 +171,13 @@ public final class Projector extends VerticleBase {
             Coordinates at = new Coordinates(record.topic(), record.partition(), record.offset(),
                     RecordDecoder.streamKey(record.key(), streamIdHeader));
             switch (RecordDecoder.decode(at, record.key(), streamIdHeader, record.value())) {
-                case RecordDecoder.Good good -> events.add(good.incoming());
+                case RecordDecoder.Good good -> {
+                    events.add(good.incoming());
+                    spans.add(traceProjection(record, good.incoming().envelope()));
+                }
                 case RecordDecoder.Bad bad -> {
-                    LOG.warn("parking record {}: {} [correlationId={}]", at, bad.parked().error(),
-                            header(record, "correlationId"));
+                    LogFields.journey(LOG.atWarn(), header(record, Topics.HEADER_CORRELATION_ID),
+                            header(record, Topics.HEADER_TRACEPARENT)).log("parking record {}: {}", at, bad.parked().error());
                     parked.add(bad.parked());
                 }
             }
@@ -177,7 +194,20 @@ public final class Projector extends VerticleBase {
                     next.forEach((tp, offset) -> toCommit.put(tp, new OffsetAndMetadata(offset, null)));
                 })
                 .<Void>mapEmpty()
+                .onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done)))
                 .recover(failure -> seekBack(first).compose(v -> Future.failedFuture(failure)));
+    }
+
+    /**
+     * The span of projecting one event, under the relay's publish; an order's change hands it over to the
+     * push of that change ({@link ChangeRow#traceKey}), before the write that lets the push see the change.
+     */
+    private Span traceProjection(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
+        Span span = RecordSpans.consume(tracing, "project", group, record, envelope);
+        if (tracing.enabled() && envelope.streamType() == StreamType.ORDER) {
+            tracing.handOver(ChangeRow.traceKey(envelope.streamId(), envelope.version()), Tracing.traceparent(span, null));
+        }
+        return span;
     }
 
     /**
@@ -236,9 +266,9 @@ public final class Projector extends VerticleBase {
     private static void log(BatchResult result, List<Incoming> events) {
         if (LOG.isDebugEnabled()) {
             for (Incoming in : events) {
-                LOG.debug("projected {} v{} of {} at {} [correlationId={}]", in.envelope().type(),
-                        in.envelope().version(), in.envelope().streamId(), in.envelope().globalPosition(),
-                        in.envelope().metadata().correlationId());
+                LogFields.journey(LOG.atDebug(), in.envelope().metadata().correlationId(), in.envelope().metadata().traceparent())
+                        .log("projected {} v{} of {} at {}", in.envelope().type(), in.envelope().version(),
+                                in.envelope().streamId(), in.envelope().globalPosition());
             }
         }
         LOG.debug("batch: {} new, {} duplicate, {} parked", result.fresh(), result.duplicates(), result.parked());

@@ -9,4 +9,9 @@ import java.util.UUID;
  * kept as text so that it is pushed without being parsed or encoded again.
  */
 public record ChangeRow(long position, UUID orderId, UUID customerId, int version, String view, Instant changedAt) {
+
+    /** The key under which the projector hands the trace of an order's change at a version over to the push. */
+    public static String traceKey(UUID orderId, long version) {
+        return "order-change:" + orderId + ":" + version;
+    }
 }

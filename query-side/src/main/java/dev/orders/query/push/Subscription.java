@@ -1,5 +1,9 @@
 package dev.orders.query.push;
 
+import dev.orders.service.tracing.TraceAttributes;
+import dev.orders.service.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
@@ -41,6 +45,7 @@ final class Subscription {
     private final UUID owner;
     final Context context;
     private final Vertx vertx;
+    private final Tracing tracing;
     private final PushSettings settings;
     private final PushMetrics metrics;
     private final Runnable onClosed;
@@ -61,6 +66,7 @@ final class Subscription {
         this.owner = owner;
         this.context = context;
         this.vertx = vertx;
+        this.tracing = Tracing.of(vertx);
         this.settings = settings;
         this.metrics = metrics;
         this.onClosed = onClosed;
@@ -203,7 +209,16 @@ final class Subscription {
     }
 
     private void write(ChangeRow change) {
+        // in the order's trace when this process projected the change (else the trace ends at the projector)
+        String projected = tracing.enabled() ? tracing.takeOver(ChangeRow.traceKey(change.orderId(), change.version())) : null;
+        Span span = projected == null ? Span.getInvalid()
+                : tracing.start(sink instanceof SseSink ? "push sse" : "push websocket", SpanKind.PRODUCER, projected);
+        if (span.isRecording()) {
+            span.setAttribute(TraceAttributes.STREAM_ID, change.orderId().toString());
+            span.setAttribute(TraceAttributes.STREAM_VERSION, (long) change.version());
+        }
         sink.order(change);
+        span.end();
         if (change.changedAt() != null) {
             metrics.pushed(System.currentTimeMillis() - change.changedAt().toEpochMilli());
         } else {

@@ -10,6 +10,7 @@ import dev.orders.query.model.OrderView;
 import dev.orders.query.model.Projection;
 import dev.orders.query.model.ReadModel;
 import dev.orders.service.sql.PipelinedTransaction;
+import dev.orders.service.tracing.LogFields;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,6 +22,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -160,12 +162,12 @@ public final class ProjectionStore {
     private static Parked refused(Incoming in, Throwable failure, String reason) {
         EventEnvelope e = in.envelope();
         if (RecordFailure.positionTaken(failure)) {
-            LOG.error("event {} ({} v{} of {}) at {} reuses global position {}, which another event holds: parked"
-                            + " (was the command side's database restored?) [correlationId={}]", e.eventId(), e.type(),
-                    e.version(), e.streamId(), in.at(), e.globalPosition(), e.metadata().correlationId());
+            journey(LOG.atError(), e).log("event {} ({} v{} of {}) at {} reuses global position {}, which another"
+                            + " event holds: parked (was the command side's database restored?)", e.eventId(), e.type(),
+                    e.version(), e.streamId(), in.at(), e.globalPosition());
         } else {
-            LOG.warn("parking {} v{} of {} at {}: {} [correlationId={}]", e.type(), e.version(), e.streamId(), in.at(),
-                    reason, e.metadata().correlationId());
+            journey(LOG.atWarn(), e).log("parking {} v{} of {} at {}: {}", e.type(), e.version(), e.streamId(), in.at(),
+                    reason);
         }
         Coordinates at = new Coordinates(in.at().topic(), in.at().partition(), in.at().offset(), e.streamId().toString());
         return new Parked(at, reason, in.value() != null ? in.value() : EventJson.encode(e));
@@ -255,9 +257,8 @@ public final class ProjectionStore {
                 }))
                 .onSuccess(result -> {
                     if (result instanceof RedriveResult.Redriven redriven) {
-                        LOG.info("dead letter {} re-driven: {} v{} of {} [correlationId={}]", id, redriven.envelope().type(),
-                                redriven.envelope().version(), redriven.envelope().streamId(),
-                                redriven.envelope().metadata().correlationId());
+                        journey(LOG.atInfo(), redriven.envelope()).log("dead letter {} re-driven: {} v{} of {}", id,
+                                redriven.envelope().type(), redriven.envelope().version(), redriven.envelope().streamId());
                         announce(redriven.result());
                     }
                 });
@@ -409,8 +410,8 @@ public final class ProjectionStore {
                         refoldPositions.merge(e.streamId(), e.globalPosition(), Math::max);
                     }
                 } catch (RuntimeException failure) {
-                    LOG.warn("cannot apply {} v{} of {} at {}: {} [correlationId={}]", e.type(), e.version(),
-                            e.streamId(), in.at(), failure.getMessage(), e.metadata().correlationId());
+                    journey(LOG.atWarn(), e).log("cannot apply {} v{} of {} at {}: {}", e.type(), e.version(),
+                            e.streamId(), in.at(), failure.getMessage());
                     Coordinates at = new Coordinates(in.at().topic(), in.at().partition(), in.at().offset(),
                             e.streamId().toString());
                     // Off the usual path: the record's own bytes when there are some, else the event encoded.
@@ -524,5 +525,10 @@ public final class ProjectionStore {
                 return null;
             }
         }
+    }
+
+    /** A log line with the fields of the event's journey (see {@link LogFields}). */
+    private static LoggingEventBuilder journey(LoggingEventBuilder line, EventEnvelope event) {
+        return LogFields.journey(line, event.metadata().correlationId(), event.metadata().traceparent());
     }
 }

@@ -1,11 +1,14 @@
 package dev.orders.service.http;
 
 import dev.orders.service.sql.DatabaseOutage;
+import dev.orders.service.tracing.LogFields;
+import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /** Writes RFC 9457 problem documents, and the one failure handler that every router installs. */
 public final class Problems {
@@ -63,15 +66,22 @@ public final class Problems {
             case 415 -> new ProblemException(415, "Unsupported media type", "the request body must be application/json");
             default -> {
                 if (DatabaseOutage.causes(failure)) {
-                    LOG.warn("request {} {} answered 503: PostgreSQL is unavailable ({}) [correlationId={}]",
-                            ctx.request().method(), ctx.request().path(), failure, CorrelationIds.of(ctx));
+                    journey(LOG.atWarn(), ctx).log(
+                            "request {} {} answered 503: PostgreSQL is unavailable ({})", ctx.request().method(),
+                            ctx.request().path(), failure);
                     yield ProblemException.unavailable("the database is unavailable; retry shortly", DATABASE_RETRY_AFTER_SECONDS);
                 }
-                LOG.error("request {} {} failed [correlationId={}]", ctx.request().method(), ctx.request().path(),
-                        CorrelationIds.of(ctx), failure);
+                journey(LOG.atError(), ctx).setCause(failure).log("request {} {} failed", ctx.request().method(),
+                        ctx.request().path());
                 yield new ProblemException(500, "Internal server error",
                         "the request failed unexpectedly; quote the correlation id when reporting it");
             }
         };
+    }
+
+    /** A log line with the request's correlation id and trace context as fields (see {@link LogFields}). */
+    private static LoggingEventBuilder journey(LoggingEventBuilder line, RoutingContext ctx) {
+        return LogFields.journey(line, CorrelationIds.of(ctx),
+                Tracing.of(ctx.vertx()).currentTraceparent(CorrelationIds.traceparentOf(ctx)));
     }
 }

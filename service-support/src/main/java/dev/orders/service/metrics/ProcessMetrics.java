@@ -1,6 +1,8 @@
 package dev.orders.service.metrics;
 
+import dev.orders.service.tracing.Tracing;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -12,10 +14,12 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 
 import java.util.Collections;
 import java.util.EnumSet;
@@ -53,8 +57,21 @@ public final class ProcessMetrics {
     private ProcessMetrics() {
     }
 
-    /** A Vert.x instance that meters itself, the JVM and the process into a registry of its own. */
+    /**
+     * A Vert.x instance that meters itself, the JVM and the process into a registry of its own, and traces
+     * as the standard {@code OTEL_*} variables say ({@link Tracing#fromEnvironment}: off unless they name an
+     * exporter).
+     */
     public static Vertx newVertx() {
+        return newVertx(Tracing.fromEnvironment("orders"));
+    }
+
+    /**
+     * A Vert.x instance that meters itself, the JVM and the process into a registry of its own, and traces
+     * through {@code tracing} ({@link Tracing#of(Vertx)}): its HTTP servers open a server span per request
+     * (continuing the caller's {@code traceparent}), under which the sides start theirs.
+     */
+    public static Vertx newVertx(Tracing tracing) {
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         registry.config().meterFilter(HISTOGRAMS);
         new ClassLoaderMetrics().bindTo(registry);
@@ -64,13 +81,28 @@ public final class ProcessMetrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
-        Vertx vertx = Vertx.builder()
+        VertxBuilder builder = Vertx.builder()
                 .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
                         .setLabels(LABELS)))
-                .withMetrics(new MicrometerMetricsFactory(registry))
-                .build();
+                .withMetrics(new MicrometerMetricsFactory(registry));
+        if (tracing.enabled()) {
+            builder.withTracer(new OpenTelemetryTracingFactory(tracing.openTelemetry()));
+        }
+        Vertx vertx = builder.build();
         REGISTRIES.put(vertx, registry);
+        Tracing.register(vertx, tracing);
         return vertx;
+    }
+
+    /**
+     * Binds a library's meters (a Kafka client's, say) into the registry of a Vert.x instance made by
+     * {@link #newVertx()}; nothing for any other instance. Close the result when the library's object goes.
+     */
+    public static AutoCloseable bind(Vertx vertx, MeterBinder binder) {
+        return of(vertx).<AutoCloseable>map(registry -> {
+            binder.bindTo(registry);
+            return binder instanceof AutoCloseable closeable ? closeable : () -> { };
+        }).orElse(() -> { });
     }
 
     /** The registry of a Vert.x instance made by {@link #newVertx()}; empty for any other instance. */
