@@ -2,6 +2,7 @@ package dev.orders.command.store;
 
 import dev.orders.command.CommandSide;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.service.sql.Migrations;
 import dev.orders.service.sql.PgPools;
 import dev.orders.testsupport.EarlierMigrationRunner;
 import dev.orders.testsupport.SharedInfrastructure;
@@ -125,6 +126,20 @@ class CommandSchemaMigrationTest {
                 .hasMessageContaining("command schema: changed after it was applied: V3__saga.sql (version 3")
                 .hasMessageContaining("restore it and put the change in a new script");
         assertThat(rows(HISTORY)).hasSize(ALL_VERSIONS.size());
+    }
+
+    @Test
+    @DisplayName("a script that fails leaves the schema as it was, and the error names it")
+    void a_failing_script_leaves_the_schema_as_it_was() throws Exception {
+        Migrations failing = new Migrations("failing", "db/failing");
+
+        assertThatThrownBy(() -> await(failing.migrate(vertx, uri)))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .hasMessageContaining("failing schema: migration failed")
+                .hasMessageContaining("V2__fails.sql");
+        assertThat(rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'first_of_two'")).isEmpty();
+        assertThat(rows("SELECT 1 FROM failing_schema_history WHERE type = 'SQL'")).isEmpty();
     }
 
     @Test

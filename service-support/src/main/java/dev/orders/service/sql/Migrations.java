@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * One side's schema migrations, run by Flyway before the side starts: the SQL scripts
- * {@code V<n>__<description>.sql} under a classpath folder, each applied once, in its own transaction,
- * recorded with its checksum in the side's own history table {@code <side>_schema_history} in the
+ * {@code V<n>__<description>.sql} under a classpath folder, each applied once (those pending together, in one
+ * transaction, so a failing script leaves the schema as it was), recorded with its checksum in the side's own
+ * history table {@code <side>_schema_history} in the
  * connection's schema (the first of its {@code search_path}), so that both sides keep separate histories
  * even in one schema. A script changed after it was applied fails the start, naming the script.
  * Versions are handed out to parallel work, so a lower version may arrive after a higher one was applied:
@@ -84,6 +85,7 @@ public final class Migrations {
                 .baselineOnMigrate(true)
                 .baselineVersion(BASELINE)
                 .outOfOrder(true)
+                .group(true)
                 .placeholderReplacement(false)
                 .load();
         try (Connection connection = DriverManager.getConnection(target.url(), target.properties())) {
@@ -91,9 +93,7 @@ public final class Migrations {
             try {
                 OldRunnerHistory.importInto(connection, flyway, table, side);
                 MigrateResult result = flyway.migrate();
-                LOG.info("{} schema: {} migration(s) applied, at version {} (history in {})", side,
-                        result.migrationsExecuted,
-                        result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion, table);
+                LOG.info("{} schema: {} migration(s) applied (history in {})", side, result.migrationsExecuted, table);
                 return result.migrationsExecuted;
             } catch (FlywayValidateException e) {
                 throw new IllegalStateException(side + " schema: " + changed(flyway) + e.getMessage(), e);
