@@ -78,7 +78,7 @@ public final class CommandSide {
         Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command",
                 config.pgSessions());
         CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap);
-        return CommandSchema.MIGRATIONS.migrate(pool)
+        return CommandSchema.MIGRATIONS.migrate(vertx, pgUri)
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
                         + describe(pgUri) + ": " + failure.getMessage(), failure)))
                 .compose(ignored -> EventTopics.admin(vertx, kafkaBootstrap))

@@ -57,15 +57,16 @@ public final class QuerySide {
     private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
     /** Events per page of the event feed, and per transaction, of a rebuild. */
     private static final int REBUILD_PAGE_SIZE = 5_000;
-    /** The query side's schema, script by script (also what tests of its parts migrate a database with). */
-    public static final List<Migrations.Script> MIGRATIONS = List.of(
-            new Migrations.Script(1, "read model", "db/query/V1__read_model.sql"),
-            new Migrations.Script(2, "latest order changes", "db/query/V2__latest_order_changes.sql"),
-            new Migrations.Script(4, "orders by status", "db/query/V4__orders_by_status.sql"));
+    /**
+     * The query side's schema: its scripts are {@code db/query/V<n>__<description>.sql}, found there by
+     * Flyway (also what tests of its parts migrate a database with).
+     */
+    public static final Migrations MIGRATIONS = new Migrations("query", "db/query");
 
     private final Vertx vertx;
     private final OrdersConfig config;
     private final Pool pool;
+    private final PgConnectOptions connect;
     private final ProjectionStore projection;
     private final Projectors projectors;
     private final ReadGate gate;
@@ -86,6 +87,7 @@ public final class QuerySide {
         this.vertx = vertx;
         this.config = config;
         this.pool = pool;
+        this.connect = connect;
         this.projection = projection;
         this.projectors = projectors;
         this.gate = gate;
@@ -124,7 +126,7 @@ public final class QuerySide {
             // change per microsecond to pass).
             long floor = Math.max(push.followerPosition() + 1,
                     TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
-            return new Migrations("query", MIGRATIONS).migrate(pool).compose(applied -> projection.raiseChangePositions(floor));
+            return MIGRATIONS.migrate(vertx, connect).compose(applied -> projection.raiseChangePositions(floor));
         }
 
         @Override
@@ -177,7 +179,7 @@ public final class QuerySide {
                 options.projectors(), options.projectorBatchSize());
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
-        return new Migrations("query", MIGRATIONS).migrate(pool)
+        return MIGRATIONS.migrate(vertx, connect)
                 .compose(applied -> EventTopics.of(config).prepare(admin))
                 .compose(v -> projectors.start())
                 // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----

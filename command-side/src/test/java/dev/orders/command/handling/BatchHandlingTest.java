@@ -65,7 +65,7 @@ class BatchHandlingTest {
         OrdersConfig config = infra.isolatedConfig();
         vertx = Vertx.vertx();
         pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 8, 100, "batch-test");
-        await(CommandSchema.MIGRATIONS.migrate(pool));
+        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
         handler = new CommandHandler(vertx, pool, store, new Snapshots(), Clock.systemUTC(), UUID::randomUUID, 100, 8);
     }
 

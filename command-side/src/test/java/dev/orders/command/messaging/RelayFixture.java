@@ -51,7 +51,7 @@ final class RelayFixture implements AutoCloseable {
         this.config = config;
         this.pgUri = config.effectiveCommandPgUri();
         this.pool = PgPools.create(vertx, pgUri, 24, 2000, "relay-test");
-        await(CommandSchema.MIGRATIONS.migrate(pool));
+        await(CommandSchema.MIGRATIONS.migrate(vertx, pgUri));
     }
 
     RelaySettings settings(int batchSize) {

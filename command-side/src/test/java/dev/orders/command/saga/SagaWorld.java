@@ -68,7 +68,7 @@ final class SagaWorld implements AutoCloseable {
     SagaWorld(OrdersConfig config) throws Exception {
         this.config = config;
         this.pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 16, 10_000, "saga-world");
-        await(CommandSchema.MIGRATIONS.migrate(pool));
+        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), Clock.systemUTC(),
                 UUID::randomUUID, config.snapshotEvery(), 8);
         this.admin = Admin.create(Map.of("bootstrap.servers", config.kafkaBootstrap()));

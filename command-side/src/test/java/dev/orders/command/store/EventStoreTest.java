@@ -54,7 +54,7 @@ class EventStoreTest {
         OrdersConfig config = infra.isolatedConfig();
         vertx = Vertx.vertx();
         pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 70, 1000, "store-test");
-        await(CommandSchema.MIGRATIONS.migrate(pool));
+        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
         handler = new CommandHandler(vertx, pool, store, new Snapshots(), Clock.systemUTC(), UUID::randomUUID,
                 SNAPSHOT_EVERY, 8);
     }

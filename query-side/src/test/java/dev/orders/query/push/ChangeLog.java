@@ -1,9 +1,10 @@
 package dev.orders.query.push;
 
 import dev.orders.query.QuerySide;
-import dev.orders.service.sql.Migrations;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 
@@ -37,8 +38,8 @@ final class ChangeLog {
         this.pool = pool;
     }
 
-    static Future<Void> createTables(Pool pool) {
-        return new Migrations("query", QuerySide.MIGRATIONS).migrate(pool).mapEmpty();
+    static Future<Void> createTables(Vertx vertx, PgConnectOptions db) {
+        return QuerySide.MIGRATIONS.migrate(vertx, db).mapEmpty();
     }
 
     /** Appends the order's change to {@code version} (status by version); succeeds with its position. */

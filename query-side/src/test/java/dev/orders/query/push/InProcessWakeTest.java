@@ -13,7 +13,6 @@ import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
-import dev.orders.service.sql.Migrations;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.pgclient.PgBuilder;
@@ -56,7 +55,7 @@ class InProcessWakeTest extends PushTestBase {
     void a_change_reaches_a_subscriber_right_after_the_commit(TestInfrastructure infra) throws Exception {
         PgConnectOptions projection = PgConnectOptions.fromUri(infra.isolatedConfig().effectiveQueryPgUri());
         projectionPool = PgBuilder.pool().connectingTo(projection).using(vertx).build();
-        await(new Migrations("query", QuerySide.MIGRATIONS).migrate(projectionPool));
+        await(QuerySide.MIGRATIONS.migrate(vertx, projection));
         ProjectionStore store = new ProjectionStore(vertx, projectionPool);
         UUID customer = UUID.randomUUID();
         UUID order = UUID.randomUUID();

@@ -65,7 +65,7 @@ abstract class PushTestBase {
         vertx = Vertx.vertx();
         db = PgConnectOptions.fromUri(infrastructure.isolatedConfig().effectiveQueryPgUri());
         admin = PgBuilder.pool().connectingTo(db).using(vertx).build();
-        await(ChangeLog.createTables(admin));
+        await(ChangeLog.createTables(vertx, db));
         log = new ChangeLog(admin);
         http = vertx.createHttpClient(new HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(2000));
         ws = vertx.createWebSocketClient();
