@@ -20,6 +20,8 @@ public final class CommandSchema {
             new Script(6, "deadlines armed when the saga asks", "db/command/V6__deadlines_armed_when_asked.sql"),
             new Script(7, "relay records a batch in one statement", "db/command/V7__relay_store_in_one_statement.sql"),
             new Script(8, "relay repairs both directions at takeover", "db/command/V8__relay_takeover_repair.sql"),
+            new Script(9, "a batch decided on remembered states checks them in its transaction",
+                    "db/command/V9__batch_decided_on_remembered_states.sql"),
             new Script(10, "saga dead letters", "db/command/V10__saga_dead_letters.sql")));
 
     private CommandSchema() {
