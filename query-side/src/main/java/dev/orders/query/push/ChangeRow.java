@@ -1,5 +1,7 @@
 package dev.orders.query.push;
 
+import io.vertx.core.json.JsonObject;
+
 import java.time.Instant;
 import java.util.UUID;
 
@@ -9,4 +11,12 @@ import java.util.UUID;
  * kept as text so that it is pushed without being parsed or encoded again.
  */
 public record ChangeRow(long position, UUID orderId, UUID customerId, int version, String view, Instant changedAt) {
+
+    /** A row as {@code ProjectionStore.CHANGES_COMMITTED} carries it. */
+    static ChangeRow fromJson(JsonObject row) {
+        String changedAt = row.getString("changedAt");
+        return new ChangeRow(row.getLong("position"), UUID.fromString(row.getString("orderId")),
+                UUID.fromString(row.getString("customerId")), row.getInteger("version"), row.getString("view"),
+                changedAt == null ? null : Instant.parse(changedAt));
+    }
 }
