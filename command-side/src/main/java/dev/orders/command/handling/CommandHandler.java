@@ -344,9 +344,10 @@ public final class CommandHandler {
 
     /**
      * Handles a batch of commands on aggregates of one kind in one unit of work: every stream named is loaded
-     * once, the commands are decided in order (a stream's commands one after the other, each on the state the
-     * one before left), and everything they decided is appended in one statement, in one transaction with
-     * their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
+     * once (or not at all, when this process remembers them all: their versions are then checked inside the
+     * transaction, see {@link #decideBatch}), the commands are decided in order (a stream's commands one after
+     * the other, each on the state the one before left), and everything they decided is appended in one
+     * statement, in one transaction with their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
      * Should another writer have moved one of the streams meanwhile, the batch falls back to handling its
      * commands one by one, each with the usual retries, in order per stream.
      *
