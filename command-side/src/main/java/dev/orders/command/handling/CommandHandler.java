@@ -51,7 +51,10 @@ public final class CommandHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandHandler.class);
 
-    /** Work done inside the append's transaction, such as storing an idempotent answer or a deadline. */
+    /**
+     * Work done inside the append's transaction, such as storing an idempotent answer or a deadline. It sends all
+     * its statements at once, none waiting for another's answer, since COMMIT may be sent right behind them.
+     */
     @FunctionalInterface
     public interface InTransaction<S> {
         Future<Void> run(SqlConnection tx, Result<S> result);
@@ -81,7 +84,10 @@ public final class CommandHandler {
     public record Result<S>(UUID streamId, long version, S state, List<EventEnvelope> appended) {
     }
 
-    /** One command of a batch, for the stream it names, with the work it needs in the batch's transaction. */
+    /**
+     * One command of a batch, for the stream it names, with the work it needs in the batch's transaction. That work
+     * sends all its statements at once (none waits for another's answer): COMMIT is sent right behind them.
+     */
     public record Batched<C, S>(UUID streamId, C command, EventMetadata metadata, InTransaction<S> inTransaction) {
     }
 
@@ -327,10 +333,19 @@ public final class CommandHandler {
         if (result.appended().isEmpty()) {
             return transaction(tx -> inTransaction.run(tx, result)).map(result);
         }
-        // the append and the command's own work are sent together: one pipelined round trip inside the transaction
-        return transaction(tx -> inOrder(List.of(
-                        store.append(tx, type.streamType(), loaded.streamId(), loaded.version(), result.appended()),
-                        inTransaction.run(tx, result))))
+        // The append and the command's own work are sent together: one pipelined round trip inside the transaction.
+        // A stream's first events need no check on this side (the unique index refuses a second creation), so their
+        // COMMIT travels with them too; a later append waits for its version check first.
+        return PipelinedTransaction.run(pool, tx -> {
+                    List<Future<?>> work = new ArrayList<>(List.of(
+                            store.append(tx.connection(), type.streamType(), loaded.streamId(), loaded.version(),
+                                    result.appended()),
+                            inTransaction.run(tx.connection(), result)));
+                    if (loaded.version() == 0) {
+                        work.add(tx.commit());
+                    }
+                    return inOrder(work);
+                })
                 .map(result)
                 .onSuccess(done -> {
                     AppendSignal.committed(vertx);
@@ -341,9 +356,10 @@ public final class CommandHandler {
 
     /**
      * Handles a batch of commands on aggregates of one kind in one unit of work: every stream named is loaded
-     * once, the commands are decided in order (a stream's commands one after the other, each on the state the
-     * one before left), and everything they decided is appended in one statement, in one transaction with
-     * their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
+     * once (or not at all, when this process remembers them all: their versions are then checked inside the
+     * transaction, see {@link #decideBatch}), the commands are decided in order (a stream's commands one after
+     * the other, each on the state the one before left), and everything they decided is appended in one
+     * statement, in one transaction with their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
      * Should another writer have moved one of the streams meanwhile, the batch falls back to handling its
      * commands one by one, each with the usual retries, in order per stream.
      *
@@ -375,10 +391,19 @@ public final class CommandHandler {
                 firstIds.add(eventId(command.metadata(), 0));
             }
         }
-        Future<Map<UUID, Loaded<S>>> loading = loadAll(type, streams);
-        Future<Set<UUID>> stored = store.existing(pool, firstIds);
-        return Future.all(loading, stored)
-                .compose(both -> decideBatch(type, commands, loading.result(), stored.result()))
+        Optional<Map<UUID, Loaded<S>>> remembered = remembered(type, streams);
+        Future<List<Outcome<S>>> handled = remembered.isEmpty() ? loadAndDecide(type, commands, streams, firstIds)
+                : decideBatch(type, commands, remembered.get(), Set.of(), firstIds, true).recover(failure -> {
+                    if (failure instanceof ConcurrencyConflictException) {
+                        metrics.conflict(type.streamType().wireName(), true);
+                    } else if (!(failure instanceof DuplicateEventException)) {
+                        return Future.failedFuture(failure);
+                    }
+                    LOG.debug("batch of {} commands decided on remembered states met {}: loading them", commands.size(),
+                            failure.toString());
+                    return loadAndDecide(type, commands, streams, firstIds);
+                });
+        return handled
                 .onSuccess(outcomes -> {
                     for (int i = 0; i < outcomes.size(); i++) {
                         metrics.completed(type.streamType().wireName(), commands.get(i).command().getClass().getSimpleName(),
@@ -428,10 +453,44 @@ public final class CommandHandler {
                 : new EventMetadata(metadata.correlationId(), metadata.causationId(), metadata.commandId(), traceparent);
     }
 
+    /** The states of all these streams, if this process remembers every one of them. */
+    private <C, S, E extends DomainEvent> Optional<Map<UUID, Loaded<S>>> remembered(AggregateType<C, S, E> type,
+                                                                                  Set<UUID> streamIds) {
+        Map<UUID, Loaded<S>> known = new HashMap<>();
+        for (UUID id : streamIds) {
+            Optional<Loaded<S>> state = recent.get(type, id);
+            if (state.isEmpty()) {
+                return Optional.empty();
+            }
+            known.put(id, state.get());
+        }
+        return Optional.of(known);
+    }
+
+    /** The careful way: every stream loaded and every command asked about before deciding. */
+    private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> loadAndDecide(AggregateType<C, S, E> type,
+                                                                                 List<Batched<C, S>> commands,
+                                                                                 Set<UUID> streams, List<UUID> firstIds) {
+        Future<Map<UUID, Loaded<S>>> loading = loadAll(type, streams);
+        Future<Set<UUID>> stored = store.existing(pool, firstIds);
+        return Future.all(loading, stored)
+                .compose(both -> decideBatch(type, commands, loading.result(), stored.result(), firstIds, false));
+    }
+
+    /**
+     * Decides the batch on {@code loaded} and commits what it decided in one round trip: the appends, the
+     * commands' work and COMMIT are sent together. {@code applied} are the first event ids of commands known to be
+     * applied before. When the states come from this process's memory ({@code fromMemory}) rather than from the
+     * store just now, the transaction first checks, in the same round trip, that none of the commands' first event
+     * ids ({@code firstIds}) is stored and that every stream is still at its version ({@link EventStore#requireCurrent}),
+     * so that a decision that appends nothing cannot commit on a stale state either.
+     */
     private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> decideBatch(AggregateType<C, S, E> type,
                                                                                List<Batched<C, S>> commands,
                                                                                Map<UUID, Loaded<S>> loaded,
-                                                                               Set<UUID> applied) {
+                                                                               Set<UUID> applied,
+                                                                               List<UUID> firstIds,
+                                                                               boolean fromMemory) {
         Map<UUID, Loaded<S>> current = new HashMap<>(loaded);
         Map<UUID, List<EventEnvelope>> appended = new LinkedHashMap<>();
         List<Outcome<S>> outcomes = new ArrayList<>(commands.size());
@@ -457,14 +516,21 @@ public final class CommandHandler {
         List<EventStore.Append> appends = new ArrayList<>();
         appended.forEach((streamId, events) -> appends.add(new EventStore.Append(type.streamType(), streamId,
                 loaded.get(streamId).version(), events)));
-        return transaction(tx -> {
+        Map<UUID, Long> versions = new HashMap<>();
+        loaded.forEach((streamId, state) -> versions.put(streamId, state.version()));
+        return PipelinedTransaction.run(pool, tx -> {
+                    SqlConnection conn = tx.connection();
                     List<Future<?>> work = new ArrayList<>();
-                    work.add(store.appendAll(tx, appends));
+                    if (fromMemory) {
+                        work.add(store.requireCurrent(conn, firstIds, versions));
+                    }
+                    work.add(store.appendAll(conn, appends));
                     for (int i = 0; i < commands.size(); i++) {
                         if (outcomes.get(i) instanceof Outcome.Applied<S> done) {
-                            work.add(commands.get(i).inTransaction().run(tx, done.result()));
+                            work.add(commands.get(i).inTransaction().run(conn, done.result()));
                         }
                     }
+                    work.add(tx.commit());
                     return inOrder(work);
                 })
                 .map(outcomes)

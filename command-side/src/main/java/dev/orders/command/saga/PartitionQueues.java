@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,17 +59,24 @@ final class PartitionQueues {
         this.maxBatch = maxBatch;
     }
 
-    /** Queues a record behind the earlier records of its partition; starts a batch if none is under way. */
-    void add(KafkaConsumerRecord<String, byte[]> record) {
-        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        inFlight++;
-        updateFlow();
-        waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
-        if (!running.containsKey(partition)) {
-            // on the next turn: the records of one poll arrive one by one, and should go as one batch
-            running.put(partition, Future.succeededFuture());
-            context.runOnContext(ignored -> next(partition));
+    /**
+     * Queues the records of one poll behind the earlier records of their partitions, then starts a batch for
+     * each partition that has none under way: all of a poll's records of a partition go as one batch.
+     */
+    void addAll(KafkaConsumerRecords<String, byte[]> records) {
+        Set<TopicPartition> idle = new LinkedHashSet<>();
+        for (int i = 0; i < records.size(); i++) {
+            KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            inFlight++;
+            waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
+            if (!running.containsKey(partition)) {
+                running.put(partition, Future.succeededFuture());
+                idle.add(partition);
+            }
         }
+        updateFlow();
+        idle.forEach(this::next);
     }
 
     /** Hands the partition's waiting records to the handler as one batch, then the next, until none wait. */

@@ -86,7 +86,8 @@ public final class SagaVerticle extends VerticleBase {
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
         consumer.partitionsRevokedHandler(queues::revoked);
-        consumer.handler(queues::add);
+        // each poll's records at once, straight from the poll: no turn of the event loop per record
+        consumer.batchHandler(queues::addAll);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
         lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> {
             readLag();

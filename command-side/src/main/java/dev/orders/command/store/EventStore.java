@@ -180,6 +180,34 @@ public final class EventStore {
         });
     }
 
+    /**
+     * Inside an appending transaction, before its appends: fails with {@link DuplicateEventException} when one of
+     * {@code eventIds} is stored already, and with {@link ConcurrencyConflictException} when a stream is not at the
+     * version {@code versions} gives for it; either failure aborts the transaction. Sent at once, so it can travel
+     * with the appends and COMMIT in one round trip.
+     */
+    public Future<Void> requireCurrent(SqlClient tx, Collection<UUID> eventIds, Map<UUID, Long> versions) {
+        UUID[] streams = versions.keySet().toArray(UUID[]::new);
+        Integer[] at = new Integer[streams.length];
+        for (int i = 0; i < streams.length; i++) {
+            at[i] = Math.toIntExact(versions.get(streams[i]));
+        }
+        return tx.preparedQuery(EventStoreSql.REQUIRE_CURRENT)
+                .execute(Tuple.tuple().addArrayOfUUID(eventIds.toArray(UUID[]::new)).addArrayOfUUID(streams)
+                        .addArrayOfInteger(at))
+                .<Void>mapEmpty()
+                .recover(failure -> {
+                    if (failure instanceof PgException pg && EventStoreSql.APPLIED_BEFORE.equals(pg.getSqlState())) {
+                        return Future.failedFuture(new DuplicateEventException(pg.getErrorMessage()));
+                    }
+                    if (failure instanceof PgException pg && EventStoreSql.MOVED.equals(pg.getSqlState())) {
+                        UUID moved = UUID.fromString(pg.getDetail());
+                        return Future.failedFuture(new ConcurrencyConflictException(moved, versions.get(moved)));
+                    }
+                    return Future.failedFuture(failure);
+                });
+    }
+
     /** Which of these event ids are stored already. */
     public Future<Set<UUID>> existing(SqlClient client, Collection<UUID> eventIds) {
         if (eventIds.isEmpty()) {

@@ -28,6 +28,18 @@ final class EventStoreSql {
               JOIN events e ON e.stream_id = a.stream_id AND e.version > a.after
              ORDER BY e.stream_id, e.version""";
 
+    /**
+     * Fails (a function of migration V9) when one of the event ids is stored already ({@link #APPLIED_BEFORE}), or
+     * when one of the streams is not at the version given ({@link #MOVED}); sent inside an appending transaction.
+     */
+    static final String REQUIRE_CURRENT = "SELECT batch_require_current($1, $2, $3)";
+
+    /** The SQLSTATE of {@link #REQUIRE_CURRENT} when a command was applied before. */
+    static final String APPLIED_BEFORE = "OR002";
+
+    /** The SQLSTATE of {@link #REQUIRE_CURRENT} when a stream moved; its detail names the stream. */
+    static final String MOVED = "OR003";
+
     /** Which of these event ids are stored already. */
     static final String EXISTING_EVENT_IDS = "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])";
 

@@ -159,6 +159,51 @@ class BatchHandlingTest {
         assertThat(events(other)).last().isEqualTo(new CreditReserved(other, elsewhere, eur("40")));
     }
 
+    @Test
+    @DisplayName("decided on the state this process remembers, recognises a redelivery whose decision appends nothing")
+    void recognises_a_redelivery_that_appends_nothing_on_the_remembered_state() throws Exception {
+        UUID customer = customer("100");
+        UUID order = UUID.randomUUID();
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(command(customer,
+                new ReserveCredit(customer, order, eur("60"))))));
+        Batched<CustomerCommand, CustomerState> release = command(customer, new ReleaseCredit(customer, order));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release)));
+        assertThat(events(customer)).hasSize(3);
+
+        // remembered: no reservation left, so releasing again would decide nothing; its first event id is stored
+        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release)));
+
+        assertThat(again).singleElement().isInstanceOf(Outcome.Duplicate.class);
+        assertThat(events(customer)).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("decided on the state this process remembers, is decided again from the store when another writer moved the stream")
+    void a_stream_moved_by_another_writer_is_decided_again_from_the_store() throws Exception {
+        UUID customer = customer("100");
+        UUID order = UUID.randomUUID();
+        // another process (the saga instance that had this customer's partition) reserves credit: this process
+        // still remembers the customer at version 1, without that reservation
+        SqlConnection other = await(pool.getConnection());
+        try {
+            await(store.appendAll(other, List.of(new EventStore.Append(StreamType.CUSTOMER, customer, 1, List.of(
+                    new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, EventMetadata.NONE,
+                            new CreditReserved(customer, order, eur("60"))))))));
+        } finally {
+            other.close();
+        }
+
+        // on the remembered state the release finds nothing to release and would append nothing
+        List<Outcome<CustomerState>> outcomes = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(
+                command(customer, new ReleaseCredit(customer, order)))));
+
+        assertThat(outcomes).singleElement().isInstanceOf(Outcome.Applied.class);
+        assertThat(events(customer).subList(1, 3)).containsExactly(
+                new CreditReserved(customer, order, eur("60")),
+                new CreditReleased(customer, order, eur("60")));
+        assertThat(await(handler.load(AggregateType.CUSTOMER, customer)).state().reserved()).isEqualTo(Money.zero("EUR"));
+    }
+
     private void awaitBlockedInsert() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {

@@ -5,12 +5,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,8 @@ import java.util.function.Consumer;
 /**
  * Follows the order-change log for one node. It is woken three ways: in-process, right after a
  * projector of this process committed changes ({@link ProjectionStore#CHANGES_COMMITTED} on the local
- * event bus), with no database round trip; by other nodes' projectors, through a dedicated connection
+ * event bus), which carries the committed rows, pushed as they are when they follow the last row read
+ * (no database round trip at all); by other nodes' projectors, through a dedicated connection
  * that LISTENs on {@code order_changes}; and by a slow poll, the fallback for a notification lost while
  * that connection was down. Each wake-up triggers a read of every row after the last position read, in position order, handed to the
  * fan-out. Each order's newest version read is also announced on {@link ProjectionStore#ORDER_CHANGED}, so
@@ -52,7 +55,7 @@ final class ChangeFollower {
     private long backoffMs = MIN_BACKOFF_MS;
     private long pollTimer = -1;
     private PgConnection listener;
-    private MessageConsumer<Long> localCommits;
+    private MessageConsumer<JsonObject> localCommits;
 
     ChangeFollower(Vertx vertx, Context context, PushStore store, PgConnectOptions listenOptions,
                    PushSettings settings, PushMetrics metrics, Consumer<List<ChangeRow>> fanOut) {
@@ -72,12 +75,8 @@ final class ChangeFollower {
                     lastSeen = position;
                     metrics.followerAt(position);
                     pollTimer = vertx.setPeriodic(settings.pollInterval().toMillis(), id -> requestRead());
-                    localCommits = vertx.eventBus().localConsumer(ProjectionStore.CHANGES_COMMITTED, message -> {
-                        Long committed = message.body();
-                        if (committed == null || committed > lastSeen) {
-                            requestRead();
-                        }
-                    });
+                    localCommits = vertx.eventBus().localConsumer(ProjectionStore.CHANGES_COMMITTED,
+                            message -> committed(message.body()));
                     return listen();
                 });
     }
@@ -163,6 +162,39 @@ final class ChangeFollower {
         });
     }
 
+    /**
+     * This process's projector committed changes: when they follow the last row read, they are exactly what a
+     * read would answer next (positions are taken under a lock held until commit), so they go out as they are,
+     * with no round trip; otherwise (a read under way, another node's rows in between) the log is read.
+     */
+    private void committed(JsonObject commit) {
+        if (commit == null || commit.getLong(ProjectionStore.LAST, Long.MAX_VALUE) <= lastSeen) {
+            return;
+        }
+        JsonArray changes = commit.getJsonArray(ProjectionStore.CHANGES, new JsonArray());
+        if (reading || closed || changes.isEmpty() || changes.getJsonObject(0).getLong("position") != lastSeen + 1) {
+            requestRead();
+            return;
+        }
+        List<ChangeRow> rows = new ArrayList<>(changes.size());
+        for (int i = 0; i < changes.size(); i++) {
+            rows.add(ChangeRow.fromJson(changes.getJsonObject(i)));
+        }
+        deliver(rows);
+    }
+
+    /** Rows that follow the last one read, in position order: handed to the fan-out, their versions announced. */
+    private void deliver(List<ChangeRow> rows) {
+        lastSeen = rows.getLast().position();
+        metrics.followerAt(lastSeen);
+        try {
+            fanOut.accept(rows);
+        } catch (RuntimeException e) {
+            LOG.error("push fan-out failed", e);
+        }
+        announceVersions(rows);
+    }
+
     private void announceVersions(List<ChangeRow> rows) {
         Map<UUID, Integer> newest = new LinkedHashMap<>();
         rows.forEach(row -> newest.merge(row.orderId(), row.version(), Math::max));
@@ -188,14 +220,7 @@ final class ChangeFollower {
             }
             List<ChangeRow> rows = done.result();
             if (!rows.isEmpty()) {
-                lastSeen = rows.get(rows.size() - 1).position();
-                metrics.followerAt(lastSeen);
-                try {
-                    fanOut.accept(rows);
-                } catch (RuntimeException e) {
-                    LOG.error("push fan-out failed", e);
-                }
-                announceVersions(rows);
+                deliver(rows);
             }
             if (rows.size() == BATCH || readAgain) {
                 requestRead();

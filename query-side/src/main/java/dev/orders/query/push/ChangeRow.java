@@ -1,5 +1,7 @@
 package dev.orders.query.push;
 
+import io.vertx.core.json.JsonObject;
+
 import java.time.Instant;
 import java.util.UUID;
 
@@ -13,5 +15,13 @@ public record ChangeRow(long position, UUID orderId, UUID customerId, int versio
     /** The key under which the projector hands the trace of an order's change at a version over to the push. */
     public static String traceKey(UUID orderId, long version) {
         return "order-change:" + orderId + ":" + version;
+    }
+
+    /** A row as {@code ProjectionStore.CHANGES_COMMITTED} carries it. */
+    static ChangeRow fromJson(JsonObject row) {
+        String changedAt = row.getString("changedAt");
+        return new ChangeRow(row.getLong("position"), UUID.fromString(row.getString("orderId")),
+                UUID.fromString(row.getString("customerId")), row.getInteger("version"), row.getString("view"),
+                changedAt == null ? null : Instant.parse(changedAt));
     }
 }

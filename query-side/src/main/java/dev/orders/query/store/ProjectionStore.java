@@ -14,6 +14,7 @@ import dev.orders.service.tracing.LogFields;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -54,8 +55,20 @@ public final class ProjectionStore {
      */
     public static final String ORDER_CHANGED = "query.order-changed";
 
-    /** Local event-bus address: the highest order-change position a commit made visible (a {@code Long}). */
+    /**
+     * Local event-bus address: the order changes one commit made visible, published right after it (a
+     * {@link JsonObject}): {@value #LAST} the highest position, {@value #CHANGES} the rows in position order, each
+     * with {@code position, orderId, customerId, version, view} (the view's text as the log answers it) and
+     * {@code changedAt} (ISO-8601). Change positions are taken under a lock held until commit, so a follower whose
+     * last row read is just below the first of them can take them as they are, without reading the log.
+     */
     public static final String CHANGES_COMMITTED = "query.changes-committed";
+
+    /** The highest position of a {@link #CHANGES_COMMITTED} message. */
+    public static final String LAST = "last";
+
+    /** The rows of a {@link #CHANGES_COMMITTED} message. */
+    public static final String CHANGES = "changes";
 
     private static final Logger LOG = LoggerFactory.getLogger(ProjectionStore.class);
     /** The "topic" of an event that came from the event feed, where a dead letter files it. */
@@ -83,11 +96,14 @@ public final class ProjectionStore {
     public record Checkpoint(String topic, int partition, long nextOffset) {
     }
 
-    /** What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0. */
+    /**
+     * What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0, and
+     * {@code changes} the change-log rows written, in position order (see {@link #CHANGES_COMMITTED}).
+     */
     public record BatchResult(int fresh, int duplicates, int parked, List<OrderView> changedOrders,
-                              List<CustomerView> changedCustomers, long lastChangePosition) {
+                              List<CustomerView> changedCustomers, long lastChangePosition, JsonArray changes) {
 
-        static final BatchResult NONE = new BatchResult(0, 0, 0, List.of(), List.of(), 0);
+        static final BatchResult NONE = new BatchResult(0, 0, 0, List.of(), List.of(), 0, new JsonArray());
 
         /** Two transactions' results as one. */
         BatchResult plus(BatchResult other) {
@@ -96,7 +112,8 @@ public final class ProjectionStore {
             List<CustomerView> customers = new ArrayList<>(changedCustomers);
             customers.addAll(other.changedCustomers);
             return new BatchResult(fresh + other.fresh, duplicates + other.duplicates, parked + other.parked,
-                    List.copyOf(orders), List.copyOf(customers), Math.max(lastChangePosition, other.lastChangePosition));
+                    List.copyOf(orders), List.copyOf(customers), Math.max(lastChangePosition, other.lastChangePosition),
+                    changes.copy().addAll(other.changes));
         }
     }
 
@@ -271,7 +288,7 @@ public final class ProjectionStore {
         }
         long position = result.lastChangePosition();
         if (position > 0) {
-            vertx.eventBus().publish(CHANGES_COMMITTED, position);
+            vertx.eventBus().publish(CHANGES_COMMITTED, new JsonObject().put(LAST, position).put(CHANGES, result.changes()));
             // Other nodes' followers; not awaited: a lost notification costs them latency (their poll), not data.
             pool.preparedQuery(Sql.NOTIFY_CHANGES).execute(Tuple.of(Long.toString(position)))
                     .onFailure(e -> LOG.debug("change notification not sent: {}", e.getMessage()));
@@ -375,14 +392,14 @@ public final class ProjectionStore {
             Future<RowSet<Row>> taken = positions;
             // join, not all: the connection is handed back only once every pipelined statement has answered.
             return Future.join(writes).map(v -> {
-                long last = 0;
+                List<JsonObject> written = new ArrayList<>();
                 if (taken.result() != null) {
-                    for (Row row : taken.result()) {
-                        last = Math.max(last, row.getLong(0));
-                    }
+                    taken.result().forEach(row -> written.add(Rows.committedChange(row)));
                 }
+                written.sort(Comparator.comparingLong(change -> change.getLong("position")));
+                long last = written.isEmpty() ? 0 : written.getLast().getLong("position");
                 return new BatchResult(fresh.size(), duplicates, parked.size(), model.changedOrders(),
-                        model.changedCustomers(), last);
+                        model.changedCustomers(), last, new JsonArray(new ArrayList<>(written)));
             });
         }
 

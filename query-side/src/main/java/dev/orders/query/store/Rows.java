@@ -211,6 +211,16 @@ final class Rows {
         return Tuple.of(ids, names, limits, currencies, reserved, versions);
     }
 
+    /** A row of {@link Sql#INSERT_CHANGES}'s answer as it goes out on {@link ProjectionStore#CHANGES_COMMITTED}. */
+    static JsonObject committedChange(Row row) {
+        return new JsonObject().put("position", row.getLong("position"))
+                .put("orderId", row.getUUID("order_id").toString())
+                .put("customerId", row.getUUID("customer_id").toString())
+                .put("version", row.getInteger("version"))
+                .put("view", row.getString("view"))
+                .put("changedAt", row.getOffsetDateTime("changed_at").toInstant().toString());
+    }
+
     static OffsetDateTime time(Instant instant) {
         return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }

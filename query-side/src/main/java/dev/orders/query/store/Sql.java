@@ -87,7 +87,8 @@ final class Sql {
     static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
     /**
      * Many changes in one statement, positions taken in the order given (ordinality). Arrays: one element per
-     * change. Answers the positions taken.
+     * change. Answers the rows written as the push hub reads them from the log (the view as jsonb's text), so that
+     * this process's follower can push them straight after the commit.
      */
     static final String INSERT_CHANGES = """
             INSERT INTO order_changes (global_position, order_id, customer_id, version, view, changed_at)
@@ -95,7 +96,7 @@ final class Sql {
               FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[]) WITH ORDINALITY AS x(g, o, c, v, w, n)
              ORDER BY n
             ON CONFLICT (global_position) DO NOTHING
-            RETURNING position""";
+            RETURNING position, order_id, customer_id, version, view::text AS view, changed_at""";
     /**
      * The newest change of each order the batch changed, from the rows {@link #INSERT_CHANGES} wrote
      * ({@code $1}: their global positions); sent right after it, in the same round trip. Never moves an

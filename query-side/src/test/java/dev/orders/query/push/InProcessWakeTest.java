@@ -15,6 +15,8 @@ import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -53,6 +55,50 @@ class InProcessWakeTest extends PushTestBase {
     @Test
     @DisplayName("a committed change reaches an SSE subscriber with neither a notification nor a poll to carry it")
     void a_change_reaches_a_subscriber_right_after_the_commit(TestInfrastructure infra) throws Exception {
+        Watched w = watchNewOrder(infra);
+        SseClient client = w.client();
+        assertThat(ids(client.orders())).containsExactly(w.created().lastChangePosition());
+
+        BatchResult approved = approve(w);
+        eventually("the approval pushed", () -> client.orders().size() == 2);
+        assertThat(ids(client.orders())).containsExactly(w.created().lastChangePosition(), approved.lastChangePosition());
+        assertThat(client.orders().get(1).json().getString("status")).isEqualTo("APPROVED");
+    }
+
+    @Test
+    @DisplayName("rows a commit made visible right after the last row read are pushed as they are; after a gap the log is read")
+    void committed_rows_that_follow_the_last_read_are_pushed_without_reading_the_log(TestInfrastructure infra)
+            throws Exception {
+        Watched w = watchNewOrder(infra);
+        SseClient client = w.client();
+
+        // A commit whose first row is not the next one after the last read: the follower reads the log, which
+        // does not hold this made-up row, so it is never pushed.
+        long last = w.created().lastChangePosition();
+        vertx.eventBus().publish(ProjectionStore.CHANGES_COMMITTED, commit(last + 5, w.order(), w.customer(), 3));
+        BatchResult approved = approve(w);
+        eventually("the approval pushed", () -> client.orders().size() == 2);
+        assertThat(ids(client.orders())).containsExactly(last, approved.lastChangePosition());
+
+        // A commit that follows the last row read: pushed from the message itself. The log does not hold this
+        // made-up row, so it can only have come from the message, with no read.
+        long next = approved.lastChangePosition() + 1;
+        vertx.eventBus().publish(ProjectionStore.CHANGES_COMMITTED, commit(next, w.order(), w.customer(), 3));
+        eventually("the committed row pushed", () -> client.orders().size() == 3);
+        assertThat(ids(client.orders())).containsExactly(last, approved.lastChangePosition(), next);
+        assertThat(client.orders().get(2).json().getString("status")).isEqualTo("CANCELLED");
+    }
+
+    /** A new order projected, a push node started after it, and an SSE client that has its current state. */
+    private record Watched(ProjectionStore store, UUID customer, UUID order, BatchResult created, SseClient client) {
+    }
+
+    private BatchResult approve(Watched w) throws Exception {
+        return await(w.store().applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
+                List.of(), List.of()));
+    }
+
+    private Watched watchNewOrder(TestInfrastructure infra) throws Exception {
         PgConnectOptions projection = PgConnectOptions.fromUri(infra.isolatedConfig().effectiveQueryPgUri());
         projectionPool = PgBuilder.pool().connectingTo(projection).using(vertx).build();
         await(QuerySide.MIGRATIONS.migrate(vertx, projection));
@@ -62,19 +108,23 @@ class InProcessWakeTest extends PushTestBase {
         BatchResult created = await(store.applyBatch(List.of(
                 incoming(1, new CustomerEvent.CustomerCreated(customer, "Dora", Money.parse("100.00", "EUR"))),
                 incoming(1, new OrderEvent.OrderCreated(order, customer, Money.parse("10.00", "EUR")))), List.of(), List.of()));
-
+        // polls once an hour, so a change reaches it in-process or not at all
         PushNode node = await(PushNode.start(vertx, projection, db, SETTINGS.withPollInterval(Duration.ofHours(1)),
                 new HttpServerOptions()));
         nodes.add(node);
         SseClient client = sse(node, "/api/orders/" + order + "/stream");
         eventually("the current state", () -> client.orders().size() == 1);
-        assertThat(ids(client.orders())).containsExactly(created.lastChangePosition());
+        return new Watched(store, customer, order, created, client);
+    }
 
-        BatchResult approved = await(store.applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(order, customer))),
-                List.of(), List.of()));
-        eventually("the approval pushed", () -> client.orders().size() == 2);
-        assertThat(ids(client.orders())).containsExactly(created.lastChangePosition(), approved.lastChangePosition());
-        assertThat(client.orders().get(1).json().getString("status")).isEqualTo("APPROVED");
+    /** A {@link ProjectionStore#CHANGES_COMMITTED} message of one change, as a projector's commit publishes it. */
+    private static JsonObject commit(long position, UUID order, UUID customer, int version) {
+        String view = new JsonObject().put("orderId", order.toString()).put("customerId", customer.toString())
+                .put("status", "CANCELLED").put("version", version).encode();
+        return new JsonObject().put(ProjectionStore.LAST, position).put(ProjectionStore.CHANGES, new JsonArray()
+                .add(new JsonObject().put("position", position).put("orderId", order.toString())
+                        .put("customerId", customer.toString()).put("version", version).put("view", view)
+                        .put("changedAt", Instant.now().toString())));
     }
 
     private Incoming incoming(long version, DomainEvent event) {
