@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
  * from the same broker jars as the development broker, each node a child JVM with its own ports and data
  * folder ({@code node-1}, {@code node-2}, ... under one folder, {@code broker.log} in each). Kafka's own
  * topics get three replicas ({@code min.insync.replicas} 2) and topics are not created automatically, as on
- * a cluster a company operates. A node can be killed and started again on its ports and data, for fault
- * tests. Every child halts when this JVM dies, however it dies.
+ * a cluster a company operates. A node can be killed, for fault tests. Every child halts when this JVM dies,
+ * however it dies.
  */
 public final class EmbeddedKafkaCluster implements AutoCloseable {
 
@@ -63,46 +63,17 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return quorum.bootstrap();
     }
 
-    /** @return how many nodes the cluster has */
-    public int size() {
-        return nodes.length;
-    }
-
-    /** @return node {@code index}'s (from 0) child process */
-    public synchronized ProcessHandle process(int index) {
-        return nodes[index].process();
-    }
-
-    /** @return node {@code index}'s output */
-    public Path log(int index) {
-        return folder(index).resolve("broker.log");
-    }
-
-    /** SIGKILL to node {@code index} (from 0), and waits until its process is gone. */
+    /** SIGKILL to node {@code index} (from 0, node id {@code index + 1}), and waits until its process is gone. */
     public synchronized void kill(int index) throws Exception {
         ProcessHandle process = nodes[index].process();
         process.destroyForcibly();
         process.onExit().get(30, TimeUnit.SECONDS);
     }
 
-    /** Starts node {@code index} again on its ports and data, and waits until it sees the whole cluster. */
-    public void restart(int index) {
-        EmbeddedKafkaBroker node;
-        synchronized (this) {
-            nodes[index].close();
-            node = launch(index);
-        }
-        node.awaitReady(nodes.length);
-    }
-
-    private synchronized EmbeddedKafkaBroker launch(int index) {
-        nodes[index] = EmbeddedKafkaBroker.launch(root.resolve("lib"), folder(index), quorum, index, PARTITIONS,
+    private void launch(int index) {
+        nodes[index] = EmbeddedKafkaBroker.launch(root.resolve("lib"),
+                root.resolve("node-" + quorum.nodes().get(index).id()), quorum, index, PARTITIONS,
                 root.resolve("cluster.id"), heap);
-        return nodes[index];
-    }
-
-    private Path folder(int index) {
-        return root.resolve("node-" + quorum.nodes().get(index).id());
     }
 
     /**
