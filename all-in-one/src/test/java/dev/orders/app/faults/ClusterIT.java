@@ -9,6 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -208,7 +210,7 @@ class ClusterIT {
         return nodes.isEmpty() ? null : nodes.get(nodes.size() - 1);
     }
 
-    private static <T> Optional<T> waitFor(String what, java.util.function.Supplier<Optional<T>> check)
+    private static <T> Optional<T> waitFor(String what, Supplier<Optional<T>> check)
             throws InterruptedException {
         long deadline = System.nanoTime() + FAILOVER_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -222,7 +224,7 @@ class ClusterIT {
     }
 
     private static ServiceProcess service(Path folder, String jarProperty, List<String> settings) throws Exception {
-        java.nio.file.Files.createDirectories(folder);
+        Files.createDirectories(folder);
         String jar = System.getProperty(jarProperty);
         if (jar == null) {
             throw new IllegalStateException("system property " + jarProperty + " is not set: run this test through failsafe");
