@@ -7,6 +7,7 @@ import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
 import dev.orders.service.Version;
+import dev.orders.service.http.GracefulStop;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
@@ -20,6 +21,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,14 +29,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The whole system in one process: the infrastructure (embedded by default), the command side, the
- * query side and the browser UI, all served on one port.
+ * query side and the browser UI, all served on one port. On Ctrl-C or SIGTERM it stops as a service
+ * process does ({@link GracefulStop}: readiness 503 for {@code shutdown.notice}, streams told to
+ * reconnect, requests in progress finished), then the servers it started.
  */
 public final class OrdersApp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OrdersApp.class);
     private static final long START_TIMEOUT_SECONDS = 180;
-    /** A stop that hangs (a broker gone, a class gone) must not keep PostgreSQL and Kafka alive for long. */
-    private static final long STOP_TIMEOUT_SECONDS = 20;
+    /** Beyond the notice and grace, what a stop may take before PostgreSQL and Kafka stop anyway. */
+    private static final long STOP_MARGIN_SECONDS = 10;
 
     private final Infrastructure infrastructure;
     private final Vertx vertx;
@@ -42,14 +46,18 @@ public final class OrdersApp implements AutoCloseable {
     private final QuerySide querySide;
     private final int port;
     private final String host;
+    private final GracefulStop stop;
+    private final OrdersConfig config;
 
     private OrdersApp(Infrastructure infrastructure, Vertx vertx, CommandSide commandSide, QuerySide querySide,
-                      String host, int port) {
+                      OrdersConfig config, GracefulStop stop, int port) {
         this.infrastructure = infrastructure;
         this.vertx = vertx;
         this.commandSide = commandSide;
         this.querySide = querySide;
-        this.host = host;
+        this.config = config;
+        this.host = config.httpHost();
+        this.stop = stop;
         this.port = port;
     }
 
@@ -102,12 +110,15 @@ public final class OrdersApp implements AutoCloseable {
             QuerySide query = await(QuerySide.deploy(vertx, config, infrastructure.queryPgUri(),
                     infrastructure.kafkaBootstrap()), "the query side");
             Security security = Security.create(vertx, config.securitySettings());
+            Health health = new Health();
             HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
-                    v -> routes(v, security, command, query));
+                    v -> routes(v, security, health, command, query));
             await(vertx.deployVerticle(http), "the HTTP server");
-            OrdersApp app = new OrdersApp(infrastructure, vertx, command, query, config.httpHost(), http.actualPort());
+            GracefulStop stop = new GracefulStop(health, http, query.push()::drain,
+                    () -> query.close().transform(ignored -> command.close()));
+            OrdersApp app = new OrdersApp(infrastructure, vertx, command, query, config, stop, http.actualPort());
             // Ctrl-C or SIGTERM: the infrastructure's shutdown hook stops the services first, then the servers.
-            infrastructure.beforeClose(app::stopServices);
+            infrastructure.beforeClose(() -> app.stopServices(config.shutdownNotice()));
             LOG.info("started in {} ms: {}", (System.nanoTime() - started) / 1_000_000, app.url());
             return app;
         } catch (RuntimeException failure) {
@@ -119,7 +130,10 @@ public final class OrdersApp implements AutoCloseable {
 
     /** The one router of the process (package-private: the security test walks its routes). */
     static Router routes(Vertx vertx, Security security, CommandSide command, QuerySide query) {
-        Health health = new Health();
+        return routes(vertx, security, new Health(), command, query);
+    }
+
+    private static Router routes(Vertx vertx, Security security, Health health, CommandSide command, QuerySide query) {
         command.addHealthChecks(health);
         query.readiness(health);
         query.status().commandSide(command::statusFigures);
@@ -154,23 +168,28 @@ public final class OrdersApp implements AutoCloseable {
         return querySide;
     }
 
-    /** Stops the HTTP server, both sides and the infrastructure this process started. */
+    /**
+     * Stops the HTTP server, both sides and the infrastructure this process started; called by a test or a
+     * benchmark, which no balancer watches, so without the readiness notice of a SIGTERM.
+     */
     @Override
     public void close() {
+        stopServices(Duration.ZERO);
         infrastructure.close();
         LOG.info("stopped");
     }
 
     private boolean servicesStopped;
 
-    private synchronized void stopServices() {
+    /** The graceful stop, with this notice; then Vert.x. Once. */
+    private synchronized void stopServices(Duration notice) {
         if (servicesStopped) {
             return;
         }
         servicesStopped = true;
-        LOG.info("stopping");
+        long limit = notice.plus(config.shutdownGrace()).toSeconds() + STOP_MARGIN_SECONDS;
         try {
-            await(querySide.close().transform(ignored -> commandSide.close()), "the services' stop", STOP_TIMEOUT_SECONDS);
+            await(stop.run(vertx, notice, config.shutdownGrace()), "the graceful stop", limit);
         } catch (RuntimeException failure) {
             LOG.warn("stopping the services: {}", oneLine(failure));
         }

@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The packaged jar as a user runs it: {@code java -jar}, the URL it prints, the system answering
  * there (the page with its Content-Security-Policy, the API only with a token, got by signing in at
  * {@code POST /api/dev/token} as the development mode's page does), a second start on the same data,
- * a taken port, and SIGTERM leaving no PostgreSQL or Kafka process behind.
+ * a taken port, and SIGTERM leaving no PostgreSQL or Kafka process behind, after a stop that turns
+ * readiness 503 first and tells the open streams to reconnect.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -192,6 +193,41 @@ class PackagedJarIT {
         assertThat(running.url()).as("no URL: nothing was started").isNull();
         assertThat(running.output()).anyMatch(line -> line.matches("orders-all-in-one \\d+\\.\\d+\\.\\d+\\S* \\(Vert\\.x 5\\..*"));
         assertThat(processesUsing(dataDir)).isEmpty();
+    }
+
+    @Test
+    @Order(6)
+    void sigterm_turns_readiness_503_first_tells_streams_to_reconnect_then_stops_without_leftovers() throws Exception {
+        Running running = start("--http.port=0", "--shutdown.notice=PT2S");
+        String operator = signInAsOperator(running.url());
+        HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(
+                        URI.create(running.url() + "api/customers/" + customerId + "/orders/stream"))
+                .header("Authorization", "Bearer " + operator).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        CompletableFuture<String> streamed = CompletableFuture.supplyAsync(() -> {
+            try (java.io.InputStream body = stream.body()) {
+                return new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "broken: " + e;
+            }
+        });
+        List<String> readiness = new CopyOnWriteArrayList<>();
+        running.process().destroy();
+        while (running.process().isAlive() && !readiness.contains("closed")) {
+            try {
+                HttpResponse<String> ready = get(running.url() + "health/ready");
+                readiness.add(ready.statusCode() + (ready.body().contains("DRAINING") ? " DRAINING" : ""));
+            } catch (IOException closed) {
+                readiness.add("closed");
+            }
+            Thread.sleep(50);
+        }
+        assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
+        assertThat(readiness.stream().filter(status -> !status.equals("200")).findFirst())
+                .as("readiness after SIGTERM, before the port closed: " + readiness).contains("503 DRAINING");
+        assertThat(streamed.get(30, TimeUnit.SECONDS)).as("the SSE stream's end").contains("event: reconnect");
+        waitUntil(() -> processesUsing(dataDir).isEmpty());
     }
 
     /** Processes whose command line names the folder: the embedded PostgreSQL and the Kafka broker. */

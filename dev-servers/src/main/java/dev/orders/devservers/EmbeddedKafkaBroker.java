@@ -20,9 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A single-node KRaft Kafka broker (broker and controller in one) in a child JVM whose class path is
- * the broker's own jars, extracted from the {@code kafka-broker} module; its data, configuration and
- * output ({@code broker.log}) are in one folder. The child halts when this JVM dies, however it dies.
+ * A KRaft Kafka node (broker and controller in one) in a child JVM whose class path is the broker's own
+ * jars, extracted from the {@code kafka-broker} module; its data, configuration and output
+ * ({@code broker.log}) are in one folder. The child halts when this JVM dies, however it dies. Alone it is
+ * the single-node broker of a development process; several of them, one {@link Quorum}, form a cluster
+ * ({@link EmbeddedKafkaCluster}).
  */
 final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -51,22 +53,40 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
      */
     static EmbeddedKafkaBroker launch(Path libDir, Path kafkaDir, int port, int partitions) {
         int clientPort = Ports.freeOrConfigured(port, "kafka.embedded.port");
-        int controllerPort = Ports.free();
+        return launch(libDir, kafkaDir, Quorum.single(clientPort, Ports.free()), 0, partitions,
+                kafkaDir.resolve("cluster.id"), "512m");
+    }
+
+    /**
+     * Starts one node of a quorum in a child JVM and returns at once; {@link #awaitReady(int)} waits for it.
+     *
+     * @param libDir        where the broker's jars are extracted
+     * @param kafkaDir      the node's folder: configuration, log dirs, broker.log
+     * @param quorum        every node of the cluster, with their ports
+     * @param index         which of the quorum's nodes this is
+     * @param partitions    partitions of automatically created topics
+     * @param clusterIdFile where the cluster's id is kept, made by the first node that formats its storage
+     * @param heap          the child's maximum heap, e.g. {@code 256m}
+     * @return the starting node
+     */
+    static EmbeddedKafkaBroker launch(Path libDir, Path kafkaDir, Quorum quorum, int index, int partitions,
+                                      Path clusterIdFile, String heap) {
+        int clientPort = quorum.nodes().get(index).port();
         Path log = kafkaDir.resolve("broker.log");
         try {
             BrokerLibrary library = BrokerLibrary.extractTo(libDir);
             Files.createDirectories(kafkaDir);
             Path logDirs = kafkaDir.resolve("logs");
             Path properties = kafkaDir.resolve("server.properties");
-            writeServerProperties(properties, logDirs, clientPort, controllerPort, partitions);
+            writeServerProperties(properties, logDirs, quorum, index, partitions);
             List<String> command = new ArrayList<>(List.of(javaBinary(),
-                    "-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+                    "-Xms64m", "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
                     "-Xss512k", "-Djava.awt.headless=true", "--enable-native-access=ALL-UNNAMED",
                     // class data sharing: the first run writes an archive of the loaded classes, later runs start faster
                     "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + kafkaDir.resolve("broker.jsa"),
                     "-cp", library.classpathString(), BrokerLibrary.MAIN_CLASS));
             if (!Files.exists(logDirs.resolve("meta.properties"))) {
-                command.addAll(List.of("--format", clusterId(kafkaDir)));
+                command.addAll(List.of("--format", clusterId(clusterIdFile)));
             }
             command.add(properties.toString());
             Files.writeString(log, "---- starting: " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
@@ -99,6 +119,11 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Blocks until the broker has registered and answers metadata requests. */
     void awaitReady() {
+        awaitReady(1);
+    }
+
+    /** Blocks until this node answers metadata requests that name at least {@code brokers} registered brokers. */
+    void awaitReady(int brokers) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (!Ports.answers(port)) {
             checkAlive();
@@ -116,8 +141,8 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
                 checkAlive();
                 checkDeadline(deadline);
                 try {
-                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000)).nodes()
-                            .get(3, TimeUnit.SECONDS).isEmpty()) {
+                    if (admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000)).nodes()
+                            .get(3, TimeUnit.SECONDS).size() >= brokers) {
                         return;
                     }
                 } catch (Exception notYet) {
@@ -170,39 +195,46 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void writeServerProperties(Path file, Path logDirs, int port, int controllerPort, int partitions)
+    private static void writeServerProperties(Path file, Path logDirs, Quorum quorum, int index, int partitions)
             throws IOException {
+        Quorum.Node node = quorum.nodes().get(index);
+        int port = node.port();
+        String replicas = Integer.toString(quorum.internalReplicas());
+        String minInsync = Integer.toString(quorum.internalMinInsync());
         Properties p = new Properties();
         p.setProperty("process.roles", "broker,controller");
-        p.setProperty("node.id", "1");
-        p.setProperty("controller.quorum.voters", "1@" + Ports.LOOPBACK + ":" + controllerPort);
+        p.setProperty("node.id", Integer.toString(node.id()));
+        p.setProperty("controller.quorum.voters", quorum.voters());
         p.setProperty("listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port + ",CONTROLLER://" + Ports.LOOPBACK
-                + ":" + controllerPort);
+                + ":" + node.controllerPort());
         p.setProperty("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + port);
         p.setProperty("controller.listener.names", "CONTROLLER");
         p.setProperty("inter.broker.listener.name", "PLAINTEXT");
         p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.setProperty("log.dirs", logDirs.toAbsolutePath().toString());
         p.setProperty("num.partitions", Integer.toString(partitions));
-        p.setProperty("offsets.topic.replication.factor", "1");
+        p.setProperty("offsets.topic.replication.factor", replicas);
         p.setProperty("offsets.topic.num.partitions", "5");
-        p.setProperty("transaction.state.log.replication.factor", "1");
-        p.setProperty("transaction.state.log.min.isr", "1");
+        p.setProperty("transaction.state.log.replication.factor", replicas);
+        p.setProperty("transaction.state.log.min.isr", minInsync);
         p.setProperty("transaction.state.log.num.partitions", "5");
-        p.setProperty("share.coordinator.state.topic.replication.factor", "1");
-        p.setProperty("share.coordinator.state.topic.min.isr", "1");
+        p.setProperty("share.coordinator.state.topic.replication.factor", replicas);
+        p.setProperty("share.coordinator.state.topic.min.isr", minInsync);
+        if (quorum.nodes().size() > 1) {
+            // as on an operated cluster: the services create their topics with the replication they are given
+            p.setProperty("auto.create.topics.enable", "false");
+        }
         p.setProperty("group.initial.rebalance.delay.ms", "0");
         p.setProperty("num.network.threads", "2");
         p.setProperty("num.io.threads", "4");
         p.setProperty("num.recovery.threads.per.data.dir", "2");
         try (var writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            p.store(writer, "embedded single-node KRaft broker; written on every start");
+            p.store(writer, "embedded KRaft node " + node.id() + " of " + quorum.nodes().size() + "; written on every start");
         }
     }
 
-    /** The cluster id, made once per data folder and kept in {@code cluster.id}. */
-    private static String clusterId(Path kafkaDir) throws IOException {
-        Path file = kafkaDir.resolve("cluster.id");
+    /** The cluster id, made once and kept in {@code file}. */
+    private static synchronized String clusterId(Path file) throws IOException {
         if (Files.exists(file)) {
             return Files.readString(file).strip();
         }

@@ -95,9 +95,15 @@ final class FaultScenario implements AutoCloseable {
      * @return the seconds it took, or -1 if they were not all decided by then
      */
     double secondsUntilSettled(Set<UUID> orders, Duration max) throws Exception {
+        try (Connection db = servers.superuser(database.name())) {
+            return secondsUntilSettled(db, orders, max);
+        }
+    }
+
+    /** {@link #secondsUntilSettled(Set, Duration)} in the database of this connection. */
+    static double secondsUntilSettled(Connection db, Set<UUID> orders, Duration max) throws Exception {
         long start = System.nanoTime();
-        try (Connection db = servers.superuser(database.name());
-             PreparedStatement decided = db.prepareStatement("SELECT count(DISTINCT stream_id) FROM command.events"
+        try (PreparedStatement decided = db.prepareStatement("SELECT count(DISTINCT stream_id) FROM command.events"
                      + " WHERE stream_id = ANY (?) AND event_type IN ('OrderApproved', 'OrderRejected', 'OrderCancelled')")) {
             decided.setArray(1, db.createArrayOf("uuid", orders.toArray()));
             while (System.nanoTime() - start < max.toNanos()) {

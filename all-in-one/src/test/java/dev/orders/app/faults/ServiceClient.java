@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with the same key after a {@code 503}, a refused or broken connection, until the service answers it.
  * What a client must never see is kept in {@link #problems()}: a {@code 5xx} other than {@code 503}, a
  * {@code 503} without {@code Retry-After}, or no answer within {@link #ANSWER_TIMEOUT} (a hang).
+ * In front of several processes it is its own balancer: commands go to the command nodes and reads to the
+ * query nodes in turn, and a command not answered by one node is sent again to the next.
  */
 final class ServiceClient {
 
@@ -30,6 +32,9 @@ final class ServiceClient {
     private static final Duration GIVE_UP = Duration.ofSeconds(150);
 
     private final String url;
+    private final List<String> commandNodes;
+    private final List<String> queryNodes;
+    private final AtomicInteger turn = new AtomicInteger();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final Queue<String> problems = new ConcurrentLinkedQueue<>();
@@ -37,7 +42,22 @@ final class ServiceClient {
     final AtomicInteger unreachable = new AtomicInteger();
 
     ServiceClient(String url) {
-        this.url = url;
+        this(List.of(url), List.of(url));
+    }
+
+    /**
+     * @param commandNodes the base URLs of the command side's processes; readiness and metrics are the first one's
+     * @param queryNodes   the base URLs of the query side's processes
+     */
+    ServiceClient(List<String> commandNodes, List<String> queryNodes) {
+        this.url = commandNodes.get(0);
+        this.commandNodes = List.copyOf(commandNodes);
+        this.queryNodes = List.copyOf(queryNodes);
+    }
+
+    /** The next of these nodes, in turn, as a round-robin balancer picks them. */
+    private String next(List<String> nodes) {
+        return nodes.get(Math.floorMod(turn.getAndIncrement(), nodes.size()));
     }
 
     /** An answer: status and JSON body. */
@@ -61,7 +81,7 @@ final class ServiceClient {
         String key = UUID.randomUUID().toString();
         long giveUp = System.nanoTime() + GIVE_UP.toNanos();
         while (true) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(ANSWER_TIMEOUT)
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(next(commandNodes) + path)).timeout(ANSWER_TIMEOUT)
                     .header("Content-Type", "application/json").header("Idempotency-Key", key)
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofString(body.encode()));
@@ -82,7 +102,7 @@ final class ServiceClient {
 
     /** A read; an answer the service could not give for now (503, no connection) is empty. */
     Optional<Answer> get(String path, String token) throws InterruptedException {
-        return send(HttpRequest.newBuilder(URI.create(url + path)).timeout(ANSWER_TIMEOUT)
+        return send(HttpRequest.newBuilder(URI.create(next(queryNodes) + path)).timeout(ANSWER_TIMEOUT)
                 .header("Authorization", "Bearer " + token).GET().build());
     }
 

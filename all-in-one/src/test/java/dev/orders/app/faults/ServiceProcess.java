@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged all-in-one jar as a child process, pointed at the fault suite's PostgreSQL and Kafka,
- * always on the same port, so that it can be killed and started again where clients expect it.
+ * The packaged all-in-one jar (or a production service jar, {@link #productionJar}) as a child process,
+ * pointed at the fault suite's PostgreSQL and Kafka, always on the same port, so that it can be killed and
+ * started again where clients expect it.
  */
 final class ServiceProcess implements AutoCloseable {
 
@@ -39,6 +40,33 @@ final class ServiceProcess implements AutoCloseable {
                 "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+AutoCreateSharedArchive",
                 "-XX:SharedArchiveFile=" + classArchive, "-jar", jar(), "--http.port=" + port, "--data.dir=" + folder));
         command.addAll(settings);
+    }
+
+    private ServiceProcess(Path log, int port, List<String> command) {
+        this.log = log;
+        this.port = port;
+        this.command = command;
+    }
+
+    /**
+     * A production jar (the command side's or the query side's), run as an operator runs it, {@code java -jar},
+     * with a small heap: several of them share the machine with PostgreSQL and the brokers.
+     *
+     * @param folder   where its output goes ({@code service.log})
+     * @param jar      the jar
+     * @param port     the HTTP port, the same on every start
+     * @param settings further {@code --key=value} settings
+     */
+    static ServiceProcess productionJar(Path folder, Path jar, int port, List<String> settings) {
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: the cluster test runs the production jars, made by"
+                    + " mvn package in command-service and query-service");
+        }
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(),
+                "--http.port=" + port));
+        command.addAll(settings);
+        return new ServiceProcess(folder.resolve("service.log"), port, command);
     }
 
     String url() {

@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A browser's EventSource, as a test sees it: watches one customer's orders over SSE and, whenever the
  * stream ends or breaks, connects again with {@code Last-Event-ID}, as EventSource does. It writes down
- * every order version it was sent, in arrival order, for the audit.
+ * every order version it was sent, in arrival order, for the audit. Given several query nodes, it starts on
+ * one and, when a connection to it fails, connects to the next, as a browser behind a balancer would.
  */
 final class SseWatcher {
 
-    private final String url;
+    private final List<String> nodes;
     private final SteadyLoad.Customer customer;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
@@ -42,6 +43,9 @@ final class SseWatcher {
      */
     final Map<UUID, Integer> seenBeforeRestart = new ConcurrentHashMap<>();
     private volatile boolean resetsExpected;
+    /** The node of each connection that was answered 200, in order. */
+    final Queue<String> connectedTo = new ConcurrentLinkedQueue<>();
+    private volatile int node;
     private volatile long lastEventId = -1;
     /** The highest id sent on any connection: ids never go back, not even across a reset. */
     private volatile long highestEventId = -1;
@@ -50,7 +54,16 @@ final class SseWatcher {
     private Thread thread;
 
     SseWatcher(String url, SteadyLoad.Customer customer) {
-        this.url = url;
+        this(List.of(url), 0, customer);
+    }
+
+    /**
+     * @param nodes the query nodes' base URLs
+     * @param first the index of the node it connects to first
+     */
+    SseWatcher(List<String> nodes, int first, SteadyLoad.Customer customer) {
+        this.nodes = List.copyOf(nodes);
+        this.node = first;
         this.customer = customer;
     }
 
@@ -104,6 +117,7 @@ final class SseWatcher {
 
     private void run() {
         while (running) {
+            String url = nodes.get(node);
             try {
                 HttpRequest.Builder request = HttpRequest.newBuilder(
                                 URI.create(url + "api/customers/" + customer.id() + "/orders/stream"))
@@ -118,12 +132,16 @@ final class SseWatcher {
                     if (lastEventId < 0) {
                         markRestart();
                     }
+                    connectedTo.add(url);
                     read(response.body());
                 } else {
                     response.body().close();
+                    node = (node + 1) % nodes.size();
                 }
             } catch (Exception broken) {
-                // the service is away or the connection broke: connect again, as EventSource does
+                // the service is away or the connection broke: connect again, as EventSource does, to the
+                // next node if there are several (a balancer sends a new connection to one that is up)
+                node = (node + 1) % nodes.size();
             }
             pause();
         }
