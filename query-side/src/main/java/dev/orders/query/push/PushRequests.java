@@ -1,6 +1,7 @@
 package dev.orders.query.push;
 
 import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
 
 import java.time.Duration;
@@ -14,15 +15,7 @@ final class PushRequests {
     }
 
     static UUID uuid(String text) {
-        try {
-            UUID id = UUID.fromString(text);
-            if (id.toString().equalsIgnoreCase(text)) {
-                return id;
-            }
-        } catch (RuntimeException ignored) {
-            // answered below
-        }
-        throw ProblemException.badRequest("'" + text + "' is not a UUID");
+        return StrictUuid.parse(text).orElseThrow(() -> ProblemException.badRequest("'" + text + "' is not a UUID"));
     }
 
     /** A resume id: absent (null), or a non-negative decimal position; anything else is a 400. */
