@@ -7,7 +7,7 @@ import dev.orders.query.http.RebuildRoutes;
 import dev.orders.query.rebuild.Rebuilder;
 import dev.orders.query.messaging.Projector;
 import dev.orders.infra.kafka.EventTopics;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
 import dev.orders.query.push.OperatorStreams;
 import dev.orders.query.push.PushHub;

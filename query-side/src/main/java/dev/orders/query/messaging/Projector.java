@@ -1,5 +1,6 @@
 package dev.orders.query.messaging;
 
+import dev.orders.events.Topics;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Checkpoint;
