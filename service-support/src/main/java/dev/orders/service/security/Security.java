@@ -32,12 +32,15 @@ public final class Security {
     /** Null in production mode. */
     private final DevelopmentTokens devTokens;
     private final OriginPolicy origins;
+    /** One per process, whatever number of routers it protects: the rate is the process's. */
+    private final CommandRateGuard commandRate;
 
     private Security(SecuritySettings settings, TokenVerifier tokens, DevelopmentTokens devTokens) {
         this.settings = settings;
         this.tokens = tokens;
         this.devTokens = devTokens;
         this.origins = new OriginPolicy(settings.allowedOrigins());
+        this.commandRate = new CommandRateGuard(settings);
     }
 
     /**
@@ -82,7 +85,7 @@ public final class Security {
         }
         router.route("/api/*").handler(new Authentication(tokens, development()))
                 .handler(new CsrfGuard(origins))
-                .handler(new CommandRateGuard(settings));
+                .handler(commandRate);
         new SessionRoutes(settings, origins, devTokens).mount(router);
     }
 
