@@ -5,7 +5,6 @@ import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -27,8 +26,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,7 +179,7 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
                 .endsWith("unpublished");
 
         List<String> orders = new ArrayList<>();
-        sagaConsumer("pauseConsumer");
+        sagaConsumer("pause");
         try {
             for (int i = 0; i < 6; i++) {
                 orders.add(api.placeOrder(customerId, "10.00", "EUR").getString("orderId"));
@@ -194,7 +191,7 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
             browser.js("document.querySelector('[data-testid=\"pipeline\"]').scrollIntoView();");
             browser.screenshot("saga-backlog");
         } finally {
-            sagaConsumer("resumeConsumer");
+            sagaConsumer("resume");
         }
         for (String orderId : orders) {
             api.awaitOrder(orderId, "APPROVED");
@@ -350,17 +347,11 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
                 .findFirst().orElseThrow(() -> new AssertionError("no event of " + customerId + " in the feed: " + events));
     }
 
-    /**
-     * Pauses or resumes the saga's handling through its existing test hook ({@code SagaVerticle.pauseConsumer}
-     * and {@code resumeConsumer}, package-private), reached by reflection so that production code gains none.
-     */
-    private void sagaConsumer(String hook) throws Exception {
-        Field field = app.commandSide().getClass().getDeclaredField("saga");
-        field.setAccessible(true);
-        Object saga = field.get(app.commandSide());
-        Method method = saga.getClass().getDeclaredMethod(hook);
-        method.setAccessible(true);
-        ((Future<?>) method.invoke(saga)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    /** Pauses or resumes the saga's handling as an operator does ({@code POST /api/admin/saga/pause|resume}). */
+    private void sagaConsumer(String action) {
+        RestApi.Response answer = api.post("/api/admin/saga/" + action, null);
+        assertThat(answer.status()).as("POST /api/admin/saga/%s: %s", action, answer.body()).isEqualTo(200);
+        assertThat(answer.json().getBoolean("paused")).isEqualTo(action.equals("pause"));
     }
 
     private static int freePort() throws IOException {

@@ -2,6 +2,7 @@ package dev.orders.command;
 
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.http.SagaControlRoutes;
 import dev.orders.command.http.SagaDeadLetterRoutes;
 import dev.orders.command.messaging.RelayVerticle;
 import dev.orders.command.saga.DeadlineVerticle;
@@ -189,6 +190,7 @@ public final class CommandSide {
         routes.mount(router);
         new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
         new SagaDeadLetterRoutes(sagaDeadLetters).mount(router);
+        new SagaControlRoutes(saga).mount(router);
     }
 
     /** Readiness checks of this side. */

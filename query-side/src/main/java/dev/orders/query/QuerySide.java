@@ -9,7 +9,7 @@ import dev.orders.query.http.ReadGate;
 import dev.orders.query.messaging.Projectors;
 import dev.orders.query.rebuild.SchemaRecovery;
 import dev.orders.infra.kafka.EventTopics;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
 import dev.orders.query.push.OperatorStreams;
 import dev.orders.query.push.PushHub;

@@ -10,7 +10,7 @@ import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
@@ -94,7 +94,7 @@ class ProjectorRestartTest {
         UUID order = UUID.randomUUID();
         publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, "Ada", eur("500.00"))));
         publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("20.00"))));
-        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        String orders = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
         publishRaw(orders, customer.toString(), order.toString(), "{\"not\": \"an event\"}".getBytes(StandardCharsets.UTF_8));
         awaitThat("the poison record parked", () -> count("SELECT count(*) FROM dead_letters") == 1);
         long checkpoint = nextOffset(orders);
@@ -104,7 +104,7 @@ class ProjectorRestartTest {
         await(side.close());
         side = null;
         commitGroupOffset(orders, 0);
-        commitGroupOffset(Topics.customerEvents(config.kafkaTopicPrefix()), 0);
+        commitGroupOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER), 0);
         // The operator has dealt with the parked record: re-reading it would park it again.
         execute("DELETE FROM dead_letters");
         long changesBefore = count("SELECT count(*) FROM order_changes");
@@ -137,7 +137,7 @@ class ProjectorRestartTest {
         execute("ALTER TABLE projector_checkpoint_away RENAME TO projector_checkpoint");
         awaitThat("the failed batch projected on a retry", () -> count("SELECT count(*) FROM order_view") == 1);
         assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(1);
-        assertThat(nextOffset(Topics.orderEvents(config.kafkaTopicPrefix()))).isEqualTo(1);
+        assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER))).isEqualTo(1);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------
@@ -149,14 +149,14 @@ class ProjectorRestartTest {
 
     /** As the relay publishes: keyed by the customer, the stream id in a header. */
     private void publish(EventEnvelope e) throws Exception {
-        String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
-                : Topics.customerEvents(config.kafkaTopicPrefix());
+        String topic = e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
+                : Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
         publishRaw(topic, e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
     }
 
     private void publishRaw(String topic, String key, String streamId, byte[] value) throws Exception {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value, null, 0);
-        record.addHeader(dev.orders.events.Topics.HEADER_STREAM_ID, streamId);
+        record.addHeader(Topics.HEADER_STREAM_ID, streamId);
         await(producer.send(record));
     }
 

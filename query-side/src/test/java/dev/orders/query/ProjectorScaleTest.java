@@ -5,7 +5,7 @@ import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.messaging.Projector;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.query.model.CustomerView;
 import dev.orders.query.model.OrderView;
 import dev.orders.query.store.ProjectionStore;
@@ -165,7 +165,7 @@ class ProjectorScaleTest {
         store.addAll(events);
         long logBefore = eventLogCount();
         long started = System.nanoTime();
-        String orderTopic = Topics.orderEvents(config.kafkaTopicPrefix());
+        String orderTopic = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
 
         List<UUID> orderIds = events.stream().filter(e -> e.streamType() == StreamType.ORDER)
                 .map(EventEnvelope::streamId).distinct().toList();
@@ -324,8 +324,8 @@ class ProjectorScaleTest {
     }
 
     private Future<?> send(EventEnvelope e) {
-        String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
-                : Topics.customerEvents(config.kafkaTopicPrefix());
+        String topic = e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
+                : Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
         return send(topic, e.streamId().toString(), EventJson.encode(e));
     }
 

@@ -10,7 +10,7 @@ import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
@@ -90,7 +90,7 @@ class ProjectorStreamKeyTest {
     void a_parked_customer_keyed_record_marks_its_order_by_the_stream_id_header() throws Exception {
         UUID customer = UUID.randomUUID();
         UUID order = UUID.randomUUID();
-        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        String orders = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
         byte[] approval = EventJson.encode(envelope(2, new OrderEvent.OrderApproved(order, customer)));
         byte[] mangled = new String(approval, StandardCharsets.UTF_8).replace("\"data\":{", "\"data\":[")
                 .getBytes(StandardCharsets.UTF_8);
@@ -116,7 +116,7 @@ class ProjectorStreamKeyTest {
         UUID customer = UUID.randomUUID();
         UUID order = UUID.randomUUID();
         UUID elsewhere = UUID.randomUUID();
-        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        String orders = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
         publishRaw(orders, customer.toString(), elsewhere.toString(),
                 EventJson.encode(envelope(1, new OrderEvent.OrderCreated(order, customer, Money.parse("5.00", "EUR")))));
         awaitThat("the record parked", () -> !rows("SELECT key FROM dead_letters WHERE key = $1", elsewhere.toString()).isEmpty());
@@ -200,7 +200,7 @@ class ProjectorStreamKeyTest {
 
     private static KafkaProducerRecord<String, byte[]> record(String topic, String key, String streamId, byte[] value) {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
-        record.addHeader(dev.orders.events.Topics.HEADER_STREAM_ID, streamId);
+        record.addHeader(Topics.HEADER_STREAM_ID, streamId);
         return record;
     }
 
@@ -208,8 +208,8 @@ class ProjectorStreamKeyTest {
     private void publishAll(List<EventEnvelope> envelopes) throws Exception {
         List<Future<?>> sent = new java.util.ArrayList<>();
         for (EventEnvelope e : envelopes) {
-            String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
-                    : Topics.customerEvents(config.kafkaTopicPrefix());
+            String topic = e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
+                    : Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
             sent.add(producer.send(record(topic, e.event().partitionKey().toString(), e.streamId().toString(),
                     EventJson.encode(e))));
         }

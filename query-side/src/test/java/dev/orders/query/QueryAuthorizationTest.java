@@ -10,7 +10,7 @@ import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.security.Security;
 import dev.orders.testsupport.SharedInfrastructure;
@@ -345,11 +345,11 @@ class QueryAuthorizationTest {
 
     private void publish(EventEnvelope... envelopes) throws Exception {
         for (EventEnvelope e : envelopes) {
-            String topic = e.streamType() == StreamType.ORDER ? Topics.orderEvents(config.kafkaTopicPrefix())
-                    : Topics.customerEvents(config.kafkaTopicPrefix());
+            String topic = e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
+                    : Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
             KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, e.streamId().toString(),
                     EventJson.encode(e));
-            record.addHeader(dev.orders.events.Topics.HEADER_TYPE, dev.orders.events.Topics.cloudEventType(e.type()));
+            record.addHeader(Topics.HEADER_TYPE, Topics.cloudEventType(e.type()));
             await(producer.send(record));
         }
     }

@@ -11,7 +11,7 @@ import dev.orders.events.OrderEvent;
 import dev.orders.events.RejectionReason;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.query.messaging.Topics;
+import dev.orders.events.Topics;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.security.Security;
 import dev.orders.testsupport.SharedInfrastructure;
@@ -118,7 +118,7 @@ class QuerySideTest {
     }
 
     private static String topicOf(StreamType type, String prefix) {
-        return type == StreamType.ORDER ? Topics.orderEvents(prefix) : Topics.customerEvents(prefix);
+        return Topics.of(prefix, type);
     }
 
     private void publish(EventEnvelope... envelopes) throws Exception {
@@ -130,7 +130,7 @@ class QuerySideTest {
 
     private void publishRaw(String topic, String key, byte[] value, String type) throws Exception {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value);
-        record.addHeader(dev.orders.events.Topics.HEADER_TYPE, dev.orders.events.Topics.cloudEventType(type)).addHeader(dev.orders.events.Topics.HEADER_CORRELATION_ID, "corr-" + key);
+        record.addHeader(Topics.HEADER_TYPE, Topics.cloudEventType(type)).addHeader(Topics.HEADER_CORRELATION_ID, "corr-" + key);
         await(producer.send(record));
     }
 
@@ -272,7 +272,7 @@ class QuerySideTest {
         UUID broken = UUID.randomUUID();
         UUID unknownType = UUID.randomUUID();
         UUID healthy = UUID.randomUUID();
-        String orders = Topics.orderEvents(config.kafkaTopicPrefix());
+        String orders = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
         EventEnvelope approval = envelope(2, T0.plusSeconds(2), new OrderEvent.OrderApproved(broken, customer));
         byte[] good = EventJson.encode(approval);
         byte[] mangled = new String(good, StandardCharsets.UTF_8).replace("\"data\":{", "\"data\":[")

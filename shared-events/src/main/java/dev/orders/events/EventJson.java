@@ -86,12 +86,7 @@ public final class EventJson {
         root.put("type", envelope.type());
         root.put("schemaVersion", EventTypes.currentSchemaVersion(envelope.event()));
         root.put("occurredAt", envelope.occurredAt().toString());
-        ObjectNode metadata = root.putObject("metadata");
-        EventMetadata meta = envelope.metadata();
-        putIfPresent(metadata, "correlationId", meta.correlationId());
-        putIfPresent(metadata, "causationId", meta.causationId());
-        putIfPresent(metadata, "commandId", meta.commandId());
-        putIfPresent(metadata, "traceparent", meta.traceparent());
+        root.set("metadata", metadataNode(envelope.metadata()));
         root.set("data", dataOf(envelope.event()));
         return root.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -146,16 +141,45 @@ public final class EventJson {
                 throw new EventFormatException("envelope has no 'data' object");
             }
             DomainEvent event = eventOf(type, schemaVersion, data);
-            JsonNode meta = object.path("metadata");
-            EventMetadata metadata = new EventMetadata(optionalText(meta, "correlationId"),
-                    optionalText(meta, "causationId"), optionalText(meta, "commandId"),
-                    optionalText(meta, "traceparent"));
+            EventMetadata metadata = metadataOf(object.path("metadata"));
             return new EventEnvelope(UUID.fromString(text(object, "eventId")), object.path("version").asLong(),
                     object.path("globalPosition").asLong(), Instant.parse(text(object, "occurredAt")),
                     schemaVersion, metadata, event);
         } catch (DateTimeParseException | IllegalArgumentException e) {
             throw new EventFormatException("bad envelope: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The one JSON form of an event's metadata, as stored (both sides' event tables) and published (the
+     * envelope's {@code metadata}): {@code correlationId}, {@code causationId}, {@code commandId} and
+     * {@code traceparent}, each only when present.
+     */
+    public static String metadataJson(EventMetadata metadata) {
+        return metadataNode(metadata).toString();
+    }
+
+    private static ObjectNode metadataNode(EventMetadata metadata) {
+        ObjectNode node = MAPPER.createObjectNode();
+        putIfPresent(node, "correlationId", metadata.correlationId());
+        putIfPresent(node, "causationId", metadata.causationId());
+        putIfPresent(node, "commandId", metadata.commandId());
+        putIfPresent(node, "traceparent", metadata.traceparent());
+        return node;
+    }
+
+    /** Reads {@link #metadataJson}'s form; a field absent or null is null. @throws EventFormatException if not JSON */
+    public static EventMetadata metadataOf(String json) {
+        try {
+            return metadataOf(MAPPER.readTree(json));
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("stored metadata is not JSON", e);
+        }
+    }
+
+    private static EventMetadata metadataOf(JsonNode node) {
+        return new EventMetadata(optionalText(node, "correlationId"), optionalText(node, "causationId"),
+                optionalText(node, "commandId"), optionalText(node, "traceparent"));
     }
 
     /** The shared mapper, configured for the event types; callers must not reconfigure it. */

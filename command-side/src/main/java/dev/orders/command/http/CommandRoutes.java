@@ -18,6 +18,7 @@ import dev.orders.service.http.ContractDocument;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
@@ -283,14 +284,6 @@ public final class CommandRoutes {
 
     private static UUID pathId(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        try {
-            UUID uuid = UUID.fromString(id);
-            if (uuid.toString().equalsIgnoreCase(id)) {
-                return uuid;
-            }
-        } catch (IllegalArgumentException ignored) {
-            // answered below
-        }
-        throw ProblemException.notFound("no order " + id);
+        return StrictUuid.parse(id).orElseThrow(() -> ProblemException.notFound("no order " + id));
     }
 }

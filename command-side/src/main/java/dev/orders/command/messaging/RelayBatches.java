@@ -13,9 +13,9 @@ import java.util.List;
 
 /**
  * Takes the relay's state over, reads the next safe batch and, once Kafka acknowledged it, stores its positions
- * and the checkpoint.
+ * and the checkpoint. The relay is given its instance, so that a test can stand a failing store in its place.
  */
-final class RelayBatches {
+class RelayBatches {
 
     /**
      * What taking over found and left: the checkpoint as the last relay left it, where this one resumes, and

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The term ends in one of three ways: {@link #abandon()} (the lease is gone: nothing it does counts any
  * more), {@link #finish} (the relay stops: no new batch, the ones in flight are finished and recorded, within
- * a grace), or on its own when recording fails ({@link Listener#broken()}) or a test halts it.
+ * a grace), or on its own when recording fails ({@link Listener#broken()}).
  */
 final class RelayPipeline {
 
@@ -44,9 +44,6 @@ final class RelayPipeline {
 
         /** Recording failed: the term cannot go on (fenced, or the lease connection is gone). */
         void broken();
-
-        /** A test hook halted the relay as a crash would. */
-        void halted();
     }
 
     /** A batch read and sent, until it is recorded. */
@@ -70,9 +67,8 @@ final class RelayPipeline {
     private final RelaySettings settings;
     private final SqlConnection lease;
     private final EventPublisher publisher;
-    private final RelayHooks hooks;
+    private final RelayBatches batches;
     private final Listener listener;
-    private final RelayBatches batches = new RelayBatches();
     /** Batches sent to Kafka and not recorded yet, oldest first; recorded strictly in this order. */
     private final ArrayDeque<Flight> flights = new ArrayDeque<>();
     private final Promise<Void> drained = Promise.promise();
@@ -89,12 +85,12 @@ final class RelayPipeline {
     private volatile int eventsInFlight;
 
     RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher, long checkpoint,
-                  RelayHooks hooks, Listener listener) {
+                  RelayBatches batches, Listener listener) {
         this.vertx = vertx;
         this.settings = settings;
         this.lease = lease;
         this.publisher = publisher;
-        this.hooks = hooks;
+        this.batches = batches;
         this.listener = listener;
         this.readPosition = checkpoint;
     }
@@ -269,13 +265,6 @@ final class RelayPipeline {
 
     private void record(Flight flight) {
         RelayBatches.Batch batch = flight.batch;
-        if (hooks.haltBeforeCheckpoint(batch.first(), batch.last())) {
-            LOG.warn("relay halts after Kafka acknowledged positions {}..{}, before its checkpoint (test hook)",
-                    batch.first(), batch.last());
-            over();
-            listener.halted();
-            return;
-        }
         onConnection = true;
         batches.store(lease, batch).onComplete(stored -> {
             onConnection = false;

@@ -23,7 +23,7 @@ sealed interface RelayState {
     record Active(PgConnection lease, RelayPipeline pipeline) implements RelayState {
     }
 
-    /** Stopped or halted: competes no more; a stop first lets the batches in flight finish. */
+    /** Stopped: competes no more; a stop first lets the batches in flight finish. */
     record Stopped() implements RelayState {
     }
 

@@ -33,8 +33,7 @@ public final class RelayVerticle extends VerticleBase {
     private final RelaySettings settings;
     private final String pgUri;
     private final String kafkaBootstrap;
-    private final RelayHooks hooks;
-    private final RelayBatches batches = new RelayBatches();
+    private final RelayBatches batches;
     private RelayLease lease;
     private Pool observer;
     private HorizonWatch watch;
@@ -43,14 +42,14 @@ public final class RelayVerticle extends VerticleBase {
     private volatile RelayMetrics metrics = RelayMetrics.STARTING;
 
     public RelayVerticle(OrdersConfig config, String pgUri, String kafkaBootstrap) {
-        this(RelaySettings.from(config), pgUri, kafkaBootstrap, RelayHooks.NONE);
+        this(RelaySettings.from(config), pgUri, kafkaBootstrap, new RelayBatches());
     }
 
-    RelayVerticle(RelaySettings settings, String pgUri, String kafkaBootstrap, RelayHooks hooks) {
+    RelayVerticle(RelaySettings settings, String pgUri, String kafkaBootstrap, RelayBatches batches) {
         this.settings = settings;
         this.pgUri = pgUri;
         this.kafkaBootstrap = kafkaBootstrap;
-        this.hooks = hooks;
+        this.batches = batches;
     }
 
     @Override
@@ -146,7 +145,7 @@ public final class RelayVerticle extends VerticleBase {
                     takeover.takenBack(), resume, resume);
         }
         LOG.info("relay holds the lease (backend {}), publishing after position {}", connection.processId(), resume);
-        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, resume, hooks,
+        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, resume, batches,
                 new PipelineListener());
         enter(new Active(connection, pipeline));
         metrics = metrics.published(0, resume);
@@ -197,15 +196,6 @@ public final class RelayVerticle extends VerticleBase {
         @Override
         public void broken() {
             if (state instanceof Active) {
-                lease.drop();
-            }
-        }
-
-        @Override
-        public void halted() {
-            if (state instanceof Active active) {
-                enter(new Stopped());
-                active.pipeline().publisher().abort();
                 lease.drop();
             }
         }

@@ -52,6 +52,7 @@ public final class SagaVerticle extends VerticleBase {
     private long lagTimer = -1;
     private final Map<String, Long> lag = new ConcurrentHashMap<>();
     private volatile boolean halted;
+    private volatile boolean paused;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
         this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap);
@@ -177,24 +178,35 @@ public final class SagaVerticle extends VerticleBase {
         return queues == null ? 0 : queues.inFlight();
     }
 
-    /** Test hook: stops handling records (those received wait) until {@link #resumeConsumer()}. */
-    Future<Void> pauseConsumer() {
+    /**
+     * An operator's pause ({@code POST /api/admin/saga/pause}): stops handling records (those received wait,
+     * their offsets uncommitted, and the lag grows) until {@link #resumeConsumer()}; a reaction already under
+     * way finishes. For holding the saga's commands back while something it depends on is repaired.
+     */
+    public Future<Void> pauseConsumer() {
         Promise<Void> paused = Promise.promise();
         context.runOnContext(ignored -> {
             queues.hold();
+            this.paused = true;
             paused.complete();
         });
         return paused.future();
     }
 
-    /** Test hook: handles records again after {@link #pauseConsumer()}. */
-    Future<Void> resumeConsumer() {
+    /** Handles records again after {@link #pauseConsumer()} ({@code POST /api/admin/saga/resume}). */
+    public Future<Void> resumeConsumer() {
         Promise<Void> resumed = Promise.promise();
         context.runOnContext(ignored -> {
             queues.release();
+            this.paused = false;
             resumed.complete();
         });
         return resumed.future();
+    }
+
+    /** Whether an operator paused the saga's handling. */
+    public boolean paused() {
+        return paused;
     }
 
     /**

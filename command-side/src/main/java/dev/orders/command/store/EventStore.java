@@ -1,8 +1,5 @@
 package dev.orders.command.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
@@ -280,33 +277,11 @@ public final class EventStore {
     }
 
     static String metadataJson(EventMetadata metadata) {
-        ObjectNode node = EventJson.mapper().createObjectNode();
-        putIfPresent(node, "correlationId", metadata.correlationId());
-        putIfPresent(node, "causationId", metadata.causationId());
-        putIfPresent(node, "commandId", metadata.commandId());
-        putIfPresent(node, "traceparent", metadata.traceparent());
-        return node.toString();
+        return EventJson.metadataJson(metadata);
     }
 
     static EventMetadata metadataOf(String json) {
-        try {
-            JsonNode node = EventJson.mapper().readTree(json);
-            return new EventMetadata(text(node, "correlationId"), text(node, "causationId"),
-                    text(node, "commandId"), text(node, "traceparent"));
-        } catch (JsonProcessingException e) {
-            throw new EventFormatException("stored metadata is not JSON", e);
-        }
-    }
-
-    private static String text(JsonNode node, String field) {
-        JsonNode value = node.get(field);
-        return value == null || value.isNull() ? null : value.asText();
-    }
-
-    private static void putIfPresent(ObjectNode node, String field, String value) {
-        if (value != null) {
-            node.put(field, value);
-        }
+        return EventJson.metadataOf(json);
     }
 
     /** Counts a stream's stored events (for tests and diagnostics). */

@@ -64,10 +64,12 @@ class CommandApiContractTest {
     private static final String SAGA_DEAD_LETTERS = "/api/admin/saga/dead-letters";
     private static final String SAGA_REDRIVE = "/api/admin/saga/dead-letters/{id}/redrive";
     private static final String EVENTS = "/api/admin/events";
+    private static final String SAGA_PAUSE = "/api/admin/saga/pause";
+    private static final String SAGA_RESUME = "/api/admin/saga/resume";
     /** Every operation of the document, as "METHOD path". */
     private static final List<String> OPERATIONS = List.of("POST " + CUSTOMERS, "POST " + ORDERS, "POST " + CANCEL,
             "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION, "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE,
-            "GET " + EVENTS);
+            "GET " + EVENTS, "POST " + SAGA_PAUSE, "POST " + SAGA_RESUME);
     private static final int BURST = 2;
     private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
@@ -131,7 +133,7 @@ class CommandApiContractTest {
                 .isEqualTo(OpenApiDocument.load().json());
         assertThat(document.getJsonObject("paths").fieldNames())
                 .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION, SAGA_DEAD_LETTERS, SAGA_REDRIVE,
-                        EVENTS);
+                        EVENTS, SAGA_PAUSE, SAGA_RESUME);
         assertThat(contract.operation("POST", CUSTOMERS).getString("operationId")).isEqualTo("createCustomer");
         assertThat(contract.operation("POST", ORDERS).getString("operationId")).isEqualTo("placeOrder");
         assertThat(contract.operation("POST", CANCEL).getString("operationId")).isEqualTo("cancelOrder");
@@ -389,6 +391,7 @@ class CommandApiContractTest {
 
         sagaDeadLetterCases(cases);
         eventFeedCases(cases);
+        sagaControlCases(cases);
         return cases;
     }
 
@@ -416,6 +419,25 @@ class CommandApiContractTest {
         cases.add(new Case("GET", EVENTS, 401, "no token", () -> send(HttpMethod.GET, EVENTS, anonymous(), null, null, null)));
         cases.add(new Case("GET", EVENTS, 403, "a customer's token: operators only",
                 () -> send(HttpMethod.GET, EVENTS, bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
+    }
+
+    /** POST /api/admin/saga/pause and .../resume: the saga paused, then going on. */
+    private void sagaControlCases(List<Case> cases) {
+        cases.add(new Case(SAGA_PAUSE, 200, "an operator pauses the saga", () -> {
+            Sent paused = post(SAGA_PAUSE, null, null, null);
+            assertThat(paused.response().bodyAsJsonObject().getBoolean("paused")).isTrue();
+            return paused;
+        }));
+        cases.add(new Case(SAGA_RESUME, 200, "an operator resumes it", () -> {
+            Sent resumed = post(SAGA_RESUME, null, null, null);
+            assertThat(resumed.response().bodyAsJsonObject().getBoolean("paused")).isFalse();
+            return resumed;
+        }));
+        for (String path : List.of(SAGA_PAUSE, SAGA_RESUME)) {
+            cases.add(new Case(path, 401, "no token", () -> send(HttpMethod.POST, path, anonymous(), null, null, null)));
+            cases.add(new Case(path, 403, "a customer's token: operators only", () -> send(HttpMethod.POST, path,
+                    bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
+        }
     }
 
     /** GET /api/admin/saga/dead-letters and POST .../{id}/redrive, on records parked here for the purpose. */

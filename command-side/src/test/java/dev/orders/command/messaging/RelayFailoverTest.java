@@ -46,8 +46,8 @@ class RelayFailoverTest extends RelayTestBase {
         long started = System.nanoTime();
         try (RelayFixture f = fixture()) {
             RelaySettings settings = f.settings(BATCH);
-            List<RelayVerticle> relays = new ArrayList<>(List.of(f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE),
-                    f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE)));
+            List<RelayVerticle> relays = new ArrayList<>(List.of(f.deploy(settings, f.config.kafkaBootstrap()),
+                    f.deploy(settings, f.config.kafkaBootstrap())));
             AtomicBoolean enough = new AtomicBoolean();
             CompletableFuture<List<EventEnvelope>> writing = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
@@ -70,7 +70,7 @@ class RelayFailoverTest extends RelayTestBase {
             RelayVerticle stopped = active(relays);
             relays.remove(stopped);
             f.undeploy(stopped);
-            relays.add(f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE));
+            relays.add(f.deploy(settings, f.config.kafkaBootstrap()));
             eventually(Duration.ofSeconds(15), "a relay takes over after the stop", () -> active(relays) != null);
 
             eventually(LONG, "the survivor publishing", () -> f.checkpoint() >= EVENTS);

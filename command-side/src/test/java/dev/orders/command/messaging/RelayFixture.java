@@ -59,8 +59,13 @@ final class RelayFixture implements AutoCloseable {
                 .withObserveInterval(Duration.ofMillis(300), Duration.ofSeconds(2));
     }
 
-    RelayVerticle deploy(RelaySettings settings, String bootstrap, RelayHooks hooks) {
-        RelayVerticle relay = new RelayVerticle(settings, pgUri, bootstrap, hooks);
+    RelayVerticle deploy(RelaySettings settings, String bootstrap) {
+        return deploy(settings, bootstrap, new RelayBatches());
+    }
+
+    /** Deploys a relay that reads and records its batches through {@code batches} (a test's faulty one). */
+    RelayVerticle deploy(RelaySettings settings, String bootstrap, RelayBatches batches) {
+        RelayVerticle relay = new RelayVerticle(settings, pgUri, bootstrap, batches);
         deployments.put(relay, await(vertx.deployVerticle(relay)));
         return relay;
     }

@@ -22,7 +22,7 @@ class RelayHorizonTest extends RelayTestBase {
     @DisplayName("names another application's session left idle in a transaction in the readiness detail and the metric")
     void a_leaked_idle_transaction_of_another_application_is_named() {
         try (RelayFixture f = fixture()) {
-            RelayVerticle relay = f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle relay = f.deploy(f.settings(50), f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(10), "the relay active", relay::isActive);
             // another application (the query side's role, a reporting tool) opens a transaction that takes an id
             // and forgets it
@@ -60,7 +60,7 @@ class RelayHorizonTest extends RelayTestBase {
     @DisplayName("names a prepared transaction left behind by its global id")
     void a_prepared_transaction_left_behind_is_named() {
         try (RelayFixture f = fixture()) {
-            RelayVerticle relay = f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle relay = f.deploy(f.settings(50), f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(10), "the relay active", relay::isActive);
             String gid = "forgotten-" + UUID.randomUUID();
             PgConnection other = await(PgConnection.connect(vertx, PgPools.connectOptions(f.config.effectiveQueryPgUri())));

@@ -43,7 +43,7 @@ class RelayLatencyTest extends RelayTestBase {
     @DisplayName("publishes every event of a steady trickle, among short unrelated writes, and reports commit-to-topic latency")
     void commit_to_topic_latency_at_a_fixed_rate() throws Exception {
         try (RelayFixture f = fixture()) {
-            f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(100), f.config.kafkaBootstrap());
             Map<UUID, Long> received = new ConcurrentHashMap<>();
             AtomicBoolean running = new AtomicBoolean(true);
             Thread consumer = Thread.ofPlatform().start(() -> consume(f, received, running));

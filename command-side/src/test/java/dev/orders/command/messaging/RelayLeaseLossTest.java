@@ -39,7 +39,7 @@ class RelayLeaseLossTest extends RelayTestBase {
             try {
                 // its producer would go on retrying for two minutes, well past the broker's restart
                 RelayVerticle relay = f.deploy(f.settings(50).withProducerOverrides(Map.of("delivery.timeout.ms", "120000")),
-                        bootstrap, RelayHooks.NONE);
+                        bootstrap);
                 UUID stream = UUID.randomUUID();
                 List<EventEnvelope> written = new ArrayList<>(f.appendNow(stream, 0, 10));
                 eventually(LONG, "the first events published", () -> f.checkpoint() == 10);

@@ -43,7 +43,7 @@ class RelayTest extends RelayTestBase {
     @DisplayName("publishes an event whose transaction took its id first but committed last, in id order")
     void out_of_order_commit_is_neither_skipped_nor_reordered() throws Exception {
         try (RelayFixture f = fixture()) {
-            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap());
             UUID a = UUID.randomUUID();
             UUID b = UUID.randomUUID();
             SqlConnection connectionA = await(f.pool.getConnection());
@@ -94,7 +94,7 @@ class RelayTest extends RelayTestBase {
         int total = 2_000 * SCALE;
         try (RelayFixture f = fixture()) {
             long started = System.nanoTime();
-            f.deploy(f.settings(200), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(200), f.config.kafkaBootstrap());
             List<EventEnvelope> written = runWriters(f, writers, total, 20);
             assertThat(written).hasSize(total);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
@@ -121,7 +121,7 @@ class RelayTest extends RelayTestBase {
                     + " '{\"correlationId\": \"corr-old\"}'::jsonb, now()) RETURNING 1", eventId, customer,
                     "{\"customerId\": \"" + customer + "\", \"name\": \"Old\", \"limit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}}");
             List<EventEnvelope> written = new ArrayList<>(f.appendNow(customer, 1, 2));
-            f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(100), f.config.kafkaBootstrap());
             f.committed();
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
                 List<Published> published = reader.readUntilUnique(3, LONG);
@@ -200,7 +200,7 @@ class RelayTest extends RelayTestBase {
                     + " WHERE events.id = first.id RETURNING 1");
             assertThat(f.checkpoint()).isZero();
 
-            f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(50), f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(30), "checkpoint at 30", () -> f.checkpoint() == 30);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
                 List<Published> published = reader.readUntilUnique(written.size(), LONG);
@@ -227,7 +227,7 @@ class RelayTest extends RelayTestBase {
             Set<UUID> unstamped = new HashSet<>();
             f.rows("SELECT event_id FROM events WHERE global_position IS NULL").forEach(r -> unstamped.add(r.getUUID(0)));
 
-            f.deploy(f.settings(50), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(50), f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(30), "checkpoint at 30", () -> f.checkpoint() == 30);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
                 List<Published> published = reader.readUntilUnique(20, LONG);
@@ -244,7 +244,7 @@ class RelayTest extends RelayTestBase {
         try (RelayFixture f = fixture()) {
             // batches of 10; polls rarely: it reads when signalled
             RelayVerticle relay = f.deploy(f.settings(10).withPollInterval(Duration.ofMinutes(5)),
-                    f.config.kafkaBootstrap(), RelayHooks.NONE);
+                    f.config.kafkaBootstrap());
             UUID stream = UUID.randomUUID();
             List<EventEnvelope> written = new ArrayList<>(f.appendNow(stream, 0, 10));
             eventually(Duration.ofSeconds(30), "first batch recorded", () -> f.checkpoint() == 10);
@@ -286,22 +286,13 @@ class RelayTest extends RelayTestBase {
                 written.addAll(f.appendNow(UUID.randomUUID(), 0, 10));
             }
             CompletableFuture<long[]> halted = new CompletableFuture<>();
-            RelayHooks crashOnSecondBatch = new RelayHooks() {
-                @Override
-                public boolean haltBeforeCheckpoint(long first, long last) {
-                    if (first == batch + 1) {
-                        halted.complete(new long[] {first, last});
-                        return true;
-                    }
-                    return false;
-                }
-            };
+            CrashingBatches crashOnSecondBatch = new CrashingBatches(batch + 1, halted);
             RelayVerticle first = f.deploy(f.settings(batch), f.config.kafkaBootstrap(), crashOnSecondBatch);
             assertThat(halted.orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join()).containsExactly(51, 100);
             f.undeploy(first);
             assertThat(f.checkpoint()).as("the crashed batch was not checkpointed").isEqualTo(batch);
 
-            f.deploy(f.settings(batch), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(batch), f.config.kafkaBootstrap());
             // every record of the second relay is in Kafka once its checkpoint is at the end: read only then,
             // since the first relay may have published all 120 events already (the batch sent behind the
             // crashed one), and a reader that stops at 120 distinct events would miss the repeats
@@ -334,7 +325,7 @@ class RelayTest extends RelayTestBase {
             String bootstrap = broker.kafkaBootstrap();
             try {
                 f.deploy(f.settings(100).withProducerOverrides(Map.of("delivery.timeout.ms", "4000",
-                        "request.timeout.ms", "2000", "max.block.ms", "2000")), bootstrap, RelayHooks.NONE);
+                        "request.timeout.ms", "2000", "max.block.ms", "2000")), bootstrap);
                 CompletableFuture<List<EventEnvelope>> writing = new CompletableFuture<>();
                 Thread writer = Thread.ofVirtual().start(() -> writing.complete(runWriters(f, 8, total, 40)));
                 eventually(LONG, "a third published", () -> f.checkpoint() >= total / 3);
@@ -363,8 +354,8 @@ class RelayTest extends RelayTestBase {
         int total = 1_200;
         try (RelayFixture f = fixture()) {
             RelaySettings settings = f.settings(batch);
-            RelayVerticle one = f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE);
-            RelayVerticle two = f.deploy(settings, f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle one = f.deploy(settings, f.config.kafkaBootstrap());
+            RelayVerticle two = f.deploy(settings, f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(10), "one active relay", () -> one.isActive() || two.isActive());
             assertThat(one.isActive() && two.isActive()).isFalse();
             CompletableFuture<List<EventEnvelope>> writing = new CompletableFuture<>();
@@ -407,7 +398,7 @@ class RelayTest extends RelayTestBase {
     @DisplayName("a rolled-back append leaves no event and does not hold the relay back")
     void rolled_back_append_does_not_stall_the_relay() {
         try (RelayFixture f = fixture()) {
-            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle relay = f.deploy(f.settings(100), f.config.kafkaBootstrap());
             SqlConnection connection = await(f.pool.getConnection());
             Transaction tx = await(connection.begin());
             EventEnvelope rolledBack = await(f.append(connection, UUID.randomUUID(), 0, 1)).get(0);
@@ -430,7 +421,7 @@ class RelayTest extends RelayTestBase {
     @DisplayName("keys every record by its customer, so one customer's orders share a partition, and names the stream in a header")
     void records_are_keyed_by_customer_with_the_stream_in_a_header() {
         try (RelayFixture f = fixture()) {
-            f.deploy(f.settings(100), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(f.settings(100), f.config.kafkaBootstrap());
             UUID customer = UUID.randomUUID();
             UUID firstOrder = UUID.randomUUID();
             UUID secondOrder = UUID.randomUUID();

@@ -66,7 +66,7 @@ class RelayWakeTest {
     void by_the_in_process_signal_without_notify() {
         try (RelayFixture f = fixture()) {
             f.appendQuietly(UUID.randomUUID(), 0, 1);
-            RelayVerticle relay = f.deploy(hourlyPoll(f), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle relay = f.deploy(hourlyPoll(f), f.config.kafkaBootstrap());
             eventually(PROMPTLY, "the event found on becoming active is published", () -> f.checkpoint() == 1);
 
             EventEnvelope quiet = f.appendQuietly(UUID.randomUUID(), 0, 1).get(0);
@@ -90,11 +90,11 @@ class RelayWakeTest {
         Vertx other = newVertx();
         try (RelayFixture f = fixture()) {
             f.appendQuietly(UUID.randomUUID(), 0, 1);
-            RelayVerticle remote = new RelayVerticle(hourlyPoll(f), f.pgUri, f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle remote = new RelayVerticle(hourlyPoll(f), f.pgUri, f.config.kafkaBootstrap(), new RelayBatches());
             await(other.deployVerticle(remote));
             eventually(PROMPTLY, "the other process's relay is active and published what it found",
                     () -> remote.isActive() && f.checkpoint() == 1);
-            RelayVerticle local = f.deploy(hourlyPoll(f), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            RelayVerticle local = f.deploy(hourlyPoll(f), f.config.kafkaBootstrap());
 
             EventEnvelope appended = f.appendNow(UUID.randomUUID(), 0, 1).get(0);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
@@ -114,7 +114,7 @@ class RelayWakeTest {
     void when_the_transaction_holding_the_horizon_ends() {
         try (RelayFixture f = fixture()) {
             f.appendQuietly(UUID.randomUUID(), 0, 1);
-            f.deploy(hourlyPoll(f), f.config.kafkaBootstrap(), RelayHooks.NONE);
+            f.deploy(hourlyPoll(f), f.config.kafkaBootstrap());
             eventually(PROMPTLY, "the event found on becoming active is published", () -> f.checkpoint() == 1);
             try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
                 EventEnvelope first = heldBackUntil(f, reader, "COMMIT");

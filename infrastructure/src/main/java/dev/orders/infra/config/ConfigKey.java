@@ -1,89 +1,156 @@
 package dev.orders.infra.config;
 
+import static dev.orders.infra.config.ConfigKey.Shown.SECRET;
+import static dev.orders.infra.config.ConfigKey.Shown.SHOWN;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 
-/** Every configuration key with its default and meaning: the single list behind parsing and {@code --help}. */
+/**
+ * Every configuration key, declared once: its name, its default, whether its value is a secret (never
+ * printed), how its value is read and checked ({@link ConfigValues}), and its meaning. {@link OrdersConfig}'s
+ * parsing, {@code toMap}, {@code --help} and masked {@code describe} all derive from this list.
+ */
 public enum ConfigKey {
-    MODE("mode", "development", "development or production"),
-    HTTP_HOST("http.host", "127.0.0.1", "address the HTTP server binds to"),
-    HTTP_PORT("http.port", "8080", "HTTP port; 0 = any free port"),
-    DATA_DIR("data.dir", "./data", "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
-    CLEAN("clean", "false", "true wipes data.dir before starting"),
-    PG_URI("pg.uri", "", "external PostgreSQL for both sides, e.g. postgresql://user:pw@host:5432/orders;"
+    MODE("mode", "development", SHOWN, ConfigValues::mode, "development or production"),
+    HTTP_HOST("http.host", "127.0.0.1", SHOWN, ConfigValues::nonBlank, "address the HTTP server binds to"),
+    HTTP_PORT("http.port", "8080", SHOWN, ConfigValues::port, "HTTP port; 0 = any free port"),
+    DATA_DIR("data.dir", "./data", SHOWN, ConfigValues::path,
+            "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
+    CLEAN("clean", "false", SHOWN, ConfigValues::bool, "true wipes data.dir before starting"),
+    PG_URI("pg.uri", "", SHOWN, ConfigValues::pgUri,
+            "external PostgreSQL for both sides, e.g. postgresql://user:pw@host:5432/orders;"
             + " required in production and by a service on its own; empty = the all-in-one in development mode"
             + " starts one (Docker if present, else embedded)"),
-    COMMAND_PG_URI("command.pg.uri", "", "PostgreSQL of the command side; overrides pg.uri"),
-    QUERY_PG_URI("query.pg.uri", "", "PostgreSQL of the query side; overrides pg.uri"),
-    PG_POOL_SIZE("pg.pool.size", "16", "connections per PostgreSQL pool"),
-    PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", "requests that may wait for a pooled connection;"
+    COMMAND_PG_URI("command.pg.uri", "", SHOWN, ConfigValues::pgUri,
+            "PostgreSQL of the command side; overrides pg.uri"),
+    QUERY_PG_URI("query.pg.uri", "", SHOWN, ConfigValues::pgUri, "PostgreSQL of the query side; overrides pg.uri"),
+    PG_POOL_SIZE("pg.pool.size", "16", SHOWN, atLeast(1), "connections per PostgreSQL pool"),
+    PG_POOL_MAX_WAIT_QUEUE("pg.pool.max-wait-queue", "512", SHOWN, atLeast(-1),
+            "requests that may wait for a pooled connection;"
             + " -1 = unbounded"),
-    PG_STATEMENT_TIMEOUT("pg.statement-timeout", "PT30S", "statement_timeout of the services' PostgreSQL sessions:"
+    PG_STATEMENT_TIMEOUT("pg.statement-timeout", "PT30S", SHOWN, ConfigValues::duration,
+            "statement_timeout of the services' PostgreSQL sessions:"
             + " a longer statement is cancelled (ISO-8601 duration)"),
-    PG_IDLE_IN_TRANSACTION_TIMEOUT("pg.idle-in-transaction-timeout", "PT60S", "idle_in_transaction_session_timeout"
+    PG_IDLE_IN_TRANSACTION_TIMEOUT("pg.idle-in-transaction-timeout", "PT60S", SHOWN, ConfigValues::duration,
+            "idle_in_transaction_session_timeout"
             + " of the services' PostgreSQL sessions: a session idle this long inside a transaction is ended, since"
             + " an open transaction holds the relay back (ISO-8601 duration)"),
-    PG_EMBEDDED_PORT("pg.embedded.port", "0", "port of the embedded PostgreSQL; 0 = any free port"),
-    KAFKA_BOOTSTRAP("kafka.bootstrap", "", "external Kafka bootstrap servers (host:port,...); required in"
+    PG_EMBEDDED_PORT("pg.embedded.port", "0", SHOWN, ConfigValues::port,
+            "port of the embedded PostgreSQL; 0 = any free port"),
+    KAFKA_BOOTSTRAP("kafka.bootstrap", "", SHOWN, ConfigValues::bootstrap,
+            "external Kafka bootstrap servers (host:port,...); required in"
             + " production and by a service on its own; empty = the all-in-one in development mode starts one"),
-    KAFKA_EMBEDDED_PORT("kafka.embedded.port", "0", "port of the embedded Kafka broker; 0 = any free port"),
-    KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", "prefix of every topic name"),
-    KAFKA_PARTITIONS("kafka.partitions", "3", "partitions of each topic the services create"),
+    KAFKA_EMBEDDED_PORT("kafka.embedded.port", "0", SHOWN, ConfigValues::port,
+            "port of the embedded Kafka broker; 0 = any free port"),
+    KAFKA_TOPIC_PREFIX("kafka.topic.prefix", "orders", SHOWN, ConfigValues::topicPrefix, "prefix of every topic name"),
+    KAFKA_PARTITIONS("kafka.partitions", "3", SHOWN, atLeast(1), "partitions of each topic the services create"),
     // ---- a Kafka cluster: how the topics are made, and the consumer groups (record KafkaCluster) ----
-    KAFKA_REPLICATION_FACTOR("kafka.replication-factor", "1", "replicas of each topic the services create;"
+    KAFKA_REPLICATION_FACTOR("kafka.replication-factor", "1", SHOWN, ConfigValues::replicationFactor,
+            "replicas of each topic the services create;"
             + " 3 on a cluster of three or more brokers"),
-    KAFKA_MIN_INSYNC_REPLICAS("kafka.min-insync-replicas", "1", "min.insync.replicas of each topic the services"
+    KAFKA_MIN_INSYNC_REPLICAS("kafka.min-insync-replicas", "1", SHOWN, ConfigValues::minInsyncReplicas,
+            "min.insync.replicas of each topic the services"
             + " create: with acks=all a write needs this many replicas; at most kafka.replication-factor"),
-    KAFKA_TOPICS_CREATE("kafka.topics.create", "true", "true: the services create missing topics at start;"
+    KAFKA_TOPICS_CREATE("kafka.topics.create", "true", SHOWN, ConfigValues::bool,
+            "true: the services create missing topics at start;"
             + " false: they only check, and /health/ready names a missing topic"),
-    KAFKA_SAGA_GROUP("kafka.group.saga", "", "consumer group id of the saga; empty = <kafka.topic.prefix>.saga"),
-    KAFKA_PROJECTOR_GROUP("kafka.group.projector", "", "consumer group id of the query side's projector;"
+    KAFKA_SAGA_GROUP("kafka.group.saga", "", SHOWN, ConfigValues::groupId,
+            "consumer group id of the saga; empty = <kafka.topic.prefix>.saga"),
+    KAFKA_PROJECTOR_GROUP("kafka.group.projector", "", SHOWN, ConfigValues::groupId,
+            "consumer group id of the query side's projector;"
             + " empty = <kafka.topic.prefix>.query-projector"),
-    SNAPSHOT_EVERY("snapshot.every", "100", "an aggregate snapshot every this many events"),
-    SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", "an order whose credit check the saga asked"
+    SNAPSHOT_EVERY("snapshot.every", "100", SHOWN, atLeast(1), "an aggregate snapshot every this many events"),
+    SAGA_CREDIT_CHECK_TIMEOUT("saga.credit-check-timeout", "PT30S", SHOWN, ConfigValues::duration,
+            "an order whose credit check the saga asked"
             + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
             + " the saga has not reached the order"),
-    RELAY_BATCH_SIZE("relay.batch-size", "500", "events the relay publishes per batch"),
-    RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", "how often the relay looks for new events when idle"
+    RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
+    RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
+            "how often the relay looks for new events when idle"
             + " (ISO-8601 duration)"),
-    CORS_ORIGINS("cors.origins", "", "comma-separated origins allowed by CORS; empty = same origin only"),
-    AUTH_DEV_KEY("auth.dev-key", "", "HMAC key of development tokens (POST /api/dev/token); empty = the built-in"
+    CORS_ORIGINS("cors.origins", "", SHOWN, ConfigValues::list,
+            "comma-separated origins allowed by CORS; empty = same origin only"),
+    AUTH_DEV_KEY("auth.dev-key", "", SECRET, ConfigValues::devKey,
+            "HMAC key of development tokens (POST /api/dev/token); empty = the built-in"
             + " development key; refused in production"),
-    AUTH_PUBLIC_KEYS("auth.public-keys", "", "file with the token issuer's public keys (PEM); required in production"),
-    AUTH_JWKS_URL("auth.jwks-url", "", "URL of the token issuer's JSON Web Key Set (https://issuer/.well-known/jwks.json);"
+    AUTH_PUBLIC_KEYS("auth.public-keys", "", SHOWN, ConfigValues::stripped,
+            "file with the token issuer's public keys (PEM); required in production"),
+    AUTH_JWKS_URL("auth.jwks-url", "", SHOWN, ConfigValues::httpUrl,
+            "URL of the token issuer's JSON Web Key Set (https://issuer/.well-known/jwks.json);"
             + " fetched again when a token names an unknown key id, so keys rotate without a restart"),
-    AUTH_ALGORITHM("auth.algorithm", "RS256", "signature algorithm of the issuer's keys (RS256, ES256, ...)"),
-    AUTH_ISSUER("auth.issuer", "", "required 'iss' claim of tokens; empty = not checked"),
-    AUTH_AUDIENCE("auth.audience", "", "required 'aud' claim of tokens; empty = not checked"),
-    AUTH_TOKEN_TTL("auth.token-ttl", "PT8H", "lifetime of development tokens (ISO-8601 duration)"),
-    AUTH_SERVICE_TOKEN("auth.service-token", "", "operator token the query side's rebuild presents to the command"
+    AUTH_ALGORITHM("auth.algorithm", "RS256", SHOWN, ConfigValues::nonBlank,
+            "signature algorithm of the issuer's keys (RS256, ES256, ...)"),
+    AUTH_ISSUER("auth.issuer", "", SHOWN, ConfigValues::stripped,
+            "required 'iss' claim of tokens; empty = not checked"),
+    AUTH_AUDIENCE("auth.audience", "", SHOWN, ConfigValues::stripped,
+            "required 'aud' claim of tokens; empty = not checked"),
+    AUTH_TOKEN_TTL("auth.token-ttl", "PT8H", SHOWN, ConfigValues::duration,
+            "lifetime of development tokens (ISO-8601 duration)"),
+    AUTH_SERVICE_TOKEN("auth.service-token", "", SECRET, ConfigValues::stripped,
+            "operator token the query side's rebuild presents to the command"
             + " side's event feed in production; development mode mints one"),
-    RATE_COMMANDS_PER_SECOND("rate.commands-per-second", "20", "commands one customer may send per second,"
+    RATE_COMMANDS_PER_SECOND("rate.commands-per-second", "20", SHOWN, atLeast(1),
+            "commands one customer may send per second,"
             + " sustained; more answer 429 with Retry-After"),
-    RATE_COMMAND_BURST("rate.command-burst", "40", "commands one customer may send at once after a quiet time"),
-    PUSH_RETENTION("push.retention", "PT24H", "how long the order-change log keeps each change for streams that"
+    RATE_COMMAND_BURST("rate.command-burst", "40", SHOWN, atLeast(1),
+            "commands one customer may send at once after a quiet time"),
+    PUSH_RETENTION("push.retention", "PT24H", SHOWN, ConfigValues::duration,
+            "how long the order-change log keeps each change for streams that"
             + " resume (Last-Event-ID); older ones are pruned in the background, and a resume from before them"
             + " gets event: reset and the current state (ISO-8601 duration)"),
-    PUSH_RETENTION_CHANGES("push.retention-changes", "1000000", "the most changes the order-change log keeps;"
+    PUSH_RETENTION_CHANGES("push.retention-changes", "1000000", SHOWN, atLeast(1),
+            "the most changes the order-change log keeps;"
             + " older ones are pruned likewise"),
-    RATE_PROCESSES("rate.processes", "1", "command-side processes behind one load balancer: each enforces"
+    RATE_PROCESSES("rate.processes", "1", SHOWN, atLeast(1),
+            "command-side processes behind one load balancer: each enforces"
             + " 1/this of rate.commands-per-second and rate.command-burst, so that together they allow the rate"),
-    SHUTDOWN_NOTICE("shutdown.notice", "PT3S", "on SIGTERM, how long readiness answers 503 before the streams"
+    SHUTDOWN_NOTICE("shutdown.notice", "PT3S", SHOWN, ConfigValues::duration,
+            "on SIGTERM, how long readiness answers 503 before the streams"
             + " end and the port closes, so that balancers stop sending first (ISO-8601 duration)"),
-    SHUTDOWN_GRACE("shutdown.grace", "PT20S", "on SIGTERM, how long requests in progress may take to finish"
+    SHUTDOWN_GRACE("shutdown.grace", "PT20S", SHOWN, ConfigValues::duration,
+            "on SIGTERM, how long requests in progress may take to finish"
             + " before the connections close (ISO-8601 duration)"),
-    QUERY_EVENT_FEED_URL("query.event-feed-url", "", "base URL of the command side's event feed"
+    QUERY_EVENT_FEED_URL("query.event-feed-url", "", SHOWN, ConfigValues::stripped,
+            "base URL of the command side's event feed"
             + " (GET /api/admin/events) that a query-side rebuild reads; empty = http://127.0.0.1:<http.port>");
+
+    /** Whether a value may be printed. */
+    enum Shown { SHOWN, SECRET }
+
+    /** Reads and checks a key's value from the loaded layers; a bad value is a {@link ConfigException}. */
+    @FunctionalInterface
+    interface Reader {
+        Object read(ConfigValues values, ConfigKey key);
+    }
 
     private final String key;
     private final String defaultValue;
+    private final boolean secret;
+    private final Reader reader;
     private final String meaning;
 
-    ConfigKey(String key, String defaultValue, String meaning) {
+    ConfigKey(String key, String defaultValue, Shown shown, Reader reader, String meaning) {
         this.key = key;
         this.defaultValue = defaultValue;
+        this.secret = shown == Shown.SECRET;
+        this.reader = reader;
         this.meaning = meaning;
+    }
+
+    private static Reader atLeast(int min) {
+        return (values, key) -> values.intAtLeast(key, min);
+    }
+
+    /** @return the value, read and checked */
+    Object read(ConfigValues values) {
+        return reader.read(values, this);
+    }
+
+    /** @return true for a secret, shown as {@code ***} */
+    public boolean secret() {
+        return secret;
     }
 
     /** @return the key as written in files and {@code --key=value} arguments, e.g. {@code http.port} */

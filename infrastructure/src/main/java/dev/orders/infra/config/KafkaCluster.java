@@ -1,11 +1,8 @@
 package dev.orders.infra.config;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * How the services use a Kafka cluster: the replication of the topics they create, whether they
- * create them at all, and their consumer groups. Part of {@link OrdersConfig}, validated there.
+ * create them at all, and their consumer groups. Part of {@link OrdersConfig}, read from its {@code kafka.*} keys.
  *
  * @param replicationFactor replicas of each topic created ({@code kafka.replication-factor})
  * @param minInsyncReplicas {@code min.insync.replicas} of each topic created ({@code kafka.min-insync-replicas})
@@ -15,15 +12,4 @@ import java.util.Map;
  */
 public record KafkaCluster(short replicationFactor, int minInsyncReplicas, boolean createTopics,
                            String sagaGroup, String projectorGroup) {
-
-    /** @return the keys and values, as {@link OrdersConfig#toMap()} lists them */
-    Map<String, String> toMap() {
-        Map<String, String> map = new LinkedHashMap<>();
-        map.put(ConfigKey.KAFKA_REPLICATION_FACTOR.key(), Short.toString(replicationFactor));
-        map.put(ConfigKey.KAFKA_MIN_INSYNC_REPLICAS.key(), Integer.toString(minInsyncReplicas));
-        map.put(ConfigKey.KAFKA_TOPICS_CREATE.key(), Boolean.toString(createTopics));
-        map.put(ConfigKey.KAFKA_SAGA_GROUP.key(), sagaGroup);
-        map.put(ConfigKey.KAFKA_PROJECTOR_GROUP.key(), projectorGroup);
-        return map;
-    }
 }

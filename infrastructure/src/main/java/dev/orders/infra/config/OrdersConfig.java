@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,88 +26,11 @@ import java.util.stream.Collectors;
  * {@code --config FILE}, the system property {@code orders.config} or the environment variable
  * {@code ORDERS_CONFIG}; system properties {@code orders.<key>}; environment variables
  * {@code ORDERS_<KEY>} (upper case, '.' and '-' as '_'); arguments {@code --<key>=<value>}.
- * {@link ConfigKey} lists the keys; {@link #help()} prints them.
- *
- * @param mode                   development or production
- * @param httpHost               address the HTTP server binds to
- * @param httpPort               HTTP port, 0 = any free port
- * @param dataDir                folder of the embedded servers' data
- * @param clean                  wipe {@code dataDir} before starting
- * @param pgUri                  external PostgreSQL of both sides, empty = none
- * @param commandPgUri           external PostgreSQL of the command side, empty = {@code pgUri}
- * @param queryPgUri             external PostgreSQL of the query side, empty = {@code pgUri}
- * @param pgPoolSize             connections per pool
- * @param pgPoolMaxWaitQueue     waiting requests per pool, -1 = unbounded
- * @param pgStatementTimeout     statement timeout of the services' PostgreSQL sessions
- * @param pgIdleInTransactionTimeout idle-in-transaction timeout of the services' PostgreSQL sessions
- * @param pgEmbeddedPort         embedded PostgreSQL port, 0 = any free port
- * @param kafkaBootstrap         external Kafka bootstrap servers, empty = none
- * @param kafkaEmbeddedPort      embedded Kafka port, 0 = any free port
- * @param kafkaTopicPrefix       prefix of every topic name
- * @param kafkaPartitions        partitions per topic
- * @param kafkaCluster           replication, topic creation and consumer groups on a Kafka cluster
- * @param snapshotEvery          events between aggregate snapshots
- * @param sagaCreditCheckTimeout how long an order waits for its credit check
- * @param relayBatchSize         events per relay batch
- * @param relayPollInterval      idle poll interval of the relay
- * @param corsOrigins            origins allowed by CORS
- * @param queryEventFeedUrl      base URL of the command side's event feed for rebuilds, empty = this process
- * @param authDevKey             HMAC key of development tokens, empty = the built-in one; refused in production
- * @param authPublicKeys         file of the token issuer's public keys (PEM), empty = none
- * @param authJwksUrl            URL of the token issuer's JSON Web Key Set, empty = none
- * @param authAlgorithm          signature algorithm of the issuer's keys
- * @param authIssuer             required {@code iss} claim, empty = not checked
- * @param authAudience           required {@code aud} claim, empty = not checked
- * @param authTokenTtl           lifetime of development tokens
- * @param authServiceToken       operator token for the event feed in production, empty = none
- * @param rateCommandsPerSecond  commands per customer per second, sustained
- * @param rateCommandBurst       commands per customer at once
- * @param pushRetention          how long the order-change log keeps a change for resumes
- * @param pushRetentionChanges   the most changes the order-change log keeps
- * @param rateProcesses          command-side processes sharing the rate, each enforcing its share
- * @param shutdownNotice         on SIGTERM, how long readiness answers 503 before the port closes
- * @param shutdownGrace          on SIGTERM, how long requests in progress may take to finish
+ * {@link ConfigKey} declares every key once (name, default, how it is read and checked, help text,
+ * whether it is a secret); this class holds the values read from them, typed, and derives its map,
+ * {@link #help()} and masked {@link #describe()} from that list.
  */
-public record OrdersConfig(
-        Mode mode,
-        String httpHost,
-        int httpPort,
-        Path dataDir,
-        boolean clean,
-        String pgUri,
-        String commandPgUri,
-        String queryPgUri,
-        int pgPoolSize,
-        int pgPoolMaxWaitQueue,
-        Duration pgStatementTimeout,
-        Duration pgIdleInTransactionTimeout,
-        int pgEmbeddedPort,
-        String kafkaBootstrap,
-        int kafkaEmbeddedPort,
-        String kafkaTopicPrefix,
-        int kafkaPartitions,
-        KafkaCluster kafkaCluster,
-        int snapshotEvery,
-        Duration sagaCreditCheckTimeout,
-        int relayBatchSize,
-        Duration relayPollInterval,
-        List<String> corsOrigins,
-        String queryEventFeedUrl,
-        String authDevKey,
-        String authPublicKeys,
-        String authJwksUrl,
-        String authAlgorithm,
-        String authIssuer,
-        String authAudience,
-        Duration authTokenTtl,
-        String authServiceToken,
-        int rateCommandsPerSecond,
-        int rateCommandBurst,
-        Duration pushRetention,
-        int pushRetentionChanges,
-        int rateProcesses,
-        Duration shutdownNotice,
-        Duration shutdownGrace) {
+public final class OrdersConfig {
 
     /** How the process runs. */
     public enum Mode {
@@ -117,13 +40,216 @@ public record OrdersConfig(
         PRODUCTION
     }
 
-    private static final java.util.Set<String> SECRETS = java.util.Set.of(AUTH_DEV_KEY.key(), AUTH_SERVICE_TOKEN.key());
     private static final Pattern PASSWORD_IN_URI = Pattern.compile("(://[^:/@]+:)[^@]*@");
 
-    /** Copies the list of origins, so that the record stays immutable. */
-    public OrdersConfig {
-        corsOrigins = List.copyOf(corsOrigins);
+    /** Every key's value, read and checked: of the type its accessor answers. */
+    private final Map<ConfigKey, Object> values;
+
+    private OrdersConfig(Map<ConfigKey, Object> values) {
+        this.values = values;
     }
+
+    @SuppressWarnings("unchecked")
+    private <T> T get(ConfigKey key) {
+        return (T) values.get(key);
+    }
+
+    /** @return development or production */
+    public Mode mode() {
+        return get(MODE);
+    }
+
+    /** @return address the HTTP server binds to */
+    public String httpHost() {
+        return get(HTTP_HOST);
+    }
+
+    /** @return HTTP port, 0 = any free port */
+    public int httpPort() {
+        return get(HTTP_PORT);
+    }
+
+    /** @return folder of the embedded servers' data */
+    public Path dataDir() {
+        return get(DATA_DIR);
+    }
+
+    /** @return wipe {@code dataDir} before starting */
+    public boolean clean() {
+        return get(CLEAN);
+    }
+
+    /** @return external PostgreSQL of both sides, empty = none */
+    public String pgUri() {
+        return get(PG_URI);
+    }
+
+    /** @return external PostgreSQL of the command side, empty = {@code pgUri} */
+    public String commandPgUri() {
+        return get(COMMAND_PG_URI);
+    }
+
+    /** @return external PostgreSQL of the query side, empty = {@code pgUri} */
+    public String queryPgUri() {
+        return get(QUERY_PG_URI);
+    }
+
+    /** @return connections per pool */
+    public int pgPoolSize() {
+        return get(PG_POOL_SIZE);
+    }
+
+    /** @return waiting requests per pool, -1 = unbounded */
+    public int pgPoolMaxWaitQueue() {
+        return get(PG_POOL_MAX_WAIT_QUEUE);
+    }
+
+    /** @return statement timeout of the services' PostgreSQL sessions */
+    public Duration pgStatementTimeout() {
+        return get(PG_STATEMENT_TIMEOUT);
+    }
+
+    /** @return idle-in-transaction timeout of the services' PostgreSQL sessions */
+    public Duration pgIdleInTransactionTimeout() {
+        return get(PG_IDLE_IN_TRANSACTION_TIMEOUT);
+    }
+
+    /** @return embedded PostgreSQL port, 0 = any free port */
+    public int pgEmbeddedPort() {
+        return get(PG_EMBEDDED_PORT);
+    }
+
+    /** @return external Kafka bootstrap servers, empty = none */
+    public String kafkaBootstrap() {
+        return get(KAFKA_BOOTSTRAP);
+    }
+
+    /** @return embedded Kafka port, 0 = any free port */
+    public int kafkaEmbeddedPort() {
+        return get(KAFKA_EMBEDDED_PORT);
+    }
+
+    /** @return prefix of every topic name */
+    public String kafkaTopicPrefix() {
+        return get(KAFKA_TOPIC_PREFIX);
+    }
+
+    /** @return partitions per topic */
+    public int kafkaPartitions() {
+        return get(KAFKA_PARTITIONS);
+    }
+
+    /** @return replication, topic creation and consumer groups on a Kafka cluster */
+    public KafkaCluster kafkaCluster() {
+        return new KafkaCluster((short) (int) get(KAFKA_REPLICATION_FACTOR), get(KAFKA_MIN_INSYNC_REPLICAS),
+                get(KAFKA_TOPICS_CREATE), get(KAFKA_SAGA_GROUP), get(KAFKA_PROJECTOR_GROUP));
+    }
+
+    /** @return events between aggregate snapshots */
+    public int snapshotEvery() {
+        return get(SNAPSHOT_EVERY);
+    }
+
+    /** @return how long an order waits for its credit check */
+    public Duration sagaCreditCheckTimeout() {
+        return get(SAGA_CREDIT_CHECK_TIMEOUT);
+    }
+
+    /** @return events per relay batch */
+    public int relayBatchSize() {
+        return get(RELAY_BATCH_SIZE);
+    }
+
+    /** @return idle poll interval of the relay */
+    public Duration relayPollInterval() {
+        return get(RELAY_POLL_INTERVAL);
+    }
+
+    /** @return origins allowed by CORS */
+    public List<String> corsOrigins() {
+        return get(CORS_ORIGINS);
+    }
+
+    /** @return base URL of the command side's event feed for rebuilds, empty = this process */
+    public String queryEventFeedUrl() {
+        return get(QUERY_EVENT_FEED_URL);
+    }
+
+    /** @return HMAC key of development tokens, empty = the built-in one; refused in production */
+    public String authDevKey() {
+        return get(AUTH_DEV_KEY);
+    }
+
+    /** @return file of the token issuer's public keys (PEM), empty = none */
+    public String authPublicKeys() {
+        return get(AUTH_PUBLIC_KEYS);
+    }
+
+    /** @return URL of the token issuer's JSON Web Key Set, empty = none */
+    public String authJwksUrl() {
+        return get(AUTH_JWKS_URL);
+    }
+
+    /** @return signature algorithm of the issuer's keys */
+    public String authAlgorithm() {
+        return get(AUTH_ALGORITHM);
+    }
+
+    /** @return required {@code iss} claim, empty = not checked */
+    public String authIssuer() {
+        return get(AUTH_ISSUER);
+    }
+
+    /** @return required {@code aud} claim, empty = not checked */
+    public String authAudience() {
+        return get(AUTH_AUDIENCE);
+    }
+
+    /** @return lifetime of development tokens */
+    public Duration authTokenTtl() {
+        return get(AUTH_TOKEN_TTL);
+    }
+
+    /** @return operator token for the event feed in production, empty = none */
+    public String authServiceToken() {
+        return get(AUTH_SERVICE_TOKEN);
+    }
+
+    /** @return commands per customer per second, sustained */
+    public int rateCommandsPerSecond() {
+        return get(RATE_COMMANDS_PER_SECOND);
+    }
+
+    /** @return commands per customer at once */
+    public int rateCommandBurst() {
+        return get(RATE_COMMAND_BURST);
+    }
+
+    /** @return how long the order-change log keeps a change for resumes */
+    public Duration pushRetention() {
+        return get(PUSH_RETENTION);
+    }
+
+    /** @return the most changes the order-change log keeps */
+    public int pushRetentionChanges() {
+        return get(PUSH_RETENTION_CHANGES);
+    }
+
+    /** @return command-side processes sharing the rate, each enforcing its share */
+    public int rateProcesses() {
+        return get(RATE_PROCESSES);
+    }
+
+    /** @return on SIGTERM, how long readiness answers 503 before the port closes */
+    public Duration shutdownNotice() {
+        return get(SHUTDOWN_NOTICE);
+    }
+
+    /** @return on SIGTERM, how long requests in progress may take to finish */
+    public Duration shutdownGrace() {
+        return get(SHUTDOWN_GRACE);
+    }
+
 
     /**
      * Loads the configuration of a process from all layers.
@@ -204,61 +330,31 @@ public record OrdersConfig(
     /** @return every key with its value as text, so that {@link #fromMap} gives this configuration back */
     public Map<String, String> toMap() {
         Map<String, String> map = new LinkedHashMap<>();
-        map.put(MODE.key(), mode.name().toLowerCase(Locale.ROOT));
-        map.put(HTTP_HOST.key(), httpHost);
-        map.put(HTTP_PORT.key(), Integer.toString(httpPort));
-        map.put(DATA_DIR.key(), dataDir.toString());
-        map.put(CLEAN.key(), Boolean.toString(clean));
-        map.put(PG_URI.key(), pgUri);
-        map.put(COMMAND_PG_URI.key(), commandPgUri);
-        map.put(QUERY_PG_URI.key(), queryPgUri);
-        map.put(PG_POOL_SIZE.key(), Integer.toString(pgPoolSize));
-        map.put(PG_POOL_MAX_WAIT_QUEUE.key(), Integer.toString(pgPoolMaxWaitQueue));
-        map.put(PG_STATEMENT_TIMEOUT.key(), pgStatementTimeout.toString());
-        map.put(PG_IDLE_IN_TRANSACTION_TIMEOUT.key(), pgIdleInTransactionTimeout.toString());
-        map.put(PG_EMBEDDED_PORT.key(), Integer.toString(pgEmbeddedPort));
-        map.put(KAFKA_BOOTSTRAP.key(), kafkaBootstrap);
-        map.put(KAFKA_EMBEDDED_PORT.key(), Integer.toString(kafkaEmbeddedPort));
-        map.put(KAFKA_TOPIC_PREFIX.key(), kafkaTopicPrefix);
-        map.put(KAFKA_PARTITIONS.key(), Integer.toString(kafkaPartitions));
-        map.putAll(kafkaCluster.toMap());
-        map.put(SNAPSHOT_EVERY.key(), Integer.toString(snapshotEvery));
-        map.put(SAGA_CREDIT_CHECK_TIMEOUT.key(), sagaCreditCheckTimeout.toString());
-        map.put(RELAY_BATCH_SIZE.key(), Integer.toString(relayBatchSize));
-        map.put(RELAY_POLL_INTERVAL.key(), relayPollInterval.toString());
-        map.put(CORS_ORIGINS.key(), String.join(",", corsOrigins));
-        map.put(QUERY_EVENT_FEED_URL.key(), queryEventFeedUrl);
-        map.put(AUTH_DEV_KEY.key(), authDevKey);
-        map.put(AUTH_PUBLIC_KEYS.key(), authPublicKeys);
-        map.put(AUTH_JWKS_URL.key(), authJwksUrl);
-        map.put(AUTH_ALGORITHM.key(), authAlgorithm);
-        map.put(AUTH_ISSUER.key(), authIssuer);
-        map.put(AUTH_AUDIENCE.key(), authAudience);
-        map.put(AUTH_TOKEN_TTL.key(), authTokenTtl.toString());
-        map.put(AUTH_SERVICE_TOKEN.key(), authServiceToken);
-        map.put(RATE_COMMANDS_PER_SECOND.key(), Integer.toString(rateCommandsPerSecond));
-        map.put(RATE_COMMAND_BURST.key(), Integer.toString(rateCommandBurst));
-        map.put(PUSH_RETENTION.key(), pushRetention.toString());
-        map.put(PUSH_RETENTION_CHANGES.key(), Integer.toString(pushRetentionChanges));
-        map.put(RATE_PROCESSES.key(), Integer.toString(rateProcesses));
-        map.put(SHUTDOWN_NOTICE.key(), shutdownNotice.toString());
-        map.put(SHUTDOWN_GRACE.key(), shutdownGrace.toString());
+        values.forEach((key, value) -> map.put(key.key(), text(value)));
         return map;
+    }
+
+    private static String text(Object value) {
+        return switch (value) {
+            case Mode mode -> mode.name().toLowerCase(Locale.ROOT);
+            case List<?> list -> list.stream().map(String::valueOf).collect(Collectors.joining(","));
+            default -> String.valueOf(value);
+        };
     }
 
     /** @return the command side's external PostgreSQL URI ({@code command.pg.uri}, else {@code pg.uri}), or "" */
     public String effectiveCommandPgUri() {
-        return commandPgUri.isEmpty() ? pgUri : commandPgUri;
+        return commandPgUri().isEmpty() ? pgUri() : commandPgUri();
     }
 
     /** @return how the services' PostgreSQL sessions are bounded ({@code pg.statement-timeout}, {@code pg.idle-in-transaction-timeout}) */
     public PgSessions pgSessions() {
-        return new PgSessions(pgStatementTimeout, pgIdleInTransactionTimeout);
+        return new PgSessions(pgStatementTimeout(), pgIdleInTransactionTimeout());
     }
 
     /** @return the query side's external PostgreSQL URI ({@code query.pg.uri}, else {@code pg.uri}), or "" */
     public String effectiveQueryPgUri() {
-        return queryPgUri.isEmpty() ? pgUri : queryPgUri;
+        return queryPgUri().isEmpty() ? pgUri() : queryPgUri();
     }
 
     /**
@@ -266,18 +362,18 @@ public record OrdersConfig(
      * PostgreSQL ({@code pg.uri}, or both {@code command.pg.uri} and {@code query.pg.uri}) and a Kafka
      * ({@code kafka.bootstrap}).
      *
-     * @param why when they are required, for the message, e.g. {@code "in production mode"}
+     * @param why when they are required, for the message, e.g. {@code "in production mode()"}
      * @throws ConfigException naming the first missing key
      */
     public void requireExternalServers(String why) {
         if (effectiveCommandPgUri().isEmpty() || effectiveQueryPgUri().isEmpty()) {
-            ConfigKey missing = commandPgUri.isEmpty() == queryPgUri.isEmpty() ? PG_URI
-                    : commandPgUri.isEmpty() ? COMMAND_PG_URI : QUERY_PG_URI;
+            ConfigKey missing = commandPgUri().isEmpty() == queryPgUri().isEmpty() ? PG_URI
+                    : commandPgUri().isEmpty() ? COMMAND_PG_URI : QUERY_PG_URI;
             throw new ConfigException("config key '" + missing.key() + "' is missing: required " + why
                     + " (the PostgreSQL server, postgresql://user:password@host:5432/orders; pg.uri serves both sides,"
                     + " command.pg.uri and query.pg.uri one each)");
         }
-        if (kafkaBootstrap.isEmpty()) {
+        if (kafkaBootstrap().isEmpty()) {
             throw new ConfigException("config key '" + KAFKA_BOOTSTRAP.key() + "' is missing: required " + why
                     + " (the Kafka cluster's bootstrap servers, host:port,host:port)");
         }
@@ -285,13 +381,13 @@ public record OrdersConfig(
 
     /** @return the saga's consumer group id ({@code kafka.group.saga}, else {@code <prefix>.saga}) */
     public String sagaGroupId() {
-        return kafkaCluster.sagaGroup().isEmpty() ? kafkaTopicPrefix + ".saga" : kafkaCluster.sagaGroup();
+        return kafkaCluster().sagaGroup().isEmpty() ? kafkaTopicPrefix() + ".saga" : kafkaCluster().sagaGroup();
     }
 
     /** @return the projector's consumer group id ({@code kafka.group.projector}, else {@code <prefix>.query-projector}) */
     public String projectorGroupId() {
-        return kafkaCluster.projectorGroup().isEmpty() ? kafkaTopicPrefix + ".query-projector"
-                : kafkaCluster.projectorGroup();
+        return kafkaCluster().projectorGroup().isEmpty() ? kafkaTopicPrefix() + ".query-projector"
+                : kafkaCluster().projectorGroup();
     }
 
     /**
@@ -299,7 +395,7 @@ public record OrdersConfig(
      *         ({@code query.event-feed-url}, else this process: {@code http://127.0.0.1:<http.port>})
      */
     public String effectiveEventFeedUrl() {
-        return queryEventFeedUrl.isEmpty() ? "http://127.0.0.1:" + httpPort : queryEventFeedUrl;
+        return queryEventFeedUrl().isEmpty() ? "http://127.0.0.1:" + httpPort() : queryEventFeedUrl();
     }
 
     /**
@@ -311,35 +407,35 @@ public record OrdersConfig(
      */
     public SecuritySettings securitySettings() {
         List<String> keys = List.of();
-        if (!authPublicKeys.isEmpty()) {
+        if (!authPublicKeys().isEmpty()) {
             try {
-                keys = PemKeys.split(Files.readString(Path.of(authPublicKeys)));
+                keys = PemKeys.split(Files.readString(Path.of(authPublicKeys())));
             } catch (IOException | RuntimeException e) {
-                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys, "cannot be read: " + e.getMessage());
+                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys(), "cannot be read: " + e.getMessage());
             }
             if (keys.isEmpty()) {
-                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys, "holds no PEM public key");
+                throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys(), "holds no PEM public key");
             }
         }
-        boolean production = mode == Mode.PRODUCTION;
-        if (production && keys.isEmpty() && authJwksUrl.isEmpty()) {
-            throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys,
+        boolean production = mode() == Mode.PRODUCTION;
+        if (production && keys.isEmpty() && authJwksUrl().isEmpty()) {
+            throw ConfigException.badValue(AUTH_PUBLIC_KEYS.key(), authPublicKeys(),
                     "is required in production: the token issuer's public keys (PEM), unless auth.jwks-url names its key set");
         }
-        return new SecuritySettings(production, authDevKey, keys, authAlgorithm, authIssuer, authAudience,
-                authTokenTtl, corsOrigins, rateCommandsPerSecond / (double) rateProcesses,
-                (int) Math.ceil(rateCommandBurst / (double) rateProcesses), authServiceToken, authJwksUrl);
+        return new SecuritySettings(production, authDevKey(), keys, authAlgorithm(), authIssuer(), authAudience(),
+                authTokenTtl(), corsOrigins(), rateCommandsPerSecond() / (double) rateProcesses(),
+                (int) Math.ceil(rateCommandBurst() / (double) rateProcesses()), authServiceToken(), authJwksUrl());
     }
 
     /** True for keys whose values are secrets, never printed. */
     static boolean isSecret(String key) {
-        return SECRETS.contains(key);
+        return ConfigKey.of(key).map(ConfigKey::secret).orElse(false);
     }
 
     /** @return one line per key for a startup log, passwords and secrets masked */
     public String describe() {
         return toMap().entrySet().stream()
-                .map(e -> "  " + e.getKey() + " = " + (SECRETS.contains(e.getKey()) && !e.getValue().isEmpty()
+                .map(e -> "  " + e.getKey() + " = " + (isSecret(e.getKey()) && !e.getValue().isEmpty()
                         ? "***" : maskPassword(e.getValue())))
                 .collect(Collectors.joining("\n", "configuration:\n", ""));
     }
@@ -355,213 +451,33 @@ public record OrdersConfig(
     private static OrdersConfig parse(ConfigLoader loaded) {
         OrdersConfig config = parseValues(loaded);
         if (config.mode() == Mode.PRODUCTION) {
-            config.requireExternalServers("in production mode: it starts no PostgreSQL or Kafka of its own");
+            config.requireExternalServers("in production mode(): it starts no PostgreSQL or Kafka of its own");
         }
         return config;
     }
 
     private static OrdersConfig parseValues(ConfigLoader loaded) {
-        Parser p = new Parser(loaded);
-        return new OrdersConfig(
-                p.mode(),
-                p.nonBlank(HTTP_HOST),
-                p.port(HTTP_PORT),
-                p.path(DATA_DIR),
-                p.bool(CLEAN),
-                p.pgUri(PG_URI),
-                p.pgUri(COMMAND_PG_URI),
-                p.pgUri(QUERY_PG_URI),
-                p.intAtLeast(PG_POOL_SIZE, 1),
-                p.intAtLeast(PG_POOL_MAX_WAIT_QUEUE, -1),
-                p.duration(PG_STATEMENT_TIMEOUT),
-                p.duration(PG_IDLE_IN_TRANSACTION_TIMEOUT),
-                p.port(PG_EMBEDDED_PORT),
-                p.bootstrap(KAFKA_BOOTSTRAP),
-                p.port(KAFKA_EMBEDDED_PORT),
-                p.topicPrefix(KAFKA_TOPIC_PREFIX),
-                p.intAtLeast(KAFKA_PARTITIONS, 1),
-                p.kafkaCluster(),
-                p.intAtLeast(SNAPSHOT_EVERY, 1),
-                p.duration(SAGA_CREDIT_CHECK_TIMEOUT),
-                p.intAtLeast(RELAY_BATCH_SIZE, 1),
-                p.duration(RELAY_POLL_INTERVAL),
-                p.list(CORS_ORIGINS),
-                p.raw(QUERY_EVENT_FEED_URL).strip(),
-                p.devKey(),
-                p.raw(AUTH_PUBLIC_KEYS).strip(),
-                p.httpUrl(AUTH_JWKS_URL),
-                p.nonBlank(AUTH_ALGORITHM),
-                p.raw(AUTH_ISSUER).strip(),
-                p.raw(AUTH_AUDIENCE).strip(),
-                p.duration(AUTH_TOKEN_TTL),
-                p.raw(AUTH_SERVICE_TOKEN).strip(),
-                p.intAtLeast(RATE_COMMANDS_PER_SECOND, 1),
-                p.intAtLeast(RATE_COMMAND_BURST, 1),
-                p.duration(PUSH_RETENTION),
-                p.intAtLeast(PUSH_RETENTION_CHANGES, 1),
-                p.intAtLeast(RATE_PROCESSES, 1),
-                p.duration(SHUTDOWN_NOTICE),
-                p.duration(SHUTDOWN_GRACE));
+        ConfigValues raw = new ConfigValues(loaded);
+        Map<ConfigKey, Object> values = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey key : ConfigKey.values()) {
+            values.put(key, key.read(raw));
+        }
+        return new OrdersConfig(java.util.Collections.unmodifiableMap(values));
     }
 
-    /** Parses and checks raw values; every failure names the key, the value and where it came from. */
-    private record Parser(ConfigLoader loaded) {
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof OrdersConfig config && values.equals(config.values);
+    }
 
-        private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,100}");
-        private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}");
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
 
-        String raw(ConfigKey key) {
-            return loaded.values().get(key.key());
-        }
-
-        ConfigException bad(ConfigKey key, String expectation) {
-            String origin = loaded.origin(key.key());
-            String where = origin == null || origin.equals("map") || origin.equals("override")
-                    ? "" : " (from " + origin + ")";
-            return ConfigException.badValue(key.key(), raw(key), expectation + where);
-        }
-
-        /** A development key is refused in production, and must be long enough for HMAC-SHA256 otherwise. */
-        String devKey() {
-            String key = raw(AUTH_DEV_KEY);
-            if (key.isEmpty()) {
-                return key;
-            }
-            if (mode() == Mode.PRODUCTION) {
-                throw bad(AUTH_DEV_KEY, "is a development key, refused in production mode: tokens must come from the"
-                        + " issuer's keys (auth.public-keys)");
-            }
-            if (key.length() < 32) {
-                throw bad(AUTH_DEV_KEY, "is shorter than 32 characters");
-            }
-            return key;
-        }
-
-        Mode mode() {
-            try {
-                return Mode.valueOf(raw(MODE).toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw bad(MODE, "is not a mode (development or production)");
-            }
-        }
-
-        String nonBlank(ConfigKey key) {
-            if (raw(key).isEmpty()) {
-                throw bad(key, "is empty");
-            }
-            return raw(key);
-        }
-
-        int port(ConfigKey key) {
-            int port = integer(key, "is not a port number (0..65535)");
-            if (port < 0 || port > 65535) {
-                throw bad(key, "is not a port number (0..65535)");
-            }
-            return port;
-        }
-
-        int intAtLeast(ConfigKey key, int min) {
-            String expectation = "is not a whole number >= " + min;
-            int value = integer(key, expectation);
-            if (value < min) {
-                throw bad(key, expectation);
-            }
-            return value;
-        }
-
-        private int integer(ConfigKey key, String expectation) {
-            try {
-                return Integer.parseInt(raw(key));
-            } catch (NumberFormatException e) {
-                throw bad(key, expectation);
-            }
-        }
-
-        boolean bool(ConfigKey key) {
-            return switch (raw(key).toLowerCase(Locale.ROOT)) {
-                case "true" -> true;
-                case "false" -> false;
-                default -> throw bad(key, "is not true or false");
-            };
-        }
-
-        Path path(ConfigKey key) {
-            try {
-                return Path.of(nonBlank(key));
-            } catch (java.nio.file.InvalidPathException e) {
-                throw bad(key, "is not a path");
-            }
-        }
-
-        Duration duration(ConfigKey key) {
-            String expectation = "is not a positive ISO-8601 duration (e.g. PT30S, PT0.5S)";
-            try {
-                Duration duration = Duration.parse(raw(key));
-                if (duration.isNegative() || duration.isZero()) {
-                    throw bad(key, expectation);
-                }
-                return duration;
-            } catch (DateTimeParseException e) {
-                throw bad(key, expectation);
-            }
-        }
-
-        String pgUri(ConfigKey key) {
-            String uri = raw(key);
-            if (!uri.isEmpty() && !uri.matches("postgres(ql)?://[^\\s]+")) {
-                throw bad(key, "is not a PostgreSQL URI (postgresql://user:password@host:port/database)");
-            }
-            return uri;
-        }
-
-        String bootstrap(ConfigKey key) {
-            String value = raw(key);
-            if (!value.isEmpty() && !Arrays.stream(value.split(",")).map(String::strip)
-                    .allMatch(s -> HOST_PORT.matcher(s).matches())) {
-                throw bad(key, "is not a list of host:port");
-            }
-            return value;
-        }
-
-        KafkaCluster kafkaCluster() {
-            int replicationFactor = intAtLeast(KAFKA_REPLICATION_FACTOR, 1);
-            if (replicationFactor > Short.MAX_VALUE) {
-                throw bad(KAFKA_REPLICATION_FACTOR, "is not a replication factor (1.." + Short.MAX_VALUE + ")");
-            }
-            int minInsync = intAtLeast(KAFKA_MIN_INSYNC_REPLICAS, 1);
-            if (minInsync > replicationFactor) {
-                throw bad(KAFKA_MIN_INSYNC_REPLICAS, "is more than kafka.replication-factor (" + replicationFactor
-                        + "): no write could ever be acknowledged");
-            }
-            return new KafkaCluster((short) replicationFactor, minInsync, bool(KAFKA_TOPICS_CREATE),
-                    groupId(KAFKA_SAGA_GROUP), groupId(KAFKA_PROJECTOR_GROUP));
-        }
-
-        String groupId(ConfigKey key) {
-            String group = raw(key).strip();
-            if (!group.isEmpty() && !TOPIC_PREFIX.matcher(group).matches()) {
-                throw bad(key, "is not a consumer group id (1..100 of A-Z a-z 0-9 . _ -)");
-            }
-            return group;
-        }
-
-        String httpUrl(ConfigKey key) {
-            String url = raw(key).strip();
-            if (!url.isEmpty() && !url.matches("https?://[^\\s/]+(/\\S*)?")) {
-                throw bad(key, "is not an http(s) URL");
-            }
-            return url;
-        }
-
-        String topicPrefix(ConfigKey key) {
-            if (!TOPIC_PREFIX.matcher(raw(key)).matches()) {
-                throw bad(key, "is not a topic prefix (1..100 of A-Z a-z 0-9 . _ -)");
-            }
-            return raw(key);
-        }
-
-        List<String> list(ConfigKey key) {
-            return Arrays.stream(raw(key).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-        }
+    /** The masked description: secrets and passwords never reach a log through this either. */
+    @Override
+    public String toString() {
+        return describe();
     }
 }

@@ -2,6 +2,7 @@ package dev.orders.query.http;
 
 import dev.orders.events.OrderStatus;
 import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.StrictUuid;
 import io.vertx.ext.web.RoutingContext;
 
 import java.math.BigDecimal;
@@ -28,15 +29,8 @@ final class Params {
 
     static UUID pathUuid(RoutingContext ctx, String name) {
         String value = ctx.pathParam(name);
-        try {
-            UUID id = UUID.fromString(value);
-            if (id.toString().equalsIgnoreCase(value)) {
-                return id;
-            }
-        } catch (IllegalArgumentException | NullPointerException ignored) {
-            // falls through to the 400
-        }
-        throw ProblemException.badRequest("'" + name + "' must be a UUID, was '" + value + "'");
+        return StrictUuid.parse(value).orElseThrow(() ->
+                ProblemException.badRequest("'" + name + "' must be a UUID, was '" + value + "'"));
     }
 
     /** A query parameter given at most once, or null. */

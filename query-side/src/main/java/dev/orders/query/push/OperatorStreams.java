@@ -68,7 +68,7 @@ public final class OperatorStreams {
             throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
         }
         String header = request.getHeader("Last-Event-ID");
-        Long lastEventId = PushHub.parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
+        Long lastEventId = PushRequests.parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
         if (streams.incrementAndGet() > settings.maxStreams()) {
             streams.decrementAndGet();
             throw ProblemException.unavailable("this node serves its maximum of " + settings.maxStreams()
@@ -77,7 +77,7 @@ public final class OperatorStreams {
         metrics.connectionOpened();
         Context context = vertx.getOrCreateContext();
         OperatorStream[] self = new OperatorStream[1];
-        long expiry = vertx.setTimer(PushHub.untilExpiry(caller), id -> {
+        long expiry = vertx.setTimer(PushRequests.untilExpiry(caller), id -> {
             metrics.expired();
             self[0].expire();
             Problems.send(ctx, ProblemException.unauthorized("the token expired; sign in again, then resume"));

@@ -1,33 +1,18 @@
 package dev.orders.query.push;
 
-import dev.orders.service.http.ProblemException;
-import dev.orders.service.http.Problems;
-import dev.orders.service.security.Caller;
 import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Live push of order changes to browsers: SSE ({@code GET /api/customers/{id}/orders/stream},
@@ -69,33 +54,33 @@ import java.util.function.Supplier;
  * customer, or one that never comes, shows nothing at all, exactly alike, so neither leaks.
  * A connection ends when its caller's token expires: an SSE stream with {@code event: expired}, a
  * WebSocket with close code 4401; the client signs in again and resumes with its last id.
+ *
+ * <h2>Its parts</h2>
+ * {@link SseRoutes} and {@link WebSocketRoutes} take the connections ({@link PushConnections} counts them),
+ * {@link SubscriptionProtocol} starts each subscription, {@link Subscriptions} indexes the open ones and
+ * fans changes out to them, {@link PushRequests} reads ids; this class puts them together with the
+ * node's {@link ChangeFollower} and {@link ChangeRetention}.
  */
 public final class PushHub {
 
-    private final Vertx vertx;
-    private final PushSettings settings;
-    private final PushStore store;
     private final PushMetrics metrics = new PushMetrics();
-    private final OriginPolicy origins;
-    private final Map<UUID, Set<Subscription>> byCustomer = new ConcurrentHashMap<>();
-    private final Map<UUID, Set<Subscription>> byOrder = new ConcurrentHashMap<>();
-    private final Map<UUID, AtomicInteger> perCustomer = new ConcurrentHashMap<>();
-    private final Set<Subscription> all = ConcurrentHashMap.newKeySet();
+    private final Subscriptions subscriptions;
+    private final PushConnections connections;
+    private final SseRoutes sse;
+    private final WebSocketRoutes webSockets;
     private final List<Consumer<List<ChangeRow>>> observers = new CopyOnWriteArrayList<>();
-    /** Set by {@link #drain()}: no new stream. */
-    private volatile boolean draining;
-    /** Set by {@link #suspend()} while the order-change log is lost and being refilled: no new stream. */
-    private volatile boolean suspended;
-    private final AtomicInteger connections = new AtomicInteger();
     private final ChangeFollower follower;
     private final Context followerContext;
     private final ChangeRetention retention;
 
     private PushHub(Vertx vertx, Pool pool, PgConnectOptions listenOptions, PushSettings settings) {
-        this.vertx = vertx;
-        this.settings = settings;
-        this.store = new PushStore(pool);
-        this.origins = new OriginPolicy(settings.allowedOrigins());
+        PushStore store = new PushStore(pool);
+        OriginPolicy origins = new OriginPolicy(settings.allowedOrigins());
+        this.subscriptions = new Subscriptions(settings);
+        this.connections = new PushConnections(settings, metrics);
+        SubscriptionProtocol protocol = new SubscriptionProtocol(vertx, settings, store, metrics, subscriptions);
+        this.sse = new SseRoutes(vertx, settings, metrics, origins, connections, protocol);
+        this.webSockets = new WebSocketRoutes(vertx, metrics, origins, connections, protocol);
         this.followerContext = vertx.getOrCreateContext();
         this.retention = new ChangeRetention(vertx, store, settings.retention());
         this.follower = new ChangeFollower(vertx, followerContext, store, listenOptions, settings, metrics,
@@ -123,9 +108,8 @@ public final class PushHub {
     }
 
     public void mount(Router router) {
-        router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, Watch.Customer::new));
-        router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
-        router.get("/api/ws").handler(this::webSocket);
+        sse.mount(router);
+        webSockets.mount(router);
     }
 
     /**
@@ -136,9 +120,9 @@ public final class PushHub {
      * @return done when every stream has been told
      */
     public Future<Void> drain() {
-        draining = true;
+        connections.drain();
         List<Future<Void>> told = new ArrayList<>();
-        for (Subscription subscription : List.copyOf(all)) {
+        for (Subscription subscription : subscriptions.all()) {
             Promise<Void> done = Promise.promise();
             subscription.context.runOnContext(ignored -> {
                 subscription.moveOn();
@@ -156,8 +140,8 @@ public final class PushHub {
      * current state, then every later change.
      */
     public void suspend() {
-        suspended = true;
-        for (Subscription subscription : List.copyOf(all)) {
+        connections.suspend();
+        for (Subscription subscription : subscriptions.all()) {
             subscription.context.runOnContext(ignored -> subscription.close());
         }
     }
@@ -166,7 +150,7 @@ public final class PushHub {
     public Future<Void> resume() {
         Promise<Void> caughtUp = Promise.promise();
         followerContext.runOnContext(ignored -> follower.skipToEnd().onComplete(caughtUp));
-        return caughtUp.future().onSuccess(v -> suspended = false);
+        return caughtUp.future().onSuccess(v -> connections.resume());
     }
 
     /** The highest change-log position this node's follower has read. */
@@ -180,288 +164,15 @@ public final class PushHub {
             retention.close();
             follower.close().onComplete(stopped);
         });
-        for (Subscription subscription : List.copyOf(all)) {
+        for (Subscription subscription : subscriptions.all()) {
             subscription.context.runOnContext(ignored -> subscription.close());
         }
         return stopped.future();
     }
 
-    // ---- SSE ---------------------------------------------------------------------------------------
-
-    private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
-        HttpServerRequest request = ctx.request();
-        Caller caller = Caller.of(ctx);
-        Watch watch;
-        Long lastEventId;
-        try {
-            if (!origins.allows(request)) {
-                throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
-            }
-            watch = watchOf.apply(uuid(ctx.pathParam("id")));
-            String header = request.getHeader("Last-Event-ID");
-            lastEventId = parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
-            acquireConnection();
-        } catch (ProblemException problem) {
-            metrics.rejected();
-            Problems.send(ctx, problem);
-            return;
-        }
-        Subscription[] opened = new Subscription[1];
-        long expiry = vertx.setTimer(untilExpiry(caller), id -> expired(ctx, opened[0]));
-        open(caller, watch, lastEventId, () -> {
-                    vertx.cancelTimer(expiry);
-                    releaseConnection();
-                },
-                subscription -> {
-                    opened[0] = subscription;
-                    ctx.response().closeHandler(ignored -> subscription.closed());
-                },
-                () -> new SseSink(SseWriter.start(ctx.response(), settings.retryHint().toMillis())))
-                .onFailure(error -> fail(ctx, error));
-    }
-
-    /**
-     * The caller's token expired while its stream was open: a started stream gets {@code event: expired}
-     * and ends; one still reading its state (nothing sent yet) is answered 401.
-     */
-    private void expired(RoutingContext ctx, Subscription subscription) {
-        metrics.expired();
-        if (subscription != null) {
-            subscription.expire();
-        }
-        Problems.send(ctx, ProblemException.unauthorized("the token expired; sign in again, then resume"));
-    }
-
-    /** Milliseconds until the caller's token expires; at least 1, so that an expired one ends at once. */
-    static long untilExpiry(Caller caller) {
-        return Math.max(1, Duration.between(Instant.now(), caller.expiresAt()).toMillis());
-    }
-
-    private static void fail(RoutingContext ctx, Throwable error) {
-        if (ctx.response().ended() || ctx.response().closed()) {
-            return;
-        }
-        if (error instanceof ProblemException problem) {
-            Problems.send(ctx, problem);
-        } else if (!ctx.response().headWritten() && !ctx.response().closed()) {
-            ctx.fail(error);
-        }
-    }
-
-    // ---- WebSocket ---------------------------------------------------------------------------------
-
-    private void webSocket(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
-        Caller caller = Caller.of(ctx);
-        try {
-            if (!origins.allows(request)) {
-                throw new ProblemException(403, "Forbidden", "WebSocket handshakes from the origin "
-                        + request.getHeader("Origin") + " are refused");
-            }
-            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-                throw ProblemException.badRequest("/api/ws takes a WebSocket handshake ('Upgrade: websocket') only");
-            }
-            acquireConnection();
-        } catch (ProblemException problem) {
-            metrics.rejected();
-            Problems.send(ctx, problem);
-            return;
-        }
-        request.toWebSocket().onComplete(upgraded -> {
-            if (upgraded.failed()) {
-                releaseConnection();
-                return;
-            }
-            new WebSocketSession(this, vertx, upgraded.result(), caller, this::releaseConnection);
-        });
-    }
-
-    /** Opens a subscription for a WebSocket; the socket is already counted as a connection. */
-    Future<Subscription> subscribe(Caller caller, Watch watch, Long lastEventId, Consumer<Subscription> bindClose,
-                                   Supplier<PushSink> sink) {
-        return open(caller, watch, lastEventId, () -> { }, bindClose, sink);
-    }
-
-    // ---- the subscription protocol -------------------------------------------------------------------
-
-    /**
-     * Authorizes, then subscribes. {@code release} runs exactly once, when the subscription ends or is
-     * refused.
-     */
-    private Future<Subscription> open(Caller caller, Watch watch, Long lastEventId, Runnable release,
-                                      Consumer<Subscription> bindClose, Supplier<PushSink> sinkFactory) {
-        if (watch instanceof Watch.Customer && !caller.maySee(watch.id())) {
-            release.run();
-            return Future.failedFuture(unknown(watch));
-        }
-        UUID owner = caller.operator() ? null : caller.customerId();
-        Context context = vertx.getOrCreateContext();
-        Subscription[] holder = new Subscription[1];
-        Subscription subscription = new Subscription(watch, owner, context, vertx, settings, metrics,
-                () -> unregister(holder[0], release));
-        holder[0] = subscription;
-        register(subscription);
-        bindClose.accept(subscription);
-        return store.snapshot(watch, owner)
-                .compose(snapshot -> {
-                    countCustomer(subscription, countedCustomer(owner, watch, snapshot));
-                    if (lastEventId == null) {
-                        return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf()));
-                    }
-                    Start reset = new Start(true, snapshot.latest(), snapshot.asOf());
-                    if (lastEventId > snapshot.asOf() || lastEventId < snapshot.minRetained() && snapshot.asOf() > 0) {
-                        return Future.succeededFuture(reset);
-                    }
-                    // The log may have been pruned past the id since the snapshot: the replay says so too.
-                    return store.replay(watch, owner, lastEventId, snapshot.asOf(), settings.maxReplay() + 1)
-                            .map(replay -> replay.changes().size() > settings.maxReplay()
-                                    || lastEventId < replay.minRetained() ? reset
-                                    : new Start(false, replay.changes(), snapshot.asOf()));
-                })
-                .map(start -> {
-                    if (subscription.isClosed()) {
-                        return subscription;
-                    }
-                    subscription.attach(sinkFactory.get());
-                    if (start.reset()) {
-                        subscription.reset();
-                    }
-                    subscription.send(start.changes());
-                    subscription.goLive(start.asOf());
-                    return subscription;
-                })
-                .onFailure(ignored -> subscription.closed());
-    }
-
-    /**
-     * Whose stream cap a subscription counts against: the customer's own, for a customer; for an operator,
-     * the watched customer (of an order, once it is known).
-     */
-    private static UUID countedCustomer(UUID owner, Watch watch, PushStore.Snapshot snapshot) {
-        if (owner != null) {
-            return owner;
-        }
-        return switch (watch) {
-            case Watch.Customer customer -> customer.id();
-            case Watch.Order ignored -> snapshot.latest().isEmpty() ? null : snapshot.latest().get(0).customerId();
-        };
-    }
-
-    /** The 404 of an unknown id: also the answer for another customer's, so that the two look alike. */
-    private static ProblemException unknown(Watch watch) {
-        return ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
-    }
-
-    /** What a new subscription sends before it goes live. */
-    private record Start(boolean reset, List<ChangeRow> changes, long asOf) {
-    }
-
-    private void acquireConnection() {
-        if (draining) {
-            throw ProblemException.unavailable("this node is shutting down; reconnect (another node serves you)", 1);
-        }
-        if (suspended) {
-            throw ProblemException.unavailable("the read model is being restored from the event store; reconnect"
-                    + " shortly with your last id", 2);
-        }
-        if (connections.incrementAndGet() > settings.maxConnections()) {
-            connections.decrementAndGet();
-            throw ProblemException.unavailable("this node serves its maximum of " + settings.maxConnections()
-                    + " live connections; retry, or another node", 5);
-        }
-        metrics.connectionOpened();
-    }
-
-    private void releaseConnection() {
-        connections.decrementAndGet();
-        metrics.connectionClosed();
-    }
-
-    private void countCustomer(Subscription subscription, UUID customerId) {
-        if (customerId == null) {
-            return;
-        }
-        AtomicInteger count = perCustomer.computeIfAbsent(customerId, id -> new AtomicInteger());
-        if (count.incrementAndGet() > settings.maxConnectionsPerCustomer()) {
-            count.decrementAndGet();
-            throw new ProblemException(429, "Too many requests", "customer " + customerId + " has "
-                    + settings.maxConnectionsPerCustomer() + " live streams open already; close one",
-                    Map.of("Retry-After", "5"));
-        }
-        subscription.customerId(customerId);
-    }
-
-    private void register(Subscription subscription) {
-        all.add(subscription);
-        index(subscription.watch).compute(subscription.watch.id(), (id, set) -> {
-            Set<Subscription> subscribers = set == null ? ConcurrentHashMap.newKeySet() : set;
-            subscribers.add(subscription);
-            return subscribers;
-        });
-    }
-
-    private void unregister(Subscription subscription, Runnable release) {
-        all.remove(subscription);
-        index(subscription.watch).computeIfPresent(subscription.watch.id(), (id, set) -> {
-            set.remove(subscription);
-            return set.isEmpty() ? null : set;
-        });
-        UUID customerId = subscription.customerId();
-        if (customerId != null) {
-            perCustomer.computeIfPresent(customerId, (id, count) -> count.decrementAndGet() <= 0 ? null : count);
-        }
-        release.run();
-    }
-
-    private Map<UUID, Set<Subscription>> index(Watch watch) {
-        return switch (watch) {
-            case Watch.Customer ignored -> byCustomer;
-            case Watch.Order ignored -> byOrder;
-        };
-    }
-
-    /** On the follower's context: hands each subscriber its rows, in order, on its own context. */
+    /** On the follower's context: the observers first, then each subscriber its rows. */
     private void fanOut(List<ChangeRow> changes) {
         observers.forEach(observer -> observer.accept(changes));
-        Map<Subscription, List<ChangeRow>> bySubscriber = new LinkedHashMap<>();
-        for (ChangeRow change : changes) {
-            for (Subscription subscription : byOrder.getOrDefault(change.orderId(), Set.of())) {
-                bySubscriber.computeIfAbsent(subscription, s -> new ArrayList<>()).add(change);
-            }
-            for (Subscription subscription : byCustomer.getOrDefault(change.customerId(), Set.of())) {
-                bySubscriber.computeIfAbsent(subscription, s -> new ArrayList<>()).add(change);
-            }
-        }
-        bySubscriber.forEach((subscription, rows) -> subscription.context.runOnContext(ignored -> subscription.offer(rows)));
-    }
-
-    // ---- parsing ---------------------------------------------------------------------------------------
-
-    static UUID uuid(String text) {
-        try {
-            UUID id = UUID.fromString(text);
-            if (id.toString().equalsIgnoreCase(text)) {
-                return id;
-            }
-        } catch (RuntimeException ignored) {
-            // answered below
-        }
-        throw ProblemException.badRequest("'" + text + "' is not a UUID");
-    }
-
-    /** A resume id: absent (null), or a non-negative decimal position; anything else is a 400. */
-    static Long parseEventId(String text) {
-        if (text == null || text.isEmpty()) {
-            return null;
-        }
-        if (text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw ProblemException.badRequest("Last-Event-ID must be a position (a non-negative integer), was '"
-                    + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'");
-        }
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            throw ProblemException.badRequest("Last-Event-ID is out of range");
-        }
+        subscriptions.fanOut(changes);
     }
 }

@@ -29,17 +29,18 @@ final class WebSocketSession {
     /** The close code of a socket whose caller's token expired: 4000 + HTTP 401. */
     static final short TOKEN_EXPIRED = 4401;
 
-    private final PushHub hub;
+    private final SubscriptionProtocol protocol;
     private final ServerWebSocket socket;
     private final Caller caller;
     private boolean subscribing;
     private Subscription subscription;
 
-    WebSocketSession(PushHub hub, Vertx vertx, ServerWebSocket socket, Caller caller, Runnable releaseConnection) {
-        this.hub = hub;
+    WebSocketSession(SubscriptionProtocol protocol, Vertx vertx, ServerWebSocket socket, Caller caller,
+                     Runnable releaseConnection) {
+        this.protocol = protocol;
         this.socket = socket;
         this.caller = caller;
-        long expiry = vertx.setTimer(PushHub.untilExpiry(caller), id -> expire());
+        long expiry = vertx.setTimer(PushRequests.untilExpiry(caller), id -> expire());
         socket.closeHandler(ignored -> {
             vertx.cancelTimer(expiry);
             if (subscription != null) {
@@ -65,9 +66,9 @@ final class WebSocketSession {
                 throw new ProblemException(409, "Conflict", "this socket is subscribed already; open another one");
             }
             Watch watch = watchOf(message);
-            Long lastEventId = PushHub.parseEventId(lastEventId(message.getValue("lastEventId")));
+            Long lastEventId = PushRequests.parseEventId(lastEventId(message.getValue("lastEventId")));
             subscribing = true;
-            hub.subscribe(caller, watch, lastEventId, opened -> subscription = opened, () -> new WebSocketSink(socket))
+            protocol.subscribe(caller, watch, lastEventId, opened -> subscription = opened, () -> new WebSocketSink(socket))
                     .onComplete(done -> {
                         subscribing = false;
                         if (done.failed()) {
@@ -87,7 +88,7 @@ final class WebSocketSession {
         if (socket.isClosed()) {
             return;
         }
-        hub.metrics().expired();
+        protocol.metrics().expired();
         if (subscription != null) {
             subscription.expire();
         }
@@ -128,7 +129,7 @@ final class WebSocketSession {
         if (!(id instanceof String text)) {
             throw ProblemException.badRequest("the id must be a UUID string");
         }
-        UUID uuid = PushHub.uuid(text);
+        UUID uuid = PushRequests.uuid(text);
         return customerId != null ? new Watch.Customer(uuid) : new Watch.Order(uuid);
     }
 

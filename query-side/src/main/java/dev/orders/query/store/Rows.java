@@ -98,7 +98,7 @@ final class Rows {
             schemaVersions[i] = EventTypes.currentSchemaVersion(e.event());
             occurred[i] = time(e.occurredAt());
             data[i] = EventJson.dataText(e.event());
-            metadata[i] = StoredEvent.metadataJson(e.metadata()).encode();
+            metadata[i] = EventJson.metadataJson(e.metadata());
         }
         return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, metadata);
     }
@@ -136,7 +136,7 @@ final class Rows {
                 raw[i] = new String(in.value(), StandardCharsets.UTF_8);
             } else {
                 data[i] = EventJson.dataText(e.event());
-                raw[i] = new JsonObject().put("metadata", StoredEvent.metadataJson(e.metadata())).encode();
+                raw[i] = "{\"metadata\":" + EventJson.metadataJson(e.metadata()) + "}";
             }
         }
         return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, raw);

@@ -64,9 +64,7 @@ final class Sql {
             + " FROM customer_view WHERE customer_id = ANY($1::uuid[])";
 
     /** Order views, many rows in one statement. Arrays: one element per view; amounts as text. */
-    static final String UPSERT_ORDERS = """
-            INSERT INTO order_view (order_id, customer_id, status, total_amount, currency, reason, version,
-                                    created_at, updated_at, needs_attention)
+    static final String UPSERT_ORDERS = "INSERT INTO order_view (" + ORDER_COLUMNS + ")\n" + """
             SELECT o, c, s, a::numeric, cur, r, v, ca, ua, na
               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
                           $8::timestamptz[], $9::timestamptz[], $10::bool[]) AS x(o, c, s, a, cur, r, v, ca, ua, na)

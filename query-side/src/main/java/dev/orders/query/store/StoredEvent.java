@@ -32,19 +32,4 @@ public record StoredEvent(long globalPosition, UUID eventId, String streamType, 
                 .put("correlationId", metadata.getString("correlationId"))
                 .put("causationId", metadata.getString("causationId"));
     }
-
-    static JsonObject metadataJson(EventMetadata meta) {
-        JsonObject json = new JsonObject();
-        putIfPresent(json, "correlationId", meta.correlationId());
-        putIfPresent(json, "causationId", meta.causationId());
-        putIfPresent(json, "commandId", meta.commandId());
-        putIfPresent(json, "traceparent", meta.traceparent());
-        return json;
-    }
-
-    private static void putIfPresent(JsonObject json, String field, String value) {
-        if (value != null) {
-            json.put(field, value);
-        }
-    }
 }

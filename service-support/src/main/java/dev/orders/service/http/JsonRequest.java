@@ -118,16 +118,8 @@ public final class JsonRequest {
         if (!value.isTextual()) {
             throw wrongType(field, "a UUID string");
         }
-        try {
-            String text = value.asText();
-            UUID id = UUID.fromString(text);
-            if (!id.toString().equalsIgnoreCase(text)) {
-                throw new IllegalArgumentException();
-            }
-            return id;
-        } catch (IllegalArgumentException e) {
-            throw ProblemException.badRequest("'" + name(field) + "' must be a UUID");
-        }
+        return StrictUuid.parse(value.asText()).orElseThrow(() ->
+                ProblemException.badRequest("'" + name(field) + "' must be a UUID"));
     }
 
     /** A required nested object, read with the same strictness and its own allowed fields. */

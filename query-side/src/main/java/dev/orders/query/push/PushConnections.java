@@ -1,0 +1,60 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.ProblemException;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's live connections (SSE streams and WebSockets): at most {@link PushSettings#maxConnections()},
+ * none new once the node drains or while its change log is refilled; a refusal is a 503 that names when to retry.
+ */
+final class PushConnections {
+
+    private final PushSettings settings;
+    private final PushMetrics metrics;
+    private final AtomicInteger connections = new AtomicInteger();
+    /** Set by {@link #drain()}: no new stream. */
+    private volatile boolean draining;
+    /** Set by {@link #suspend()} while the order-change log is lost and being refilled: no new stream. */
+    private volatile boolean suspended;
+
+    PushConnections(PushSettings settings, PushMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    /** No new connection from now on. */
+    void drain() {
+        draining = true;
+    }
+
+    /** No new connection until {@link #resume()}: the order-change log is being refilled. */
+    void suspend() {
+        suspended = true;
+    }
+
+    void resume() {
+        suspended = false;
+    }
+
+    void acquireConnection() {
+        if (draining) {
+            throw ProblemException.unavailable("this node is shutting down; reconnect (another node serves you)", 1);
+        }
+        if (suspended) {
+            throw ProblemException.unavailable("the read model is being restored from the event store; reconnect"
+                    + " shortly with your last id", 2);
+        }
+        if (connections.incrementAndGet() > settings.maxConnections()) {
+            connections.decrementAndGet();
+            throw ProblemException.unavailable("this node serves its maximum of " + settings.maxConnections()
+                    + " live connections; retry, or another node", 5);
+        }
+        metrics.connectionOpened();
+    }
+
+    void releaseConnection() {
+        connections.decrementAndGet();
+        metrics.connectionClosed();
+    }
+}

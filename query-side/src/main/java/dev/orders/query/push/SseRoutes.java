@@ -1,0 +1,98 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.Problems;
+import dev.orders.service.security.Caller;
+import dev.orders.service.security.OriginPolicy;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The SSE streams: {@code GET /api/customers/{id}/orders/stream} and {@code GET /api/orders/{id}/stream},
+ * resumed by {@code Last-Event-ID} (or {@code ?lastEventId=}); refused to a foreign origin (403), beyond the
+ * node's connections (503); ended with {@code event: expired} when the caller's token expires.
+ */
+final class SseRoutes {
+
+    private final Vertx vertx;
+    private final PushSettings settings;
+    private final PushMetrics metrics;
+    private final OriginPolicy origins;
+    private final PushConnections connections;
+    private final SubscriptionProtocol protocol;
+
+    SseRoutes(Vertx vertx, PushSettings settings, PushMetrics metrics, OriginPolicy origins,
+              PushConnections connections, SubscriptionProtocol protocol) {
+        this.vertx = vertx;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.origins = origins;
+        this.connections = connections;
+        this.protocol = protocol;
+    }
+
+    void mount(Router router) {
+        router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, Watch.Customer::new));
+        router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
+    }
+
+    private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
+        HttpServerRequest request = ctx.request();
+        Caller caller = Caller.of(ctx);
+        Watch watch;
+        Long lastEventId;
+        try {
+            if (!origins.allows(request)) {
+                throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
+            }
+            watch = watchOf.apply(PushRequests.uuid(ctx.pathParam("id")));
+            String header = request.getHeader("Last-Event-ID");
+            lastEventId = PushRequests.parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
+            connections.acquireConnection();
+        } catch (ProblemException problem) {
+            metrics.rejected();
+            Problems.send(ctx, problem);
+            return;
+        }
+        Subscription[] opened = new Subscription[1];
+        long expiry = vertx.setTimer(PushRequests.untilExpiry(caller), id -> expired(ctx, opened[0]));
+        protocol.open(caller, watch, lastEventId, () -> {
+                    vertx.cancelTimer(expiry);
+                    connections.releaseConnection();
+                },
+                subscription -> {
+                    opened[0] = subscription;
+                    ctx.response().closeHandler(ignored -> subscription.closed());
+                },
+                () -> new SseSink(SseWriter.start(ctx.response(), settings.retryHint().toMillis())))
+                .onFailure(error -> fail(ctx, error));
+    }
+
+    /**
+     * The caller's token expired while its stream was open: a started stream gets {@code event: expired}
+     * and ends; one still reading its state (nothing sent yet) is answered 401.
+     */
+    private void expired(RoutingContext ctx, Subscription subscription) {
+        metrics.expired();
+        if (subscription != null) {
+            subscription.expire();
+        }
+        Problems.send(ctx, ProblemException.unauthorized("the token expired; sign in again, then resume"));
+    }
+
+    private static void fail(RoutingContext ctx, Throwable error) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        if (error instanceof ProblemException problem) {
+            Problems.send(ctx, problem);
+        } else if (!ctx.response().headWritten() && !ctx.response().closed()) {
+            ctx.fail(error);
+        }
+    }
+}

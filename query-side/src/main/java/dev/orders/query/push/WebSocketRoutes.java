@@ -1,0 +1,63 @@
+package dev.orders.query.push;
+
+import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.Problems;
+import dev.orders.service.security.Caller;
+import dev.orders.service.security.OriginPolicy;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The WebSocket handshake, {@code GET /api/ws}: refused to a foreign origin (403), beyond the node's
+ * connections (503); each upgraded socket is a {@link WebSocketSession}, counted as one connection until
+ * it closes.
+ */
+final class WebSocketRoutes {
+
+    private final Vertx vertx;
+    private final PushMetrics metrics;
+    private final OriginPolicy origins;
+    private final PushConnections connections;
+    private final SubscriptionProtocol protocol;
+
+    WebSocketRoutes(Vertx vertx, PushMetrics metrics, OriginPolicy origins, PushConnections connections,
+                    SubscriptionProtocol protocol) {
+        this.vertx = vertx;
+        this.metrics = metrics;
+        this.origins = origins;
+        this.connections = connections;
+        this.protocol = protocol;
+    }
+
+    void mount(Router router) {
+        router.get("/api/ws").handler(this::webSocket);
+    }
+
+    private void webSocket(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        Caller caller = Caller.of(ctx);
+        try {
+            if (!origins.allows(request)) {
+                throw new ProblemException(403, "Forbidden", "WebSocket handshakes from the origin "
+                        + request.getHeader("Origin") + " are refused");
+            }
+            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+                throw ProblemException.badRequest("/api/ws takes a WebSocket handshake ('Upgrade: websocket') only");
+            }
+            connections.acquireConnection();
+        } catch (ProblemException problem) {
+            metrics.rejected();
+            Problems.send(ctx, problem);
+            return;
+        }
+        request.toWebSocket().onComplete(upgraded -> {
+            if (upgraded.failed()) {
+                connections.releaseConnection();
+                return;
+            }
+            new WebSocketSession(protocol, vertx, upgraded.result(), caller, connections::releaseConnection);
+        });
+    }
+}
