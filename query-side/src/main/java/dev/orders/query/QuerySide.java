@@ -24,6 +24,7 @@ import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.security.Security;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.Migrations;
+import dev.orders.service.sql.PgPools;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,10 +34,8 @@ import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.ListOffsetsResultInfo;
 import io.vertx.kafka.admin.OffsetSpec;
 import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,14 +161,10 @@ public final class QuerySide {
     public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap,
                                            QueryOptions options) {
         PgConnectOptions connect = PgConnectOptions.fromUri(queryPgUri);
-        Pool pool = PgBuilder.pool()
-                .with(new PoolOptions().setMaxSize(config.pgPoolSize()).setMaxWaitQueueSize(config.pgPoolMaxWaitQueue())
-                        .setName("query-pool"))
-                // its sessions named and bounded (pg.statement-timeout, pg.idle-in-transaction-timeout); the
-                // rebuild's and the push hub's own connections keep the server's defaults
-                .connectingTo(config.pgSessions().applyTo(new PgConnectOptions(connect), "query"))
-                .using(vertx)
-                .build();
+        // sized by pg.pool.size, its wait queue bounded, its sessions named and bounded, as the command side's
+        // (one builder: PgPools); the rebuild's and the push hub's own connections keep the server's defaults
+        Pool pool = PgPools.create(vertx, queryPgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "query",
+                config.pgSessions());
         KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", kafkaBootstrap));
         ProjectionStore projection = new ProjectionStore(vertx, pool);
         ReadStore reads = new ReadStore(pool);

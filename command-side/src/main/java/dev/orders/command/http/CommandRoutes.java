@@ -23,8 +23,6 @@ import dev.orders.service.security.Caller;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
-import io.vertx.core.VertxException;
-import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -52,7 +50,6 @@ public final class CommandRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
 
     /** The message of the SQL pool's failure when a connection was not had within its connection timeout. */
-    private static final String POOL_TIMEOUT_MESSAGE = "Timeout waiting for connection";
 
     /** A command's answer: status, optional Location, JSON body. */
     record Answer(int status, String location, JsonObject body) {
@@ -244,31 +241,7 @@ public final class CommandRoutes {
             return ProblemException.conflict("the aggregate was changed concurrently too often; retry the request")
                     .withType("concurrent-modification");
         }
-        if (isPoolOverloaded(failure)) {
-            return ProblemException.unavailable("the service is overloaded; retry shortly", 1);
-        }
         return failure;
-    }
-
-    /**
-     * Whether the failure (or one of its causes) says that no pooled PostgreSQL connection could be had:
-     * the Vert.x 5 pool fails an acquisition past its bounded wait queue at once with a
-     * {@link ConnectionPoolTooBusyException} ("Connection pool reached max wait queue size of N"; the
-     * class sits in {@code io.vertx.core.http} but is the one all Vert.x connection pools use), and one
-     * that waited past the pool's connection timeout with a {@code VertxException} whose message is
-     * exactly {@value #POOL_TIMEOUT_MESSAGE}.
-     */
-    static boolean isPoolOverloaded(Throwable failure) {
-        Throwable cause = failure;
-        for (int depth = 0; cause != null && depth < 16; depth++, cause = cause.getCause()) {
-            if (cause instanceof ConnectionPoolTooBusyException) {
-                return true;
-            }
-            if (cause instanceof VertxException && POOL_TIMEOUT_MESSAGE.equals(cause.getMessage())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static Money money(JsonRequest body, String field) {

@@ -6,9 +6,7 @@ import dev.orders.testsupport.OpenApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
-import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -76,19 +74,6 @@ class CommandOverloadTest {
         if (api != null) {
             api.close();
         }
-    }
-
-    @Test
-    void the_full_wait_queue_is_recognised_precisely() {
-        // what the Vert.x 5 pool fails an acquisition with when its wait queue is full
-        assertThat(CommandRoutes.isPoolOverloaded(
-                new ConnectionPoolTooBusyException("Connection pool reached max wait queue size of 1"))).isTrue();
-        assertThat(CommandRoutes.isPoolOverloaded(new RuntimeException("wrapped",
-                new ConnectionPoolTooBusyException("Connection pool reached max wait queue size of 1")))).isTrue();
-        assertThat(CommandRoutes.isPoolOverloaded(new VertxException("Timeout waiting for connection", true))).isTrue();
-        // a message that merely mentions a wait queue is not the pool's verdict
-        assertThat(CommandRoutes.isPoolOverloaded(new IllegalStateException("the wait queue of the relay is odd"))).isFalse();
-        assertThat(CommandRoutes.isPoolOverloaded(new VertxException("Connection refused"))).isFalse();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.orders.service.http;
 
 import dev.orders.service.sql.DatabaseOutage;
+import dev.orders.service.sql.PoolOverload;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Handler;
@@ -17,6 +18,7 @@ public final class Problems {
     private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
     /** The Retry-After of a request that found PostgreSQL away: a restart takes seconds. */
     private static final int DATABASE_RETRY_AFTER_SECONDS = 2;
+    private static final int POOL_RETRY_AFTER_SECONDS = 1;
 
     private Problems() {
     }
@@ -65,6 +67,9 @@ public final class Problems {
                     "the request body is larger than the limit of 64 KiB");
             case 415 -> new ProblemException(415, "Unsupported media type", "the request body must be application/json");
             default -> {
+                if (PoolOverload.causes(failure)) {
+                    yield ProblemException.unavailable("the service is overloaded; retry shortly", POOL_RETRY_AFTER_SECONDS);
+                }
                 if (DatabaseOutage.causes(failure)) {
                     journey(LOG.atWarn(), ctx).log(
                             "request {} {} answered 503: PostgreSQL is unavailable ({})", ctx.request().method(),

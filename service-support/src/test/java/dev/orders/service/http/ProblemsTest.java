@@ -1,6 +1,8 @@
 package dev.orders.service.http;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.ConnectException;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,6 +34,28 @@ class ProblemsTest {
             "/refused", new ConnectException("Connection refused"),
             "/schema-dropped", new PgException("relation \"order_view\" does not exist", "ERROR", "42P01", null),
             "/no-schema", new PgException("no schema has been selected to create in", "ERROR", "3F000", null));
+
+    @Test
+    void answers_503_with_retry_after_when_the_pool_has_no_connection_to_spare(Vertx vertx, VertxTestContext test) {
+        Router router = Router.router(vertx);
+        router.route("/queue-full").handler(ctx -> ctx.fail(
+                new ConnectionPoolTooBusyException("Connection pool reached max wait queue size of 1")));
+        router.route("/waited-too-long").handler(ctx -> ctx.fail(new VertxException("Timeout waiting for connection", true)));
+        router.route().failureHandler(Problems.failureHandler());
+        WebClient client = WebClient.create(vertx);
+        vertx.createHttpServer().requestHandler(router).listen(0).compose(server -> io.vertx.core.Future.all(
+                Stream.of("/queue-full", "/waited-too-long")
+                        .map(path -> client.request(HttpMethod.GET, server.actualPort(), "127.0.0.1", path).send()).toList()))
+                .onComplete(test.succeeding(all -> test.verify(() -> {
+                    for (int i = 0; i < 2; i++) {
+                        HttpResponse<?> overloaded = all.resultAt(i);
+                        assertThat(overloaded.statusCode()).as("overload %d", i).isEqualTo(503);
+                        assertThat(overloaded.getHeader("Retry-After")).isEqualTo("1");
+                        assertThat(overloaded.bodyAsJsonObject().getString("detail")).contains("overloaded");
+                    }
+                    test.completeNow();
+                })));
+    }
 
     @Test
     void answers_503_with_retry_after_when_postgres_is_away_and_500_for_a_bug(Vertx vertx, VertxTestContext test) {
