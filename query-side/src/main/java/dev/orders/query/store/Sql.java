@@ -210,8 +210,7 @@ final class Sql {
      */
     static final String SCHEMA_STATE = """
             SELECT current_schema() IS NOT NULL AS present,
-                   to_regclass('query_schema_history') IS NOT NULL AND to_regclass('order_view') IS NOT NULL
-                   AND to_regclass('order_changes') IS NOT NULL AND to_regclass('latest_order_changes') IS NOT NULL
+                   to_regclass('order_view') IS NOT NULL AND to_regclass('order_changes') IS NOT NULL AND to_regclass('latest_order_changes') IS NOT NULL
                    AS intact""";
 
     /** Moves the order-change log's next position past {@code $1} (never back): a recreated log's first ids. */
