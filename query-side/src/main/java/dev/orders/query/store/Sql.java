@@ -205,8 +205,8 @@ final class Sql {
 
     /**
      * Whether the connection's schema exists ({@code current_schema()} is the first schema of the search
-     * path that does) and holds the tables the query side cannot run without (its migrations' record, the
-     * views, the order-change log).
+     * path that does) and holds the tables the query side cannot run without (the views, the order-change
+     * log).
      */
     static final String SCHEMA_STATE = """
             SELECT current_schema() IS NOT NULL AS present,
