@@ -2,6 +2,7 @@ package dev.orders.bench;
 
 import dev.orders.app.OrdersApp;
 import dev.orders.devservers.Infrastructure;
+import dev.orders.devservers.PgProvisioner;
 import dev.orders.devservers.PgServer;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.security.Security;
@@ -25,11 +26,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The system in this JVM: the embedded PostgreSQL and Kafka (started here through {@link Infrastructure},
- * so that the benchmark keeps the PostgreSQL superuser for pgbench and its scratch table), and
- * {@link OrdersApp} pointed at them, exactly as the all-in-one runs: in development mode, with
- * authentication on every {@code /api} route, on a free port chosen up front (the query side's rebuild
- * reads the command side's event feed at {@code http://127.0.0.1:<http.port>}, so the port cannot be 0).
+ * The system in this JVM, exactly as the all-in-one runs it ({@link OrdersApp}): in development mode, with
+ * authentication on every {@code /api} route, on the embedded PostgreSQL and Kafka it starts (whose
+ * PostgreSQL superuser the benchmark keeps, for pgbench and its scratch table), on a free port chosen up
+ * front (the query side's rebuild reads the command side's event feed at {@code http://127.0.0.1:<http.port>},
+ * so the port cannot be 0).
  */
 final class SystemUnderTest implements AutoCloseable {
 
@@ -38,21 +39,16 @@ final class SystemUnderTest implements AutoCloseable {
 
     private final Path dataDir;
     private final boolean ownDataDir;
-    private final Infrastructure infrastructure;
     private final OrdersApp app;
-    private final PgServer pg;
     private final Connection admin;
     private final OrdersConfig config;
 
-    private SystemUnderTest(Path dataDir, boolean ownDataDir, Infrastructure infrastructure, OrdersApp app,
-                            PgServer pg, Connection admin, OrdersConfig config) {
-        this.config = config;
+    private SystemUnderTest(Path dataDir, boolean ownDataDir, OrdersApp app, Connection admin, OrdersConfig config) {
         this.dataDir = dataDir;
         this.ownDataDir = ownDataDir;
-        this.infrastructure = infrastructure;
         this.app = app;
-        this.pg = pg;
         this.admin = admin;
+        this.config = config;
     }
 
     static SystemUnderTest start(Path requestedDataDir) throws IOException, SQLException {
@@ -61,29 +57,25 @@ final class SystemUnderTest implements AutoCloseable {
         // embedded PostgreSQL runs as 'nobody' when this process is root: the folder must be readable by it
         dataDir.toFile().setReadable(true, false);
         dataDir.toFile().setExecutable(true, false);
-        OrdersConfig base = OrdersConfig.defaults().with(Map.of(
+        OrdersConfig config = OrdersConfig.defaults().with(Map.of(
                 "data.dir", dataDir.toString(),
                 "clean", "true",
                 "http.port", Integer.toString(freePort()),
                 "pg.pool.max-wait-queue", "2048"));
-        Infrastructure infrastructure = Infrastructure.start(base);
+        OrdersApp app = OrdersApp.start(config);
         try {
-            PgServer pg = infrastructure.provisioner().orElseThrow(() ->
-                    new IllegalStateException("PostgreSQL is not embedded (pg.uri set?); the benchmark needs its superuser"))
-                    .server();
-            OrdersConfig config = base.with(Map.of(
-                    "clean", "false",
-                    "command.pg.uri", infrastructure.commandPgUri(),
-                    "query.pg.uri", infrastructure.queryPgUri(),
-                    "kafka.bootstrap", infrastructure.kafkaBootstrap()));
-            OrdersApp app = OrdersApp.start(config);
-            Connection admin = infrastructure.provisioner().get().superuserConnection(Infrastructure.DATABASE);
+            Connection admin = provisioner(app).superuserConnection(Infrastructure.DATABASE);
             admin.setAutoCommit(true);
-            return new SystemUnderTest(dataDir, own, infrastructure, app, pg, admin, config);
+            return new SystemUnderTest(dataDir, own, app, admin, config);
         } catch (RuntimeException | SQLException e) {
-            infrastructure.close();
+            app.close();
             throw e;
         }
+    }
+
+    private static PgProvisioner provisioner(OrdersApp app) {
+        return app.infrastructure().provisioner().orElseThrow(() ->
+                new IllegalStateException("PostgreSQL is not embedded (pg.uri set?); the benchmark needs its superuser"));
     }
 
     private static int freePort() throws IOException {
@@ -107,7 +99,7 @@ final class SystemUnderTest implements AutoCloseable {
 
     /** A new superuser connection to the system's database; the caller closes it. */
     Connection newAdminConnection() throws SQLException {
-        return infrastructure.provisioner().orElseThrow().superuserConnection(Infrastructure.DATABASE);
+        return provisioner(app).superuserConnection(Infrastructure.DATABASE);
     }
 
     String host() {
@@ -119,7 +111,7 @@ final class SystemUnderTest implements AutoCloseable {
     }
 
     PgServer pg() {
-        return pg;
+        return provisioner(app).server();
     }
 
     synchronized long scalar(String sql) throws SQLException {
@@ -248,7 +240,6 @@ final class SystemUnderTest implements AutoCloseable {
             // closing anyway
         }
         app.close();
-        infrastructure.close();
         if (ownDataDir) {
             try (Stream<Path> files = Files.walk(dataDir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -14,6 +14,7 @@ import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.EventTopics;
+import dev.orders.service.ServicePart;
 import dev.orders.service.http.Health;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.PgPools;
@@ -40,7 +41,7 @@ import java.util.UUID;
  * event store to Kafka, and the saga. Deployable on its own ({@link CommandMain}) or beside the query
  * side in one process.
  */
-public final class CommandSide {
+public final class CommandSide implements ServicePart {
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandSide.class);
     private static final int MAX_COMMAND_ATTEMPTS = 8;
@@ -178,6 +179,11 @@ public final class CommandSide {
         return registry;
     }
 
+    @Override
+    public List<PrometheusMeterRegistry> meterRegistries() {
+        return List.of(registry);
+    }
+
     private Future<Void> deploy(VerticleBase verticle, String name) {
         return vertx.deployVerticle(verticle)
                 .onSuccess(deployments::add)
@@ -186,6 +192,7 @@ public final class CommandSide {
     }
 
     /** Mounts the command API on a router made by {@code ApiRouter}. */
+    @Override
     public void mount(Router router) {
         routes.mount(router);
         new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
@@ -193,11 +200,13 @@ public final class CommandSide {
         new SagaControlRoutes(saga).mount(router);
     }
 
-    /** Readiness checks of this side. */
-    public void addHealthChecks(Health health) {
-        health.check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()));
-        health.check("relay", () -> relay.readiness());
-        health.check("kafka-topics", () -> EventTopics.of(config).check(admin));
+    /** Adds this side's readiness checks: PostgreSQL answers, the relay's figures, the topics exist. */
+    @Override
+    public Health readiness(Health health) {
+        return health
+                .check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))
+                .check("relay", () -> relay.readiness())
+                .check("kafka-topics", () -> EventTopics.of(config).check(admin));
     }
 
     public CommandHandler handler() {
@@ -208,6 +217,7 @@ public final class CommandSide {
         return pool;
     }
 
+    @Override
     public Future<Void> close() {
         List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
         return Future.join(undeployed).eventually(admin::close).transform(ignored -> pool.close())

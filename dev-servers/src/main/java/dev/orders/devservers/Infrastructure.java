@@ -1,5 +1,6 @@
 package dev.orders.devservers;
 
+import dev.orders.infra.Servers;
 import dev.orders.infra.config.OrdersConfig;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * {@value PgProvisioner#QUERY_SCHEMA}, in database {@value #DATABASE} (when this class started the server).
  *
  * <p>{@link #start} blocks: call it from {@code main()} before Vert.x starts, never on an event loop.
- * {@link #close()} stops what was started; a shutdown hook does the same on Ctrl-C or SIGTERM.
+ * {@link #close()} stops what runs on it, then what was started; a shutdown hook does the same on Ctrl-C or
+ * SIGTERM ({@link Servers}).
  */
-public final class Infrastructure implements AutoCloseable {
+public final class Infrastructure extends Servers {
 
     /** The database that this class creates on a server it started. */
     public static final String DATABASE = "orders";
@@ -30,26 +32,13 @@ public final class Infrastructure implements AutoCloseable {
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final List<String> descriptions = new ArrayList<>();
-    private final Deque<Runnable> beforeClose = new ArrayDeque<>();
-    private final Thread shutdownHook = new Thread(this::close, "infrastructure-shutdown");
     private String commandPgUri;
     private String queryPgUri;
     private String kafkaBootstrap;
     private PgProvisioner provisioner;
     private ProcessHandle kafkaProcess;
-    private boolean closed;
 
     private Infrastructure() {
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
-    }
-
-    /**
-     * Registers work to do before the servers stop, latest first: the services that use them stop
-     * while PostgreSQL and Kafka still answer, also when the JVM's shutdown hook closes this (hooks of
-     * a JVM run concurrently, so the services must not have a hook of their own).
-     */
-    public synchronized void beforeClose(Runnable stop) {
-        beforeClose.push(stop);
     }
 
     /**
@@ -135,17 +124,17 @@ public final class Infrastructure implements AutoCloseable {
                 startNanos);
     }
 
-    /** @return the command side's PostgreSQL URI */
+    @Override
     public String commandPgUri() {
         return commandPgUri;
     }
 
-    /** @return the query side's PostgreSQL URI */
+    @Override
     public String queryPgUri() {
         return queryPgUri;
     }
 
-    /** @return the Kafka bootstrap servers, host:port[,host:port...] */
+    @Override
     public String kafkaBootstrap() {
         return kafkaBootstrap;
     }
@@ -168,27 +157,9 @@ public final class Infrastructure implements AutoCloseable {
                 + "\n  Kafka:        " + kafkaBootstrap;
     }
 
-    /** Stops what was started, in reverse order; idempotent. */
+    /** Stops what was started, in reverse order. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException | IllegalArgumentException shuttingDown) {
-            // called from the hook itself, or while the JVM shuts down
-        }
-        while (!beforeClose.isEmpty()) {
-            try {
-                beforeClose.pop().run();
-            } catch (RuntimeException e) {
-                LOG.warn("stopping what runs on the infrastructure: {}", e.toString());
-            }
-        }
+    protected void stopServers() {
         long t = System.nanoTime();
         boolean any = !started.isEmpty();
         while (!started.isEmpty()) {

@@ -19,6 +19,7 @@ import dev.orders.query.status.StatusStream;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
+import dev.orders.service.ServicePart;
 import dev.orders.service.http.Health;
 import dev.orders.service.security.OriginPolicy;
 import dev.orders.service.security.Security;
@@ -51,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * The query side, composed: its PostgreSQL pool and schema, the projector(s), the query routes, the
  * push hub, and the readiness checks. Deployable on its own or inside the all-in-one process.
  */
-public final class QuerySide {
+public final class QuerySide implements ServicePart {
 
     private static final Logger LOG = LoggerFactory.getLogger(QuerySide.class);
     /** Events per page of the event feed, and per transaction, of a rebuild. */
@@ -144,6 +145,11 @@ public final class QuerySide {
         return registry;
     }
 
+    @Override
+    public List<PrometheusMeterRegistry> meterRegistries() {
+        return List.of(registry);
+    }
+
     /** Re-reads the meters that need I/O (lag, dead letters) now instead of at the next tick. */
     public Future<Void> refreshMetrics() {
         return metrics.refresh();
@@ -192,6 +198,7 @@ public final class QuerySide {
     }
 
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */
+    @Override
     public void mount(Router router) {
         router.get(OperatorStreams.PATH).handler(ctx -> {
             gate.check();
@@ -216,6 +223,7 @@ public final class QuerySide {
     }
 
     /** Adds this side's readiness checks: PostgreSQL answers, Kafka answers, and the projection's lag. */
+    @Override
     public Health readiness(Health health) {
         return health
                 .check("query-postgres", () -> reads.ping().map(v -> new JsonObject()))
@@ -277,6 +285,13 @@ public final class QuerySide {
         return push;
     }
 
+    /** The push hub's drain: SSE {@code event: reconnect}, WebSocket close 1012, new streams {@code 503}. */
+    @Override
+    public Future<Void> endStreams() {
+        return push.drain();
+    }
+
+    @Override
     public Future<Void> close() {
         metrics.close();
         status.close();
