@@ -113,12 +113,6 @@ final class RelayLease {
         return connection;
     }
 
-    /** The PostgreSQL backend of the lease connection, -1 without one (for tests and logs). */
-    int backendPid() {
-        PgConnection c = connection;
-        return c == null ? -1 : c.processId();
-    }
-
     /** Closes the connection, which releases the lock; {@code onLost} follows if it was held. */
     Future<Void> drop() {
         PgConnection c = connection;

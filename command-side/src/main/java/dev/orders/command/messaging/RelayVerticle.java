@@ -92,10 +92,6 @@ public final class RelayVerticle extends VerticleBase {
         return state instanceof Active && lease.held();
     }
 
-    int leaseBackendPid() {
-        return lease.backendPid();
-    }
-
     private void enter(RelayState next) {
         state = next;
         metrics = metrics.withRole(next.role());

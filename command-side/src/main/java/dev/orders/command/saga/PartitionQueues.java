@@ -189,7 +189,7 @@ final class PartitionQueues {
     }
 
     /** Stops taking records; the records not yet started are given up (they are redelivered later). */
-    void abandon() {
+    private void abandon() {
         stopping = true;
         updateFlow();
         if (hold != null) {

@@ -9,7 +9,6 @@ import dev.orders.events.StreamType;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -282,11 +281,5 @@ public final class EventStore {
 
     static EventMetadata metadataOf(String json) {
         return EventJson.metadataOf(json);
-    }
-
-    /** Counts a stream's stored events (for tests and diagnostics). */
-    public Future<Long> count(SqlClient client, UUID streamId) {
-        return client.preparedQuery(EventStoreSql.COUNT_STREAM_EVENTS).execute(Tuple.of(streamId))
-                .map(RowSet::iterator).map(it -> it.next().getLong(0));
     }
 }

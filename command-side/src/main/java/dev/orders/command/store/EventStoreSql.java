@@ -73,8 +73,6 @@ final class EventStoreSql {
                    state = excluded.state, taken_at = now()
              WHERE snapshots.version < excluded.version OR snapshots.schema_version <> excluded.schema_version""";
 
-    static final String COUNT_STREAM_EVENTS = "SELECT count(*) FROM events WHERE stream_id = $1";
-
     private EventStoreSql() {
     }
 }

@@ -61,7 +61,7 @@ class RelayFailoverTest extends RelayTestBase {
             // the active relay's database session is killed: the other one takes over
             eventually(LONG, "a third published", () -> f.checkpoint() >= EVENTS / 3);
             RelayVerticle killed = active(relays);
-            f.one("SELECT pg_terminate_backend($1)", killed.leaseBackendPid());
+            f.terminateLeaseHolder();
             eventually(Duration.ofSeconds(5), "the killed relay knows it", () -> !killed.isActive());
             eventually(Duration.ofSeconds(15), "a relay takes over after the kill", () -> active(relays) != null);
 

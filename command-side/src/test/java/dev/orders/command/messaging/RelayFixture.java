@@ -150,6 +150,21 @@ final class RelayFixture implements AutoCloseable {
         return await(pool.preparedQuery(sql).execute(Tuple.from(params)));
     }
 
+    /**
+     * Ends the database session holding the relay's lease (as a dead host's is ended), found where PostgreSQL
+     * shows it: the granted advisory lock on {@link RelaySql#LEASE_KEY} in this test's database.
+     */
+    void terminateLeaseHolder() {
+        Row ended = one("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_locks"
+                + " WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                + " AND classid::bigint = ($1::bigint >> 32) AND objid::bigint = ($1::bigint & 4294967295)",
+                RelaySql.LEASE_KEY);
+        if (ended.getLong(0) != 1) {
+            throw new IllegalStateException("no session holds the relay's lease");
+        }
+    }
+
     long checkpoint() {
         return one("SELECT last_position FROM relay_checkpoint WHERE id = 1").getLong(0);
     }

@@ -53,7 +53,7 @@ class RelayLeaseLossTest extends RelayTestBase {
                 rival = await(f.pool.getConnection());
                 Future<RowSet<Row>> rivalLease = rival.preparedQuery("SELECT pg_advisory_lock($1)")
                         .execute(Tuple.of(RelaySql.LEASE_KEY));
-                f.one("SELECT pg_terminate_backend($1)", relay.leaseBackendPid());
+                f.terminateLeaseHolder();
                 await(rivalLease);
                 eventually(Duration.ofSeconds(10), "the relay knows it lost the lease", () -> !relay.isActive());
 

@@ -365,7 +365,7 @@ class RelayTest extends RelayTestBase {
             eventually(LONG, "some published", () -> f.checkpoint() >= total / 4);
             RelayVerticle active = one.isActive() ? one : two;
             long killed = System.nanoTime();
-            f.one("SELECT pg_terminate_backend($1)", active.leaseBackendPid());
+            f.terminateLeaseHolder();
             eventually(Duration.ofSeconds(2), "the killed relay stops", () -> !active.isActive());
             eventually(Duration.ofSeconds(10), "a relay takes over", () -> one.isActive() || two.isActive());
             long firstTakeover = (System.nanoTime() - killed) / 1_000_000;

@@ -8,9 +8,15 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import static dev.orders.command.saga.SagaWorld.await;
@@ -19,7 +25,7 @@ import static dev.orders.command.saga.SagaWorld.await;
  * One instance of the command side's background work, as a process would run it: its own Vert.x, pool
  * and command handler, the real relay (or, with {@code -Dorders.saga.testRelay=true}, the
  * {@link TestRelay} stand-in), the saga and the deadline poller. {@link #crash()} takes it down
- * the hard way: the saga commits nothing more and the pool's open transactions are cut.
+ * the hard way: the pool's open transactions are cut and the saga's group loses what it committed since.
  */
 final class SagaService implements AutoCloseable {
 
@@ -83,14 +89,33 @@ final class SagaService implements AutoCloseable {
         await(vertx.undeploy(sagaDeployment));
     }
 
-    /** A crash stand-in: the saga closes its consumer without committing, and the whole instance goes. */
+    /**
+     * A crash stand-in, done from the outside: the offsets the saga's group has committed are noted, the pool is
+     * closed (its open transactions are cut, as a dead process's are), the instance goes, and the group's offsets
+     * are put back where they were: what the saga handled and committed since is delivered again, as after a
+     * crash that lost its last commits.
+     */
     void crash() throws Exception {
-        if (saga != null) {
-            saga.halt();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.kafkaBootstrap()))) {
+            Map<TopicPartition, OffsetAndMetadata> before = committed(admin);
+            closed = true;
+            await(pool.close());
+            stopRelay();
+            await(vertx.close());
+            // the group is empty now: its offsets can be set
+            Set<TopicPartition> since = new HashSet<>(committed(admin).keySet());
+            since.removeAll(before.keySet());
+            if (!since.isEmpty()) {
+                admin.deleteConsumerGroupOffsets(config.sagaGroupId(), since).all().get();
+            }
+            if (!before.isEmpty()) {
+                admin.alterConsumerGroupOffsets(config.sagaGroupId(), before).all().get();
+            }
         }
-        closed = true;
-        stopRelay();
-        await(vertx.close());
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committed(Admin admin) throws Exception {
+        return admin.listConsumerGroupOffsets(config.sagaGroupId()).partitionsToOffsetAndMetadata().get();
     }
 
     private void stopRelay() throws Exception {

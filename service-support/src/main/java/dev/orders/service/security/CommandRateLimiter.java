@@ -48,11 +48,6 @@ public final class CommandRateLimiter {
         return (int) Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
     }
 
-    /** Customers with a bucket in memory (for tests and metrics). */
-    public synchronized int tracked() {
-        return buckets.size();
-    }
-
     private void dropRefilled(long now) {
         buckets.values().removeIf(b -> {
             b.refill(now);

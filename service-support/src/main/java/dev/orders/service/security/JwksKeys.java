@@ -40,7 +40,6 @@ final class JwksKeys {
     private final String algorithm;
     private volatile Loaded loaded;
     private Future<Loaded> fetching;
-    private int fetches;
 
     /** The keys of one fetch, and the verifier made of them. */
     private record Loaded(JWTAuth verifier, Set<String> keyIds, long fetchedAtNanos) {
@@ -69,14 +68,8 @@ final class JwksKeys {
         return refresh().map(Loaded::verifier);
     }
 
-    /** How many times the set was fetched (for the test and the log). */
-    synchronized int fetches() {
-        return fetches;
-    }
-
     private synchronized Future<Loaded> refresh() {
         if (fetching == null) {
-            fetches++;
             fetching = fetch().onComplete(done -> {
                 synchronized (this) {
                     fetching = null;
