@@ -13,6 +13,7 @@ import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
 import dev.orders.service.ServicePart;
 import dev.orders.service.http.Health;
@@ -27,6 +28,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,14 +140,8 @@ public final class CommandSide implements ServicePart {
                 .description("saga input records parked and not re-driven").register(registry);
         Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)
                 .description("saga input events waiting or in progress").register(registry);
-        for (String topic : dev.orders.events.Topics.all(config.kafkaTopicPrefix())) {
-            for (int p = 0; p < config.kafkaPartitions(); p++) {
-                String partition = topic + "-" + p;
-                Gauge.builder("orders.saga.consumer.lag", saga, s -> s.consumerLag(partition))
-                        .description("records of the partition the saga has not handled yet").tag("partition", partition)
-                        .register(registry);
-            }
-        }
+        saga.lag().bindTo(registry, "orders.saga.consumer.lag", "records of the partition the saga has not handled yet",
+                EventTopics.of(config).topicPartitions());
         Gauge.builder("orders.saga.deadlines.pending", deadlines, DeadlineVerticle::deadlinesPending)
                 .description("orders waiting for their credit check").register(registry);
         FunctionCounter.builder("orders.saga.deadlines.fired", deadlines, DeadlineVerticle::deadlinesFired)
@@ -158,15 +154,12 @@ public final class CommandSide implements ServicePart {
      * inFlight, deadlinesPending}}}. The operators' status stream shows them where both sides share a process.
      */
     public JsonObject statusFigures() {
+        ConsumerLag.Reading lag = saga.lag().latest();
         JsonObject partitions = new JsonObject();
-        long behind = 0;
-        for (String topic : dev.orders.events.Topics.all(config.kafkaTopicPrefix())) {
-            for (int p = 0; p < config.kafkaPartitions(); p++) {
-                long lag = saga.consumerLag(topic + "-" + p);
-                partitions.put(topic + "-" + p, lag);
-                behind += lag;
-            }
+        for (TopicPartition partition : EventTopics.of(config).topicPartitions()) {
+            partitions.put(ConsumerLag.name(partition), lag.of(ConsumerLag.name(partition)));
         }
+        long behind = lag.total();
         return new JsonObject()
                 .put("relay", relay.metrics().toJson())
                 .put("saga", new JsonObject().put("recordsBehind", behind).put("partitions", partitions)

@@ -8,13 +8,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The query side's meters: projection lag (records and seconds behind, per partition), dead letters
+ * The query side's meters: projection lag (records and seconds behind; per partition, the {@code ConsumerLag}'s own), dead letters
  * waiting, and the push hub's connections, pushes, coalesced and dropped changes and latency. Values
  * that need I/O are refreshed every few seconds off the request path.
  */
@@ -23,21 +21,18 @@ final class QueryMetrics {
     private static final long REFRESH_MS = 5_000;
 
     private final Vertx vertx;
-    private final PrometheusMeterRegistry registry;
     private final Supplier<Future<Long>> pendingDeadLetters;
     private final Supplier<Future<JsonObject>> lag;
     private final AtomicLong recordsBehind = new AtomicLong();
     private final AtomicLong secondsBehind = new AtomicLong();
     private final AtomicLong lastPosition = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
-    private final Map<String, AtomicLong> partitionLag = new ConcurrentHashMap<>();
     private final long timer;
 
     QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Supplier<Future<Long>> pendingDeadLetters,
                  Supplier<Future<JsonObject>> lag,
                  PushMetrics push) {
         this.vertx = vertx;
-        this.registry = registry;
         this.pendingDeadLetters = pendingDeadLetters;
         this.lag = lag;
         Gauge.builder("orders.projection.lag.records", recordsBehind, AtomicLong::get)
@@ -68,15 +63,6 @@ final class QueryMetrics {
             recordsBehind.set(json.getLong("recordsBehind", 0L));
             secondsBehind.set(json.getLong("secondsBehind", 0L));
             lastPosition.set(json.getLong("lastAppliedPosition", 0L));
-            JsonObject partitions = json.getJsonObject("partitions", new JsonObject());
-            for (String partition : partitions.fieldNames()) {
-                partitionLag.computeIfAbsent(partition, name -> {
-                    AtomicLong value = new AtomicLong();
-                    Gauge.builder("orders.consumer.lag", value, AtomicLong::get).tag("partition", name)
-                            .description("records behind per topic-partition").register(registry);
-                    return value;
-                }).set(partitions.getLong(partition));
-            }
             return null;
         });
         Future<Void> deadRead = pendingDeadLetters.get().map(count -> {

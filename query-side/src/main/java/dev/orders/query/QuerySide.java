@@ -8,6 +8,7 @@ import dev.orders.query.rebuild.Rebuilder;
 import dev.orders.query.http.ReadGate;
 import dev.orders.query.messaging.Projectors;
 import dev.orders.query.rebuild.SchemaRecovery;
+import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
 import dev.orders.events.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
@@ -32,8 +33,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.kafka.admin.KafkaAdminClient;
-import io.vertx.kafka.admin.ListOffsetsResultInfo;
-import io.vertx.kafka.admin.OffsetSpec;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -78,6 +77,8 @@ public final class QuerySide implements ServicePart {
     private final Rebuilder rebuilder;
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     private final QueryMetrics metrics;
+    /** The projector's lag: the topics' end offsets against its checkpoints. */
+    private final ConsumerLag projectionLag = new ConsumerLag();
     private final OperatorStreams operatorStreams;
     private final StatusStream status;
 
@@ -98,6 +99,8 @@ public final class QuerySide implements ServicePart {
         Security security = Security.create(vertx, config.securitySettings());
         this.rebuilder = new Rebuilder(vertx, connect, config.effectiveEventFeedUrl(), REBUILD_PAGE_SIZE,
                 security::serviceToken);
+        projectionLag.bindTo(registry, "orders.consumer.lag", "records behind per topic-partition",
+                EventTopics.of(config).topicPartitions());
         this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
         this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
         recovery.bindTo(registry);
@@ -240,40 +243,25 @@ public final class QuerySide implements ServicePart {
      * while records are waiting (0 when caught up).
      */
     public Future<JsonObject> lag() {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (String topic : Topics.all(config.kafkaTopicPrefix())) {
-            for (int p = 0; p < config.kafkaPartitions(); p++) {
-                partitions.add(new TopicPartition(topic, p));
-            }
-        }
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        partitions.forEach(tp -> latest.put(tp, OffsetSpec.LATEST));
-        return Future.all(admin.listOffsets(latest), reads.checkpoints()).map(both -> {
-            Map<TopicPartition, ListOffsetsResultInfo> ends = both.resultAt(0);
-            List<CheckpointRow> checkpoints = both.resultAt(1);
-            Map<TopicPartition, CheckpointRow> byPartition = new HashMap<>();
-            checkpoints.forEach(c -> byPartition.put(new TopicPartition(c.topic(), c.partition()), c));
-            long behind = 0;
+        Future<List<CheckpointRow>> checkpoints = reads.checkpoints();
+        return projectionLag.read(admin, EventTopics.of(config).topicPartitions(), partitions -> checkpoints.map(rows -> {
+            Map<TopicPartition, Long> next = new HashMap<>();
+            rows.forEach(c -> next.put(new TopicPartition(c.topic(), c.partition()), c.nextOffset()));
+            return next;
+        })).map(lag -> {
             long lastPosition = 0;
             Instant lastOccurred = null;
-            JsonObject perPartition = new JsonObject();
-            for (var entry : ends.entrySet()) {
-                CheckpointRow checkpoint = byPartition.get(entry.getKey());
-                long done = checkpoint == null ? 0 : checkpoint.nextOffset();
-                long lag = Math.max(0, entry.getValue().getOffset() - done);
-                behind += lag;
-                perPartition.put(entry.getKey().getTopic() + "-" + entry.getKey().getPartition(), lag);
-            }
-            for (CheckpointRow c : checkpoints) {
+            for (CheckpointRow c : checkpoints.result()) {
                 lastPosition = Math.max(lastPosition, c.lastPosition());
                 if (c.lastOccurredAt() != null && (lastOccurred == null || c.lastOccurredAt().isAfter(lastOccurred))) {
                     lastOccurred = c.lastOccurredAt();
                 }
             }
+            long behind = lag.total();
             long seconds = behind == 0 || lastOccurred == null ? 0
                     : Math.max(0, Duration.between(lastOccurred, Instant.now()).toSeconds());
             return new JsonObject().put("recordsBehind", behind).put("secondsBehind", seconds)
-                    .put("lastAppliedPosition", lastPosition).put("partitions", perPartition);
+                    .put("lastAppliedPosition", lastPosition).put("partitions", lag.toJson());
         });
     }
 

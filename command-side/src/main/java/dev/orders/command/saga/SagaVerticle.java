@@ -4,11 +4,14 @@ import dev.orders.command.handling.CommandHandler;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.ConsumerLag;
+import dev.orders.infra.kafka.EventTopics;
 import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import org.slf4j.Logger;
@@ -19,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The saga: consumes the order and customer topics in group {@code kafka.group.saga} (by default {@code <prefix>.saga}) and turns each event
@@ -50,8 +52,9 @@ public final class SagaVerticle extends VerticleBase {
     private PartitionQueues queues;
     private long commitTimer = -1;
     private long lagTimer = -1;
-    private final Map<String, Long> lag = new ConcurrentHashMap<>();
-    private volatile boolean halted;
+    private final ConsumerLag lag = new ConsumerLag();
+    /** Answers the end offsets for the lag. */
+    private KafkaAdminClient admin;
     private volatile boolean paused;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
@@ -94,7 +97,11 @@ public final class SagaVerticle extends VerticleBase {
             readLag();
             deadLetters.refreshCount(); // records parked or re-driven by other instances
         });
-        return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
+        return EventTopics.admin(vertx, kafkaBootstrap)
+                .compose(opened -> {
+                    admin = opened;
+                    return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)));
+                })
                 .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), config.sagaGroupId()));
     }
 
@@ -102,16 +109,12 @@ public final class SagaVerticle extends VerticleBase {
     public Future<?> stop() {
         vertx.cancelTimer(commitTimer);
         vertx.cancelTimer(lagTimer);
-        if (halted) {
-            LOG.warn("saga halted: closing its consumer without committing what it handled");
-            queues.abandon();
-            return meters.after(consumer.close());
-        }
         return queues.drain(10_000)
                 .compose(ignored -> {
                     queues.commit(); // completes while the consumer closes: close waits for pending commits
                     return meters.after(consumer.close());
                 })
+                .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
                 .onComplete(ignored -> LOG.info("saga stopped after {} records ({} refused by the domain)",
                         records.handled(), records.refused()));
     }
@@ -132,12 +135,16 @@ public final class SagaVerticle extends VerticleBase {
     }
 
     /**
-     * The saga's consumer lag of one partition ({@code <topic>-<partition>}): records in Kafka it has not
-     * handled yet, as of the last reading (every {@value #LAG_INTERVAL_MS} ms, or {@link #refreshLag}); 0 for
-     * a partition this instance does not own.
+     * The saga's consumer lag ({@link ConsumerLag}): records in Kafka it has not handled yet, per partition it
+     * owns, as of the last reading (every {@value #LAG_INTERVAL_MS} ms, or {@link #refreshLag}).
      */
+    public ConsumerLag lag() {
+        return lag;
+    }
+
+    /** The consumer lag of one partition ({@code <topic>-<partition>}), as of the last reading; 0 for one it does not own. */
     public long consumerLag(String topicPartition) {
-        return lag.getOrDefault(topicPartition, 0L);
+        return lag.latest().of(topicPartition);
     }
 
     /** Reads the consumer lag now; completes once {@link #consumerLag} answers the new values. */
@@ -147,30 +154,28 @@ public final class SagaVerticle extends VerticleBase {
         return done.future();
     }
 
+    /** The lag of the partitions this instance owns, from the records it handled, else its committed offsets. */
     private Future<Void> readLag() {
-        Map<TopicPartition, Long> progress = queues.progress();
-        if (progress.isEmpty()) {
-            lag.clear();
+        if (admin == null) {
             return Future.succeededFuture();
         }
-        return consumer.endOffsets(progress.keySet()).compose(ends -> {
-            Map<String, Long> fresh = new HashMap<>();
-            List<Future<Void>> reads = new ArrayList<>();
-            progress.forEach((partition, handledUpTo) -> {
-                Future<Long> from = handledUpTo >= 0 ? Future.succeededFuture(handledUpTo)
-                        : consumer.committed(partition).map(c -> c == null ? 0L : c.getOffset());
-                long end = ends.getOrDefault(partition, 0L);
-                reads.add(from.map(offset -> {
-                    fresh.put(partition.getTopic() + "-" + partition.getPartition(), Math.max(0, end - offset));
-                    return null;
-                }));
-            });
-            return Future.all(reads).map(all -> {
-                lag.keySet().retainAll(fresh.keySet());
-                lag.putAll(fresh);
+        Map<TopicPartition, Long> progress = queues.progress();
+        return lag.read(admin, progress.keySet(), partitions -> nextOffsets(progress))
+                .onFailure(failure -> LOG.debug("saga consumer lag not read: {}", failure.toString())).mapEmpty();
+    }
+
+    private Future<Map<TopicPartition, Long>> nextOffsets(Map<TopicPartition, Long> progress) {
+        Map<TopicPartition, Long> next = new HashMap<>();
+        List<Future<Void>> reads = new ArrayList<>();
+        progress.forEach((partition, handledUpTo) -> {
+            Future<Long> from = handledUpTo >= 0 ? Future.succeededFuture(handledUpTo)
+                    : consumer.committed(partition).map(c -> c == null ? 0L : c.getOffset());
+            reads.add(from.map(offset -> {
+                next.put(partition, offset);
                 return null;
-            });
-        }).onFailure(failure -> LOG.debug("saga consumer lag not read: {}", failure.toString())).mapEmpty();
+            }));
+        });
+        return Future.all(reads).map(next);
     }
 
     /** Records received and not yet handled. */
@@ -207,13 +212,5 @@ public final class SagaVerticle extends VerticleBase {
     /** Whether an operator paused the saga's handling. */
     public boolean paused() {
         return paused;
-    }
-
-    /**
-     * Test hook, a stand-in for a crash: the next undeployment closes the consumer at once, committing
-     * no offset and abandoning the records not yet handled.
-     */
-    void halt() {
-        halted = true;
     }
 }

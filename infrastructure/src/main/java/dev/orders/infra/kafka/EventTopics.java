@@ -8,11 +8,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.client.common.TopicPartition;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,6 +49,17 @@ public record EventTopics(List<String> names, int partitions, short replicationF
         return new EventTopics(Topics.all(config.kafkaTopicPrefix()), config.kafkaPartitions(),
                 config.kafkaCluster().replicationFactor(), config.kafkaCluster().minInsyncReplicas(),
                 config.kafkaCluster().createTopics());
+    }
+
+    /** @return every partition of the topics, as the configuration wants them */
+    public List<TopicPartition> topicPartitions() {
+        List<TopicPartition> all = new ArrayList<>();
+        for (String topic : names) {
+            for (int p = 0; p < partitions; p++) {
+                all.add(new TopicPartition(topic, p));
+            }
+        }
+        return all;
     }
 
     /** Opens an admin client on a worker thread: constructing a Kafka client blocks. */
