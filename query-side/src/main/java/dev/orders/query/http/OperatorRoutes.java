@@ -5,12 +5,12 @@ import dev.orders.query.model.OrderView;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.OrderKey;
 import dev.orders.service.http.Problems;
+import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
-import java.util.UUID;
 
 /**
  * The operators' list of every customer's orders: {@code GET /api/orders?status=S}, newest first,
@@ -42,7 +42,7 @@ public final class OperatorRoutes {
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 2);
         OrderKey after = cursor == null ? null : QueryRoutes.parse(() -> new OrderKey(Instant.parse(cursor[0]),
-                UUID.fromString(cursor[1])));
+                StrictUuid.parse(cursor[1]).orElseThrow(Params::badCursor)));
         reads.orders(status, limit, after)
                 .onSuccess(page -> ctx.json(QueryRoutes.pageJson(page, OrderView::toJson, last -> Params.encodeCursor(
                         last.createdAt().toString(), last.orderId().toString()))))

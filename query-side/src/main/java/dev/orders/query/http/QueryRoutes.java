@@ -18,6 +18,7 @@ import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
+import dev.orders.service.http.StrictUuid;
 import dev.orders.service.http.RedriveRequest;
 import dev.orders.service.security.Caller;
 import io.vertx.core.Future;
@@ -229,7 +230,7 @@ public final class QueryRoutes {
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 2);
         CreditKey after = cursor == null ? null : parse(() -> new CreditKey(new BigDecimal(cursor[0]),
-                UUID.fromString(cursor[1])));
+                StrictUuid.parse(cursor[1]).orElseThrow(Params::badCursor)));
         reads.customersByAvailableCredit(min, currency, limit, after)
                 .onSuccess(page -> ctx.json(pageJson(page, CustomerView::toJson, last -> Params.encodeCursor(
                         last.availableAmount().toPlainString(), last.customerId().toString()))))
@@ -247,7 +248,7 @@ public final class QueryRoutes {
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 2);
         OrderKey after = cursor == null ? null : parse(() -> new OrderKey(Instant.parse(cursor[0]),
-                UUID.fromString(cursor[1])));
+                StrictUuid.parse(cursor[1]).orElseThrow(Params::badCursor)));
         boolean visible = caller.maySee(customerId);
         Future<Page<OrderView>> orders = visible ? reads.ordersOfCustomer(customerId, status, limit, after)
                 : Future.succeededFuture(new Page<>(List.of(), false));
