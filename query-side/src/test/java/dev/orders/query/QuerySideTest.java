@@ -502,6 +502,24 @@ class QuerySideTest {
     }
 
     @Test
+    @DisplayName("answers a paging cursor whose id is not a UUID in canonical form with 400, as every id it reads")
+    void a_cursor_with_a_non_canonical_uuid_is_a_400() throws Exception {
+        UUID id = UUID.randomUUID();
+        for (String uri : List.of("/api/customers/" + id + "/orders?after=" + cursor("2025-01-01T00:00:00Z", "1-2-3-4-5"),
+                "/api/orders?after=" + cursor("2025-01-01T00:00:00Z", "1-2-3-4-5"),
+                "/api/customers?after=" + cursor("10.00", "1-2-3-4-5"))) {
+            HttpResponse<Buffer> response = get(uri);
+            assertThat(response.statusCode()).as(uri).isEqualTo(400);
+            assertThat(response.bodyAsJsonObject().getString("detail")).as(uri).contains("cursor");
+        }
+    }
+
+    private static String cursor(String... parts) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(String.join("|", parts).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     @DisplayName("reports readiness with PostgreSQL, Kafka and the projection's lag")
     void readiness_shows_lag() throws Exception {
         JsonObject ready = await(side.readiness(new dev.orders.service.http.Health()).ready());
