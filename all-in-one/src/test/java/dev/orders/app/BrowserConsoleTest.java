@@ -304,11 +304,14 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
             openSignedOut();
             signInAsOperator();
             browser.await("the console filling", Duration.ofSeconds(30), b -> count(b, "ALL") >= 30);
-            Thread.sleep(3_000); // a few seconds of the chart
+            boolean forTheReadme = Boolean.getBoolean("orders.docs.screenshot");
+            if (forTheReadme) {
+                Thread.sleep(3_000); // a few seconds of the chart
+            }
             browser.js("document.activeElement?.blur(); document.getElementById('console-heading').scrollIntoView();");
             new Actions(browser.driver).moveToLocation(1, 1).perform();
             Path shot = browser.screenshot("console-while-orders-flow");
-            if (Boolean.getBoolean("orders.docs.screenshot")) {
+            if (forTheReadme) {
                 Path docs = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent().resolve("docs");
                 Files.createDirectories(docs);
                 Files.copy(shot, docs.resolve("console.png"), StandardCopyOption.REPLACE_EXISTING);
