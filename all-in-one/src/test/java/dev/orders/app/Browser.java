@@ -38,6 +38,9 @@ import java.util.stream.Stream;
  */
 final class Browser implements AutoCloseable {
 
+    /** The name of Chromium as a resource of the tests (surefire runs two test classes at a time): one browser test class at a time. */
+    static final String LOCK = "chromium";
+
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
     static final Duration WAIT = Duration.ofSeconds(20);
 

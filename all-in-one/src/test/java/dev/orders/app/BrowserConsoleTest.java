@@ -15,9 +15,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -52,6 +54,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith({SharedInfrastructure.class, ScreenshotEachTest.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The operator's console, in headless Chromium against the all-in-one system")
+@Order(2)
+@ResourceLock(Browser.LOCK)
 class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
 
     private static final Logger LOG = LoggerFactory.getLogger(BrowserConsoleTest.class);
@@ -217,14 +221,19 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
         }
         openSignedOut();
         signInAsOperator();
-        WebElement redrive = browser.await("the parked record with its re-drive button", b -> b.driver
-                .findElements(org.openqa.selenium.By.cssSelector("[data-testid=\"dead-letter\"][data-redriven=\"false\"] [data-testid=\"redrive\"]"))
-                .stream().findFirst().orElse(null));
-        WebElement item = browser.driver.findElement(org.openqa.selenium.By.cssSelector("[data-testid=\"dead-letter\"][data-redriven=\"false\"]"));
-        assertThat(item.getText()).contains("projector").contains("is not the event's stream id");
-        String id = item.getDomAttribute("data-id");
-        assertThat(redrive.getDomAttribute("aria-label")).isEqualTo("Re-drive projector dead letter " + id);
-        redrive.sendKeys(Keys.ENTER);
+        // The list is drawn anew as it refreshes: each read finds its elements again (a stale one is read again).
+        List<String> parked = browser.await("the parked record with its re-drive button", b -> b.driver
+                .findElements(org.openqa.selenium.By.cssSelector("[data-testid=\"dead-letter\"][data-redriven=\"false\"]"))
+                .stream().findFirst().map(item -> List.of(item.getText(), item.getDomAttribute("data-id"),
+                        item.findElement(Browser.testId("redrive")).getDomAttribute("aria-label"))).orElse(null));
+        String id = parked.get(1);
+        assertThat(parked.get(0)).contains("projector").contains("is not the event's stream id");
+        assertThat(parked.get(2)).isEqualTo("Re-drive projector dead letter " + id);
+        browser.await("the re-drive button pressed", b -> {
+            b.driver.findElement(org.openqa.selenium.By.cssSelector("[data-testid=\"dead-letter\"][data-id=\"" + id
+                    + "\"] [data-testid=\"redrive\"]")).sendKeys(Keys.ENTER);
+            return true;
+        });
         browser.await("the outcome", b -> "redriven".equals(b.byTestId("dead-letter-outcome").getDomAttribute("data-outcome")));
         assertThat(browser.text("dead-letter-outcome")).contains("#" + id + " re-driven").contains("CustomerCreated");
         browser.await("the record marked re-driven", b -> b.driver.findElements(org.openqa.selenium.By.cssSelector(
@@ -295,11 +304,14 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
             openSignedOut();
             signInAsOperator();
             browser.await("the console filling", Duration.ofSeconds(30), b -> count(b, "ALL") >= 30);
-            Thread.sleep(3_000); // a few seconds of the chart
+            boolean forTheReadme = Boolean.getBoolean("orders.docs.screenshot");
+            if (forTheReadme) {
+                Thread.sleep(3_000); // a few seconds of the chart
+            }
             browser.js("document.activeElement?.blur(); document.getElementById('console-heading').scrollIntoView();");
             new Actions(browser.driver).moveToLocation(1, 1).perform();
             Path shot = browser.screenshot("console-while-orders-flow");
-            if (Boolean.getBoolean("orders.docs.screenshot")) {
+            if (forTheReadme) {
                 Path docs = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent().resolve("docs");
                 Files.createDirectories(docs);
                 Files.copy(shot, docs.resolve("console.png"), StandardCopyOption.REPLACE_EXISTING);

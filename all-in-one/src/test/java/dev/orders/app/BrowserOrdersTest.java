@@ -12,9 +12,11 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
@@ -49,6 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith({SharedInfrastructure.class, ScreenshotEachTest.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The browser UI, in headless Chromium against the all-in-one system")
+@Order(1) // the longest first (see the surefire configuration)
+@ResourceLock(Browser.LOCK)
 class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
 
     private static final Logger LOG = LoggerFactory.getLogger(BrowserOrdersTest.class);

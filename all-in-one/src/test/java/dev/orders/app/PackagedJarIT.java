@@ -41,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("The packaged all-in-one jar")
+@Order(5) // its own servers: it runs beside the fault suite's scenarios (see the failsafe configuration)
 class PackagedJarIT {
 
     private static final Pattern RUNNING = Pattern.compile("Orders is running: open (http://\\S+/)");

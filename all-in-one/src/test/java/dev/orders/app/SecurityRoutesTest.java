@@ -50,6 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("Every API route refuses what its caller may not do, and leaks nothing")
+@Order(Integer.MAX_VALUE) // the longest but the browser tests: first from the back (see the surefire configuration)
 class SecurityRoutesTest {
 
     /** Who may use a route. */

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("Tokens never reach the logs")
+@Isolated("reads every line the JVM logs")
 class TokensNotLoggedTest {
 
     private OrdersApp app;

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
@@ -60,6 +61,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("Tracing one order")
+@Isolated("reads what the JVM logs")
 class TracingTest {
 
     private static final long EVENTUALLY_MS = 30_000;

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * change seen exactly once by each SSE client, in order, the credit invariant, every order decided.
  */
 @DisplayName("A cluster of two command and two query processes on three brokers, one of each killed under load")
+@Isolated("seven JVMs of its own: started beside another test's, they would starve each other on two cores")
 class ClusterIT {
 
     private static final int CUSTOMERS = FaultScenario.CUSTOMERS;

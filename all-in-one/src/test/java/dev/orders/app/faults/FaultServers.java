@@ -22,6 +22,13 @@ import java.util.Set;
  */
 final class FaultServers {
 
+    /**
+     * The name of these servers as a resource of the tests (failsafe runs two test classes at a time): a
+     * scenario that stops, kills or freezes them takes it for writing and runs alone among the users of
+     * the servers; one that only uses them takes it for reading.
+     */
+    static final String LOCK = "fault-servers";
+
     private static FaultServers running;
 
     final OwnedPostgres postgres;

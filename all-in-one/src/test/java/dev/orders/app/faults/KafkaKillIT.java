@@ -1,13 +1,18 @@
 package dev.orders.app.faults;
 
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("Fault: the Kafka broker killed with SIGKILL under load and started again")
+@Order(3)
+@ResourceLock(value = FaultServers.LOCK, mode = ResourceAccessMode.READ_WRITE)
 class KafkaKillIT {
 
     @Test

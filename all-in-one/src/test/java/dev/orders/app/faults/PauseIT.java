@@ -1,13 +1,18 @@
 package dev.orders.app.faults;
 
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("Fault: the Kafka broker, then PostgreSQL, frozen with SIGSTOP for 10 s under load, then SIGCONT")
+@Order(4)
+@ResourceLock(value = FaultServers.LOCK, mode = ResourceAccessMode.READ_WRITE)
 class PauseIT {
 
     /** As long as the network pause. */

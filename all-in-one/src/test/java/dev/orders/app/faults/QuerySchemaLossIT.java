@@ -2,7 +2,10 @@ package dev.orders.app.faults;
 
 import dev.orders.devservers.PgProvisioner;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -13,6 +16,8 @@ import java.util.Optional;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("Fault: the query side's schema dropped under load while clients watch, then recreated empty by an operator")
+@Order(6)
+@ResourceLock(value = FaultServers.LOCK, mode = ResourceAccessMode.READ)
 class QuerySchemaLossIT {
 
     /** The refill reads every event of the scenario so far: a few hundred by default, some thousands under -Plong. */

@@ -1,7 +1,10 @@
 package dev.orders.app.faults;
 
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import java.time.Duration;
 import java.util.Set;
@@ -10,6 +13,8 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("Fault: the service process killed with SIGKILL under load and started again")
+@Order(1)
+@ResourceLock(value = FaultServers.LOCK, mode = ResourceAccessMode.READ)
 class ServiceKillIT {
 
     @Test
