@@ -115,13 +115,15 @@ public final class PushHub {
     /**
      * The first step of a graceful stop: new streams are refused ({@code 503}, another node serves them)
      * and every open one is told to reconnect elsewhere and ended (SSE {@code event: reconnect}, WebSocket
-     * close code 1012); the clients resume there with their last id and miss nothing.
+     * close code 1012, also a socket that has not subscribed yet); the clients resume there with their last
+     * id and miss nothing.
      *
      * @return done when every stream has been told
      */
     public Future<Void> drain() {
         connections.drain();
         List<Future<Void>> told = new ArrayList<>();
+        told.add(webSockets.moveOn());
         for (Subscription subscription : subscriptions.all()) {
             Promise<Void> done = Promise.promise();
             subscription.context.runOnContext(ignored -> {

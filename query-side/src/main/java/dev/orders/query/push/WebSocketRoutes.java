@@ -4,10 +4,16 @@ import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
 import dev.orders.service.security.OriginPolicy;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The WebSocket handshake, {@code GET /api/ws}: refused to a foreign origin (403), beyond the node's
@@ -21,6 +27,8 @@ final class WebSocketRoutes {
     private final OriginPolicy origins;
     private final PushConnections connections;
     private final SubscriptionProtocol protocol;
+    /** The sockets open now, each removed as it closes. */
+    private final Set<WebSocketSession> open = ConcurrentHashMap.newKeySet();
 
     WebSocketRoutes(Vertx vertx, PushMetrics metrics, OriginPolicy origins, PushConnections connections,
                     SubscriptionProtocol protocol) {
@@ -57,7 +65,20 @@ final class WebSocketRoutes {
                 connections.releaseConnection();
                 return;
             }
-            new WebSocketSession(protocol, vertx, upgraded.result(), caller, connections::releaseConnection);
+            open.add(new WebSocketSession(protocol, vertx, upgraded.result(), caller, connections::releaseConnection,
+                    open::remove));
         });
+    }
+
+    /**
+     * Closes every open socket with {@value WebSocketSink#SERVICE_RESTART}, subscribed or not (a graceful
+     * stop; new handshakes are refused by then).
+     *
+     * @return done when each has been closed
+     */
+    Future<Void> moveOn() {
+        List<Future<Void>> closed = new ArrayList<>();
+        open.forEach(session -> closed.add(session.moveOn()));
+        return Future.join(closed).mapEmpty();
     }
 }
