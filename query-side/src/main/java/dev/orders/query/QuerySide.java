@@ -100,7 +100,7 @@ public final class QuerySide {
         this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
         this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
         recovery.bindTo(registry);
-        this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.defaults());
+        this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.of(config));
         LatencyWindow latency = new LatencyWindow();
         push.observe(latency::observe);
         this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
