@@ -77,10 +77,10 @@ public final class PushHub {
         PushStore store = new PushStore(pool);
         OriginPolicy origins = new OriginPolicy(settings.allowedOrigins());
         this.subscriptions = new Subscriptions(settings);
-        this.connections = new PushConnections(settings, metrics);
+        this.connections = new PushConnections(settings, metrics, origins);
         SubscriptionProtocol protocol = new SubscriptionProtocol(vertx, settings, store, metrics, subscriptions);
-        this.sse = new SseRoutes(vertx, settings, metrics, origins, connections, protocol);
-        this.webSockets = new WebSocketRoutes(vertx, metrics, origins, connections, protocol);
+        this.sse = new SseRoutes(vertx, settings, connections, protocol);
+        this.webSockets = new WebSocketRoutes(vertx, connections, protocol);
         this.followerContext = vertx.getOrCreateContext();
         this.retention = new ChangeRetention(vertx, store, settings.retention());
         this.follower = new ChangeFollower(vertx, followerContext, store, listenOptions, settings, metrics,
