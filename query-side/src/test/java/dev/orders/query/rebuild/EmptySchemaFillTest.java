@@ -1,6 +1,7 @@
 package dev.orders.query.rebuild;
 
 import dev.orders.command.CommandSide;
+import dev.orders.devservers.PgProvisioner;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
@@ -29,12 +30,16 @@ import io.vertx.kafka.admin.OffsetSpec;
 import io.vertx.kafka.client.common.TopicPartition;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,16 +53,18 @@ import java.util.function.Consumer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A query node started on an empty query schema over an event store that already holds events, whose
- * topics no longer hold them (retention, simulated by deleting every record): it fills its read model from
- * the command side's event feed before it serves, answering readiness and reads with 503 meanwhile, and
- * then goes on from Kafka.
+ * A query node started on an empty query schema over an event store that already holds events that Kafka
+ * will not give its projectors (the topics' retention deleted them, simulated by deleting every record; or
+ * its group read them into a schema lost while the node was down): it fills its read model from the command
+ * side's event feed before it serves, answering readiness and reads with 503 meanwhile, and then goes on
+ * from Kafka.
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("A query node started on an empty schema over an older event store")
 class EmptySchemaFillTest {
 
+    private TestInfrastructure infra;
     private OrdersConfig config;
     private Vertx vertx;
     private CommandSide commands;
@@ -70,9 +77,17 @@ class EmptySchemaFillTest {
     private final List<String> orders = new ArrayList<>();
 
     @BeforeAll
-    void start(TestInfrastructure infra) throws Exception {
-        config = infra.isolatedConfig().with(Map.of("kafka.partitions", "2", "relay.poll-interval", "PT0.2S"));
+    void startVertx() {
         vertx = Vertx.vertx();
+    }
+
+    /** Each test its own database, topics and command side; the query side reads its feed through the gate. */
+    @BeforeEach
+    void startCommandSide(TestInfrastructure infra) throws Exception {
+        this.infra = infra;
+        config = infra.isolatedConfig().with(Map.of("kafka.partitions", "2", "relay.poll-interval", "PT0.2S"));
+        orders.clear();
+        feedOpen.set(false);
         commands = await(CommandSide.deploy(vertx, config, config.effectiveCommandPgUri(), config.kafkaBootstrap()));
         int commandPort = serve(commands::mount);
         commandHttp = asOperator(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
@@ -92,35 +107,88 @@ class EmptySchemaFillTest {
         }).listen(0, "127.0.0.1"));
     }
 
+    @AfterEach
+    void stopSides() throws Exception {
+        Future<Void> queriesClosed = queries == null ? Future.succeededFuture() : queries.close();
+        await(queriesClosed.eventually(() -> commands.close()).eventually(() -> feedGate.close()));
+        queries = null;
+    }
+
     @AfterAll
-    void stop() throws Exception {
-        if (vertx != null) {
-            Future<Void> queriesClosed = queries == null ? Future.succeededFuture() : queries.close();
-            await(queriesClosed.eventually(() -> commands.close()));
-            await(vertx.close());
-        }
+    void stopVertx() throws Exception {
+        await(vertx.close());
     }
 
     @Test
-    @DisplayName("fills its read model from the event feed before it is ready, then goes on from Kafka")
-    void fills_from_the_feed_before_serving() throws Exception {
+    @DisplayName("whose topics no longer hold the early records fills its read model from the event feed before it is ready, then goes on from Kafka")
+    void fills_from_the_feed_before_serving_when_retention_deleted_the_records() throws Exception {
+        String customer = placeOrders();
+        long stored = awaitPublished(1 + 3 * orders.size());
+        deleteEveryRecord();
+
+        startQuerySideAndSeeItFillBeforeServing(stored, customer);
+    }
+
+    @Test
+    @DisplayName("whose schema was lost while it was down, its group's offsets left at the end, fills it before it is ready")
+    void fills_a_schema_lost_while_the_node_was_down() throws Exception {
+        String customer = placeOrders();
+        long stored = awaitPublished(1 + 3 * orders.size());
+        queries = startQuerySide();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (scalar("SELECT count(*) FROM event_log") < stored) {
+            assertThat(System.nanoTime()).as("projected from Kafka").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        await(queries.close());
+        queries = null;
+        KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", config.kafkaBootstrap()));
+        try {
+            assertThat(await(admin.listConsumerGroupOffsets(config.projectorGroupId())).values())
+                    .as("the group's offsets, committed as its projectors stopped")
+                    .anySatisfy(offset -> assertThat(offset.getOffset()).isPositive());
+        } finally {
+            await(admin.close());
+        }
+        // The schema is lost while the node is down, and recreated empty by its operator.
+        try (Connection superuser = infra.superuserConnection(TestInfrastructure.databaseOf(config));
+             Statement sql = superuser.createStatement()) {
+            sql.execute("DROP SCHEMA " + PgProvisioner.QUERY_SCHEMA + " CASCADE");
+            sql.execute("CREATE SCHEMA " + PgProvisioner.QUERY_SCHEMA + " AUTHORIZATION " + PgProvisioner.QUERY_ROLE);
+        }
+
+        startQuerySideAndSeeItFillBeforeServing(stored, customer);
+    }
+
+    /** A customer and twelve orders, all approved. */
+    private String placeOrders() throws Exception {
         String customer = createCustomer("Early", "100000.00");
         for (int i = 0; i < 12; i++) {
             placeOrder(customer, (10 + i) + ".00");
         }
-        long stored = awaitPublished(1 + 3 * orders.size());
-        deleteEveryRecord();
+        return customer;
+    }
 
-        queries = await(QuerySide.deploy(vertx, config.with("query.event-feed-url",
+    private QuerySide startQuerySide() throws Exception {
+        QuerySide side = await(QuerySide.deploy(vertx, config.with("query.event-feed-url",
                         "http://127.0.0.1:" + feedGate.actualPort()), config.effectiveQueryPgUri(),
                 config.kafkaBootstrap(), QueryOptions.defaults()));
-        Health health = queries.readiness(new Health());
+        Health health = side.readiness(new Health());
         int queryPort = serve(router -> {
             health.mount(router);
-            queries.mount(router);
+            side.mount(router);
         });
         queryHttp = asOperator(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
                 .setDefaultPort(queryPort)));
+        return side;
+    }
+
+    /**
+     * Starts a query side on the empty schema with the feed shut: not ready and reading nothing until the feed
+     * opens, then ready with the read model a fold of the store; later events arrive through Kafka.
+     */
+    private void startQuerySideAndSeeItFillBeforeServing(long stored, String customer) throws Exception {
+        queries = startQuerySide();
 
         // While the feed cannot be read: not ready, and nothing is read from the half-empty model.
         Thread.sleep(2_500);
