@@ -104,7 +104,7 @@ public final class QuerySide implements ServicePart {
         this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
         this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
         recovery.bindTo(registry);
-        this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.defaults());
+        this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.of(config));
         LatencyWindow latency = new LatencyWindow();
         push.observe(latency::observe);
         this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
@@ -185,19 +185,37 @@ public final class QuerySide implements ServicePart {
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
         return MIGRATIONS.migrate(vertx, connect)
                 .compose(applied -> EventTopics.of(config).prepare(admin))
-                .compose(v -> projectors.start())
-                // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
-                .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
-                .map(push -> {
-                    QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate);
-                    LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
-                    QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection, projectors, gate, reads,
-                            routes, push, pushSettings);
-                    side.recovery.start();
-                    return side;
-                })
+                .compose(v -> unreadHistory(reads, projectors, admin))
+                // an empty schema over history Kafka does not give: the projectors start after the fill
+                .compose(unread -> (unread.isEmpty() ? projectors.start() : Future.<Void>succeededFuture())
+                        // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
+                        .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
+                        .map(push -> {
+                            QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate);
+                            LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
+                            QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection, projectors,
+                                    gate, reads, routes, push, pushSettings);
+                            if (unread.isEmpty()) {
+                                side.recovery.start();
+                            } else {
+                                side.recovery.startFilling("group " + config.projectorGroupId() + " would begin at " + unread);
+                            }
+                            return side;
+                        }))
                 .recover(failure -> projectors.stop().eventually(() -> admin.close()).eventually(pool::close)
                         .transform(ignored -> Future.failedFuture(failure)));
+    }
+
+    /**
+     * What Kafka will not give the projectors of a schema that has projected nothing yet (see
+     * {@link Projectors#unreadHistory}); empty for a schema that has projected something, whose checkpoints
+     * say where its projectors go on.
+     */
+    private static Future<Map<TopicPartition, Long>> unreadHistory(ReadStore reads, Projectors projectors,
+                                                                   KafkaAdminClient admin) {
+        return reads.projectedNothing().compose(nothing -> nothing
+                ? projectors.unreadHistory(admin)
+                : Future.succeededFuture(Map.of()));
     }
 
     /** Mounts the query routes and the push hub's streams. The caller adds body handling and auth around it. */

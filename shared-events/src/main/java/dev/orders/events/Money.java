@@ -7,12 +7,13 @@ import java.util.regex.Pattern;
 
 /**
  * An amount of money in one currency. The amount is a decimal, greater than zero for prices and
- * limits, at most two fraction digits; it is never a float. Zero is allowed only as {@link #zero}
- * (a sum of nothing).
+ * limits, at most two fraction digits and at most {@link #MAX_AMOUNT}; it is never a float. Zero is
+ * allowed only as {@link #zero} (a sum of nothing). The constructor holds every rule but "greater than
+ * zero", so no path (a request, a decoded event, a sum) can make an amount outside them.
  */
 public record Money(BigDecimal amount, String currency) implements Comparable<Money> {
 
-    /** The largest amount the API accepts. */
+    /** The largest amount there is: the API's maximum, and so the most any sum of credit may reach. */
     public static final BigDecimal MAX_AMOUNT = new BigDecimal("1000000000");
 
     private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
@@ -30,6 +31,9 @@ public record Money(BigDecimal amount, String currency) implements Comparable<Mo
         if (amount.stripTrailingZeros().scale() > 2) {
             throw new IllegalArgumentException("amount has more than 2 fraction digits");
         }
+        if (amount.compareTo(MAX_AMOUNT) > 0) {
+            throw new IllegalArgumentException("amount must be at most " + MAX_AMOUNT.toPlainString());
+        }
         amount = amount.setScale(2, RoundingMode.UNNECESSARY);
     }
 
@@ -40,7 +44,7 @@ public record Money(BigDecimal amount, String currency) implements Comparable<Mo
 
     /**
      * Parses an amount as the API gives it: a decimal string, greater than 0, at most 2 fraction
-     * digits, at most {@link #MAX_AMOUNT}.
+     * digits, at most {@link #MAX_AMOUNT} (that one checked by the constructor).
      *
      * @throws IllegalArgumentException with a message fit for a client when the value is bad
      */
@@ -53,15 +57,13 @@ public record Money(BigDecimal amount, String currency) implements Comparable<Mo
         if (value.signum() <= 0) {
             throw new IllegalArgumentException("amount must be greater than 0");
         }
-        if (value.compareTo(MAX_AMOUNT) > 0) {
-            throw new IllegalArgumentException("amount must be at most " + MAX_AMOUNT.toPlainString());
-        }
         if (currency == null || !CURRENCY.matcher(currency).matches()) {
             throw new IllegalArgumentException("currency must be three capital letters, like \"EUR\"");
         }
         return new Money(value, currency);
     }
 
+    /** @throws IllegalArgumentException when the sum is past {@link #MAX_AMOUNT} */
     public Money plus(Money other) {
         requireSameCurrency(other);
         return new Money(amount.add(other.amount), currency);

@@ -73,6 +73,7 @@ class EventFormatTest {
                 "{\"amount\": \"-1.00\", \"currency\": \"EUR\"}",
                 "{\"amount\": \"1.001\", \"currency\": \"EUR\"}",
                 "{\"amount\": \"1.00\", \"currency\": \"eur\"}",
+                "{\"amount\": \"1000000000.01\", \"currency\": \"EUR\"}",
                 "{\"amount\": \"1.00\"}",
                 "{\"amount\": 10.5, \"currency\": \"EUR\"}",
                 "{\"amount\": 10, \"currency\": \"EUR\"}",

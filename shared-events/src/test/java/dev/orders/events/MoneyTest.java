@@ -145,6 +145,26 @@ class MoneyTest {
         }
 
         @Test
+        @DisplayName("cannot pass the API's maximum, however it is made: constructed, parsed or summed")
+        void cannot_pass_the_maximum() {
+            Money max = new Money(Money.MAX_AMOUNT, "EUR");
+
+            assertThat(max.amountText()).isEqualTo("1000000000.00");
+            assertThatThrownBy(() -> new Money(new BigDecimal("1000000000.01"), "EUR"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("amount must be at most 1000000000");
+            assertThatThrownBy(() -> new Money(new BigDecimal("10000000000000.00"), "EUR"))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Money.parse("1000000000.01", "EUR"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("amount must be at most 1000000000");
+            assertThatThrownBy(() -> max.plus(Money.parse("0.01", "EUR")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("amount must be at most 1000000000");
+            assertThat(max.minus(Money.parse("0.01", "EUR")).plus(Money.parse("0.01", "EUR"))).isEqualTo(max);
+        }
+
+        @Test
         @DisplayName("cannot hold fractions of a cent")
         void cannot_hold_fractions_of_a_cent() {
             assertThatThrownBy(() -> new Money(new BigDecimal("0.001"), "EUR"))

@@ -60,9 +60,10 @@ public final class Customer implements Decider<CustomerCommand, CustomerState, C
                     created.creditLimit(), Money.zero(created.creditLimit().currency()), Map.of());
             case CreditReserved reserved -> {
                 Money before = state.reservations().get(reserved.orderId());
-                Money total = state.reserved().plus(reserved.amount());
+                // the order's earlier reservation out first: no sum on the way may pass Money's maximum
+                Money others = before == null ? state.reserved() : state.reserved().minus(before);
                 yield withReservations(state, state.reservationsWith(reserved.orderId(), reserved.amount()),
-                        before == null ? total : total.minus(before));
+                        others.plus(reserved.amount()));
             }
             case CreditLimitExceeded exceeded -> state;
             case CreditReleased released -> {

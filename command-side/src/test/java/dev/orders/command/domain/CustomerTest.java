@@ -231,6 +231,20 @@ class CustomerTest {
         }
 
         @Test
+        @DisplayName("keeps its sums within Money's maximum: the whole maximum reserved, and the reservation delivered again")
+        void sums_stay_within_the_maximum() {
+            CustomerCreated richest = new CustomerCreated(CUSTOMER, "Croesus", new Money(Money.MAX_AMOUNT, "EUR"));
+            CreditReserved all = new CreditReserved(CUSTOMER, ORDER, new Money(Money.MAX_AMOUNT, "EUR"));
+
+            CustomerState state = given(richest, all, all).state();
+
+            assertThat(state.reserved()).isEqualTo(new Money(Money.MAX_AMOUNT, "EUR"));
+            assertThat(state.available()).isEqualTo(Money.zero("EUR"));
+            given(richest, all).when(reserve(OTHER_ORDER, "0.01"))
+                    .then(new CreditLimitExceeded(CUSTOMER, OTHER_ORDER, eur("0.01")));
+        }
+
+        @Test
         @DisplayName("has no credit to speak of before it exists")
         void no_credit_before_it_exists() {
             assertThat(CustomerState.NONE.exists()).isFalse();

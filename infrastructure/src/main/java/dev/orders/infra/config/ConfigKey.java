@@ -103,6 +103,14 @@ public enum ConfigKey {
     PUSH_RETENTION_CHANGES("push.retention-changes", "1000000", SHOWN, atLeast(1),
             "the most changes the order-change log keeps;"
             + " older ones are pruned likewise"),
+    PUSH_OPERATOR_EVENTS_PER_SECOND("push.operator.events-per-second", "200", SHOWN, atLeast(1),
+            "order events one operators' stream (GET /api/orders/stream) writes per second at most; changes"
+            + " beyond it wait, coalesced to the latest per order"),
+    PUSH_OPERATOR_MAX_WAITING("push.operator.max-waiting", "2000", SHOWN, atLeast(1),
+            "orders that may wait on one operators' stream; past it the oldest waiting are dropped and the client"
+            + " gets event: skipped with how many"),
+    PUSH_OPERATOR_MAX_STREAMS("push.operator.max-streams", "100", SHOWN, atLeast(1),
+            "operators' streams one query node serves at once; more answer 503 with Retry-After"),
     RATE_PROCESSES("rate.processes", "1", SHOWN, atLeast(1),
             "command-side processes behind one load balancer: each enforces"
             + " 1/this of rate.commands-per-second and rate.command-burst, so that together they allow the rate"),

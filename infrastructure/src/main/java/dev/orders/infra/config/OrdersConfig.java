@@ -235,6 +235,21 @@ public final class OrdersConfig {
         return get(PUSH_RETENTION_CHANGES);
     }
 
+    /** @return order events one operators' stream writes per second at most */
+    public int pushOperatorEventsPerSecond() {
+        return get(PUSH_OPERATOR_EVENTS_PER_SECOND);
+    }
+
+    /** @return orders that may wait on one operators' stream before the oldest are dropped */
+    public int pushOperatorMaxWaiting() {
+        return get(PUSH_OPERATOR_MAX_WAITING);
+    }
+
+    /** @return operators' streams one query node serves at once */
+    public int pushOperatorMaxStreams() {
+        return get(PUSH_OPERATOR_MAX_STREAMS);
+    }
+
     /** @return command-side processes sharing the rate, each enforcing its share */
     public int rateProcesses() {
         return get(RATE_PROCESSES);

@@ -202,7 +202,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(43);
+        assertThat(List.of(ConfigKey.values())).hasSize(46);
     }
 
     @Test
@@ -215,6 +215,24 @@ class OrdersConfigTest {
                 .hasMessageContaining("'push.retention': 'PT0S'");
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("push.retention-changes", "0")))
                 .hasMessageContaining("push.retention-changes");
+    }
+
+    @Test
+    void theOperatorsStreamCapsAreKeysOfAtLeastOne() {
+        OrdersConfig defaults = OrdersConfig.defaults();
+        assertThat(defaults.pushOperatorEventsPerSecond()).isEqualTo(200);
+        assertThat(defaults.pushOperatorMaxWaiting()).isEqualTo(2000);
+        assertThat(defaults.pushOperatorMaxStreams()).isEqualTo(100);
+        OrdersConfig config = OrdersConfig.fromMap(Map.of("push.operator.events-per-second", "10",
+                "push.operator.max-waiting", "3", "push.operator.max-streams", "1"));
+        assertThat(config.pushOperatorEventsPerSecond()).isEqualTo(10);
+        assertThat(config.pushOperatorMaxWaiting()).isEqualTo(3);
+        assertThat(config.pushOperatorMaxStreams()).isEqualTo(1);
+        for (String key : List.of("push.operator.events-per-second", "push.operator.max-waiting",
+                "push.operator.max-streams")) {
+            assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of(key, "0"))).hasMessageContaining("'" + key + "': '0'");
+            assertThat(OrdersConfig.help()).contains(key);
+        }
     }
 
     @Test

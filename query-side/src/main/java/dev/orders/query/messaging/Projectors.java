@@ -1,12 +1,20 @@
 package dev.orders.query.messaging;
 
+import dev.orders.events.Topics;
 import dev.orders.query.store.ProjectionStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.admin.ListOffsetsResultInfo;
+import io.vertx.kafka.admin.OffsetSpec;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * This process's projector verticles, as one thing to start and stop: at deployment, and around the
@@ -61,6 +69,42 @@ public final class Projectors {
         deployments.forEach(id -> undeployed.add(vertx.undeploy(id)));
         deployments.clear();
         return Future.join(undeployed).mapEmpty();
+    }
+
+    /**
+     * Where projectors without a database checkpoint would begin (the group's committed offset, else the
+     * earliest record Kafka still holds), for every partition that does not begin at offset 0: records there
+     * that the projectors would never read, because the group read them into a schema that is gone, or
+     * because the topic's retention deleted them. Empty when Kafka gives the projectors every record.
+     */
+    public Future<Map<TopicPartition, Long>> unreadHistory(KafkaAdminClient admin) {
+        // the topics as they are (a missing one, with kafka.topics.create=false, holds nothing)
+        return admin.listTopics()
+                .map(existing -> Topics.all(topicPrefix).stream().filter(existing::contains).toList())
+                .compose(topics -> topics.isEmpty() ? Future.succeededFuture(Map.of()) : admin.describeTopics(topics))
+                .compose(described -> {
+                    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+                    described.forEach((topic, description) -> description.getPartitions()
+                            .forEach(p -> earliest.put(new TopicPartition(topic, p.getPartition()), OffsetSpec.EARLIEST)));
+                    return earliest.isEmpty() ? Future.succeededFuture(Map.of()) : unreadHistory(admin, earliest);
+                });
+    }
+
+    private Future<Map<TopicPartition, Long>> unreadHistory(KafkaAdminClient admin,
+                                                            Map<TopicPartition, OffsetSpec> earliest) {
+        return Future.all(admin.listOffsets(earliest), admin.listConsumerGroupOffsets(group)).map(both -> {
+            Map<TopicPartition, ListOffsetsResultInfo> first = both.resultAt(0);
+            Map<TopicPartition, OffsetAndMetadata> committed = both.resultAt(1);
+            Map<TopicPartition, Long> skipped = new HashMap<>();
+            first.forEach((tp, info) -> {
+                OffsetAndMetadata mark = committed.get(tp);
+                long begins = mark != null ? Math.max(mark.getOffset(), info.getOffset()) : info.getOffset();
+                if (begins > 0) {
+                    skipped.put(tp, begins);
+                }
+            });
+            return skipped;
+        });
     }
 
     public int batchSize() {

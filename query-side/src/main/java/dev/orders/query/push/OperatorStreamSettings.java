@@ -1,5 +1,7 @@
 package dev.orders.query.push;
 
+import dev.orders.infra.config.OrdersConfig;
+
 import java.time.Duration;
 
 /**
@@ -28,8 +30,18 @@ public record OperatorStreamSettings(int ratePerSecond, int maxPending, int rece
         }
     }
 
+    /** The limits by the configuration's defaults. */
     public static OperatorStreamSettings defaults() {
-        return new OperatorStreamSettings(200, 2_000, 50, 10_000, 20_000, 100, Duration.ofMillis(100));
+        return of(OrdersConfig.defaults());
+    }
+
+    /**
+     * The limits an operator configures ({@code push.operator.events-per-second}, {@code push.operator.max-waiting},
+     * {@code push.operator.max-streams}); the others are fixed.
+     */
+    public static OperatorStreamSettings of(OrdersConfig config) {
+        return new OperatorStreamSettings(config.pushOperatorEventsPerSecond(), config.pushOperatorMaxWaiting(), 50,
+                10_000, 20_000, config.pushOperatorMaxStreams(), Duration.ofMillis(100));
     }
 
     public OperatorStreamSettings withRate(int perSecond, int pending) {

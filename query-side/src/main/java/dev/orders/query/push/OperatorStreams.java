@@ -64,11 +64,8 @@ public final class OperatorStreams {
         HttpServerRequest request = ctx.request();
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch every customer's orders");
-        if (!origins.allows(request)) {
-            throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
-        }
-        String header = request.getHeader("Last-Event-ID");
-        Long lastEventId = PushRequests.parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
+        PushRequests.requireOrigin(origins, request);
+        Long lastEventId = PushRequests.resumeId(request);
         if (streams.incrementAndGet() > settings.maxStreams()) {
             streams.decrementAndGet();
             throw ProblemException.unavailable("this node serves its maximum of " + settings.maxStreams()

@@ -77,10 +77,10 @@ public final class PushHub {
         PushStore store = new PushStore(pool);
         OriginPolicy origins = new OriginPolicy(settings.allowedOrigins());
         this.subscriptions = new Subscriptions(settings);
-        this.connections = new PushConnections(settings, metrics);
+        this.connections = new PushConnections(settings, metrics, origins);
         SubscriptionProtocol protocol = new SubscriptionProtocol(vertx, settings, store, metrics, subscriptions);
-        this.sse = new SseRoutes(vertx, settings, metrics, origins, connections, protocol);
-        this.webSockets = new WebSocketRoutes(vertx, metrics, origins, connections, protocol);
+        this.sse = new SseRoutes(vertx, settings, connections, protocol);
+        this.webSockets = new WebSocketRoutes(vertx, connections, protocol);
         this.followerContext = vertx.getOrCreateContext();
         this.retention = new ChangeRetention(vertx, store, settings.retention());
         this.follower = new ChangeFollower(vertx, followerContext, store, listenOptions, settings, metrics,
@@ -115,13 +115,15 @@ public final class PushHub {
     /**
      * The first step of a graceful stop: new streams are refused ({@code 503}, another node serves them)
      * and every open one is told to reconnect elsewhere and ended (SSE {@code event: reconnect}, WebSocket
-     * close code 1012); the clients resume there with their last id and miss nothing.
+     * close code 1012, also a socket that has not subscribed yet); the clients resume there with their last
+     * id and miss nothing.
      *
      * @return done when every stream has been told
      */
     public Future<Void> drain() {
         connections.drain();
         List<Future<Void>> told = new ArrayList<>();
+        told.add(webSockets.moveOn());
         for (Subscription subscription : subscriptions.all()) {
             Promise<Void> done = Promise.promise();
             subscription.context.runOnContext(ignored -> {

@@ -3,6 +3,8 @@ package dev.orders.query.push;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
+import dev.orders.service.security.OriginPolicy;
+import io.vertx.core.http.HttpServerRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +33,19 @@ final class PushRequests {
             return Long.parseLong(text);
         } catch (NumberFormatException e) {
             throw ProblemException.badRequest("Last-Event-ID is out of range");
+        }
+    }
+
+    /** A stream's resume id: the {@code Last-Event-ID} header, else the {@code lastEventId} parameter. */
+    static Long resumeId(HttpServerRequest request) {
+        String header = request.getHeader("Last-Event-ID");
+        return parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
+    }
+
+    /** A stream or WebSocket from an origin the policy does not allow is a 403. */
+    static void requireOrigin(OriginPolicy origins, HttpServerRequest request) {
+        if (!origins.allows(request)) {
+            throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
         }
     }
 

@@ -3,9 +3,7 @@ package dev.orders.query.push;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
-import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -14,24 +12,19 @@ import java.util.function.Function;
 
 /**
  * The SSE streams: {@code GET /api/customers/{id}/orders/stream} and {@code GET /api/orders/{id}/stream},
- * resumed by {@code Last-Event-ID} (or {@code ?lastEventId=}); refused to a foreign origin (403), beyond the
- * node's connections (503); ended with {@code event: expired} when the caller's token expires.
+ * resumed by {@code Last-Event-ID} (or {@code ?lastEventId=}); admitted by {@link PushConnections#admit} (a foreign
+ * origin 403, beyond the node's connections 503); ended with {@code event: expired} when the caller's token expires.
  */
 final class SseRoutes {
 
     private final Vertx vertx;
     private final PushSettings settings;
-    private final PushMetrics metrics;
-    private final OriginPolicy origins;
     private final PushConnections connections;
     private final SubscriptionProtocol protocol;
 
-    SseRoutes(Vertx vertx, PushSettings settings, PushMetrics metrics, OriginPolicy origins,
-              PushConnections connections, SubscriptionProtocol protocol) {
+    SseRoutes(Vertx vertx, PushSettings settings, PushConnections connections, SubscriptionProtocol protocol) {
         this.vertx = vertx;
         this.settings = settings;
-        this.metrics = metrics;
-        this.origins = origins;
         this.connections = connections;
         this.protocol = protocol;
     }
@@ -41,27 +34,20 @@ final class SseRoutes {
         router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
     }
 
+    /** A stream's request: what it watches, and where it resumes (null: from the current state). */
+    private record StreamRequest(Watch watch, Long lastEventId) {
+    }
+
     private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
-        HttpServerRequest request = ctx.request();
         Caller caller = Caller.of(ctx);
-        Watch watch;
-        Long lastEventId;
-        try {
-            if (!origins.allows(request)) {
-                throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
-            }
-            watch = watchOf.apply(PushRequests.uuid(ctx.pathParam("id")));
-            String header = request.getHeader("Last-Event-ID");
-            lastEventId = PushRequests.parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
-            connections.acquireConnection();
-        } catch (ProblemException problem) {
-            metrics.rejected();
-            Problems.send(ctx, problem);
-            return;
-        }
+        connections.admit(ctx, () -> new StreamRequest(watchOf.apply(PushRequests.uuid(ctx.pathParam("id"))),
+                PushRequests.resumeId(ctx.request()))).ifPresent(request -> open(ctx, caller, request));
+    }
+
+    private void open(RoutingContext ctx, Caller caller, StreamRequest request) {
         Subscription[] opened = new Subscription[1];
         long expiry = vertx.setTimer(PushRequests.untilExpiry(caller), id -> expired(ctx, opened[0]));
-        protocol.open(caller, watch, lastEventId, () -> {
+        protocol.open(caller, request.watch(), request.lastEventId(), () -> {
                     vertx.cancelTimer(expiry);
                     connections.releaseConnection();
                 },
@@ -78,7 +64,7 @@ final class SseRoutes {
      * and ends; one still reading its state (nothing sent yet) is answered 401.
      */
     private void expired(RoutingContext ctx, Subscription subscription) {
-        metrics.expired();
+        protocol.metrics().expired();
         if (subscription != null) {
             subscription.expire();
         }

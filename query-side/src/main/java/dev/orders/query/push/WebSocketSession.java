@@ -2,6 +2,9 @@ package dev.orders.query.push;
 
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.security.Caller;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -10,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * One WebSocket on {@code /api/ws}. The client sends
@@ -32,14 +36,20 @@ final class WebSocketSession {
     private final SubscriptionProtocol protocol;
     private final ServerWebSocket socket;
     private final Caller caller;
+    /** The socket's context, where every method of the session runs. */
+    private final Context context;
     private boolean subscribing;
     private Subscription subscription;
 
+    /**
+     * @param closed told once the socket has closed, after the connection is released
+     */
     WebSocketSession(SubscriptionProtocol protocol, Vertx vertx, ServerWebSocket socket, Caller caller,
-                     Runnable releaseConnection) {
+                     Runnable releaseConnection, Consumer<WebSocketSession> closed) {
         this.protocol = protocol;
         this.socket = socket;
         this.caller = caller;
+        this.context = vertx.getOrCreateContext();
         long expiry = vertx.setTimer(PushRequests.untilExpiry(caller), id -> expire());
         socket.closeHandler(ignored -> {
             vertx.cancelTimer(expiry);
@@ -47,6 +57,7 @@ final class WebSocketSession {
                 subscription.closed();
             }
             releaseConnection.run();
+            closed.accept(this);
         });
         socket.textMessageHandler(this::onText);
         socket.binaryMessageHandler(ignored -> error(400, "send JSON text messages"));
@@ -81,6 +92,21 @@ final class WebSocketSession {
         } catch (ProblemException problem) {
             error(problem.status(), problem.detail());
         }
+    }
+
+    /**
+     * This node is going away: the socket closes with {@value WebSocketSink#SERVICE_RESTART}, whether it has
+     * subscribed, is subscribing or has not sent a message yet (its subscription, if any, ends with it).
+     *
+     * @return done once it is closed (or was)
+     */
+    Future<Void> moveOn() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(ignored -> {
+            WebSocketSink.closeForRestart(socket);
+            done.complete();
+        });
+        return done.future();
     }
 
     /** The caller's token expired: the subscription ends and the socket closes with {@value #TOKEN_EXPIRED}. */

@@ -51,6 +51,11 @@ final class WebSocketSink implements PushSink {
     /** Close code 1012 (service restart): the client reconnects, to another node, and resubscribes. */
     @Override
     public void moveOn() {
+        closeForRestart(socket);
+    }
+
+    /** Closes a socket, subscribed or not, with {@value #SERVICE_RESTART}: this node is going away. */
+    static void closeForRestart(ServerWebSocket socket) {
         if (!socket.isClosed()) {
             socket.close(SERVICE_RESTART, "this node is shutting down: reconnect and resubscribe with lastEventId");
         }

@@ -32,6 +32,10 @@ import java.util.function.Supplier;
  * </ol>
  * A failed step leaves the state lost, and the next check starts over from the suspension: every step
  * can run again (applying an event twice changes nothing).
+ *
+ * <p>A schema found empty at start while the event store holds events that Kafka will not give the
+ * projectors ({@link #startFilling}: a new query node over an old store, or a schema lost while the service
+ * was down) takes the same path from step 3: nothing is served and readiness answers 503 until it is filled.
  */
 public final class SchemaRecovery {
 
@@ -61,6 +65,8 @@ public final class SchemaRecovery {
     private final Steps steps;
     private final AtomicLong restores = new AtomicLong();
     private volatile State state = State.INTACT;
+    /** What made the read model unfit to serve, for readiness. */
+    private volatile String lost = "the query schema was lost";
     private boolean checking;
     private boolean toldOperator;
     private long timer = -1;
@@ -77,6 +83,22 @@ public final class SchemaRecovery {
         return this;
     }
 
+    /**
+     * Starts checking with a schema that exists but holds nothing while the event store holds events the
+     * projectors would never read from Kafka: reads and streams answer 503 at once, and the first check
+     * fills it from the event feed as it fills a recreated schema, then serves and starts the projectors.
+     *
+     * @param why what the projectors would miss, for the log
+     */
+    public SchemaRecovery startFilling(String why) {
+        state = State.RESTORING;
+        lost = "the query schema is empty while the event store holds events";
+        LOG.warn("the query side's schema is empty while the event store holds events that Kafka will not give"
+                + " its projectors ({}); reads and streams answer 503 until it is filled from the event feed", why);
+        steps.suspend().onFailure(failure -> LOG.debug("suspending before the fill: {}", failure.getMessage()));
+        return start();
+    }
+
     public void close() {
         if (timer >= 0) {
             vertx.cancelTimer(timer);
@@ -91,7 +113,7 @@ public final class SchemaRecovery {
     public Future<JsonObject> check() {
         State now = state;
         return now == State.INTACT ? Future.succeededFuture(new JsonObject().put("restores", restores.get()))
-                : Future.failedFuture("the query schema was lost; " + (now == State.LOST
+                : Future.failedFuture(lost + "; " + (now == State.LOST
                 ? "waiting for it to exist again (an operator recreates it)" : "restoring it from the event feed"));
     }
 
@@ -123,6 +145,7 @@ public final class SchemaRecovery {
                 return Future.succeededFuture();
             }
             state = State.LOST;
+            lost = "the query schema was lost";
             toldOperator = false;
             LOG.error("the query side's schema is lost (present: {}); reads and streams answer 503 until it is"
                     + " recreated and refilled from the event feed", found.present());

@@ -151,6 +151,11 @@ public final class ReadStore {
         });
     }
 
+    /** Whether the read model has projected nothing yet (no checkpoint, no event): a new or recreated schema. */
+    public Future<Boolean> projectedNothing() {
+        return pool.query(Sql.PROJECTED_NOTHING).execute().map(rows -> rows.iterator().next().getBoolean("nothing"));
+    }
+
     /** Succeeds when PostgreSQL answers. */
     public Future<Void> ping() {
         return pool.query(Sql.PING).execute().mapEmpty();

@@ -213,6 +213,11 @@ final class Sql {
                    to_regclass('order_view') IS NOT NULL AND to_regclass('order_changes') IS NOT NULL AND to_regclass('latest_order_changes') IS NOT NULL
                    AS intact""";
 
+    /** Whether the read model has projected nothing yet: no checkpoint, no event (a new or recreated schema). */
+    static final String PROJECTED_NOTHING = """
+            SELECT NOT EXISTS (SELECT 1 FROM projector_checkpoint) AND NOT EXISTS (SELECT 1 FROM event_log)
+                   AS nothing""";
+
     /** Moves the order-change log's next position past {@code $1} (never back): a recreated log's first ids. */
     static final String RAISE_CHANGE_POSITIONS = """
             SELECT setval('order_change_position',

@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.infra.config.OrdersConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +41,30 @@ class OperatorStreamTest {
     }
 
     OperatorStream stream(int perSecond, int maxPending) {
-        OperatorStreamSettings settings = OperatorStreamSettings.defaults().withRate(perSecond, maxPending);
+        return stream(OperatorStreamSettings.defaults().withRate(perSecond, maxPending));
+    }
+
+    OperatorStream stream(OperatorStreamSettings settings) {
         return new OperatorStream(context, vertx, settings, PushSettings.defaults(), metrics, () -> released.set(true));
+    }
+
+    @Test
+    @DisplayName("takes its rate and its bound of waiting orders from the configuration")
+    void takes_its_caps_from_the_configuration() throws Exception {
+        OrdersConfig config = OrdersConfig.fromMap(Map.of("push.operator.events-per-second", "10",
+                "push.operator.max-waiting", "15"));
+        OperatorStream s = stream(OperatorStreamSettings.of(config));
+        on(() -> {
+            s.start(sink, skipped::add, false, List.of(), 0);
+            s.offer(changes(1, 30));
+            return null;
+        });
+        assertThat(skipped).as("the oldest dropped past the configured bound (the default keeps 2,000)")
+                .containsExactly(15L);
+        assertThat(on(sink::positions)).as("the configured rate: ten at once (the default writes 200)")
+                .containsExactly(16L, 17L, 18L, 19L, 20L, 21L, 22L, 23L, 24L, 25L);
+        await("the other five orders allowed to wait written", () -> on(() -> sink.positions().size()) == 15);
+        assertThat(on(sink::positions).subList(10, 15)).containsExactly(26L, 27L, 28L, 29L, 30L);
     }
 
     @Test

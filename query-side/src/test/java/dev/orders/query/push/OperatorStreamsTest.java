@@ -1,11 +1,14 @@
 package dev.orders.query.push;
 
+import dev.orders.infra.config.OrdersConfig;
 import dev.orders.testsupport.TestTokens;
+import io.vertx.core.http.HttpServerOptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,6 +64,19 @@ class OperatorStreamsTest extends PushTestBase {
         SseClient fromTheFuture = sse(node, PATH, "Last-Event-ID", "999999");
         eventually("a reset and the recent orders' states", () -> fromTheFuture.orders().size() == 6);
         assertThat(fromTheFuture.events.getFirst().event()).isEqualTo("reset");
+    }
+
+    @Test
+    @DisplayName("a node serves at most push.operator.max-streams operators' streams; one more answers 503 with Retry-After")
+    void serves_at_most_the_configured_streams() throws Exception {
+        OperatorStreamSettings one = OperatorStreamSettings.of(OrdersConfig.fromMap(Map.of("push.operator.max-streams", "1")));
+        PushNode node = node(SETTINGS, one, new HttpServerOptions());
+        SseClient first = sse(node, PATH);
+        assertThat(first.status()).isEqualTo(200);
+        SseClient second = sse(node, PATH);
+        assertThat(second.status()).isEqualTo(503);
+        assertThat(second.response().getHeader("Retry-After")).isNotNull();
+        assertThat(await(second.body()).toJsonObject().getString("detail")).contains("maximum of 1 operator streams");
     }
 
     @Test

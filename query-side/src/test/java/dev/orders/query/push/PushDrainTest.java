@@ -43,4 +43,25 @@ class PushDrainTest extends PushTestBase {
         assertThat(refused.status()).isEqualTo(503);
         assertThat(refused.response().getHeader("Retry-After")).isNotNull();
     }
+
+    @Test
+    @DisplayName("a WebSocket that has not subscribed closes with 1012 too, next to a subscribed one")
+    void a_socket_that_never_subscribed_closes_with_1012() throws Exception {
+        PushNode node = node(SETTINGS);
+        UUID customer = UUID.randomUUID();
+        changes(UUID.randomUUID(), customer, 1, 1);
+        WsClient subscribed = wsClient(node, null);
+        subscribed.send(new JsonObject().put("type", "subscribe").put("customerId", customer.toString()));
+        WsClient silent = wsClient(node, null);
+        eventually("the subscribed one has the state", () -> subscribed.orders().size() == 1);
+        eventually("both connections counted", () -> node.hub.metrics().openConnections() == 2);
+
+        await(node.hub.drain());
+
+        eventually("both sockets closed", () -> subscribed.closeCode != null && silent.closeCode != null);
+        assertThat(subscribed.closeCode).isEqualTo((short) 1012);
+        assertThat(silent.closeCode).as("the socket that never subscribed").isEqualTo((short) 1012);
+        assertThat(silent.closeReason).contains("reconnect");
+        eventually("the connections released", () -> node.hub.metrics().openConnections() == 0);
+    }
 }

@@ -37,10 +37,15 @@ final class PushNode {
     /** A node whose LISTEN connection goes to {@code listenDb}: notifications sent on {@code db} never reach it. */
     static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PgConnectOptions listenDb, PushSettings settings,
                                   HttpServerOptions http) {
+        return start(vertx, db, listenDb, settings, OperatorStreamSettings.defaults(), http);
+    }
+
+    static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PgConnectOptions listenDb, PushSettings settings,
+                                  OperatorStreamSettings operators, HttpServerOptions http) {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
         return PushHub.start(vertx, pool, listenDb, settings).compose(hub -> {
             Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()));
-            new OperatorStreams(vertx, pool, hub, settings, OperatorStreamSettings.defaults()).mount(router);
+            new OperatorStreams(vertx, pool, hub, settings, operators).mount(router);
             hub.mount(router);
             ApiRouter.finish(router);
             return vertx.createHttpServer(http.setPort(0).setHost("127.0.0.1")).requestHandler(router).listen()

@@ -86,7 +86,11 @@ abstract class PushTestBase {
     }
 
     PushNode node(PushSettings settings, HttpServerOptions options) throws Exception {
-        PushNode node = await(PushNode.start(vertx, db, settings, options));
+        return node(settings, OperatorStreamSettings.defaults(), options);
+    }
+
+    PushNode node(PushSettings settings, OperatorStreamSettings operators, HttpServerOptions options) throws Exception {
+        PushNode node = await(PushNode.start(vertx, db, db, settings, operators, options));
         nodes.add(node);
         return node;
     }

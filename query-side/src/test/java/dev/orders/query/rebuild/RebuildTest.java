@@ -8,10 +8,6 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QueryOptions;
 import dev.orders.query.QuerySide;
 import dev.orders.query.model.Projection;
-import dev.orders.service.http.ApiRouter;
-import dev.orders.service.http.HttpServerVerticle;
-import dev.orders.service.security.Security;
-import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -62,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The zero-downtime rebuild on real PostgreSQL and Kafka, with the real command side (relay and saga)
  * producing the events: the query side reads the command side's event feed over HTTP, never its tables.
- * Both sides run behind the real {@link ApiRouter}; the test calls them as an operator, and the query
+ * Both sides run behind the real {@link dev.orders.service.http.ApiRouter}; the test calls them as an operator, and the query
  * side presents its own service token to the feed.
  */
 @ExtendWith(SharedInfrastructure.class)
@@ -108,14 +104,7 @@ class RebuildTest {
     }
 
     private int serve(java.util.function.Consumer<Router> mount) throws Exception {
-        HttpServerVerticle http = new HttpServerVerticle("127.0.0.1", 0, v -> {
-            Router router = ApiRouter.create(v, Security.create(v, SecuritySettings.development()));
-            mount.accept(router);
-            ApiRouter.finish(router);
-            return router;
-        });
-        await(vertx.deployVerticle(http));
-        return http.actualPort();
+        return await(ApiServer.serve(vertx, mount));
     }
 
     @AfterAll
