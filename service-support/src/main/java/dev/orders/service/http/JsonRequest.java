@@ -48,6 +48,18 @@ public final class JsonRequest {
      * @throws ProblemException 415, or 400 with a detail that says what is wrong
      */
     public static JsonRequest read(RoutingContext ctx, String... allowedFields) {
+        JsonRequest request = readObject(ctx);
+        request.rejectUnknownFields(Set.of(allowedFields));
+        return request;
+    }
+
+    /**
+     * Reads the body of a request that passed a {@code BodyHandler} as strictly as {@link #read}, but leaves
+     * which fields it holds, and their values, to the API's contract ({@link ContractRequests}).
+     *
+     * @throws ProblemException 415, or 400 with a detail that says what is wrong
+     */
+    public static JsonRequest readObject(RoutingContext ctx) {
         String contentType = ctx.request().getHeader("Content-Type");
         if (contentType == null || !isJson(contentType)) {
             throw new ProblemException(415, "Unsupported media type",
@@ -57,11 +69,11 @@ public final class JsonRequest {
         if (buffer == null || buffer.length() == 0) {
             throw ProblemException.badRequest("the request body is empty; a JSON object is expected");
         }
-        return parse(buffer.getBytes(), allowedFields);
+        return parse(buffer.getBytes());
     }
 
-    /** Parses bytes as the body of a request that accepts the given fields. */
-    public static JsonRequest parse(byte[] bytes, String... allowedFields) {
+    /** Parses bytes as a body: well-formed JSON, one object, no duplicate keys, at most {@value #MAX_DEPTH} deep. */
+    private static JsonRequest parse(byte[] bytes) {
         JsonNode node;
         try {
             node = STRICT.readTree(bytes);
@@ -75,9 +87,7 @@ public final class JsonRequest {
         if (!(node instanceof ObjectNode object)) {
             throw ProblemException.badRequest("the request body must be a JSON object");
         }
-        JsonRequest request = new JsonRequest(object, "");
-        request.rejectUnknownFields(Set.of(allowedFields));
-        return request;
+        return new JsonRequest(object, "");
     }
 
     /**
