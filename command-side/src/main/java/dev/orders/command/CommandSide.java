@@ -54,6 +54,8 @@ public final class CommandSide {
     private final String kafkaBootstrap;
     private final CommandHandler handler;
     private final CommandRoutes routes;
+    /** The requests of the served OpenAPI document, which every route with parameters or a body checks. */
+    private final ContractRequests contract;
     private final SagaDeadLetters sagaDeadLetters;
     private final List<String> deployments = new ArrayList<>();
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
@@ -73,6 +75,7 @@ public final class CommandSide {
         Clock clock = Clock.systemUTC();
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
                 config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
+        this.contract = contract;
         this.routes = new CommandRoutes(handler, pool, new Deadlines(), contract, UUID::randomUUID);
         this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());
     }
@@ -200,8 +203,8 @@ public final class CommandSide {
     /** Mounts the command API on a router made by {@code ApiRouter}. */
     public void mount(Router router) {
         routes.mount(router);
-        new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
-        new SagaDeadLetterRoutes(sagaDeadLetters).mount(router);
+        new dev.orders.command.http.EventFeedRoutes(pool, contract).mount(router);
+        new SagaDeadLetterRoutes(sagaDeadLetters, contract).mount(router);
         new SagaControlRoutes(saga).mount(router);
     }
 
