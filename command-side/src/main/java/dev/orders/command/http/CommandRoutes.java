@@ -1,5 +1,6 @@
 package dev.orders.command.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.orders.command.domain.CustomerCommand.CreateCustomer;
 import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.command.domain.DomainException;
@@ -23,7 +24,6 @@ import dev.orders.service.security.Caller;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
