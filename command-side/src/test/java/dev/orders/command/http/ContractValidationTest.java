@@ -112,6 +112,17 @@ class ContractValidationTest {
     }
 
     @Test
+    void what_the_document_lets_through_the_domain_still_refuses_and_nothing_is_written() throws Exception {
+        // the pattern \S (java.util.regex) sees an em space as a non-space; the name rule is the domain's
+        assertRefused("/api/customers", validCustomer().put("name", "\u2003\u2003"), "name", "a name of em spaces");
+        // the pattern allows "0.00" and "9999999999"; the amount's range is Money's
+        assertRefused("/api/orders", validOrder().put("total", new JsonObject().put("amount", "0.00").put("currency", "EUR")),
+                "total", "an amount of 0");
+        assertRefused("/api/customers", validCustomer().put("creditLimit",
+                new JsonObject().put("amount", "9999999999").put("currency", "EUR")), "creditLimit", "an amount over the maximum");
+    }
+
+    @Test
     void a_cancel_with_a_body_other_than_the_empty_object_is_refused_and_writes_nothing() throws Exception {
         String orderId = post("/api/orders", validOrder(), UUID.randomUUID().toString()).bodyAsJsonObject()
                 .getString("orderId");
