@@ -2,6 +2,7 @@ package dev.orders.command;
 
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.http.OpenApiDocument;
 import dev.orders.command.http.SagaControlRoutes;
 import dev.orders.command.http.SagaDeadLetterRoutes;
 import dev.orders.command.messaging.RelayVerticle;
@@ -16,6 +17,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
 import dev.orders.service.ServicePart;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.Health;
 import dev.orders.service.metrics.MetricsEndpoint;
 import dev.orders.service.sql.PgPools;
@@ -55,6 +57,8 @@ public final class CommandSide implements ServicePart {
     private final String kafkaBootstrap;
     private final CommandHandler handler;
     private final CommandRoutes routes;
+    /** The requests of the served OpenAPI document, which every route with parameters or a body checks. */
+    private final ContractRequests contract;
     private final SagaDeadLetters sagaDeadLetters;
     private final List<String> deployments = new ArrayList<>();
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
@@ -64,7 +68,8 @@ public final class CommandSide implements ServicePart {
     private SagaVerticle saga;
     private DeadlineVerticle deadlines;
 
-    private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap) {
+    private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap,
+                        ContractRequests contract) {
         this.vertx = vertx;
         this.config = config;
         this.pool = pool;
@@ -73,15 +78,25 @@ public final class CommandSide implements ServicePart {
         Clock clock = Clock.systemUTC();
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
                 config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
-        this.routes = new CommandRoutes(handler, pool, new Deadlines(), UUID::randomUUID);
+        this.contract = contract;
+        this.routes = new CommandRoutes(handler, pool, new Deadlines(), contract, UUID::randomUUID);
         this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());
     }
 
-    /** Creates the pool, migrates the schema and starts the background workers (relay, saga). */
+    /**
+     * Loads the OpenAPI document the requests are checked against, creates the pool, migrates the schema and
+     * starts the background workers (relay, saga).
+     */
     public static Future<CommandSide> deploy(Vertx vertx, OrdersConfig config, String pgUri, String kafkaBootstrap) {
+        return ContractRequests.load(vertx, OpenApiDocument.load())
+                .compose(contract -> deploy(vertx, config, pgUri, kafkaBootstrap, contract));
+    }
+
+    private static Future<CommandSide> deploy(Vertx vertx, OrdersConfig config, String pgUri, String kafkaBootstrap,
+                                              ContractRequests contract) {
         Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command",
                 config.pgSessions());
-        CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap);
+        CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap, contract);
         return CommandSchema.MIGRATIONS.migrate(vertx, pgUri)
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
                         + describe(pgUri) + ": " + failure.getMessage(), failure)))
@@ -188,8 +203,8 @@ public final class CommandSide implements ServicePart {
     @Override
     public void mount(Router router) {
         routes.mount(router);
-        new dev.orders.command.http.EventFeedRoutes(pool).mount(router);
-        new SagaDeadLetterRoutes(sagaDeadLetters).mount(router);
+        new dev.orders.command.http.EventFeedRoutes(pool, contract).mount(router);
+        new SagaDeadLetterRoutes(sagaDeadLetters, contract).mount(router);
         new SagaControlRoutes(saga).mount(router);
     }
 

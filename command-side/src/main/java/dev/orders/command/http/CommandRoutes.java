@@ -1,5 +1,6 @@
 package dev.orders.command.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.orders.command.domain.CustomerCommand.CreateCustomer;
 import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.command.domain.DomainException;
@@ -14,7 +15,7 @@ import dev.orders.command.saga.Deadlines;
 import dev.orders.command.store.ConcurrencyConflictException;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
-import dev.orders.service.http.ContractDocument;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
@@ -41,6 +42,13 @@ import java.util.function.Supplier;
  * is validated before anything is decided; a rejected request appends nothing. The
  * {@code Idempotency-Key} header makes any command safe to retry.
  *
+ * <p>Validation, in order: the body is read strictly ({@link JsonRequest#readObject}: JSON only, well-formed,
+ * one object, no duplicate keys, bounded depth); then checked against the operation in the OpenAPI document
+ * the service serves ({@link ContractRequests}: required and unknown fields, types, lengths, patterns); then
+ * its values become the domain's ({@link Money#parse}: an amount above 0 and at most the maximum; a name
+ * that is not blank in Unicode's sense), which no schema of the document expresses. An order id in the path
+ * is read here ({@link StrictUuid}): anything that is not one answers 404, as an unknown id does.
+ *
  * <p>Authorization, on the authenticated {@link Caller}: only an operator creates customers (403 to a
  * customer); a customer places orders for itself and cancels its own orders only, and another customer's
  * id answers the very 404 an unknown id answers, so that ids do not leak; an operator acts for everyone.
@@ -59,13 +67,22 @@ public final class CommandRoutes {
     private final Pool pool;
     private final Deadlines deadlines;
     private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
-    private final ContractDocument openApi = OpenApiDocument.load();
+    private final ContractRequests contract;
+    private final ContractRequests.Check createCustomerRequest;
+    private final ContractRequests.Check placeOrderRequest;
+    private final ContractRequests.Check cancelOrderRequest;
     private final Supplier<UUID> ids;
 
-    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, Supplier<UUID> ids) {
+    /** @param contract the requests of the served OpenAPI document ({@link OpenApiDocument}) */
+    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, ContractRequests contract,
+                         Supplier<UUID> ids) {
         this.handler = handler;
         this.pool = pool;
         this.deadlines = deadlines;
+        this.contract = contract;
+        this.createCustomerRequest = contract.operation("createCustomer");
+        this.placeOrderRequest = contract.operation("placeOrder");
+        this.cancelOrderRequest = contract.operation("cancelOrder");
         this.ids = ids;
     }
 
@@ -74,7 +91,7 @@ public final class CommandRoutes {
      * must already have a body handler and the failure handler.
      */
     public void mount(Router router) {
-        openApi.mount(router);
+        contract.document().mount(router);
         router.post("/api/customers").handler(ctx -> {
             Caller.of(ctx).requireOperator("create customers");
             respond(ctx, this::createCustomer);
@@ -89,24 +106,33 @@ public final class CommandRoutes {
     }
 
     private Future<Answer> createCustomer(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
-        JsonRequest body = JsonRequest.read(ctx, "name", "creditLimit");
-        String name = body.text("name", 1, 200);
-        if (name.isBlank()) {
-            throw ProblemException.badRequest("'name' must not be blank");
-        }
-        Money limit = money(body, "creditLimit");
-        UUID customerId = ids.get();
-        Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
-                new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
-        return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx,
-                anyone -> true, answer, also, (tx, result) -> Future.succeededFuture());
+        JsonRequest body = JsonRequest.readObject(ctx);
+        return createCustomerRequest.check(ctx).compose(valid -> {
+            String name = body.json().get("name").asText();
+            // the document's pattern \S sees ASCII white space only (java.util.regex): a name of Unicode spaces
+            if (name.isBlank()) {
+                throw ProblemException.badRequest("'name' must not be blank");
+            }
+            Money limit = money(body.json(), "creditLimit");
+            UUID customerId = ids.get();
+            Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
+                    new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
+            return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx,
+                    anyone -> true, answer, also, (tx, result) -> Future.succeededFuture());
+        });
     }
 
     private Future<Answer> placeOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
         Caller caller = Caller.of(ctx);
-        JsonRequest body = JsonRequest.read(ctx, "customerId", "total");
-        UUID customerId = body.uuid("customerId");
-        Money total = money(body, "total");
+        JsonRequest body = JsonRequest.readObject(ctx);
+        return placeOrderRequest.check(ctx).compose(valid -> placeOrder(ctx, body, caller, also));
+    }
+
+    private Future<Answer> placeOrder(RoutingContext ctx, JsonRequest body, Caller caller,
+                                      Function<Answer, InTransaction<Object>> also) {
+        String id = body.json().get("customerId").asText();
+        UUID customerId = StrictUuid.parse(id).orElseThrow(() -> ProblemException.badRequest("'customerId' must be a UUID"));
+        Money total = money(body.json(), "total");
         // Only the customer's creation matters here (it exists, and its currency); its credit is the saga's.
         return handler.creationEvent(customerId).compose(created -> {
             // another customer's id is refused on the same path, with the same words, as an unknown one
@@ -131,8 +157,13 @@ public final class CommandRoutes {
         Caller caller = Caller.of(ctx);
         UUID orderId = pathId(ctx);
         if (ctx.body().buffer() != null && ctx.body().buffer().length() > 0) {
-            JsonRequest.read(ctx);
+            JsonRequest.readObject(ctx);
         }
+        return cancelOrderRequest.check(ctx).compose(valid -> cancelOrder(ctx, caller, orderId, also));
+    }
+
+    private Future<Answer> cancelOrder(RoutingContext ctx, Caller caller, UUID orderId,
+                                       Function<Answer, InTransaction<Object>> also) {
         Function<Result<?>, Answer> answer = result -> new Answer(202, null,
                 new JsonObject().put("orderId", orderId.toString()).put("version", result.version()));
         // An unknown order is refused by the aggregate itself (NOT_FOUND), which answers 404. The owner is
@@ -244,12 +275,11 @@ public final class CommandRoutes {
         return failure;
     }
 
-    private static Money money(JsonRequest body, String field) {
-        JsonRequest money = body.object(field, "amount", "currency");
-        String amount = money.text("amount", 1, 20);
-        String currency = money.text("currency", 1, 10);
+    /** A money object the document has checked (both fields strings of their patterns): its range is the domain's. */
+    private static Money money(JsonNode body, String field) {
+        JsonNode money = body.get(field);
         try {
-            return Money.parse(amount, currency);
+            return Money.parse(money.get("amount").asText(), money.get("currency").asText());
         } catch (IllegalArgumentException bad) {
             throw ProblemException.badRequest("'" + field + "': " + bad.getMessage());
         }

@@ -3,6 +3,7 @@ package dev.orders.command.http;
 import dev.orders.command.messaging.EventFeed;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
@@ -19,7 +20,7 @@ import java.util.List;
  * The event store's catch-up read API, for readers that cannot rely on Kafka's retention (a query-side
  * rebuild, a new projection): {@code GET /api/admin/events?after=POSITION&limit=N} answers the published
  * events with a global position above {@code after}, by position, gap-free, at most {@code limit}
- * ({@value #DEFAULT_LIMIT} by default, at most {@value #MAX_LIMIT}).
+ * ({@value #DEFAULT_LIMIT} by default; the bounds of both are the OpenAPI document's, checked from it).
  *
  * <p>Answer: {@code {"events": [envelope, ...], "lastPosition": P}}; each envelope is exactly the JSON the
  * relay publishes to Kafka ({@link EventJson#encode}); {@code lastPosition} is the last one's position
@@ -32,13 +33,14 @@ public final class EventFeedRoutes {
 
     public static final String PATH = "/api/admin/events";
     static final int DEFAULT_LIMIT = 500;
-    static final int MAX_LIMIT = 5_000;
 
     private final Pool pool;
+    private final ContractRequests.Check request;
     private final EventFeed feed = new EventFeed();
 
-    public EventFeedRoutes(Pool pool) {
+    public EventFeedRoutes(Pool pool, ContractRequests contract) {
         this.pool = pool;
+        this.request = contract.operation("readEventFeed");
     }
 
     public void mount(Router router) {
@@ -47,11 +49,12 @@ public final class EventFeedRoutes {
 
     private void read(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("read the event feed");
-        long after = longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
-        int limit = (int) longParam(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-        // Decoding and encoding a page of up to MAX_LIMIT events is CPU work: done on a worker, so that
-        // the event loop goes on serving while a rebuild reads the feed.
-        feed.readPublishedRows(pool, after, limit)
+        long after = longParam(ctx, "after", 0);
+        long limit = longParam(ctx, "limit", DEFAULT_LIMIT);
+        // Decoding and encoding a page of up to the most events a page may hold is CPU work: done on a worker,
+        // so that the event loop goes on serving while a rebuild reads the feed.
+        request.check(ctx)
+                .compose(valid -> feed.readPublishedRows(pool, after, (int) limit))
                 .compose(rows -> ctx.vertx().executeBlocking(() -> page(rows, after), false))
                 .onSuccess(body -> ctx.response()
                         .putHeader("Content-Type", "application/json")
@@ -75,7 +78,8 @@ public final class EventFeedRoutes {
         return body.appendString("],\"lastPosition\":" + last + "}");
     }
 
-    private static long longParam(RoutingContext ctx, String name, long fallback, long min, long max) {
+    /** A parameter given at most once that is a long; its bounds are the document's. */
+    private static long longParam(RoutingContext ctx, String name, long fallback) {
         List<String> values = ctx.queryParam(name);
         if (values.isEmpty()) {
             return fallback;
@@ -84,12 +88,7 @@ public final class EventFeedRoutes {
             throw ProblemException.badRequest("'" + name + "' is given more than once");
         }
         try {
-            long value = Long.parseLong(values.getFirst());
-            if (value < min || value > max) {
-                throw ProblemException.badRequest("'" + name + "' must be between " + min + " and " + max
-                        + ", was " + value);
-            }
-            return value;
+            return Long.parseLong(values.getFirst());
         } catch (NumberFormatException e) {
             throw ProblemException.badRequest("'" + name + "' is not a whole number: '" + values.getFirst() + "'");
         }

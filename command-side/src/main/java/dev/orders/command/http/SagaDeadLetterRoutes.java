@@ -2,6 +2,7 @@ package dev.orders.command.http;
 
 import dev.orders.command.saga.SagaDeadLetters;
 import dev.orders.command.saga.SagaDeadLetters.Redrive;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.http.ProblemException;
@@ -39,9 +40,13 @@ public final class SagaDeadLetterRoutes {
     private static final int RETRY_AFTER_SECONDS = 1;
 
     private final SagaDeadLetters deadLetters;
+    private final ContractRequests.Check listRequest;
+    private final ContractRequests.Check redriveRequest;
 
-    public SagaDeadLetterRoutes(SagaDeadLetters deadLetters) {
+    public SagaDeadLetterRoutes(SagaDeadLetters deadLetters, ContractRequests contract) {
         this.deadLetters = deadLetters;
+        this.listRequest = contract.operation("listSagaDeadLetters");
+        this.redriveRequest = contract.operation("redriveSagaDeadLetter");
     }
 
     public void mount(Router router) {
@@ -53,7 +58,7 @@ public final class SagaDeadLetterRoutes {
         Caller.of(ctx).requireOperator("read the saga's dead letters");
         int limit = (int) number("limit", single(ctx, "limit"), DEFAULT_LIMIT, 1, MAX_LIMIT);
         long after = after(ctx);
-        deadLetters.list(after, limit).onSuccess(page -> {
+        listRequest.check(ctx).compose(valid -> deadLetters.list(after, limit)).onSuccess(page -> {
             JsonArray items = new JsonArray();
             page.items().forEach(letter -> items.add(letter.json()));
             String next = page.more() ? cursor(page.items().getLast().id()) : null;
@@ -65,8 +70,10 @@ public final class SagaDeadLetterRoutes {
         Caller.of(ctx).requireOperator("re-drive the saga's dead letters");
         RedriveRequest request = RedriveRequest.read(ctx);
         long id = request.id();
-        LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving saga dead letter {}", id);
-        deadLetters.redrive(id, request.replacement()).onSuccess(result -> {
+        redriveRequest.check(ctx).compose(valid -> {
+            LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving saga dead letter {}", id);
+            return deadLetters.redrive(id, request.replacement());
+        }).onSuccess(result -> {
             switch (result) {
                 case Redrive.NotFound none -> ctx.fail(ProblemException.notFound("no saga dead letter " + id));
                 case Redrive.AlreadyRedriven done -> ctx.fail(ProblemException.conflict(

@@ -21,7 +21,8 @@ import java.util.UUID;
 /**
  * A request's JSON body, read strictly: JSON content type only (else 415), well-formed, one object,
  * nested at most {@value #MAX_DEPTH} deep, no duplicate keys, and only the fields the route knows
- * (else 400). Field accessors check types and answer 400 with the field's name.
+ * (else 400). Field accessors check types and answer 400 with the field's name. A route checked against the
+ * OpenAPI document reads with {@link #readObject} and leaves its fields to the document ({@link ContractRequests}).
  */
 public final class JsonRequest {
 
@@ -35,11 +36,9 @@ public final class JsonRequest {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final ObjectNode body;
-    private final String path;
 
-    private JsonRequest(ObjectNode body, String path) {
+    private JsonRequest(ObjectNode body) {
         this.body = body;
-        this.path = path;
     }
 
     /**
@@ -48,6 +47,18 @@ public final class JsonRequest {
      * @throws ProblemException 415, or 400 with a detail that says what is wrong
      */
     public static JsonRequest read(RoutingContext ctx, String... allowedFields) {
+        JsonRequest request = readObject(ctx);
+        request.rejectUnknownFields(Set.of(allowedFields));
+        return request;
+    }
+
+    /**
+     * Reads the body of a request that passed a {@code BodyHandler} as strictly as {@link #read}, but leaves
+     * which fields it holds, and their values, to the API's contract ({@link ContractRequests}).
+     *
+     * @throws ProblemException 415, or 400 with a detail that says what is wrong
+     */
+    public static JsonRequest readObject(RoutingContext ctx) {
         String contentType = ctx.request().getHeader("Content-Type");
         if (contentType == null || !isJson(contentType)) {
             throw new ProblemException(415, "Unsupported media type",
@@ -57,11 +68,11 @@ public final class JsonRequest {
         if (buffer == null || buffer.length() == 0) {
             throw ProblemException.badRequest("the request body is empty; a JSON object is expected");
         }
-        return parse(buffer.getBytes(), allowedFields);
+        return parse(buffer.getBytes());
     }
 
-    /** Parses bytes as the body of a request that accepts the given fields. */
-    public static JsonRequest parse(byte[] bytes, String... allowedFields) {
+    /** Parses bytes as a body: well-formed JSON, one object, no duplicate keys, at most {@value #MAX_DEPTH} deep. */
+    private static JsonRequest parse(byte[] bytes) {
         JsonNode node;
         try {
             node = STRICT.readTree(bytes);
@@ -75,9 +86,7 @@ public final class JsonRequest {
         if (!(node instanceof ObjectNode object)) {
             throw ProblemException.badRequest("the request body must be a JSON object");
         }
-        JsonRequest request = new JsonRequest(object, "");
-        request.rejectUnknownFields(Set.of(allowedFields));
-        return request;
+        return new JsonRequest(object);
     }
 
     /**
@@ -106,7 +115,7 @@ public final class JsonRequest {
         String text = value.asText();
         int length = text.codePointCount(0, text.length());
         if (length < min || length > max) {
-            throw ProblemException.badRequest("'" + name(field) + "' must be " + min + " to " + max
+            throw ProblemException.badRequest("'" + field + "' must be " + min + " to " + max
                     + " characters long, was " + length);
         }
         return text;
@@ -119,18 +128,7 @@ public final class JsonRequest {
             throw wrongType(field, "a UUID string");
         }
         return StrictUuid.parse(value.asText()).orElseThrow(() ->
-                ProblemException.badRequest("'" + name(field) + "' must be a UUID"));
-    }
-
-    /** A required nested object, read with the same strictness and its own allowed fields. */
-    public JsonRequest object(String field, String... allowedFields) {
-        JsonNode value = required(field);
-        if (!(value instanceof ObjectNode object)) {
-            throw wrongType(field, "an object");
-        }
-        JsonRequest nested = new JsonRequest(object, name(field) + ".");
-        nested.rejectUnknownFields(Set.of(allowedFields));
-        return nested;
+                ProblemException.badRequest("'" + field + "' must be a UUID"));
     }
 
     public boolean has(String field) {
@@ -145,7 +143,7 @@ public final class JsonRequest {
     private JsonNode required(String field) {
         JsonNode value = body.get(field);
         if (value == null || value.isNull()) {
-            throw ProblemException.badRequest("'" + name(field) + "' is required");
+            throw ProblemException.badRequest("'" + field + "' is required");
         }
         return value;
     }
@@ -155,7 +153,7 @@ public final class JsonRequest {
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
-                unknown.add(name(name));
+                unknown.add(name);
             }
         }
         if (!unknown.isEmpty()) {
@@ -165,10 +163,6 @@ public final class JsonRequest {
     }
 
     private ProblemException wrongType(String field, String expected) {
-        return ProblemException.badRequest("'" + name(field) + "' must be " + expected);
-    }
-
-    private String name(String field) {
-        return path + field;
+        return ProblemException.badRequest("'" + field + "' must be " + expected);
     }
 }
