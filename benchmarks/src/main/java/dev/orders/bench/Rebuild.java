@@ -47,8 +47,8 @@ import java.util.concurrent.TimeUnit;
  * <p>The stored events are written straight into the command side's event store with {@code COPY}: valid
  * histories in the stored form of {@link EventJson}, each customer with orders that are approved, some later
  * cancelled, some rejected, 64 customers' histories interleaved. They are stored as published long ago
- * (beyond Kafka's retention, the case the event feed exists for): stamped with gap-free global positions
- * after the relay's checkpoint, the checkpoint moved past them, and the query side's event log holding them
+ * (beyond Kafka's retention, the case the event feed exists for): numbered after the relay's checkpoint in
+ * publication order, the checkpoint moved past them (with the relay's anchors), and the query side's event log holding them
  * as its live projector would have; the relay is then made to re-read its checkpoint (its lease session is
  * ended; it takes the lease again at once). So the relay, the saga and the projector do not replay a million
  * events through Kafka, which would take this benchmark's budget without changing what is measured.
