@@ -6,14 +6,16 @@
 -- published ones are a prefix of it, up to the checkpoint. The event at position p is the p-th of them.
 --
 -- Positions stamped before this script keep their values (up to the checkpoint, as a relay taking over would
--- have left them: V8's repair runs once more here); the rows after the last of them, unpublished now, are
--- numbered from the next position on, in the same (tx, id) order the earlier relay would have used.
+-- have left them: V8's repair runs once more here). The earlier relay stamped in this same order, from 1, so
+-- each stamped position already is the event's place in (tx, id) order; the script checks that (and refuses
+-- a store where it is not so) and numbers the rows after the last stamped one, unpublished now, from the next
+-- position on, as the earlier relay would have.
 --
 -- What the relay keeps:
 --   * relay_checkpoint: the last position published and the (tx, id) of its event, moved once per batch;
---   * relay_anchors: the (tx, id) of the event at every hundredth position (and at the first position this
---     numbering counts from), so that a read by position (the event feed) starts at most 99 rows from its
---     place instead of counting from the start.
+--   * relay_anchors: the (tx, id) of the event at every hundredth position (and (0, 0) at position 0), so
+--     that a read by position (the event feed) starts at most 99 rows before its place instead of counting
+--     from the start.
 
 -- Taken first: a relay of before this script that records a batch meanwhile waits, then finds its function gone.
 SELECT 1 FROM relay_checkpoint WHERE id = 1 FOR UPDATE;
@@ -31,7 +33,7 @@ DECLARE
   resume bigint;
   resume_tx xid8 := '0';
   resume_id bigint := 0;
-  behind bigint;
+  astray bigint;
 BEGIN
   SELECT coalesce(max(e.global_position), 0) INTO resume
     FROM events e WHERE e.global_position <= (SELECT last_position FROM relay_checkpoint WHERE id = 1);
@@ -39,24 +41,28 @@ BEGIN
   IF resume > 0 THEN
     SELECT e.tx, e.id INTO resume_tx, resume_id FROM events e WHERE e.global_position = resume;
   END IF;
-  SELECT count(*) INTO behind FROM events e WHERE e.global_position IS NULL AND (e.tx, e.id) < (resume_tx, resume_id);
-  IF behind > 0 THEN
-    RAISE EXCEPTION '% unpublished events lie before the last published one (position %) in (tx, id) order;'
-      ' the relay never leaves that state', behind, resume;
+  SELECT count(*) INTO astray
+    FROM (SELECT e.global_position, row_number() OVER (ORDER BY e.tx, e.id) AS place
+            FROM events e WHERE (e.tx, e.id) <= (resume_tx, resume_id)) s
+   WHERE s.global_position IS DISTINCT FROM s.place;
+  IF astray > 0 THEN
+    RAISE EXCEPTION '% events up to the last published one (position %) are unstamped or stamped out of (tx, id)'
+      ' order; the relay never leaves that state', astray, resume;
   END IF;
   UPDATE relay_checkpoint SET last_position = resume, last_tx = resume_tx, last_id = resume_id, updated_at = now()
    WHERE id = 1;
-  INSERT INTO relay_anchors (position, tx, id) VALUES (resume, resume_tx, resume_id);
+  INSERT INTO relay_anchors (position, tx, id) VALUES (0, '0', 0);
+  INSERT INTO relay_anchors (position, tx, id)
+  SELECT e.global_position, e.tx, e.id FROM events e WHERE e.global_position % 100 = 0;
 END $$;
 
 ALTER TABLE relay_checkpoint ALTER COLUMN last_tx DROP DEFAULT, ALTER COLUMN last_id DROP DEFAULT;
 
--- An append writes four index entries now: id, event id, (stream, version), (tx, id). The stamped positions of
--- before stay unique; an event appended from now on has none and adds nothing to that index.
+-- An append writes four index entries now: id, event id, (stream, version), (tx, id). The positions stamped
+-- before stay in their column (no reader needs them indexed: they equal the counted ones).
 DROP INDEX events_unpublished;
 CREATE INDEX events_publication_order ON events (tx, id);
 ALTER TABLE events DROP CONSTRAINT events_global_position_key;
-CREATE UNIQUE INDEX events_stamped_position ON events (global_position) WHERE global_position IS NOT NULL;
 
 DROP FUNCTION relay_record_published(bigint[], bigint[], bigint, bigint);
 DROP FUNCTION relay_take_over();
@@ -93,47 +99,25 @@ BEGIN
   SELECT p, t::xid8, i FROM unnest(anchor_positions, anchor_txs, anchor_ids) AS a(p, t, i);
 END $$;
 
--- Published events by position, gap-free: at most max_rows after after_position, none past the checkpoint.
--- Positions stamped before V11 are read from the column; later ones are counted in (tx, id) order from the
--- nearest anchor at or below the start.
+-- Published events by position, gap-free: at most max_rows after after_position, none past the checkpoint,
+-- counted in (tx, id) order from the nearest anchor at or below after_position. One SELECT in SQL, so that the
+-- planner inlines it into the caller's (prepared) statement.
 CREATE FUNCTION published_events(after_position bigint, max_rows int)
 RETURNS TABLE (global_position bigint, event_id uuid, stream_type text, stream_id uuid, version int,
                event_type text, schema_version int, data jsonb, metadata jsonb, occurred_at timestamptz)
-LANGUAGE plpgsql STABLE AS $$
-#variable_conflict use_column
-DECLARE
-  stamped int;
-  from_position bigint;
-  anchor relay_anchors;
-  start_tx xid8;
-  start_id bigint;
-  cp relay_checkpoint;
-BEGIN
-  RETURN QUERY
-    SELECT e.global_position, e.event_id, e.stream_type, e.stream_id, e.version, e.event_type, e.schema_version,
-           e.data, e.metadata, e.occurred_at
-      FROM events e WHERE e.global_position > after_position ORDER BY e.global_position LIMIT max_rows;
-  GET DIAGNOSTICS stamped = ROW_COUNT;
-  from_position := after_position + stamped;
-  SELECT * INTO cp FROM relay_checkpoint c WHERE c.id = 1;
-  SELECT * INTO anchor FROM relay_anchors a WHERE a.position <= from_position ORDER BY a.position DESC LIMIT 1;
-  IF NOT FOUND OR stamped = max_rows OR from_position >= cp.last_position THEN
-    RETURN;
-  END IF;
-  start_tx := anchor.tx;
-  start_id := anchor.id;
-  IF from_position > anchor.position THEN
-    SELECT e.tx, e.id INTO start_tx, start_id FROM events e WHERE (e.tx, e.id) > (anchor.tx, anchor.id)
-     ORDER BY e.tx, e.id OFFSET from_position - anchor.position - 1 LIMIT 1;
-  END IF;
-  RETURN QUERY
-    SELECT from_position + row_number() OVER (ORDER BY e.tx, e.id), e.event_id, e.stream_type, e.stream_id,
-           e.version, e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at
-      FROM (SELECT * FROM events e WHERE (e.tx, e.id) > (start_tx, start_id)
-               AND (e.tx, e.id) <= (cp.last_tx, cp.last_id)
-             ORDER BY e.tx, e.id LIMIT least(max_rows - stamped, cp.last_position - from_position)) e
-     ORDER BY e.tx, e.id;
-END $$;
+LANGUAGE sql STABLE AS $$
+WITH a AS (SELECT a.position, a.tx, a.id FROM relay_anchors a WHERE a.position <= after_position
+            ORDER BY a.position DESC LIMIT 1),
+     c AS (SELECT c.last_position, c.last_tx, c.last_id FROM relay_checkpoint c WHERE c.id = 1)
+SELECT after_position + row_number() OVER (ORDER BY e.tx, e.id), e.event_id, e.stream_type, e.stream_id,
+       e.version, e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at
+  FROM (SELECT * FROM events e
+         WHERE (e.tx, e.id) > ((SELECT a.tx FROM a), (SELECT a.id FROM a))
+           AND (e.tx, e.id) <= ((SELECT c.last_tx FROM c), (SELECT c.last_id FROM c))
+         ORDER BY e.tx, e.id
+        OFFSET (SELECT after_position - a.position FROM a)
+         LIMIT greatest(0, least(max_rows, (SELECT c.last_position FROM c) - after_position))) e
+$$;
 
 -- For operators and audits: events the relay has not published yet (cheap: read by the (tx, id) index).
 CREATE VIEW unpublished_events AS
@@ -141,11 +125,6 @@ SELECT e.* FROM events e, relay_checkpoint c WHERE c.id = 1 AND (e.tx, e.id) > (
 
 -- For operators and audits: every published event's row id and global position (counts the whole table).
 CREATE VIEW event_positions AS
-SELECT e.id, e.global_position FROM events e WHERE e.global_position IS NOT NULL
-UNION ALL
-SELECT n.id, n.position FROM (
-  SELECT e.id, b.position + row_number() OVER (ORDER BY e.tx, e.id) AS position
-    FROM events e,
-         (SELECT * FROM relay_anchors ORDER BY position LIMIT 1) b,
-         relay_checkpoint c
-   WHERE c.id = 1 AND (e.tx, e.id) > (b.tx, b.id) AND (e.tx, e.id) <= (c.last_tx, c.last_id)) n;
+SELECT e.id, row_number() OVER (ORDER BY e.tx, e.id) AS global_position
+  FROM events e, relay_checkpoint c
+ WHERE c.id = 1 AND (e.tx, e.id) <= (c.last_tx, c.last_id);
