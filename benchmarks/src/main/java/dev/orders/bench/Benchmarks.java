@@ -718,7 +718,7 @@ public final class Benchmarks {
                     + "projector's logic, catches up with the live projector, then switches tables), timed from the request to the state "
                     + "`DONE` (its status polled every 100 ms). %,d stored events: %,d written for this benchmark in %.1f s with "
                     + "`COPY`, the rest by the other parts of this run. The written ones are valid histories (a customer and 20 orders: most approved, every tenth later cancelled, every twentieth "
-                    + "rejected; 64 customers' histories interleaved) stored as published long ago, beyond Kafka's retention (stamped "
+                    + "rejected; 64 customers' histories interleaved) stored as published long ago, beyond Kafka's retention (numbered "
                     + "after the relay's checkpoint, the checkpoint moved past them, the query side's event log holding them as its live "
                     + "projector would have), so that the relay, saga and projector do not replay them through Kafka first.%n%n",
                     rebuild.storedEvents(), rebuild.written(), rebuild.writeSeconds()));

@@ -164,7 +164,7 @@ final class SystemUnderTest implements AutoCloseable {
      * (their deadline rows), and orders the read model still shows PENDING.
      */
     long backlog() throws SQLException {
-        return scalar("select (select count(*) from command.events where global_position is null)"
+        return scalar("select (select count(*) from command.unpublished_events)"
                 + " + (select count(*) from command.saga_deadlines)"
                 + " + (select count(*) from query.order_view where status = 'PENDING')");
     }

@@ -115,8 +115,9 @@ final class Audit {
     List<Event> events() throws SQLException {
         List<Event> events = new ArrayList<>();
         try (Statement statement = db.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT event_id, stream_type, stream_id, version, event_type, data::text,"
-                     + " global_position FROM command.events ORDER BY stream_id, version")) {
+             ResultSet rows = statement.executeQuery("SELECT e.event_id, e.stream_type, e.stream_id, e.version, e.event_type,"
+                     + " e.data::text, p.global_position FROM command.events e"
+                     + " LEFT JOIN command.event_positions p ON p.id = e.id ORDER BY e.stream_id, e.version")) {
             while (rows.next()) {
                 long position = rows.getLong(7);
                 events.add(new Event(rows.getObject(1, UUID.class), rows.getString(2), rows.getObject(3, UUID.class),

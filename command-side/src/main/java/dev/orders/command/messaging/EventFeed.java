@@ -18,16 +18,14 @@ import java.util.List;
 public final class EventFeed {
 
     /**
-     * Published events by position. {@code data} and {@code metadata} come as text: the envelope decodes
+     * Published events by position (a function of migration V11: positions up to the relay's checkpoint, each
+     * the event's place in publication order). {@code data} and {@code metadata} come as text: the envelope decodes
      * them itself, so the client's own decoding of {@code jsonb} into objects would be wasted work.
      */
     static final String READ_PUBLISHED = """
             SELECT event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
                    data::text AS data, metadata::text AS metadata, occurred_at
-              FROM events
-             WHERE global_position > $1
-             ORDER BY global_position
-             LIMIT $2""";
+              FROM published_events($1, $2)""";
 
     /**
      * @param afterPosition the last position the reader has; 0 for the start

@@ -17,14 +17,11 @@ import java.util.List;
  */
 class RelayBatches {
 
-    /**
-     * What taking over found and left: the checkpoint as the last relay left it, where this one resumes, and
-     * how many stamped positions above that were taken back.
-     */
-    record Takeover(long previousPosition, long resumePosition, int takenBack) {
+    /** Where a relay that took the lease resumes: after the checkpoint's position and its event's (tx, id). */
+    record Takeover(long resumePosition, Cursor resumeCursor) {
     }
 
-    /** Where a read stopped: the (tx, id) of the last row read; {@link #START} before any. */
+    /** Where a read stopped: the (tx, id) of the last row read; {@link #START} before any row of the store. */
     record Cursor(String tx, long id) {
         static final Cursor START = new Cursor("0", 0);
     }
@@ -32,10 +29,10 @@ class RelayBatches {
     /**
      * Events in publication order, positions {@code after + 1 ..} assigned.
      *
-     * @param rowIds the events' row ids, in the same order
-     * @param end    the cursor after the batch's last row (the cursor it was read from, when empty)
+     * @param rows the events' (tx, id), in the same order
+     * @param end  the cursor after the batch's last row (the cursor it was read from, when empty)
      */
-    record Batch(long after, List<Long> rowIds, List<Outgoing> events, Cursor end) {
+    record Batch(long after, List<Cursor> rows, List<Outgoing> events, Cursor end) {
 
         long first() {
             return after + 1;
@@ -57,12 +54,12 @@ class RelayBatches {
         }
     }
 
-    /** Makes the stamps and the checkpoint agree again, in one statement (see migration V8). */
+    /** Reads where to resume (see migration V11). */
     Future<Takeover> takeOver(SqlConnection connection) {
         return connection.query(RelaySql.TAKE_OVER).execute().map(rows -> {
             Row row = rows.iterator().next();
-            return new Takeover(row.getLong("previous_position"), row.getLong("resume_position"),
-                    row.getInteger("taken_back"));
+            return new Takeover(row.getLong("resume_position"),
+                    new Cursor(row.getString("resume_tx"), row.getLong("resume_id")));
         });
     }
 
@@ -79,7 +76,7 @@ class RelayBatches {
      */
     Future<Read> next(SqlConnection connection, long after, Cursor from, int limit) {
         return connection.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(limit, from.tx(), from.id())).map(rows -> {
-            List<Long> ids = new ArrayList<>(rows.size());
+            List<Cursor> read = new ArrayList<>(rows.size());
             List<Outgoing> events = new ArrayList<>(rows.size());
             long position = after;
             boolean blocked = false;
@@ -88,12 +85,12 @@ class RelayBatches {
                 blocked = row.getBoolean("blocked");
                 Long id = row.getLong("id");
                 if (id != null) {
-                    ids.add(id);
-                    events.add(outgoing(row, ++position));
                     end = new Cursor(row.getString("tx"), id);
+                    read.add(end);
+                    events.add(outgoing(row, ++position));
                 }
             }
-            return new Read(new Batch(after, ids, events, end), blocked);
+            return new Read(new Batch(after, read, events, end), blocked);
         });
     }
 
@@ -106,13 +103,26 @@ class RelayBatches {
                 row.getString("correlation_id"), row.getString("traceparent"));
     }
 
-    /** In one statement, all or nothing: stamps the batch's positions and advances the checkpoint from {@code batch.after()}. */
+    /**
+     * In one statement, all or nothing: advances the checkpoint from {@code batch.after()} to the batch's last
+     * event and stores its anchors; writes no event row.
+     */
     Future<Void> store(SqlConnection connection, Batch batch) {
-        Long[] ids = batch.rowIds().toArray(Long[]::new);
-        Long[] positions = batch.events().stream().map(out -> out.event().globalPosition()).toArray(Long[]::new);
+        List<Long> anchorPositions = new ArrayList<>();
+        List<String> anchorTxs = new ArrayList<>();
+        List<Long> anchorIds = new ArrayList<>();
+        for (long position = batch.first() + Math.floorMod(-batch.first(), RelaySql.ANCHOR_EVERY);
+             position <= batch.last(); position += RelaySql.ANCHOR_EVERY) {
+            Cursor row = batch.rows().get((int) (position - batch.first()));
+            anchorPositions.add(position);
+            anchorTxs.add(row.tx());
+            anchorIds.add(row.id());
+        }
         return connection.preparedQuery(RelaySql.RECORD_PUBLISHED)
-                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(positions).addLong(batch.after())
-                        .addLong(batch.last()))
+                .execute(Tuple.tuple().addLong(batch.after()).addLong(batch.last()).addString(batch.end().tx())
+                        .addLong(batch.end().id()).addArrayOfLong(anchorPositions.toArray(Long[]::new))
+                        .addArrayOfString(anchorTxs.toArray(String[]::new))
+                        .addArrayOfLong(anchorIds.toArray(Long[]::new)))
                 .<Void>mapEmpty()
                 .recover(failure -> Future.failedFuture(failure instanceof PgException pg
                         && RelaySql.FENCED.equals(pg.getSqlState()) ? new FencedException(pg.getErrorMessage()) : failure));

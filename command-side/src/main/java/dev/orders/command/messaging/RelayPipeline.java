@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
- * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (positions
- * stamped and checkpoint advanced in one statement), batches strictly in order; the next batch is read
+ * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (the checkpoint
+ * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
  * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
  * batch, with the same positions, again until it goes through, and reads what followed it again. While
  * committed events wait behind an older transaction, it looks again within milliseconds.
@@ -75,7 +75,7 @@ final class RelayPipeline {
     private Phase phase = Phase.RUNNING;
     /** The last position given to a batch read in this term, and where that read stopped. */
     private long readPosition;
-    private RelayBatches.Cursor cursor = RelayBatches.Cursor.START;
+    private RelayBatches.Cursor cursor;
     /** A read or a record runs on the lease connection (one statement at a time). */
     private boolean onConnection;
     /** A read is due: woken, a full batch read, or a re-check of rows behind the horizon. */
@@ -84,15 +84,16 @@ final class RelayPipeline {
     private long recheckDelay = MIN_RECHECK_MILLIS;
     private volatile int eventsInFlight;
 
-    RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher, long checkpoint,
-                  RelayBatches batches, Listener listener) {
+    RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher,
+                  RelayBatches.Takeover checkpoint, RelayBatches batches, Listener listener) {
         this.vertx = vertx;
         this.settings = settings;
         this.lease = lease;
         this.publisher = publisher;
         this.batches = batches;
         this.listener = listener;
-        this.readPosition = checkpoint;
+        this.readPosition = checkpoint.resumePosition();
+        this.cursor = checkpoint.resumeCursor();
     }
 
     EventPublisher publisher() {

@@ -16,19 +16,20 @@ final class RelaySql {
     static final String NOTIFY = "NOTIFY events_appended";
 
     /**
-     * The first statement of a relay that took the lease: makes the stamped positions and the checkpoint agree
-     * again, whichever way they were apart (a function of migration V8), and answers where to resume.
+     * The first statement of a relay that took the lease: where to resume, the checkpoint's position and the
+     * (tx, id) of its event (a function of migration V11).
      */
-    static final String TAKE_OVER = "SELECT previous_position, resume_position, taken_back FROM relay_take_over()";
+    static final String TAKE_OVER = "SELECT resume_position, resume_tx, resume_id FROM relay_take_over()";
 
     /**
      * The next unpublished events that can no longer be preceded by another: only rows written by a
-     * transaction older than the oldest one still running. A transaction that took its id early and
-     * commits late holds the relay back instead of being skipped. {@code $2, $3} is the (tx, id) of the
-     * last row already read (sent, not yet stamped); rows become readable in (tx, id) order, so nothing
-     * is skipped. Every result has at least one row: {@code blocked} says whether committed, unpublished
-     * rows wait behind the horizon (at or above it), seen in the same snapshot; a row whose {@code id}
-     * is null carries only that.
+     * transaction older than the oldest one still running, past the (tx, id) {@code $2, $3} of the last row
+     * already read (the checkpoint's, or the last one sent). Every transaction below that horizon has ended,
+     * so no row can appear before a row read: the rows in (tx, id) order are a fixed sequence, the same on
+     * every read, and an event's position is its place in it. A transaction that took its id early and commits
+     * late holds the relay back instead of being skipped. Every result has at least one row: {@code blocked}
+     * says whether committed rows wait behind the horizon (at or above it), seen in the same snapshot; a row
+     * whose {@code id} is null carries only that.
      */
     static final String READ_SAFE = """
             SELECT w.blocked, e.id, e.tx::text AS tx, e.event_id, e.stream_type, e.stream_id, e.version,
@@ -36,8 +37,7 @@ final class RelaySql {
                    e.metadata->>'correlationId' AS correlation_id, e.metadata->>'traceparent' AS traceparent,
                    e.partition_key, e.occurred_at
               FROM (SELECT EXISTS (SELECT 1 FROM events
-                                    WHERE global_position IS NULL
-                                      AND tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked) w
+                                    WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked) w
               LEFT JOIN LATERAL (
                     SELECT id, tx, event_id, stream_type, stream_id, version, event_type, schema_version,
                            data, metadata, occurred_at,
@@ -45,18 +45,21 @@ final class RelaySql {
                            CASE WHEN stream_type = 'order' THEN (data->>'customerId')::uuid
                                 ELSE stream_id END AS partition_key
                       FROM events
-                     WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
-                       AND (tx, id) > ($2::text::xid8, $3)
+                     WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) AND (tx, id) > ($2::text::xid8, $3)
                      ORDER BY tx, id
                      LIMIT $1) e ON true
              ORDER BY e.tx, e.id""";
 
     /**
-     * Records a published batch: advances the checkpoint from the position read (fenced) and stamps every
-     * event's position, all or nothing, in one statement (a function of migration V7). A fence raises
-     * {@link #FENCED}.
+     * Records a published batch: advances the checkpoint from the position read to the batch's last position
+     * and the (tx, id) of its event, fenced, and stores the batch's anchors (the (tx, id) of each event at a
+     * multiple of {@link #ANCHOR_EVERY}), all or nothing, in one statement (a function of migration V11). No
+     * event row is written. A fence raises {@link #FENCED}.
      */
-    static final String RECORD_PUBLISHED = "SELECT relay_record_published($1, $2, $3, $4)";
+    static final String RECORD_PUBLISHED = "SELECT relay_record_published($1, $2, $3, $4, $5, $6, $7)";
+
+    /** Every this many positions the relay stores where the event is, so that a read by position starts near it. */
+    static final int ANCHOR_EVERY = 100;
 
     /** The SQLSTATE of a batch that another relay got to first. */
     static final String FENCED = "OR001";
@@ -68,7 +71,7 @@ final class RelaySql {
                    count(*) FILTER (WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked,
                    coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds_behind,
                    (SELECT last_position FROM relay_checkpoint WHERE id = 1) AS last_position
-              FROM events WHERE global_position IS NULL""";
+              FROM unpublished_events""";
 
     /**
      * The oldest transaction that holds a transaction id anywhere on the server: it holds the relay's horizon

@@ -15,7 +15,7 @@ sealed interface RelayState {
     record Standby() implements RelayState {
     }
 
-    /** Holds the lease on {@code lease}: makes stamps and checkpoint agree and starts this term's producer. */
+    /** Holds the lease on {@code lease}: reads the checkpoint and starts this term's producer. */
     record TakingOver(PgConnection lease) implements RelayState {
     }
 

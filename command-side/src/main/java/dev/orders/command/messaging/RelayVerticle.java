@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * active relay per database (an advisory-lock lease, {@link RelayLease}). It is woken in-process by
  * {@link AppendSignal} after a local commit, and by {@code LISTEN} when another process appended (its
  * {@link AppendNotifier} sends the notification after the commit); a slow poll is only a safety net.
- * Each term with the lease starts by making stamps and checkpoint agree ({@code relay_take_over}), then
+ * Each term with the lease starts by reading the checkpoint ({@code relay_take_over}), then
  * runs a {@link RelayPipeline} through a producer of its own: when the lease is lost, that producer is
  * closed at once, so none of its sends lands after the next relay's. A stop lets the batches in flight
  * finish (bounded by {@code stopGrace}) before it drops the lease.
@@ -115,7 +115,7 @@ public final class RelayVerticle extends VerticleBase {
         });
     }
 
-    /** Makes stamps and checkpoint agree, starts this term's producer, then publishes. */
+    /** Reads where to resume, starts this term's producer, then publishes. */
     private void takeOver(PgConnection connection) {
         enter(new TakingOver(connection));
         batches.takeOver(connection).compose(takeover -> EventPublisher.create(vertx, kafkaBootstrap, settings)
@@ -135,13 +135,8 @@ public final class RelayVerticle extends VerticleBase {
 
     private void activate(PgConnection connection, RelayBatches.Takeover takeover, EventPublisher publisher) {
         long resume = takeover.resumePosition();
-        if (resume != takeover.previousPosition() || takeover.takenBack() > 0) {
-            LOG.warn("relay found the checkpoint at {} and {} position(s) stamped above {}: resumes at {}; the events"
-                            + " after it are published again with the same positions", takeover.previousPosition(),
-                    takeover.takenBack(), resume, resume);
-        }
         LOG.info("relay holds the lease (backend {}), publishing after position {}", connection.processId(), resume);
-        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, resume, batches,
+        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, takeover, batches,
                 new PipelineListener());
         enter(new Active(connection, pipeline));
         metrics = metrics.published(0, resume);

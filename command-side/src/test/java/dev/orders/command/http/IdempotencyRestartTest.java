@@ -102,7 +102,7 @@ class IdempotencyRestartTest {
         while (stable < 4 && System.nanoTime() < deadline) {
             Thread.sleep(500);
             long count = api.eventCount();
-            long unpublished = await(api.side.pool().query("SELECT count(*) FROM events WHERE global_position IS NULL")
+            long unpublished = await(api.side.pool().query("SELECT count(*) FROM unpublished_events")
                     .execute().map(rows -> rows.iterator().next().getLong(0)));
             stable = count == last && unpublished == 0 ? stable + 1 : 0;
             last = count;

@@ -14,6 +14,7 @@ import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.sql.PgPools;
+import dev.orders.testsupport.EarlierMigrationRunner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -33,6 +34,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /** One test's own database and topics, a pool on it, and the relays it deployed. */
 final class RelayFixture implements AutoCloseable {
@@ -47,10 +49,26 @@ final class RelayFixture implements AutoCloseable {
     private final Map<RelayVerticle, String> deployments = new LinkedHashMap<>();
 
     RelayFixture(Vertx vertx, OrdersConfig config) {
+        this(vertx, config, null);
+    }
+
+    /**
+     * A store that an earlier release wrote: its schema as the earlier migration runner left it (before V11, when
+     * the relay stamped each published event), {@code earlierState} written on it, then every script since.
+     */
+    static RelayFixture upgradedFrom(Vertx vertx, OrdersConfig config, Consumer<RelayFixture> earlierState) {
+        return new RelayFixture(vertx, config, earlierState);
+    }
+
+    private RelayFixture(Vertx vertx, OrdersConfig config, Consumer<RelayFixture> earlierState) {
         this.vertx = vertx;
         this.config = config;
         this.pgUri = config.effectiveCommandPgUri();
         this.pool = PgPools.create(vertx, pgUri, 24, 2000, "relay-test");
+        if (earlierState != null) {
+            await(EarlierMigrationRunner.migrate(pool, EarlierMigrationRunner.COMMAND));
+            earlierState.accept(this);
+        }
         await(CommandSchema.MIGRATIONS.migrate(vertx, pgUri));
     }
 

@@ -103,7 +103,7 @@ class RelayTest extends RelayTestBase {
                 assertEveryEventOnceInStreamOrder(written, published);
             }
             eventually(Duration.ofSeconds(10), "checkpoint at " + total, () -> f.checkpoint() == total);
-            assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NULL").getLong(0)).isZero();
+            assertThat(f.one("SELECT count(*) FROM unpublished_events").getLong(0)).isZero();
             assertFeedIsGapFree(f, total);
             System.out.printf("relay: %d events from %d writers published in %d ms%n", total, writers,
                     (System.nanoTime() - started) / 1_000_000);
@@ -148,37 +148,37 @@ class RelayTest extends RelayTestBase {
     }
 
     @Test
-    @DisplayName("records a batch all or nothing: a fenced batch leaves neither stamps nor a moved checkpoint")
+    @DisplayName("records a batch all or nothing: a fenced batch leaves neither anchors nor a moved checkpoint")
     void recording_a_batch_is_all_or_nothing() {
         try (RelayFixture f = fixture()) {
-            f.appendQuietly(UUID.randomUUID(), 0, 10);
+            f.appendQuietly(UUID.randomUUID(), 0, 150);
             RelayBatches batches = new RelayBatches();
             SqlConnection connection = await(f.pool.getConnection());
             try {
-                RelayBatches.Batch batch = await(batches.next(connection, 0, RelayBatches.Cursor.START, 100)).batch();
-                assertThat(batch.size()).isEqualTo(10);
-                List<Long> ids = batch.rowIds();
-                // another relay stamped one of the batch's events meanwhile
-                f.one("UPDATE events SET global_position = 99 WHERE id = $1 RETURNING 1", ids.get(6));
-                assertThat(await(batches.store(connection, batch).<Throwable>map(ok -> null)
-                        .otherwise(failure -> failure))).isInstanceOf(RelayBatches.FencedException.class);
-                assertThat(f.checkpoint()).as("checkpoint after a batch fenced by a stamp").isZero();
-                assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NOT NULL").getLong(0))
-                        .as("events stamped: only the other relay's").isEqualTo(1);
+                RelayBatches.Batch batch = await(batches.next(connection, 0, RelayBatches.Cursor.START, 200)).batch();
+                assertThat(batch.size()).isEqualTo(150);
+                long anchorsBefore = f.one("SELECT count(*) FROM relay_anchors").getLong(0);
 
-                // the checkpoint moved away from where the batch was read
-                f.one("UPDATE events SET global_position = NULL RETURNING 1");
+                // the checkpoint moved away from where the batch was read: another relay recorded meanwhile
                 f.one("UPDATE relay_checkpoint SET last_position = 3 RETURNING 1");
                 assertThat(await(batches.store(connection, batch).<Throwable>map(ok -> null)
                         .otherwise(failure -> failure))).isInstanceOf(RelayBatches.FencedException.class);
-                assertThat(f.one("SELECT count(*) FROM events WHERE global_position IS NOT NULL").getLong(0))
-                        .as("events stamped by a batch fenced by the checkpoint").isZero();
+                assertThat(f.checkpoint()).as("checkpoint after a fenced batch").isEqualTo(3);
+                assertThat(f.one("SELECT count(*) FROM relay_anchors").getLong(0))
+                        .as("anchors stored by a fenced batch").isEqualTo(anchorsBefore);
 
                 f.one("UPDATE relay_checkpoint SET last_position = 0 RETURNING 1");
                 await(batches.store(connection, batch));
-                assertThat(f.checkpoint()).isEqualTo(10);
-                assertThat(f.one("SELECT count(*) FROM events WHERE global_position BETWEEN 1 AND 10").getLong(0))
-                        .isEqualTo(10);
+                assertThat(f.checkpoint()).isEqualTo(150);
+                assertThat(f.rows("SELECT position FROM relay_anchors WHERE position > 0")).extracting(r -> r.getLong(0))
+                        .containsExactly(100L);
+
+                // the same batch once more, as a second relay that read it too would record it
+                assertThat(await(batches.store(connection, batch).<Throwable>map(ok -> null)
+                        .otherwise(failure -> failure))).isInstanceOf(RelayBatches.FencedException.class);
+                assertThat(f.checkpoint()).isEqualTo(150);
+                assertThat(f.one("SELECT count(*) FROM relay_anchors").getLong(0)).isEqualTo(anchorsBefore + 1);
+                assertFeedIsGapFree(f, 150);
             } finally {
                 connection.close();
             }
@@ -186,18 +186,19 @@ class RelayTest extends RelayTestBase {
     }
 
     @Test
-    @DisplayName("positions stamped above the checkpoint are taken back and published again, gap-free")
+    @DisplayName("positions stamped above the checkpoint (a store from before V11) are taken back and published again, gap-free")
     void positions_stamped_above_the_checkpoint_are_taken_back_and_republished() {
-        try (RelayFixture f = fixture()) {
-            List<EventEnvelope> written = new ArrayList<>();
+        List<EventEnvelope> written = new ArrayList<>();
+        // the state an instance closed in the middle of storing a batch once left behind (when the relay still
+        // stamped each event, before V11): positions stamped on events, the checkpoint not moved
+        try (RelayFixture f = RelayFixture.upgradedFrom(vertx, infra.isolatedConfig(), earlier -> {
             for (int i = 0; i < 3; i++) {
-                written.addAll(f.appendNow(UUID.randomUUID(), 0, 10));
+                written.addAll(earlier.appendNow(UUID.randomUUID(), 0, 10));
             }
-            // the state an instance closed in the middle of storing a batch once left behind:
-            // positions stamped on events, the checkpoint not moved
-            f.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
+            earlier.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
                     + " ORDER BY tx, id LIMIT 7) UPDATE events SET global_position = first.n FROM first"
                     + " WHERE events.id = first.id RETURNING 1");
+        })) {
             assertThat(f.checkpoint()).isZero();
 
             f.deploy(f.settings(50), f.config.kafkaBootstrap());
@@ -211,21 +212,23 @@ class RelayTest extends RelayTestBase {
     }
 
     @Test
-    @DisplayName("a checkpoint ahead of the stamped positions is taken back: the unstamped events get those positions, gap-free")
+    @DisplayName("a checkpoint ahead of the stamped positions (a store from before V11) is taken back: the unstamped events get those positions, gap-free")
     void checkpoint_ahead_of_the_stamped_positions_is_taken_back() {
-        try (RelayFixture f = fixture()) {
-            List<EventEnvelope> written = new ArrayList<>();
+        List<EventEnvelope> written = new ArrayList<>();
+        Set<UUID> unstamped = new HashSet<>();
+        // the state a relay of before V7 left when stopped while recording a batch: the batch's stamps
+        // rolled back, the checkpoint moved on; here positions 1..10 stamped, the checkpoint at 17
+        try (RelayFixture f = RelayFixture.upgradedFrom(vertx, infra.isolatedConfig(), earlier -> {
             for (int i = 0; i < 3; i++) {
-                written.addAll(f.appendQuietly(UUID.randomUUID(), 0, 10));
+                written.addAll(earlier.appendQuietly(UUID.randomUUID(), 0, 10));
             }
-            // the state a relay of before V7 left when stopped while recording a batch: the batch's stamps
-            // rolled back, the checkpoint moved on; here positions 1..10 stamped, the checkpoint at 17
-            f.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
+            earlier.one("WITH first AS (SELECT id, row_number() OVER (ORDER BY tx, id) AS n FROM events"
                     + " ORDER BY tx, id LIMIT 10) UPDATE events SET global_position = first.n FROM first"
                     + " WHERE events.id = first.id RETURNING 1");
-            f.one("UPDATE relay_checkpoint SET last_position = 17 RETURNING 1");
-            Set<UUID> unstamped = new HashSet<>();
-            f.rows("SELECT event_id FROM events WHERE global_position IS NULL").forEach(r -> unstamped.add(r.getUUID(0)));
+            earlier.one("UPDATE relay_checkpoint SET last_position = 17 RETURNING 1");
+            earlier.rows("SELECT event_id FROM events WHERE global_position IS NULL")
+                    .forEach(r -> unstamped.add(r.getUUID(0)));
+        })) {
 
             f.deploy(f.settings(50), f.config.kafkaBootstrap());
             eventually(Duration.ofSeconds(30), "checkpoint at 30", () -> f.checkpoint() == 30);

@@ -162,7 +162,7 @@ class SagaDeadLetterTest {
             UUID order = UUID.randomUUID();
             await(world.placeOrder(order, customer, TOTAL));
             eventually(WAIT, "the order published", () -> world.count(
-                    "SELECT count(*) FROM events WHERE global_position IS NULL"), unpublished -> unpublished == 0);
+                    "SELECT count(*) FROM unpublished_events"), unpublished -> unpublished == 0);
 
             try {
                 sql.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");

@@ -169,7 +169,7 @@ final class SagaWorld implements AutoCloseable {
             for (Row row : await(pool.query("""
                     SELECT event_id, version, global_position, event_type, schema_version, data::text AS data,
                            metadata::text AS metadata, occurred_at
-                      FROM events WHERE global_position IS NOT NULL ORDER BY global_position""").execute())) {
+                      FROM published_events(0, 2147483647)""").execute())) {
                 EventEnvelope envelope = envelope(row);
                 sent.add(producer.send(record(envelope.streamType(), envelope.event().partitionKey().toString(),
                         EventJson.encode(envelope))));
@@ -208,7 +208,7 @@ final class SagaWorld implements AutoCloseable {
         int calm = 0;
         while (System.nanoTime() < deadline) {
             boolean caughtUp = sagaCaughtUp();
-            long unpublished = count("SELECT count(*) FROM events WHERE global_position IS NULL");
+            long unpublished = count("SELECT count(*) FROM unpublished_events");
             long events = count("SELECT count(*) FROM events");
             calm = caughtUp && unpublished == 0 && events == lastCount ? calm + 1 : 0;
             if (calm >= 2) {
@@ -218,7 +218,7 @@ final class SagaWorld implements AutoCloseable {
             Thread.sleep(300);
         }
         throw new AssertionError("not quiet after " + timeout + ": saga caught up " + sagaCaughtUp()
-                + ", unpublished events " + count("SELECT count(*) FROM events WHERE global_position IS NULL"));
+                + ", unpublished events " + count("SELECT count(*) FROM unpublished_events"));
     }
 
     /** Whether the saga's group has committed the end offset of every partition of both topics. */

@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * A small stand-in for the relay, so that the saga's tests do not depend on it: it publishes committed
  * events in a safe order (only rows whose transaction is older than every running one, by (tx, id)),
- * keyed by stream id, and stamps their global positions once Kafka acknowledged them. The tests use
+ * keyed by the customer, and moves the relay's checkpoint (position and the (tx, id) of its event) once Kafka
+ * acknowledged them, as the relay does (without the anchors the event feed starts from). The tests use
  * the real {@code RelayVerticle} unless {@code -Dorders.saga.testRelay=true}.
  */
 final class TestRelay {
@@ -28,19 +29,24 @@ final class TestRelay {
     private static final Logger LOG = LoggerFactory.getLogger(TestRelay.class);
     private static final int BATCH = 500;
     private static final String UNPUBLISHED = """
-            SELECT id, event_id, version, global_position, event_type, schema_version, data::text AS data,
-                   metadata::text AS metadata, occurred_at
+            SELECT id, tx::text AS tx, event_id, version, global_position, event_type, schema_version,
+                   data::text AS data, metadata::text AS metadata, occurred_at
               FROM events
-             WHERE global_position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
+             WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) AND (tx, id) > ($2::text::xid8, $3)
              ORDER BY tx, id
              LIMIT $1""";
-    private static final String STAMP = "UPDATE events SET global_position = $2 WHERE id = $1";
+    private static final String CHECKPOINT = "SELECT last_position, last_tx::text AS last_tx, last_id FROM relay_checkpoint";
+    private static final String RECORD = """
+            UPDATE relay_checkpoint SET last_position = $1, last_tx = $2::text::xid8, last_id = $3, updated_at = now()
+             WHERE id = 1""";
 
     private final Vertx vertx;
     private final Pool pool;
     private final String topicPrefix;
     private final KafkaProducer<String, byte[]> producer;
     private long position;
+    private String lastTx;
+    private long lastId;
     private volatile boolean stopped;
 
     TestRelay(Vertx vertx, Pool pool, String kafkaBootstrap, String topicPrefix) {
@@ -54,9 +60,12 @@ final class TestRelay {
     }
 
     Future<Void> start() {
-        return pool.query("SELECT coalesce(max(global_position), 0) FROM events").execute()
+        return pool.query(CHECKPOINT).execute()
                 .onSuccess(rows -> {
-                    position = rows.iterator().next().getLong(0);
+                    Row checkpoint = rows.iterator().next();
+                    position = checkpoint.getLong("last_position");
+                    lastTx = checkpoint.getString("last_tx");
+                    lastId = checkpoint.getLong("last_id");
                     vertx.runOnContext(ignored -> publishLoop());
                 })
                 .mapEmpty();
@@ -80,10 +89,10 @@ final class TestRelay {
     }
 
     private Future<Integer> publishBatch() {
-        return pool.preparedQuery(UNPUBLISHED).execute(Tuple.of(BATCH)).compose(rows -> {
+        return pool.preparedQuery(UNPUBLISHED).execute(Tuple.of(BATCH, lastTx, lastId)).compose(rows -> {
             List<Future<?>> sent = new ArrayList<>();
-            List<Tuple> stamps = new ArrayList<>();
             long next = position;
+            Row lastRow = null;
             for (Row row : rows) {
                 EventEnvelope envelope = SagaWorld.envelope(row).withGlobalPosition(++next);
                 // keyed as the relay keys them: by the customer, so one customer's records come in one partition
@@ -92,17 +101,21 @@ final class TestRelay {
                         EventJson.encode(envelope));
                 record.addHeader(Topics.HEADER_STREAM_ID, envelope.streamId().toString());
                 sent.add(producer.send(record));
-                stamps.add(Tuple.of(row.getLong("id"), next));
+                lastRow = row;
             }
-            if (stamps.isEmpty()) {
+            if (lastRow == null) {
                 return Future.succeededFuture(0);
             }
             long last = next;
+            String tx = lastRow.getString("tx");
+            long id = lastRow.getLong("id");
             return Future.all(sent)
-                    .compose(ignored -> pool.preparedQuery(STAMP).executeBatch(stamps))
+                    .compose(ignored -> pool.preparedQuery(RECORD).execute(Tuple.of(last, tx, id)))
                     .map(ignored -> {
                         position = last;
-                        return stamps.size();
+                        lastTx = tx;
+                        lastId = id;
+                        return sent.size();
                     });
         });
     }

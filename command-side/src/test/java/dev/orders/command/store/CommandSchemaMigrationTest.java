@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class CommandSchemaMigrationTest {
 
     /** Every script under {@code db/command}, in order: a new script adds its version here. */
-    private static final List<String> ALL_VERSIONS = List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10");
+    private static final List<String> ALL_VERSIONS = List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+            "11");
     /** What the earlier runner knew: a schema it migrated lacks only the scripts added since. */
     private static final List<String> SINCE_THE_EARLIER_RUNNER = ALL_VERSIONS.stream()
             .filter(version -> EarlierMigrationRunner.COMMAND.stream()
@@ -83,6 +84,12 @@ class CommandSchemaMigrationTest {
     @DisplayName("a schema the earlier runner migrated keeps its data and runs none of its scripts again")
     void a_schema_the_earlier_runner_migrated_runs_nothing_again() throws Exception {
         assertThat(await(EarlierMigrationRunner.migrate(pool, EarlierMigrationRunner.COMMAND))).isEqualTo(9);
+        // 42 events the relay of then published and stamped
+        await(pool.query("""
+                INSERT INTO events (event_id, stream_type, stream_id, version, event_type, schema_version, data, metadata,
+                                    occurred_at, global_position)
+                SELECT gen_random_uuid(), 'customer', gen_random_uuid(), 1, 'CustomerCreated', 1, '{}', '{}', now(), n
+                  FROM generate_series(1, 42) AS n""").execute());
         await(pool.query("UPDATE relay_checkpoint SET last_position = 42 WHERE id = 1").execute());
 
         assertThat(await(CommandSchema.MIGRATIONS.migrate(vertx, uri))).isEqualTo(SINCE_THE_EARLIER_RUNNER.size());
@@ -93,6 +100,8 @@ class CommandSchemaMigrationTest {
                 .containsExactlyInAnyOrderElementsOf(ALL_VERSIONS);
         assertThat(rows("SELECT last_position FROM relay_checkpoint WHERE id = 1"))
                 .extracting(row -> row.getLong(0)).containsExactly(42L);
+        assertThat(rows("SELECT global_position FROM events ORDER BY id")).extracting(row -> row.getLong(0))
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 42).boxed().toList());
         assertThat(await(CommandSchema.MIGRATIONS.migrate(vertx, uri))).isZero();
         assertThat(rows(HISTORY)).hasSameSizeAs(history);
     }
