@@ -100,7 +100,7 @@ final class SseWatcher {
         thread.join(10_000);
     }
 
-    /** Whether this client holds an id to resume with (it was sent an order event since its last reset). */
+    /** Whether this client holds an id to resume with (it was sent one since its last reset: its stream's start gives one). */
     boolean holdsEventId() {
         return lastEventId >= 0;
     }
@@ -171,7 +171,8 @@ final class SseWatcher {
 
     private void dispatch(String id, String event, String data) {
         if (event == null && data.isEmpty()) {
-            return; // a heartbeat
+            takeId(id); // a heartbeat, or an id alone: EventSource takes the id as its last and dispatches nothing
+            return;
         }
         if ("reset".equals(event)) {
             markRestart();
@@ -191,6 +192,10 @@ final class SseWatcher {
         } else {
             problems.add("event: " + event + " (id " + id + ") " + data);
         }
+        takeId(id);
+    }
+
+    private void takeId(String id) {
         if (id != null && !id.isEmpty()) {
             long next = Long.parseLong(id);
             if (next <= highestEventId) {

@@ -33,7 +33,10 @@ import java.util.function.Consumer;
  * <h2>Guarantees</h2>
  * A stream subscribes to live changes first, then reads the state as of a position {@code P} in one
  * statement, sends it, and delivers only live changes after {@code P}; ids (log positions) are strictly
- * increasing per connection. {@code Last-Event-ID} (or {@code ?lastEventId=}, or the WebSocket's
+ * increasing per connection, and a start that ends below {@code P} (no order to show, above all) gives the
+ * client {@code P} alone ({@link PushSink#position}), so that every client holds an id to resume with: one cut
+ * before any change of its own would otherwise come back as a new client, sent the state only, and miss each
+ * change made meanwhile. {@code Last-Event-ID} (or {@code ?lastEventId=}, or the WebSocket's
  * {@code lastEventId}) replays exactly the changes after it, if it is not older than the oldest retained
  * position of the log and the replay is not longer than {@link PushSettings#maxReplay()}; otherwise
  * {@code reset} and the full current state. The log keeps a window ({@link PushSettings.Retention}, pruned

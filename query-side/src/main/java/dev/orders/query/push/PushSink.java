@@ -8,6 +8,13 @@ interface PushSink {
     /** Writes one order change (or state), with its position as the resume id. */
     void order(ChangeRow change);
 
+    /**
+     * Gives the client {@code id} as its resume id, with nothing to show: everything the stream shows up to
+     * that position has been sent. Sent when a stream's start ends past its last shown change (an empty
+     * state above all), so that a client cut before any change still resumes from there and misses none.
+     */
+    void position(long id);
+
     /** Tells the client to drop what it shows: the full current state follows. */
     void reset();
 

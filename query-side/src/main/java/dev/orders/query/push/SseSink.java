@@ -19,6 +19,12 @@ final class SseSink implements PushSink {
         writer.event("order", Long.toString(change.position()), change.view());
     }
 
+    /** An id alone ({@code id: N} and a blank line): EventSource takes it as its last id and dispatches nothing. */
+    @Override
+    public void position(long id) {
+        writer.id(Long.toString(id));
+    }
+
     /** No id: the empty {@code id:} clears the browser's last id, so a cut during the state starts afresh. */
     @Override
     public void reset() {

@@ -56,6 +56,14 @@ public final class SseWriter {
         return write(text.append('\n').toString());
     }
 
+    /**
+     * An {@code id:} field alone: per the standard the client's last event id becomes {@code id} although no
+     * event is dispatched (its data is empty).
+     */
+    public Future<Void> id(String id) {
+        return write("id: " + singleLine(id) + "\n\n");
+    }
+
     /** A comment line, ignored by clients: keeps idle connections (and the proxies between) open. */
     public Future<Void> comment(String text) {
         return write(": " + singleLine(text) + "\n\n");

@@ -57,6 +57,8 @@ final class Subscription {
     private boolean backlogOverflow;
     private final Map<UUID, ChangeRow> pending = new LinkedHashMap<>();
     private long accepted;
+    /** The highest id this client holds: the one it resumed with, then the position of each change written. */
+    private long shown = -1;
     private long stallTimer = -1;
     private long heartbeatTimer = -1;
 
@@ -121,8 +123,15 @@ final class Subscription {
         changes.forEach(this::enqueue);
     }
 
-    /** Everything up to {@code asOf} has been sent (or superseded): deliver the buffered and live changes after it. */
-    void goLive(long asOf) {
+    /**
+     * Everything up to {@code asOf} has been sent (or superseded): gives the client {@code asOf} as its resume id
+     * when it holds a lower one (its state or replay ends below it, or is empty) and nothing waits to be written,
+     * then delivers the buffered and live changes after it. Without that id a client cut before any change of
+     * its own would come back as a new one and be sent only the state: each change in between would be lost.
+     *
+     * @param resumedFrom the id the client resumed with, or -1 (a new client, or one sent a reset)
+     */
+    void goLive(long asOf, long resumedFrom) {
         if (phase != Phase.STARTING) {
             return;
         }
@@ -132,6 +141,11 @@ final class Subscription {
         if (backlogOverflow) {
             drop();
             return;
+        }
+        shown = Math.max(shown, resumedFrom);
+        if (asOf > shown && pending.isEmpty() && !sink.writeQueueFull()) {
+            sink.position(asOf);
+            shown = asOf;
         }
         accepted = asOf;
         buffered.forEach(this::accept);
@@ -218,6 +232,7 @@ final class Subscription {
             span.setAttribute(TraceAttributes.STREAM_VERSION, (long) change.version());
         }
         sink.order(change);
+        shown = Math.max(shown, change.position());
         span.end();
         if (change.changedAt() != null) {
             metrics.pushed(System.currentTimeMillis() - change.changedAt().toEpochMilli());

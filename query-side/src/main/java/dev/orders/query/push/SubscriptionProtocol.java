@@ -66,17 +66,17 @@ final class SubscriptionProtocol {
                 .compose(snapshot -> {
                     subscriptions.countCustomer(subscription, countedCustomer(owner, watch, snapshot));
                     if (lastEventId == null) {
-                        return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf()));
+                        return Future.succeededFuture(new Start(false, snapshot.latest(), snapshot.asOf(), -1));
                     }
-                    Start reset = new Start(true, snapshot.latest(), snapshot.asOf());
-                    if (lastEventId > snapshot.asOf() || lastEventId < snapshot.minRetained() && snapshot.asOf() > 0) {
+                    Start reset = new Start(true, snapshot.latest(), snapshot.asOf(), -1);
+                    if (lastEventId > snapshot.asOf() || missedPruned(lastEventId, snapshot.minRetained())) {
                         return Future.succeededFuture(reset);
                     }
                     // The log may have been pruned past the id since the snapshot: the replay says so too.
                     return store.replay(watch, owner, lastEventId, snapshot.asOf(), settings.maxReplay() + 1)
                             .map(replay -> replay.changes().size() > settings.maxReplay()
-                                    || lastEventId < replay.minRetained() ? reset
-                                    : new Start(false, replay.changes(), snapshot.asOf()));
+                                    || missedPruned(lastEventId, replay.minRetained()) ? reset
+                                    : new Start(false, replay.changes(), snapshot.asOf(), lastEventId));
                 })
                 .map(start -> {
                     if (subscription.isClosed()) {
@@ -87,10 +87,19 @@ final class SubscriptionProtocol {
                         subscription.reset();
                     }
                     subscription.send(start.changes());
-                    subscription.goLive(start.asOf());
+                    subscription.goLive(start.asOf(), start.resumedFrom());
                     return subscription;
                 })
                 .onFailure(ignored -> subscription.closed());
+    }
+
+    /**
+     * Whether changes after {@code lastEventId} may have been pruned: the log's oldest retained position is
+     * not the next one after it. An id just below the oldest (0 for a log that starts at 1, as a stream of an
+     * empty log hands out) has missed nothing.
+     */
+    private static boolean missedPruned(long lastEventId, long minRetained) {
+        return lastEventId + 1 < minRetained;
     }
 
     /**
@@ -112,7 +121,7 @@ final class SubscriptionProtocol {
         return ProblemException.notFound("no such " + (watch instanceof Watch.Order ? "order: " : "customer: ") + watch.id());
     }
 
-    /** What a new subscription sends before it goes live. */
-    private record Start(boolean reset, List<ChangeRow> changes, long asOf) {
+    /** What a new subscription sends before it goes live, and the id its client holds already (-1: none). */
+    private record Start(boolean reset, List<ChangeRow> changes, long asOf, long resumedFrom) {
     }
 }

@@ -18,7 +18,8 @@ import java.util.function.Consumer;
 /**
  * One WebSocket on {@code /api/ws}. The client sends
  * {@code {"type":"subscribe","customerId"|"orderId":"<uuid>","lastEventId"?:"<position>"}}; the server
- * answers with {@code {"type":"order","id","order"}} messages (and {@code {"type":"reset"}}) with the
+ * answers with {@code {"type":"order","id","order"}} messages (and {@code {"type":"reset"}}, and
+ * {@code {"type":"position","id"}}, an id to resume with when there is no order to carry it) with the
  * same guarantees as the SSE streams, or {@code {"type":"error","status","detail"}} for a bad message,
  * after which the socket stays usable. One subscription per socket.
  * <p>

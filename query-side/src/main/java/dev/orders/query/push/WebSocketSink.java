@@ -23,6 +23,12 @@ final class WebSocketSink implements PushSink {
         socket.writeTextMessage("{\"type\":\"order\",\"id\":\"" + change.position() + "\",\"order\":" + change.view() + "}");
     }
 
+    /** {@code {"type":"position","id":"<position>"}}: the id to resume with, with no order to show. */
+    @Override
+    public void position(long id) {
+        socket.writeTextMessage("{\"type\":\"position\",\"id\":\"" + id + "\"}");
+    }
+
     @Override
     public void reset() {
         socket.writeTextMessage("{\"type\":\"reset\"}");

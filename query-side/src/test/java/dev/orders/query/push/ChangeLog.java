@@ -17,8 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Plays the projector in tests: appends order changes to the log (and each order's newest change) with
  * their NOTIFY in one transaction, one transaction at a time, so that positions commit in increasing order
- * (the log's contract). Positions skip a few numbers now and then, as the customer events between order
- * events do. The tables are the query side's own, from its migrations.
+ * (the log's contract). Positions start at 1, as the log's sequence does, and then skip a few numbers now
+ * and then, as the customer events between order events do. The tables are the query side's own, from its migrations.
  */
 final class ChangeLog {
 
@@ -44,7 +44,7 @@ final class ChangeLog {
 
     /** Appends the order's change to {@code version} (status by version); succeeds with its position. */
     synchronized Future<Long> append(UUID orderId, UUID customerId, int version) {
-        position += ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
+        position += position > 0 && ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
         long at = position;
         JsonObject view = view(orderId, customerId, version);
         Tuple row = Tuple.of(at, orderId, customerId, version, view);
@@ -69,7 +69,7 @@ final class ChangeLog {
         List<Tuple> rows = new ArrayList<>(changes.size());
         List<Long> positions = new ArrayList<>(changes.size());
         for (Change change : changes) {
-            position += ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
+            position += position > 0 && ThreadLocalRandom.current().nextInt(10) == 0 ? 3 : 1;
             positions.add(position);
             rows.add(Tuple.of(position, change.orderId(), change.customerId(), change.version(),
                     view(change.orderId(), change.customerId(), change.version())));

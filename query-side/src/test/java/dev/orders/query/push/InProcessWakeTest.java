@@ -14,12 +14,15 @@ import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -87,6 +90,61 @@ class InProcessWakeTest extends PushTestBase {
         eventually("the committed row pushed", () -> client.orders().size() == 3);
         assertThat(ids(client.orders())).containsExactly(last, approved.lastChangePosition(), next);
         assertThat(client.orders().get(2).json().getString("status")).isEqualTo("CANCELLED");
+    }
+
+    /**
+     * Change-log positions are taken when a projector's transaction inserts its changes and become visible at its
+     * commit. Here one such transaction (another partition's, as it were) has taken the next position and not
+     * committed; the projector then commits a later change, and a client resumes in between. Were the later
+     * position visible first, the resume would read up to it and the follower would go on after it: the held change
+     * would reach nobody. The projector's lock on the log keeps it waiting until the held transaction ends.
+     */
+    @Test
+    @DisplayName("a position taken by a transaction still open is passed neither by a resume nor by the live feed")
+    void a_position_taken_by_an_open_transaction_is_not_passed(TestInfrastructure infra) throws Exception {
+        Watched w = watchNewOrder(infra);
+        long resumeFrom = w.created().lastChangePosition();
+        UUID other = UUID.randomUUID();
+        SqlConnection held = await(projectionPool.getConnection());
+        try {
+            await(held.query("BEGIN").execute());
+            await(held.query(LOCK_CHANGE_LOG).execute());
+            long heldPosition = await(held.preparedQuery(HELD_CHANGE).execute(Tuple.of(1_000_000L, other, w.customer(),
+                    new JsonObject().put("orderId", other.toString()).put("customerId", w.customer().toString())
+                            .put("status", "PENDING").put("version", 1).encode())))
+                    .iterator().next().getLong(0);
+
+            Future<BatchResult> approving = w.store().applyBatch(
+                    List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))), List.of(), List.of());
+            eventually("the projector waiting for the open transaction (or, without the lock, committed)",
+                    () -> approving.isComplete() || waitingForTheLog());
+            SseClient resumed = sse(nodes.getLast(), "/api/customers/" + w.customer() + "/orders/stream",
+                    "Last-Event-ID", Long.toString(resumeFrom));
+            assertThat(resumed.status()).isEqualTo(200);
+
+            await(held.query("COMMIT").execute());
+            BatchResult approved = await(approving);
+            eventually("both changes", () -> resumed.orders().size() >= 2);
+            assertThat(ids(resumed.orders())).containsExactly(heldPosition, approved.lastChangePosition());
+            assertThat(ids(w.client().orders())).containsExactly(resumeFrom, approved.lastChangePosition());
+        } finally {
+            await(held.close());
+        }
+    }
+
+    /** As a projector's transaction takes the log's lock before it inserts its changes. */
+    private static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
+    private static final String HELD_CHANGE = "INSERT INTO order_changes (global_position, order_id, customer_id, version,"
+            + " view) VALUES ($1, $2, $3, 1, $4::jsonb) RETURNING position";
+
+    private boolean waitingForTheLog() {
+        try {
+            return await(projectionPool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'").execute())
+                    .iterator().next().getLong(0) > 0;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** A new order projected, a push node started after it, and an SSE client that has its current state. */

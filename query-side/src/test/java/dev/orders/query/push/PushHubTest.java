@@ -160,6 +160,71 @@ class PushHubTest extends PushTestBase {
             assertThat(again.events).noneMatch(e -> "reset".equals(e.event()));
         }
 
+        /**
+         * The fault suite's service kill found this: a client connected while none of its orders had a change
+         * was sent no id, so after a cut it came back as a new client and was sent only the state: the change
+         * made while it was away (version 1) never reached it. Its stream's start now gives it the position the
+         * state was read at, to resume from.
+         */
+        @Test
+        void a_client_cut_before_any_change_of_its_own_gets_each_change_made_while_it_was_away() throws Exception {
+            cutBeforeAnyChangeOfItsOwn(true);
+        }
+
+        @Test
+        void the_same_when_the_log_was_empty_when_it_connected() throws Exception {
+            cutBeforeAnyChangeOfItsOwn(false);
+        }
+
+        private void cutBeforeAnyChangeOfItsOwn(boolean logHoldsChanges) throws Exception {
+            PushNode node = node(SETTINGS);
+            UUID customer = UUID.randomUUID();
+            if (logHoldsChanges) {
+                changes(UUID.randomUUID(), UUID.randomUUID(), 1, 2); // another customer's
+            }
+            String path = "/api/customers/" + customer + "/orders/stream";
+            SseClient first = sse(node, path);
+            assertThat(first.status()).isEqualTo(200);
+            eventually("an id to resume with, though the stream has no order to show", () -> first.lastId() != null);
+            assertThat(first.events).isEmpty();
+            first.cut();
+            eventually("the server to see the cut", () -> node.hub.metrics().openConnections() == 0);
+
+            UUID order = UUID.randomUUID();
+            List<Long> missed = changes(order, customer, 1, 2);
+            // as EventSource reconnects: with the last id it was given
+            SseClient again = sse(node, path, "Last-Event-ID", first.lastId());
+            eventually("version 2", () -> again.orders().stream().anyMatch(e -> e.version() == 2));
+            Long live = await(log.append(order, customer, 3));
+            eventually("version 3", () -> again.orders().size() >= 3);
+            assertThat(again.orders().stream().map(SseClient.Event::version).toList()).containsExactly(1, 2, 3);
+            assertThat(ids(again.orders())).containsExactlyElementsOf(concat(missed, live));
+            assertThat(again.events).noneMatch(e -> "reset".equals(e.event()));
+        }
+
+        @Test
+        void a_websocket_subscription_with_no_order_to_show_gets_an_id_and_resumes_from_it() throws Exception {
+            PushNode node = node(SETTINGS);
+            UUID customer = UUID.randomUUID();
+            changes(UUID.randomUUID(), UUID.randomUUID(), 1, 1); // another customer's
+            WsClient first = wsClient(node, null);
+            first.send(new JsonObject().put("type", "subscribe").put("customerId", customer.toString()));
+            eventually("an id to resume with", () -> first.messages.stream().anyMatch(m -> "position".equals(m.getString("type"))));
+            String lastId = first.messages.getLast().getString("id");
+            assertThat(first.orders()).isEmpty();
+            await(first.socket.close());
+
+            UUID order = UUID.randomUUID();
+            List<Long> missed = changes(order, customer, 1, 2);
+            WsClient again = wsClient(node, null);
+            again.send(new JsonObject().put("type", "subscribe").put("customerId", customer.toString())
+                    .put("lastEventId", lastId));
+            eventually("the 2 missed changes", () -> again.orders().size() >= 2);
+            assertThat(again.orders().stream().map(m -> Long.parseLong(m.getString("id"))).toList())
+                    .containsExactlyElementsOf(missed);
+            assertThat(again.messages).noneMatch(m -> "reset".equals(m.getString("type")));
+        }
+
         @Test
         void the_same_over_a_websocket_with_last_event_id() throws Exception {
             PushNode node = node(SETTINGS);

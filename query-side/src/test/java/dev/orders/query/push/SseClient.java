@@ -29,6 +29,8 @@ final class SseClient {
     final List<Event> events = new CopyOnWriteArrayList<>();
     private final Consumer<Event> listener;
     private final StringBuilder pending = new StringBuilder();
+    /** EventSource's last event id: set by every {@code id:} field, with data or alone; empty: none. */
+    private volatile String lastEventId;
     private volatile HttpClientResponse response;
     private volatile Future<Buffer> body;
     volatile boolean ended;
@@ -87,14 +89,10 @@ final class SseClient {
         return events.stream().filter(e -> "order".equals(e.event())).toList();
     }
 
+    /** The id this client would resume with, as EventSource keeps it; null if none. */
     String lastId() {
-        String id = null;
-        for (Event event : events) {
-            if (event.id() != null && !event.id().isEmpty()) {
-                id = event.id();
-            }
-        }
-        return id;
+        String id = lastEventId;
+        return id == null || id.isEmpty() ? null : id;
     }
 
     private synchronized void onData(Buffer chunk) {
@@ -120,6 +118,9 @@ final class SseClient {
                     default -> {
                     }
                 }
+            }
+            if (id != null) {
+                lastEventId = id;
             }
             if (data != null) {
                 listener.accept(new Event(event == null ? "message" : event, id, data.toString()));

@@ -35,12 +35,14 @@ class SubscriptionTest {
     }
 
     Subscription subscription(PushSettings settings) throws Exception {
-        return on(() -> {
-            Subscription s = new Subscription(new Watch.Customer(customer), null, context, vertx, settings, metrics,
-                    () -> released.set(true));
-            s.attach(sink);
-            return s;
-        });
+        return on(() -> attached(settings, sink, () -> released.set(true)));
+    }
+
+    /** A subscription of the customer's orders writing to {@code to}; call on the context. */
+    Subscription attached(PushSettings settings, FakeSink to, Runnable onClosed) {
+        Subscription s = new Subscription(new Watch.Customer(customer), null, context, vertx, settings, metrics, onClosed);
+        s.attach(to);
+        return s;
     }
 
     @Test
@@ -49,7 +51,7 @@ class SubscriptionTest {
         on(() -> {
             s.offer(List.of(change(4, a), change(7, b)));
             s.send(List.of(change(5, b), change(6, a)));
-            s.goLive(6);
+            s.goLive(6, -1);
             s.offer(List.of(change(7, b), change(8, a)));
             return null;
         });
@@ -57,10 +59,47 @@ class SubscriptionTest {
     }
 
     @Test
+    void a_start_that_ends_past_the_clients_last_id_gives_it_that_id_before_any_later_change() throws Exception {
+        Subscription s = subscription(PushSettings.defaults());
+        on(() -> {
+            s.send(List.of(change(5, b)));
+            s.goLive(9, -1);
+            s.offer(List.of(change(10, a)));
+            return null;
+        });
+        assertThat(sink.frames).containsExactly("order 5", "id 9", "order 10");
+
+        FakeSink resumed = new FakeSink();
+        on(() -> {
+            attached(PushSettings.defaults(), resumed, () -> { })
+                    .goLive(9, 9); // it resumed at 9 and nothing followed: it holds 9 already
+            Subscription endsAtState = attached(PushSettings.defaults(), resumed, () -> { });
+            endsAtState.send(List.of(change(11, a)));
+            endsAtState.goLive(11, 4); // its last change is the position: no id twice
+            return null;
+        });
+        assertThat(resumed.frames).containsExactly("order 11");
+    }
+
+    @Test
+    void a_start_whose_changes_wait_for_a_full_write_queue_gives_no_id_ahead_of_them() throws Exception {
+        Subscription s = subscription(PushSettings.defaults());
+        on(() -> {
+            sink.full = true;
+            s.send(List.of(change(5, b)));
+            s.goLive(9, -1);
+            sink.full = false;
+            sink.drain.handle(null);
+            return null;
+        });
+        assertThat(sink.frames).containsExactly("order 5");
+    }
+
+    @Test
     void a_full_write_queue_coalesces_to_the_latest_change_per_order_and_flushes_oldest_first_on_drain() throws Exception {
         Subscription s = subscription(PushSettings.defaults());
         on(() -> {
-            s.goLive(0);
+            s.goLive(0, -1);
             s.offer(List.of(change(1, a)));
             sink.full = true;
             s.offer(List.of(change(2, a), change(3, b), change(4, a), change(5, b), change(6, a)));
@@ -77,7 +116,7 @@ class SubscriptionTest {
     void a_client_stalled_past_the_timeout_or_the_pending_bound_is_dropped() throws Exception {
         Subscription stalled = subscription(PushSettings.defaults().withStallTimeout(Duration.ofMillis(100)));
         on(() -> {
-            stalled.goLive(0);
+            stalled.goLive(0, -1);
             sink.full = true;
             stalled.offer(List.of(change(1, a)));
             return null;
@@ -95,7 +134,7 @@ class SubscriptionTest {
             Subscription s = new Subscription(new Watch.Customer(customer), null, context, vertx,
                     PushSettings.defaults().withMaxPendingOrders(3), metrics, () -> { });
             s.attach(second);
-            s.goLive(0);
+            s.goLive(0, -1);
             second.full = true;
             for (int i = 1; i <= 4; i++) {
                 s.offer(List.of(change(i, UUID.randomUUID())));
@@ -110,7 +149,7 @@ class SubscriptionTest {
     void an_expired_subscription_tells_its_client_releases_everything_and_writes_nothing_more() throws Exception {
         Subscription s = subscription(PushSettings.defaults());
         on(() -> {
-            s.goLive(0);
+            s.goLive(0, -1);
             s.offer(List.of(change(1, a)));
             s.expire();
             s.offer(List.of(change(2, a)));
@@ -146,6 +185,8 @@ class SubscriptionTest {
 
     static final class FakeSink implements PushSink {
         final List<ChangeRow> written = new ArrayList<>();
+        /** Everything written, in order: {@code order <position>} and the ids given alone, {@code id <id>}. */
+        final List<String> frames = new ArrayList<>();
         volatile boolean full;
         volatile boolean closed;
         volatile boolean expired;
@@ -158,6 +199,12 @@ class SubscriptionTest {
         @Override
         public void order(ChangeRow change) {
             written.add(change);
+            frames.add("order " + change.position());
+        }
+
+        @Override
+        public void position(long id) {
+            frames.add("id " + id);
         }
 
         @Override
