@@ -246,12 +246,12 @@ class EmptySchemaFillTest {
         assertThat(scalar("SELECT count(*) FROM order_view")).isEqualTo(orders.size());
     }
 
-    /** Waits until the store holds {@code events} events, every one of them published (given a position). */
+    /** Waits until the store holds {@code events} events, every one of them published (none left in {@code unpublished_events}). */
     private long awaitPublished(long events) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             var row = await(commands.pool().query(
-                    "SELECT count(*), count(global_position) FROM events").execute()).iterator().next();
+                    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events) - (SELECT count(*) FROM unpublished_events)").execute()).iterator().next();
             if (row.getLong(0) == events && row.getLong(1) == events) {
                 return events;
             }
