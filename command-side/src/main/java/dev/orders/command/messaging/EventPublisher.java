@@ -9,9 +9,7 @@ import dev.orders.service.tracing.TraceAttributes;
 import dev.orders.service.tracing.Tracing;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.tracing.TracingPolicy;
@@ -31,14 +29,6 @@ import java.util.Map;
  * {@code acks=all} producer. A batch succeeds only when every one of its records is
  * acknowledged; it fails only after every send has finished one way or the other, so that a retry
  * never overtakes a send still in flight.
- *
- * <p>The producer reads the partitions of every event topic on a worker thread before its first send; when it could,
- * each record is handed to it straight from the relay's event loop: {@code send} then only appends to the producer's
- * buffer and wakes its network thread, it waits for nothing (the relay keeps at most two batches in flight, far below
- * {@code buffer.memory}, and {@code metadata.max.idle.ms} keeps the topics' partitions known however long the
- * system is idle). Skipping the Vert.x client's hand-off to a worker thread saves a thread wake-up on every hop.
- * When the read failed (the broker is away), this producer's term sends through that worker thread, as one that
- * may block must; a term never mixes the two ways, which could reorder its records.
  */
 final class EventPublisher {
 
@@ -48,49 +38,24 @@ final class EventPublisher {
     private final Tracing tracing;
     /** The producer's own meters (kafka_producer_*) on {@code /metrics}. */
     private final KafkaClientMeters meters;
-    /** Whether the producer knew every event topic's partitions before the first send: then {@code send} cannot block. */
-    private final boolean sendFromEventLoop;
 
-    private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer,
-                           boolean sendFromEventLoop) {
+    private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
         this.vertx = vertx;
         this.tracing = Tracing.of(vertx);
         this.meters = KafkaClientMeters.of(vertx, producer);
         this.settings = settings;
         this.producer = producer;
-        this.sendFromEventLoop = sendFromEventLoop;
         // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
         producer.exceptionHandler(e -> { });
     }
 
-    /**
-     * Creates the producer on a worker thread (constructing a Kafka client blocks), and has it read every event
-     * topic's partitions there (blocking until the broker answers, up to {@code max.block.ms}).
-     */
+    /** Creates the producer on a worker thread: constructing a Kafka client blocks. */
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
-        return vertx.executeBlocking(() -> {
-            var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config);
-            return new Made(producer, knowsPartitions(producer, settings));
-        }).map(made -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, made.producer(),
+        return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
                 // The spans are this class's own, under each event's stored trace: none by the client itself.
-                new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE)), made.partitionsKnown()));
-    }
-
-    /** A producer just made, and whether it could read every event topic's partitions. */
-    private record Made(org.apache.kafka.clients.producer.KafkaProducer<String, Buffer> producer, boolean partitionsKnown) {
-    }
-
-    private static boolean knowsPartitions(org.apache.kafka.clients.producer.Producer<?, ?> producer,
-                                           RelaySettings settings) {
-        try {
-            for (String topic : settings.topics().names()) {
-                producer.partitionsFor(topic);
-            }
-            return true;
-        } catch (RuntimeException away) {
-            return false;
-        }
+                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer,
+                        new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE))));
     }
 
     /** The producer's properties: safe defaults, then the settings' overrides. */
@@ -109,9 +74,6 @@ final class EventPublisher {
         config.put("request.timeout.ms", "10000");
         config.put("max.block.ms", "10000");
         config.put("linger.ms", "0");
-        // A topic's partitions stay known while the system is idle (the default forgets them after 5 minutes
-        // without a send), so a send from the event loop never waits to learn them again.
-        config.put("metadata.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
         config.put("compression.type", "lz4");
         config.put("client.id", "orders-relay");
         config.putAll(settings.producerOverrides());
@@ -152,30 +114,7 @@ final class EventPublisher {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
         Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
-        Future<RecordMetadata> sent = sendFromEventLoop ? sendFromHere(record) : producer.send(record);
-        return sent.onComplete(done -> Tracing.endOn(span, done));
-    }
-
-    /**
-     * Hands the record to the Kafka producer on the calling thread (see the class comment); its acknowledgement,
-     * which the producer's network thread reports, completes the future on the caller's context.
-     */
-    private Future<RecordMetadata> sendFromHere(KafkaProducerRecord<String, Buffer> record) {
-        Context context = vertx.getOrCreateContext();
-        Promise<RecordMetadata> acked = Promise.promise();
-        try {
-            producer.unwrap().send(record.record(), (metadata, failure) -> context.runOnContext(ignored -> {
-                if (failure != null) {
-                    acked.tryFail(failure);
-                } else {
-                    acked.tryComplete(new RecordMetadata(metadata.offset(), metadata.partition(), metadata.timestamp(),
-                            metadata.topic()));
-                }
-            }));
-        } catch (RuntimeException refused) { // closed, or the record cannot be serialised
-            acked.tryFail(refused);
-        }
-        return acked.future();
+        return producer.send(record).onComplete(sent -> Tracing.endOn(span, sent));
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */
