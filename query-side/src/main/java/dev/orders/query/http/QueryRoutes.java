@@ -73,6 +73,7 @@ public final class QueryRoutes {
     private final ContractRequests.Check customerRequest;
     private final ContractRequests.Check ordersOfCustomerRequest;
     private final ContractRequests.Check deadLettersRequest;
+    private final ContractRequests.Check redriveRequest;
     private final ReadGate gate;
 
     /** @param contract the requests of the served query document ({@link QueryApiDocument}) */
@@ -86,6 +87,7 @@ public final class QueryRoutes {
         this.customerRequest = contract.operation("getCustomer");
         this.ordersOfCustomerRequest = contract.operation("listOrdersOfCustomer");
         this.deadLettersRequest = contract.operation("listDeadLetters");
+        this.redriveRequest = contract.operation("redriveDeadLetter");
         this.gate = gate;
         this.reads = reads;
         this.projection = projection;
@@ -322,6 +324,10 @@ public final class QueryRoutes {
     private void redrive(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("re-drive dead letters");
         RedriveRequest request = RedriveRequest.read(ctx);
+        redriveRequest.then(ctx, checked -> redrive(checked, request));
+    }
+
+    private void redrive(RoutingContext ctx, RedriveRequest request) {
         long id = request.id();
         LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving dead letter {}", id);
         projection.redrive(id, request.replacement()).onSuccess(result -> {

@@ -113,6 +113,23 @@ class QueryContractValidationTest {
     }
 
     @Test
+    void a_redrive_is_checked_against_its_operation_after_the_strict_read() throws Exception {
+        assertThat(contract.operation("POST", "/api/admin/dead-letters/{id}/redrive").getJsonArray("parameters")
+                .getJsonObject(0).getJsonObject("schema").getLong("minimum")).isEqualTo(1L);
+        assertRefusedPost("/api/admin/dead-letters/0/redrive", null, "id", "a dead letter's number below the minimum");
+        assertRefusedPost("/api/admin/dead-letters/1/redrive", "{\"payload\": {}, \"reason\": \"x\"}", "reason",
+                "a field the document does not declare");
+        assertRefusedPost("/api/admin/dead-letters/1/redrive", "{\"payload\": {}, \"payload\": {}}", "payload",
+                "a duplicate key, which the strict read refuses first");
+        HttpResponse<Buffer> unknown = await(http.post("/api/admin/dead-letters/999999/redrive")
+                .putHeader("Authorization", TestTokens.bearer(operator)).send());
+        assertThat(unknown.statusCode()).as("a valid request reaches the route").isEqualTo(404);
+        assertThat(await(http.post("/api/admin/dead-letters/0/redrive")
+                .putHeader("Authorization", TestTokens.bearer(customer)).send()).statusCode())
+                .as("a customer, before the parameters").isEqualTo(403);
+    }
+
+    @Test
     void what_the_document_allows_is_taken_as_the_routes_read_it() throws Exception {
         // a decimal amount is a string to the document (vertx-openapi 5.0.7 alone would read 12.5 as a number)
         assertThat(get("/api/customers?minAvailableCredit=12.5&currency=EUR", operator).statusCode()).isEqualTo(200);
@@ -181,6 +198,15 @@ class QueryContractValidationTest {
         JsonObject problem = answer.bodyAsJsonObject();
         assertThat(problem.getString("type")).isEqualTo(BAD_REQUEST);
         assertThat(problem.getString("detail")).as("%s: the detail names the parameter", why).contains(parameter);
+    }
+
+    private void assertRefusedPost(String uri, String body, String named, String why) throws Exception {
+        var request = http.post(uri).putHeader("Authorization", TestTokens.bearer(operator));
+        HttpResponse<Buffer> answer = await(body == null ? request.send()
+                : request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(body)));
+        assertThat(answer.statusCode()).as("%s: POST %s answers %s", why, uri, answer.bodyAsString()).isEqualTo(400);
+        assertThat(answer.bodyAsJsonObject().getString("type")).isEqualTo(BAD_REQUEST);
+        assertThat(answer.bodyAsJsonObject().getString("detail")).as(why).contains(named);
     }
 
     private HttpResponse<Buffer> get(String uri, String token) throws Exception {
