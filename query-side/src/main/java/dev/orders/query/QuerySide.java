@@ -2,6 +2,7 @@ package dev.orders.query;
 
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.http.OperatorRoutes;
+import dev.orders.query.http.QueryApiDocument;
 import dev.orders.query.http.QueryRoutes;
 import dev.orders.query.http.RebuildRoutes;
 import dev.orders.query.rebuild.Rebuilder;
@@ -20,6 +21,7 @@ import dev.orders.query.status.StatusStream;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.CheckpointRow;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.ServicePart;
 import dev.orders.service.http.Health;
 import dev.orders.service.security.OriginPolicy;
@@ -73,6 +75,7 @@ public final class QuerySide implements ServicePart {
     private final KafkaAdminClient admin;
     private final ReadStore reads;
     private final QueryRoutes routes;
+    private final ContractRequests contract;
     private final PushHub push;
     private final Rebuilder rebuilder;
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
@@ -84,8 +87,9 @@ public final class QuerySide implements ServicePart {
 
     private QuerySide(Vertx vertx, OrdersConfig config, Pool pool, PgConnectOptions connect, KafkaAdminClient admin,
                       ProjectionStore projection, Projectors projectors, ReadGate gate, ReadStore reads,
-                      QueryRoutes routes, PushHub push, PushSettings pushSettings) {
+                      QueryRoutes routes, PushHub push, PushSettings pushSettings, ContractRequests contract) {
         this.vertx = vertx;
+        this.contract = contract;
         this.config = config;
         this.pool = pool;
         this.connect = connect;
@@ -163,12 +167,18 @@ public final class QuerySide implements ServicePart {
     }
 
     /**
-     * Creates the pool (sized by {@code pg.pool.size}, wait queue bounded by {@code pg.pool.max-wait-queue}),
+     * Loads the OpenAPI document the requests are checked against, creates the pool (sized by {@code pg.pool.size}, wait queue bounded by {@code pg.pool.max-wait-queue}),
      * migrates the {@code query} schema, makes sure the topics exist, deploys the projector(s) and
      * starts the push hub.
      */
     public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap,
                                            QueryOptions options) {
+        return ContractRequests.load(vertx, QueryApiDocument.load())
+                .compose(contract -> deploy(vertx, config, queryPgUri, kafkaBootstrap, options, contract));
+    }
+
+    private static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap,
+                                            QueryOptions options, ContractRequests contract) {
         PgConnectOptions connect = PgConnectOptions.fromUri(queryPgUri);
         // sized by pg.pool.size, its wait queue bounded, its sessions named and bounded, as the command side's
         // (one builder: PgPools); the rebuild's and the push hub's own connections keep the server's defaults
@@ -191,10 +201,11 @@ public final class QuerySide implements ServicePart {
                         // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
                         .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
                         .map(push -> {
-                            QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate);
+                            QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate,
+                                    contract);
                             LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
                             QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection, projectors,
-                                    gate, reads, routes, push, pushSettings);
+                                    gate, reads, routes, push, pushSettings, contract);
                             if (unread.isEmpty()) {
                                 side.recovery.start();
                             } else {
@@ -226,7 +237,7 @@ public final class QuerySide implements ServicePart {
             ctx.next();
         });
         operatorStreams.mount(router);
-        new OperatorRoutes(reads, gate).mount(router);
+        new OperatorRoutes(reads, gate, contract).mount(router);
         status.mount(router);
         routes.mount(router);
         new RebuildRoutes(rebuilder).mount(router);

@@ -4,6 +4,7 @@ import dev.orders.events.OrderStatus;
 import dev.orders.query.model.OrderView;
 import dev.orders.query.store.ReadStore;
 import dev.orders.query.store.ReadStore.OrderKey;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.Problems;
 import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
@@ -15,7 +16,8 @@ import java.time.Instant;
 /**
  * The operators' list of every customer's orders: {@code GET /api/orders?status=S}, newest first,
  * optionally of one status, paged with {@code limit} and the opaque {@code after} cursor exactly like a
- * customer's own list. Operators only: a customer gets 403.
+ * customer's own list. Operators only: a customer gets 403, before the parameters are checked against the
+ * served document ({@link ContractRequests}) and read ({@link Params}).
  */
 public final class OperatorRoutes {
 
@@ -23,10 +25,12 @@ public final class OperatorRoutes {
 
     private final ReadStore reads;
     private final ReadGate gate;
+    private final ContractRequests.Check request;
 
-    public OperatorRoutes(ReadStore reads, ReadGate gate) {
+    public OperatorRoutes(ReadStore reads, ReadGate gate, ContractRequests contract) {
         this.reads = reads;
         this.gate = gate;
+        this.request = contract.operation("listOrders");
     }
 
     public void mount(Router router) {
@@ -38,6 +42,10 @@ public final class OperatorRoutes {
 
     private void orders(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("list every customer's orders");
+        request.then(ctx, this::page);
+    }
+
+    private void page(RoutingContext ctx) {
         OrderStatus status = Params.status(ctx);
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 2);

@@ -15,11 +15,17 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-/** Reads path and query parameters strictly; anything malformed is a 400 that names the parameter. */
+/**
+ * Reads path and query parameters strictly; anything malformed is a 400 that names the parameter. The
+ * requests are first checked against the served OpenAPI document ({@code ContractRequests}), which holds the
+ * numbers' bounds; what stays here is what the document cannot say or vertx-openapi reads otherwise: a
+ * parameter given twice (the validator takes the first), a number written other than in digits
+ * ({@code +1}, {@code 1e2} pass as integers), a value ending in a line break (the validator's patterns are
+ * Java's, whose {@code $} matches before it), an instant as {@link Instant#parse} reads it, and the cursors.
+ */
 final class Params {
 
     static final int DEFAULT_LIMIT = 50;
-    static final int MAX_LIMIT = 500;
     private static final Pattern AMOUNT = Pattern.compile("\\d{1,10}(\\.\\d{1,2})?");
     private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
     private static final Pattern POSITIVE = Pattern.compile("[1-9]\\d{0,9}");
@@ -47,10 +53,7 @@ final class Params {
         if (value == null) {
             return null;
         }
-        if (!POSITIVE.matcher(value).matches() || Long.parseLong(value) > Integer.MAX_VALUE) {
-            throw ProblemException.badRequest("'" + name + "' must be a whole number from 1, was '" + value + "'");
-        }
-        return Long.parseLong(value);
+        return Long.parseLong(digits(name, value));
     }
 
     static Instant instant(RoutingContext ctx, String name) {
@@ -71,11 +74,16 @@ final class Params {
         if (value == null) {
             return DEFAULT_LIMIT;
         }
-        if (!POSITIVE.matcher(value).matches() || Long.parseLong(value) > MAX_LIMIT) {
-            throw ProblemException.badRequest("'limit' must be a whole number from 1 to " + MAX_LIMIT + ", was '"
+        return Integer.parseInt(digits("limit", value));
+    }
+
+    /** A whole number from 1 written in digits; its upper bound is the document's, checked before. */
+    private static String digits(String name, String value) {
+        if (!POSITIVE.matcher(value).matches()) {
+            throw ProblemException.badRequest("'" + name + "' must be a whole number from 1 written in digits, was '"
                     + value + "'");
         }
-        return Integer.parseInt(value);
+        return value;
     }
 
     static OrderStatus status(RoutingContext ctx) {

@@ -13,7 +13,7 @@ import dev.orders.query.store.ReadStore.CreditKey;
 import dev.orders.query.store.ReadStore.OrderKey;
 import dev.orders.query.store.ReadStore.Page;
 import dev.orders.query.store.StoredEvent;
-import dev.orders.service.http.ContractDocument;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.http.ProblemException;
@@ -47,7 +47,9 @@ import java.util.function.Function;
  * operators' dead-letter endpoints, mounted onto a router that the caller owns (it adds the body handler
  * and, around everything, authentication).
  * Every route also carries {@link Problems#failureHandler()}, so errors are problem+json wherever it
- * is mounted.
+ * is mounted. A request is checked in this order: authentication (around the router), whether the caller
+ * may use the route at all (an operators' route answers a customer 403), the served document's parameters
+ * ({@link ContractRequests}: 400), then the route's own reading of them ({@link Params}).
  * <p>
  * Authorization: an operator sees everything; a customer sees its own customer and orders only. What
  * belongs to another customer is answered exactly as an unknown id is on the same route (the same
@@ -64,11 +66,28 @@ public final class QueryRoutes {
     private final ProjectionStore projection;
     private final VersionWaiters waiters;
     private final Duration minVersionWait;
-    private final ContractDocument openApi = QueryApiDocument.load();
+    private final ContractRequests contract;
+    private final ContractRequests.Check orderRequest;
+    private final ContractRequests.Check historyRequest;
+    private final ContractRequests.Check customersRequest;
+    private final ContractRequests.Check customerRequest;
+    private final ContractRequests.Check ordersOfCustomerRequest;
+    private final ContractRequests.Check deadLettersRequest;
+    private final ContractRequests.Check redriveRequest;
     private final ReadGate gate;
 
-    public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait, ReadGate gate) {
+    /** @param contract the requests of the served query document ({@link QueryApiDocument}) */
+    public QueryRoutes(Vertx vertx, ReadStore reads, ProjectionStore projection, Duration minVersionWait, ReadGate gate,
+                       ContractRequests contract) {
         this.vertx = vertx;
+        this.contract = contract;
+        this.orderRequest = contract.operation("getOrder");
+        this.historyRequest = contract.operation("getOrderHistory");
+        this.customersRequest = contract.operation("listCustomersByAvailableCredit");
+        this.customerRequest = contract.operation("getCustomer");
+        this.ordersOfCustomerRequest = contract.operation("listOrdersOfCustomer");
+        this.deadLettersRequest = contract.operation("listDeadLetters");
+        this.redriveRequest = contract.operation("redriveDeadLetter");
         this.gate = gate;
         this.reads = reads;
         this.projection = projection;
@@ -78,7 +97,7 @@ public final class QueryRoutes {
 
     /** Mounts the query routes and the query API's OpenAPI document ({@link QueryApiDocument#PATH}). */
     public void mount(Router router) {
-        openApi.mount(router);
+        contract.document().mount(router);
         route(router, "/api/orders/:orderId", this::order);
         route(router, "/api/orders/:orderId/history", this::history);
         route(router, "/api/customers", this::customers);
@@ -108,6 +127,10 @@ public final class QueryRoutes {
 
     private void order(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
+        orderRequest.then(ctx, checked -> order(checked, caller));
+    }
+
+    private void order(RoutingContext ctx, Caller caller) {
         UUID orderId = Params.pathUuid(ctx, "orderId");
         Long minVersion = Params.positiveLong(ctx, "minVersion");
         Instant asOf = Params.instant(ctx, "asOf");
@@ -177,6 +200,10 @@ public final class QueryRoutes {
 
     private void history(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
+        historyRequest.then(ctx, checked -> history(checked, caller));
+    }
+
+    private void history(RoutingContext ctx, Caller caller) {
         UUID orderId = Params.pathUuid(ctx, "orderId");
         reads.orderEvents(orderId, null).onSuccess(events -> {
             if (events.isEmpty() || !mayReadHistory(caller, events)) {
@@ -215,6 +242,10 @@ public final class QueryRoutes {
 
     private void customer(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
+        customerRequest.then(ctx, checked -> customer(checked, caller));
+    }
+
+    private void customer(RoutingContext ctx, Caller caller) {
         UUID customerId = Params.pathUuid(ctx, "customerId");
         caller.requireAccess(customerId, unknownCustomerText(customerId));
         reads.customer(customerId)
@@ -225,6 +256,10 @@ public final class QueryRoutes {
 
     private void customers(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("list customers");
+        customersRequest.then(ctx, this::customersByCredit);
+    }
+
+    private void customersByCredit(RoutingContext ctx) {
         BigDecimal min = Optional.ofNullable(Params.amount(ctx, "minAvailableCredit")).orElse(BigDecimal.ZERO);
         String currency = Params.currency(ctx);
         int limit = Params.limit(ctx);
@@ -243,6 +278,10 @@ public final class QueryRoutes {
      */
     private void ordersOfCustomer(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
+        ordersOfCustomerRequest.then(ctx, checked -> ordersOfCustomer(checked, caller));
+    }
+
+    private void ordersOfCustomer(RoutingContext ctx, Caller caller) {
         UUID customerId = Params.pathUuid(ctx, "customerId");
         OrderStatus status = Params.status(ctx);
         int limit = Params.limit(ctx);
@@ -269,6 +308,10 @@ public final class QueryRoutes {
 
     private void deadLetters(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("read the dead letters");
+        deadLettersRequest.then(ctx, this::deadLetterPage);
+    }
+
+    private void deadLetterPage(RoutingContext ctx) {
         int limit = Params.limit(ctx);
         String[] cursor = Params.cursor(ctx, 1);
         long after = cursor == null ? 0 : parse(() -> Long.parseLong(cursor[0]));
@@ -281,6 +324,10 @@ public final class QueryRoutes {
     private void redrive(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("re-drive dead letters");
         RedriveRequest request = RedriveRequest.read(ctx);
+        redriveRequest.then(ctx, checked -> redrive(checked, request));
+    }
+
+    private void redrive(RoutingContext ctx, RedriveRequest request) {
         long id = request.id();
         LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving dead letter {}", id);
         projection.redrive(id, request.replacement()).onSuccess(result -> {

@@ -11,13 +11,13 @@ import io.vertx.ext.web.Router;
 import java.util.function.Consumer;
 
 /** A side's routes served on a free port behind the real {@link ApiRouter}, in development security. */
-final class ApiServer {
+public final class ApiServer {
 
     private ApiServer() {
     }
 
     /** @return the port it listens on */
-    static Future<Integer> serve(Vertx vertx, Consumer<Router> mount) {
+    public static Future<Integer> serve(Vertx vertx, Consumer<Router> mount) {
         HttpServerVerticle http = new HttpServerVerticle("127.0.0.1", 0, v -> {
             Router router = ApiRouter.create(v, Security.create(v, SecuritySettings.development()));
             mount.accept(router);
