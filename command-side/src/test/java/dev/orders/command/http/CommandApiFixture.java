@@ -90,6 +90,12 @@ final class CommandApiFixture implements AutoCloseable {
         return count("SELECT count(*) FROM events WHERE metadata->>'correlationId' = $1", Tuple.of(correlationId));
     }
 
+    /** The number of events of one type written under a correlation id (the saga's reactions carry it too). */
+    long eventsOfCorrelation(String correlationId, String eventType) throws Exception {
+        return count("SELECT count(*) FROM events WHERE metadata->>'correlationId' = $1 AND event_type = $2",
+                Tuple.of(correlationId, eventType));
+    }
+
     /** The number of events of one stream. */
     long eventsOfStream(String streamId) throws Exception {
         return count("SELECT count(*) FROM events WHERE stream_id = $1", Tuple.of(UUID.fromString(streamId)));
