@@ -236,12 +236,12 @@ public final class QuerySide implements ServicePart {
             gate.check();
             ctx.next();
         });
-        operatorStreams.mount(router);
+        operatorStreams.mount(router, contract);
         new OperatorRoutes(reads, gate, contract).mount(router);
         status.mount(router);
         routes.mount(router);
         new RebuildRoutes(rebuilder).mount(router);
-        push.mount(router);
+        push.mount(router, contract);
     }
 
     /** The operators' status stream; the all-in-one mode gives it the command side's figures. */

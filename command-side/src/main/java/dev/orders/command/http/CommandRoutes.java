@@ -107,25 +107,25 @@ public final class CommandRoutes {
 
     private Future<Answer> createCustomer(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
         JsonRequest body = JsonRequest.readObject(ctx);
-        return createCustomerRequest.check(ctx).compose(valid -> {
-            String name = body.json().get("name").asText();
-            // the document's pattern \S sees ASCII white space only (java.util.regex): a name of Unicode spaces
-            if (name.isBlank()) {
-                throw ProblemException.badRequest("'name' must not be blank");
-            }
-            Money limit = money(body.json(), "creditLimit");
-            UUID customerId = ids.get();
-            Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
-                    new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
-            return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx,
-                    anyone -> true, answer, also, (tx, result) -> Future.succeededFuture());
-        });
+        createCustomerRequest.check(ctx);
+        String name = body.json().get("name").asText();
+        // the document's pattern \S sees ASCII white space only (java.util.regex): a name of Unicode spaces
+        if (name.isBlank()) {
+            throw ProblemException.badRequest("'name' must not be blank");
+        }
+        Money limit = money(body.json(), "creditLimit");
+        UUID customerId = ids.get();
+        Function<Result<?>, Answer> answer = result -> new Answer(201, "/api/customers/" + customerId,
+                new JsonObject().put("customerId", customerId.toString()).put("version", result.version()));
+        return run(AggregateType.CUSTOMER, customerId, true, new CreateCustomer(customerId, name, limit), ctx,
+                anyone -> true, answer, also, (tx, result) -> Future.succeededFuture());
     }
 
     private Future<Answer> placeOrder(RoutingContext ctx, Function<Answer, InTransaction<Object>> also) {
         Caller caller = Caller.of(ctx);
         JsonRequest body = JsonRequest.readObject(ctx);
-        return placeOrderRequest.check(ctx).compose(valid -> placeOrder(ctx, body, caller, also));
+        placeOrderRequest.check(ctx);
+        return placeOrder(ctx, body, caller, also);
     }
 
     private Future<Answer> placeOrder(RoutingContext ctx, JsonRequest body, Caller caller,
@@ -159,7 +159,8 @@ public final class CommandRoutes {
         if (ctx.body().buffer() != null && ctx.body().buffer().length() > 0) {
             JsonRequest.readObject(ctx);
         }
-        return cancelOrderRequest.check(ctx).compose(valid -> cancelOrder(ctx, caller, orderId, also));
+        cancelOrderRequest.check(ctx);
+        return cancelOrder(ctx, caller, orderId, also);
     }
 
     private Future<Answer> cancelOrder(RoutingContext ctx, Caller caller, UUID orderId,

@@ -53,8 +53,8 @@ public final class EventFeedRoutes {
         long limit = longParam(ctx, "limit", DEFAULT_LIMIT);
         // Decoding and encoding a page of up to the most events a page may hold is CPU work: done on a worker,
         // so that the event loop goes on serving while a rebuild reads the feed.
-        request.check(ctx)
-                .compose(valid -> feed.readPublishedRows(pool, after, (int) limit))
+        request.check(ctx);
+        feed.readPublishedRows(pool, after, (int) limit)
                 .compose(rows -> ctx.vertx().executeBlocking(() -> page(rows, after), false))
                 .onSuccess(body -> ctx.response()
                         .putHeader("Content-Type", "application/json")

@@ -58,7 +58,8 @@ public final class SagaDeadLetterRoutes {
         Caller.of(ctx).requireOperator("read the saga's dead letters");
         int limit = (int) number("limit", single(ctx, "limit"), DEFAULT_LIMIT, 1, MAX_LIMIT);
         long after = after(ctx);
-        listRequest.check(ctx).compose(valid -> deadLetters.list(after, limit)).onSuccess(page -> {
+        listRequest.check(ctx);
+        deadLetters.list(after, limit).onSuccess(page -> {
             JsonArray items = new JsonArray();
             page.items().forEach(letter -> items.add(letter.json()));
             String next = page.more() ? cursor(page.items().getLast().id()) : null;
@@ -68,12 +69,10 @@ public final class SagaDeadLetterRoutes {
 
     private void redrive(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("re-drive the saga's dead letters");
-        RedriveRequest request = RedriveRequest.read(ctx);
+        RedriveRequest request = RedriveRequest.read(ctx, redriveRequest);
         long id = request.id();
-        redriveRequest.check(ctx).compose(valid -> {
-            LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving saga dead letter {}", id);
-            return deadLetters.redrive(id, request.replacement());
-        }).onSuccess(result -> {
+        LogFields.journey(LOG.atInfo(), CorrelationIds.of(ctx), null).log("re-driving saga dead letter {}", id);
+        deadLetters.redrive(id, request.replacement()).onSuccess(result -> {
             switch (result) {
                 case Redrive.NotFound none -> ctx.fail(ProblemException.notFound("no saga dead letter " + id));
                 case Redrive.AlreadyRedriven done -> ctx.fail(ProblemException.conflict(

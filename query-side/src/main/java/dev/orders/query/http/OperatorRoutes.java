@@ -42,7 +42,8 @@ public final class OperatorRoutes {
 
     private void orders(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("list every customer's orders");
-        request.then(ctx, this::page);
+        request.check(ctx);
+        page(ctx);
     }
 
     private void page(RoutingContext ctx) {

@@ -127,7 +127,8 @@ public final class QueryRoutes {
 
     private void order(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
-        orderRequest.then(ctx, checked -> order(checked, caller));
+        orderRequest.check(ctx);
+        order(ctx, caller);
     }
 
     private void order(RoutingContext ctx, Caller caller) {
@@ -200,7 +201,8 @@ public final class QueryRoutes {
 
     private void history(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
-        historyRequest.then(ctx, checked -> history(checked, caller));
+        historyRequest.check(ctx);
+        history(ctx, caller);
     }
 
     private void history(RoutingContext ctx, Caller caller) {
@@ -242,7 +244,8 @@ public final class QueryRoutes {
 
     private void customer(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
-        customerRequest.then(ctx, checked -> customer(checked, caller));
+        customerRequest.check(ctx);
+        customer(ctx, caller);
     }
 
     private void customer(RoutingContext ctx, Caller caller) {
@@ -256,7 +259,8 @@ public final class QueryRoutes {
 
     private void customers(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("list customers");
-        customersRequest.then(ctx, this::customersByCredit);
+        customersRequest.check(ctx);
+        customersByCredit(ctx);
     }
 
     private void customersByCredit(RoutingContext ctx) {
@@ -278,7 +282,8 @@ public final class QueryRoutes {
      */
     private void ordersOfCustomer(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
-        ordersOfCustomerRequest.then(ctx, checked -> ordersOfCustomer(checked, caller));
+        ordersOfCustomerRequest.check(ctx);
+        ordersOfCustomer(ctx, caller);
     }
 
     private void ordersOfCustomer(RoutingContext ctx, Caller caller) {
@@ -308,7 +313,8 @@ public final class QueryRoutes {
 
     private void deadLetters(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("read the dead letters");
-        deadLettersRequest.then(ctx, this::deadLetterPage);
+        deadLettersRequest.check(ctx);
+        deadLetterPage(ctx);
     }
 
     private void deadLetterPage(RoutingContext ctx) {
@@ -323,8 +329,7 @@ public final class QueryRoutes {
 
     private void redrive(RoutingContext ctx) {
         Caller.of(ctx).requireOperator("re-drive dead letters");
-        RedriveRequest request = RedriveRequest.read(ctx);
-        redriveRequest.then(ctx, checked -> redrive(checked, request));
+        redrive(ctx, RedriveRequest.read(ctx, redriveRequest));
     }
 
     private void redrive(RoutingContext ctx, RedriveRequest request) {

@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
@@ -48,9 +49,14 @@ public final class OperatorStreams {
         hub.observe(this::fanOut);
     }
 
-    /** Mount before {@code /api/orders/:orderId}, which would take "stream" for an id. */
-    public void mount(Router router) {
-        router.get(PATH).handler(this::stream).failureHandler(Problems.failureHandler());
+    /**
+     * Mount before {@code /api/orders/:orderId}, which would take "stream" for an id.
+     *
+     * @param contract the served query document, whose {@code streamAllOrders} states the parameters
+     */
+    public void mount(Router router, ContractRequests contract) {
+        ContractRequests.Check operation = contract.operation("streamAllOrders");
+        router.get(PATH).handler(ctx -> stream(ctx, operation)).failureHandler(Problems.failureHandler());
     }
 
     public Future<Void> close() {
@@ -60,11 +66,12 @@ public final class OperatorStreams {
         return Future.succeededFuture();
     }
 
-    private void stream(RoutingContext ctx) {
+    private void stream(RoutingContext ctx, ContractRequests.Check operation) {
         HttpServerRequest request = ctx.request();
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch every customer's orders");
         PushRequests.requireOrigin(origins, request);
+        operation.check(ctx);
         Long lastEventId = PushRequests.resumeId(request);
         if (streams.incrementAndGet() > settings.maxStreams()) {
             streams.decrementAndGet();

@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -110,9 +111,10 @@ public final class PushHub {
         observers.add(observer);
     }
 
-    public void mount(Router router) {
-        sse.mount(router);
-        webSockets.mount(router);
+    /** Mounts the SSE streams, their parameters checked against {@code contract}, the served query document, and the WebSocket handshake. */
+    public void mount(Router router, ContractRequests contract) {
+        sse.mount(router, contract);
+        webSockets.mount(router, contract);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
@@ -13,7 +14,8 @@ import java.util.function.Function;
 /**
  * The SSE streams: {@code GET /api/customers/{id}/orders/stream} and {@code GET /api/orders/{id}/stream},
  * resumed by {@code Last-Event-ID} (or {@code ?lastEventId=}); admitted by {@link PushConnections#admit} (a foreign
- * origin 403, beyond the node's connections 503); ended with {@code event: expired} when the caller's token expires.
+ * origin 403, then the path and query parameters checked against the operation of the served document, 400,
+ * beyond the node's connections 503); ended with {@code event: expired} when the caller's token expires.
  */
 final class SseRoutes {
 
@@ -29,19 +31,24 @@ final class SseRoutes {
         this.protocol = protocol;
     }
 
-    void mount(Router router) {
-        router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, Watch.Customer::new));
-        router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, Watch.Order::new));
+    void mount(Router router, ContractRequests contract) {
+        ContractRequests.Check customerStream = contract.operation("streamOrdersOfCustomer");
+        ContractRequests.Check orderStream = contract.operation("streamOrder");
+        router.get("/api/customers/:id/orders/stream").handler(ctx -> stream(ctx, customerStream, Watch.Customer::new));
+        router.get("/api/orders/:id/stream").handler(ctx -> stream(ctx, orderStream, Watch.Order::new));
     }
 
     /** A stream's request: what it watches, and where it resumes (null: from the current state). */
     private record StreamRequest(Watch watch, Long lastEventId) {
     }
 
-    private void stream(RoutingContext ctx, Function<UUID, Watch> watchOf) {
+    private void stream(RoutingContext ctx, ContractRequests.Check operation, Function<UUID, Watch> watchOf) {
         Caller caller = Caller.of(ctx);
-        connections.admit(ctx, () -> new StreamRequest(watchOf.apply(PushRequests.uuid(ctx.pathParam("id"))),
-                PushRequests.resumeId(ctx.request()))).ifPresent(request -> open(ctx, caller, request));
+        connections.admit(ctx, () -> {
+            operation.check(ctx);
+            return new StreamRequest(watchOf.apply(PushRequests.uuid(ctx.pathParam("id"))),
+                    PushRequests.resumeId(ctx.request()));
+        }).ifPresent(request -> open(ctx, caller, request));
     }
 
     private void open(RoutingContext ctx, Caller caller, StreamRequest request) {

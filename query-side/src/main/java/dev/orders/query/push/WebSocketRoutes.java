@@ -1,10 +1,9 @@
 package dev.orders.query.push;
 
-import dev.orders.service.http.ProblemException;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.security.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -15,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The WebSocket handshake, {@code GET /api/ws}: admitted by {@link PushConnections#admit} (a foreign origin 403,
- * beyond the node's connections 503); each upgraded socket is a {@link WebSocketSession}, counted as one connection until
+ * then its {@code Upgrade} and {@code Sec-WebSocket-Version} checked against the served document's
+ * {@code openWebSocket}, 400, beyond the node's connections 503); each upgraded socket is a {@link WebSocketSession}, counted as one connection until
  * it closes.
  */
 final class WebSocketRoutes {
@@ -32,13 +32,17 @@ final class WebSocketRoutes {
         this.protocol = protocol;
     }
 
-    void mount(Router router) {
-        router.get("/api/ws").handler(this::webSocket);
+    void mount(Router router, ContractRequests contract) {
+        ContractRequests.Check handshake = contract.operation("openWebSocket");
+        router.get("/api/ws").handler(ctx -> webSocket(ctx, handshake));
     }
 
-    private void webSocket(RoutingContext ctx) {
+    private void webSocket(RoutingContext ctx, ContractRequests.Check handshake) {
         Caller caller = Caller.of(ctx);
-        connections.admit(ctx, () -> handshake(ctx.request())).ifPresent(request -> request.toWebSocket()
+        connections.admit(ctx, () -> {
+            handshake.check(ctx);
+            return ctx.request();
+        }).ifPresent(request -> request.toWebSocket()
                 .onComplete(upgraded -> {
                     if (upgraded.failed()) {
                         connections.releaseConnection();
@@ -47,13 +51,6 @@ final class WebSocketRoutes {
                     open.add(new WebSocketSession(protocol, vertx, upgraded.result(), caller,
                             connections::releaseConnection, open::remove));
                 }));
-    }
-
-    private static HttpServerRequest handshake(HttpServerRequest request) {
-        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-            throw ProblemException.badRequest("/api/ws takes a WebSocket handshake ('Upgrade: websocket') only");
-        }
-        return request;
     }
 
     /**

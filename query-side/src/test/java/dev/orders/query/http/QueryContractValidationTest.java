@@ -50,6 +50,9 @@ class QueryContractValidationTest {
     private static final List<String> CHECKED = List.of("/api/orders/{orderId}", "/api/orders/{orderId}/history",
             "/api/orders", "/api/customers", "/api/customers/{customerId}", "/api/customers/{customerId}/orders",
             "/api/admin/dead-letters");
+    /** The SSE streams, whose path and query parameters are checked from the document before a stream opens. */
+    private static final List<String> STREAMS = List.of("/api/customers/{id}/orders/stream", "/api/orders/{id}/stream",
+            "/api/orders/stream");
 
     private Vertx vertx;
     private QuerySide side;
@@ -85,23 +88,7 @@ class QueryContractValidationTest {
     void each_documented_parameter_rule_violated_in_turn_is_a_400_naming_the_parameter() throws Exception {
         List<String> checked = new ArrayList<>();
         for (String template : CHECKED) {
-            JsonArray parameters = contract.operation("GET", template).getJsonArray("parameters");
-            for (Object entry : parameters) {
-                JsonObject parameter = (JsonObject) entry;
-                String name = parameter.getString("name");
-                String in = parameter.getString("in");
-                if (!"path".equals(in) && !"query".equals(in)) {
-                    continue;
-                }
-                for (Map.Entry<String, String> violation : violations(parameter.getJsonObject("schema")).entrySet()) {
-                    String uri = "path".equals(in)
-                            ? validUri(template).replace(validPathValue(name), encode(violation.getValue()))
-                            : validUri(template) + (validUri(template).contains("?") ? "&" : "?") + name + "="
-                            + encode(violation.getValue());
-                    assertRefused(uri, name, violation.getKey());
-                    checked.add(name + " " + violation.getKey());
-                }
-            }
+            checked.addAll(refuseEachRule(template));
             // the valid request itself passes, so each refusal above is the violated rule's
             assertThat(get(validUri(template), operator).statusCode()).as("GET %s", validUri(template))
                     .isIn(200, 404);
@@ -113,6 +100,40 @@ class QueryContractValidationTest {
     }
 
     @Test
+    void the_streams_parameters_are_checked_against_their_operations_before_a_stream_opens() throws Exception {
+        List<String> checked = new ArrayList<>();
+        for (String template : STREAMS) {
+            checked.addAll(refuseEachRule(template));
+        }
+        assertThat(checked).as("the rules the document states for the streams' parameters")
+                .contains("id pattern", "lastEventId pattern");
+        String order = validPathValue("id");
+        // what the document cannot say stays the route's: a line break after the id ($ of Java's patterns),
+        // a position past the range of one, and the Last-Event-ID header, which the routes read
+        assertRefused("/api/orders/" + order + "%0A/stream", "is not a UUID", "a line break after the id");
+        assertRefused("/api/orders/" + order + "/stream?lastEventId=9999999999999999999", "out of range",
+                "a position past the range of one");
+        HttpResponse<Buffer> badHeader = await(http.get("/api/orders/" + order + "/stream")
+                .putHeader("Authorization", TestTokens.bearer(operator)).putHeader("Last-Event-ID", "x").send());
+        assertThat(badHeader.statusCode()).as("a Last-Event-ID that is not a position").isEqualTo(400);
+        assertThat(get("/api/orders/stream?lastEventId=x", customer).statusCode())
+                .as("a customer on the operators' stream, before its parameters").isEqualTo(403);
+    }
+
+    @Test
+    void a_websocket_handshake_is_checked_against_its_operation() throws Exception {
+        JsonArray parameters = contract.operation("GET", "/api/ws").getJsonArray("parameters");
+        assertThat(parameters.stream().map(p -> ((JsonObject) p).getString("name")))
+                .contains("Upgrade", "Sec-WebSocket-Version");
+        assertRefused("/api/ws", "Upgrade", "no Upgrade header: not a handshake");
+        HttpResponse<Buffer> oldVersion = await(http.get("/api/ws").putHeader("Authorization", TestTokens.bearer(customer))
+                .putHeader("Upgrade", "WebSocket").putHeader("Sec-WebSocket-Version", "8").send());
+        assertThat(oldVersion.statusCode()).as(oldVersion.bodyAsString()).isEqualTo(400);
+        assertThat(oldVersion.bodyAsJsonObject().getString("type")).isEqualTo(BAD_REQUEST);
+        assertThat(oldVersion.bodyAsJsonObject().getString("detail")).contains("Sec-WebSocket-Version");
+    }
+
+    @Test
     void a_redrive_is_checked_against_its_operation_after_the_strict_read() throws Exception {
         assertThat(contract.operation("POST", "/api/admin/dead-letters/{id}/redrive").getJsonArray("parameters")
                 .getJsonObject(0).getJsonObject("schema").getLong("minimum")).isEqualTo(1L);
@@ -121,6 +142,9 @@ class QueryContractValidationTest {
                 "a field the document does not declare");
         assertRefusedPost("/api/admin/dead-letters/1/redrive", "{\"payload\": {}, \"payload\": {}}", "payload",
                 "a duplicate key, which the strict read refuses first");
+        // the body's rules are the document's alone (RedriveRequest reads the payload the check let through)
+        assertRefusedPost("/api/admin/dead-letters/1/redrive", "{\"payload\": 1}", "payload", "a payload that is no object");
+        assertRefusedPost("/api/admin/dead-letters/1/redrive", "{}", "payload", "a body without the payload");
         HttpResponse<Buffer> unknown = await(http.post("/api/admin/dead-letters/999999/redrive")
                 .putHeader("Authorization", TestTokens.bearer(operator)).send());
         assertThat(unknown.statusCode()).as("a valid request reaches the route").isEqualTo(404);
@@ -159,6 +183,33 @@ class QueryContractValidationTest {
         }
     }
 
+    /**
+     * Each rule of each path and query parameter of the GET operation at {@code template}, broken in turn on
+     * an otherwise valid request: a 400 naming the parameter.
+     *
+     * @return the rules broken, as "parameter rule"
+     */
+    private List<String> refuseEachRule(String template) throws Exception {
+        List<String> checked = new ArrayList<>();
+        String valid = validUri(template);
+        for (Object entry : contract.operation("GET", template).getJsonArray("parameters")) {
+            JsonObject parameter = (JsonObject) entry;
+            String name = parameter.getString("name");
+            String in = parameter.getString("in");
+            if (!"path".equals(in) && !"query".equals(in)) {
+                continue;
+            }
+            for (Map.Entry<String, String> violation : violations(parameter.getJsonObject("schema")).entrySet()) {
+                String uri = "path".equals(in)
+                        ? valid.replace(validPathValue(name), encode(violation.getValue()))
+                        : valid + (valid.contains("?") ? "&" : "?") + name + "=" + encode(violation.getValue());
+                assertRefused(uri, name, violation.getKey());
+                checked.add(name + " " + violation.getKey());
+            }
+        }
+        return checked;
+    }
+
     /** A rule of the schema and a value that breaks it (only the kinds the query document uses). */
     private static Map<String, String> violations(JsonObject schema) {
         Map<String, String> violations = new LinkedHashMap<>();
@@ -179,7 +230,7 @@ class QueryContractValidationTest {
 
     private static String validUri(String template) {
         return template.replace("{orderId}", validPathValue("orderId"))
-                .replace("{customerId}", validPathValue("customerId"));
+                .replace("{customerId}", validPathValue("customerId")).replace("{id}", validPathValue("id"));
     }
 
     /** A fixed id per path parameter, unknown to the read model (404 once the request passes). */

@@ -1,7 +1,6 @@
 package dev.orders.service.http;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
@@ -15,11 +14,11 @@ import io.vertx.openapi.contract.Parameter;
 import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.RequestUtils;
-import io.vertx.openapi.validation.RequestValidator;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
+import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 
 import java.util.Comparator;
@@ -29,10 +28,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The requests of a served OpenAPI document, checked by vertx-openapi's {@link RequestValidator}: an
- * operation's path and query parameters and its JSON body against the schemas of that very document, so a
- * change of the document changes what the service accepts. A request that does not match is a 400 problem
- * whose detail names the field and the rule.
+ * The requests of a served OpenAPI document, checked by vertx-openapi's request validator: an operation's path
+ * and query parameters and its JSON body against the schemas of that very document, so a change of the
+ * document changes what the service accepts. A request that does not match is a 400 problem whose detail
+ * names the field and the rule. The check runs on the event loop, synchronously ({@link Check#check}).
  *
  * <p>What each layer does, in the order a request meets them: {@code ApiRouter} refuses a body that is not
  * JSON (415) or over the size limit (413); {@link JsonRequest} reads the body strictly (well-formed, one
@@ -46,22 +45,26 @@ import java.util.Set;
  * validator is given a request-only view of the served document, derived from it when the service starts
  * ({@link #requestView}): the same paths, operations, parameters, bodies and schemas, with each operation's
  * answers reduced to one description, the servers left out (the document's base path is the root) and the
- * header parameters left out. Headers stay the routes' own: the validator URL-decodes header values (an
- * {@code Idempotency-Key} holding {@code %} would be refused), and an invalid {@code X-Correlation-Id} is
- * replaced, as the document says, not refused.
+ * optional header parameters left out. Those stay the routes' own: the validator URL-decodes header values (an
+ * {@code Idempotency-Key} holding {@code %} would be refused), an invalid {@code X-Correlation-Id} is
+ * replaced, as the document says, not refused, and a blank {@code Last-Event-ID} gives way to the
+ * {@code lastEventId} parameter. A required header is what makes a request the operation (a WebSocket
+ * handshake's {@code Upgrade} and {@code Sec-WebSocket-Version}): it is checked.
  */
 public final class ContractRequests {
 
     private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
-    /** The parameters the validator checks; header and cookie parameters are the routes' own. */
+    /** The parameters the validator checks; optional headers and cookies are the routes' own. */
     private static final Set<String> CHECKED_PARAMETERS = Set.of("path", "query");
+    private static final String HEADER = "header";
     private static final String PARAMETER_REF = "#/components/parameters/";
 
     private final ContractDocument document;
     private final OpenAPIContract contract;
-    private final RequestValidator validator;
+    /** Its checks of one parameter and of a body, called directly ({@link Check#check}). */
+    private final RequestValidatorImpl validator;
 
-    private ContractRequests(ContractDocument document, OpenAPIContract contract, RequestValidator validator) {
+    private ContractRequests(ContractDocument document, OpenAPIContract contract, RequestValidatorImpl validator) {
         this.document = document;
         this.contract = contract;
         this.validator = validator;
@@ -70,7 +73,7 @@ public final class ContractRequests {
     /** Loads the request view of a served document; a document vertx-openapi cannot load fails the start. */
     public static Future<ContractRequests> load(Vertx vertx, ContractDocument document) {
         return OpenAPIContract.from(vertx, requestView(document.json()))
-                .map(contract -> new ContractRequests(document, contract, RequestValidator.create(vertx, contract)))
+                .map(contract -> new ContractRequests(document, contract, new RequestValidatorImpl(vertx, contract)))
                 .recover(failure -> Future.failedFuture(new IllegalStateException("the OpenAPI document "
                         + document.path() + " cannot check requests: " + failure.getMessage(), failure)));
     }
@@ -105,37 +108,64 @@ public final class ContractRequests {
 
         /**
          * Checks the request's path and query parameters and its body (already read strictly by
-         * {@link JsonRequest}, or absent) against the operation. The route must be mounted at the operation's
-         * path: vertx-openapi finds a path parameter by its place in that path. The schema check runs on a
-         * worker (vertx-openapi's choice), off the event loop.
+         * {@link JsonRequest}, or absent) against the operation, at once on the calling thread (the event loop):
+         * the request's parameters and body are already in memory, and checking them against the schemas is
+         * CPU work of microseconds. The route must be mounted at the operation's path: vertx-openapi finds a
+         * path parameter by its place in that path.
          *
-         * @return a future failed with a 400 {@link ProblemException} when the request does not match
+         * @throws ProblemException a 400 when the request does not match
          */
-        public Future<Void> check(RoutingContext ctx) {
-            Buffer body = ctx.body().buffer();
+        public void check(RoutingContext ctx) {
+            ValidatableRequest request;
             try {
-                return RequestUtils.extract(ctx.request(), operation,
-                                () -> Future.succeededFuture(body == null || body.length() == 0 ? null : body))
-                        .compose(request -> validator.validate(asSent(request), operation.getOperationId()))
-                        .<Void>mapEmpty()
-                        .recover(failure -> Future.failedFuture(problem(failure)));
-            } catch (ValidatorException undecodable) {
-                return Future.failedFuture(problem(undecodable));
+                request = asSent(extract(ctx));
             } catch (IllegalArgumentException badEncoding) {
                 // vertx-openapi decodes the query string itself: a '%' not followed by two hex digits
-                return Future.failedFuture(ProblemException.badRequest("the query string is not valid percent-encoding"));
+                throw ProblemException.badRequest("the query string is not valid percent-encoding");
+            }
+            try {
+                validate(request);
+            } catch (ValidatorException invalid) {
+                throw ProblemException.badRequest(detail(invalid));
             }
         }
 
+        /** The request's parameters and body as vertx-openapi reads them (its {@link RequestUtils#extract}). */
+        private ValidatableRequest extract(RoutingContext ctx) {
+            Buffer body = ctx.body().buffer();
+            Future<ValidatableRequest> extracted;
+            try {
+                extracted = RequestUtils.extract(ctx.request(), operation,
+                        () -> Future.succeededFuture(body == null || body.length() == 0 ? null : body));
+            } catch (ValidatorException undecodable) {
+                throw ProblemException.badRequest(detail(undecodable));
+            }
+            // the body is given as a completed future, so extracting completes at once
+            if (!extracted.succeeded()) {
+                throw new IllegalStateException("the request could not be read for its check", extracted.cause());
+            }
+            return extracted.result();
+        }
+
         /**
-         * Goes on with {@code next} once the request matches the operation; a request that does not, or what
-         * {@code next} throws, fails the request (a 400 problem for a mismatch).
+         * What vertx-openapi's {@code RequestValidator.validate} does (each parameter of the operation in its
+         * order, then the body), with its own checks of a parameter and of the body, but here and now: its
+         * {@code validate} would hand the same work to a worker thread and back ({@code executeBlocking},
+         * ordered: one request's check at a time per event loop).
+         *
+         * @throws ValidatorException the first mismatch
          */
-        public void then(RoutingContext ctx, Handler<RoutingContext> next) {
-            check(ctx).<Void>map(valid -> {
-                next.handle(ctx);
-                return null;
-            }).onFailure(ctx::fail);
+        private void validate(ValidatableRequest request) {
+            for (Parameter parameter : operation.getParameters()) {
+                Map<String, RequestParameter> values = switch (parameter.getIn()) {
+                    case PATH -> request.getPathParameters();
+                    case QUERY -> request.getQuery();
+                    case HEADER -> request.getHeaders();
+                    case COOKIE -> request.getCookies();
+                };
+                validator.validateParameter(parameter, values.get(parameter.getName()));
+            }
+            validator.validateBody(operation.getRequestBody(), request);
         }
 
         /**
@@ -147,10 +177,12 @@ public final class ContractRequests {
         private ValidatableRequest asSent(ValidatableRequest request) {
             Map<String, RequestParameter> path = new HashMap<>(request.getPathParameters());
             Map<String, RequestParameter> query = new HashMap<>(request.getQuery());
+            Map<String, RequestParameter> headers = new HashMap<>(request.getHeaders());
             for (Parameter parameter : operation.getParameters()) {
                 Map<String, RequestParameter> values = switch (parameter.getIn()) {
                     case PATH -> path;
                     case QUERY -> query;
+                    case HEADER -> headers;
                     default -> null;
                 };
                 RequestParameter value = values == null ? null : values.get(parameter.getName());
@@ -158,16 +190,9 @@ public final class ContractRequests {
                     values.put(parameter.getName(), new RequestParameterImpl(Json.encode(text)));
                 }
             }
-            return new ValidatableRequestImpl(request.getCookies(), request.getHeaders(), path, query, request.getBody(),
+            return new ValidatableRequestImpl(request.getCookies(), headers, path, query, request.getBody(),
                     request.getContentType());
         }
-    }
-
-    private static Throwable problem(Throwable failure) {
-        if (failure instanceof ValidatorException invalid) {
-            return ProblemException.badRequest(detail(invalid));
-        }
-        return failure;
     }
 
     /**
@@ -199,7 +224,8 @@ public final class ContractRequests {
 
     /**
      * The request-only view of an OpenAPI document that vertx-openapi 5.0 can load: servers left out, each
-     * operation's answers reduced to a description, header and cookie parameters left out (see the class).
+     * operation's answers reduced to a description, optional header and all cookie parameters left out (see the
+     * class).
      * Everything a request is checked against (paths, methods, path and query parameters, request bodies,
      * components) is the document's own.
      */
@@ -229,7 +255,7 @@ public final class ContractRequests {
         return view;
     }
 
-    /** The path and query parameters of a list, a reference followed to see where the parameter is. */
+    /** The path, query and required header parameters of a list, a reference followed to see what the parameter is. */
     private static JsonArray checked(JsonArray declared, JsonObject components) {
         JsonArray kept = new JsonArray();
         for (Object entry : declared) {
@@ -238,7 +264,8 @@ public final class ContractRequests {
             JsonObject target = ref != null && ref.startsWith(PARAMETER_REF)
                     ? components.getJsonObject(ref.substring(PARAMETER_REF.length()), new JsonObject())
                     : parameter;
-            if (CHECKED_PARAMETERS.contains(target.getString("in"))) {
+            if (CHECKED_PARAMETERS.contains(target.getString("in"))
+                    || HEADER.equals(target.getString("in")) && target.getBoolean("required", false)) {
                 kept.add(parameter);
             }
         }

@@ -2,6 +2,7 @@ package dev.orders.service.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Requests checked against a served OpenAPI document by vertx-openapi: two documents that differ in one
  * {@code maxLength} accept different requests, so what is checked is the document's; a document whose answers
  * are problem+json and server-sent events, with a relative server URL, loads (vertx-openapi 5.0 alone refuses
- * it); headers stay the routes' own.
+ * it); headers stay the routes' own; the check runs on the event loop, needing no worker thread.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("Requests checked against the served OpenAPI document")
@@ -42,7 +44,8 @@ class ContractRequestsTest {
 
     @BeforeAll
     void start() throws Exception {
-        vertx = Vertx.vertx();
+        // one worker thread, which a test occupies to show that the check needs none
+        vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(1));
         things = await(ContractRequests.load(vertx, ContractDocument.openApi(THINGS, "/api/openapi/things.json")));
         ContractRequests stricter = await(ContractRequests.load(vertx,
                 ContractDocument.openApi(STRICTER, "/api/openapi/things-stricter.json")));
@@ -62,7 +65,8 @@ class ContractRequestsTest {
         router.route().failureHandler(Problems.failureHandler());
         router.post("/things/:id").handler(ctx -> {
             JsonRequest.readObject(ctx);
-            check.check(ctx).onSuccess(valid -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
+            check.check(ctx);
+            ctx.response().setStatusCode(204).end();
         });
         return await(vertx.createHttpServer().requestHandler(router).listen(0)).actualPort();
     }
@@ -155,6 +159,28 @@ class ContractRequestsTest {
         assertThat(view.operation("renameThing").getParameters()).extracting(p -> p.getName())
                 .containsExactlyInAnyOrder("id", "mode", "weight");
         assertThat(view.operation("streamThings")).isNotNull();
+    }
+
+    @Test
+    void the_check_runs_on_the_event_loop_and_needs_no_worker_thread() throws Exception {
+        CountDownLatch occupied = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Future<Void> worker = vertx.executeBlocking(() -> {
+            occupied.countDown();
+            release.await();
+            return null;
+        }, false);
+        assertThat(occupied.await(30, TimeUnit.SECONDS)).as("the only worker thread is busy").isTrue();
+        try {
+            // vertx-openapi's own RequestValidator.validate would wait here for the busy worker
+            assertThat(post("/things/7?mode=careful", "{\"name\": \"Eve\"}").statusCode()).isEqualTo(204);
+            assertBadRequest(post("/things/7", "{\"name\": 5}"), "'name'");
+            assertBadRequest(post("/things/0", "{\"name\": \"Eve\"}"), "id");
+            assertThat(worker.isComplete()).as("answered while the worker was still busy").isFalse();
+        } finally {
+            release.countDown();
+        }
+        await(worker);
     }
 
     @Test
