@@ -107,8 +107,8 @@ public final class ContractRequests {
         }
 
         /**
-         * Checks the request's path and query parameters and its body (already read strictly by
-         * {@link JsonRequest}, or absent) against the operation, at once on the calling thread (the event loop):
+         * Checks the request's path and query parameters, its required headers and its body (already read
+         * strictly by {@link JsonRequest}, or absent) against the operation, at once on the calling thread (the event loop):
          * the request's parameters and body are already in memory, and checking them against the schemas is
          * CPU work of microseconds. The route must be mounted at the operation's path: vertx-openapi finds a
          * path parameter by its place in that path.
