@@ -64,7 +64,7 @@ public final class OperatorStreams {
         HttpServerRequest request = ctx.request();
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch every customer's orders");
-        PushRequests.requireOrigin(origins, request);
+        origins.requireStreamOrigin(request);
         Long lastEventId = PushRequests.resumeId(request);
         if (streams.incrementAndGet() > settings.maxStreams()) {
             streams.decrementAndGet();
