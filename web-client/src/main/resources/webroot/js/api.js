@@ -199,7 +199,7 @@ export function customerOrderStreamUrl(customerId, lastEventId) {
   return lastEventId ? `${url}?lastEventId=${q(lastEventId)}` : url;
 }
 
-/** EventSource options: cross-origin streams need cookies explicitly. */
+/** Event stream options (EventStream, as EventSource): cross-origin streams need cookies explicitly. */
 export function streamOptions() {
   return { withCredentials: Boolean(QUERY_BASE) };
 }

@@ -1,8 +1,9 @@
-// A server-sent event stream that stays open: the browser's own reconnect (which resends
-// Last-Event-ID), and, when the browser gives up (an HTTP error), a new EventSource after a growing
-// delay, resuming after the last id seen when the stream has ids.
+// A server-sent event stream that stays open: the stream's own reconnect (resuming after its last id),
+// and, when it gives up (an HTTP error), a new one after a growing delay, resuming after the old one's last
+// id when the stream has ids (the change-log position sent alone included: see sse.js).
 
 import { streamOptions } from './api.js';
+import { EventStream } from './sse.js';
 
 const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
@@ -21,8 +22,10 @@ export function openLiveStream(urlOf, handlers, onState = () => {}) {
   function connect() {
     timer = null;
     if (closed) return;
+    // resume after the old stream's last id: its last order's, or the position the server sent alone
+    if (source) lastEventId = source.lastEventId || null;
     source?.close();
-    const es = new EventSource(urlOf(lastEventId), streamOptions());
+    const es = new EventStream(urlOf, lastEventId, streamOptions());
     source = es;
     es.addEventListener('open', () => {
       failures = 0;
@@ -31,7 +34,6 @@ export function openLiveStream(urlOf, handlers, onState = () => {}) {
     for (const [name, handle] of Object.entries(handlers)) {
       es.addEventListener(name, (event) => {
         if (es !== source) return;
-        if (event.lastEventId) lastEventId = event.lastEventId;
         let data;
         try {
           data = JSON.parse(event.data);
@@ -45,7 +47,7 @@ export function openLiveStream(urlOf, handlers, onState = () => {}) {
       if (es !== source || closed) return;
       failures += 1;
       onState('reconnecting');
-      if (es.readyState === EventSource.CLOSED && !timer) {
+      if (es.readyState === EventStream.CLOSED && !timer) {
         es.close();
         const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(failures - 1, 10));
         timer = setTimeout(connect, delay * (0.75 + Math.random() * 0.5));

@@ -213,7 +213,7 @@ async function useCustomer(customerId, { justCreated = false, name, quiet = fals
     },
     onReset: () => announce('Resynchronising orders…'),
     onState: setConnection,
-    // An EventSource cannot tell why it failed: an expired session looks like a network error. Ask.
+    // An event stream cannot tell why it failed: an expired session looks like a network error. Ask.
     onError: checkSessionSoon,
     onExpired: checkSession,
   });

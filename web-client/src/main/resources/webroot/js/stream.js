@@ -1,10 +1,12 @@
 // Live push of a customer's orders over Server-Sent Events, with resume and reconnect.
 //
-// While the EventSource is CONNECTING after an error the browser retries by itself and resends
-// Last-Event-ID. When it gives up (readyState CLOSED: an HTTP error, a wrong content type), we open
-// a new EventSource ourselves with exponential backoff, passing the last id as ?lastEventId=.
+// While the stream is CONNECTING after an error it retries by itself, resuming after its last id. When
+// it gives up (readyState CLOSED: an HTTP error, a wrong content type), we open a new one ourselves with
+// exponential backoff, resuming after the last id the old one had: the id of its last order, or the
+// change-log position the server sends alone (EventStream, unlike EventSource, lets us read that one).
 
 import { customerOrderStreamUrl, streamOptions } from './api.js';
+import { EventStream } from './sse.js';
 
 const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
@@ -39,8 +41,10 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState,
     clearTimeout(timer);
     timer = null;
     if (closed) return;
+    // resume after the old stream's last id: its last order's, or the position the server sent alone
+    if (source) lastEventId = source.lastEventId || null;
     source?.close();
-    const es = new EventSource(customerOrderStreamUrl(customerId, lastEventId), streamOptions());
+    const es = new EventStream((id) => customerOrderStreamUrl(customerId, id), lastEventId, streamOptions());
     source = es;
 
     es.addEventListener('open', () => {
@@ -51,7 +55,6 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState,
 
     es.addEventListener('order', (event) => {
       if (es !== source) return;
-      if (event.lastEventId) lastEventId = event.lastEventId;
       let order;
       try {
         order = JSON.parse(event.data);
@@ -67,9 +70,8 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState,
       onOrder(order);
     });
 
-    es.addEventListener('reset', (event) => {
+    es.addEventListener('reset', () => {
       if (es !== source) return;
-      if (event.lastEventId) lastEventId = event.lastEventId;
       onReset();
     });
 
@@ -83,7 +85,7 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState,
     es.addEventListener('error', () => {
       if (es !== source || closed) return;
       failures += 1;
-      if (es.readyState === EventSource.CLOSED) {
+      if (es.readyState === EventStream.CLOSED) {
         scheduleReconnect();
       }
       setState(failureState());
@@ -128,7 +130,7 @@ export function openCustomerOrderStream(customerId, { onOrder, onReset, onState,
     },
     reconnectNow,
     get lastEventId() {
-      return lastEventId;
+      return source?.lastEventId || lastEventId;
     },
   };
 }

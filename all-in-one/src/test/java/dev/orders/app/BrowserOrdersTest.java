@@ -26,6 +26,7 @@ import org.openqa.selenium.support.ui.Select;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -35,6 +36,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import static dev.orders.app.Browser.orderRow;
@@ -222,6 +225,94 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         assertThat(states.subList(1, states.size() - 1)).as("between live and live").isNotEmpty()
                 .allMatch(s -> s.equals("reconnecting") || s.equals("offline"));
         assertThat(browser.documentMark()).as("recovered without a reload").isEqualTo(mark);
+    }
+
+    @Test
+    @DisplayName("a stream given up after an HTTP error is opened again from the position it started at: what changed meanwhile comes once, nothing missed")
+    void a_stream_opened_again_after_an_http_error_resumes_from_the_position_sent_alone() throws Exception {
+        // No order yet: the stream's first message is its change-log position, an `id:` line alone.
+        String customerId = api.createCustomer("Grace Hopper", "1000.00", "EUR");
+        try {
+            openCustomer(proxy.url(), customerId);
+            String start = browser.await("the position the stream started at", b -> {
+                List<SeenStream> seen = streamsThroughProxy(customerId);
+                Matcher id = Pattern.compile("(?m)^id: ?(\\d+)$").matcher(seen.isEmpty() ? "" : seen.getFirst().events());
+                return id.find() ? id.group(1) : null;
+            });
+            assertThat(streamsThroughProxy(customerId).getFirst().events()).as("the position alone, no event")
+                    .doesNotContain("event:");
+
+            // As a balancer with no node behind it: the stream is cut, and opened again it is answered 503.
+            proxy.refuse();
+            browser.await("the stream answered 503", b -> streamsThroughProxy(customerId).stream().anyMatch(s -> s.status() == 503));
+            String orderId = api.placeOrder(customerId, "100.00", "EUR").getString("orderId");
+            int approved = api.awaitOrder(orderId, "APPROVED").getInteger("version");
+            proxy.restore();
+            browser.await("the stream live again", Duration.ofSeconds(45), b -> b.text("connection-state").equals("live"));
+            browser.awaitStatus(orderId, "APPROVED");
+
+            List<SeenStream> seen = streamsThroughProxy(customerId);
+            LOG.info("the stream's requests: {}", seen.stream().map(o -> o.status() + " " + o.url()).toList());
+            SeenStream resumed = seen.getLast();
+            assertThat(resumed.status()).isEqualTo(200);
+            assertThat(resumed.url()).as("opened again after the position it started at")
+                    .endsWith("/api/customers/" + customerId + "/orders/stream?lastEventId=" + start);
+            List<Long> ids = new java.util.ArrayList<>();
+            List<Integer> versions = new java.util.ArrayList<>();
+            Matcher event = Pattern.compile("(?m)^event: order\\nid: (\\d+)\\ndata: (.*)$").matcher(resumed.events());
+            while (event.find()) {
+                ids.add(Long.parseLong(event.group(1)));
+                JsonObject order = new JsonObject(event.group(2));
+                assertThat(order.getString("orderId")).isEqualTo(orderId);
+                versions.add(order.getInteger("version"));
+            }
+            assertThat(ids).as("each change once, after the position").isSorted().doesNotHaveDuplicates()
+                    .allMatch(id -> id > Long.parseLong(start));
+            assertThat(versions).as("the order's changes from its first on: none missed, none twice")
+                    .startsWith(1).isSorted().doesNotHaveDuplicates().endsWith(approved);
+        } finally {
+            proxy.restore();
+            browser.forgetEverything(proxy.url()); // the session cookie of the proxy's origin
+        }
+    }
+
+    /** An order stream the page asked through the proxy: its URL, the status it was answered, the events' text. */
+    private record SeenStream(long order, String url, int status, String events) {
+    }
+
+    /** The customer's order streams the page asked through the proxy, in the order asked. */
+    private List<SeenStream> streamsThroughProxy(String customerId) {
+        String path = "/api/customers/" + customerId + "/orders/stream";
+        List<SeenStream> seen = new java.util.ArrayList<>();
+        for (DroppingProxy.Exchange exchange : proxy.exchanges()) {
+            String request = exchange.request();
+            int get = request.lastIndexOf("GET ");
+            String response = exchange.response();
+            int status = response.lastIndexOf("HTTP/1.1 ");
+            if (get < 0 || !request.startsWith(path, get + 4) || status < 0 || response.indexOf("\r\n\r\n", status) < 0) {
+                continue; // not a stream (the stream is its connection's last request), or not answered yet
+            }
+            String url = request.substring(get + 4, request.indexOf(' ', get + 4));
+            seen.add(new SeenStream(exchange.lastRequest(), url,
+                    Integer.parseInt(response.substring(status + 9, status + 12)),
+                    dechunked(response.substring(response.indexOf("\r\n\r\n", status) + 4))));
+        }
+        seen.sort(java.util.Comparator.comparingLong(SeenStream::order));
+        return seen;
+    }
+
+    /** A chunked body as far as it came, decoded (UTF-8) from the bytes as ISO-8859-1 chars. */
+    private static String dechunked(String body) {
+        StringBuilder bytes = new StringBuilder();
+        int at = 0;
+        for (int eol; (eol = body.indexOf("\r\n", at)) >= 0; at = eol + 2 + Integer.parseInt(body.substring(at, eol), 16) + 2) {
+            int size = Integer.parseInt(body.substring(at, eol), 16);
+            bytes.append(body, eol + 2, Math.min(body.length(), eol + 2 + size));
+            if (size == 0 || eol + 2 + size > body.length()) {
+                break;
+            }
+        }
+        return new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
     }
 
     @Test

@@ -8,17 +8,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * The query side's meters: projection lag (records and seconds behind; per partition, the {@code ConsumerLag}'s own), dead letters
  * waiting, and the push hub's connections, pushes, coalesced and dropped changes and latency. Values
- * that need I/O are refreshed every few seconds off the request path.
+ * that need I/O are read again every {@code metrics.refresh-interval}, off the request path.
  */
 final class QueryMetrics {
-
-    private static final long REFRESH_MS = 5_000;
 
     private final Vertx vertx;
     private final Supplier<Future<Long>> pendingDeadLetters;
@@ -29,7 +28,8 @@ final class QueryMetrics {
     private final AtomicLong deadLetters = new AtomicLong();
     private final long timer;
 
-    QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Supplier<Future<Long>> pendingDeadLetters,
+    QueryMetrics(Vertx vertx, PrometheusMeterRegistry registry, Duration refreshInterval,
+                 Supplier<Future<Long>> pendingDeadLetters,
                  Supplier<Future<JsonObject>> lag,
                  PushMetrics push) {
         this.vertx = vertx;
@@ -54,11 +54,11 @@ final class QueryMetrics {
         FunctionCounter.builder("orders.push.expired", push, PushMetrics::expiredCount)
                 .description("streams closed because their caller's token expired").register(registry);
         push.bindTo(registry);
-        this.timer = vertx.setPeriodic(0, REFRESH_MS, id -> refresh());
+        this.timer = vertx.setPeriodic(0, refreshInterval.toMillis(), id -> refresh());
     }
 
-    /** Reads the lag and the dead letters now; completes when the gauges hold the new values. */
-    Future<Void> refresh() {
+    /** Reads the lag and the dead letters; completes when the gauges hold the new values. */
+    private Future<Void> refresh() {
         Future<Void> lagRead = lag.get().map(json -> {
             recordsBehind.set(json.getLong("recordsBehind", 0L));
             secondsBehind.set(json.getLong("secondsBehind", 0L));

@@ -105,7 +105,8 @@ public final class QuerySide implements ServicePart {
                 security::serviceToken);
         projectionLag.bindTo(registry, "orders.consumer.lag", "records behind per topic-partition",
                 EventTopics.of(config).topicPartitions());
-        this.metrics = new QueryMetrics(vertx, registry, reads::pendingDeadLetters, this::lag, push.metrics());
+        this.metrics = new QueryMetrics(vertx, registry, config.metricsRefreshInterval(), reads::pendingDeadLetters,
+                this::lag, push.metrics());
         this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
         recovery.bindTo(registry);
         this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.of(config));
@@ -155,11 +156,6 @@ public final class QuerySide implements ServicePart {
     @Override
     public List<PrometheusMeterRegistry> meterRegistries() {
         return List.of(registry);
-    }
-
-    /** Re-reads the meters that need I/O (lag, dead letters) now instead of at the next tick. */
-    public Future<Void> refreshMetrics() {
-        return metrics.refresh();
     }
 
     public static Future<QuerySide> deploy(Vertx vertx, OrdersConfig config, String queryPgUri, String kafkaBootstrap) {

@@ -596,4 +596,30 @@ class QuerySideTest {
             await(client.close());
         }
     }
+
+    @Test
+    @DisplayName("serves the status stream to its own origin and answers another origin 403, as every stream")
+    void the_status_stream_is_served_to_its_own_origin_only() throws Exception {
+        String own = "http://localhost:" + server.actualPort();
+        assertThat(statusStreamFrom(own)).isEqualTo("200 text/event-stream");
+        assertThat(statusStreamFrom("https://evil.example")).isEqualTo("403 application/problem+json");
+        assertThat(statusStreamFrom("http://localhost:" + (server.actualPort() + 1)))
+                .as("another port is another origin").isEqualTo("403 application/problem+json");
+    }
+
+    /** The status stream's answer to an operator's request from {@code origin}: its status and content type. */
+    private String statusStreamFrom(String origin) throws Exception {
+        io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+        try {
+            return await(client.request(new io.vertx.core.http.RequestOptions().setHost("localhost")
+                            .setPort(server.actualPort()).setURI("/api/admin/status/stream")
+                            .putHeader("Origin", origin)
+                            .putHeader("Authorization", TestTokens.bearer(new TestTokens(vertx).operator())))
+                    .compose(io.vertx.core.http.HttpClientRequest::send)
+                    .map(response -> response.statusCode() + " "
+                            + response.getHeader("Content-Type").replaceAll(";.*", "")));
+        } finally {
+            await(client.close());
+        }
+    }
 }

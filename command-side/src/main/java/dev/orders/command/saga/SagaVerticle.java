@@ -40,7 +40,6 @@ public final class SagaVerticle extends VerticleBase {
     private static final long COMMIT_INTERVAL_MS = 200;
     private static final int MAX_IN_FLIGHT = 5_000;
     private static final int MAX_BATCH = 500;
-    private static final long LAG_INTERVAL_MS = 5_000;
 
     private final OrdersConfig config;
     private final String kafkaBootstrap;
@@ -93,7 +92,7 @@ public final class SagaVerticle extends VerticleBase {
         // each poll's records at once, straight from the poll: no turn of the event loop per record
         consumer.batchHandler(queues::addAll);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
-        lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> {
+        lagTimer = vertx.setPeriodic(config.metricsRefreshInterval().toMillis(), id -> {
             readLag();
             deadLetters.refreshCount(); // records parked or re-driven by other instances
         });
@@ -136,22 +135,10 @@ public final class SagaVerticle extends VerticleBase {
 
     /**
      * The saga's consumer lag ({@link ConsumerLag}): records in Kafka it has not handled yet, per partition it
-     * owns, as of the last reading (every {@value #LAG_INTERVAL_MS} ms, or {@link #refreshLag}).
+     * owns, as of the last reading (every {@code metrics.refresh-interval}).
      */
     public ConsumerLag lag() {
         return lag;
-    }
-
-    /** The consumer lag of one partition ({@code <topic>-<partition>}), as of the last reading; 0 for one it does not own. */
-    public long consumerLag(String topicPartition) {
-        return lag.latest().of(topicPartition);
-    }
-
-    /** Reads the consumer lag now; completes once {@link #consumerLag} answers the new values. */
-    public Future<Void> refreshLag() {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(ignored -> readLag().onComplete(done));
-        return done.future();
     }
 
     /** The lag of the partitions this instance owns, from the records it handled, else its committed offsets. */

@@ -70,6 +70,9 @@ public enum ConfigKey {
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"
             + " (ISO-8601 duration)"),
+    METRICS_REFRESH_INTERVAL("metrics.refresh-interval", "PT5S", SHOWN, ConfigValues::duration,
+            "how often the meters that need a query are read again: the saga's and the projector's consumer lag,"
+            + " the projection's lag and the dead letters waiting (ISO-8601 duration)"),
     CORS_ORIGINS("cors.origins", "", SHOWN, ConfigValues::list,
             "comma-separated origins allowed by CORS; empty = same origin only"),
     AUTH_DEV_KEY("auth.dev-key", "", SECRET, ConfigValues::devKey,

@@ -165,6 +165,11 @@ public final class OrdersConfig {
         return get(RELAY_POLL_INTERVAL);
     }
 
+    /** @return how often the meters that need a query (consumer and projection lag, dead letters) are read */
+    public Duration metricsRefreshInterval() {
+        return get(METRICS_REFRESH_INTERVAL);
+    }
+
     /** @return origins allowed by CORS */
     public List<String> corsOrigins() {
         return get(CORS_ORIGINS);

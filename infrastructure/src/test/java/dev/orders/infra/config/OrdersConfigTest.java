@@ -202,7 +202,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(46);
+        assertThat(List.of(ConfigKey.values())).hasSize(47);
     }
 
     @Test

@@ -70,7 +70,7 @@ public final class OperatorStreams {
         HttpServerRequest request = ctx.request();
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch every customer's orders");
-        PushRequests.requireOrigin(origins, request);
+        origins.requireStreamOrigin(request);
         operation.check(ctx);
         Long lastEventId = PushRequests.resumeId(request);
         if (streams.incrementAndGet() > settings.maxStreams()) {

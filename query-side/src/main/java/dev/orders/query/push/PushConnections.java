@@ -41,7 +41,7 @@ final class PushConnections {
      */
     <T> Optional<T> admit(RoutingContext ctx, Supplier<T> request) {
         try {
-            PushRequests.requireOrigin(origins, ctx.request());
+            origins.requireStreamOrigin(ctx.request());
             T read = request.get();
             acquireConnection();
             return Optional.of(read);

@@ -3,7 +3,6 @@ package dev.orders.query.push;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.StrictUuid;
 import dev.orders.service.security.Caller;
-import dev.orders.service.security.OriginPolicy;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.time.Duration;
@@ -40,13 +39,6 @@ final class PushRequests {
     static Long resumeId(HttpServerRequest request) {
         String header = request.getHeader("Last-Event-ID");
         return parseEventId(header != null && !header.isBlank() ? header : request.getParam("lastEventId"));
-    }
-
-    /** A stream or WebSocket from an origin the policy does not allow is a 403. */
-    static void requireOrigin(OriginPolicy origins, HttpServerRequest request) {
-        if (!origins.allows(request)) {
-            throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
-        }
     }
 
     /** Milliseconds until the caller's token expires; at least 1, so that an expired one ends at once. */

@@ -4,7 +4,6 @@ import dev.orders.events.OrderStatus;
 import dev.orders.query.push.PushMetrics;
 import dev.orders.query.push.SseWriter;
 import dev.orders.query.store.ReadStore;
-import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
 import dev.orders.service.security.Caller;
 import dev.orders.service.security.OriginPolicy;
@@ -86,10 +85,7 @@ public final class StatusStream {
     private void stream(RoutingContext ctx) {
         Caller caller = Caller.of(ctx);
         caller.requireOperator("watch the system's status");
-        if (!origins.allows(ctx.request())) {
-            throw new ProblemException(403, "Forbidden", "streams are not served to the origin "
-                    + ctx.request().getHeader("Origin"));
-        }
+        origins.requireStreamOrigin(ctx.request());
         SseWriter writer = SseWriter.start(ctx.response(), 3_000);
         Context context = vertx.getOrCreateContext();
         clients.put(writer, context);

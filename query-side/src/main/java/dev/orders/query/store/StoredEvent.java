@@ -2,7 +2,6 @@ package dev.orders.query.store;
 
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
-import dev.orders.events.EventMetadata;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -14,9 +13,8 @@ public record StoredEvent(long globalPosition, UUID eventId, String streamType, 
 
     /** The envelope again, for folding. @throws dev.orders.events.EventFormatException if it no longer decodes */
     public EventEnvelope toEnvelope() {
-        EventMetadata meta = new EventMetadata(metadata.getString("correlationId"), metadata.getString("causationId"),
-                metadata.getString("commandId"), metadata.getString("traceparent"));
-        return new EventEnvelope(eventId, version, globalPosition, occurredAt, schemaVersion, meta,
+        return new EventEnvelope(eventId, version, globalPosition, occurredAt, schemaVersion,
+                EventJson.metadataOf(metadata.encode()),
                 EventJson.eventOf(type, schemaVersion, data.encode()));
     }
 

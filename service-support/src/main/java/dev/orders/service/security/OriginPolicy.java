@@ -1,5 +1,6 @@
 package dev.orders.service.security;
 
+import dev.orders.service.http.ProblemException;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.net.URI;
@@ -26,6 +27,16 @@ public final class OriginPolicy {
 
     public boolean allows(HttpServerRequest request) {
         return request.getHeader("Origin") == null || allowsCommand(request);
+    }
+
+    /**
+     * The check of every stream and WebSocket (the order streams, the operators' streams, the status stream):
+     * a request from an origin not allowed ({@link #allows}) is a {@code 403} naming it.
+     */
+    public void requireStreamOrigin(HttpServerRequest request) {
+        if (!allows(request)) {
+            throw new ProblemException(403, "Forbidden", "streams are not served to the origin " + request.getHeader("Origin"));
+        }
     }
 
     /** True only when the request names an {@code Origin} and that origin is allowed. */
