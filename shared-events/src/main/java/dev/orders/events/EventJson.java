@@ -3,6 +3,7 @@ package dev.orders.events;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -18,7 +19,13 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -42,9 +49,14 @@ public final class EventJson {
         return MAPPER.valueToTree(event);
     }
 
-    /** The stored {@code data} as a JSON string. */
+    /** The stored {@code data} as a JSON string, written straight from the event (no tree between). */
     public static String dataText(DomainEvent event) {
-        return dataOf(event).toString();
+        try {
+            return MAPPER.writeValueAsString(event);
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("cannot write the data of " + event.getClass().getSimpleName() + ": "
+                    + e.getOriginalMessage(), e);
+        }
     }
 
     /**
@@ -53,6 +65,15 @@ public final class EventJson {
      * @throws EventFormatException for an unknown type, a too new schema, or data that does not fit
      */
     public static DomainEvent eventOf(String type, int schemaVersion, String data) {
+        if (EventTypes.isKnown(type) && schemaVersion == EventTypes.currentSchemaVersion(type)) {
+            try (JsonParser parser = MAPPER.getFactory().createParser(data)) {
+                if (parser.nextToken() == JsonToken.START_OBJECT) {
+                    return bound(type, parser);
+                }
+            } catch (IOException | RuntimeException e) {
+                // not the current schema's valid object: the tree below says what is wrong, in its words
+            }
+        }
         try {
             JsonNode node = MAPPER.readTree(data);
             if (!(node instanceof ObjectNode object)) {
@@ -120,11 +141,92 @@ public final class EventJson {
     }
 
     /**
-     * Reads a published envelope.
+     * Reads a published envelope, in one pass: its {@code data} is bound straight to the event when it is in
+     * the current schema of its type, named before it (as {@link #encode} writes it); otherwise, and for any
+     * envelope that does not read that way, through a tree ({@link #decodeTree}), which upcasts and says what
+     * is wrong.
      *
      * @throws EventFormatException when the bytes are not a valid envelope of a known event type
      */
     public static EventEnvelope decode(byte[] bytes) {
+        try {
+            EventEnvelope envelope = decodeBound(bytes);
+            if (envelope != null) {
+                return envelope;
+            }
+        } catch (IOException | RuntimeException e) {
+            // an envelope this pass cannot read: the tree reads it again, to the same answer or error as ever
+        }
+        return decodeTree(bytes);
+    }
+
+    /**
+     * The one-pass read of {@link #decode}, for an envelope as {@link #encode} writes it: each field once, of
+     * its type ({@code metadata} an object of strings), {@code type} and {@code schemaVersion} before the data,
+     * the data bound to the event class. {@code null} (or an exception) for anything else, which the tree reads.
+     */
+    private static EventEnvelope decodeBound(byte[] bytes) throws IOException {
+        try (JsonParser parser = MAPPER.getFactory().createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String eventId = null;
+            String type = null;
+            String occurredAt = null;
+            long version = -1;
+            long globalPosition = -1;
+            int schemaVersion = -1;
+            EventMetadata metadata = null;
+            DomainEvent event = null;
+            Set<String> seen = new HashSet<>(16);
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken token = parser.nextToken();
+                if (!seen.add(field)) {
+                    return null; // named twice: the tree keeps the last
+                }
+                switch (field) {
+                    case "eventId" -> eventId = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "type" -> type = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "occurredAt" -> occurredAt = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "version" -> version = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+                    case "globalPosition" -> globalPosition = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+                    case "schemaVersion" -> schemaVersion = token == JsonToken.VALUE_NUMBER_INT ? parser.getIntValue() : -1;
+                    case "metadata" -> metadata = token == JsonToken.START_OBJECT ? metadataOf(parser) : null;
+                    case "data" -> {
+                        if (token != JsonToken.START_OBJECT || type == null || !EventTypes.isKnown(type)
+                                || schemaVersion != EventTypes.currentSchemaVersion(type)) {
+                            return null;
+                        }
+                        event = bound(type, parser);
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            if (eventId == null || type == null || occurredAt == null || version < 0 || globalPosition < 0
+                    || metadata == null || event == null) {
+                return null;
+            }
+            return new EventEnvelope(UUID.fromString(eventId), version, globalPosition, instant(occurredAt),
+                    schemaVersion, metadata, event);
+        }
+    }
+
+    /** The metadata object at the parser, each field a string; {@code null} for anything else. */
+    private static EventMetadata metadataOf(JsonParser parser) throws IOException {
+        Map<String, String> values = new HashMap<>(8);
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            if (parser.nextToken() != JsonToken.VALUE_STRING || values.put(field, parser.getText()) != null) {
+                return null;
+            }
+        }
+        return new EventMetadata(values.get("correlationId"), values.get("causationId"), values.get("commandId"),
+                values.get("traceparent"));
+    }
+
+    /** Reads a published envelope through a tree: the full checks, and upcasting. */
+    static EventEnvelope decodeTree(byte[] bytes) {
         JsonNode root;
         try {
             root = MAPPER.readTree(bytes);
@@ -140,14 +242,68 @@ public final class EventJson {
             if (!(object.get("data") instanceof ObjectNode data)) {
                 throw new EventFormatException("envelope has no 'data' object");
             }
-            DomainEvent event = eventOf(type, schemaVersion, data);
-            EventMetadata metadata = metadataOf(object.path("metadata"));
-            return new EventEnvelope(UUID.fromString(text(object, "eventId")), object.path("version").asLong(),
-                    object.path("globalPosition").asLong(), Instant.parse(text(object, "occurredAt")),
-                    schemaVersion, metadata, event);
+            return envelope(object, schemaVersion, eventOf(type, schemaVersion, data));
         } catch (DateTimeParseException | IllegalArgumentException e) {
             throw new EventFormatException("bad envelope: " + e.getMessage(), e);
         }
+    }
+
+    /** The envelope of a read event, from the envelope's other fields. */
+    private static EventEnvelope envelope(ObjectNode fields, int schemaVersion, DomainEvent event) {
+        EventMetadata metadata = metadataOf(fields.path("metadata"));
+        return new EventEnvelope(UUID.fromString(text(fields, "eventId")), fields.path("version").asLong(),
+                fields.path("globalPosition").asLong(), instant(text(fields, "occurredAt")),
+                schemaVersion, metadata, event);
+    }
+
+    /**
+     * {@link Instant#parse}, read without its formatter for the form {@link Instant#toString} writes for the years
+     * 0000 to 9999 ({@code 2025-03-01T12:34:56.789Z}, 0 to 9 digits of fraction); anything else, or a field out of
+     * its range, goes to {@link Instant#parse} for its answer. The formatter was a quarter of decoding an envelope.
+     */
+    private static Instant instant(String text) {
+        int n = text.length();
+        if (n < 20 || n == 21 || n > 30 || text.charAt(4) != '-' || text.charAt(7) != '-' || text.charAt(10) != 'T'
+                || text.charAt(13) != ':' || text.charAt(16) != ':' || text.charAt(n - 1) != 'Z'
+                || (n > 20 && text.charAt(19) != '.')) {
+            return Instant.parse(text);
+        }
+        int year = digits(text, 0, 4);
+        int month = digits(text, 5, 7);
+        int day = digits(text, 8, 10);
+        int hour = digits(text, 11, 13);
+        int minute = digits(text, 14, 16);
+        int second = digits(text, 17, 19);
+        int fraction = n > 20 ? digits(text, 20, n - 1) : 0;
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > 28 && day > YearMonth.of(year, month).lengthOfMonth()
+                || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || fraction < 0) {
+            return Instant.parse(text);
+        }
+        for (int scale = n > 20 ? n - 21 : 9; scale < 9; scale++) {
+            fraction *= 10;
+        }
+        long epochDay = LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3_600 + minute * 60 + second, fraction);
+    }
+
+    /** The decimal number of {@code text[from, to)}, or -1 if a character there is not an ASCII digit. */
+    private static int digits(String text, int from, int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    /** The event of a type's current schema, bound from the parser at the start of its data object. */
+    private static DomainEvent bound(String type, JsonParser parser) throws IOException {
+        DomainEvent event = MAPPER.readValue(parser, EventTypes.classOf(type));
+        requireNoNullComponents(type, event);
+        return event;
     }
 
     /**
