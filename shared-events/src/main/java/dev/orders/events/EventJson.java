@@ -3,6 +3,7 @@ package dev.orders.events;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -19,6 +20,10 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -42,9 +47,14 @@ public final class EventJson {
         return MAPPER.valueToTree(event);
     }
 
-    /** The stored {@code data} as a JSON string. */
+    /** The stored {@code data} as a JSON string, written straight from the event (no tree between). */
     public static String dataText(DomainEvent event) {
-        return dataOf(event).toString();
+        try {
+            return MAPPER.writeValueAsString(event);
+        } catch (JsonProcessingException e) {
+            throw new EventFormatException("cannot write the data of " + event.getClass().getSimpleName() + ": "
+                    + e.getOriginalMessage(), e);
+        }
     }
 
     /**
@@ -53,6 +63,15 @@ public final class EventJson {
      * @throws EventFormatException for an unknown type, a too new schema, or data that does not fit
      */
     public static DomainEvent eventOf(String type, int schemaVersion, String data) {
+        if (EventTypes.isKnown(type) && schemaVersion == EventTypes.currentSchemaVersion(type)) {
+            try (JsonParser parser = MAPPER.getFactory().createParser(data)) {
+                if (parser.nextToken() == JsonToken.START_OBJECT) {
+                    return bound(type, parser);
+                }
+            } catch (IOException | RuntimeException e) {
+                // not the current schema's valid object: the tree below says what is wrong, in its words
+            }
+        }
         try {
             JsonNode node = MAPPER.readTree(data);
             if (!(node instanceof ObjectNode object)) {
@@ -120,11 +139,92 @@ public final class EventJson {
     }
 
     /**
-     * Reads a published envelope.
+     * Reads a published envelope, in one pass: its {@code data} is bound straight to the event when it is in
+     * the current schema of its type, named before it (as {@link #encode} writes it); otherwise, and for any
+     * envelope that does not read that way, through a tree ({@link #decodeTree}), which upcasts and says what
+     * is wrong.
      *
      * @throws EventFormatException when the bytes are not a valid envelope of a known event type
      */
     public static EventEnvelope decode(byte[] bytes) {
+        try {
+            EventEnvelope envelope = decodeBound(bytes);
+            if (envelope != null) {
+                return envelope;
+            }
+        } catch (IOException | RuntimeException e) {
+            // an envelope this pass cannot read: the tree reads it again, to the same answer or error as ever
+        }
+        return decodeTree(bytes);
+    }
+
+    /**
+     * The one-pass read of {@link #decode}, for an envelope as {@link #encode} writes it: each field once, of
+     * its type ({@code metadata} an object of strings), {@code type} and {@code schemaVersion} before the data,
+     * the data bound to the event class. {@code null} (or an exception) for anything else, which the tree reads.
+     */
+    private static EventEnvelope decodeBound(byte[] bytes) throws IOException {
+        try (JsonParser parser = MAPPER.getFactory().createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String eventId = null;
+            String type = null;
+            String occurredAt = null;
+            long version = -1;
+            long globalPosition = -1;
+            int schemaVersion = -1;
+            EventMetadata metadata = null;
+            DomainEvent event = null;
+            Set<String> seen = new HashSet<>(16);
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken token = parser.nextToken();
+                if (!seen.add(field)) {
+                    return null; // named twice: the tree keeps the last
+                }
+                switch (field) {
+                    case "eventId" -> eventId = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "type" -> type = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "occurredAt" -> occurredAt = token == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    case "version" -> version = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+                    case "globalPosition" -> globalPosition = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+                    case "schemaVersion" -> schemaVersion = token == JsonToken.VALUE_NUMBER_INT ? parser.getIntValue() : -1;
+                    case "metadata" -> metadata = token == JsonToken.START_OBJECT ? metadataOf(parser) : null;
+                    case "data" -> {
+                        if (token != JsonToken.START_OBJECT || type == null || !EventTypes.isKnown(type)
+                                || schemaVersion != EventTypes.currentSchemaVersion(type)) {
+                            return null;
+                        }
+                        event = bound(type, parser);
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            if (eventId == null || type == null || occurredAt == null || version < 0 || globalPosition < 0
+                    || metadata == null || event == null) {
+                return null;
+            }
+            return new EventEnvelope(UUID.fromString(eventId), version, globalPosition, Instants.parse(occurredAt),
+                    schemaVersion, metadata, event);
+        }
+    }
+
+    /** The metadata object at the parser, each field a string; {@code null} for anything else. */
+    private static EventMetadata metadataOf(JsonParser parser) throws IOException {
+        Map<String, String> values = new HashMap<>(8);
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            if (parser.nextToken() != JsonToken.VALUE_STRING || values.put(field, parser.getText()) != null) {
+                return null;
+            }
+        }
+        return new EventMetadata(values.get("correlationId"), values.get("causationId"), values.get("commandId"),
+                values.get("traceparent"));
+    }
+
+    /** Reads a published envelope through a tree: the full checks, and upcasting. */
+    static EventEnvelope decodeTree(byte[] bytes) {
         JsonNode root;
         try {
             root = MAPPER.readTree(bytes);
@@ -140,14 +240,25 @@ public final class EventJson {
             if (!(object.get("data") instanceof ObjectNode data)) {
                 throw new EventFormatException("envelope has no 'data' object");
             }
-            DomainEvent event = eventOf(type, schemaVersion, data);
-            EventMetadata metadata = metadataOf(object.path("metadata"));
-            return new EventEnvelope(UUID.fromString(text(object, "eventId")), object.path("version").asLong(),
-                    object.path("globalPosition").asLong(), Instant.parse(text(object, "occurredAt")),
-                    schemaVersion, metadata, event);
+            return envelope(object, schemaVersion, eventOf(type, schemaVersion, data));
         } catch (DateTimeParseException | IllegalArgumentException e) {
             throw new EventFormatException("bad envelope: " + e.getMessage(), e);
         }
+    }
+
+    /** The envelope of a read event, from the envelope's other fields. */
+    private static EventEnvelope envelope(ObjectNode fields, int schemaVersion, DomainEvent event) {
+        EventMetadata metadata = metadataOf(fields.path("metadata"));
+        return new EventEnvelope(UUID.fromString(text(fields, "eventId")), fields.path("version").asLong(),
+                fields.path("globalPosition").asLong(), Instants.parse(text(fields, "occurredAt")),
+                schemaVersion, metadata, event);
+    }
+
+    /** The event of a type's current schema, bound from the parser at the start of its data object. */
+    private static DomainEvent bound(String type, JsonParser parser) throws IOException {
+        DomainEvent event = MAPPER.readValue(parser, EventTypes.classOf(type));
+        requireNoNullComponents(type, event);
+        return event;
     }
 
     /**

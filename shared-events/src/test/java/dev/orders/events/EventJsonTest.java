@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -217,6 +218,115 @@ class EventJsonTest {
             assertThat(json.get("data").has("limit")).as("the stored data, as stored").isTrue();
             assertThat(decoded.event()).isEqualTo(created);
             assertThat(decoded.metadata()).isEqualTo(EventMetadata.NONE);
+        }
+    }
+
+    @Nested
+    @DisplayName("read in one pass (data bound straight to the event) answers as the tree read does")
+    class OnePass {
+
+        /** An envelope as published, then changed by the test, as text. */
+        private static String published(DomainEvent event) {
+            return new String(EventJson.encode(envelope(event)), StandardCharsets.UTF_8);
+        }
+
+        private static final String APPROVED = published(new OrderEvent.OrderApproved(ORDER, CUSTOMER));
+        private static final String DATA = EventJson.dataText(new OrderEvent.OrderApproved(ORDER, CUSTOMER));
+
+        static Stream<String> envelopes() {
+            String withoutData = APPROVED.replace(",\"data\":" + DATA, "");
+            Stream<String> samples = SampleEvents.stream().map(OnePass::published);
+            return Stream.concat(samples, Stream.of(
+                    "{\"data\":" + DATA + "," + withoutData.substring(1),
+                    withoutData.replace("\"schemaVersion\":1,", "") .replace("}}", "},\"schemaVersion\":1,\"data\":" + DATA + "}"),
+                    APPROVED.replace("}}", "},\"type\":\"CreditReserved\"}"),
+                    APPROVED.replace("}}", "},\"type\":\"OrderApproved\"}"),
+                    APPROVED.replace("}}", "},\"schemaVersion\":2}"),
+                    APPROVED.replace("}}", "},\"data\":{\"orderId\":\"" + CUSTOMER + "\",\"customerId\":\"" + ORDER + "\"}}"),
+                    APPROVED.replace("}}", "},\"data\":[]}"),
+                    APPROVED.replace("\"schemaVersion\":1,", ""),
+                    APPROVED.replace("\"schemaVersion\":1,", "\"schemaVersion\":\"1\","),
+                    APPROVED.replace("\"schemaVersion\":1,", "\"schemaVersion\":0,"),
+                    APPROVED.replace("\"type\":\"OrderApproved\"", "\"type\":7"),
+                    APPROVED.replace("\"type\":\"OrderApproved\"", "\"type\":\"OrderShipped\""),
+                    APPROVED.replace("\"customerId\":\"" + CUSTOMER + "\"}", "\"customerId\":null}"),
+                    APPROVED.replace(",\"customerId\":\"" + CUSTOMER + "\"}", "}"),
+                    APPROVED.replace("\"customerId\":\"" + CUSTOMER + "\"}", "\"customerId\":\"nope\"}"),
+                    APPROVED.replace("\"customerId\":\"" + CUSTOMER + "\"}", "\"customerId\":\"" + CUSTOMER + "\",\"extra\":[1]}"),
+                    APPROVED.replace("\"data\":", "\"data\" "),
+                    APPROVED.replace("}}", "},\"after\": nope}"),
+                    APPROVED + " trailing",
+                    APPROVED.replace("\"occurredAt\":\"", "\"occurredAt\":\"x"),
+                    APPROVED.replaceFirst("\"metadata\":\\{[^}]*}", "\"metadata\":null"),
+                    "[" + APPROVED + "]"));
+        }
+
+        @ParameterizedTest(name = "[{index}] {0}")
+        @MethodSource("envelopes")
+        @DisplayName("the same envelope, or the same error, for every envelope")
+        void one_pass_matches_the_tree(String text) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+
+            assertThat(outcome(() -> EventJson.decode(bytes))).isEqualTo(outcome(() -> EventJson.decodeTree(bytes)));
+        }
+
+        @ParameterizedTest(name = "[{index}] {0}")
+        @ValueSource(strings = {"{\"orderId\": \"%s\", \"customerId\": \"%s\"}",
+                "{\"orderId\": \"%s\", \"customerId\": \"%s\", \"customerId\": null}",
+                "{\"orderId\": \"%s\"}", "{\"orderId\": \"%s\", \"customerId\": 5}",
+                "{\"orderId\": \"%s\", \"customerId\": \"%s\"} {", "[\"%s\"]"})
+        @DisplayName("stored data is read to the same event, or the same error, as from its tree")
+        void stored_data_matches_the_tree(String template) throws Exception {
+            String data = template.formatted(ORDER, CUSTOMER);
+            ObjectNode tree = EventJson.mapper().readTree(data) instanceof ObjectNode object ? object : null;
+
+            Object direct = outcome(() -> EventJson.eventOf("OrderApproved", 1, data));
+
+            if (tree != null) {
+                assertThat(direct).isEqualTo(outcome(() -> EventJson.eventOf("OrderApproved", 1, tree)));
+            } else {
+                assertThat(direct).isEqualTo("EventFormatException: data of 'OrderApproved' is not a JSON object");
+            }
+        }
+
+        @Test
+        @DisplayName("stored data that is not JSON says so")
+        void stored_data_not_json() {
+            assertThat(outcome(() -> EventJson.eventOf("OrderApproved", 1, "{\"orderId\": nope}")).toString())
+                    .startsWith("EventFormatException: data of 'OrderApproved' is not valid JSON");
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("dev.orders.events.EventJsonTest#everyEvent")
+        @DisplayName("the stored data text is the text of its tree")
+        void data_text_is_the_tree_text(DomainEvent event) {
+            assertThat(EventJson.dataText(event)).isEqualTo(EventJson.dataOf(event).toString());
+        }
+
+        @ParameterizedTest(name = "[{index}] {0}")
+        @MethodSource("dev.orders.events.InstantsTest#times")
+        @DisplayName("the time of an envelope is read as Instant.parse reads it, and refused where it refuses")
+        void occurred_at_reads_as_instant_parse(String time) {
+            byte[] bytes = APPROVED.replaceFirst("\"occurredAt\":\"[^\"]*\"", "\"occurredAt\":\"" + time + "\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            java.time.Instant expected;
+            try {
+                expected = java.time.Instant.parse(time);
+            } catch (java.time.format.DateTimeParseException refused) {
+                assertThat(outcome(() -> EventJson.decode(bytes)).toString()).startsWith("EventFormatException: bad envelope");
+                return;
+            }
+
+            assertThat(EventJson.decode(bytes).occurredAt()).isEqualTo(expected);
+        }
+
+        /** The value, or the exception's class and message. */
+        private static Object outcome(java.util.function.Supplier<?> read) {
+            try {
+                return read.get();
+            } catch (RuntimeException e) {
+                return e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
         }
     }
 

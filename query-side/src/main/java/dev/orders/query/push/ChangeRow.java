@@ -1,5 +1,6 @@
 package dev.orders.query.push;
 
+import dev.orders.events.Instants;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -22,6 +23,6 @@ public record ChangeRow(long position, UUID orderId, UUID customerId, int versio
         String changedAt = row.getString("changedAt");
         return new ChangeRow(row.getLong("position"), UUID.fromString(row.getString("orderId")),
                 UUID.fromString(row.getString("customerId")), row.getInteger("version"), row.getString("view"),
-                changedAt == null ? null : Instant.parse(changedAt));
+                changedAt == null ? null : Instants.parse(changedAt));
     }
 }

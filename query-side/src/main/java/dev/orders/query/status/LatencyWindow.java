@@ -1,9 +1,9 @@
 package dev.orders.query.status;
 
+import dev.orders.events.Instants;
 import dev.orders.query.push.ChangeRow;
 import io.vertx.core.json.JsonObject;
 
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
@@ -32,7 +32,7 @@ public final class LatencyWindow {
                 JsonObject view = new JsonObject(change.view());
                 String status = view.getString("status");
                 if ("APPROVED".equals(status) || "REJECTED".equals(status)) {
-                    record(now, now - Instant.parse(view.getString("createdAt")).toEpochMilli());
+                    record(now, now - Instants.parse(view.getString("createdAt")).toEpochMilli());
                 }
             }
         }
