@@ -49,8 +49,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * wire when its record expired may still be written, after the new producer's copies of the same records (the
  * oldest ones in flight; a repeat of a version a consumer has passed, which it skips).
  *
- * <p>Records are handed to the producer on a worker thread ({@code send} may wait for a topic's partitions), one
- * batch per hand-off, in the order of the batches.
+ * <p>Each producer reads the partitions of every event topic on a worker thread before its first send; when it
+ * could, each record is handed to it straight from the relay's event loop: {@code send} then only appends to the
+ * producer's buffer and wakes its network thread, it waits for nothing (the relay keeps at most two batches in
+ * flight, far below {@code buffer.memory}, and {@code metadata.max.idle.ms} keeps the topics' partitions known
+ * however long the system is idle). Skipping a hand-off to a worker thread saves a thread wake-up on every hop.
+ * When the read failed (the broker is away), that producer is handed its records on a worker thread, one batch per
+ * hand-off, as a {@code send} that may block must; a producer never mixes the two ways, which could reorder its
+ * records.
  */
 final class EventPublisher {
 
@@ -70,7 +76,10 @@ final class EventPublisher {
         this.config = config;
     }
 
-    /** Creates the producer on a worker thread: constructing a Kafka client blocks. */
+    /**
+     * Creates the producer on a worker thread (constructing a Kafka client blocks), and has it read every event
+     * topic's partitions there (blocking until the broker answers, up to {@code max.block.ms}).
+     */
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
         EventPublisher publisher = new EventPublisher(vertx, settings, new HashMap<>(producerConfig(bootstrap, settings)));
         return publisher.open().map(publisher);
@@ -89,20 +98,39 @@ final class EventPublisher {
     }
 
     private Future<Void> open() {
-        return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                .compose(made -> {
-                    // The spans are this class's own, under each event's stored trace: none by the client itself.
-                    Producer opened = new Producer(vertx, KafkaProducer.create(vertx, made,
-                            new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE)));
-                    if (closed) {
-                        return opened.abort().compose(done -> Future.failedFuture("the relay's publisher is closed"));
-                    }
-                    producer = opened;
-                    return Future.succeededFuture();
-                });
+        return vertx.executeBlocking(() -> {
+            var made = new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config);
+            return new Made(made, knowsPartitions(made, settings));
+        }).compose(made -> {
+            // The spans are this class's own, under each event's stored trace: none by the client itself.
+            Producer opened = new Producer(vertx, KafkaProducer.create(vertx, made.producer(),
+                    new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE)), made.partitionsKnown());
+            if (closed) {
+                return opened.abort().compose(done -> Future.failedFuture("the relay's publisher is closed"));
+            }
+            producer = opened;
+            return Future.succeededFuture();
+        });
     }
 
-    /** The producer's properties: safe defaults, then the settings' overrides. */
+    /** A producer just made, and whether it could read every event topic's partitions. */
+    private record Made(org.apache.kafka.clients.producer.KafkaProducer<String, Buffer> producer,
+                        boolean partitionsKnown) {
+    }
+
+    private static boolean knowsPartitions(org.apache.kafka.clients.producer.Producer<?, ?> producer,
+                                           RelaySettings settings) {
+        try {
+            for (String topic : settings.topics().names()) {
+                producer.partitionsFor(topic);
+            }
+            return true;
+        } catch (RuntimeException away) {
+            return false;
+        }
+    }
+
+    /** The producer's properties: safe defaults, the settings' overrides, then what keeps records in order. */
     static Map<String, String> producerConfig(String bootstrap, RelaySettings settings) {
         Map<String, String> config = new HashMap<>();
         config.put("bootstrap.servers", bootstrap);
@@ -110,6 +138,9 @@ final class EventPublisher {
         config.put("request.timeout.ms", "10000");
         config.put("max.block.ms", "10000");
         config.put("linger.ms", "0");
+        // A topic's partitions stay known while the system is idle (the default forgets them after 5 minutes
+        // without a send), so a send from the event loop never waits to learn them again.
+        config.put("metadata.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
         config.put("compression.type", "lz4");
         config.put("client.id", "orders-relay");
         config.putAll(settings.producerOverrides());
@@ -148,12 +179,19 @@ final class EventPublisher {
             records.add(record(out, acked));
             acks.add(acked);
         }
-        vertx.executeBlocking(() -> {
+        Runnable handOver = () -> {
             for (int i = 0; i < records.size(); i++) {
                 to.send(records.get(i), acks.get(i), context);
             }
-            return null;
-        });
+        };
+        if (to.fromEventLoop) {
+            handOver.run();
+        } else {
+            vertx.executeBlocking(() -> {
+                handOver.run();
+                return null;
+            });
+        }
         return Future.join(acks.stream().map(Promise::future).toList()).mapEmpty();
     }
 
@@ -205,16 +243,19 @@ final class EventPublisher {
         /** The producer's own meters (kafka_producer_*) on {@code /metrics}. */
         private final KafkaClientMeters meters;
         private final AtomicBoolean fenced = new AtomicBoolean();
+        /** Whether it knew every event topic's partitions before the first send: then {@code send} cannot block. */
+        private final boolean fromEventLoop;
 
-        Producer(Vertx vertx, KafkaProducer<String, Buffer> client) {
+        Producer(Vertx vertx, KafkaProducer<String, Buffer> client, boolean fromEventLoop) {
             this.vertx = vertx;
             this.client = client;
+            this.fromEventLoop = fromEventLoop;
             this.meters = KafkaClientMeters.of(vertx, client);
         }
 
         /**
-         * Hands a record to the producer (on the worker thread of the hand-off); {@code acked} completes on
-         * {@code context}. Refused at once once the producer is fenced.
+         * Hands a record to the producer (on the relay's event loop or the hand-off's worker thread, see the class
+         * comment); {@code acked} completes on {@code context}. Refused at once once the producer is fenced.
          */
         void send(ProducerRecord<String, Buffer> record, Promise<Void> acked, Context context) {
             if (fenced.get()) {
@@ -243,11 +284,21 @@ final class EventPublisher {
 
         /**
          * Takes nothing more and closes the producer at once (see the class comment). Called in a failed record's
-         * callback, which runs on the producer's network thread (or on the hand-off's thread for a record refused
-         * before it was queued), never on an event loop; on the network thread the close does not wait for itself.
+         * callback, which runs on the producer's network thread, where the close does not wait for itself; or, for
+         * a record refused before it was queued, on the thread that handed it over, after which nothing more is
+         * handed over: there, the close (which waits for the network thread to end) goes to a worker thread when
+         * that thread is the event loop.
          */
         private void fence() {
-            if (fenced.compareAndSet(false, true)) {
+            if (!fenced.compareAndSet(false, true)) {
+                return;
+            }
+            if (Context.isOnEventLoopThread()) {
+                vertx.executeBlocking(() -> {
+                    client.unwrap().close(Duration.ZERO);
+                    return null;
+                }, false);
+            } else {
                 client.unwrap().close(Duration.ZERO);
             }
         }
