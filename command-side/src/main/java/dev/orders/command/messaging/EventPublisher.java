@@ -9,19 +9,23 @@ import dev.orders.service.tracing.TraceAttributes;
 import dev.orders.service.tracing.Tracing;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
-import io.vertx.kafka.client.producer.RecordMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The relay's side of Kafka: makes sure of the topics ({@link EventTopics}), and sends a batch of events keyed by their partition key
@@ -29,39 +33,118 @@ import java.util.Map;
  * {@code acks=all} producer. A batch succeeds only when every one of its records is
  * acknowledged; it fails only after every send has finished one way or the other, so that a retry
  * never overtakes a send still in flight.
+ *
+ * <p><b>No record overtakes a failed one.</b> The idempotent producer with one request in flight per connection
+ * keeps a partition's records in order only while it retries them itself. A record it gives up on (its
+ * {@code delivery.timeout.ms} passed while the broker was away, or the broker refused it for good) is a failure,
+ * and the producer goes on with the records behind it: they would reach the topic, and the failed one, sent again
+ * by the relay, after them, so a stream's later version before its earlier one (one stream's records share a
+ * partition key, hence a partition). So the first failed send <em>fences</em> its producer: in the record's
+ * callback, on the producer's network thread and so before that thread sends anything more, the producer is
+ * closed at once ({@code close(0)}, which fails every record not acknowledged yet), and no record is handed to
+ * it any more. Whatever reaches the topic from a producer is then an unbroken prefix, per partition, of what it
+ * was given. The relay sends the oldest batch not recorded again, through a new producer ({@link #renew()}), and
+ * the batches after it behind it: they may repeat records that were on the topic already (consumers skip a
+ * version they have passed), never put a version before an earlier one. What is left: a request already on the
+ * wire when its record expired may still be written, after the new producer's copies of the same records (the
+ * oldest ones in flight; a repeat of a version a consumer has passed, which it skips).
+ *
+ * <p>Each producer reads the partitions of every event topic on a worker thread before its first send; when it
+ * could, each record is handed to it straight from the relay's event loop: {@code send} then only appends to the
+ * producer's buffer and wakes its network thread, it waits for nothing (the relay keeps at most two batches in
+ * flight, far below {@code buffer.memory}, and {@code metadata.max.idle.ms} keeps the topics' partitions known
+ * however long the system is idle). Skipping a hand-off to a worker thread saves a thread wake-up on every hop.
+ * When the read failed (the broker is away), that producer is handed its records on a worker thread, one batch per
+ * hand-off, as a {@code send} that may block must; a producer never mixes the two ways, which could reorder its
+ * records.
  */
 final class EventPublisher {
 
     private final Vertx vertx;
     private final RelaySettings settings;
-    private final KafkaProducer<String, Buffer> producer;
+    private final Map<String, Object> config;
     private final Tracing tracing;
-    /** The producer's own meters (kafka_producer_*) on {@code /metrics}. */
-    private final KafkaClientMeters meters;
+    /** Where records go; once fenced, replaced by {@link #renew()}. Read and replaced on the relay's context. */
+    private Producer producer;
+    /** Closed or aborted: no producer is made any more. */
+    private boolean closed;
 
-    private EventPublisher(Vertx vertx, RelaySettings settings, KafkaProducer<String, Buffer> producer) {
+    private EventPublisher(Vertx vertx, RelaySettings settings, Map<String, Object> config) {
         this.vertx = vertx;
         this.tracing = Tracing.of(vertx);
-        this.meters = KafkaClientMeters.of(vertx, producer);
         this.settings = settings;
-        this.producer = producer;
-        // A failed send also fails its future, which the relay handles; this only keeps the log quiet.
-        producer.exceptionHandler(e -> { });
+        this.config = config;
     }
 
-    /** Creates the producer on a worker thread: constructing a Kafka client blocks. */
+    /**
+     * Creates the producer on a worker thread (constructing a Kafka client blocks), and has it read every event
+     * topic's partitions there (blocking until the broker answers, up to {@code max.block.ms}).
+     */
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
-        Map<String, Object> config = new HashMap<>(producerConfig(bootstrap, settings));
-        return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config))
-                // The spans are this class's own, under each event's stored trace: none by the client itself.
-                .map(producer -> new EventPublisher(vertx, settings, KafkaProducer.create(vertx, producer,
-                        new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE))));
+        EventPublisher publisher = new EventPublisher(vertx, settings, new HashMap<>(producerConfig(bootstrap, settings)));
+        return publisher.open().map(publisher);
     }
 
-    /** The producer's properties: safe defaults, then the settings' overrides. */
+    /**
+     * A producer in place of one that fenced itself (nothing to do while the current one has not): the oldest
+     * batch not recorded goes through it next.
+     */
+    Future<Void> renew() {
+        if (!producer.fenced.get()) {
+            return Future.succeededFuture();
+        }
+        producer.meters.close();
+        return open();
+    }
+
+    private Future<Void> open() {
+        return vertx.executeBlocking(() -> {
+            var made = new org.apache.kafka.clients.producer.KafkaProducer<String, Buffer>(config);
+            return new Made(made, knowsPartitions(made, settings));
+        }).compose(made -> {
+            // The spans are this class's own, under each event's stored trace: none by the client itself.
+            Producer opened = new Producer(vertx, KafkaProducer.create(vertx, made.producer(),
+                    new KafkaClientOptions().setTracingPolicy(TracingPolicy.IGNORE)), made.partitionsKnown());
+            if (closed) {
+                return opened.abort().compose(done -> Future.failedFuture("the relay's publisher is closed"));
+            }
+            producer = opened;
+            return Future.succeededFuture();
+        });
+    }
+
+    /** A producer just made, and whether it could read every event topic's partitions. */
+    private record Made(org.apache.kafka.clients.producer.KafkaProducer<String, Buffer> producer,
+                        boolean partitionsKnown) {
+    }
+
+    private static boolean knowsPartitions(org.apache.kafka.clients.producer.Producer<?, ?> producer,
+                                           RelaySettings settings) {
+        try {
+            for (String topic : settings.topics().names()) {
+                producer.partitionsFor(topic);
+            }
+            return true;
+        } catch (RuntimeException away) {
+            return false;
+        }
+    }
+
+    /** The producer's properties: safe defaults, the settings' overrides, then what keeps records in order. */
     static Map<String, String> producerConfig(String bootstrap, RelaySettings settings) {
         Map<String, String> config = new HashMap<>();
         config.put("bootstrap.servers", bootstrap);
+        config.put("delivery.timeout.ms", "30000");
+        config.put("request.timeout.ms", "10000");
+        config.put("max.block.ms", "10000");
+        config.put("linger.ms", "0");
+        // A topic's partitions stay known while the system is idle (the default forgets them after 5 minutes
+        // without a send), so a send from the event loop never waits to learn them again.
+        config.put("metadata.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
+        config.put("compression.type", "lz4");
+        config.put("client.id", "orders-relay");
+        config.putAll(settings.producerOverrides());
+        // What keeps a partition's records in order, not to be overridden (see the class comment for the rest).
         config.put("acks", "all");
         config.put("enable.idempotence", "true");
         // One request in flight: records sent while it is under way go together in the next one (batched
@@ -70,13 +153,6 @@ final class EventPublisher {
         // batches behind it answering OUT_OF_ORDER_SEQUENCE until the delivery timeout, after which the
         // later records were on the topic and the first was not: one stream's versions out of order.
         config.put("max.in.flight.requests.per.connection", "1");
-        config.put("delivery.timeout.ms", "30000");
-        config.put("request.timeout.ms", "10000");
-        config.put("max.block.ms", "10000");
-        config.put("linger.ms", "0");
-        config.put("compression.type", "lz4");
-        config.put("client.id", "orders-relay");
-        config.putAll(settings.producerOverrides());
         config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
         config.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
         return config;
@@ -88,17 +164,42 @@ final class EventPublisher {
                 .compose(admin -> settings.topics().prepare(admin).eventually(admin::close));
     }
 
-    /** Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. */
+    /**
+     * Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. Fails
+     * at once, sending nothing, when the producer has fenced itself: the oldest batch goes first, after
+     * {@link #renew()}.
+     */
     Future<Void> publish(List<Outgoing> batch) {
-        List<Future<RecordMetadata>> sends = batch.stream().map(this::send).toList();
-        return Future.join(sends).mapEmpty();
+        Producer to = producer;
+        Context context = vertx.getOrCreateContext();
+        List<ProducerRecord<String, Buffer>> records = new ArrayList<>(batch.size());
+        List<Promise<Void>> acks = new ArrayList<>(batch.size());
+        for (Outgoing out : batch) {
+            Promise<Void> acked = Promise.promise();
+            records.add(record(out, acked));
+            acks.add(acked);
+        }
+        Runnable handOver = () -> {
+            for (int i = 0; i < records.size(); i++) {
+                to.send(records.get(i), acks.get(i), context);
+            }
+        };
+        if (to.fromEventLoop) {
+            handOver.run();
+        } else {
+            vertx.executeBlocking(() -> {
+                handOver.run();
+                return null;
+            });
+        }
+        return Future.join(acks.stream().map(Promise::future).toList()).mapEmpty();
     }
 
     /**
-     * Sends one event in a producer span under the trace its append stored; the record's
-     * {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
+     * The event's record, in a producer span under the trace its append stored, ended when {@code acked} completes;
+     * the record's {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
      */
-    private Future<RecordMetadata> send(Outgoing out) {
+    private ProducerRecord<String, Buffer> record(Outgoing out, Promise<Void> acked) {
         EventText event = out.event();
         String topic = Topics.of(settings.topicPrefix(), event.streamType());
         Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
@@ -114,12 +215,14 @@ final class EventPublisher {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
         Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
-        return producer.send(record).onComplete(sent -> Tracing.endOn(span, sent));
+        acked.future().onComplete(sent -> Tracing.endOn(span, sent));
+        return record.record();
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */
     Future<Void> close() {
-        return meters.after(producer.close(2_000));
+        closed = true;
+        return producer.close();
     }
 
     /**
@@ -128,12 +231,91 @@ final class EventPublisher {
      * the wire is answered within {@code request.timeout.ms} or not at all).
      */
     Future<Void> abort() {
-        // Not through the Vert.x client: its close waits in line behind the sends still blocked in the
-        // producer (on metadata, up to max.block.ms each), and it reads 0 as "wait for ever". Closing the
-        // Kafka producer itself, beside them, fails those sends and drops every batch not yet acknowledged.
-        return meters.after(vertx.<Void>executeBlocking(() -> {
-            producer.unwrap().close(Duration.ZERO);
-            return null;
-        }, false));
+        closed = true;
+        return producer.abort();
+    }
+
+    /** One Kafka producer of the publisher, with its meters; fenced for good by its first failed send. */
+    private static final class Producer {
+
+        private final Vertx vertx;
+        private final KafkaProducer<String, Buffer> client;
+        /** The producer's own meters (kafka_producer_*) on {@code /metrics}. */
+        private final KafkaClientMeters meters;
+        private final AtomicBoolean fenced = new AtomicBoolean();
+        /** Whether it knew every event topic's partitions before the first send: then {@code send} cannot block. */
+        private final boolean fromEventLoop;
+
+        Producer(Vertx vertx, KafkaProducer<String, Buffer> client, boolean fromEventLoop) {
+            this.vertx = vertx;
+            this.client = client;
+            this.fromEventLoop = fromEventLoop;
+            this.meters = KafkaClientMeters.of(vertx, client);
+        }
+
+        /**
+         * Hands a record to the producer (on the relay's event loop or the hand-off's worker thread, see the class
+         * comment); {@code acked} completes on {@code context}. Refused at once once the producer is fenced.
+         */
+        void send(ProducerRecord<String, Buffer> record, Promise<Void> acked, Context context) {
+            if (fenced.get()) {
+                context.runOnContext(ignored -> acked.fail(new IllegalStateException(
+                        "not sent: a send before it failed, and the records after a failed one go again in order")));
+                return;
+            }
+            try {
+                client.unwrap().send(record, (metadata, failure) -> {
+                    if (failure != null) {
+                        fence();
+                    }
+                    context.runOnContext(ignored -> {
+                        if (failure == null) {
+                            acked.complete();
+                        } else {
+                            acked.fail(failure);
+                        }
+                    });
+                });
+            } catch (RuntimeException refused) { // closed, or the record could not be handed over
+                fence();
+                context.runOnContext(ignored -> acked.fail(refused));
+            }
+        }
+
+        /**
+         * Takes nothing more and closes the producer at once (see the class comment). Called in a failed record's
+         * callback, which runs on the producer's network thread, where the close does not wait for itself; or, for
+         * a record refused before it was queued, on the thread that handed it over, after which nothing more is
+         * handed over: there, the close (which waits for the network thread to end) goes to a worker thread when
+         * that thread is the event loop.
+         */
+        private void fence() {
+            if (!fenced.compareAndSet(false, true)) {
+                return;
+            }
+            if (Context.isOnEventLoopThread()) {
+                vertx.executeBlocking(() -> {
+                    client.unwrap().close(Duration.ZERO);
+                    return null;
+                }, false);
+            } else {
+                client.unwrap().close(Duration.ZERO);
+            }
+        }
+
+        Future<Void> close() {
+            return meters.after(client.close(2_000));
+        }
+
+        Future<Void> abort() {
+            fenced.set(true);
+            // Not through the Vert.x client: its close waits in line behind the sends still blocked in the
+            // producer (on metadata, up to max.block.ms each), and it reads 0 as "wait for ever". Closing the
+            // Kafka producer itself, beside them, fails those sends and drops every batch not yet acknowledged.
+            return meters.after(vertx.<Void>executeBlocking(() -> {
+                client.unwrap().close(Duration.ZERO);
+                return null;
+            }, false));
+        }
     }
 }

@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
  * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (the checkpoint
  * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
  * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
- * batch, with the same positions, again until it goes through, and reads what followed it again. While
+ * batch, with the same positions, again until it goes through, through a new producer, and reads what followed
+ * it again: the failure fenced the producer, so nothing sent after the failed batch reached Kafka before it
+ * (see {@link EventPublisher}), and a stream's versions reach the topic in order under any order in which the
+ * batches in flight are acknowledged or fail. While
  * committed events wait behind an older transaction, it looks again within milliseconds.
  *
  * <p>The term ends in one of three ways: {@link #abandon()} (the lease is gone: nothing it does counts any
@@ -246,7 +249,12 @@ final class RelayPipeline {
         });
     }
 
-    /** Sends the failed oldest batch again after its backoff; what was read after it is read again. */
+    /**
+     * Sends the failed oldest batch again after its backoff, through a new producer (the failure fenced the old
+     * one, see {@link EventPublisher}); what was read after it is dropped, never recorded, and read again, so that
+     * it goes to Kafka behind the oldest batch. A batch is recorded only once it and every batch before it were
+     * acknowledged.
+     */
     private void retry(Flight head) {
         while (flights.size() > 1) {
             eventsInFlight -= flights.removeLast().batch.size();
@@ -259,7 +267,18 @@ final class RelayPipeline {
         head.backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
         vertx.setTimer(backoff, id -> {
             if (phase == Phase.RUNNING) {
-                send(head);
+                publisher.renew().onComplete(renewed -> {
+                    if (phase != Phase.RUNNING) {
+                        return;
+                    }
+                    if (renewed.succeeded()) {
+                        send(head);
+                    } else {
+                        listener.failed("making a new Kafka producer (retry in " + head.backoff + " ms)", renewed.cause());
+                        head.state = Flight.State.FAILED;
+                        step();
+                    }
+                });
             }
         });
     }

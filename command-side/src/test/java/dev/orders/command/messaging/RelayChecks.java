@@ -117,6 +117,22 @@ final class RelayChecks {
         assertThat(new HashSet<>(positionOf.values())).as("gap-free positions").isEqualTo(range(1, written.size()));
     }
 
+    /**
+     * The versions a consumer takes from the records, per stream, in the order it takes them, by the projector's
+     * rule ({@code Projection}): a version not above the last one taken is a repeat and skipped; any other is
+     * taken, even past a gap (an earlier version arriving after it is then skipped, lost to the view).
+     */
+    static Map<String, List<Long>> consumerTakes(List<Published> published) {
+        Map<String, List<Long>> taken = new HashMap<>();
+        for (Published record : published) {
+            List<Long> versions = taken.computeIfAbsent(record.streamId(), id -> new ArrayList<>());
+            if (versions.isEmpty() || record.version() > versions.getLast()) {
+                versions.add(record.version());
+            }
+        }
+        return taken;
+    }
+
     static void assertFeedIsGapFree(RelayFixture f, int total) {
         EventFeed feed = new EventFeed();
         long after = 0;
