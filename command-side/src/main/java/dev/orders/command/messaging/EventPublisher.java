@@ -16,7 +16,6 @@ import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
-import io.vertx.kafka.client.producer.RecordMetadata;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -88,17 +87,20 @@ final class EventPublisher {
                 .compose(admin -> settings.topics().prepare(admin).eventually(admin::close));
     }
 
-    /** Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. */
-    Future<Void> publish(List<Outgoing> batch) {
-        List<Future<RecordMetadata>> sends = batch.stream().map(this::send).toList();
-        return Future.join(sends).mapEmpty();
+    /**
+     * Sends the batch, each event already carrying its global position; its stored JSON goes on as it is.
+     * Completes with each record and where Kafka placed it, in the batch's order.
+     */
+    Future<List<LocalHandOff.Acknowledged>> publish(List<Outgoing> batch) {
+        List<Future<LocalHandOff.Acknowledged>> sends = batch.stream().map(this::send).toList();
+        return Future.join(sends).map(all -> sends.stream().map(Future::result).toList());
     }
 
     /**
      * Sends one event in a producer span under the trace its append stored; the record's
      * {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
      */
-    private Future<RecordMetadata> send(Outgoing out) {
+    private Future<LocalHandOff.Acknowledged> send(Outgoing out) {
         EventText event = out.event();
         String topic = Topics.of(settings.topicPrefix(), event.streamType());
         Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
@@ -114,7 +116,8 @@ final class EventPublisher {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
         Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
-        return producer.send(record).onComplete(sent -> Tracing.endOn(span, sent));
+        return producer.send(record).onComplete(sent -> Tracing.endOn(span, sent))
+                .map(placed -> new LocalHandOff.Acknowledged(record, placed));
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */

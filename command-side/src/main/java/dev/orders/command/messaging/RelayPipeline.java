@@ -69,6 +69,7 @@ final class RelayPipeline {
     private final EventPublisher publisher;
     private final RelayBatches batches;
     private final Listener listener;
+    private final LocalHandOff handOff;
     /** Batches sent to Kafka and not recorded yet, oldest first; recorded strictly in this order. */
     private final ArrayDeque<Flight> flights = new ArrayDeque<>();
     private final Promise<Void> drained = Promise.promise();
@@ -85,13 +86,14 @@ final class RelayPipeline {
     private volatile int eventsInFlight;
 
     RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher,
-                  RelayBatches.Takeover checkpoint, RelayBatches batches, Listener listener) {
+                  RelayBatches.Takeover checkpoint, RelayBatches batches, LocalHandOff handOff, Listener listener) {
         this.vertx = vertx;
         this.settings = settings;
         this.lease = lease;
         this.publisher = publisher;
         this.batches = batches;
         this.listener = listener;
+        this.handOff = handOff;
         this.readPosition = checkpoint.resumePosition();
         this.cursor = checkpoint.resumeCursor();
     }
@@ -241,6 +243,7 @@ final class RelayPipeline {
                 flight.state = Flight.State.FAILED;
             } else {
                 flight.state = Flight.State.ACKED;
+                handOff.hand(sent.result());
             }
             step();
         });

@@ -1,6 +1,7 @@
 package dev.orders.command.saga;
 
 import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.messaging.LocalHandOff;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
@@ -14,6 +15,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The saga: consumes the order and customer topics in group {@code kafka.group.saga} (by default {@code <prefix>.saga}) and turns each event
@@ -46,6 +49,8 @@ public final class SagaVerticle extends VerticleBase {
     private final String kafkaBootstrap;
     private final SagaDeadLetters deadLetters;
     private final SagaReactions reactions;
+    private final LocalHandOff handOff;
+    private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
     private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaClientMeters meters;
@@ -58,13 +63,20 @@ public final class SagaVerticle extends VerticleBase {
     private volatile boolean paused;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
-        this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap);
+        this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap,
+                LocalHandOff.disabled());
     }
 
-    public SagaVerticle(OrdersConfig config, CommandHandler handler, SagaDeadLetters deadLetters, String kafkaBootstrap) {
+    /**
+     * A saga that also takes the records the relay of its process hands over ({@link LocalHandOff}), each at
+     * exactly the offset it expects next ({@link PartitionQueues#handOff}).
+     */
+    public SagaVerticle(OrdersConfig config, CommandHandler handler, SagaDeadLetters deadLetters, String kafkaBootstrap,
+                        LocalHandOff handOff) {
         this.config = config;
         this.kafkaBootstrap = kafkaBootstrap;
         this.deadLetters = deadLetters;
+        this.handOff = handOff;
         this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
@@ -92,6 +104,8 @@ public final class SagaVerticle extends VerticleBase {
         consumer.partitionsRevokedHandler(queues::revoked);
         // each poll's records at once, straight from the poll: no turn of the event loop per record
         consumer.batchHandler(queues::addAll);
+        handedOver = queues::handOff;
+        handOff.attach(context, handedOver);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
         lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, id -> {
             readLag();
@@ -107,6 +121,7 @@ public final class SagaVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        handOff.detach(handedOver);
         vertx.cancelTimer(commitTimer);
         vertx.cancelTimer(lagTimer);
         return queues.drain(10_000)
@@ -127,6 +142,21 @@ public final class SagaVerticle extends VerticleBase {
     /** Records whose command the domain refused (handled all the same: the refusal is their answer), since deployment. */
     public long skippedRecords() {
         return records == null ? 0 : records.refused();
+    }
+
+    /** Records the relay of this process handed over and this saga took, since deployment. */
+    public long handOffsTaken() {
+        return queues == null ? 0 : queues.handOffsTaken();
+    }
+
+    /** Records the relay handed over and this saga left to Kafka (not the next it expected), since deployment. */
+    public long handOffsDropped() {
+        return queues == null ? 0 : queues.handOffsDropped();
+    }
+
+    /** Records polled from Kafka and skipped, their handed-over copy taken, since deployment. */
+    public long kafkaCopiesSkipped() {
+        return queues == null ? 0 : queues.kafkaCopiesSkipped();
     }
 
     /** The dead letters this saga parks records in. */
