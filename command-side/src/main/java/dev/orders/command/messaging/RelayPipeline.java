@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
- * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (the checkpoint
+ * producer of this term. A batch is read, sent, acknowledged by Kafka (and then handed to the saga of this
+ * process, {@link LocalHandOff}), and only then recorded (the checkpoint
  * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
  * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
  * batch, with the same positions, again until it goes through, and reads what followed it again. While

@@ -30,6 +30,11 @@ import java.util.function.Function;
  * Partitions run side by side. A partition's offset moves past a batch only once the handler succeeded
  * for all of it. Too many records waiting pause the consumer until half of them are done. Used on the
  * consumer's context only.
+ *
+ * <p>Records come from the consumer's polls and from the relay of this process ({@link #handOff}). Per owned
+ * partition it knows the offset of the next record to take; a handed-over record is taken only at exactly
+ * that offset, a polled one before it is skipped (its handed-over copy was taken), so each offset is queued
+ * once and in order whichever way it came.
  */
 final class PartitionQueues {
 

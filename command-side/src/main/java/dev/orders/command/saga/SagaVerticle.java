@@ -35,7 +35,9 @@ import java.util.function.Consumer;
  * crash redelivers and never loses a reaction. A failure that may pass (the database is down) is retried
  * with backoff, holding back only its own partition; a record that cannot be decoded, or whose reaction
  * fails the same way again and again, is parked in {@link SagaDeadLetters} and the partition goes on
- * ({@link SagaRecords}).
+ * ({@link SagaRecords}). Where the relay runs in the same process, it hands over each record Kafka
+ * acknowledged ({@link LocalHandOff}), which saves the broker's delivery; Kafka remains the source: a
+ * handed-over record is taken only at the exact offset expected next, and its polled copy is skipped.
  */
 public final class SagaVerticle extends VerticleBase {
 
