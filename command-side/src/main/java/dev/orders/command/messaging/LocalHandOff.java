@@ -9,6 +9,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,9 +37,10 @@ public final class LocalHandOff {
             }
             byte[] value = sent.value().getBytes();
             String key = sent.key();
+            int keySize = key == null ? -1 : key.getBytes(StandardCharsets.UTF_8).length;
             return new ConsumerRecord<>(placed.getTopic(), placed.getPartition(), placed.getOffset(),
-                    placed.getTimestamp(), TimestampType.CREATE_TIME, key == null ? -1 : key.length(), value.length,
-                    key, value, headers, Optional.empty());
+                    placed.getTimestamp(), TimestampType.CREATE_TIME, keySize, value.length, key, value, headers,
+                    Optional.empty());
         }
     }
 
