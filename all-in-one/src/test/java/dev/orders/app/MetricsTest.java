@@ -116,6 +116,22 @@ class MetricsTest {
         eventually("the projection's position is read", () -> value(scrape(), "orders_projection_position") >= 3);
     }
 
+    @Test
+    void the_saga_takes_the_relays_records_in_the_process_and_skips_their_kafka_copies() throws Exception {
+        String before = scrape();
+        String customerId = createCustomer("Handed");
+        for (int i = 0; i < 3; i++) {
+            awaitStatus(placeOrder(customerId), "APPROVED");
+        }
+        eventually("records taken from the relay's hand-off, and each one's Kafka copy skipped", () -> {
+            String scrape = scrape();
+            double taken = value(scrape, "orders_saga_handoff_taken_total");
+            return taken > value(before, "orders_saga_handoff_taken_total")
+                    && value(scrape, "orders_saga_handoff_kafka_skipped_total") == taken;
+        });
+        assertThat(scrape()).contains("# TYPE orders_saga_handoff_dropped_total counter");
+    }
+
     /** What a dashboard of the HTTP server, the pools, the event loops, the JVM and the process reads. */
     private static final List<String> LIBRARY_METERS = List.of(
             "vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",

@@ -5,6 +5,7 @@ import dev.orders.command.http.CommandRoutes;
 import dev.orders.command.http.OpenApiDocument;
 import dev.orders.command.http.SagaControlRoutes;
 import dev.orders.command.http.SagaDeadLetterRoutes;
+import dev.orders.command.messaging.LocalHandOff;
 import dev.orders.command.messaging.RelayVerticle;
 import dev.orders.command.saga.DeadlineVerticle;
 import dev.orders.command.saga.Deadlines;
@@ -121,8 +122,9 @@ public final class CommandSide implements ServicePart {
 
     /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
     private Future<Void> deployWorkers() {
-        relay = new RelayVerticle(config, pgUri, kafkaBootstrap);
-        saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap);
+        LocalHandOff handOff = config.sagaRelayHandoff() ? LocalHandOff.create() : LocalHandOff.disabled();
+        relay = new RelayVerticle(config, pgUri, kafkaBootstrap, handOff);
+        saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap, handOff);
         deadlines = new DeadlineVerticle(handler, pool);
         bindWorkerMetrics();
         return sagaDeadLetters.refreshCount()
@@ -151,6 +153,13 @@ public final class CommandSide implements ServicePart {
                 .description("saga input events handled").register(registry);
         FunctionCounter.builder("orders.saga.records.skipped", saga, SagaVerticle::skippedRecords)
                 .description("saga input events whose command the domain refused").register(registry);
+        FunctionCounter.builder("orders.saga.handoff.taken", saga, SagaVerticle::handOffsTaken)
+                .description("records the relay of this process handed to the saga and the saga took").register(registry);
+        FunctionCounter.builder("orders.saga.handoff.dropped", saga, SagaVerticle::handOffsDropped)
+                .description("records the relay handed over that the saga left to Kafka (not the offset it expected"
+                        + " next, or paused)").register(registry);
+        FunctionCounter.builder("orders.saga.handoff.kafka.skipped", saga, SagaVerticle::kafkaCopiesSkipped)
+                .description("records polled from Kafka and skipped, their handed-over copy taken").register(registry);
         Gauge.builder("orders.saga.dead.letters", sagaDeadLetters, SagaDeadLetters::parkedCount)
                 .description("saga input records parked and not re-driven").register(registry);
         Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)

@@ -18,6 +18,7 @@ import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.kafka.client.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.time.Duration;
@@ -167,21 +168,21 @@ final class EventPublisher {
     /**
      * Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. Fails
      * at once, sending nothing, when the producer has fenced itself: the oldest batch goes first, after
-     * {@link #renew()}.
+     * {@link #renew()}. Completes with each record and where Kafka placed it, in the batch's order.
      */
-    Future<Void> publish(List<Outgoing> batch) {
+    Future<List<LocalHandOff.Acknowledged>> publish(List<Outgoing> batch) {
         Producer to = producer;
         Context context = vertx.getOrCreateContext();
-        List<ProducerRecord<String, Buffer>> records = new ArrayList<>(batch.size());
-        List<Promise<Void>> acks = new ArrayList<>(batch.size());
+        List<KafkaProducerRecord<String, Buffer>> records = new ArrayList<>(batch.size());
+        List<Promise<RecordMetadata>> acks = new ArrayList<>(batch.size());
         for (Outgoing out : batch) {
-            Promise<Void> acked = Promise.promise();
+            Promise<RecordMetadata> acked = Promise.promise();
             records.add(record(out, acked));
             acks.add(acked);
         }
         Runnable handOver = () -> {
             for (int i = 0; i < records.size(); i++) {
-                to.send(records.get(i), acks.get(i), context);
+                to.send(records.get(i).record(), acks.get(i), context);
             }
         };
         if (to.fromEventLoop) {
@@ -192,14 +193,21 @@ final class EventPublisher {
                 return null;
             });
         }
-        return Future.join(acks.stream().map(Promise::future).toList()).mapEmpty();
+        List<Future<RecordMetadata>> placed = acks.stream().map(Promise::future).toList();
+        return Future.join(placed).map(all -> {
+            List<LocalHandOff.Acknowledged> acknowledged = new ArrayList<>(records.size());
+            for (int i = 0; i < records.size(); i++) {
+                acknowledged.add(new LocalHandOff.Acknowledged(records.get(i), placed.get(i).result()));
+            }
+            return acknowledged;
+        });
     }
 
     /**
      * The event's record, in a producer span under the trace its append stored, ended when {@code acked} completes;
      * the record's {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
      */
-    private ProducerRecord<String, Buffer> record(Outgoing out, Promise<Void> acked) {
+    private KafkaProducerRecord<String, Buffer> record(Outgoing out, Promise<RecordMetadata> acked) {
         EventText event = out.event();
         String topic = Topics.of(settings.topicPrefix(), event.streamType());
         Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
@@ -216,7 +224,7 @@ final class EventPublisher {
                 Buffer.buffer(EventJson.encode(event)));
         Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
         acked.future().onComplete(sent -> Tracing.endOn(span, sent));
-        return record.record();
+        return record;
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */
@@ -257,7 +265,7 @@ final class EventPublisher {
          * Hands a record to the producer (on the relay's event loop or the hand-off's worker thread, see the class
          * comment); {@code acked} completes on {@code context}. Refused at once once the producer is fenced.
          */
-        void send(ProducerRecord<String, Buffer> record, Promise<Void> acked, Context context) {
+        void send(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> acked, Context context) {
             if (fenced.get()) {
                 context.runOnContext(ignored -> acked.fail(new IllegalStateException(
                         "not sent: a send before it failed, and the records after a failed one go again in order")));
@@ -270,7 +278,8 @@ final class EventPublisher {
                     }
                     context.runOnContext(ignored -> {
                         if (failure == null) {
-                            acked.complete();
+                            acked.complete(new RecordMetadata(metadata.offset(), metadata.partition(),
+                                    metadata.timestamp(), metadata.topic()));
                         } else {
                             acked.fail(failure);
                         }

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
- * producer of this term. A batch is read, sent, acknowledged by Kafka, and only then recorded (the checkpoint
+ * producer of this term. A batch is read, sent, acknowledged by Kafka (and then handed to the saga of this
+ * process, {@link LocalHandOff}), and only then recorded (the checkpoint
  * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
  * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
  * batch, with the same positions, again until it goes through, through a new producer, and reads what followed
@@ -72,6 +73,7 @@ final class RelayPipeline {
     private final EventPublisher publisher;
     private final RelayBatches batches;
     private final Listener listener;
+    private final LocalHandOff handOff;
     /** Batches sent to Kafka and not recorded yet, oldest first; recorded strictly in this order. */
     private final ArrayDeque<Flight> flights = new ArrayDeque<>();
     private final Promise<Void> drained = Promise.promise();
@@ -88,13 +90,14 @@ final class RelayPipeline {
     private volatile int eventsInFlight;
 
     RelayPipeline(Vertx vertx, RelaySettings settings, SqlConnection lease, EventPublisher publisher,
-                  RelayBatches.Takeover checkpoint, RelayBatches batches, Listener listener) {
+                  RelayBatches.Takeover checkpoint, RelayBatches batches, LocalHandOff handOff, Listener listener) {
         this.vertx = vertx;
         this.settings = settings;
         this.lease = lease;
         this.publisher = publisher;
         this.batches = batches;
         this.listener = listener;
+        this.handOff = handOff;
         this.readPosition = checkpoint.resumePosition();
         this.cursor = checkpoint.resumeCursor();
     }
@@ -244,6 +247,7 @@ final class RelayPipeline {
                 flight.state = Flight.State.FAILED;
             } else {
                 flight.state = Flight.State.ACKED;
+                handOff.hand(sent.result());
             }
             step();
         });

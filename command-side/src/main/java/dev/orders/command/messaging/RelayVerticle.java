@@ -34,6 +34,7 @@ public final class RelayVerticle extends VerticleBase {
     private final String pgUri;
     private final String kafkaBootstrap;
     private final RelayBatches batches;
+    private final LocalHandOff handOff;
     private RelayLease lease;
     private Pool observer;
     private HorizonWatch watch;
@@ -42,14 +43,25 @@ public final class RelayVerticle extends VerticleBase {
     private volatile RelayMetrics metrics = RelayMetrics.STARTING;
 
     public RelayVerticle(OrdersConfig config, String pgUri, String kafkaBootstrap) {
-        this(RelaySettings.from(config), pgUri, kafkaBootstrap, new RelayBatches());
+        this(config, pgUri, kafkaBootstrap, LocalHandOff.disabled());
+    }
+
+    /** A relay that hands every batch Kafka acknowledged to {@code handOff} (the saga of this process). */
+    public RelayVerticle(OrdersConfig config, String pgUri, String kafkaBootstrap, LocalHandOff handOff) {
+        this(RelaySettings.from(config), pgUri, kafkaBootstrap, new RelayBatches(), handOff);
     }
 
     RelayVerticle(RelaySettings settings, String pgUri, String kafkaBootstrap, RelayBatches batches) {
+        this(settings, pgUri, kafkaBootstrap, batches, LocalHandOff.disabled());
+    }
+
+    private RelayVerticle(RelaySettings settings, String pgUri, String kafkaBootstrap, RelayBatches batches,
+                          LocalHandOff handOff) {
         this.settings = settings;
         this.pgUri = pgUri;
         this.kafkaBootstrap = kafkaBootstrap;
         this.batches = batches;
+        this.handOff = handOff;
     }
 
     @Override
@@ -136,7 +148,7 @@ public final class RelayVerticle extends VerticleBase {
     private void activate(PgConnection connection, RelayBatches.Takeover takeover, EventPublisher publisher) {
         long resume = takeover.resumePosition();
         LOG.info("relay holds the lease (backend {}), publishing after position {}", connection.processId(), resume);
-        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, takeover, batches,
+        RelayPipeline pipeline = new RelayPipeline(vertx, settings, connection, publisher, takeover, batches, handOff,
                 new PipelineListener());
         enter(new Active(connection, pipeline));
         metrics = metrics.published(0, resume);

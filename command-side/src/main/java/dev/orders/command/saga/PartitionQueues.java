@@ -8,6 +8,8 @@ import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.consumer.impl.KafkaConsumerRecordImpl;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,11 @@ import java.util.function.Function;
  * Partitions run side by side. A partition's offset moves past a batch only once the handler succeeded
  * for all of it. Too many records waiting pause the consumer until half of them are done. Used on the
  * consumer's context only.
+ *
+ * <p>Records come from the consumer's polls and from the relay of this process ({@link #handOff}). Per owned
+ * partition it knows the offset of the next record to take; a handed-over record is taken only at exactly
+ * that offset, a polled one before it is skipped (its handed-over copy was taken), so each offset is queued
+ * once and in order whichever way it came.
  */
 final class PartitionQueues {
 
@@ -43,6 +50,13 @@ final class PartitionQueues {
     private final Map<TopicPartition, Long> handledUpTo = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     private final Set<TopicPartition> owned = new HashSet<>();
+    /** Per owned partition, the offset of the next record to take: polled records before it are skipped. */
+    private final Map<TopicPartition, Long> expected = new HashMap<>();
+    /** Per owned partition, its current assignment, so that a late answer about an earlier one is ignored. */
+    private final Map<TopicPartition, Object> assignments = new HashMap<>();
+    private volatile long handOffsTaken;
+    private volatile long handOffsDropped;
+    private volatile long kafkaCopiesSkipped;
     private Promise<Void> hold;
     private boolean flowPaused;
     private boolean committing;
@@ -68,15 +82,50 @@ final class PartitionQueues {
         for (int i = 0; i < records.size(); i++) {
             KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            inFlight++;
-            waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
-            if (!running.containsKey(partition)) {
-                running.put(partition, Future.succeededFuture());
-                idle.add(partition);
+            Long next = expected.get(partition);
+            if (next != null && record.offset() < next) {
+                kafkaCopiesSkipped++; // taken from the relay's hand-off already
+                continue;
             }
+            if (owned.contains(partition)) {
+                expected.put(partition, record.offset() + 1);
+            }
+            enqueue(partition, record, idle);
         }
         updateFlow();
         idle.forEach(this::next);
+    }
+
+    /**
+     * Takes the records the relay of this process handed over, each only if its partition is owned here and
+     * its offset is exactly the next one expected, and only while records flow (not held, paused or
+     * stopping); the others are dropped: Kafka delivers them. Taken records are queued as polled ones are.
+     */
+    void handOff(List<ConsumerRecord<String, byte[]>> records) {
+        Set<TopicPartition> idle = new LinkedHashSet<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            Long next = expected.get(partition);
+            if (flowPaused || !owned.contains(partition) || next == null || record.offset() != next) {
+                handOffsDropped++;
+                continue;
+            }
+            handOffsTaken++;
+            expected.put(partition, next + 1);
+            enqueue(partition, new KafkaConsumerRecordImpl<>(record), idle);
+        }
+        updateFlow();
+        idle.forEach(this::next);
+    }
+
+    private void enqueue(TopicPartition partition, KafkaConsumerRecord<String, byte[]> record,
+                         Set<TopicPartition> idle) {
+        inFlight++;
+        waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
+        if (!running.containsKey(partition)) {
+            running.put(partition, Future.succeededFuture());
+            idle.add(partition);
+        }
     }
 
     /** Hands the partition's waiting records to the handler as one batch, then the next, until none wait. */
@@ -121,9 +170,29 @@ final class PartitionQueues {
         });
     }
 
+    /**
+     * Owns the partitions, and learns where each starts: its committed offset (every record before it was
+     * handled), else the log's beginning, as the consumer starts there. Until that answer (or a polled record)
+     * comes, no handed-over record of the partition is taken.
+     */
     void assigned(Set<TopicPartition> partitions) {
         owned.addAll(partitions);
+        for (TopicPartition partition : partitions) {
+            Object assignment = new Object();
+            assignments.put(partition, assignment);
+            expected.remove(partition);
+            startOf(partition).onSuccess(offset -> {
+                if (assignments.get(partition) == assignment) {
+                    expected.putIfAbsent(partition, offset);
+                }
+            }).onFailure(failure -> LOG.debug("saga: the start of {} is not known: {}", partition, failure.toString()));
+        }
         LOG.info("saga assigned {}", partitions);
+    }
+
+    private Future<Long> startOf(TopicPartition partition) {
+        return consumer.committed(partition).compose(committed -> committed != null
+                ? Future.succeededFuture(committed.getOffset()) : consumer.beginningOffsets(partition));
     }
 
     /**
@@ -141,6 +210,8 @@ final class PartitionQueues {
     /** Forgets the offsets of revoked partitions: their new owner starts at the last committed one. */
     void revoked(Set<TopicPartition> partitions) {
         owned.removeAll(partitions);
+        assignments.keySet().removeAll(partitions);
+        expected.keySet().removeAll(partitions);
         handledUpTo.keySet().removeAll(partitions);
         committed.keySet().removeAll(partitions);
         LOG.info("saga revoked {}", partitions);
@@ -220,6 +291,21 @@ final class PartitionQueues {
 
     int inFlight() {
         return inFlight;
+    }
+
+    /** Handed-over records taken. */
+    long handOffsTaken() {
+        return handOffsTaken;
+    }
+
+    /** Handed-over records dropped (not the next expected, or not flowing): Kafka delivers them. */
+    long handOffsDropped() {
+        return handOffsDropped;
+    }
+
+    /** Polled records skipped because their handed-over copy was taken. */
+    long kafkaCopiesSkipped() {
+        return kafkaCopiesSkipped;
     }
 
     private void updateFlow() {

@@ -1,6 +1,7 @@
 package dev.orders.command.saga;
 
 import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.messaging.LocalHandOff;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
@@ -14,6 +15,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The saga: consumes the order and customer topics in group {@code kafka.group.saga} (by default {@code <prefix>.saga}) and turns each event
@@ -32,7 +35,9 @@ import java.util.Set;
  * crash redelivers and never loses a reaction. A failure that may pass (the database is down) is retried
  * with backoff, holding back only its own partition; a record that cannot be decoded, or whose reaction
  * fails the same way again and again, is parked in {@link SagaDeadLetters} and the partition goes on
- * ({@link SagaRecords}).
+ * ({@link SagaRecords}). Where the relay runs in the same process, it hands over each record Kafka
+ * acknowledged ({@link LocalHandOff}), which saves the broker's delivery; Kafka remains the source: a
+ * handed-over record is taken only at the exact offset expected next, and its polled copy is skipped.
  */
 public final class SagaVerticle extends VerticleBase {
 
@@ -45,6 +50,8 @@ public final class SagaVerticle extends VerticleBase {
     private final String kafkaBootstrap;
     private final SagaDeadLetters deadLetters;
     private final SagaReactions reactions;
+    private final LocalHandOff handOff;
+    private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
     private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaClientMeters meters;
@@ -57,13 +64,20 @@ public final class SagaVerticle extends VerticleBase {
     private volatile boolean paused;
 
     public SagaVerticle(OrdersConfig config, CommandHandler handler, String kafkaBootstrap) {
-        this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap);
+        this(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()), kafkaBootstrap,
+                LocalHandOff.disabled());
     }
 
-    public SagaVerticle(OrdersConfig config, CommandHandler handler, SagaDeadLetters deadLetters, String kafkaBootstrap) {
+    /**
+     * A saga that also takes the records the relay of its process hands over ({@link LocalHandOff}), each at
+     * exactly the offset it expects next ({@link PartitionQueues#handOff}).
+     */
+    public SagaVerticle(OrdersConfig config, CommandHandler handler, SagaDeadLetters deadLetters, String kafkaBootstrap,
+                        LocalHandOff handOff) {
         this.config = config;
         this.kafkaBootstrap = kafkaBootstrap;
         this.deadLetters = deadLetters;
+        this.handOff = handOff;
         this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
@@ -91,6 +105,8 @@ public final class SagaVerticle extends VerticleBase {
         consumer.partitionsRevokedHandler(queues::revoked);
         // each poll's records at once, straight from the poll: no turn of the event loop per record
         consumer.batchHandler(queues::addAll);
+        handedOver = queues::handOff;
+        handOff.attach(context, handedOver);
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
         lagTimer = vertx.setPeriodic(config.metricsRefreshInterval().toMillis(), id -> {
             readLag();
@@ -106,6 +122,7 @@ public final class SagaVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        handOff.detach(handedOver);
         vertx.cancelTimer(commitTimer);
         vertx.cancelTimer(lagTimer);
         return queues.drain(10_000)
@@ -126,6 +143,21 @@ public final class SagaVerticle extends VerticleBase {
     /** Records whose command the domain refused (handled all the same: the refusal is their answer), since deployment. */
     public long skippedRecords() {
         return records == null ? 0 : records.refused();
+    }
+
+    /** Records the relay of this process handed over and this saga took, since deployment. */
+    public long handOffsTaken() {
+        return queues == null ? 0 : queues.handOffsTaken();
+    }
+
+    /** Records the relay handed over and this saga left to Kafka (not the next it expected), since deployment. */
+    public long handOffsDropped() {
+        return queues == null ? 0 : queues.handOffsDropped();
+    }
+
+    /** Records polled from Kafka and skipped, their handed-over copy taken, since deployment. */
+    public long kafkaCopiesSkipped() {
+        return queues == null ? 0 : queues.kafkaCopiesSkipped();
     }
 
     /** The dead letters this saga parks records in. */

@@ -1,6 +1,7 @@
 package dev.orders.command.saga;
 
 import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.messaging.LocalHandOff;
 import dev.orders.command.messaging.RelayVerticle;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
@@ -24,7 +25,8 @@ import static dev.orders.command.saga.SagaWorld.await;
 /**
  * One instance of the command side's background work, as a process would run it: its own Vert.x, pool
  * and command handler, the real relay (or, with {@code -Dorders.saga.testRelay=true}, the
- * {@link TestRelay} stand-in), the saga and the deadline poller. {@link #crash()} takes it down
+ * {@link TestRelay} stand-in), the saga (handed the real relay's records as the command side wires them) and
+ * the deadline poller. {@link #crash()} takes it down
  * the hard way: the pool's open transactions are cut and the saga's group loses what it committed since.
  */
 final class SagaService implements AutoCloseable {
@@ -35,6 +37,8 @@ final class SagaService implements AutoCloseable {
     private final OrdersConfig config;
     private final Duration deadlinePoll;
     private final Duration deadlineLease;
+    /** Between the real relay and the saga, as the command side wires them ({@code saga.relay-handoff}). */
+    private final LocalHandOff handOff;
     SagaVerticle saga;
     private TestRelay relay;
     DeadlineVerticle deadlines;
@@ -46,6 +50,7 @@ final class SagaService implements AutoCloseable {
         this.deadlinePoll = deadlinePoll;
         this.deadlineLease = deadlineLease;
         this.vertx = Vertx.vertx();
+        this.handOff = config.sagaRelayHandoff() ? LocalHandOff.create() : LocalHandOff.disabled();
         this.pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 16, 10_000, "saga-service");
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), Clock.systemUTC(),
                 UUID::randomUUID, config.snapshotEvery(), 8);
@@ -62,7 +67,7 @@ final class SagaService implements AutoCloseable {
         SagaService service = new SagaService(config, deadlinePoll, deadlineLease);
         if (withRelay && !Boolean.getBoolean("orders.saga.testRelay")) {
             await(service.vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(),
-                    config.kafkaBootstrap())));
+                    config.kafkaBootstrap(), service.handOff)));
         } else if (withRelay) {
             service.relay = new TestRelay(service.vertx, service.pool, config.kafkaBootstrap(),
                     config.kafkaTopicPrefix());
@@ -81,7 +86,8 @@ final class SagaService implements AutoCloseable {
     }
 
     void deploySaga() throws Exception {
-        saga = new SagaVerticle(config, handler, config.kafkaBootstrap());
+        saga = new SagaVerticle(config, handler, new SagaDeadLetters(handler, config.sagaCreditCheckTimeout()),
+                config.kafkaBootstrap(), handOff);
         sagaDeployment = await(vertx.deployVerticle(saga));
     }
 

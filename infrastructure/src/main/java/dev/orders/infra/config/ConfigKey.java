@@ -66,6 +66,11 @@ public enum ConfigKey {
             "an order whose credit check the saga asked"
             + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
             + " the saga has not reached the order"),
+    SAGA_RELAY_HANDOFF("saga.relay-handoff", "true", SHOWN, ConfigValues::bool,
+            "true: where the relay and the saga"
+            + " share a process, the relay hands each record Kafka acknowledged straight to the saga, which takes"
+            + " it only at the exact offset it expects next (the Kafka copy is then skipped); false: the saga reads"
+            + " everything from Kafka. Durability and order are the same either way"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"

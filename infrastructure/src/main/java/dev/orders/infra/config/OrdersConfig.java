@@ -155,6 +155,11 @@ public final class OrdersConfig {
         return get(SAGA_CREDIT_CHECK_TIMEOUT);
     }
 
+    /** @return whether the relay hands acknowledged records to the saga of its process */
+    public boolean sagaRelayHandoff() {
+        return get(SAGA_RELAY_HANDOFF);
+    }
+
     /** @return events per relay batch */
     public int relayBatchSize() {
         return get(RELAY_BATCH_SIZE);

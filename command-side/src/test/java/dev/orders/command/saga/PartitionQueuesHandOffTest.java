@@ -1,0 +1,105 @@
+package dev.orders.command.saga;
+
+import dev.orders.infra.config.OrdersConfig;
+import dev.orders.testsupport.SharedInfrastructure;
+import dev.orders.testsupport.TestInfrastructure;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.impl.KafkaConsumerRecordsImpl;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static dev.orders.command.saga.SagaWorld.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link PartitionQueues} given the same offsets of one partition two ways, polled and handed over by the
+ * relay, in a chosen interleaving: each offset is handled once, in order, whichever way it came first.
+ */
+@ExtendWith(SharedInfrastructure.class)
+@DisplayName("The saga's partition queues, given records polled and handed over")
+class PartitionQueuesHandOffTest {
+
+    @Test
+    @DisplayName("drop a handed-over record ahead of the next offset, take one at it, and skip the polled copy of "
+            + "what they took")
+    void take_each_offset_once_in_order(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = infra.isolatedConfig();
+        String topic = config.kafkaTopicPrefix() + ".queues";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.kafkaBootstrap()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        Vertx vertx = Vertx.vertx();
+        try {
+            KafkaConsumer<String, byte[]> consumer = KafkaConsumer.create(vertx, Map.of(
+                    "bootstrap.servers", config.kafkaBootstrap(), "group.id", config.sagaGroupId(),
+                    "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
+                    "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+                    "enable.auto.commit", "false"));
+            Context context = vertx.getOrCreateContext();
+            List<Long> handled = Collections.synchronizedList(new ArrayList<>());
+            PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
+                batch.stream().map(KafkaConsumerRecord::offset).forEach(handled::add);
+                return Future.succeededFuture();
+            }, 1_000, 100);
+            TopicPartition partition = new TopicPartition(topic, 0);
+            on(context, () -> queues.assigned(Set.of(partition)));
+
+            on(context, () -> queues.addAll(polled(record(topic, 0))));          // the saga is at offset 1
+            on(context, () -> queues.handOff(List.of(record(topic, 2))));        // ahead: dropped
+            on(context, () -> queues.handOff(List.of(record(topic, 1))));        // the next one: taken
+            on(context, () -> queues.addAll(polled(record(topic, 1), record(topic, 2)))); // 1 skipped, 2 taken
+            on(context, () -> queues.handOff(List.of(record(topic, 2), record(topic, 3)))); // 2 behind, 3 next
+            on(context, () -> queues.addAll(polled(record(topic, 3))));          // skipped
+
+            assertThat(queues.handOffsTaken()).as("handed over and taken").isEqualTo(2);
+            assertThat(queues.handOffsDropped()).as("handed over and left to Kafka").isEqualTo(2);
+            assertThat(queues.kafkaCopiesSkipped()).as("polled copies skipped").isEqualTo(2);
+            SagaWorld.eventually(Duration.ofSeconds(10), "every offset handled", () -> List.copyOf(handled),
+                    offsets -> offsets.size() >= 4);
+            assertThat(handled).as("offsets handled, in order, each once").containsExactly(0L, 1L, 2L, 3L);
+            await(consumer.close());
+        } finally {
+            await(vertx.close());
+        }
+    }
+
+    /** Runs on the queues' context and waits for it. */
+    private static void on(Context context, Runnable action) throws Exception {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(ignored -> {
+            action.run();
+            done.complete();
+        });
+        await(done.future());
+    }
+
+    private static ConsumerRecord<String, byte[]> record(String topic, long offset) {
+        return new ConsumerRecord<>(topic, 0, offset, "customer", ("event " + offset).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @SafeVarargs
+    private static KafkaConsumerRecordsImpl<String, byte[]> polled(ConsumerRecord<String, byte[]>... records) {
+        return new KafkaConsumerRecordsImpl<>(new ConsumerRecords<>(Map.of(
+                new org.apache.kafka.common.TopicPartition(records[0].topic(), 0), List.of(records))));
+    }
+}
