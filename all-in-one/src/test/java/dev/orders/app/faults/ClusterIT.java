@@ -21,6 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -56,6 +58,9 @@ class ClusterIT {
     /** Bounds of the waits: generous, since the whole cluster shares two cores with the test. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a service may take to stop on SIGTERM at the end, before it is killed. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
+    private static final Executor EACH_ON_ITS_THREAD = task -> Thread.ofVirtual().start(task);
 
     private final FaultServers servers = FaultServers.get();
     private final List<String> report = new ArrayList<>();
@@ -234,7 +239,10 @@ class ClusterIT {
         return ServiceProcess.productionJar(folder, Path.of(jar), FaultServers.freePort(), settings);
     }
 
-    /** Starts them all at once; each is ready when its {@code /health/ready} answers 200. */
+    /**
+     * Starts them all at once; each is ready when its {@code /health/ready} answers 200. A thread each: the
+     * common pool that {@code runAsync} would take has one thread on two cores, and would start them in turn.
+     */
     private static void startAll(List<ServiceProcess> services) {
         CompletableFuture.allOf(services.stream().map(s -> CompletableFuture.runAsync(() -> {
             try {
@@ -250,17 +258,27 @@ class ClusterIT {
             } catch (Exception e) {
                 throw new IllegalStateException(e.getMessage() + " (" + s.log() + ")", e);
             }
-        })).toArray(CompletableFuture[]::new)).join();
+        }, EACH_ON_ITS_THREAD)).toArray(CompletableFuture[]::new)).join();
     }
 
-    private static void stopAll(List<ServiceProcess> services) {
+    /**
+     * SIGTERM to each at once; one that has not ended within {@link #STOP_WAIT} is killed and named in the report
+     * (a graceful stop takes its 3 s notice and a little more).
+     */
+    private void stopAll(List<ServiceProcess> services) {
+        List<String> killed = new CopyOnWriteArrayList<>();
         CompletableFuture.allOf(services.stream().map(s -> CompletableFuture.runAsync(() -> {
             try {
-                s.close();
+                if (!s.stop(STOP_WAIT)) {
+                    killed.add(s.log().getParent().getFileName().toString());
+                }
             } catch (Exception ignored) {
                 // the JVM's end stops what is left
             }
-        })).toArray(CompletableFuture[]::new)).join();
+        }, EACH_ON_ITS_THREAD)).toArray(CompletableFuture[]::new)).join();
+        if (!killed.isEmpty()) {
+            report.add("not stopped " + STOP_WAIT.toSeconds() + " s after SIGTERM, so killed: " + killed);
+        }
     }
 
     private void note(String what, long sinceNanos) {

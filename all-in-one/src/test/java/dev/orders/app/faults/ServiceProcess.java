@@ -111,13 +111,25 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws Exception {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+    public void close() throws Exception {
+        stop(Duration.ofSeconds(30));
+    }
+
+    /**
+     * SIGTERM, then {@code kill -9} if it has not ended within {@code wait}.
+     *
+     * @return false if it had to be killed
+     */
+    synchronized boolean stop(Duration wait) throws Exception {
+        if (process == null || !process.isAlive()) {
+            return true;
         }
+        process.destroy();
+        if (process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+            return true;
+        }
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        return false;
     }
 
     private static String jar() {

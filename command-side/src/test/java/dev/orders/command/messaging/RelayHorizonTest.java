@@ -6,6 +6,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Transaction;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.time.Duration;
 import java.util.UUID;
@@ -15,6 +16,7 @@ import static dev.orders.command.messaging.RelayFixture.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("The relay's horizon watch")
+@Isolated("names the oldest transaction on the whole server: another class's transaction, in its own database, may be it")
 class RelayHorizonTest extends RelayTestBase {
 
 

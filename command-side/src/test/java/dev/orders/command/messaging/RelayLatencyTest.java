@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -113,8 +114,16 @@ class RelayLatencyTest extends RelayTestBase {
                 "fetch.max.wait.ms", "100"), new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (String topic : Topics.all(f.config.kafkaTopicPrefix())) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(30))
-                        .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
+                // a topic just created may not be in the metadata yet: its partitions then come back empty
+                List<PartitionInfo> infos = List.of();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (infos.isEmpty() && System.nanoTime() < deadline) {
+                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+                    if (infos.isEmpty()) {
+                        sleep(100);
+                    }
+                }
+                infos.forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);

@@ -424,7 +424,7 @@ class PushHubTest extends PushTestBase {
         SseClient client = sse(node, "/api/orders/" + order + "/stream");
         eventually("the state", () -> client.orders().size() == 1);
         await(admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN order_changes'"
-                + " AND pid <> pg_backend_pid()").execute());
+                + " AND datname = current_database() AND pid <> pg_backend_pid()").execute());
         List<Long> positions = changes(order, customer, 2, 6);
         eventually("the changes made while it reconnected", () -> client.orders().size() == 6);
         assertThat(ids(client.orders()).subList(1, 6)).containsExactlyElementsOf(positions);

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -39,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The tests that grow with the scale have a generous timeout of their own: the class's two minutes hold
  * the default size only.
  */
+@Isolated("measures the JVM's heap under a steady flow with time bounds: another class beside it would add its own heap and take half the cores")
 class PushLoadTest extends PushTestBase {
 
     static final int SCALE = Integer.getInteger("orders.test.scale", 1);
