@@ -5,6 +5,7 @@ import dev.orders.devservers.Infrastructure;
 import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.Health;
 import dev.orders.service.security.Security;
 import dev.orders.service.tracing.Tracing;
@@ -69,8 +70,9 @@ public final class OrdersApp implements AutoCloseable {
     }
 
     /** The one router of the process (package-private: the security test walks its routes). */
-    static Router routes(Vertx vertx, Security security, CommandSide command, QuerySide query) {
-        return ServiceLauncher.router(vertx, security, new Health(), new BothSides(command, query));
+    static Router routes(Vertx vertx, Security security, ContractRequests sessionContract, CommandSide command,
+                         QuerySide query) {
+        return ServiceLauncher.router(vertx, security, sessionContract, new Health(), new BothSides(command, query));
     }
 
     /** The URL a browser opens. */

@@ -6,6 +6,7 @@ import dev.orders.app.HttpProbe.Request;
 import dev.orders.app.HttpProbe.Socket;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.security.Security;
+import dev.orders.service.security.SessionApi;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -112,6 +113,8 @@ class SecurityRoutesTest {
                         ids -> Request.get("/api/openapi/command-api.json")),
                 http("the query API's OpenAPI document", "GET", "/api/openapi/query-api.json", Access.PUBLIC,
                         ids -> Request.get("/api/openapi/query-api.json")),
+                http("the session routes' OpenAPI document", "GET", "/api/openapi/session.json", Access.PUBLIC,
+                        ids -> Request.get("/api/openapi/session.json")),
                 http("the AsyncAPI document", "GET", "/api/asyncapi.json", Access.PUBLIC,
                         ids -> Request.get("/api/asyncapi.json")),
                 http("create a customer", "POST", "/api/customers", Access.OPERATOR_ONLY,
@@ -270,7 +273,7 @@ class SecurityRoutesTest {
      */
     private Set<Route> mountedApiRoutes() {
         Router router = OrdersApp.routes(app.vertx(), Security.create(app.vertx(), config.securitySettings()),
-                app.commandSide(), app.querySide());
+                HttpProbe.await(SessionApi.load(app.vertx())), app.commandSide(), app.querySide());
         Set<Route> routes = new TreeSet<>(java.util.Comparator.comparing(Route::toString));
         for (var route : router.getRoutes()) {
             String path = route.getPath();

@@ -4,12 +4,14 @@ import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.ServicePart;
 import dev.orders.service.Version;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.GracefulStop;
 import dev.orders.service.http.Health;
 import dev.orders.service.http.HttpServerVerticle;
 import dev.orders.service.http.ServiceRouter;
 import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.service.security.Security;
+import dev.orders.service.security.SessionApi;
 import dev.orders.service.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -118,11 +120,14 @@ public final class ServiceLauncher<S extends Servers, P extends ServicePart> {
         S opened = servers.open(config);
         Vertx vertx = ProcessMetrics.newVertx(tracing);
         try {
+            // the session routes' document loads while the part deploys
+            Future<ContractRequests> loadingSessionContract = SessionApi.load(vertx);
             P part = await(deployer.deploy(vertx, config, opened), START_TIMEOUT_SECONDS);
             Security security = Security.create(vertx, config.securitySettings());
+            ContractRequests sessionContract = await(loadingSessionContract, START_TIMEOUT_SECONDS);
             Health health = new Health();
             HttpServerVerticle http = new HttpServerVerticle(config.httpHost(), config.httpPort(),
-                    v -> router(v, security, health, part));
+                    v -> router(v, security, sessionContract, health, part));
             await(vertx.deployVerticle(http), START_TIMEOUT_SECONDS);
             Running<S, P> running = new Running<>(opened, vertx, part, config,
                     new GracefulStop(health, http, part::endStreams, part::close), http.actualPort());
@@ -137,10 +142,15 @@ public final class ServiceLauncher<S extends Servers, P extends ServicePart> {
         }
     }
 
-    /** The one router of a process serving this part (its readiness checks are added to the health given). */
-    public static Router router(Vertx vertx, Security security, Health health, ServicePart part) {
+    /**
+     * The one router of a process serving this part (its readiness checks are added to the health given).
+     *
+     * @param sessionContract the requests of the session routes' document, {@link SessionApi#load}
+     */
+    public static Router router(Vertx vertx, Security security, ContractRequests sessionContract, Health health,
+                                ServicePart part) {
         part.readiness(health);
-        return ServiceRouter.create(vertx, security, health, part.meterRegistries(), part::mount);
+        return ServiceRouter.create(vertx, security, sessionContract, health, part.meterRegistries(), part::mount);
     }
 
     /**

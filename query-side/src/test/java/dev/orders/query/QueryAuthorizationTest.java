@@ -13,6 +13,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.events.Topics;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.security.Security;
+import dev.orders.service.security.SessionApi;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -84,7 +85,8 @@ class QueryAuthorizationTest {
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
                 QueryOptions.defaults().withMinVersionWait(MIN_VERSION_WAIT)));
-        Router router = ApiRouter.create(vertx, Security.create(vertx, config.securitySettings()));
+        Router router = ApiRouter.create(vertx, Security.create(vertx, config.securitySettings()),
+                await(SessionApi.load(vertx)));
         side.mount(router);
         ApiRouter.finish(router);
         server = await(vertx.createHttpServer().requestHandler(router).listen(0));

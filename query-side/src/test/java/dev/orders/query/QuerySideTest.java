@@ -14,6 +14,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.events.Topics;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.security.Security;
+import dev.orders.service.security.SessionApi;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -97,10 +98,12 @@ class QuerySideTest {
 
     /** The side's routes behind the real {@link ApiRouter}, on a free port. */
     private Future<HttpServer> serve(Vertx on, QuerySide node) {
-        Router router = ApiRouter.create(on, Security.create(on, config.securitySettings()));
-        node.mount(router);
-        ApiRouter.finish(router);
-        return on.createHttpServer().requestHandler(router).listen(0);
+        return SessionApi.load(on).compose(session -> {
+            Router router = ApiRouter.create(on, Security.create(on, config.securitySettings()), session);
+            node.mount(router);
+            ApiRouter.finish(router);
+            return on.createHttpServer().requestHandler(router).listen(0);
+        });
     }
 
     private static WebClient operatorClient(Vertx on, HttpServer to) {

@@ -10,9 +10,12 @@ import io.vertx.json.schema.Validator;
 import io.vertx.openapi.contract.OpenAPIVersion;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -93,6 +96,26 @@ public final class OpenApiContract {
             statuses.add(Integer.parseInt(status));
         }
         return statuses;
+    }
+
+    /**
+     * Asserts that, for each operation ("METHOD /path/{template}"), the statuses a test provoked are exactly the
+     * documented ones, but those provoked by other tests.
+     *
+     * @param provoked each case's operation and the status it answered
+     */
+    public void assertEveryStatusProvoked(Collection<String> operations, Collection<Map.Entry<String, Integer>> provoked,
+                                          Set<Integer> provokedElsewhere) {
+        Map<String, Set<Integer>> byOperation = new TreeMap<>();
+        for (Map.Entry<String, Integer> answered : provoked) {
+            byOperation.computeIfAbsent(answered.getKey(), p -> new TreeSet<>()).add(answered.getValue());
+        }
+        for (String operation : operations) {
+            String[] methodAndPath = operation.split(" ", 2);
+            Set<Integer> documented = new TreeSet<>(documentedStatuses(methodAndPath[0], methodAndPath[1]));
+            documented.removeAll(provokedElsewhere);
+            assertThat(byOperation.get(operation)).as("statuses provoked for %s", operation).isEqualTo(documented);
+        }
     }
 
     /** The documented answer of an operation with this status. */

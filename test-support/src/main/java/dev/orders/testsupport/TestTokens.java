@@ -3,14 +3,17 @@ package dev.orders.testsupport;
 import dev.orders.service.security.Security;
 import dev.orders.service.security.SecuritySettings;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import io.vertx.ext.web.client.HttpRequest;
 
 import java.time.Instant;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * Tokens for tests, signed like the development tokens of a service started with the default
@@ -67,6 +70,19 @@ public final class TestTokens {
     /** {@code Bearer <token>}, for an {@code Authorization} header. */
     public static String bearer(String token) {
         return "Bearer " + token;
+    }
+
+    /** Sends the token as {@code Authorization: Bearer}. */
+    public static UnaryOperator<HttpRequest<Buffer>> asBearer(String token) {
+        return request -> request.putHeader("Authorization", bearer(token));
+    }
+
+    /** Sends the token as the session cookie, with this {@code Origin} (null: none). */
+    public static UnaryOperator<HttpRequest<Buffer>> asCookie(String token, String origin) {
+        return request -> {
+            request.putHeader("Cookie", Security.COOKIE + "=" + token);
+            return origin == null ? request : request.putHeader("Origin", origin);
+        };
     }
 
     private static JsonObject claims(UUID customerId) {

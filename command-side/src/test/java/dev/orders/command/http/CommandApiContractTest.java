@@ -7,6 +7,7 @@ import dev.orders.events.OrderEvent.OrderCancelled;
 import dev.orders.service.security.Security;
 import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.OpenApiContract;
+import dev.orders.testsupport.SessionApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -32,8 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -44,12 +43,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The OpenAPI document of the command API (the commands, the session, the saga's dead letters and the event
- * feed) checked against the real service: it is served, and for
+ * The OpenAPI document of the command API (the commands, the saga's dead letters and the event feed) checked
+ * against the real service: it is served, and for
  * each operation every documented status is provoked with a real request, whose answer must be
  * documented for that operation and match the documented headers, content type and schema. Requests
  * are an operator's unless a case says otherwise; the service allows a customer a burst of
- * {@value #BURST} commands, so that a case can provoke 429 cheaply.
+ * {@value #BURST} commands, so that a case can provoke 429 cheaply. The session routes, which every service
+ * mounts, have their own document, checked here on the command side ({@link SessionApiContract}).
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -59,8 +59,6 @@ class CommandApiContractTest {
     private static final String CUSTOMERS = "/api/customers";
     private static final String ORDERS = "/api/orders";
     private static final String CANCEL = "/api/orders/{id}/cancel";
-    private static final String DEV_TOKEN = "/api/dev/token";
-    private static final String SESSION = "/api/session";
     private static final String SAGA_DEAD_LETTERS = "/api/admin/saga/dead-letters";
     private static final String SAGA_REDRIVE = "/api/admin/saga/dead-letters/{id}/redrive";
     private static final String EVENTS = "/api/admin/events";
@@ -68,8 +66,7 @@ class CommandApiContractTest {
     private static final String SAGA_RESUME = "/api/admin/saga/resume";
     /** Every operation of the document, as "METHOD path". */
     private static final List<String> OPERATIONS = List.of("POST " + CUSTOMERS, "POST " + ORDERS, "POST " + CANCEL,
-            "POST " + DEV_TOKEN, "GET " + SESSION, "DELETE " + SESSION, "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE,
-            "GET " + EVENTS, "POST " + SAGA_PAUSE, "POST " + SAGA_RESUME);
+            "GET " + SAGA_DEAD_LETTERS, "POST " + SAGA_REDRIVE, "GET " + EVENTS, "POST " + SAGA_PAUSE, "POST " + SAGA_RESUME);
     private static final int BURST = 2;
     private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
@@ -124,7 +121,7 @@ class CommandApiContractTest {
     }
 
     @Test
-    void is_served_as_json_and_is_openapi_3_1_with_the_commands_and_the_session_routes() throws Exception {
+    void is_served_as_json_and_is_openapi_3_1_with_the_commands() throws Exception {
         assertThat(served.getHeader("Content-Type")).startsWith("application/json");
         JsonObject document = served.bodyAsJsonObject();
         assertThat(document.getString("openapi")).startsWith("3.1");
@@ -132,14 +129,11 @@ class CommandApiContractTest {
         assertThat(document).as("the served document is the shipped resource")
                 .isEqualTo(OpenApiDocument.load().json());
         assertThat(document.getJsonObject("paths").fieldNames())
-                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, DEV_TOKEN, SESSION, SAGA_DEAD_LETTERS, SAGA_REDRIVE,
-                        EVENTS, SAGA_PAUSE, SAGA_RESUME);
+                .containsExactlyInAnyOrder(CUSTOMERS, ORDERS, CANCEL, SAGA_DEAD_LETTERS, SAGA_REDRIVE, EVENTS, SAGA_PAUSE,
+                        SAGA_RESUME);
         assertThat(contract.operation("POST", CUSTOMERS).getString("operationId")).isEqualTo("createCustomer");
         assertThat(contract.operation("POST", ORDERS).getString("operationId")).isEqualTo("placeOrder");
         assertThat(contract.operation("POST", CANCEL).getString("operationId")).isEqualTo("cancelOrder");
-        assertThat(contract.operation("POST", DEV_TOKEN).getString("operationId")).isEqualTo("issueDevelopmentToken");
-        assertThat(contract.operation("GET", SESSION).getString("operationId")).isEqualTo("describeSession");
-        assertThat(contract.operation("DELETE", SESSION).getString("operationId")).isEqualTo("signOut");
         assertThat(contract.operation("GET", SAGA_DEAD_LETTERS).getString("operationId")).isEqualTo("listSagaDeadLetters");
         assertThat(contract.operation("POST", SAGA_REDRIVE).getString("operationId")).isEqualTo("redriveSagaDeadLetter");
         assertThat(contract.operation("GET", EVENTS).getString("operationId")).isEqualTo("readEventFeed");
@@ -155,7 +149,6 @@ class CommandApiContractTest {
         assertThat(document.getJsonArray("security")).as("every operation needs a token by default")
                 .containsExactlyInAnyOrder(new JsonObject().put("bearerToken", new JsonArray()),
                         new JsonObject().put("sessionCookie", new JsonArray()));
-        assertThat(contract.operation("POST", DEV_TOKEN).getJsonArray("security")).as("but signing in").isEmpty();
         JsonObject problem = document.getJsonObject("components").getJsonObject("schemas").getJsonObject("Problem");
         assertThat(problem.getJsonArray("required")).containsExactlyInAnyOrder("type", "title", "status", "detail");
         // every schema of the document compiles
@@ -206,6 +199,11 @@ class CommandApiContractTest {
     }
 
     @TestFactory
+    Stream<DynamicTest> the_session_routes_conform_to_their_own_document_on_the_command_side() throws Exception {
+        return new SessionApiContract(api.vertx, "127.0.0.1", api.port).tests("the command side");
+    }
+
+    @TestFactory
     Stream<DynamicTest> every_documented_status_of_every_command_conforms_to_the_document() {
         List<Case> cases = cases();
         List<DynamicTest> tests = new ArrayList<>();
@@ -222,16 +220,8 @@ class CommandApiContractTest {
             }));
         }
         tests.add(DynamicTest.dynamicTest("every documented status is provoked above", () -> {
-            Map<String, Set<Integer>> provoked = new TreeMap<>();
-            for (Case c : cases) {
-                provoked.computeIfAbsent(c.operation(), p -> new TreeSet<>()).add(c.status());
-            }
-            for (String operation : OPERATIONS) {
-                String[] methodAndPath = operation.split(" ", 2);
-                Set<Integer> documented = new TreeSet<>(contract.documentedStatuses(methodAndPath[0], methodAndPath[1]));
-                documented.removeAll(PROVOKED_ELSEWHERE);
-                assertThat(provoked.get(operation)).as("statuses provoked for %s", operation).isEqualTo(documented);
-            }
+            contract.assertEveryStatusProvoked(OPERATIONS,
+                    cases.stream().map(c -> Map.entry(c.operation(), c.status())).toList(), PROVOKED_ELSEWHERE);
         }));
         return tests.stream();
     }
@@ -354,40 +344,6 @@ class CommandApiContractTest {
             assertThat(post(cancel(order()), null, null, key).response().statusCode()).isEqualTo(202);
             return post(cancel(order()), null, null, key);
         }));
-
-        // POST /api/dev/token
-        cases.add(new Case(DEV_TOKEN, 200, "a customer's token", () -> {
-            String body = new JsonObject().put("customerId", UUID.randomUUID().toString()).encode();
-            contract.assertValidRequest("POST", DEV_TOKEN, new JsonObject(body));
-            return send(HttpMethod.POST, DEV_TOKEN, anonymous(), body, "application/json", null);
-        }));
-        cases.add(new Case(DEV_TOKEN, 200, "an operator's token", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(),
-                "{\"role\": \"operator\"}", "application/json", null)));
-        cases.add(new Case(DEV_TOKEN, 400, "both a customer and a role", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(),
-                new JsonObject().put("customerId", UUID.randomUUID().toString()).put("role", "operator").encode(),
-                "application/json", null)));
-        cases.add(new Case(DEV_TOKEN, 400, "a role other than operator", () -> send(HttpMethod.POST, DEV_TOKEN,
-                anonymous(), "{\"role\": \"admin\"}", "application/json", null)));
-        cases.add(new Case(DEV_TOKEN, 413, "a body over 64 KiB", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(), TOO_BIG,
-                "application/json", null)));
-        cases.add(new Case(DEV_TOKEN, 415, "text/plain", () -> send(HttpMethod.POST, DEV_TOKEN, anonymous(), "role=operator",
-                "text/plain", null)));
-
-        // GET and DELETE /api/session
-        cases.add(new Case("GET", SESSION, 200, "a customer's bearer token", () -> send(HttpMethod.GET, SESSION,
-                bearer(tokens.customer(UUID.randomUUID())), null, null, null)));
-        cases.add(new Case("GET", SESSION, 200, "an operator's session cookie, without an Origin", () -> send(
-                HttpMethod.GET, SESSION, cookie(tokens.operator(), null), null, null, null)));
-        cases.add(new Case("GET", SESSION, 401, "no token", () -> send(HttpMethod.GET, SESSION, anonymous(), null, null,
-                null)));
-        cases.add(new Case("DELETE", SESSION, 204, "the session cookie from the service's own origin", () -> send(
-                HttpMethod.DELETE, SESSION, cookie(tokens.customer(UUID.randomUUID()), api.ownOrigin()), null, null, null)));
-        cases.add(new Case("DELETE", SESSION, 204, "a bearer token", () -> send(HttpMethod.DELETE, SESSION, asOperator,
-                null, null, null)));
-        cases.add(new Case("DELETE", SESSION, 401, "an expired token", () -> send(HttpMethod.DELETE, SESSION,
-                bearer(tokens.expired(UUID.randomUUID())), null, null, null)));
-        cases.add(new Case("DELETE", SESSION, 403, "the session cookie from a foreign origin", () -> send(
-                HttpMethod.DELETE, SESSION, cookie(tokens.operator(), FOREIGN_ORIGIN), null, null, null)));
 
         sagaDeadLetterCases(cases);
         eventFeedCases(cases);
@@ -533,15 +489,12 @@ class CommandApiContractTest {
     }
 
     private static UnaryOperator<HttpRequest<Buffer>> bearer(String token) {
-        return request -> request.putHeader("Authorization", TestTokens.bearer(token));
+        return TestTokens.asBearer(token);
     }
 
     /** The token as the session cookie, with this {@code Origin} (null: none). */
     private static UnaryOperator<HttpRequest<Buffer>> cookie(String token, String origin) {
-        return request -> {
-            request.putHeader("Cookie", Security.COOKIE + "=" + token);
-            return origin == null ? request : request.putHeader("Origin", origin);
-        };
+        return TestTokens.asCookie(token, origin);
     }
 
     /** Sends the request {@value #BURST} times (answered as they may be), then once more: that answer. */

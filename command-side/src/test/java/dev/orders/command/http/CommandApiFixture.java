@@ -4,7 +4,9 @@ import dev.orders.command.CommandSide;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.HttpServerVerticle;
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.security.Security;
+import dev.orders.service.security.SessionApi;
 import dev.orders.service.security.SecuritySettings;
 import dev.orders.testsupport.TestTokens;
 import io.vertx.core.Future;
@@ -52,8 +54,9 @@ final class CommandApiFixture implements AutoCloseable {
     static CommandApiFixture start(OrdersConfig config, SecuritySettings security) throws Exception {
         Vertx vertx = Vertx.vertx();
         CommandSide side = await(CommandSide.deploy(vertx, config, config.effectiveCommandPgUri(), config.kafkaBootstrap()));
+        ContractRequests sessionContract = await(SessionApi.load(vertx));
         HttpServerVerticle http = new HttpServerVerticle("127.0.0.1", 0, v -> {
-            Router router = ApiRouter.create(v, Security.create(v, security));
+            Router router = ApiRouter.create(v, Security.create(v, security), sessionContract);
             side.mount(router);
             ApiRouter.finish(router);
             return router;

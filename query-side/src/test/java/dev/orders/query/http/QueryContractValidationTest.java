@@ -4,6 +4,7 @@ import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.QuerySide;
 import dev.orders.query.rebuild.ApiServer;
 import dev.orders.testsupport.OpenApiContract;
+import dev.orders.testsupport.SessionApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import dev.orders.testsupport.TestTokens;
@@ -18,7 +19,9 @@ import io.vertx.ext.web.client.WebClientOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pattern and format of a documented path or query parameter, violated in turn, is a 400 bad-request problem
  * that names the parameter. The parameters and their rules are taken from the served document, not listed
  * here, so a rule the document adds is covered without touching this test. Authentication and the
- * operators-only 403 come first; what the document cannot say stays the route's.
+ * operators-only 403 come first; what the document cannot say stays the route's. The session routes, which the
+ * query side mounts too, are checked against their own document ({@link SessionApiContract}).
  */
 @ExtendWith(SharedInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -56,6 +61,7 @@ class QueryContractValidationTest {
 
     private Vertx vertx;
     private QuerySide side;
+    private int port;
     private WebClient http;
     private OpenApiContract contract;
     private String operator;
@@ -66,7 +72,7 @@ class QueryContractValidationTest {
         OrdersConfig config = infra.isolatedConfig().with("kafka.partitions", "1");
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap()));
-        int port = await(ApiServer.serve(vertx, side::mount));
+        port = await(ApiServer.serve(vertx, side::mount));
         http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
         TestTokens tokens = new TestTokens(vertx);
         operator = tokens.operator();
@@ -74,6 +80,11 @@ class QueryContractValidationTest {
         HttpResponse<Buffer> served = await(http.get(QueryApiDocument.PATH).send());
         assertThat(served.statusCode()).isEqualTo(200);
         contract = new OpenApiContract(served.bodyAsJsonObject());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> the_session_routes_conform_to_their_own_document_on_the_query_side() throws Exception {
+        return new SessionApiContract(vertx, "127.0.0.1", port).tests("the query side");
     }
 
     @AfterAll

@@ -5,6 +5,7 @@ import dev.orders.service.http.ApiRouter;
 import dev.orders.service.http.ContractRequests;
 import dev.orders.service.security.Security;
 import dev.orders.service.security.SecuritySettings;
+import dev.orders.service.security.SessionApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -45,15 +46,15 @@ final class PushNode {
     static Future<PushNode> start(Vertx vertx, PgConnectOptions db, PgConnectOptions listenDb, PushSettings settings,
                                   OperatorStreamSettings operators, HttpServerOptions http) {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(db).using(vertx).build();
-        return ContractRequests.load(vertx, QueryApiDocument.load()).compose(contract -> PushHub.start(vertx, pool,
-                listenDb, settings).compose(hub -> {
-            Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()));
+        return ContractRequests.load(vertx, QueryApiDocument.load()).compose(contract -> SessionApi.load(vertx)
+                .compose(session -> PushHub.start(vertx, pool, listenDb, settings).compose(hub -> {
+            Router router = ApiRouter.create(vertx, Security.create(vertx, SecuritySettings.development()), session);
             new OperatorStreams(vertx, pool, hub, settings, operators).mount(router, contract);
             hub.mount(router, contract);
             ApiRouter.finish(router);
             return vertx.createHttpServer(http.setPort(0).setHost("127.0.0.1")).requestHandler(router).listen()
                     .map(server -> new PushNode(pool, hub, server));
-        }));
+        })));
     }
 
     int port() {

@@ -22,15 +22,20 @@ public final class ApiRouter {
     private ApiRouter() {
     }
 
-    /** A router with the common handlers; sides mount their routes on it, then call {@link #finish}. */
-    public static Router create(Vertx vertx, Security security) {
+    /**
+     * A router with the common handlers; sides mount their routes on it, then call {@link #finish}.
+     *
+     * @param sessionContract the requests of the session routes' document ({@code SessionApi.load}), loaded once
+     *                        per process
+     */
+    public static Router create(Vertx vertx, Security security, ContractRequests sessionContract) {
         Router router = Router.router(vertx);
         router.route().handler(SecurityHeaders.handler(security.settings().allowedOrigins()));
         router.route().handler(CorrelationIds.handler());
         router.route("/api/*").handler(ApiRouter::refuseBodiesOtherThanJson);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.route().failureHandler(Problems.failureHandler());
-        security.protect(router);
+        security.protect(router, sessionContract);
         return router;
     }
 

@@ -13,16 +13,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.io.IOException;
-import java.util.Iterator;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.UUID;
 
 /**
  * A request's JSON body, read strictly: JSON content type only (else 415), well-formed, one object,
- * nested at most {@value #MAX_DEPTH} deep, no duplicate keys, and only the fields the route knows
- * (else 400). Field accessors check types and answer 400 with the field's name. A route checked against the
- * OpenAPI document reads with {@link #readObject} and leaves its fields to the document ({@link ContractRequests}).
+ * nested at most {@value #MAX_DEPTH} deep, no duplicate keys (else 400), which no JSON Schema can see. Which
+ * fields it holds, and their values, are the OpenAPI document's to check ({@link ContractRequests}); field
+ * accessors then check types and answer 400 with the field's name.
  */
 public final class JsonRequest {
 
@@ -42,19 +39,8 @@ public final class JsonRequest {
     }
 
     /**
-     * Reads the body of a request that passed a {@code BodyHandler}, accepting only the given fields.
-     *
-     * @throws ProblemException 415, or 400 with a detail that says what is wrong
-     */
-    public static JsonRequest read(RoutingContext ctx, String... allowedFields) {
-        JsonRequest request = readObject(ctx);
-        request.rejectUnknownFields(Set.of(allowedFields));
-        return request;
-    }
-
-    /**
-     * Reads the body of a request that passed a {@code BodyHandler} as strictly as {@link #read}, but leaves
-     * which fields it holds, and their values, to the API's contract ({@link ContractRequests}).
+     * Reads the body of a request that passed a {@code BodyHandler} strictly, and leaves which fields it holds,
+     * and their values, to the API's contract ({@link ContractRequests}).
      *
      * @throws ProblemException 415, or 400 with a detail that says what is wrong
      */
@@ -106,21 +92,6 @@ public final class JsonRequest {
         return mediaType.equals("application/json");
     }
 
-    /** A required string of {@code min..max} characters (counted as code points). */
-    public String text(String field, int min, int max) {
-        JsonNode value = required(field);
-        if (!value.isTextual()) {
-            throw wrongType(field, "a string");
-        }
-        String text = value.asText();
-        int length = text.codePointCount(0, text.length());
-        if (length < min || length > max) {
-            throw ProblemException.badRequest("'" + field + "' must be " + min + " to " + max
-                    + " characters long, was " + length);
-        }
-        return text;
-    }
-
     /** A required string that must hold a UUID. */
     public UUID uuid(String field) {
         JsonNode value = required(field);
@@ -146,20 +117,6 @@ public final class JsonRequest {
             throw ProblemException.badRequest("'" + field + "' is required");
         }
         return value;
-    }
-
-    private void rejectUnknownFields(Set<String> allowed) {
-        Set<String> unknown = new LinkedHashSet<>();
-        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!allowed.contains(name)) {
-                unknown.add(name);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw ProblemException.badRequest("unknown field(s): " + String.join(", ", unknown)
-                    + "; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
-        }
     }
 
     private ProblemException wrongType(String field, String expected) {

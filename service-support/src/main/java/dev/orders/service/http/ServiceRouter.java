@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The router of a service process: the common handlers of {@link ApiRouter}, health, metrics, the
- * AsyncAPI document, then
+ * The router of a service process: the common handlers of {@link ApiRouter} (with the session routes and
+ * their document), health, metrics, the AsyncAPI document, then
  * the routes of the sides it runs, then 404 problems for unknown API paths.
  */
 public final class ServiceRouter {
@@ -21,9 +21,9 @@ public final class ServiceRouter {
     private ServiceRouter() {
     }
 
-    public static Router create(Vertx vertx, Security security, Health health, List<PrometheusMeterRegistry> registries,
-                                Consumer<Router> routes) {
-        Router router = ApiRouter.create(vertx, security);
+    public static Router create(Vertx vertx, Security security, ContractRequests sessionContract, Health health,
+                                List<PrometheusMeterRegistry> registries, Consumer<Router> routes) {
+        Router router = ApiRouter.create(vertx, security, sessionContract);
         health.mount(router);
         List<PrometheusMeterRegistry> scraped = new ArrayList<>(registries);
         ProcessMetrics.of(vertx).ifPresent(scraped::add);

@@ -1,5 +1,6 @@
 package dev.orders.service.security;
 
+import dev.orders.service.http.ContractRequests;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -78,15 +79,21 @@ public final class Security {
         return origins;
     }
 
-    /** Mounts CORS (configured origins only), authentication, CSRF, the command rate and the session routes. */
-    public void protect(Router router) {
+    /**
+     * Mounts CORS (configured origins only), authentication, CSRF, the command rate, and the session routes with
+     * their document.
+     *
+     * @param sessionContract the requests of {@link SessionApi}'s document ({@link SessionApi#load}), which the
+     *                        session routes check their bodies against
+     */
+    public void protect(Router router, ContractRequests sessionContract) {
         if (!settings.allowedOrigins().isEmpty()) {
             router.route("/api/*").handler(Cors.handler(settings.allowedOrigins()));
         }
         router.route("/api/*").handler(new Authentication(tokens, development()))
                 .handler(new CsrfGuard(origins))
                 .handler(commandRate);
-        new SessionRoutes(settings, origins, devTokens).mount(router);
+        new SessionRoutes(settings, origins, devTokens, sessionContract).mount(router);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.orders.service.security;
 
+import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.JsonRequest;
 import dev.orders.service.http.ProblemException;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +15,10 @@ import java.util.UUID;
 /**
  * The session routes: {@code POST} {@value Security#DEV_TOKEN_PATH} signs in (development mode only: a token
  * for any customer or an operator, also set as the session cookie), {@code GET} {@value Security#SESSION_PATH}
- * describes the caller, {@code DELETE} {@value Security#SESSION_PATH} signs out (clears the cookie).
+ * describes the caller, {@code DELETE} {@value Security#SESSION_PATH} signs out (clears the cookie); and their
+ * contract, {@link SessionApi}'s document, served at {@value SessionApi#PATH}. The sign-in's body is read
+ * strictly ({@link JsonRequest#readObject}), then checked against that document's {@code DevTokenRequest}
+ * (a customer's id or the operator role, nothing else).
  */
 final class SessionRoutes {
 
@@ -24,14 +28,23 @@ final class SessionRoutes {
     private final OriginPolicy origins;
     /** Null in production mode. */
     private final DevelopmentTokens devTokens;
+    private final ContractRequests contract;
+    private final ContractRequests.Check devTokenRequest;
 
-    SessionRoutes(SecuritySettings settings, OriginPolicy origins, DevelopmentTokens devTokens) {
+    /**
+     * @param contract the requests of {@link SessionApi}'s document
+     * @throws IllegalStateException when the document does not describe the sign-in
+     */
+    SessionRoutes(SecuritySettings settings, OriginPolicy origins, DevelopmentTokens devTokens, ContractRequests contract) {
         this.settings = settings;
         this.origins = origins;
         this.devTokens = devTokens;
+        this.contract = contract;
+        this.devTokenRequest = contract.operation("issueDevelopmentToken");
     }
 
     void mount(Router router) {
+        contract.document().mount(router);
         if (devTokens != null) {
             router.post(Security.DEV_TOKEN_PATH).handler(this::issueDevToken);
         }
@@ -43,18 +56,10 @@ final class SessionRoutes {
         if (!origins.allows(ctx.request())) {
             throw ProblemException.forbidden("sign-in is only accepted from this service's own pages or cors.origins");
         }
-        JsonRequest body = JsonRequest.read(ctx, "customerId", "role");
-        UUID customerId = null;
-        if (body.has("customerId") == body.has("role")) {
-            throw ProblemException.badRequest("send either {\"customerId\"} or {\"role\": \"operator\"}");
-        }
-        if (body.has("role")) {
-            if (!Security.OPERATOR_ROLE.equals(body.text("role", 1, 20))) {
-                throw ProblemException.badRequest("role must be \"operator\"");
-            }
-        } else {
-            customerId = body.uuid("customerId");
-        }
+        JsonRequest body = JsonRequest.readObject(ctx);
+        devTokenRequest.check(ctx);
+        // the document allows either a customer's id or the operator role
+        UUID customerId = body.has("customerId") ? body.uuid("customerId") : null;
         long ttl = settings.tokenTtl().toSeconds();
         String token = devTokens.issue(customerId, ttl);
         ctx.response().addCookie(SessionCookies.of(ctx, token, ttl));

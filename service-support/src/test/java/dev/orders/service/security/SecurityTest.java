@@ -57,7 +57,7 @@ class SecurityTest {
 
     private Security serve(SecuritySettings settings) throws Exception {
         Security security = Security.create(vertx, settings);
-        Router router = ApiRouter.create(vertx, security);
+        Router router = ApiRouter.create(vertx, security, await(SessionApi.load(vertx)));
         router.route("/api/probe").handler(ctx -> ctx.json(new JsonObject().put("caller", Caller.of(ctx).toString())));
         ApiRouter.finish(router);
         server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
