@@ -13,7 +13,7 @@ import io.vertx.core.Vertx;
 public final class SessionApi {
 
     /** Where every service serves the document. */
-    public static final String PATH = "/api/openapi/session.json";
+    public static final String PATH = "/api/openapi/session-api.json";
     /** The classpath resource holding it. */
     public static final String RESOURCE = "/openapi/session-api.json";
 
