@@ -54,6 +54,8 @@ final class PartitionQueues {
     private final Map<TopicPartition, Long> expected = new HashMap<>();
     /** Per owned partition, its current assignment, so that a late answer about an earlier one is ignored. */
     private final Map<TopicPartition, Object> assignments = new HashMap<>();
+    /** Where partitions start: their committed offsets, as far as known (asked of an admin client, not the consumer). */
+    private final Function<Set<TopicPartition>, Future<Map<TopicPartition, Long>>> starts;
     private volatile long handOffsTaken;
     private volatile long handOffsDropped;
     private volatile long kafkaCopiesSkipped;
@@ -65,8 +67,9 @@ final class PartitionQueues {
 
     PartitionQueues(Context context, KafkaConsumer<String, byte[]> consumer,
                     Function<List<KafkaConsumerRecord<String, byte[]>>, Future<Void>> handler, int maxInFlight,
-                    int maxBatch) {
+                    int maxBatch, Function<Set<TopicPartition>, Future<Map<TopicPartition, Long>>> starts) {
         this.context = context;
+        this.starts = starts;
         this.consumer = consumer;
         this.handler = handler;
         this.maxInFlight = maxInFlight;
@@ -171,28 +174,24 @@ final class PartitionQueues {
     }
 
     /**
-     * Owns the partitions, and learns where each starts: its committed offset (every record before it was
-     * handled), else the log's beginning, as the consumer starts there. Until that answer (or a polled record)
-     * comes, no handed-over record of the partition is taken.
+     * Owns the partitions, and learns where each starts: its committed offset as {@code starts} answers it (the
+     * consumer starts there), else its first polled record. Until then no handed-over record of the partition is
+     * taken. The consumer itself is not asked: a call to it from within its rebalance would run beside its poll.
      */
     void assigned(Set<TopicPartition> partitions) {
         owned.addAll(partitions);
+        Object assignment = new Object();
         for (TopicPartition partition : partitions) {
-            Object assignment = new Object();
             assignments.put(partition, assignment);
             expected.remove(partition);
-            startOf(partition).onSuccess(offset -> {
-                if (assignments.get(partition) == assignment) {
-                    expected.putIfAbsent(partition, offset);
-                }
-            }).onFailure(failure -> LOG.debug("saga: the start of {} is not known: {}", partition, failure.toString()));
         }
+        starts.apply(Set.copyOf(partitions)).onSuccess(known -> context.runOnContext(ignored ->
+                known.forEach((partition, offset) -> {
+                    if (assignments.get(partition) == assignment) {
+                        expected.putIfAbsent(partition, offset);
+                    }
+                }))).onFailure(failure -> LOG.debug("saga: where {} start is not known: {}", partitions, failure.toString()));
         LOG.info("saga assigned {}", partitions);
-    }
-
-    private Future<Long> startOf(TopicPartition partition) {
-        return consumer.committed(partition).compose(committed -> committed != null
-                ? Future.succeededFuture(committed.getOffset()) : consumer.beginningOffsets(partition));
     }
 
     /**

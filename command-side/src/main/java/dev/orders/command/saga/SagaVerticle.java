@@ -99,7 +99,7 @@ public final class SagaVerticle extends VerticleBase {
         settings.putAll(ConsumerGroups.LIVENESS);
         consumer = KafkaConsumer.create(vertx, settings);
         meters = KafkaClientMeters.of(vertx, consumer);
-        queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH);
+        queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH, this::committedOffsets);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(queues::assigned);
         consumer.partitionsRevokedHandler(queues::revoked);
@@ -118,6 +118,22 @@ public final class SagaVerticle extends VerticleBase {
                     return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)));
                 })
                 .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), config.sagaGroupId()));
+    }
+
+    /** The group's committed offsets of these partitions (those it has), from the admin client. */
+    private Future<Map<TopicPartition, Long>> committedOffsets(Set<TopicPartition> partitions) {
+        if (admin == null) {
+            return Future.succeededFuture(Map.of());
+        }
+        return admin.listConsumerGroupOffsets(config.sagaGroupId()).map(offsets -> {
+            Map<TopicPartition, Long> known = new HashMap<>();
+            offsets.forEach((partition, offset) -> {
+                if (partitions.contains(partition)) {
+                    known.put(partition, offset.getOffset());
+                }
+            });
+            return known;
+        });
     }
 
     @Override

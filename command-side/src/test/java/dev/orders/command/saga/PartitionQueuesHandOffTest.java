@@ -60,7 +60,7 @@ class PartitionQueuesHandOffTest {
             PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
                 batch.stream().map(KafkaConsumerRecord::offset).forEach(handled::add);
                 return Future.succeededFuture();
-            }, 1_000, 100);
+            }, 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
             TopicPartition partition = new TopicPartition(topic, 0);
             on(context, () -> queues.assigned(Set.of(partition)));
 
