@@ -56,7 +56,8 @@ class OperationValidatorTest {
             "{\"customerId\": \"not-a-uuid\"}", "{\"customerId\": 5}",
             "{\"customerId\": \"6f1c3a1e-8f5e-4f6b-9a57-2b1d2c3e4f50\", \"role\": \"operator\"}", "{\"other\": true}", "[");
     private static final List<String> CONTENT_TYPE = Arrays.asList("application/json",
-            "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "application/vnd.orders+json", null);
+            "application/json; charset=utf-8", "application/json;charset=utf-8", "application/ json\t", "APPLICATION/JSON",
+            "text/plain", "application/vnd.orders+json", "application/jsonp", null);
 
     private Vertx vertx;
     private OpenAPIContract things;
