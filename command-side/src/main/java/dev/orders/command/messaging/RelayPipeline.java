@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
- * producer of this term. A batch is read, sent, acknowledged by Kafka (and then handed to the saga of this
- * process, {@link LocalHandOff}), and only then recorded (the checkpoint
+ * producer of this term. A batch is read, sent, acknowledged by Kafka (and at that moment handed to the saga of
+ * this process by the publisher, {@link LocalHandOff}), and only then recorded (the checkpoint
  * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
  * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
  * batch, with the same positions, again until it goes through, through a new producer, and reads what followed
@@ -237,7 +237,7 @@ final class RelayPipeline {
     private void send(Flight flight) {
         flight.state = Flight.State.SENDING;
         RelayBatches.Batch batch = flight.batch;
-        publisher.publish(batch.events()).onComplete(sent -> {
+        publisher.publish(batch.events(), handOff).onComplete(sent -> {
             if (phase == Phase.OVER) {
                 return;
             }
@@ -247,7 +247,6 @@ final class RelayPipeline {
                 flight.state = Flight.State.FAILED;
             } else {
                 flight.state = Flight.State.ACKED;
-                handOff.hand(sent.result());
             }
             step();
         });
