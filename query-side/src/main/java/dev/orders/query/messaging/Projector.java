@@ -45,8 +45,10 @@ import java.util.Set;
  *
  * <p>Pipelined: the next poll is sent when a batch's transaction begins, so Kafka's fetch (and the wait
  * for new records) overlaps the transaction's round trips, and the next batch is decoded and applied as
- * soon as the previous one committed. Batches are applied one after the other, so each partition's
- * records are applied in their order. A fetched batch is only records in memory until its own
+ * soon as the previous one committed. When that poll came back while the batch was still being applied,
+ * a poll without waiting adds what arrived since, so that under load a batch holds all that waited (at
+ * most twice {@code max.poll.records}) instead of the few records there were when the transaction began.
+ * Batches are applied one after the other, so each partition's records are applied in their order. A fetched batch is only records in memory until its own
  * transaction commits: when a batch fails, the one fetched behind it is dropped and every partition of
  * both goes back to its first offset in them, so the failed batch is read again and nothing behind it is
  * skipped. No seek ever happens while a poll is in flight (a newly assigned partition is positioned before
@@ -151,12 +153,36 @@ public final class Projector extends VerticleBase {
         return applying.otherwiseEmpty().eventually(this::commitOffsets).eventually(() -> meters.after(consumer.close()));
     }
 
-    private Future<KafkaConsumerRecords<String, byte[]>> poll() {
-        return consumer.poll(POLL_TIMEOUT);
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> poll() {
+        return consumer.poll(POLL_TIMEOUT).map(Projector::list);
+    }
+
+    /**
+     * The next batch, once the previous one committed: when its poll came back while that batch was still being
+     * applied, the records that arrived since are added ({@code poll} without waiting), so that the batch holds
+     * all that waited, as many as a poll after the commit would have given.
+     */
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> next(Future<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
+        if (!fetched.isComplete() || fetched.failed() || fetched.result().isEmpty() || stopped) {
+            return fetched;
+        }
+        return consumer.poll(Duration.ZERO).map(more -> {
+            List<KafkaConsumerRecord<String, byte[]>> all = new ArrayList<>(fetched.result());
+            all.addAll(list(more));
+            return all;
+        }).otherwise(fetched.result());
+    }
+
+    private static List<KafkaConsumerRecord<String, byte[]>> list(KafkaConsumerRecords<String, byte[]> records) {
+        List<KafkaConsumerRecord<String, byte[]>> list = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            list.add(records.recordAt(i));
+        }
+        return list;
     }
 
     /** Applies each polled batch in turn; the poll after it travels while it is applied. */
-    private void run(Future<KafkaConsumerRecords<String, byte[]>> polled) {
+    private void run(Future<List<KafkaConsumerRecord<String, byte[]>>> polled) {
         if (stopped) {
             return;
         }
@@ -176,7 +202,7 @@ public final class Projector extends VerticleBase {
      * and applies the batch. Succeeds with that next poll once the batch committed; when it fails, the next
      * batch is awaited and dropped, and every partition of both goes back to its first offset in them.
      */
-    private Future<Future<KafkaConsumerRecords<String, byte[]>>> project(KafkaConsumerRecords<String, byte[]> records) {
+    private Future<Future<List<KafkaConsumerRecord<String, byte[]>>>> project(List<KafkaConsumerRecord<String, byte[]>> records) {
         if (stopped) {
             // polled after the stop began: nothing more is applied (the records are read again from the checkpoint)
             return Future.failedFuture("projector stopped");
@@ -184,13 +210,13 @@ public final class Projector extends VerticleBase {
         Decoded batch = decode(records);
         Future<Void> positioned = unpositioned.isEmpty() ? Future.succeededFuture() : position(batch.dropped);
         return positioned.compose(v -> {
-            Future<KafkaConsumerRecords<String, byte[]>> next = poll();
+            Future<List<KafkaConsumerRecord<String, byte[]>>> next = poll();
             if (batch.first.isEmpty()) {
                 return Future.succeededFuture(next);
             }
             Future<Void> applied = apply(batch);
             applying = applied;
-            return applied.map(next).recover(failure -> next
+            return applied.map(ignored -> next(next)).recover(failure -> next
                     .transform(fetched -> seekBack(firstOffsets(batch.first, fetched)))
                     .compose(ignored -> Future.failedFuture(failure)));
         });
@@ -203,11 +229,10 @@ public final class Projector extends VerticleBase {
     }
 
     /** Decodes the records; those of a partition not yet positioned are dropped (read again from its checkpoint). */
-    private Decoded decode(KafkaConsumerRecords<String, byte[]> records) {
+    private Decoded decode(List<KafkaConsumerRecord<String, byte[]>> records) {
         Decoded batch = new Decoded(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new LinkedHashMap<>(),
                 new LinkedHashMap<>(), new HashMap<>());
-        for (int i = 0; i < records.size(); i++) {
-            KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
+        for (KafkaConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             if (unpositioned.contains(tp)) {
                 batch.dropped.putIfAbsent(tp, record.offset());
@@ -255,12 +280,10 @@ public final class Projector extends VerticleBase {
      * fetched behind it (which is dropped); a partition of neither keeps its position.
      */
     private static Map<TopicPartition, Long> firstOffsets(Map<TopicPartition, Long> failed,
-                                                          AsyncResult<KafkaConsumerRecords<String, byte[]>> fetched) {
+                                                          AsyncResult<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
         Map<TopicPartition, Long> first = new HashMap<>(failed);
         if (fetched.succeeded()) {
-            KafkaConsumerRecords<String, byte[]> records = fetched.result();
-            for (int i = 0; i < records.size(); i++) {
-                KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
+            for (KafkaConsumerRecord<String, byte[]> record : fetched.result()) {
                 first.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
             }
         }
