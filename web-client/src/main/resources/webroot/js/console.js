@@ -320,8 +320,10 @@ export function createConsole({ onOpenCustomer }) {
   function openStreams() {
     const streamState = byTestId('operator-stream-state');
     streams = [
-      openLiveStream(() => api.statusStreamUrl(), { status: onStatus }, (s) => {
-        if (s !== 'live') byTestId('status-state').textContent = s;
+      openLiveStream(() => api.statusStreamUrl(), { status: onStatus }, {
+        onState: (s) => {
+          if (s !== 'live') byTestId('status-state').textContent = s;
+        },
       }),
       openLiveStream(api.operatorOrderStreamUrl, {
         order: onOrder,
@@ -332,7 +334,7 @@ export function createConsole({ onOpenCustomer }) {
           note.textContent = `${data.skipped} changes were skipped to keep up (rate cap); the list shows the newest.`;
           loadLatest();
         },
-      }, (s) => { streamState.textContent = s; }),
+      }, { onState: (s) => { streamState.textContent = s; } }),
     ];
   }
 

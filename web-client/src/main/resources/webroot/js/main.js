@@ -21,6 +21,7 @@ const state = {
   connection: 'offline',
   cancelling: new Set(),
   switchToken: 0,
+  signingOut: false, // from the sign-out's request until its answer: a 401 meanwhile is the sign-out's own
 };
 
 const orders = createOrdersView({
@@ -463,6 +464,7 @@ async function signIn(who) {
 }
 
 async function signOut() {
+  state.signingOut = true;
   try {
     await api.signOut();
   } catch (e) {
@@ -470,6 +472,8 @@ async function signOut() {
       showError(e, 'Could not sign out');
       return;
     }
+  } finally {
+    state.signingOut = false;
   }
   leaveSession(null);
   announce('Signed out.');
@@ -523,8 +527,11 @@ function watchExpiry(expiresAt) {
   expiryTimer = setTimeout(checkSession, delay);
 }
 
-// A 401 on any request: the session expired or was ended elsewhere.
-api.onUnauthorized(() => leaveSession(SESSION_ENDED));
+// A 401 on any request: the session expired or was ended elsewhere. Not while signing out, nor once signed out:
+// a read the page sends as the sign-out clears the cookie (a customer's follow-up refresh) is answered 401 too.
+api.onUnauthorized(() => {
+  if (state.session && !state.signingOut) leaveSession(SESSION_ENDED);
+});
 
 // A tab that slept may have missed the expiry timer.
 document.addEventListener('visibilitychange', () => {

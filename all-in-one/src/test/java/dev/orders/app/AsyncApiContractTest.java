@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -118,7 +119,10 @@ class AsyncApiContractTest {
                 "/api/customers/" + customerId + "/orders/stream", "orders_session=" + token));
         assertThat(stream.response().statusCode()).isEqualTo(200);
         List<String> frames = new CopyOnWriteArrayList<>();
-        var socket = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("localhost")
+        // both clients are held to the end and closed there: one nobody refers to is closed by Vert.x's cleaner,
+        // with its connections, when the collector finds it (UnreachableClientTest)
+        WebSocketClient webSockets = vertx.createWebSocketClient();
+        var socket = await(webSockets.connect(new WebSocketConnectOptions().setHost("localhost")
                 .setPort(app.port()).setURI("/api/ws").addHeader("Authorization", "Bearer " + token)));
         socket.textMessageHandler(frames::add);
         JsonObject subscribe = new JsonObject().put("type", "subscribe").put("customerId", customerId);
@@ -191,7 +195,9 @@ class AsyncApiContractTest {
                     JsonSchemas.assertValid(wsMessages.get(message.getString("type")), message, "WebSocket message");
                 });
         stream.close();
-        socket.close();
+        await(socket.close());
+        await(webSockets.close());
+        await(http.close());
     }
 
     @Test

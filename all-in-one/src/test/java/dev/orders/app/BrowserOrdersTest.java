@@ -401,6 +401,41 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
     }
 
     @Test
+    @DisplayName("a read answered 401 while signing out, or after, shows no session error")
+    void a_read_answered_401_while_signing_out_or_after_shows_no_session_error() {
+        openSignedOut(app.url());
+        signInAsOperator();
+        String customerId = createCustomerOnPage("Grace Hopper", "100.00");
+        // The page's own reads (its follow-up refreshes of a customer) may go out as the sign-out's answer clears
+        // the cookie: here one does, through the page's api module, before the sign-out's answer reaches the page.
+        browser.js("""
+                const customerId = arguments[0];
+                const realFetch = window.fetch;
+                window.fetch = async (input, init) => {
+                  const response = await realFetch(input, init);
+                  if (init?.method === 'DELETE' && String(input).endsWith('/api/session')) {
+                    const api = await import('/js/api.js');
+                    window.readDuringSignOut = await api.getCustomer(customerId).then(() => 200, (e) => e.status);
+                  }
+                  return response;
+                };""", customerId);
+        browser.byTestId("sign-out").click();
+        browser.await("the sign-in panel, the read during the sign-out answered", b -> b.visible("sign-in-panel")
+                && b.js("return window.readDuringSignOut ?? null;") != null);
+        assertThat(browser.visible("sign-in-message")).as("signing out is no error, whatever the page read meanwhile")
+                .isFalse();
+        assertThat(browser.js("return window.readDuringSignOut;")).as("the read during the sign-out").isEqualTo(401L);
+
+        Object after = ((org.openqa.selenium.JavascriptExecutor) browser.driver).executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('/js/api.js').then((api) => api.getCustomer(arguments[0])).then(() => done(200), (e) => done(e.status));""",
+                customerId);
+        assertThat(after).as("a read after signing out").isEqualTo(401L);
+        assertThat(browser.visible("sign-in-message")).as("a 401 once signed out is no error").isFalse();
+        assertThat(browser.visible("sign-in-panel")).isTrue();
+    }
+
+    @Test
     @DisplayName("an operator creates a customer, who signs in, sees its orders settle live and signs out; then the API answers 401")
     void a_customer_created_by_an_operator_signs_in_orders_and_signs_out() throws Exception {
         openSignedOut(app.url());

@@ -26,6 +26,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -598,7 +599,8 @@ class QueryApiContractTest {
     /** Opens the socket, subscribes, reads the state, sends bad messages; every message checked. */
     private Answer webSocket() throws Exception {
         JsonObject messages = contract.response("GET", WS, 101).getJsonObject("x-websocket-messages");
-        WebSocket socket = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("localhost")
+        WebSocketClient webSockets = vertx.createWebSocketClient(); // held to the end: see UnreachableClientTest
+        WebSocket socket = await(webSockets.connect(new WebSocketConnectOptions().setHost("localhost")
                 .setPort(app.port()).setURI(WS).addHeader("Authorization", TestTokens.bearer(tokenA))));
         List<JsonObject> received = new CopyOnWriteArrayList<>();
         socket.textMessageHandler(text -> received.add(new JsonObject(text)));
@@ -619,6 +621,7 @@ class QueryApiContractTest {
         }
         MultiMap headers = socket.headers();
         await(socket.close());
+        await(webSockets.close());
         return new Answer(101, headers::get, null);
     }
 

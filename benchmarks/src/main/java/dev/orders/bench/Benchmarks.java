@@ -319,6 +319,9 @@ public final class Benchmarks {
         }
         progress("    hops over %d approved orders (PostgreSQL clock offset %+.2f ms +- %.2f):%s", r.hops()[0].orders(),
                 r.dbClockOffsetMillis(), r.dbClockUncertaintyMillis(), hops);
+        progress("    CPU per settled order: this JVM %.2f ms, Kafka broker %.2f ms, PostgreSQL %.2f ms, other work %.2f ms;"
+                        + " machine %.0f%% busy", r.cpu().jvmMs(), r.cpu().brokerMs(), r.cpu().postgresMs(), r.cpu().otherMs(),
+                r.cpu().machineBusyPercent());
     }
 
     static double ms(Histogram h, double percentile) {
@@ -862,7 +865,12 @@ public final class Benchmarks {
                     + "`now()` of the projector's transaction (its start), PostgreSQL's clock, corrected by the offset to this JVM's clock "
                     + "measured once per run (same machine: ");
             md.append(all.stream().map(r -> String.format(Locale.ROOT, "%+.2f ms", r.dbClockOffsetMillis())).distinct().limit(6)
-                    .reduce((x, y) -> x + ", " + y).orElse("-")).append("). Where several runs share a rate, the medians over them.\n\n");
+                    .reduce((x, y) -> x + ", " + y).orElse("-")).append("). Where several runs share a rate, the medians over them. "
+                    + "The CPU rows read each part's CPU time from `/proc` at the first send and at the last outcome and divide it by "
+                    + "the orders the run settled: this JVM (the service and the load generator together), the broker's JVM, "
+                    + "PostgreSQL's processes, and every other process on the machine (other engineers' work, which the harness "
+                    + "cannot stop); the machine's two cores give 2,000 ms of CPU a second, so a rate's ceiling is 2,000 ms divided "
+                    + "by the CPU per order of all of them.\n\n");
             List<String> columns = new ArrayList<>();
             List<List<EndToEnd.Run>> groups = new ArrayList<>();
             if (quiet != null) {
@@ -886,6 +894,24 @@ public final class Benchmarks {
                 }
                 md.append('\n');
             }
+            List<Map.Entry<String, ToDoubleFunction<EndToEnd.Run>>> cpuRows = List.of(
+                    Map.entry("CPU per settled order: this JVM (service and load generator)", r -> r.cpu().jvmMs()),
+                    Map.entry("CPU per settled order: Kafka broker", r -> r.cpu().brokerMs()),
+                    Map.entry("CPU per settled order: PostgreSQL", r -> r.cpu().postgresMs()),
+                    Map.entry("CPU per settled order: the three together", r -> r.cpu().systemMs()),
+                    Map.entry("CPU per settled order: other work on the machine", r -> r.cpu().otherMs()));
+            for (Map.Entry<String, ToDoubleFunction<EndToEnd.Run>> row : cpuRows) {
+                md.append("| ").append(row.getKey()).append(" |");
+                for (List<EndToEnd.Run> runs : groups) {
+                    md.append(String.format(Locale.ROOT, " %.2f ms |", median(runs, r -> row.getValue().applyAsDouble(r))));
+                }
+                md.append('\n');
+            }
+            md.append("| machine busy, all cores, while the run lasted |");
+            for (List<EndToEnd.Run> runs : groups) {
+                md.append(String.format(Locale.ROOT, " %.0f%% |", median(runs, r -> r.cpu().machineBusyPercent())));
+            }
+            md.append('\n');
             md.append("| approved orders measured |");
             for (List<EndToEnd.Run> runs : groups) {
                 md.append(' ').append(runs.stream().mapToInt(r -> r.hops()[0].orders()).sum()).append(" |");

@@ -55,7 +55,7 @@ final class EndToEnd {
                long unsettled, long settledLate, double settledPerSecond, double acceptedPerSecond,
                double settleSpanSeconds, Histogram endToEnd, Histogram command, Histogram baseline,
                double abortedAfterSeconds, long streamsEnded, Hop[] hops, double dbClockOffsetMillis,
-               double dbClockUncertaintyMillis, int tailSeconds) {
+               double dbClockUncertaintyMillis, int tailSeconds, CpuUse.PerOrder cpu) {
 
         boolean aborted() {
             return abortedAfterSeconds > 0;
@@ -104,10 +104,12 @@ final class EndToEnd {
 
     private final SystemUnderTest system;
     private final Http http;
+    private final CpuUse cpu;
 
-    EndToEnd(SystemUnderTest system, Http http) {
+    EndToEnd(SystemUnderTest system, Http http) throws java.sql.SQLException {
         this.system = system;
         this.http = http;
+        this.cpu = new CpuUse(system.scalar("SELECT pg_backend_pid()"));
     }
 
     /**
@@ -183,6 +185,7 @@ final class EndToEnd {
         Histogram baseline = baseline(Math.max(2, Math.min(5, seconds / 2)));
         long planned = (long) rate * seconds;
         long total = planned;
+        CpuUse.Sample cpuFrom = cpu.sample();
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         long overload = Math.max(200, 2L * rate);
         double abortedAfter = 0;
@@ -218,6 +221,7 @@ final class EndToEnd {
                 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
+        CpuUse.Sample cpuTo = cpu.sample();
         closing[0] = true;
         for (HttpClientResponse stream : streams) {
             stream.request().connection().close();
@@ -271,7 +275,7 @@ final class EndToEnd {
                 settled, approved, rejectedTimeout, rejectedLimit, rejectedOther, accepted.size() - settled, late,
                 span > 0 ? settled / span : 0, intakeSpan > 0 ? accepted.size() / intakeSpan : 0, span, endToEnd, command,
                 baseline, abortedAfter, streamsEnded.get(), hops, stored.dbOffsetNanos() / 1e6,
-                stored.dbOffsetUncertaintyNanos() / 1e6, tailSeconds);
+                stored.dbOffsetUncertaintyNanos() / 1e6, tailSeconds, CpuUse.PerOrder.between(cpuFrom, cpuTo, settled));
     }
 
     /**

@@ -19,6 +19,7 @@ import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.time.Duration;
@@ -27,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The relay's side of Kafka: makes sure of the topics ({@link EventTopics}), and sends a batch of events keyed by their partition key
@@ -168,21 +170,20 @@ final class EventPublisher {
     /**
      * Sends the batch, each event already carrying its global position; its stored JSON goes on as it is. Fails
      * at once, sending nothing, when the producer has fenced itself: the oldest batch goes first, after
-     * {@link #renew()}. Completes with each record and where Kafka placed it, in the batch's order.
+     * {@link #renew()}. Completes with each record and where Kafka placed it, in the batch's order. Once Kafka
+     * acknowledged every record, the batch goes to {@code handOff} straight from the producer's network thread,
+     * before the relay's event loop hears of it: a busy relay does not hold the saga back.
      */
-    Future<List<LocalHandOff.Acknowledged>> publish(List<Outgoing> batch) {
+    Future<List<LocalHandOff.Acknowledged>> publish(List<Outgoing> batch, LocalHandOff handOff) {
         Producer to = producer;
         Context context = vertx.getOrCreateContext();
-        List<KafkaProducerRecord<String, Buffer>> records = new ArrayList<>(batch.size());
-        List<Promise<RecordMetadata>> acks = new ArrayList<>(batch.size());
+        Acknowledgements acks = new Acknowledgements(batch.size(), handOff, context);
         for (Outgoing out : batch) {
-            Promise<RecordMetadata> acked = Promise.promise();
-            records.add(record(out, acked));
-            acks.add(acked);
+            acks.add(record(out));
         }
         Runnable handOver = () -> {
-            for (int i = 0; i < records.size(); i++) {
-                to.send(records.get(i).record(), acks.get(i), context);
+            for (int i = 0; i < acks.records.size(); i++) {
+                to.send(acks.records.get(i).record(), acks.slot(i));
             }
         };
         if (to.fromEventLoop) {
@@ -193,21 +194,96 @@ final class EventPublisher {
                 return null;
             });
         }
-        List<Future<RecordMetadata>> placed = acks.stream().map(Promise::future).toList();
-        return Future.join(placed).map(all -> {
-            List<LocalHandOff.Acknowledged> acknowledged = new ArrayList<>(records.size());
-            for (int i = 0; i < records.size(); i++) {
-                acknowledged.add(new LocalHandOff.Acknowledged(records.get(i), placed.get(i).result()));
-            }
-            return acknowledged;
-        });
+        return acks.done.future();
     }
 
     /**
-     * The event's record, in a producer span under the trace its append stored, ended when {@code acked} completes;
-     * the record's {@code ce_traceparent} hands that span on to the consumers (the stored one when tracing is off).
+     * A batch's acknowledgements, gathered on whichever thread each arrives (the producer's network thread, or the
+     * sending thread for a record refused at once). The last one completes the batch: its hand-off first, then, on
+     * the relay's context, the spans and the batch's future.
      */
-    private KafkaProducerRecord<String, Buffer> record(Outgoing out, Promise<RecordMetadata> acked) {
+    private static final class Acknowledgements {
+
+        final List<KafkaProducerRecord<String, Buffer>> records;
+        final Promise<List<LocalHandOff.Acknowledged>> done = Promise.promise();
+        private final List<Span> spans;
+        private final RecordMetadata[] placed;
+        private final Throwable[] failures;
+        private final AtomicInteger waiting;
+        private final LocalHandOff handOff;
+        private final Context context;
+
+        Acknowledgements(int size, LocalHandOff handOff, Context context) {
+            this.records = new ArrayList<>(size);
+            this.spans = new ArrayList<>(size);
+            this.placed = new RecordMetadata[size];
+            this.failures = new Throwable[size];
+            this.waiting = new AtomicInteger(size);
+            this.handOff = handOff;
+            this.context = context;
+        }
+
+        void add(Traced record) {
+            records.add(record.record());
+            spans.add(record.span());
+        }
+
+        /** What the producer calls back with for the {@code index}-th record. */
+        Callback slot(int index) {
+            return (metadata, failure) -> {
+                if (failure == null) {
+                    placed[index] = new RecordMetadata(metadata.offset(), metadata.partition(), metadata.timestamp(),
+                            metadata.topic());
+                } else {
+                    failures[index] = failure;
+                }
+                if (waiting.decrementAndGet() == 0) {
+                    finished();
+                }
+            };
+        }
+
+        /** Every send has finished one way or the other (the counter's last decrement publishes the slots). */
+        private void finished() {
+            Throwable failure = null;
+            for (Throwable one : failures) {
+                if (one != null) {
+                    failure = one;
+                    break;
+                }
+            }
+            List<LocalHandOff.Acknowledged> acknowledged = new ArrayList<>(records.size());
+            if (failure == null) {
+                for (int i = 0; i < records.size(); i++) {
+                    acknowledged.add(new LocalHandOff.Acknowledged(records.get(i), placed[i]));
+                }
+                handOff.hand(acknowledged);
+            }
+            Throwable failed = failure;
+            context.runOnContext(ignored -> {
+                for (int i = 0; i < spans.size(); i++) {
+                    Tracing.endOn(spans.get(i), failures[i] == null ? Future.succeededFuture()
+                            : Future.failedFuture(failures[i]));
+                }
+                if (failed == null) {
+                    done.complete(acknowledged);
+                } else {
+                    done.fail(failed);
+                }
+            });
+        }
+    }
+
+    /** A record to send and the producer span it travels in. */
+    private record Traced(KafkaProducerRecord<String, Buffer> record, Span span) {
+    }
+
+    /**
+     * The event's record, in a producer span under the trace its append stored, ended once the record is
+     * acknowledged; the record's {@code ce_traceparent} hands that span on to the consumers (the stored one when
+     * tracing is off).
+     */
+    private Traced record(Outgoing out) {
         EventText event = out.event();
         String topic = Topics.of(settings.topicPrefix(), event.streamType());
         Span span = tracing.enabled() ? tracing.start("publish " + topic, SpanKind.PRODUCER, out.traceparent())
@@ -223,8 +299,7 @@ final class EventPublisher {
         KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, event.partitionKey().toString(),
                 Buffer.buffer(EventJson.encode(event)));
         Topics.headers(event, out.correlationId(), Tracing.traceparent(span, out.traceparent())).forEach(record::addHeader);
-        acked.future().onComplete(sent -> Tracing.endOn(span, sent));
-        return record;
+        return new Traced(record, span);
     }
 
     /** Lets the sends in flight finish (for up to 2 s), then closes. */
@@ -263,12 +338,13 @@ final class EventPublisher {
 
         /**
          * Hands a record to the producer (on the relay's event loop or the hand-off's worker thread, see the class
-         * comment); {@code acked} completes on {@code context}. Refused at once once the producer is fenced.
+         * comment); {@code acked} is called on the producer's network thread, or at once on this thread when the
+         * record is refused (the producer is fenced, or it could not take the record).
          */
-        void send(ProducerRecord<String, Buffer> record, Promise<RecordMetadata> acked, Context context) {
+        void send(ProducerRecord<String, Buffer> record, Callback acked) {
             if (fenced.get()) {
-                context.runOnContext(ignored -> acked.fail(new IllegalStateException(
-                        "not sent: a send before it failed, and the records after a failed one go again in order")));
+                acked.onCompletion(null, new IllegalStateException(
+                        "not sent: a send before it failed, and the records after a failed one go again in order"));
                 return;
             }
             try {
@@ -276,18 +352,11 @@ final class EventPublisher {
                     if (failure != null) {
                         fence();
                     }
-                    context.runOnContext(ignored -> {
-                        if (failure == null) {
-                            acked.complete(new RecordMetadata(metadata.offset(), metadata.partition(),
-                                    metadata.timestamp(), metadata.topic()));
-                        } else {
-                            acked.fail(failure);
-                        }
-                    });
+                    acked.onCompletion(metadata, failure);
                 });
             } catch (RuntimeException refused) { // closed, or the record could not be handed over
                 fence();
-                context.runOnContext(ignored -> acked.fail(refused));
+                acked.onCompletion(null, refused);
             }
         }
 

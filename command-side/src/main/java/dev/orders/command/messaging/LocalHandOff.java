@@ -21,8 +21,11 @@ import java.util.function.Consumer;
  * polled it, with the topic, partition and offset Kafka gave it. The receiver decides whether it takes a
  * record; whatever it does not take it reads from Kafka as before, so nothing depends on the hand-off.
  *
- * <p>Made once per process at wiring time and given to both; delivered on the receiver's own context,
- * never blocking the relay. A hand-off made with {@link #disabled()} hands nothing.
+ * <p>Made once per process at wiring time and given to both. A batch is handed over from the producer's network
+ * thread the moment Kafka acknowledged its last record, without a turn of the relay's event loop, and delivered on
+ * the receiver's own context, never blocking the relay. Whatever the relay's state by then (even a term that has
+ * lost its lease), the records are on the topic at those offsets, as the consumer would poll them. A hand-off made
+ * with {@link #disabled()} hands nothing.
  */
 public final class LocalHandOff {
 
@@ -80,16 +83,21 @@ public final class LocalHandOff {
         }
     }
 
-    /** Hands a batch Kafka acknowledged to the receiver, if one is attached; returns at once. */
+    /**
+     * Hands a batch Kafka acknowledged to the receiver, if one is attached; returns at once. Called on any thread
+     * (the producer's network thread): the records are made, and taken, on the receiver's context.
+     */
     void hand(List<Acknowledged> acknowledged) {
         Attached to = attached;
         if (to == null || acknowledged.isEmpty()) {
             return;
         }
-        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(acknowledged.size());
-        for (Acknowledged one : acknowledged) {
-            records.add(one.asConsumed());
-        }
-        to.context().runOnContext(ignored -> to.receiver().accept(records));
+        to.context().runOnContext(ignored -> {
+            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(acknowledged.size());
+            for (Acknowledged one : acknowledged) {
+                records.add(one.asConsumed());
+            }
+            to.receiver().accept(records);
+        });
     }
 }

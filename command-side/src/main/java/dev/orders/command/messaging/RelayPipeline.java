@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One term of the active relay: reads, sends and records batches on the lease connection, through the
- * producer of this term. A batch is read, sent, acknowledged by Kafka (and then handed to the saga of this
- * process, {@link LocalHandOff}), and only then recorded (the checkpoint
+ * producer of this term. A batch is read, sent, acknowledged by Kafka (and at that moment handed to the saga of
+ * this process by the publisher, {@link LocalHandOff}), and only then recorded (the checkpoint
  * advanced to its last event, in one statement; no event row is written), batches strictly in order; the next batch is read
- * (past the one in flight) and sent while the previous one is acknowledged. A Kafka failure sends the same
+ * (past the one in flight) and sent while the previous one is acknowledged, and while an acknowledged one is
+ * recorded. A Kafka failure sends the same
  * batch, with the same positions, again until it goes through, through a new producer, and reads what followed
  * it again: the failure fenced the producer, so nothing sent after the failed batch reached Kafka before it
  * (see {@link EventPublisher}), and a stream's versions reach the topic in order under any order in which the
@@ -81,8 +82,12 @@ final class RelayPipeline {
     /** The last position given to a batch read in this term, and where that read stopped. */
     private long readPosition;
     private RelayBatches.Cursor cursor;
-    /** A read or a record runs on the lease connection (one statement at a time). */
-    private boolean onConnection;
+    /**
+     * A read, a record runs on the lease connection: at most one of each, pipelined (a record does not hold the
+     * next read back; neither depends on the other's outcome).
+     */
+    private boolean reading;
+    private boolean recording;
     /** A read is due: woken, a full batch read, or a re-check of rows behind the horizon. */
     private boolean wanted;
     private boolean recheckScheduled;
@@ -152,27 +157,32 @@ final class RelayPipeline {
     }
 
     /**
-     * Decides what to do next. The lease connection runs one statement at a time: recording the oldest
-     * acknowledged batch comes first, then reading the next one, while up to {@link #MAX_IN_FLIGHT}
-     * batches are with Kafka. A failed batch is sent again, with the same positions, once no send is
-     * in flight; the batches read after it are dropped and read again.
+     * Decides what to do next. The lease connection takes the record of the oldest acknowledged batch and the
+     * read of the next one at once (pipelined: the read reads past the last batch read, whatever the checkpoint),
+     * while up to {@link #MAX_IN_FLIGHT} batches are with Kafka. A failed batch is sent again, with the same
+     * positions, once no send and no read is in flight; the batches read after it are dropped and read again.
      */
     private void step() {
-        if (phase == Phase.OVER || onConnection) {
+        if (phase == Phase.OVER) {
             return;
         }
         Flight head = flights.peekFirst();
         if (head != null && head.state == Flight.State.ACKED) {
-            record(head);
+            if (!recording) {
+                record(head);
+            }
         } else if (phase == Phase.DRAINING) {
-            if (head == null || head.state != Flight.State.SENDING) {
+            if (!reading && (head == null || head.state != Flight.State.SENDING)) {
                 over(); // nothing left, or the oldest batch failed: nothing more can be recorded
             }
+            return;
         } else if (head != null && head.state == Flight.State.FAILED) {
-            if (flights.stream().noneMatch(f -> f.state == Flight.State.SENDING)) {
+            if (!reading && flights.stream().noneMatch(f -> f.state == Flight.State.SENDING)) {
                 retry(head);
             }
-        } else if (wanted && flights.size() < MAX_IN_FLIGHT && !anyFailed()) {
+            return;
+        }
+        if (phase == Phase.RUNNING && wanted && !reading && flights.size() < MAX_IN_FLIGHT && !anyFailed()) {
             read();
         }
     }
@@ -187,10 +197,10 @@ final class RelayPipeline {
     }
 
     private void read() {
-        onConnection = true;
+        reading = true;
         wanted = false;
         batches.next(lease, readPosition, cursor, settings.batchSize()).onComplete(read -> {
-            onConnection = false;
+            reading = false;
             if (phase == Phase.OVER) {
                 return;
             }
@@ -237,7 +247,7 @@ final class RelayPipeline {
     private void send(Flight flight) {
         flight.state = Flight.State.SENDING;
         RelayBatches.Batch batch = flight.batch;
-        publisher.publish(batch.events()).onComplete(sent -> {
+        publisher.publish(batch.events(), handOff).onComplete(sent -> {
             if (phase == Phase.OVER) {
                 return;
             }
@@ -247,7 +257,6 @@ final class RelayPipeline {
                 flight.state = Flight.State.FAILED;
             } else {
                 flight.state = Flight.State.ACKED;
-                handOff.hand(sent.result());
             }
             step();
         });
@@ -289,9 +298,9 @@ final class RelayPipeline {
 
     private void record(Flight flight) {
         RelayBatches.Batch batch = flight.batch;
-        onConnection = true;
+        recording = true;
         batches.store(lease, batch).onComplete(stored -> {
-            onConnection = false;
+            recording = false;
             if (phase == Phase.OVER) {
                 return;
             }

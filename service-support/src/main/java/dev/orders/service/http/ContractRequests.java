@@ -18,7 +18,6 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
-import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 
 import java.util.Comparator;
@@ -26,12 +25,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The requests of a served OpenAPI document, checked by vertx-openapi's request validator: an operation's path
  * and query parameters and its JSON body against the schemas of that very document, so a change of the
  * document changes what the service accepts. A request that does not match is a 400 problem whose detail
- * names the field and the rule. The check runs on the event loop, synchronously ({@link Check#check}).
+ * names the field and the rule. The check runs on the event loop, synchronously ({@link Check#check}), with
+ * each operation's schema validators built once, when the document is loaded ({@link OperationValidator}).
  *
  * <p>What each layer does, in the order a request meets them: {@code ApiRouter} refuses a body that is not
  * JSON (415) or over the size limit (413); {@link JsonRequest} reads the body strictly (well-formed, one
@@ -60,20 +61,22 @@ public final class ContractRequests {
     private static final String PARAMETER_REF = "#/components/parameters/";
 
     private final ContractDocument document;
-    private final OpenAPIContract contract;
-    /** Its checks of one parameter and of a body, called directly ({@link Check#check}). */
-    private final RequestValidatorImpl validator;
+    /** The check of each operation of the document, by its id, built when the document is loaded. */
+    private final Map<String, Check> checks;
 
-    private ContractRequests(ContractDocument document, OpenAPIContract contract, RequestValidatorImpl validator) {
+    private ContractRequests(ContractDocument document, OpenAPIContract contract) {
         this.document = document;
-        this.contract = contract;
-        this.validator = validator;
+        this.checks = contract.operations().stream().collect(Collectors.toUnmodifiableMap(Operation::getOperationId,
+                operation -> new Check(operation, new OperationValidator(contract, operation))));
     }
 
-    /** Loads the request view of a served document; a document vertx-openapi cannot load fails the start. */
+    /**
+     * Loads the request view of a served document and builds the check of each of its operations; a document
+     * vertx-openapi cannot load fails the start.
+     */
     public static Future<ContractRequests> load(Vertx vertx, ContractDocument document) {
         return OpenAPIContract.from(vertx, requestView(document.json()))
-                .map(contract -> new ContractRequests(document, contract, new RequestValidatorImpl(vertx, contract)))
+                .map(contract -> new ContractRequests(document, contract))
                 .recover(failure -> Future.failedFuture(new IllegalStateException("the OpenAPI document "
                         + document.path() + " cannot check requests: " + failure.getMessage(), failure)));
     }
@@ -90,20 +93,22 @@ public final class ContractRequests {
      *                               disagree: found when the routes are mounted, not on a request)
      */
     public Check operation(String operationId) {
-        Operation operation = contract.operation(operationId);
-        if (operation == null) {
+        Check check = checks.get(operationId);
+        if (check == null) {
             throw new IllegalStateException("the OpenAPI document " + document.path() + " has no operation " + operationId);
         }
-        return new Check(operation);
+        return check;
     }
 
-    /** Checks requests of one operation. */
-    public final class Check {
+    /** Checks requests of one operation; one instance serves every event loop. */
+    public static final class Check {
 
         private final Operation operation;
+        private final OperationValidator validator;
 
-        private Check(Operation operation) {
+        private Check(Operation operation, OperationValidator validator) {
             this.operation = operation;
+            this.validator = validator;
         }
 
         /**
@@ -124,7 +129,7 @@ public final class ContractRequests {
                 throw ProblemException.badRequest("the query string is not valid percent-encoding");
             }
             try {
-                validate(request);
+                validator.validate(request);
             } catch (ValidatorException invalid) {
                 throw ProblemException.badRequest(detail(invalid));
             }
@@ -145,27 +150,6 @@ public final class ContractRequests {
                 throw new IllegalStateException("the request could not be read for its check", extracted.cause());
             }
             return extracted.result();
-        }
-
-        /**
-         * What vertx-openapi's {@code RequestValidator.validate} does (each parameter of the operation in its
-         * order, then the body), with its own checks of a parameter and of the body, but here and now: its
-         * {@code validate} would hand the same work to a worker thread and back ({@code executeBlocking},
-         * ordered: one request's check at a time per event loop).
-         *
-         * @throws ValidatorException the first mismatch
-         */
-        private void validate(ValidatableRequest request) {
-            for (Parameter parameter : operation.getParameters()) {
-                Map<String, RequestParameter> values = switch (parameter.getIn()) {
-                    case PATH -> request.getPathParameters();
-                    case QUERY -> request.getQuery();
-                    case HEADER -> request.getHeaders();
-                    case COOKIE -> request.getCookies();
-                };
-                validator.validateParameter(parameter, values.get(parameter.getName()));
-            }
-            validator.validateBody(operation.getRequestBody(), request);
         }
 
         /**

@@ -11,13 +11,14 @@ import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
 
 /**
  * Verifies a signed JWT (signature by the configured public keys, the issuer's key set or the development
  * key; expiry, issuer, audience) and reads who it names: an operator (role {@code operator}) or the customer
- * its subject is.
+ * its subject is. A token verified lately is known by its text ({@link VerifiedTokens}) until it expires.
  */
 final class TokenVerifier {
 
@@ -28,10 +29,14 @@ final class TokenVerifier {
     private final JWTAuth verifier;
     /** The issuer's key set, when {@code auth.jwks-url} names one; null otherwise. */
     private final JwksKeys jwks;
+    private final Clock clock;
+    private final VerifiedTokens verified;
 
-    private TokenVerifier(JWTAuth verifier, JwksKeys jwks) {
+    private TokenVerifier(JWTAuth verifier, JwksKeys jwks, Clock clock) {
         this.verifier = verifier;
         this.jwks = jwks;
+        this.clock = clock;
+        this.verified = new VerifiedTokens(clock);
     }
 
     /** A verifier of the configured keys and, when given, the development key too. */
@@ -49,7 +54,7 @@ final class TokenVerifier {
         if (devKey != null) {
             options.addPubSecKey(devKey);
         }
-        return new TokenVerifier(JWTAuth.create(vertx, options), jwks(vertx, settings, options));
+        return new TokenVerifier(JWTAuth.create(vertx, options), jwks(vertx, settings, options), Clock.systemUTC());
     }
 
     private static JwksKeys jwks(Vertx vertx, SecuritySettings settings, JWTAuthOptions options) {
@@ -75,6 +80,15 @@ final class TokenVerifier {
         if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
             return Future.failedFuture(ProblemException.unauthorized("the token is empty or too long"));
         }
+        Caller known = verified.get(token, credential);
+        if (known != null) {
+            return Future.succeededFuture(known);
+        }
+        return verifyNow(token, credential).onSuccess(caller -> verified.put(token, caller));
+    }
+
+    /** Verifies a token with the keys: its signature, then its claims. */
+    private Future<Caller> verifyNow(String token, Caller.Credential credential) {
         Future<JWTAuth> keys = jwks == null ? Future.succeededFuture(verifier) : jwks.verifierFor(token)
                 .recover(unavailable -> Future.failedFuture(ProblemException.unauthorized(unavailable.getMessage())));
         return keys.compose(keySet -> authenticate(keySet, token)).compose(user -> {
@@ -86,7 +100,7 @@ final class TokenVerifier {
                 return Future.failedFuture(ProblemException.unauthorized("the token needs 'sub' and 'exp' claims"));
             }
             Instant expiresAt = Instant.ofEpochSecond(expiry.longValue());
-            if (!expiresAt.isAfter(Instant.now())) {
+            if (!expiresAt.isAfter(clock.instant())) {
                 // the leeway is for clocks, not for expiry: a stream would be closed at once anyway
                 return Future.failedFuture(ProblemException.unauthorized("the token has expired"));
             }

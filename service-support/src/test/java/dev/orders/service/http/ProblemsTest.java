@@ -53,6 +53,7 @@ class ProblemsTest {
                         assertThat(overloaded.getHeader("Retry-After")).isEqualTo("1");
                         assertThat(overloaded.bodyAsJsonObject().getString("detail")).contains("overloaded");
                     }
+                    client.close(); // held until here: a client nobody refers to is closed when collected
                     test.completeNow();
                 })));
     }
@@ -76,6 +77,7 @@ class ProblemsTest {
                 assertThat(outage.getHeader("Retry-After")).isEqualTo("2");
             }
             assertThat(all.<HttpResponse<?>>resultAt(6).statusCode()).isEqualTo(500);
+            client.close(); // held until here: a client nobody refers to is closed when collected
             test.completeNow();
         })));
     }

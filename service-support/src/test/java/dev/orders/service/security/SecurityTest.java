@@ -103,6 +103,22 @@ class SecurityTest {
     }
 
     @Test
+    void aTokenAcceptedBeforeIsRefusedOnceItHasExpired() throws Exception {
+        Security security = serve(SecuritySettings.development());
+        String token = security.issueDevelopmentToken(ALICE, 3);
+        Instant expiresAt = Instant.ofEpochSecond(await(security.verify(token, Caller.Credential.BEARER))
+                .expiresAt().getEpochSecond());
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<Buffer> known = get("/api/probe", "Bearer " + token);
+            assertThat(known.statusCode()).as(known.bodyAsString()).isEqualTo(200);
+        }
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), expiresAt).toMillis()) + 50);
+        HttpResponse<Buffer> expired = get("/api/probe", "Bearer " + token);
+        assertThat(expired.statusCode()).isEqualTo(401);
+        assertThat(expired.bodyAsJsonObject().getString("detail")).contains("expired");
+    }
+
+    @Test
     void badTokensAreRefusedWith401() throws Exception {
         serve(SecuritySettings.development());
         JWTAuth otherKey = hmacSigner("a-key-that-this-service-does-not-know-at-all");

@@ -1,0 +1,114 @@
+package dev.orders.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The CPU time each part of the system spends while a run lasts, read from Linux's {@code /proc}: this JVM
+ * (the service and the load generator), the Kafka broker (the child processes of this JVM that are not
+ * PostgreSQL's), PostgreSQL (its postmaster and every process it forked, those that ended included) and the
+ * whole machine (every process; what the three do not account for is other work on the machine). Where
+ * {@code /proc} cannot be read, every figure is NaN.
+ */
+final class CpuUse {
+
+    /** USER_HZ, the unit of {@code /proc}'s CPU times: 100 on Linux whatever the kernel's tick. */
+    private static final double TICKS_PER_SECOND = 100;
+
+    /** CPU seconds used so far by each part, and the machine's busy seconds over all its cores. */
+    record Sample(long nanoTime, double jvm, double broker, double postgres, double machineBusy) {
+    }
+
+    /** One run's CPU per settled order, in milliseconds, and how busy the machine was meanwhile. */
+    record PerOrder(double jvmMs, double brokerMs, double postgresMs, double otherMs, double machineBusyPercent) {
+
+        static PerOrder between(Sample from, Sample to, long orders) {
+            double own = (to.jvm - from.jvm) + (to.broker - from.broker) + (to.postgres - from.postgres);
+            double busy = to.machineBusy - from.machineBusy;
+            double wall = (to.nanoTime - from.nanoTime) / 1e9;
+            double per = orders > 0 ? 1_000.0 / orders : Double.NaN;
+            return new PerOrder((to.jvm - from.jvm) * per, (to.broker - from.broker) * per,
+                    (to.postgres - from.postgres) * per, Math.max(0, busy - own) * per,
+                    wall > 0 ? 100 * busy / (wall * Runtime.getRuntime().availableProcessors()) : Double.NaN);
+        }
+
+        double systemMs() {
+            return jvmMs + brokerMs + postgresMs;
+        }
+    }
+
+    private final long postmaster;
+
+    /** @param postgresBackend the process id of any PostgreSQL backend ({@code pg_backend_pid()}): its parent is the postmaster */
+    CpuUse(long postgresBackend) {
+        this.postmaster = field(postgresBackend, 1);
+    }
+
+    Sample sample() {
+        long now = System.nanoTime();
+        try {
+            Set<Long> postgres = new HashSet<>();
+            double postgresTicks = ticks(postmaster, true);
+            postgres.add(postmaster);
+            try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+                for (Path process : (Iterable<Path>) processes::iterator) {
+                    String name = process.getFileName().toString();
+                    if (name.chars().allMatch(Character::isDigit)) {
+                        long pid = Long.parseLong(name);
+                        if (pid != postmaster && field(pid, 1) == postmaster) {
+                            postgres.add(pid);
+                            postgresTicks += ticks(pid, false);
+                        }
+                    }
+                }
+            }
+            double brokerTicks = ProcessHandle.current().descendants().filter(p -> !postgres.contains(p.pid()))
+                    .mapToDouble(p -> ticks(p.pid(), false)).sum();
+            return new Sample(now, ticks(ProcessHandle.current().pid(), false) / TICKS_PER_SECOND,
+                    brokerTicks / TICKS_PER_SECOND, postgresTicks / TICKS_PER_SECOND, machineBusyTicks() / TICKS_PER_SECOND);
+        } catch (IOException | RuntimeException unreadable) {
+            return new Sample(now, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        }
+    }
+
+    /** user + system ticks of a process, with those of its ended children when asked; 0 once it is gone. */
+    private static double ticks(long pid, boolean withEndedChildren) {
+        String[] fields = stat(pid);
+        if (fields == null) {
+            return 0;
+        }
+        // after the command's closing parenthesis: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+        double own = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return withEndedChildren ? own + Long.parseLong(fields[13]) + Long.parseLong(fields[14]) : own;
+    }
+
+    private static long field(long pid, int index) {
+        String[] fields = stat(pid);
+        return fields == null ? -1 : Long.parseLong(fields[index]);
+    }
+
+    private static String[] stat(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        } catch (IOException gone) {
+            return null;
+        }
+    }
+
+    /** Every core's busy ticks: user, nice, system, irq and softirq of the first line of {@code /proc/stat}. */
+    private static double machineBusyTicks() throws IOException {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+        double busy = 0;
+        for (int i = 1; i <= 7; i++) {
+            if (i != 4 && i != 5) { // idle, iowait
+                busy += Long.parseLong(cpu[i]);
+            }
+        }
+        return busy;
+    }
+}
