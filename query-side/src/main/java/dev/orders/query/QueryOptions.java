@@ -9,7 +9,8 @@ import java.util.Objects;
  * The query side's own settings, beside {@link OrdersConfig}'s shared ones.
  *
  * @param minVersionWait     how long {@code ?minVersion} waits before answering 503 with Retry-After
- * @param projectorBatchSize the most records one projection transaction holds ({@code max.poll.records})
+ * @param projectorBatchSize the most records one poll of a projector gives ({@code max.poll.records}); a
+ *                           projection transaction holds at most two polls' records
  * @param projectors         projector verticles in this process (one consumer each, one group)
  */
 public record QueryOptions(Duration minVersionWait, int projectorBatchSize, int projectors) {

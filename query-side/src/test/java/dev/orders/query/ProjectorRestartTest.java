@@ -8,11 +8,14 @@ import dev.orders.events.EventMetadata;
 import dev.orders.events.EventTypes;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
+import dev.orders.events.RejectionReason;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.events.Topics;
+import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -23,6 +26,7 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +50,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The projector after a crash, on real PostgreSQL and Kafka: the database's checkpoint, written with the
  * projection, decides where it resumes, not Kafka's committed offsets (committed lazily, so behind it);
- * and a batch whose transaction failed is read again. One partition per topic, so offsets are plain.
+ * and a batch whose transaction failed is read again, with the batch the pipeline fetched behind it. One
+ * partition per topic, so offsets are plain.
+ *
+ * <p>The pipeline is caught mid-way deterministically: a lock on the checkpoint table holds a batch's
+ * transaction in its write round trip (seen waiting in {@code pg_stat_activity}), and the consumer's own
+ * meter of records consumed shows the next batch fetched meanwhile.
  */
 @ExtendWith(SharedInfrastructure.class)
 @DisplayName("The projector after a crash")
@@ -63,7 +73,7 @@ class ProjectorRestartTest {
     @BeforeEach
     void start(TestInfrastructure infra) throws Exception {
         config = infra.isolatedConfig().with("kafka.partitions", "1");
-        vertx = Vertx.vertx();
+        vertx = ProcessMetrics.newVertx();
         side = deploy();
         db = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
         Map<String, String> producerConfig = new HashMap<>();
@@ -122,10 +132,8 @@ class ProjectorRestartTest {
     @Test
     @DisplayName("reads a batch again whose transaction failed, once the database is back")
     void reads_a_failed_batch_again() throws Exception {
-        UUID customer = UUID.randomUUID();
+        UUID customer = projectedCustomer("Bo");
         UUID order = UUID.randomUUID();
-        publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, "Bo", eur("500.00"))));
-        awaitThat("the customer projected", () -> count("SELECT count(*) FROM customer_view") == 1);
 
         // Every projection transaction fails while the checkpoint table is away.
         execute("ALTER TABLE projector_checkpoint RENAME TO projector_checkpoint_away");
@@ -140,7 +148,90 @@ class ProjectorRestartTest {
         assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER))).isEqualTo(1);
     }
 
+    @Test
+    @DisplayName("a batch that fails while the next one is already fetched is read again, and so is the fetched one")
+    void a_failed_batch_is_read_again_with_the_batch_fetched_behind_it() throws Exception {
+        UUID customer = projectedCustomer("Cy");
+        UUID order = UUID.randomUUID();
+
+        try (HeldCheckpoints held = holdCheckpoints()) {
+            publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("40.00"))));
+            held.awaitProjectorWaiting();
+            // fetched while the order's batch waits: a record of the other topic, which that batch does not hold
+            double consumed = consumed();
+            UUID other = UUID.randomUUID();
+            publish(envelope(other, 1, new CustomerEvent.CustomerCreated(other, "Di", eur("100.00"))));
+            awaitThat("the next batch fetched while the first one commits", () -> consumed() >= consumed + 1);
+
+            held.failProjector();
+        }
+        awaitThat("both batches projected on a retry", () -> count("SELECT count(*) FROM customer_view") == 2
+                && count("SELECT count(*) FROM order_view") == 1);
+        assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(1);
+        assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER))).isEqualTo(1);
+        assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER))).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("a crash while a batch commits and the next is fetched loses nothing and applies nothing twice, in each order's order")
+    void a_crash_mid_pipeline_resumes_at_the_database_checkpoint() throws Exception {
+        UUID customer = UUID.randomUUID();
+        List<UUID> orders = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+        publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, "Ed", eur("900.00"))));
+        for (UUID order : orders) {
+            publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("10.00"))));
+        }
+        awaitThat("the orders projected", () -> count("SELECT count(*) FROM order_view") == 3);
+        String orderTopic = Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER);
+        String customerTopic = Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
+
+        try (HeldCheckpoints held = holdCheckpoints()) {
+            publish(envelope(orders.get(0), 2, new OrderEvent.OrderApproved(orders.get(0), customer)));
+            held.awaitProjectorWaiting();
+            double consumed = consumed();
+            publish(envelope(orders.get(1), 2, new OrderEvent.OrderApproved(orders.get(1), customer)));
+            publish(envelope(customer, 2, new CustomerEvent.CreditReserved(customer, orders.get(2), eur("10.00"))));
+            awaitThat("the next batch fetched while the first one commits", () -> consumed() >= consumed + 1);
+
+            // The crash: the transaction is cut off and the process is gone, and Kafka's committed offsets are past
+            // every record fetched (as if the pipeline had committed what it fetched): only the database knows.
+            Future<Void> closing = side.close();
+            side = null;
+            while (!closing.isComplete()) {
+                // every attempt of the batch until the process is gone is cut off too: none commits
+                held.failProjector();
+                Thread.sleep(20);
+            }
+            await(closing);
+        }
+        commitGroupOffset(orderTopic, 100);
+        commitGroupOffset(customerTopic, 100);
+        assertThat(nextOffset(orderTopic)).as("the cut-off batch committed nothing").isEqualTo(3);
+
+        side = deploy();
+        publish(envelope(orders.get(2), 2, new OrderEvent.OrderRejected(orders.get(2), customer,
+                RejectionReason.CREDIT_LIMIT_EXCEEDED)));
+        awaitThat("everything projected", () -> count("SELECT count(*) FROM event_log") == 8);
+        awaitThat("the last order's change", () -> count("SELECT count(*) FROM order_changes") == 6);
+
+        assertThat(count("SELECT count(*) FROM order_view WHERE version = 2")).isEqualTo(3);
+        assertThat(count("SELECT count(*) FROM order_changes")).as("each change once").isEqualTo(6);
+        assertThat(count("SELECT count(*) FROM order_changes a JOIN order_changes b ON a.order_id = b.order_id"
+                + " AND a.position < b.position AND a.version >= b.version")).as("each order's versions in order").isZero();
+        assertThat(nextOffset(orderTopic)).isEqualTo(6);
+        assertThat(nextOffset(customerTopic)).isEqualTo(2);
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
+
+    /** A new customer, published and projected (the only one). */
+    private UUID projectedCustomer(String name) throws Exception {
+        UUID customer = UUID.randomUUID();
+        publish(envelope(customer, 1, new CustomerEvent.CustomerCreated(customer, name, eur("500.00"))));
+        awaitThat("the customer projected", () -> count("SELECT count(*) FROM customer_view") == 1);
+        return customer;
+    }
 
     private EventEnvelope envelope(UUID stream, long version, DomainEvent event) {
         return new EventEnvelope(UUID.randomUUID(), version, positions.incrementAndGet(), T0.plusSeconds(version),
@@ -158,6 +249,48 @@ class ProjectorRestartTest {
         KafkaProducerRecord<String, byte[]> record = KafkaProducerRecord.create(topic, key, value, null, 0);
         record.addHeader(Topics.HEADER_STREAM_ID, streamId);
         await(producer.send(record));
+    }
+
+    /**
+     * A lock on the checkpoint table, held by a transaction of the test's own: a projection batch's transaction
+     * waits for it in its write round trip (its reads done, nothing committed). Closing it releases the lock.
+     */
+    private HeldCheckpoints holdCheckpoints() throws Exception {
+        SqlConnection conn = await(db.getConnection());
+        await(conn.query("BEGIN").execute());
+        await(conn.query("LOCK TABLE projector_checkpoint IN EXCLUSIVE MODE").execute());
+        return new HeldCheckpoints(conn);
+    }
+
+    private final class HeldCheckpoints implements AutoCloseable {
+        private static final String WAITING = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND wait_event_type = 'Lock' AND query LIKE '%projector_checkpoint%'";
+        private final SqlConnection conn;
+
+        HeldCheckpoints(SqlConnection conn) {
+            this.conn = conn;
+        }
+
+        void awaitProjectorWaiting() throws InterruptedException {
+            awaitThat("a projection transaction waiting for the checkpoint lock", () -> count(WAITING) > 0);
+        }
+
+        /** Ends the waiting projection transaction's session: it is rolled back, as if its process had died. */
+        void failProjector() throws Exception {
+            await(db.query("SELECT pg_terminate_backend(pid) FROM (" + WAITING + ") waiting").execute());
+        }
+
+        @Override
+        public void close() throws Exception {
+            await(conn.query("ROLLBACK").execute().eventually(conn::close));
+        }
+    }
+
+    /** Records the projector's consumer has fetched so far (its own Kafka meter). */
+    private double consumed() {
+        return ProcessMetrics.of(vertx).orElseThrow().find("kafka.consumer.fetch.manager.records.consumed.total")
+                .functionCounters().stream().filter(c -> c.getId().getTag("topic") == null)
+                .mapToDouble(FunctionCounter::count).sum();
     }
 
     /** Commits an offset for the projector's group from outside it, as a lazy commit would have left it. */

@@ -16,6 +16,7 @@ import dev.orders.service.messaging.ConsumerGroups;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
 import io.opentelemetry.api.trace.Span;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -40,7 +41,18 @@ import java.util.Set;
 
 /**
  * Consumes the event topics and projects them: poll a batch, write it in one PostgreSQL transaction
- * ({@link ProjectionStore#applyBatch}) together with each partition's next offset, and poll again.
+ * ({@link ProjectionStore#applyBatch}) together with each partition's next offset, and apply the next.
+ *
+ * <p>Pipelined: the next poll is sent when a batch's transaction begins, so Kafka's fetch (and the wait
+ * for new records) overlaps the transaction's round trips, and the next batch is decoded and applied as
+ * soon as the previous one committed. When that poll came back while the batch was still being applied,
+ * a poll without waiting adds what arrived since, so that under load a batch holds all that waited (at
+ * most twice {@code max.poll.records}) instead of the few records there were when the transaction began.
+ * Batches are applied one after the other, so each partition's records are applied in their order. A fetched batch is only records in memory until its own
+ * transaction commits: when a batch fails, the one fetched behind it is dropped and every partition of
+ * both goes back to its first offset in them, so the failed batch is read again and nothing behind it is
+ * skipped. No seek ever happens while a poll is in flight (a newly assigned partition is positioned before
+ * the next poll is sent), so no batch holds records fetched from before a seek.
  *
  * <p>The database's checkpoint is the truth: a newly assigned partition is sought to the next offset
  * stored there (records fetched before that seek are dropped and read again from there), so a restart
@@ -71,8 +83,12 @@ public final class Projector extends VerticleBase {
     private volatile boolean stopped;
     /** Assigned partitions not yet sought to their database checkpoint. */
     private final Set<TopicPartition> unpositioned = new HashSet<>();
+    /** The partitions this consumer holds now (what a lazy commit may name). */
+    private final Set<TopicPartition> owned = new HashSet<>();
     /** Next offsets applied since the last Kafka commit. */
     private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
+    /** The batch being applied (completed when idle): a stop waits for it. */
+    private Future<?> applying = Future.succeededFuture();
     private boolean committing;
     private long commitTimer = -1;
 
@@ -110,17 +126,19 @@ public final class Projector extends VerticleBase {
         consumer.partitionsAssignedHandler(partitions -> {
             LOG.info("projector assigned {}", partitions);
             unpositioned.addAll(partitions);
+            owned.addAll(partitions);
         });
         consumer.partitionsRevokedHandler(partitions -> {
             LOG.info("projector revoked {}", partitions);
             unpositioned.removeAll(partitions);
+            owned.removeAll(partitions);
             partitions.forEach(toCommit::remove);
         });
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> commitOffsets());
         return consumer.subscribe(Set.copyOf(Topics.all(topicPrefix)))
                 .onSuccess(v -> {
                     LOG.info("projector consuming {} as group {}", Topics.all(topicPrefix), group);
-                    pollLoop();
+                    run(poll());
                 });
     }
 
@@ -131,71 +149,145 @@ public final class Projector extends VerticleBase {
         if (consumer == null) {
             return Future.succeededFuture();
         }
-        return commitOffsets().eventually(() -> meters.after(consumer.close()));
+        // the batch under way ends first (committed or rolled back), then what it applied is committed to Kafka
+        return applying.otherwiseEmpty().eventually(this::commitOffsets).eventually(() -> meters.after(consumer.close()));
     }
 
-    private void pollLoop() {
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> poll() {
+        return consumer.poll(POLL_TIMEOUT).map(Projector::list);
+    }
+
+    /**
+     * The next batch, once the previous one committed: when its poll came back while that batch was still being
+     * applied, the records that arrived since are added ({@code poll} without waiting), so that the batch holds
+     * all that waited, as many as a poll after the commit would have given.
+     */
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> next(Future<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
+        if (!fetched.isComplete() || fetched.failed() || fetched.result().isEmpty() || stopped) {
+            return fetched;
+        }
+        return consumer.poll(Duration.ZERO).map(more -> {
+            List<KafkaConsumerRecord<String, byte[]>> all = new ArrayList<>(fetched.result());
+            all.addAll(list(more));
+            return all;
+        }).otherwise(fetched.result());
+    }
+
+    private static List<KafkaConsumerRecord<String, byte[]>> list(KafkaConsumerRecords<String, byte[]> records) {
+        List<KafkaConsumerRecord<String, byte[]>> list = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            list.add(records.recordAt(i));
+        }
+        return list;
+    }
+
+    /** Applies each polled batch in turn; the poll after it travels while it is applied. */
+    private void run(Future<List<KafkaConsumerRecord<String, byte[]>>> polled) {
         if (stopped) {
             return;
         }
-        consumer.poll(POLL_TIMEOUT)
-                .compose(this::project)
-                .onComplete(done -> {
-                    if (done.succeeded()) {
-                        pollLoop();
-                    } else if (!stopped) {
-                        LOG.warn("projection batch failed, retrying in {} ms: {}", RETRY_DELAY_MS,
-                                String.valueOf(done.cause().getMessage()));
-                        vertx.setTimer(RETRY_DELAY_MS, id -> pollLoop());
-                    }
-                });
+        polled.compose(this::project).onComplete(done -> {
+            if (done.succeeded()) {
+                run(done.result());
+            } else if (!stopped) {
+                LOG.warn("projection batch failed, retrying in {} ms: {}", RETRY_DELAY_MS,
+                        String.valueOf(done.cause().getMessage()));
+                vertx.setTimer(RETRY_DELAY_MS, id -> run(poll()));
+            }
+        });
     }
 
-    private Future<Void> project(KafkaConsumerRecords<String, byte[]> records) {
-        Map<TopicPartition, Long> dropped = new HashMap<>();
-        List<Incoming> events = new ArrayList<>();
-        List<Parked> parked = new ArrayList<>();
-        List<Span> spans = new ArrayList<>();
-        Map<TopicPartition, Long> first = new LinkedHashMap<>();
-        Map<TopicPartition, Long> next = new LinkedHashMap<>();
-        for (int i = 0; i < records.size(); i++) {
-            KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
+    /**
+     * Decodes a batch, positions newly assigned partitions (before any poll is in flight), sends the next poll
+     * and applies the batch. Succeeds with that next poll once the batch committed; when it fails, the next
+     * batch is awaited and dropped, and every partition of both goes back to its first offset in them.
+     */
+    private Future<Future<List<KafkaConsumerRecord<String, byte[]>>>> project(List<KafkaConsumerRecord<String, byte[]>> records) {
+        if (stopped) {
+            // polled after the stop began: nothing more is applied (the records are read again from the checkpoint)
+            return Future.failedFuture("projector stopped");
+        }
+        Decoded batch = decode(records);
+        Future<Void> positioned = unpositioned.isEmpty() ? Future.succeededFuture() : position(batch.dropped);
+        return positioned.compose(v -> {
+            Future<List<KafkaConsumerRecord<String, byte[]>>> next = poll();
+            if (batch.first.isEmpty()) {
+                return Future.succeededFuture(next);
+            }
+            Future<Void> applied = apply(batch);
+            applying = applied;
+            return applied.map(ignored -> next(next)).recover(failure -> next
+                    .transform(fetched -> seekBack(firstOffsets(batch.first, fetched)))
+                    .compose(ignored -> Future.failedFuture(failure)));
+        });
+    }
+
+    /** A polled batch: the events and parked records to apply, and each partition's first and next offset. */
+    private record Decoded(List<Incoming> events, List<Parked> parked, List<Span> spans,
+                           Map<TopicPartition, Long> first, Map<TopicPartition, Long> next,
+                           Map<TopicPartition, Long> dropped) {
+    }
+
+    /** Decodes the records; those of a partition not yet positioned are dropped (read again from its checkpoint). */
+    private Decoded decode(List<KafkaConsumerRecord<String, byte[]>> records) {
+        Decoded batch = new Decoded(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new LinkedHashMap<>(),
+                new LinkedHashMap<>(), new HashMap<>());
+        for (KafkaConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             if (unpositioned.contains(tp)) {
-                dropped.putIfAbsent(tp, record.offset());
+                batch.dropped.putIfAbsent(tp, record.offset());
                 continue;
             }
-            first.putIfAbsent(tp, record.offset());
-            next.put(tp, record.offset() + 1);
+            batch.first.putIfAbsent(tp, record.offset());
+            batch.next.put(tp, record.offset() + 1);
             String streamIdHeader = header(record, dev.orders.events.Topics.HEADER_STREAM_ID);
             Coordinates at = new Coordinates(record.topic(), record.partition(), record.offset(),
                     RecordDecoder.streamKey(record.key(), streamIdHeader));
             switch (RecordDecoder.decode(at, record.key(), streamIdHeader, record.value())) {
                 case RecordDecoder.Good good -> {
-                    events.add(good.incoming());
-                    spans.add(traceProjection(record, good.incoming().envelope()));
+                    batch.events.add(good.incoming());
+                    batch.spans.add(traceProjection(record, good.incoming().envelope()));
                 }
                 case RecordDecoder.Bad bad -> {
                     LogFields.journey(LOG.atWarn(), header(record, Topics.HEADER_CORRELATION_ID),
                             header(record, Topics.HEADER_TRACEPARENT)).log("parking record {}: {}", at, bad.parked().error());
-                    parked.add(bad.parked());
+                    batch.parked.add(bad.parked());
                 }
             }
         }
-        Future<Void> positioned = unpositioned.isEmpty() ? Future.succeededFuture() : position(dropped);
-        if (first.isEmpty()) {
-            return positioned;
-        }
-        List<Checkpoint> checkpoints = next.entrySet().stream()
+        return batch;
+    }
+
+    /** One transaction with each partition's next offset; once committed, those offsets are due to Kafka. */
+    private Future<Void> apply(Decoded batch) {
+        List<Checkpoint> checkpoints = batch.next.entrySet().stream()
                 .map(e -> new Checkpoint(e.getKey().getTopic(), e.getKey().getPartition(), e.getValue())).toList();
-        return positioned.compose(v -> store.applyBatch(events, parked, checkpoints))
+        return store.applyBatch(batch.events, batch.parked, checkpoints)
                 .onSuccess(result -> {
-                    log(result, events);
-                    next.forEach((tp, offset) -> toCommit.put(tp, new OffsetAndMetadata(offset, null)));
+                    log(result, batch.events);
+                    batch.next.forEach((tp, offset) -> {
+                        if (owned.contains(tp)) {
+                            toCommit.put(tp, new OffsetAndMetadata(offset, null));
+                        }
+                    });
                 })
                 .<Void>mapEmpty()
-                .onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done)))
-                .recover(failure -> seekBack(first).compose(v -> Future.failedFuture(failure)));
+                .onComplete(done -> batch.spans.forEach(span -> Tracing.endOn(span, done)));
+    }
+
+    /**
+     * Where each partition goes back to after a failed batch: its first offset in that batch, else in the batch
+     * fetched behind it (which is dropped); a partition of neither keeps its position.
+     */
+    private static Map<TopicPartition, Long> firstOffsets(Map<TopicPartition, Long> failed,
+                                                          AsyncResult<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
+        Map<TopicPartition, Long> first = new HashMap<>(failed);
+        if (fetched.succeeded()) {
+            for (KafkaConsumerRecord<String, byte[]> record : fetched.result()) {
+                first.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
+            }
+        }
+        return first;
     }
 
     /**

@@ -63,7 +63,10 @@ public final class Projectors {
         return chain;
     }
 
-    /** Undeploys every projector (each commits what it applied to Kafka and leaves its group). */
+    /**
+     * Undeploys every projector: each lets its batch under way end (committed or rolled back), applies nothing
+     * more, commits what it applied to Kafka and leaves its group.
+     */
     public synchronized Future<Void> stop() {
         List<Future<?>> undeployed = new ArrayList<>();
         deployments.forEach(id -> undeployed.add(vertx.undeploy(id)));

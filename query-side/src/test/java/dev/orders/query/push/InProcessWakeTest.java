@@ -93,6 +93,42 @@ class InProcessWakeTest extends PushTestBase {
     }
 
     /**
+     * The approval's transaction is held in its write round trip by a lock on the order's newest change: its
+     * change-log row and its view are written, not committed. Nothing is pushed meanwhile (a client told of the
+     * change could not read it); the push follows the commit, and the read model then has the change.
+     */
+    @Test
+    @DisplayName("a change is pushed only after its transaction committed, never while it is written")
+    void a_change_is_pushed_only_after_its_commit(TestInfrastructure infra) throws Exception {
+        Watched w = watchNewOrder(infra);
+        SseClient client = w.client();
+        SqlConnection held = await(projectionPool.getConnection());
+        Future<BatchResult> approving;
+        try {
+            await(held.query("BEGIN").execute());
+            await(held.preparedQuery("SELECT 1 FROM latest_order_changes WHERE order_id = $1 FOR UPDATE")
+                    .execute(Tuple.of(w.order())));
+            approving = w.store().applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
+                    List.of(), List.of());
+            eventually("the approval written, waiting to commit", () -> waitingFor("latest_order_changes"));
+            Thread.sleep(300);
+            assertThat(client.orders()).as("pushed before its commit").hasSize(1);
+            assertThat(viewVersion(w.order())).isEqualTo(1);
+        } finally {
+            await(held.query("ROLLBACK").execute().eventually(held::close));
+        }
+        BatchResult approved = await(approving);
+        eventually("the approval pushed", () -> client.orders().size() == 2);
+        assertThat(ids(client.orders())).containsExactly(w.created().lastChangePosition(), approved.lastChangePosition());
+        assertThat(viewVersion(w.order())).as("the read model has what was pushed").isEqualTo(2);
+    }
+
+    private long viewVersion(UUID order) throws Exception {
+        return await(projectionPool.preparedQuery("SELECT version FROM order_view WHERE order_id = $1")
+                .execute(Tuple.of(order))).iterator().next().getLong(0);
+    }
+
+    /**
      * Change-log positions are taken when a projector's transaction inserts its changes and become visible at its
      * commit. Here one such transaction (another partition's, as it were) has taken the next position and not
      * committed; the projector then commits a later change, and a client resumes in between. Were the later
@@ -138,10 +174,15 @@ class InProcessWakeTest extends PushTestBase {
             + " view) VALUES ($1, $2, $3, 1, $4::jsonb) RETURNING position";
 
     private boolean waitingForTheLog() {
+        return waitingFor("pg_advisory_xact_lock");
+    }
+
+    /** Whether a session waits for a lock in a statement that holds {@code text}. */
+    private boolean waitingFor(String text) {
         try {
-            return await(projectionPool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'").execute())
-                    .iterator().next().getLong(0) > 0;
+            return await(projectionPool.preparedQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()")
+                    .execute(Tuple.of(text))).iterator().next().getLong(0) > 0;
         } catch (Exception e) {
             throw new AssertionError(e);
         }
