@@ -1,5 +1,6 @@
 package dev.orders.infra;
 
+import ch.qos.logback.classic.LoggerContext;
 import dev.orders.infra.config.ConfigException;
 import dev.orders.infra.config.OrdersConfig;
 import org.slf4j.Logger;
@@ -21,7 +22,11 @@ public abstract class Servers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Servers.class);
 
     private final Deque<Runnable> beforeClose = new ArrayDeque<>();
-    private final Thread shutdownHook = new Thread(this::close, "orders-shutdown");
+    /** Ctrl-C or SIGTERM: the stop, then the log lines still queued for the console (logback.xml writes them from a thread of its own). */
+    private final Thread shutdownHook = new Thread(() -> {
+        close();
+        flushLogs();
+    }, "orders-shutdown");
     private boolean closed;
 
     protected Servers() {
@@ -78,6 +83,13 @@ public abstract class Servers implements AutoCloseable {
             }
         }
         stopServers();
+    }
+
+    /** Stops logback, which writes out what its asynchronous appender still holds; the JVM exits next. */
+    private static void flushLogs() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
+            logging.stop();
+        }
     }
 
     private synchronized Runnable nextBeforeClose() {
