@@ -51,7 +51,9 @@ final class JwksKeys {
      */
     JwksKeys(Vertx vertx, String url, JWTAuthOptions base, String algorithm) {
         this.vertx = vertx;
-        this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+        // a fetch comes at most every MIN_REFRESH, often far apart: a new connection each time, never a pooled one
+        // that sat idle since the last (which a proxy or the issuer may have dropped without a word)
+        this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000).setKeepAlive(false));
         this.url = url;
         this.base = base;
         this.algorithm = algorithm;
