@@ -29,15 +29,17 @@ final class RelaySql {
      * every read, and an event's position is its place in it. A transaction that took its id early and commits
      * late holds the relay back instead of being skipped. Every result has at least one row: {@code blocked}
      * says whether committed rows wait behind the horizon (at or above it), seen in the same snapshot; a row
-     * whose {@code id} is null carries only that.
+     * whose {@code id} is null carries only that. It is asked as the newest row's {@code tx} (one step down the
+     * (tx, id) index), not as {@code EXISTS (... WHERE tx >= horizon)}: the planner cannot know the horizon, guesses
+     * that a third of the table matches, and answers that with a sequential scan of the whole store, on every read.
      */
     static final String READ_SAFE = """
             SELECT w.blocked, e.id, e.tx::text AS tx, e.event_id, e.stream_type, e.stream_id, e.version,
                    e.event_type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata,
                    e.metadata->>'correlationId' AS correlation_id, e.metadata->>'traceparent' AS traceparent,
                    e.partition_key, e.occurred_at
-              FROM (SELECT EXISTS (SELECT 1 FROM events
-                                    WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked) w
+              FROM (SELECT coalesce((SELECT max(tx) FROM events) >= pg_snapshot_xmin(pg_current_snapshot()),
+                                    false) AS blocked) w
               LEFT JOIN LATERAL (
                     SELECT id, tx, event_id, stream_type, stream_id, version, event_type, schema_version,
                            data, metadata, occurred_at,

@@ -1,0 +1,94 @@
+package dev.orders.command.messaging;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static dev.orders.command.messaging.RelayFixture.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The relay's read costs what it returns, not what the store holds: PostgreSQL's own plan of
+ * {@link RelaySql#READ_SAFE}, executed on a store of thousands of events, touches a handful of pages and scans
+ * no table from end to end. (Its horizon check once asked {@code EXISTS (... WHERE tx >= horizon)}, which the
+ * planner answers with a sequential scan of every event ever stored, at every read.)
+ */
+@DisplayName("The relay's read of the store")
+class RelayReadCostTest extends RelayTestBase {
+
+    private static final String EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ";
+    private static final int STORED = 4_000;
+    private static final int PAGES_AT_MOST = 24;
+    /** The (tx, id) of the newest events, newest first ({@code e.tx}: ordered as xid8, not as the text selected). */
+    private static final String NEWEST = "SELECT e.tx::text AS tx, e.id FROM events e ORDER BY e.tx DESC, e.id DESC LIMIT 1";
+
+    @Test
+    @DisplayName("touches a few pages of a store of thousands of events, before and after its statistics are gathered")
+    void reads_without_scanning_the_store() {
+        try (RelayFixture f = fixture()) {
+            // no ANALYZE until the test asks for one: a store in its first minute, before autovacuum's first
+            await(f.pool.query("ALTER TABLE events SET (autovacuum_enabled = false)").execute());
+            // as the command side writes them: a few events per transaction, each transaction with an id of its own
+            for (int i = 0; i < STORED / 4; i++) {
+                f.appendQuietly(UUID.randomUUID(), 0, 4);
+            }
+            long tablePages = f.one("SELECT pg_relation_size('events') / current_setting('block_size')::int").getLong(0);
+            assertThat(tablePages).as("pages of the events table (a store big enough to tell a scan)")
+                    .isGreaterThan(4L * PAGES_AT_MOST);
+
+            assertReadsFewPages(f, "without statistics");
+            await(f.pool.query("ANALYZE events").execute());
+            assertReadsFewPages(f, "with statistics");
+        }
+    }
+
+    private static void assertReadsFewPages(RelayFixture f, String statistics) {
+        Row newest = f.one(NEWEST);
+        JsonObject caughtUp = plan(f, 500, newest.getString(0), newest.getLong(1));
+        assertNoScanOfEvents(caughtUp, "nothing new to read, " + statistics);
+        assertThat(caughtUp.getLong("Actual Rows")).as("rows with nothing new to read (only the horizon's)").isEqualTo(1);
+        assertThat(pagesTouched(caughtUp)).as("pages touched with nothing new to read, " + statistics)
+                .isLessThanOrEqualTo(PAGES_AT_MOST);
+
+        Row before = f.one(NEWEST + " OFFSET 20");
+        JsonObject batch = plan(f, 500, before.getString(0), before.getLong(1));
+        assertNoScanOfEvents(batch, "20 events to read, " + statistics);
+        assertThat(batch.getLong("Actual Rows")).as("rows the read returned").isEqualTo(20);
+        assertThat(pagesTouched(batch)).as("pages touched reading 20 events, " + statistics)
+                .isLessThanOrEqualTo(PAGES_AT_MOST);
+    }
+
+    /** The executed plan's top node, with its actual rows and buffers. */
+    private static JsonObject plan(RelayFixture f, int limit, String tx, long id) {
+        Row row = f.one(EXPLAIN + RelaySql.READ_SAFE, limit, tx, id);
+        Object json = row.getValue(0);
+        JsonArray plans = json instanceof JsonArray array ? array : new JsonArray(json.toString());
+        return plans.getJsonObject(0).getJsonObject("Plan");
+    }
+
+    private static long pagesTouched(JsonObject plan) {
+        return plan.getLong("Shared Hit Blocks", 0L) + plan.getLong("Shared Read Blocks", 0L);
+    }
+
+    private static void assertNoScanOfEvents(JsonObject plan, String when) {
+        List<String> scans = new ArrayList<>();
+        collectScans(plan, scans);
+        assertThat(scans).as("sequential scans of the events table (" + when + ")").doesNotContain("events");
+    }
+
+    private static void collectScans(JsonObject node, List<String> scans) {
+        if (node.getString("Node Type", "").equals("Seq Scan")) {
+            scans.add(node.getString("Relation Name"));
+        }
+        JsonArray children = node.getJsonArray("Plans");
+        if (children != null) {
+            children.forEach(child -> collectScans((JsonObject) child, scans));
+        }
+    }
+}
