@@ -30,6 +30,9 @@ import java.util.function.ToDoubleFunction;
  */
 public final class Benchmarks {
 
+    /** HotSpot leaves methods over 8,000 bytes of bytecode interpreted unless told otherwise (see the relaunch). */
+    private static final String HUGE_METHODS_COMPILED = "-XX:-DontCompileHugeMethods";
+
     private Benchmarks() {
     }
 
@@ -87,7 +90,13 @@ public final class Benchmarks {
         }
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmOptions = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        command.addAll(jvmOptions);
+        if (jvmOptions.stream().noneMatch(option -> option.contains("DontCompileHugeMethods"))) {
+            // as the deploy images run the services: the request check's schema validator is one method too
+            // large for HotSpot to compile otherwise, and stays interpreted (BENCHMARKS.md, analysis)
+            command.add(HUGE_METHODS_COMPILED);
+        }
         command.add("-Dbench.child=true");
         command.add("-cp");
         command.add(String.join(java.io.File.pathSeparator, classpath));
