@@ -32,6 +32,8 @@ public final class Benchmarks {
 
     /** HotSpot leaves methods over 8,000 bytes of bytecode interpreted unless told otherwise (see the relaunch). */
     private static final String HUGE_METHODS_COMPILED = "-XX:-DontCompileHugeMethods";
+    /** Round trips of each part of the floor. */
+    private static final int FLOOR_SAMPLES = 300;
 
     private Benchmarks() {
     }
@@ -156,6 +158,13 @@ public final class Benchmarks {
                 for (AggregateLoad.Result r : report.aggregate) {
                     progress("  %-50s median %8.0f us  p90 %8.0f us  (events read per load: %d)", r.label(),
                             r.medianMicros(), r.p90Micros(), r.eventsReadPerLoad());
+                }
+            }
+            if (options.only().contains("floor")) {
+                progress("floor: %d round trips of each part, one at a time", FLOOR_SAMPLES);
+                report.floor = new Floor(system).run(FLOOR_SAMPLES);
+                for (Floor.Part part : report.floor) {
+                    progress("  %-40s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms", part.name(), part.p50(), part.p90(), part.p99());
                 }
             }
             if (options.only().contains("fanout")) {
@@ -420,6 +429,7 @@ public final class Benchmarks {
         final List<Throughput.PgbenchRun> pgbench = new ArrayList<>();
         final List<EndToEnd.Run> latency = new ArrayList<>();
         List<AggregateLoad.Result> aggregate = List.of();
+        List<Floor.Part> floor = List.of();
         FanOut.Result fanOut;
         final List<FanOut.Result> fanOutRuns = new ArrayList<>();
         Rebuild.Result rebuild;
@@ -559,6 +569,7 @@ public final class Benchmarks {
             throughputSection(md);
             latencySection(md, chartPath);
             aggregateSection(md);
+            floorSection(md);
             fanOutSection(md);
             rebuildSection(md);
             notMeasured(md);
@@ -951,6 +962,37 @@ public final class Benchmarks {
                         r.medianMicros() / base));
             }
             md.append("\n");
+        }
+
+        /**
+         * The parts a quiet order cannot do without, each alone, and what they add up to along an order's chain:
+         * four commits (the order, the reservation, the approval, the projection), three relay reads, two sends
+         * until acknowledged (the saga takes a record once Kafka has it) and one until consumed (the projector).
+         */
+        private void floorSection(StringBuilder md) {
+            if (floor.isEmpty()) {
+                return;
+            }
+            md.append("## 4. The floor: what one quiet order cannot do without\n\n");
+            md.append("Each part alone, one round trip at a time (5 ms apart, after a tenth as many for warm-up), on the same "
+                    + "embedded PostgreSQL and Kafka broker as the system, while the system idles; timed from this JVM's "
+                    + "calling thread (a blocking wait on the answer, which adds a thread hand-off like the service's own). ")
+                    .append(FLOOR_SAMPLES).append(" round trips each.\n\n");
+            md.append("| part | what | p50 | p90 | p99 |\n|---|---|---|---|---|\n");
+            for (Floor.Part part : floor) {
+                md.append(String.format(Locale.ROOT, "| %s | %s | **%.2f ms** | %.2f ms | %.2f ms |%n", part.name(), part.what(),
+                        part.p50(), part.p90(), part.p99()));
+            }
+            double chain = 4 * floor.get(0).p50() + 3 * floor.get(1).p50() + 2 * floor.get(2).p50() + floor.get(3).p50();
+            md.append(String.format(Locale.ROOT, "%nAlong a quiet order's chain (the order's commit; then three times: the relay's "
+                    + "read and Kafka; the saga's commit twice, the projector's once; Kafka acknowledged twice, consumed once): "
+                    + "4 commits + 3 reads + 2 acknowledged sends + 1 consumed send = **%.1f ms** of p50s, before any of the "
+                    + "system's own work, hand-offs or the push to the browser.", chain));
+            if (quiet != null) {
+                md.append(String.format(Locale.ROOT, " The quiet run of this report measured p50 %.1f ms end to end.",
+                        ms(quiet.endToEnd(), 50)));
+            }
+            md.append("\n\n");
         }
 
         private void notMeasured(StringBuilder md) {

@@ -14,7 +14,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                int fanOutSeconds, int events, int rebuildRuns, Set<String> only, Path out, Path chart, Path fanOutChart,
                Path dataDir, int warmupSeconds, String commandLine) {
 
-    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "fanout", "rebuild");
+    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild");
 
     static String usage() {
         return """
@@ -40,6 +40,10 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               of its scheduled send, p99 under 1 s, in every run of that rate.
                               Every run has fresh customers (checked). Baseline: GET /health/live, same run
                   aggregate   CommandHandler.load of a Customer with 10 vs 10,000 events (snapshots on)
+                  floor       what a quiet order cannot do without, each part alone on the same servers:
+                              a PostgreSQL commit and read of one row, a Kafka send until acknowledged
+                              (the relay's producer settings) and until consumed; their sum along an
+                              order's chain
                   fanout      --connections SSE streams held on the one query node (clients in a child
                               JVM) while orders flow at --fanout-rate: delivery latency from the change
                               log to each client, drops, heap; baseline: the same flow with 1 connection
@@ -67,7 +71,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --fanout-seconds S      fan-out: length of each phase (default 30; 15 with --quick)
                   --events N              rebuild: events written for it (default 1000000; 50000 with --quick)
                   --rebuild-runs N        rebuilds, each after its baselines (default: --runs)
-                  --only a,b              only these parts: throughput, latency, aggregate, fanout, rebuild
+                  --only a,b              only these parts: throughput, latency, aggregate, floor, fanout, rebuild
                   --warmup-seconds S      JIT warm-up before measuring (default 15; 8 with --quick)
                   --out FILE              the report (default BENCHMARKS.md)
                   --chart FILE            the SVG chart (default docs/bench-latency.svg)
@@ -98,7 +102,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         int fanOutSeconds = quick ? 15 : 30;
         int events = quick ? 50_000 : 1_000_000;
         Integer rebuildRuns = null;
-        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate", "fanout", "rebuild"));
+        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild"));
         Path out = Path.of("BENCHMARKS.md");
         Path chart = Path.of("docs", "bench-latency.svg");
         Path fanOutChart = Path.of("docs", "bench-fanout.svg");

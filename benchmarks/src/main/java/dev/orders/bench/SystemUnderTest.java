@@ -84,6 +84,10 @@ final class SystemUnderTest implements AutoCloseable {
         }
     }
 
+    OrdersConfig config() {
+        return config;
+    }
+
     OrdersApp app() {
         return app;
     }

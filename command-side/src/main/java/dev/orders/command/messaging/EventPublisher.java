@@ -84,7 +84,7 @@ final class EventPublisher {
      * topic's partitions there (blocking until the broker answers, up to {@code max.block.ms}).
      */
     static Future<EventPublisher> create(Vertx vertx, String bootstrap, RelaySettings settings) {
-        EventPublisher publisher = new EventPublisher(vertx, settings, new HashMap<>(producerConfig(bootstrap, settings)));
+        EventPublisher publisher = new EventPublisher(vertx, settings, new HashMap<>(settings.producerConfig(bootstrap)));
         return publisher.open().map(publisher);
     }
 
@@ -131,34 +131,6 @@ final class EventPublisher {
         } catch (RuntimeException away) {
             return false;
         }
-    }
-
-    /** The producer's properties: safe defaults, the settings' overrides, then what keeps records in order. */
-    static Map<String, String> producerConfig(String bootstrap, RelaySettings settings) {
-        Map<String, String> config = new HashMap<>();
-        config.put("bootstrap.servers", bootstrap);
-        config.put("delivery.timeout.ms", "30000");
-        config.put("request.timeout.ms", "10000");
-        config.put("max.block.ms", "10000");
-        config.put("linger.ms", "0");
-        // A topic's partitions stay known while the system is idle (the default forgets them after 5 minutes
-        // without a send), so a send from the event loop never waits to learn them again.
-        config.put("metadata.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
-        config.put("compression.type", "lz4");
-        config.put("client.id", "orders-relay");
-        config.putAll(settings.producerOverrides());
-        // What keeps a partition's records in order, not to be overridden (see the class comment for the rest).
-        config.put("acks", "all");
-        config.put("enable.idempotence", "true");
-        // One request in flight: records sent while it is under way go together in the next one (batched
-        // under load, immediate when quiet), and a retried request can never be overtaken by a later one.
-        // With five, a first produce to a partition whose leader is not known yet (NOT_LEADER) left the
-        // batches behind it answering OUT_OF_ORDER_SEQUENCE until the delivery timeout, after which the
-        // later records were on the topic and the first was not: one stream's versions out of order.
-        config.put("max.in.flight.requests.per.connection", "1");
-        config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
-        config.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
-        return config;
     }
 
     /** Creates the event topics that do not exist yet (unless creation is off), see {@link EventTopics}. */

@@ -5,6 +5,7 @@ import dev.orders.infra.kafka.EventTopics;
 import dev.orders.service.sql.PgSessions;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -44,6 +45,34 @@ public record RelaySettings(String topicPrefix, EventTopics topics, int batchSiz
         return new RelaySettings(config.kafkaTopicPrefix(), EventTopics.of(config),
                 config.relayBatchSize(), config.relayPollInterval(), Duration.ofSeconds(1), Duration.ofSeconds(5),
                 Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), config.pgSessions(), Map.of());
+    }
+
+    /** The producer's properties: safe defaults, the settings' overrides, then what keeps records in order. */
+    public Map<String, String> producerConfig(String bootstrap) {
+        Map<String, String> config = new HashMap<>();
+        config.put("bootstrap.servers", bootstrap);
+        config.put("delivery.timeout.ms", "30000");
+        config.put("request.timeout.ms", "10000");
+        config.put("max.block.ms", "10000");
+        config.put("linger.ms", "0");
+        // A topic's partitions stay known while the system is idle (the default forgets them after 5 minutes
+        // without a send), so a send from the event loop never waits to learn them again.
+        config.put("metadata.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
+        config.put("compression.type", "lz4");
+        config.put("client.id", "orders-relay");
+        config.putAll(producerOverrides);
+        // What keeps a partition's records in order, not to be overridden (see EventPublisher's comment for the rest).
+        config.put("acks", "all");
+        config.put("enable.idempotence", "true");
+        // One request in flight: records sent while it is under way go together in the next one (batched
+        // under load, immediate when quiet), and a retried request can never be overtaken by a later one.
+        // With five, a first produce to a partition whose leader is not known yet (NOT_LEADER) left the
+        // batches behind it answering OUT_OF_ORDER_SEQUENCE until the delivery timeout, after which the
+        // later records were on the topic and the first was not: one stream's versions out of order.
+        config.put("max.in.flight.requests.per.connection", "1");
+        config.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+        config.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+        return config;
     }
 
     public RelaySettings withBatchSize(int size) {
