@@ -313,7 +313,6 @@ public final class QuerySide implements ServicePart {
         steps.add(operatorStreams.close());
         steps.add(projectors.stop());
         steps.add(push.close());
-        steps.add(routes.close());
         steps.add(rebuilder.close());
         return Future.join(steps).eventually(admin::close).eventually(pool::close).mapEmpty();
     }

@@ -117,6 +117,7 @@ public final class CommandHandler {
     private final int maxAttempts;
     private final CommandMetrics metrics;
     private final Tracing tracing;
+    private final AppendSignal appendSignal;
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
     private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
     private static final int MAX_STATES_KEPT = 20_000;
@@ -132,6 +133,7 @@ public final class CommandHandler {
         this.metrics = new CommandMetrics(registry);
         this.tracing = Tracing.of(vertx);
         this.vertx = vertx;
+        this.appendSignal = AppendSignal.of(vertx);
         this.pool = pool;
         this.store = store;
         this.snapshots = snapshots;
@@ -348,7 +350,7 @@ public final class CommandHandler {
                 })
                 .map(result)
                 .onSuccess(done -> {
-                    AppendSignal.committed(vertx);
+                    appendSignal.committed();
                     recent.put(type, done.streamId(), done.version(), done.state());
                     snapshotIfDue(type, loaded.version(), done);
                 });
@@ -536,7 +538,7 @@ public final class CommandHandler {
                 .map(outcomes)
                 .onSuccess(done -> {
                     if (!appends.isEmpty()) {
-                        AppendSignal.committed(vertx);
+                        appendSignal.committed();
                     }
                     appends.forEach(append -> recent.put(type, append.streamId(), current.get(append.streamId()).version(),
                             current.get(append.streamId()).state()));

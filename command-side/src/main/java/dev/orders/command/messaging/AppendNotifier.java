@@ -2,8 +2,6 @@ package dev.orders.command.messaging;
 
 import dev.orders.command.store.AppendSignal;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +10,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Carries this process's {@link AppendSignal} to the relay of another process: while the relay here is
- * not the active one, each signal becomes a {@code NOTIFY events_appended}, sent in autocommit on a
+ * not the active one, it hands each signal on here ({@link #signalled()}, on its context), and each becomes a
+ * {@code NOTIFY events_appended}, sent in autocommit on a
  * connection of its own after the appending commit, never inside it (a notification inside the
  * appending transaction would queue every appending commit for PostgreSQL's notification lock).
  * Notifications coalesce: at most one is in flight, and signals that arrive meanwhile cause one more
@@ -22,10 +21,8 @@ final class AppendNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(AppendNotifier.class);
 
-    private final Vertx vertx;
     private final Pool pool;
     private final BooleanSupplier activeHere;
-    private MessageConsumer<Object> consumer;
     private boolean sending;
     private boolean pending;
 
@@ -33,18 +30,13 @@ final class AppendNotifier {
      * @param pool       a pool of its own (one connection is enough)
      * @param activeHere true while this process's relay is the active one: it was woken in-process
      */
-    AppendNotifier(Vertx vertx, Pool pool, BooleanSupplier activeHere) {
-        this.vertx = vertx;
+    AppendNotifier(Pool pool, BooleanSupplier activeHere) {
         this.pool = pool;
         this.activeHere = activeHere;
     }
 
-    /** Starts listening to the signal; call on the context that {@code activeHere} belongs to. */
-    void start() {
-        consumer = vertx.eventBus().localConsumer(AppendSignal.ADDRESS, message -> signalled());
-    }
-
-    private void signalled() {
+    /** Events were committed in this process; call on the context that {@code activeHere} belongs to. */
+    void signalled() {
         if (activeHere.getAsBoolean()) {
             return;
         }
@@ -70,7 +62,6 @@ final class AppendNotifier {
     }
 
     Future<Void> close() {
-        return Future.join(consumer == null ? Future.succeededFuture() : consumer.unregister(), pool.close())
-                .mapEmpty();
+        return pool.close();
     }
 }

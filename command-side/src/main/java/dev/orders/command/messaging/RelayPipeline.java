@@ -42,6 +42,9 @@ final class RelayPipeline {
     /** What the relay hears from its term. */
     interface Listener {
 
+        /** A read of the store is about to be sent: it sees every commit made until now. */
+        void reading();
+
         /** A batch is recorded; {@code checkpoint} is its last position. */
         void recorded(int events, long checkpoint);
 
@@ -199,6 +202,7 @@ final class RelayPipeline {
     private void read() {
         reading = true;
         wanted = false;
+        listener.reading();
         batches.next(lease, readPosition, cursor, settings.batchSize()).onComplete(read -> {
             reading = false;
             if (phase == Phase.OVER) {

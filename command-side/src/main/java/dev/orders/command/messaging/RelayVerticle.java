@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * Publishes the event store to Kafka: gap-free global positions in a safe order, at least once, one
  * active relay per database (an advisory-lock lease, {@link RelayLease}). It is woken in-process by
  * {@link AppendSignal} after a local commit, and by {@code LISTEN} when another process appended (its
- * {@link AppendNotifier} sends the notification after the commit); a slow poll is only a safety net.
+ * {@link AppendNotifier} sends the notification after the commit); a slow poll is only a safety net. It is the
+ * signal's one listener in this process: while it stands by it hands each signal to its notifier; while active,
+ * its pipeline takes the signal as heard when it sends its next read, so that commits meanwhile signal nothing
+ * more.
  * Each term with the lease starts by reading the checkpoint ({@code relay_take_over}), then
  * runs a {@link RelayPipeline} through a producer of its own: when the lease is lost, that producer is
  * closed at once, so none of its sends lands after the next relay's. A stop lets the batches in flight
@@ -39,6 +42,7 @@ public final class RelayVerticle extends VerticleBase {
     private Pool observer;
     private HorizonWatch watch;
     private AppendNotifier notifier;
+    private AppendSignal appendSignal;
     private volatile RelayState state = new Standby();
     private volatile RelayMetrics metrics = RelayMetrics.STARTING;
 
@@ -69,10 +73,11 @@ public final class RelayVerticle extends VerticleBase {
         observer = PgPools.create(vertx, pgUri, 1, 8, "relay-observer", settings.sessions());
         watch = new HorizonWatch(observer, settings.lagWarning());
         lease = new RelayLease(vertx, RelayLease.options(pgUri, settings.sessions()), this::leaseLost, this::wake);
-        notifier = new AppendNotifier(vertx, PgPools.create(vertx, pgUri, 1, 8, "relay-notify", settings.sessions()),
+        notifier = new AppendNotifier(PgPools.create(vertx, pgUri, 1, 8, "relay-notify", settings.sessions()),
                 this::isActive);
-        notifier.start();
-        vertx.eventBus().localConsumer(AppendSignal.ADDRESS, message -> wake());
+        appendSignal = AppendSignal.of(vertx);
+        vertx.eventBus().localConsumer(AppendSignal.ADDRESS, message -> signalled());
+        appendSignal.heard(); // a signal sent before this relay listened reached nobody
         return EventPublisher.ensureTopics(vertx, kafkaBootstrap, settings).onSuccess(ignored -> {
             compete();
             vertx.setPeriodic(settings.pollInterval().toMillis(), id -> wake());
@@ -106,6 +111,7 @@ public final class RelayVerticle extends VerticleBase {
 
     private void enter(RelayState next) {
         state = next;
+        appendSignal.heard(); // a signal due to the state left will not be read by it
         metrics = metrics.withRole(next.role());
     }
 
@@ -169,6 +175,16 @@ public final class RelayVerticle extends VerticleBase {
         vertx.setTimer(settings.leaseRetry().toMillis(), id -> compete());
     }
 
+    /** Events were committed in this process: the active relay reads them, a standby one tells the active one. */
+    private void signalled() {
+        if (isActive()) {
+            wake();
+        } else {
+            appendSignal.heard();
+            notifier.signalled();
+        }
+    }
+
     private void wake() {
         if (state instanceof Active active) {
             active.pipeline().wake();
@@ -184,6 +200,11 @@ public final class RelayVerticle extends VerticleBase {
 
     /** What the active term reports. */
     private final class PipelineListener implements RelayPipeline.Listener {
+
+        @Override
+        public void reading() {
+            appendSignal.heard();
+        }
 
         @Override
         public void recorded(int events, long checkpoint) {

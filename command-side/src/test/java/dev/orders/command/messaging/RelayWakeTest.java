@@ -4,8 +4,13 @@ import dev.orders.command.messaging.TopicReader.Published;
 import dev.orders.events.EventEnvelope;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
+import dev.orders.command.store.AppendSignal;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.SqlConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,8 +20,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.orders.command.messaging.RelayFixture.await;
 import static dev.orders.command.messaging.RelayFixture.eventually;
@@ -81,6 +91,76 @@ class RelayWakeTest {
             }
             eventually(PROMPTLY, "checkpoint at 2", () -> f.checkpoint() == 2);
             assertThat(relay.isActive()).isTrue();
+        }
+    }
+
+    /** Reads like the relay, except that one read, once asked for, holds its answer until the test lets it go. */
+    private static final class HeldRead extends RelayBatches {
+
+        final CountDownLatch holding = new CountDownLatch(1);
+        private final AtomicBoolean holdNext = new AtomicBoolean();
+        private final Promise<Void> release = Promise.promise();
+        private volatile Context relay;
+
+        @Override
+        Future<Read> next(SqlConnection connection, long after, Cursor from, int limit) {
+            Future<Read> read = super.next(connection, after, from, limit);
+            if (!holdNext.compareAndSet(true, false)) {
+                return read;
+            }
+            relay = Vertx.currentContext();
+            return read.compose(answer -> {
+                holding.countDown();
+                return release.future().map(answer);
+            });
+        }
+
+        void holdTheNextRead() {
+            holdNext.set(true);
+        }
+
+        void release() {
+            relay.runOnContext(ignored -> release.complete());
+        }
+    }
+
+    @Test
+    @DisplayName("once for the commits that land while it reads, and the read after it publishes them all")
+    void once_for_the_commits_during_a_read_and_none_is_lost() throws Exception {
+        AtomicInteger signals = new AtomicInteger();
+        MessageConsumer<Object> counter = vertx.eventBus().localConsumer(AppendSignal.ADDRESS,
+                message -> signals.incrementAndGet());
+        HeldRead batches = new HeldRead();
+        try (RelayFixture f = fixture()) {
+            f.appendQuietly(UUID.randomUUID(), 0, 1);
+            f.deploy(hourlyPoll(f), f.config.kafkaBootstrap(), batches);
+            eventually(PROMPTLY, "the event found on becoming active is published", () -> f.checkpoint() == 1);
+            await(counter.completion());
+            signals.set(0);
+
+            batches.holdTheNextRead();
+            EventEnvelope woke = f.appendNow(UUID.randomUUID(), 0, 1).get(0);
+            assertThat(batches.holding.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS))
+                    .as("the signal woke the relay, whose read is now held with its answer").isTrue();
+            List<UUID> during = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                during.add(f.appendNow(UUID.randomUUID(), 0, 1).get(0).eventId());
+            }
+            batches.release();
+
+            try (TopicReader reader = new TopicReader(f.config.kafkaBootstrap(), f.config.kafkaTopicPrefix())) {
+                List<Published> published = reader.readUntilUnique(7, PROMPTLY);
+                assertThat(published).extracting(Published::eventId)
+                        .as("the commits made after the held read's snapshot, published with no poll to find them")
+                        .contains(woke.eventId()).containsAll(during);
+            }
+            eventually(PROMPTLY, "checkpoint at 7", () -> f.checkpoint() == 7);
+            eventually(PROMPTLY, "the signals heard", () -> signals.get() >= 2);
+            Thread.sleep(200);
+            assertThat(signals.get()).as("one signal woke the read; the five commits during it sent one between them")
+                    .isEqualTo(2);
+        } finally {
+            await(counter.unregister());
         }
     }
 

@@ -13,6 +13,7 @@ import dev.orders.query.store.ReadStore.CreditKey;
 import dev.orders.query.store.ReadStore.OrderKey;
 import dev.orders.query.store.ReadStore.Page;
 import dev.orders.query.store.StoredEvent;
+import dev.orders.query.store.VersionWaiters;
 import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.CorrelationIds;
 import dev.orders.service.tracing.LogFields;
@@ -91,7 +92,7 @@ public final class QueryRoutes {
         this.gate = gate;
         this.reads = reads;
         this.projection = projection;
-        this.waiters = new VersionWaiters(vertx);
+        this.waiters = VersionWaiters.of(vertx);
         this.minVersionWait = minVersionWait;
     }
 
@@ -105,10 +106,6 @@ public final class QueryRoutes {
         route(router, "/api/customers/:customerId/orders", this::ordersOfCustomer);
         route(router, "/api/admin/dead-letters", this::deadLetters);
         router.post("/api/admin/dead-letters/:id/redrive").handler(gated(this::redrive)).failureHandler(Problems.failureHandler());
-    }
-
-    public Future<Void> close() {
-        return waiters.close();
     }
 
     private void route(Router router, String path, Handler<RoutingContext> handler) {

@@ -1,6 +1,7 @@
 package dev.orders.query.push;
 
 import dev.orders.query.store.ProjectionStore;
+import dev.orders.query.store.VersionWaiters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -26,8 +27,9 @@ import java.util.function.Consumer;
  * (no database round trip at all); by other nodes' projectors, through a dedicated connection
  * that LISTENs on {@code order_changes}; and by a slow poll, the fallback for a notification lost while
  * that connection was down. Each wake-up triggers a read of every row after the last position read, in position order, handed to the
- * fan-out. Each order's newest version read is also announced on {@link ProjectionStore#ORDER_CHANGED}, so
- * that requests waiting for it ({@code ?minVersion}) wake on this node whichever node projected it. A lost connection is reopened with a growing backoff, and the read after it catches up
+ * fan-out. Each order's newest version read from the log is also handed to {@link VersionWaiters}, so
+ * that requests waiting for it ({@code ?minVersion}) wake on this node whichever node projected it (the rows of
+ * this process's commits, pushed as they came, were handed over by the projector already). A lost connection is reopened with a growing backoff, and the read after it catches up
  * from the last position, so nothing committed meanwhile is missed. Reads never overlap: a trigger
  * during a read asks for one more read after it.
  */
@@ -46,6 +48,7 @@ final class ChangeFollower {
     private final PushSettings settings;
     private final PushMetrics metrics;
     private final Consumer<List<ChangeRow>> fanOut;
+    private final VersionWaiters waiters;
 
     /** Written on the context only; read elsewhere too (see {@link PushHub#followerPosition()}). */
     private volatile long lastSeen;
@@ -66,6 +69,7 @@ final class ChangeFollower {
         this.settings = settings;
         this.metrics = metrics;
         this.fanOut = fanOut;
+        this.waiters = VersionWaiters.of(vertx);
     }
 
     /** Starts from the log's current end; succeeds once the LISTEN is in place. Call on the context. */
@@ -183,7 +187,7 @@ final class ChangeFollower {
         deliver(rows);
     }
 
-    /** Rows that follow the last one read, in position order: handed to the fan-out, their versions announced. */
+    /** Rows that follow the last one read, in position order: handed to the fan-out. */
     private void deliver(List<ChangeRow> rows) {
         lastSeen = rows.getLast().position();
         metrics.followerAt(lastSeen);
@@ -192,14 +196,13 @@ final class ChangeFollower {
         } catch (RuntimeException e) {
             LOG.error("push fan-out failed", e);
         }
-        announceVersions(rows);
     }
 
+    /** Rows read from the log, maybe projected by another node: their versions go to the requests waiting here. */
     private void announceVersions(List<ChangeRow> rows) {
-        Map<UUID, Integer> newest = new LinkedHashMap<>();
+        Map<UUID, Integer> newest = new HashMap<>();
         rows.forEach(row -> newest.merge(row.orderId(), row.version(), Math::max));
-        newest.forEach((orderId, version) -> vertx.eventBus().publish(ProjectionStore.ORDER_CHANGED,
-                new JsonObject().put("orderId", orderId.toString()).put("version", version)));
+        newest.forEach(waiters::reached);
     }
 
     private void requestRead() {
@@ -221,6 +224,7 @@ final class ChangeFollower {
             List<ChangeRow> rows = done.result();
             if (!rows.isEmpty()) {
                 deliver(rows);
+                announceVersions(rows);
             }
             if (rows.size() == BATCH || readAgain) {
                 requestRead();

@@ -42,18 +42,11 @@ import java.util.UUID;
  * changes nothing. The transaction is two pipelined round trips: BEGIN with every read (record the events,
  * lock and load their views, look up pending dead letters), then, once the batch is folded in memory,
  * every write with COMMIT (a third only when a stream must be re-folded). After each commit the changed
- * orders are announced on the event bus ({@link #ORDER_CHANGED}, what {@code ?minVersion} waits on), the
- * new change-log positions too ({@link #CHANGES_COMMITTED}, what this process's push follower wakes on),
- * and other nodes are notified with {@code pg_notify('order_changes', position)}.
+ * orders' versions go to the requests waiting for them ({@link VersionWaiters}, {@code ?minVersion}; a direct
+ * call, nothing is sent when none waits), the new change-log rows to this process's push follower on the event
+ * bus ({@link #CHANGES_COMMITTED}), and other nodes are notified with {@code pg_notify('order_changes', position)}.
  */
 public final class ProjectionStore {
-
-    /**
-     * Local event-bus address: {@code {"orderId", "version"}} of each order view a commit changed, published
-     * right after this process's commits, and by the push hub's change follower for every change it reads
-     * from the log (so also for changes other nodes projected).
-     */
-    public static final String ORDER_CHANGED = "query.order-changed";
 
     /**
      * Local event-bus address: the order changes one commit made visible, published right after it (a
@@ -134,10 +127,12 @@ public final class ProjectionStore {
 
     private final Vertx vertx;
     private final Pool pool;
+    private final VersionWaiters waiters;
 
     public ProjectionStore(Vertx vertx, Pool pool) {
         this.vertx = vertx;
         this.pool = pool;
+        this.waiters = VersionWaiters.of(vertx);
     }
 
     /**
@@ -283,8 +278,7 @@ public final class ProjectionStore {
 
     private void announce(BatchResult result) {
         for (OrderView view : result.changedOrders()) {
-            vertx.eventBus().publish(ORDER_CHANGED,
-                    new JsonObject().put("orderId", view.orderId().toString()).put("version", view.version()));
+            waiters.reached(view.orderId(), view.version());
         }
         long position = result.lastChangePosition();
         if (position > 0) {

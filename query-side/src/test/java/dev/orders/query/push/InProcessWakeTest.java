@@ -15,6 +15,8 @@ import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -90,6 +93,26 @@ class InProcessWakeTest extends PushTestBase {
         eventually("the committed row pushed", () -> client.orders().size() == 3);
         assertThat(ids(client.orders())).containsExactly(last, approved.lastChangePosition(), next);
         assertThat(client.orders().get(2).json().getString("status")).isEqualTo("CANCELLED");
+    }
+
+    @Test
+    @DisplayName("a commit sends one message on the event bus, its changes to the follower; none for ?minVersion, which nobody waits on")
+    void a_commit_sends_its_changes_to_the_follower_and_nothing_else(TestInfrastructure infra) throws Exception {
+        Watched w = watchNewOrder(infra);
+        List<String> sent = new CopyOnWriteArrayList<>();
+        Handler<DeliveryContext<Object>> counting = delivery -> {
+            sent.add(delivery.message().address());
+            delivery.next();
+        };
+        vertx.eventBus().addOutboundInterceptor(counting);
+        try {
+            approve(w);
+            eventually("the approval pushed", () -> w.client().orders().size() == 2);
+        } finally {
+            vertx.eventBus().removeOutboundInterceptor(counting);
+        }
+        assertThat(sent).as("messages sent on the event bus for one committed change")
+                .containsExactly(ProjectionStore.CHANGES_COMMITTED);
     }
 
     /**
