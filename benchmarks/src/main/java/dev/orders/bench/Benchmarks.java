@@ -163,7 +163,7 @@ public final class Benchmarks {
             if (options.only().contains("floor")) {
                 progress("floor: %d round trips of each part, one at a time", FLOOR_SAMPLES);
                 report.floor = new Floor(system).run(FLOOR_SAMPLES);
-                for (Floor.Part part : report.floor) {
+                for (Floor.Part part : report.floor.all()) {
                     progress("  %-40s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms", part.name(), part.p50(), part.p90(), part.p99());
                 }
             }
@@ -429,7 +429,7 @@ public final class Benchmarks {
         final List<Throughput.PgbenchRun> pgbench = new ArrayList<>();
         final List<EndToEnd.Run> latency = new ArrayList<>();
         List<AggregateLoad.Result> aggregate = List.of();
-        List<Floor.Part> floor = List.of();
+        Floor.Parts floor;
         FanOut.Result fanOut;
         final List<FanOut.Result> fanOutRuns = new ArrayList<>();
         Rebuild.Result rebuild;
@@ -964,13 +964,9 @@ public final class Benchmarks {
             md.append("\n");
         }
 
-        /**
-         * The parts a quiet order cannot do without, each alone, and what they add up to along an order's chain:
-         * four commits (the order, the reservation, the approval, the projection), three relay reads, two sends
-         * until acknowledged (the saga takes a record once Kafka has it) and one until consumed (the projector).
-         */
+        /** The parts a quiet order cannot do without, each alone, and what they add up to along an order's chain. */
         private void floorSection(StringBuilder md) {
-            if (floor.isEmpty()) {
+            if (floor == null) {
                 return;
             }
             md.append("## 4. The floor: what one quiet order cannot do without\n\n");
@@ -979,11 +975,11 @@ public final class Benchmarks {
                     + "calling thread (a blocking wait on the answer, which adds a thread hand-off like the service's own). ")
                     .append(FLOOR_SAMPLES).append(" round trips each.\n\n");
             md.append("| part | what | p50 | p90 | p99 |\n|---|---|---|---|---|\n");
-            for (Floor.Part part : floor) {
+            for (Floor.Part part : floor.all()) {
                 md.append(String.format(Locale.ROOT, "| %s | %s | **%.2f ms** | %.2f ms | %.2f ms |%n", part.name(), part.what(),
                         part.p50(), part.p90(), part.p99()));
             }
-            double chain = 4 * floor.get(0).p50() + 3 * floor.get(1).p50() + 2 * floor.get(2).p50() + floor.get(3).p50();
+            double chain = floor.chainP50();
             md.append(String.format(Locale.ROOT, "%nAlong a quiet order's chain (the order's commit; then three times: the relay's "
                     + "read and Kafka; the saga's commit twice, the projector's once; Kafka acknowledged twice, consumed once): "
                     + "4 commits + 3 reads + 2 acknowledged sends + 1 consumed send = **%.1f ms** of p50s, before any of the "
