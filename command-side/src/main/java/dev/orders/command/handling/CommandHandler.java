@@ -85,10 +85,21 @@ public final class CommandHandler {
     }
 
     /**
-     * One command of a batch, for the stream it names, with the work it needs in the batch's transaction. That work
-     * sends all its statements at once (none waits for another's answer): COMMIT is sent right behind them.
+     * Work for the commands of a batch that were applied, done in the batch's transaction once for all of them (one
+     * statement for the batch, not one per command). It sends all its statements at once, none waiting for another's
+     * answer: COMMIT is sent right behind them. Commands refused, or applied before, are not given to it.
      */
-    public record Batched<C, S>(UUID streamId, C command, EventMetadata metadata, InTransaction<S> inTransaction) {
+    @FunctionalInterface
+    public interface BatchWork<C> {
+        Future<Void> run(SqlConnection tx, List<C> applied);
+
+        static <C> BatchWork<C> nothing() {
+            return (tx, applied) -> Future.succeededFuture();
+        }
+    }
+
+    /** One command of a batch, for the stream it names. */
+    public record Batched<C>(UUID streamId, C command, EventMetadata metadata) {
     }
 
     /** What became of one command of a batch. */
@@ -361,41 +372,42 @@ public final class CommandHandler {
      * once (or not at all, when this process remembers them all: their versions are then checked inside the
      * transaction, see {@link #decideBatch}), the commands are decided in order (a stream's commands one after
      * the other, each on the state the one before left), and everything they decided is appended in one
-     * statement, in one transaction with their work. Commands applied before (a redelivery) are recognised by their events' ids and skipped.
-     * Should another writer have moved one of the streams meanwhile, the batch falls back to handling its
-     * commands one by one, each with the usual retries, in order per stream.
+     * statement, in one transaction with {@code work} for the commands applied. Commands applied before (a redelivery)
+     * are recognised by their events' ids and skipped. Should another writer have moved one of the streams meanwhile,
+     * the batch falls back to handling its commands one by one, each with the usual retries, in order per stream, and
+     * {@code work} done for each command in its own transaction.
      *
      * @return each command's outcome, in the order given; failed only when the batch could not be handled
      *         at all (the database is unreachable, too many conflicts)
      */
     public <C, S, E extends DomainEvent> Future<List<Outcome<S>>> handleBatch(AggregateType<C, S, E> type,
-                                                                              List<Batched<C, S>> untraced) {
+                                                                              List<Batched<C>> untraced,
+                                                                              BatchWork<C> work) {
         if (untraced.isEmpty()) {
             return Future.succeededFuture(List.of());
         }
         long started = System.nanoTime();
         List<Span> spans = new ArrayList<>(tracing.enabled() ? untraced.size() : 0);
-        List<Batched<C, S>> commands = tracing.enabled() ? new ArrayList<>(untraced.size()) : untraced;
+        List<Batched<C>> commands = tracing.enabled() ? new ArrayList<>(untraced.size()) : untraced;
         if (tracing.enabled()) {
-            for (Batched<C, S> command : untraced) {
+            for (Batched<C> command : untraced) {
                 Span span = appendSpan(command.command().getClass().getSimpleName(), type, command.streamId(),
                         command.metadata());
                 spans.add(span);
-                commands.add(new Batched<>(command.streamId(), command.command(), traced(command.metadata(), span),
-                        command.inTransaction()));
+                commands.add(new Batched<>(command.streamId(), command.command(), traced(command.metadata(), span)));
             }
         }
         Set<UUID> streams = new java.util.LinkedHashSet<>();
         List<UUID> firstIds = new ArrayList<>();
-        for (Batched<C, S> command : commands) {
+        for (Batched<C> command : commands) {
             streams.add(command.streamId());
             if (command.metadata().commandId() != null) {
                 firstIds.add(eventId(command.metadata(), 0));
             }
         }
         Optional<Map<UUID, Loaded<S>>> remembered = remembered(type, streams);
-        Future<List<Outcome<S>>> handled = remembered.isEmpty() ? loadAndDecide(type, commands, streams, firstIds)
-                : decideBatch(type, commands, remembered.get(), Set.of(), firstIds, true).recover(failure -> {
+        Future<List<Outcome<S>>> handled = remembered.isEmpty() ? loadAndDecide(type, commands, work, streams, firstIds)
+                : decideBatch(type, commands, work, remembered.get(), Set.of(), true).recover(failure -> {
                     if (failure instanceof ConcurrencyConflictException) {
                         metrics.conflict(type.streamType().wireName(), true);
                     } else if (!(failure instanceof DuplicateEventException)) {
@@ -403,7 +415,7 @@ public final class CommandHandler {
                     }
                     LOG.debug("batch of {} commands decided on remembered states met {}: loading them", commands.size(),
                             failure.toString());
-                    return loadAndDecide(type, commands, streams, firstIds);
+                    return loadAndDecide(type, commands, work, streams, firstIds);
                 });
         return handled
                 .onSuccess(outcomes -> {
@@ -424,7 +436,7 @@ public final class CommandHandler {
                     metrics.conflict(type.streamType().wireName(), true);
                     LOG.debug("batch of {} commands met another writer ({}): handling them one by one", commands.size(),
                             failure.toString());
-                    return oneByOne(type, commands);
+                    return oneByOne(type, commands, work);
                 })
                 .onComplete(outcome -> spans.forEach(span -> Tracing.endOn(span, outcome)));
     }
@@ -471,32 +483,36 @@ public final class CommandHandler {
 
     /** The careful way: every stream loaded and every command asked about before deciding. */
     private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> loadAndDecide(AggregateType<C, S, E> type,
-                                                                                 List<Batched<C, S>> commands,
+                                                                                 List<Batched<C>> commands,
+                                                                                 BatchWork<C> work,
                                                                                  Set<UUID> streams, List<UUID> firstIds) {
         Future<Map<UUID, Loaded<S>>> loading = loadAll(type, streams);
         Future<Set<UUID>> stored = store.existing(pool, firstIds);
         return Future.all(loading, stored)
-                .compose(both -> decideBatch(type, commands, loading.result(), stored.result(), firstIds, false));
+                .compose(both -> decideBatch(type, commands, work, loading.result(), stored.result(), false));
     }
 
     /**
      * Decides the batch on {@code loaded} and commits what it decided in one round trip: the appends, the
-     * commands' work and COMMIT are sent together. {@code applied} are the first event ids of commands known to be
+     * work for the commands applied and COMMIT are sent together. {@code applied} are the first event ids of commands known to be
      * applied before. When the states come from this process's memory ({@code fromMemory}) rather than from the
-     * store just now, the transaction first checks, in the same round trip, that none of the commands' first event
-     * ids ({@code firstIds}) is stored and that every stream is still at its version ({@link EventStore#requireCurrent}),
-     * so that a decision that appends nothing cannot commit on a stale state either.
+     * store just now, a stale state must not commit: an append is refused by the store's unique indexes when its
+     * stream moved (its version is taken) or its command was applied before (its first event id is stored), and what
+     * appends nothing is checked first, in the same round trip ({@link EventStore#requireCurrent}): that no command
+     * which appended nothing (refused, or nothing left to do) was applied before, and that every stream without an
+     * append is still at its version. When every command appended, no check is sent.
      */
     private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> decideBatch(AggregateType<C, S, E> type,
-                                                                               List<Batched<C, S>> commands,
+                                                                               List<Batched<C>> commands,
+                                                                               BatchWork<C> batchWork,
                                                                                Map<UUID, Loaded<S>> loaded,
                                                                                Set<UUID> applied,
-                                                                               List<UUID> firstIds,
                                                                                boolean fromMemory) {
         Map<UUID, Loaded<S>> current = new HashMap<>(loaded);
         Map<UUID, List<EventEnvelope>> appended = new LinkedHashMap<>();
         List<Outcome<S>> outcomes = new ArrayList<>(commands.size());
-        for (Batched<C, S> command : commands) {
+        List<C> done = new ArrayList<>(commands.size());
+        for (Batched<C> command : commands) {
             if (command.metadata().commandId() != null && applied.contains(eventId(command.metadata(), 0))) {
                 outcomes.add(new Outcome.Duplicate<>());
                 continue;
@@ -514,29 +530,39 @@ public final class CommandHandler {
             current.put(command.streamId(), new Loaded<>(command.streamId(), result.version(), result.state(), 0));
             appended.computeIfAbsent(command.streamId(), id -> new ArrayList<>()).addAll(result.appended());
             outcomes.add(new Outcome.Applied<>(result));
+            done.add(command.command());
         }
         List<EventStore.Append> appends = new ArrayList<>();
         appended.forEach((streamId, events) -> appends.add(new EventStore.Append(type.streamType(), streamId,
                 loaded.get(streamId).version(), events)));
-        Map<UUID, Long> versions = new HashMap<>();
-        loaded.forEach((streamId, state) -> versions.put(streamId, state.version()));
+        Map<UUID, Long> unappended = new HashMap<>();
+        loaded.forEach((streamId, state) -> {
+            if (appended.getOrDefault(streamId, List.of()).isEmpty()) {
+                unappended.put(streamId, state.version());
+            }
+        });
+        List<UUID> appendedNothing = new ArrayList<>();
+        for (int i = 0; i < commands.size(); i++) {
+            if (!(outcomes.get(i) instanceof Outcome.Applied<S> made && !made.result().appended().isEmpty())
+                    && commands.get(i).metadata().commandId() != null) {
+                appendedNothing.add(eventId(commands.get(i).metadata(), 0));
+            }
+        }
         return PipelinedTransaction.run(pool, tx -> {
                     SqlConnection conn = tx.connection();
                     List<Future<?>> work = new ArrayList<>();
-                    if (fromMemory) {
-                        work.add(store.requireCurrent(conn, firstIds, versions));
+                    if (fromMemory && !(appendedNothing.isEmpty() && unappended.isEmpty())) {
+                        work.add(store.requireCurrent(conn, appendedNothing, unappended));
                     }
                     work.add(store.appendAll(conn, appends));
-                    for (int i = 0; i < commands.size(); i++) {
-                        if (outcomes.get(i) instanceof Outcome.Applied<S> done) {
-                            work.add(commands.get(i).inTransaction().run(conn, done.result()));
-                        }
+                    if (!done.isEmpty()) {
+                        work.add(batchWork.run(conn, done));
                     }
                     work.add(tx.commit());
                     return inOrder(work);
                 })
                 .map(outcomes)
-                .onSuccess(done -> {
+                .onSuccess(committed -> {
                     if (!appends.isEmpty()) {
                         appendSignal.committed();
                     }
@@ -548,15 +574,19 @@ public final class CommandHandler {
                 });
     }
 
-    /** The fallback of a batch: each command on its own, in order per stream, streams side by side. */
+    /**
+     * The fallback of a batch: each command on its own, in order per stream, streams side by side, each with the
+     * batch's work for it alone.
+     */
     private <C, S, E extends DomainEvent> Future<List<Outcome<S>>> oneByOne(AggregateType<C, S, E> type,
-                                                                            List<Batched<C, S>> commands) {
+                                                                            List<Batched<C>> commands,
+                                                                            BatchWork<C> work) {
         List<Future<Outcome<S>>> outcomes = new ArrayList<>(commands.size());
         Map<UUID, Future<?>> tails = new HashMap<>();
-        for (Batched<C, S> command : commands) {
+        for (Batched<C> command : commands) {
             Future<?> before = tails.getOrDefault(command.streamId(), Future.succeededFuture());
             Future<Outcome<S>> outcome = before.transform(ignored -> handle(type, command.streamId(), command.command(),
-                            command.metadata(), command.inTransaction()))
+                            command.metadata(), (tx, result) -> work.run(tx, List.of(command.command()))))
                     .<Outcome<S>>map(Outcome.Applied::new)
                     .recover(failure -> failure instanceof DomainException refusal
                             ? Future.succeededFuture(new Outcome.Refused<>(refusal)) : Future.failedFuture(failure));

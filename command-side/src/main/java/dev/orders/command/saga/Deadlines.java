@@ -46,7 +46,7 @@ public final class Deadlines {
              WHERE d.order_id = due.order_id
             RETURNING d.order_id, d.customer_id, d.correlation_id""";
 
-    static final String DELETE = "DELETE FROM saga_deadlines WHERE order_id = $1";
+    static final String DELETE = "DELETE FROM saga_deadlines WHERE order_id = ANY($1::uuid[])";
 
     static final String COUNT = "SELECT count(*) FROM saga_deadlines";
 
@@ -87,7 +87,16 @@ public final class Deadlines {
 
     /** Deletes an order's deadline, if it has one; the order no longer waits for its credit check. */
     public Future<Void> delete(SqlClient client, UUID orderId) {
-        return client.preparedQuery(DELETE).execute(Tuple.of(orderId)).mapEmpty();
+        return delete(client, List.of(orderId));
+    }
+
+    /** Deletes the deadlines these orders have, in one statement (none for no order). */
+    public Future<Void> delete(SqlClient client, List<UUID> orderIds) {
+        if (orderIds.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return client.preparedQuery(DELETE).execute(Tuple.tuple().addArrayOfUUID(orderIds.toArray(UUID[]::new)))
+                .mapEmpty();
     }
 
     /** The number of deadlines not yet deleted: orders still waiting for their credit check. */

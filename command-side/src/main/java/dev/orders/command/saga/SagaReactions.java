@@ -13,7 +13,6 @@ import dev.orders.command.domain.Rejection;
 import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.handling.CommandHandler.Batched;
-import dev.orders.command.handling.CommandHandler.InTransaction;
 import dev.orders.command.handling.CommandHandler.Outcome;
 import dev.orders.events.CustomerEvent.CreditLimitExceeded;
 import dev.orders.events.CustomerEvent.CreditReleased;
@@ -29,6 +28,7 @@ import dev.orders.events.RejectionReason;
 import dev.orders.service.tracing.LogFields;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -83,9 +83,9 @@ final class SagaReactions {
      *         retries (a retry is safe: commands applied before are recognised)
      */
     Future<List<DomainException>> reactAll(List<EventEnvelope> envelopes) {
-        List<Batched<CustomerCommand, CustomerState>> toCustomers = new ArrayList<>();
+        List<Batched<CustomerCommand>> toCustomers = new ArrayList<>();
         List<Integer> customerCauses = new ArrayList<>();
-        List<Batched<OrderCommand, OrderState>> toOrders = new ArrayList<>();
+        List<Batched<OrderCommand>> toOrders = new ArrayList<>();
         List<Integer> orderCauses = new ArrayList<>();
         for (int i = 0; i < envelopes.size(); i++) {
             EventEnvelope envelope = envelopes.get(i);
@@ -95,21 +95,19 @@ final class SagaReactions {
                             created.total(), created.customerId());
                     // the customer's answer, in the same transaction, ends the wait for it
                     toCustomers.add(new Batched<>(created.customerId(), new ReserveCredit(created.customerId(),
-                            created.orderId(), created.total()), metadata(envelope, "ReserveCredit"),
-                            deleteDeadline(created.orderId())));
+                            created.orderId(), created.total()), metadata(envelope, "ReserveCredit")));
                     customerCauses.add(i);
                 }
                 case CreditReserved reserved -> {
                     journey(LOG.atDebug(), envelope).log("credit reserved for {}: approving it", reserved.orderId());
                     toOrders.add(new Batched<>(reserved.orderId(), new ApproveOrder(reserved.orderId()),
-                            metadata(envelope, "ApproveOrder"), deleteDeadline(reserved.orderId())));
+                            metadata(envelope, "ApproveOrder")));
                     orderCauses.add(i);
                 }
                 case CreditLimitExceeded exceeded -> {
                     journey(LOG.atDebug(), envelope).log("credit limit exceeded for {}: rejecting it", exceeded.orderId());
                     toOrders.add(new Batched<>(exceeded.orderId(), new RejectOrder(exceeded.orderId(),
-                            RejectionReason.CREDIT_LIMIT_EXCEEDED), metadata(envelope, "RejectOrder"),
-                            deleteDeadline(exceeded.orderId())));
+                            RejectionReason.CREDIT_LIMIT_EXCEEDED), metadata(envelope, "RejectOrder")));
                     orderCauses.add(i);
                 }
                 case OrderCancelled cancelled -> {
@@ -129,10 +127,10 @@ final class SagaReactions {
             }
         }
         DomainException[] refusals = new DomainException[envelopes.size()];
-        Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers)
+        Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers, this::deleteCustomersDeadlines)
                 .compose(outcomes -> armUnanswered(outcomes, customerCauses, envelopes))
                 .map(outcomes -> noteOutcomes(outcomes, customerCauses, refusals, envelopes));
-        Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders)
+        Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders, this::deleteOrdersDeadlines)
                 .compose(outcomes -> releaseWhereNoLongerPending(outcomes, orderCauses, envelopes, refusals));
         return Future.all(customers, orders).map(done -> Arrays.asList(refusals));
     }
@@ -180,7 +178,7 @@ final class SagaReactions {
      */
     private Future<Void> releaseWhereNoLongerPending(List<Outcome<OrderState>> outcomes, List<Integer> causes,
                                                      List<EventEnvelope> envelopes, DomainException[] refusals) {
-        List<Batched<CustomerCommand, CustomerState>> releases = new ArrayList<>();
+        List<Batched<CustomerCommand>> releases = new ArrayList<>();
         List<Integer> releaseCauses = new ArrayList<>();
         List<Outcome<OrderState>> rest = new ArrayList<>(outcomes);
         for (int i = 0; i < outcomes.size(); i++) {
@@ -196,17 +194,30 @@ final class SagaReactions {
             }
         }
         noteOutcomes(rest, causes, refusals, envelopes);
-        return handler.handleBatch(AggregateType.CUSTOMER, releases)
+        return handler.handleBatch(AggregateType.CUSTOMER, releases, this::deleteCustomersDeadlines)
                 .map(done -> noteOutcomes(done, releaseCauses, refusals, envelopes));
     }
 
-    private Batched<CustomerCommand, CustomerState> release(EventEnvelope envelope, UUID customerId, UUID orderId) {
-        return new Batched<>(customerId, new ReleaseCredit(customerId, orderId), metadata(envelope, "ReleaseCredit"),
-                deleteDeadline(orderId));
+    private Batched<CustomerCommand> release(EventEnvelope envelope, UUID customerId, UUID orderId) {
+        return new Batched<>(customerId, new ReleaseCredit(customerId, orderId), metadata(envelope, "ReleaseCredit"));
     }
 
-    private <S> InTransaction<S> deleteDeadline(UUID orderId) {
-        return (tx, result) -> deadlines.delete(tx, orderId);
+    /** The orders whose credit the customer reserved, refused for want of credit, or released wait no more. */
+    private Future<Void> deleteCustomersDeadlines(SqlConnection tx, List<CustomerCommand> applied) {
+        List<UUID> orders = new ArrayList<>(applied.size());
+        for (CustomerCommand command : applied) {
+            switch (command) {
+                case ReserveCredit reserve -> orders.add(reserve.orderId());
+                case ReleaseCredit release -> orders.add(release.orderId());
+                case CustomerCommand.CreateCustomer create -> { }
+            }
+        }
+        return deadlines.delete(tx, orders);
+    }
+
+    /** The orders approved or rejected wait no more. */
+    private Future<Void> deleteOrdersDeadlines(SqlConnection tx, List<OrderCommand> applied) {
+        return deadlines.delete(tx, applied.stream().map(OrderCommand::orderId).toList());
     }
 
     /** A log line with the journey's fields of the event reacted to (see {@link LogFields}). */

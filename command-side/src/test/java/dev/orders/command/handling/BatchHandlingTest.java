@@ -6,6 +6,7 @@ import dev.orders.command.domain.CustomerCommand.ReleaseCredit;
 import dev.orders.command.domain.CustomerCommand.ReserveCredit;
 import dev.orders.command.domain.CustomerState;
 import dev.orders.command.domain.Rejection;
+import dev.orders.command.handling.CommandHandler.BatchWork;
 import dev.orders.command.handling.CommandHandler.Batched;
 import dev.orders.command.handling.CommandHandler.InTransaction;
 import dev.orders.command.handling.CommandHandler.Outcome;
@@ -87,7 +88,7 @@ class BatchHandlingTest {
                 command(customer, new ReserveCredit(customer, second, eur("50"))),
                 command(customer, new ReleaseCredit(customer, first)),
                 command(customer, new ReserveCredit(customer, third, eur("50"))),
-                command(UUID.randomUUID(), new ReleaseCredit(UUID.randomUUID(), first)))));
+                command(UUID.randomUUID(), new ReleaseCredit(UUID.randomUUID(), first))), BatchWork.nothing()));
 
         assertThat(outcomes).hasSize(5);
         assertThat(outcomes.get(4)).isInstanceOfSatisfying(Outcome.Refused.class,
@@ -106,13 +107,15 @@ class BatchHandlingTest {
     void recognises_a_redelivery_after_the_state_changed() throws Exception {
         UUID customer = customer("100");
         UUID order = UUID.randomUUID();
-        Batched<CustomerCommand, CustomerState> reserve = command(customer, new ReserveCredit(customer, order, eur("60")));
-        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve)));
-        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(command(customer, new ReleaseCredit(customer, order)))));
+        Batched<CustomerCommand> reserve = command(customer, new ReserveCredit(customer, order, eur("60")));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve), BatchWork.nothing()));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(command(customer, new ReleaseCredit(customer, order))),
+                BatchWork.nothing()));
         assertThat(events(customer)).hasSize(3);
 
         // the customer forgot the order; the reservation delivered again would reserve anew, but its event exists
-        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve)));
+        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(reserve),
+                BatchWork.nothing()));
 
         assertThat(again).singleElement().isInstanceOf(Outcome.Duplicate.class);
         assertThat(events(customer)).hasSize(3);
@@ -142,7 +145,7 @@ class BatchHandlingTest {
 
             Future<List<Outcome<CustomerState>>> batch = handler.handleBatch(AggregateType.CUSTOMER, List.of(
                     command(customer, new ReserveCredit(customer, mine, eur("40"))),
-                    command(other, new ReserveCredit(other, elsewhere, eur("40")))));
+                    command(other, new ReserveCredit(other, elsewhere, eur("40")))), BatchWork.nothing());
             // the batch loaded version 1 and now waits on the unique index for the writer's version 2
             awaitBlockedInsert();
             await(writer.query("COMMIT").execute());
@@ -165,13 +168,14 @@ class BatchHandlingTest {
         UUID customer = customer("100");
         UUID order = UUID.randomUUID();
         await(handler.handleBatch(AggregateType.CUSTOMER, List.of(command(customer,
-                new ReserveCredit(customer, order, eur("60"))))));
-        Batched<CustomerCommand, CustomerState> release = command(customer, new ReleaseCredit(customer, order));
-        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release)));
+                new ReserveCredit(customer, order, eur("60")))), BatchWork.nothing()));
+        Batched<CustomerCommand> release = command(customer, new ReleaseCredit(customer, order));
+        await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release), BatchWork.nothing()));
         assertThat(events(customer)).hasSize(3);
 
         // remembered: no reservation left, so releasing again would decide nothing; its first event id is stored
-        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release)));
+        List<Outcome<CustomerState>> again = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(release),
+                BatchWork.nothing()));
 
         assertThat(again).singleElement().isInstanceOf(Outcome.Duplicate.class);
         assertThat(events(customer)).hasSize(3);
@@ -184,24 +188,69 @@ class BatchHandlingTest {
         UUID order = UUID.randomUUID();
         // another process (the saga instance that had this customer's partition) reserves credit: this process
         // still remembers the customer at version 1, without that reservation
-        SqlConnection other = await(pool.getConnection());
-        try {
-            await(store.appendAll(other, List.of(new EventStore.Append(StreamType.CUSTOMER, customer, 1, List.of(
-                    new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, EventMetadata.NONE,
-                            new CreditReserved(customer, order, eur("60"))))))));
-        } finally {
-            other.close();
-        }
+        reservedByAnotherWriter(customer, order, eur("60"));
 
         // on the remembered state the release finds nothing to release and would append nothing
         List<Outcome<CustomerState>> outcomes = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(
-                command(customer, new ReleaseCredit(customer, order)))));
+                command(customer, new ReleaseCredit(customer, order))), BatchWork.nothing()));
 
         assertThat(outcomes).singleElement().isInstanceOf(Outcome.Applied.class);
         assertThat(events(customer).subList(1, 3)).containsExactly(
                 new CreditReserved(customer, order, eur("60")),
                 new CreditReleased(customer, order, eur("60")));
         assertThat(await(handler.load(AggregateType.CUSTOMER, customer)).state().reserved()).isEqualTo(Money.zero("EUR"));
+    }
+
+    @Test
+    @DisplayName("does its work once, in its transaction, for the commands applied and not for one refused")
+    void does_its_work_once_for_the_commands_applied() throws Exception {
+        UUID customer = customer("100");
+        UUID unknown = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        CustomerCommand reserve = new ReserveCredit(customer, order, eur("60"));
+        CustomerCommand release = new ReleaseCredit(customer, order);
+        List<List<CustomerCommand>> calls = new ArrayList<>();
+        List<Boolean> inTransaction = new ArrayList<>();
+
+        List<Outcome<CustomerState>> outcomes = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(
+                command(customer, reserve),
+                command(unknown, new ReserveCredit(unknown, UUID.randomUUID(), eur("1"))),
+                command(customer, release)), (tx, applied) -> {
+                    calls.add(List.copyOf(applied));
+                    // the batch's appends went before it in its transaction, which has a transaction id by now
+                    return tx.query("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+                            .execute().map(rows -> inTransaction.add(rows.iterator().next().getBoolean(0))).mapEmpty();
+                }));
+
+        assertThat(outcomes.get(1)).isInstanceOf(Outcome.Refused.class);
+        assertThat(calls).containsExactly(List.of(reserve, release));
+        assertThat(inTransaction).containsExactly(true);
+    }
+
+    @Test
+    @DisplayName("decided on the state this process remembers, appends after another writer moved the stream only once decided again from the store")
+    void an_append_on_a_moved_stream_is_decided_again_from_the_store() throws Exception {
+        UUID customer = customer("100");
+        UUID theirs = UUID.randomUUID();
+        UUID mine = UUID.randomUUID();
+        // another process reserves 70 of the 100: this process still remembers the customer at version 1
+        reservedByAnotherWriter(customer, theirs, eur("70"));
+
+        // on the remembered state 40 fits and would be reserved as version 2, which is taken
+        List<Outcome<CustomerState>> outcomes = await(handler.handleBatch(AggregateType.CUSTOMER, List.of(
+                command(customer, new ReserveCredit(customer, mine, eur("40")))), BatchWork.nothing()));
+
+        assertThat(outcomes).singleElement().isInstanceOf(Outcome.Applied.class);
+        assertThat(events(customer).subList(1, 3)).containsExactly(
+                new CreditReserved(customer, theirs, eur("70")),
+                new CreditLimitExceeded(customer, mine, eur("40")));
+    }
+
+    /** Version 2 of the customer, a reservation, appended straight to the store as another process would. */
+    private void reservedByAnotherWriter(UUID customer, UUID order, Money amount) throws Exception {
+        await(store.appendAll(pool, List.of(new EventStore.Append(StreamType.CUSTOMER, customer, 1, List.of(
+                new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, EventMetadata.NONE,
+                        new CreditReserved(customer, order, amount)))))));
     }
 
     private void awaitBlockedInsert() throws Exception {
@@ -224,9 +273,9 @@ class BatchHandlingTest {
         return id;
     }
 
-    private static Batched<CustomerCommand, CustomerState> command(UUID customer, CustomerCommand command) {
+    private static Batched<CustomerCommand> command(UUID customer, CustomerCommand command) {
         EventMetadata metadata = new EventMetadata("corr", null, UUID.randomUUID().toString(), null);
-        return new Batched<>(customer, command, metadata, InTransaction.nothing());
+        return new Batched<>(customer, command, metadata);
     }
 
     private List<DomainEvent> events(UUID stream) throws Exception {
