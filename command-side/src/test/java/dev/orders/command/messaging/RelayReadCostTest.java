@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.store.YoungStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -24,19 +25,6 @@ class RelayReadCostTest extends RelayTestBase {
     private static final String EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ";
     private static final int STORED = 4_000;
     private static final int PAGES_AT_MOST = 24;
-    /** As the command side writes them: a few events per transaction, each transaction with an id of its own. */
-    private static final String FILL = """
-            DO $$
-            BEGIN
-              FOR i IN 1..%d LOOP
-                INSERT INTO events (event_id, stream_type, stream_id, version, event_type, schema_version, data,
-                                    metadata, occurred_at)
-                SELECT gen_random_uuid(), 'customer', s, v, 'CreditReserved', 1,
-                       '{"customerId":"00000000-0000-0000-0000-000000000000","amount":"1.00"}', '{}', now()
-                  FROM (SELECT gen_random_uuid() AS s) stream, generate_series(1, 4) AS v;
-                COMMIT;
-              END LOOP;
-            END $$""";
     /** The (tx, id) of the newest events, newest first ({@code e.tx}: ordered as xid8, not as the text selected). */
     private static final String NEWEST = "SELECT e.tx::text AS tx, e.id FROM events e ORDER BY e.tx DESC, e.id DESC LIMIT 1";
 
@@ -45,8 +33,8 @@ class RelayReadCostTest extends RelayTestBase {
     void reads_without_scanning_the_store() {
         try (RelayFixture f = fixture()) {
             // no ANALYZE until the test asks for one: a store in its first minute, before autovacuum's first
-            await(f.pool.query("ALTER TABLE events SET (autovacuum_enabled = false)").execute());
-            await(f.pool.query(FILL.formatted(STORED / 4)).execute());
+            await(f.pool.query(YoungStore.NO_AUTOVACUUM).execute());
+            await(f.pool.query(YoungStore.fill(STORED / 4)).execute());
             long tablePages = f.one("SELECT pg_relation_size('events') / current_setting('block_size')::int").getLong(0);
             assertThat(tablePages).as("pages of the events table (a store big enough to tell a scan)")
                     .isGreaterThan(4L * PAGES_AT_MOST);
