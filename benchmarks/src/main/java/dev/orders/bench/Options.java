@@ -33,7 +33,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               Each run reports orders accepted (202), settled (outcome seen on the stream),
                               settled orders/s (first scheduled send to last settlement), not settled within
                               the tail, rejections by reason, and the hops from the stored timestamps.
-                              First a quiet run (--quiet-rate), then the search for the highest SUSTAINED
+                              First --runs quiet runs (--quiet-rate), then the search for the highest SUSTAINED
                               rate: --rates stepped up until one is not sustained (the first step
                               halved until one is, if it is not), then --bisections midpoints.
                               Sustained = no POST failed, every accepted order settled within 2 s
@@ -53,7 +53,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
 
                 Options:
                   --quick                 short runs: 10 s per throughput run, 10 s and 1 run per searched
-                                          rate, a 20 s quiet run, 300 loads, 1,000 fan-out connections
+                                          rate, 20 s quiet runs, 300 loads, 1,000 fan-out connections
                                           for 15 s, a rebuild of 50,000 events
                   --runs N                runs per figure (default 3; the search's runs per rate too,
                                           except with --quick unless --runs is given)
@@ -63,7 +63,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --rates 250,500,...     the search's steps, orders/s (default 250,500,750,1000,1500,2000)
                   --bisections N          midpoints tried after the steps (default 2; 0 for none)
                   --quiet-rate N          the quiet system's rate, orders/s (default 5)
-                  --quiet-seconds S       the quiet run's length (default 60; 20 with --quick)
+                  --quiet-seconds S       each quiet run's length (default 60; 20 with --quick)
                   --latency-customers N   customers (one SSE stream each) per open-loop run (default 16)
                   --loads N               aggregate loads per size (default 1000; 300 with --quick)
                   --connections N         fan-out: SSE connections (default 10000; 1000 with --quick)
