@@ -513,7 +513,8 @@ public final class CommandHandler {
         List<Outcome<S>> outcomes = new ArrayList<>(commands.size());
         List<C> done = new ArrayList<>(commands.size());
         for (Batched<C> command : commands) {
-            if (command.metadata().commandId() != null && applied.contains(eventId(command.metadata(), 0))) {
+            if (!applied.isEmpty() && command.metadata().commandId() != null
+                    && applied.contains(eventId(command.metadata(), 0))) {
                 outcomes.add(new Outcome.Duplicate<>());
                 continue;
             }
@@ -535,23 +536,26 @@ public final class CommandHandler {
         List<EventStore.Append> appends = new ArrayList<>();
         appended.forEach((streamId, events) -> appends.add(new EventStore.Append(type.streamType(), streamId,
                 loaded.get(streamId).version(), events)));
+        // what appends nothing, decided on remembered states, is checked in the transaction (see above)
         Map<UUID, Long> unappended = new HashMap<>();
-        loaded.forEach((streamId, state) -> {
-            if (appended.getOrDefault(streamId, List.of()).isEmpty()) {
-                unappended.put(streamId, state.version());
-            }
-        });
         List<UUID> appendedNothing = new ArrayList<>();
-        for (int i = 0; i < commands.size(); i++) {
-            if (!(outcomes.get(i) instanceof Outcome.Applied<S> made && !made.result().appended().isEmpty())
-                    && commands.get(i).metadata().commandId() != null) {
-                appendedNothing.add(eventId(commands.get(i).metadata(), 0));
+        if (fromMemory) {
+            loaded.forEach((streamId, state) -> {
+                if (appended.getOrDefault(streamId, List.of()).isEmpty()) {
+                    unappended.put(streamId, state.version());
+                }
+            });
+            for (int i = 0; i < commands.size(); i++) {
+                if (!(outcomes.get(i) instanceof Outcome.Applied<S> made && !made.result().appended().isEmpty())
+                        && commands.get(i).metadata().commandId() != null) {
+                    appendedNothing.add(eventId(commands.get(i).metadata(), 0));
+                }
             }
         }
         return PipelinedTransaction.run(pool, tx -> {
                     SqlConnection conn = tx.connection();
                     List<Future<?>> work = new ArrayList<>();
-                    if (fromMemory && !(appendedNothing.isEmpty() && unappended.isEmpty())) {
+                    if (!(appendedNothing.isEmpty() && unappended.isEmpty())) {
                         work.add(store.requireCurrent(conn, appendedNothing, unappended));
                     }
                     work.add(store.appendAll(conn, appends));
