@@ -41,6 +41,7 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public final class QuerySide implements ServicePart {
         this.recovery = new SchemaRecovery(vertx, reads::schemaState, new Recovery());
         recovery.bindTo(registry);
         this.operatorStreams = new OperatorStreams(vertx, pool, push, pushSettings, OperatorStreamSettings.of(config));
-        LatencyWindow latency = new LatencyWindow();
+        LatencyWindow latency = new LatencyWindow(Clock.systemUTC());
         push.observe(latency::observe);
         this.status = new StatusStream(vertx, reads, this::lag, push.metrics(), latency,
                 new OriginPolicy(pushSettings.allowedOrigins()));

@@ -4,6 +4,7 @@ import dev.orders.events.Instants;
 import dev.orders.query.push.ChangeRow;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 
@@ -19,14 +20,20 @@ public final class LatencyWindow {
 
     static final int CAPACITY = 8_192;
 
+    private final Clock clock;
     private final long[] at = new long[CAPACITY];
     private final long[] millis = new long[CAPACITY];
     private int next;
     private int size;
 
+    /** @param clock this node's clock: when a change is read, and where the window ends */
+    public LatencyWindow(Clock clock) {
+        this.clock = clock;
+    }
+
     /** Observes a batch of changes read by the push hub. */
     public void observe(List<ChangeRow> changes) {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         for (ChangeRow change : changes) {
             if (change.version() == 2) {
                 JsonObject view = new JsonObject(change.view());
@@ -49,7 +56,7 @@ public final class LatencyWindow {
     public JsonObject summary(long windowMillis) {
         long[] recent;
         synchronized (this) {
-            long since = System.currentTimeMillis() - windowMillis;
+            long since = clock.millis() - windowMillis;
             recent = new long[size];
             int n = 0;
             for (int i = 0; i < size; i++) {
