@@ -341,8 +341,9 @@ public final class Benchmarks {
         }
         progress("    hops over %d approved orders (PostgreSQL clock offset %+.2f ms +- %.2f):%s", r.hops()[0].orders(),
                 r.dbClockOffsetMillis(), r.dbClockUncertaintyMillis(), hops);
-        progress("    CPU per settled order: this JVM %.2f ms, Kafka broker %.2f ms, PostgreSQL %.2f ms, other work %.2f ms;"
-                        + " machine %.0f%% busy", r.cpu().jvmMs(), r.cpu().brokerMs(), r.cpu().postgresMs(), r.cpu().otherMs(),
+        progress("    CPU per settled order: service %.2f ms, load generator %.2f ms, Kafka broker %.2f ms, PostgreSQL %.2f ms,"
+                        + " other work %.2f ms; machine %.0f%% busy", r.cpu().serviceMs(), r.cpu().generatorMs(),
+                r.cpu().brokerMs(), r.cpu().postgresMs(), r.cpu().otherMs(),
                 r.cpu().machineBusyPercent());
     }
 
@@ -905,10 +906,11 @@ public final class Benchmarks {
             md.append(all.stream().map(r -> String.format(Locale.ROOT, "%+.2f ms", r.dbClockOffsetMillis())).distinct().limit(6)
                     .reduce((x, y) -> x + ", " + y).orElse("-")).append("). Where several runs share a rate, the medians over them. "
                     + "The CPU rows read each part's CPU time from `/proc` at the first send and at the last outcome and divide it by "
-                    + "the orders the run settled: this JVM (the service and the load generator together), the broker's JVM, "
-                    + "PostgreSQL's processes, and every other process on the machine (other engineers' work, which the harness "
-                    + "cannot stop); the machine's two cores give 2,000 ms of CPU a second, so a rate's ceiling is 2,000 ms divided "
-                    + "by the CPU per order of all of them.\n\n");
+                    + "the orders the run settled: the service (this JVM's CPU less the load generator's), the broker's JVM, "
+                    + "PostgreSQL's processes, the load generator (the one event-loop thread of this JVM that sends the orders and "
+                    + "reads the streams, from the JVM's thread CPU time), and every other process on the machine (other engineers' "
+                    + "work, which the harness cannot stop); the machine's two cores give 2,000 ms of CPU a second, so a rate's "
+                    + "ceiling is 2,000 ms divided by the CPU per order of all of them.\n\n");
             List<String> columns = new ArrayList<>();
             List<List<EndToEnd.Run>> groups = new ArrayList<>();
             if (!quiet.isEmpty()) {
@@ -933,10 +935,11 @@ public final class Benchmarks {
                 md.append('\n');
             }
             List<Map.Entry<String, ToDoubleFunction<EndToEnd.Run>>> cpuRows = List.of(
-                    Map.entry("CPU per settled order: this JVM (service and load generator)", r -> r.cpu().jvmMs()),
+                    Map.entry("CPU per settled order: the service (this JVM less the load generator)", r -> r.cpu().serviceMs()),
                     Map.entry("CPU per settled order: Kafka broker", r -> r.cpu().brokerMs()),
                     Map.entry("CPU per settled order: PostgreSQL", r -> r.cpu().postgresMs()),
-                    Map.entry("CPU per settled order: the three together", r -> r.cpu().systemMs()),
+                    Map.entry("CPU per settled order: the three together (the system's own)", r -> r.cpu().systemMs()),
+                    Map.entry("CPU per settled order: the load generator (its thread in this JVM)", r -> r.cpu().generatorMs()),
                     Map.entry("CPU per settled order: other work on the machine", r -> r.cpu().otherMs()));
             for (Map.Entry<String, ToDoubleFunction<EndToEnd.Run>> row : cpuRows) {
                 md.append("| ").append(row.getKey()).append(" |");

@@ -1,6 +1,7 @@
 package dev.orders.bench;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -8,44 +9,60 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The CPU time each part of the system spends while a run lasts, read from Linux's {@code /proc}: this JVM
- * (the service and the load generator), the Kafka broker (the child processes of this JVM that are not
- * PostgreSQL's), PostgreSQL (its postmaster and every process it forked, those that ended included) and the
- * whole machine (every process; what the three do not account for is other work on the machine). Where
- * {@code /proc} cannot be read, every figure is NaN.
+ * The CPU time each part of the system spends while a run lasts, read from Linux's {@code /proc}: the service
+ * (this JVM less the load generator's thread), the load generator (the one event-loop thread that sends the
+ * orders and reads the streams, from the JVM's thread CPU time), the Kafka broker (the child processes of this
+ * JVM that are not PostgreSQL's), PostgreSQL (its postmaster and every process it forked, those that ended
+ * included) and the whole machine (every process; what the parts do not account for is other work on the
+ * machine). Where {@code /proc} cannot be read, every figure is NaN.
  */
 final class CpuUse {
 
     /** USER_HZ, the unit of {@code /proc}'s CPU times: 100 on Linux whatever the kernel's tick. */
     private static final double TICKS_PER_SECOND = 100;
 
-    /** CPU seconds used so far by each part, and the machine's busy seconds over all its cores. */
-    record Sample(long nanoTime, double jvm, double broker, double postgres, double machineBusy) {
+    /**
+     * CPU seconds used so far by each part, and the machine's busy seconds over all its cores; {@code jvm} is the
+     * whole JVM, the load generator's thread included.
+     */
+    record Sample(long nanoTime, double jvm, double generator, double broker, double postgres, double machineBusy) {
     }
 
-    /** One run's CPU per settled order, in milliseconds, and how busy the machine was meanwhile. */
-    record PerOrder(double jvmMs, double brokerMs, double postgresMs, double otherMs, double machineBusyPercent) {
+    /**
+     * One run's CPU per settled order, in milliseconds, and how busy the machine was meanwhile: {@code serviceMs}
+     * is this JVM's less the load generator's ({@code generatorMs}).
+     */
+    record PerOrder(double serviceMs, double generatorMs, double brokerMs, double postgresMs, double otherMs,
+                    double machineBusyPercent) {
 
         static PerOrder between(Sample from, Sample to, long orders) {
-            double own = (to.jvm - from.jvm) + (to.broker - from.broker) + (to.postgres - from.postgres);
+            double jvm = to.jvm - from.jvm;
+            double generator = to.generator - from.generator;
+            double own = jvm + (to.broker - from.broker) + (to.postgres - from.postgres);
             double busy = to.machineBusy - from.machineBusy;
             double wall = (to.nanoTime - from.nanoTime) / 1e9;
             double per = orders > 0 ? 1_000.0 / orders : Double.NaN;
-            return new PerOrder((to.jvm - from.jvm) * per, (to.broker - from.broker) * per,
+            return new PerOrder((jvm - generator) * per, generator * per, (to.broker - from.broker) * per,
                     (to.postgres - from.postgres) * per, Math.max(0, busy - own) * per,
                     wall > 0 ? 100 * busy / (wall * Runtime.getRuntime().availableProcessors()) : Double.NaN);
         }
 
+        /** The system's own: the service, the broker and PostgreSQL, without the load generator. */
         double systemMs() {
-            return jvmMs + brokerMs + postgresMs;
+            return serviceMs + brokerMs + postgresMs;
         }
     }
 
     private final long postmaster;
+    private final long generatorThread;
 
-    /** @param postgresBackend the process id of any PostgreSQL backend ({@code pg_backend_pid()}): its parent is the postmaster */
-    CpuUse(long postgresBackend) {
+    /**
+     * @param postgresBackend the process id of any PostgreSQL backend ({@code pg_backend_pid()}): its parent is the postmaster
+     * @param generatorThread the id of the load generator's thread in this JVM
+     */
+    CpuUse(long postgresBackend, long generatorThread) {
         this.postmaster = field(postgresBackend, 1);
+        this.generatorThread = generatorThread;
     }
 
     Sample sample() {
@@ -68,10 +85,11 @@ final class CpuUse {
             }
             double brokerTicks = ProcessHandle.current().descendants().filter(p -> !postgres.contains(p.pid()))
                     .mapToDouble(p -> ticks(p.pid(), false)).sum();
+            long generatorNanos = ManagementFactory.getThreadMXBean().getThreadCpuTime(generatorThread);
             return new Sample(now, ticks(ProcessHandle.current().pid(), false) / TICKS_PER_SECOND,
-                    brokerTicks / TICKS_PER_SECOND, postgresTicks / TICKS_PER_SECOND, machineBusyTicks() / TICKS_PER_SECOND);
+                    generatorNanos < 0 ? Double.NaN : generatorNanos / 1e9, brokerTicks / TICKS_PER_SECOND, postgresTicks / TICKS_PER_SECOND, machineBusyTicks() / TICKS_PER_SECOND);
         } catch (IOException | RuntimeException unreadable) {
-            return new Sample(now, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+            return new Sample(now, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
     }
 

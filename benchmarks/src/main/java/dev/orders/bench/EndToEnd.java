@@ -106,10 +106,10 @@ final class EndToEnd {
     private final Http http;
     private final CpuUse cpu;
 
-    EndToEnd(SystemUnderTest system, Http http) throws java.sql.SQLException {
+    EndToEnd(SystemUnderTest system, Http http) throws Exception {
         this.system = system;
         this.http = http;
-        this.cpu = new CpuUse(system.scalar("SELECT pg_backend_pid()"));
+        this.cpu = new CpuUse(system.scalar("SELECT pg_backend_pid()"), http.threadId());
     }
 
     /**

@@ -62,6 +62,13 @@ final class Http implements AutoCloseable {
         return context;
     }
 
+    /** The id of the thread all load is generated on (the one event loop of this client's Vert.x). */
+    long threadId() throws Exception {
+        java.util.concurrent.CompletableFuture<Long> id = new java.util.concurrent.CompletableFuture<>();
+        context.runOnContext(ignored -> id.complete(Thread.currentThread().threadId()));
+        return id.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     /** Every request's deadline unless its caller gives one: a stuck request ends as a failure, never a hang. */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /** The deadline of {@code POST /api/orders}: an order not answered by then counts as failed. */
