@@ -34,6 +34,12 @@ public final class Benchmarks {
     private static final String HUGE_METHODS_COMPILED = "-XX:-DontCompileHugeMethods";
     /** Round trips of each part of the floor. */
     private static final int FLOOR_SAMPLES = 300;
+    /** The warm-up's rounds after its minimum, each followed by a look at the JIT. */
+    private static final int WARMUP_ROUND_SECONDS = 10;
+    /** The JIT is taken as settled below this much compiling a second (a core gives 1,000). */
+    private static final int JIT_SETTLED_MS_PER_SECOND = 30;
+    /** The rate of the warm-up's orders watched on SSE streams: one every host sustains. */
+    private static final int WARMUP_STREAM_RATE = 250;
 
     private Benchmarks() {
     }
@@ -141,9 +147,7 @@ public final class Benchmarks {
                     report.durability);
 
             if (options.warmupSeconds() > 0) {
-                progress("warm-up: %d s of orders at 8 clients (not measured)", options.warmupSeconds());
-                List<UUID> warm = http.createCustomers(32, "warmup");
-                new Throughput(system, http).runService(8, options.warmupSeconds(), warm);
+                report.warmup = warmUp(options, system, http);
                 new EndToEnd(system, http).baseline(2);
             }
             if (options.only().contains("throughput")) {
@@ -228,6 +232,51 @@ public final class Benchmarks {
             return found.isEmpty() ? "0 (no conflict counted)" : "`" + found + "`";
         } catch (Exception e) {
             return "not read: " + e.getMessage();
+        }
+    }
+
+    /**
+     * Orders at 8 clients (not measured) for at least {@code --warmup-seconds}, then in rounds until the JIT spent
+     * under {@value #JIT_SETTLED_MS_PER_SECOND} ms a second compiling in the last round, or
+     * {@code --warmup-max-seconds} passed: on two cores the JIT takes minutes of load to compile the system, and a
+     * run measured meanwhile measures the compiler too. Each round is {@value #WARMUP_ROUND_SECONDS} s of orders
+     * at 8 clients and as long of orders at {@value #WARMUP_STREAM_RATE}/s watched on SSE streams, as the latency
+     * part places them (the push to the streams is compiled only when streams are open).
+     *
+     * @return what the warm-up did, for the report
+     */
+    private static String warmUp(Options options, SystemUnderTest system, Http http) throws Exception {
+        progress("warm-up: orders at 8 clients (not measured), %d s, then rounds with SSE streams until the JIT compiles"
+                        + " under %d ms a second (at most %d s in all)", options.warmupSeconds(), JIT_SETTLED_MS_PER_SECOND,
+                options.warmupMaxSeconds());
+        List<UUID> warm = http.createCustomers(32, "warmup");
+        Throughput load = new Throughput(system, http);
+        EndToEnd watched = new EndToEnd(system, http);
+        long start = System.nanoTime();
+        double jitBefore = CpuUse.jitSeconds();
+        load.runService(8, options.warmupSeconds(), warm);
+        double rate = Double.NaN;
+        while (true) {
+            double elapsed = seconds(start);
+            if (elapsed + WARMUP_ROUND_SECONDS > options.warmupMaxSeconds() || Double.isNaN(jitBefore)) {
+                String done = String.format(Locale.ROOT, "%.0f s of orders at 8 clients; the JIT %s", elapsed, Double.isNaN(rate)
+                        ? "was not checked" : String.format(Locale.ROOT, "still compiled %.0f ms a second at the end (the"
+                        + " maximum warm-up, %d s, was reached)", rate, options.warmupMaxSeconds()));
+                progress("warm-up: %s", done);
+                return done;
+            }
+            double jitFrom = CpuUse.jitSeconds();
+            long roundStart = System.nanoTime();
+            load.runService(8, WARMUP_ROUND_SECONDS, warm);
+            watched.run("warm-up", WARMUP_STREAM_RATE, WARMUP_ROUND_SECONDS, options.latencyCustomers());
+            rate = 1_000 * (CpuUse.jitSeconds() - jitFrom) / seconds(roundStart);
+            progress("warm-up: %.0f s, the JIT compiled %.0f ms a second in the last round", seconds(start), rate);
+            if (rate < JIT_SETTLED_MS_PER_SECOND) {
+                String done = String.format(Locale.ROOT, "%.0f s of orders at 8 clients, until the JIT compiled %.0f ms a"
+                        + " second (%.0f s of compiling in all)", seconds(start), rate, CpuUse.jitSeconds() - jitBefore);
+                progress("warm-up: %s", done);
+                return done;
+            }
         }
     }
 
@@ -342,8 +391,8 @@ public final class Benchmarks {
         progress("    hops over %d approved orders (PostgreSQL clock offset %+.2f ms +- %.2f):%s", r.hops()[0].orders(),
                 r.dbClockOffsetMillis(), r.dbClockUncertaintyMillis(), hops);
         progress("    CPU per settled order: service %.2f ms, load generator %.2f ms, Kafka broker %.2f ms, PostgreSQL %.2f ms,"
-                        + " other work %.2f ms; machine %.0f%% busy", r.cpu().serviceMs(), r.cpu().generatorMs(),
-                r.cpu().brokerMs(), r.cpu().postgresMs(), r.cpu().otherMs(),
+                        + " other work %.2f ms; JIT compiling %.0f ms/s; machine %.0f%% busy", r.cpu().serviceMs(),
+                r.cpu().generatorMs(), r.cpu().brokerMs(), r.cpu().postgresMs(), r.cpu().otherMs(), r.cpu().jitMsPerSecond(),
                 r.cpu().machineBusyPercent());
     }
 
@@ -432,6 +481,7 @@ public final class Benchmarks {
         Integer lowestNotSustained;
         String loadBefore = "unknown";
         String loadAfter = "unknown";
+        String warmup = "none";
         String conflicts = "unknown";
         String pgbenchScript = "";
         String failure;
@@ -563,6 +613,7 @@ public final class Benchmarks {
             }
             md.append("| load average (1/5/15 min) | before: ").append(loadBefore).append("; after: ").append(loadAfter)
                     .append(" (other engineers' builds and tests share these cores) |\n");
+            md.append("| warm-up before the first measurement | ").append(warmup).append(" |\n");
             md.append("| heap used by the JVM at the end | ").append(heapUsedMiB).append(" MiB (service and load generator together) |\n");
             md.append("| append conflicts over the whole run (`orders_append_conflicts_total` of `/metrics`, every order of every part) | ")
                     .append(conflicts).append(" |\n\n");
@@ -951,6 +1002,11 @@ public final class Benchmarks {
             md.append("| machine busy, all cores, while the run lasted |");
             for (List<EndToEnd.Run> runs : groups) {
                 md.append(String.format(Locale.ROOT, " %.0f%% |", median(runs, r -> r.cpu().machineBusyPercent())));
+            }
+            md.append('\n');
+            md.append("| the service JVM's JIT compiling while the run lasted (ms a second; warm: a few) |");
+            for (List<EndToEnd.Run> runs : groups) {
+                md.append(String.format(Locale.ROOT, " %.0f ms/s |", median(runs, r -> r.cpu().jitMsPerSecond())));
             }
             md.append('\n');
             md.append("| approved orders measured |");

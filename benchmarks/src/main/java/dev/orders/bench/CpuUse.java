@@ -1,6 +1,7 @@
 package dev.orders.bench;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,8 @@ import java.util.stream.Stream;
  * orders and reads the streams, from the JVM's thread CPU time), the Kafka broker (the child processes of this
  * JVM that are not PostgreSQL's), PostgreSQL (its postmaster and every process it forked, those that ended
  * included) and the whole machine (every process; what the parts do not account for is other work on the
- * machine). Where {@code /proc} cannot be read, every figure is NaN.
+ * machine). Where {@code /proc} cannot be read, every figure is NaN. Beside them, the time this JVM's JIT
+ * compilers spent compiling ({@link #jitSeconds()}), which tells whether a run measured compiled code.
  */
 final class CpuUse {
 
@@ -25,15 +27,17 @@ final class CpuUse {
      * CPU seconds used so far by each part, and the machine's busy seconds over all its cores; {@code jvm} is the
      * whole JVM, the load generator's thread included.
      */
-    record Sample(long nanoTime, double jvm, double generator, double broker, double postgres, double machineBusy) {
+    record Sample(long nanoTime, double jvm, double generator, double broker, double postgres, double machineBusy,
+                  double jit) {
     }
 
     /**
      * One run's CPU per settled order, in milliseconds, and how busy the machine was meanwhile: {@code serviceMs}
-     * is this JVM's less the load generator's ({@code generatorMs}).
+     * is this JVM's less the load generator's ({@code generatorMs}); {@code jitMsPerSecond} the JIT's compiling
+     * time per second of the run.
      */
     record PerOrder(double serviceMs, double generatorMs, double brokerMs, double postgresMs, double otherMs,
-                    double machineBusyPercent) {
+                    double machineBusyPercent, double jitMsPerSecond) {
 
         static PerOrder between(Sample from, Sample to, long orders) {
             double jvm = to.jvm - from.jvm;
@@ -44,7 +48,8 @@ final class CpuUse {
             double per = orders > 0 ? 1_000.0 / orders : Double.NaN;
             return new PerOrder((jvm - generator) * per, generator * per, (to.broker - from.broker) * per,
                     (to.postgres - from.postgres) * per, Math.max(0, busy - own) * per,
-                    wall > 0 ? 100 * busy / (wall * Runtime.getRuntime().availableProcessors()) : Double.NaN);
+                    wall > 0 ? 100 * busy / (wall * Runtime.getRuntime().availableProcessors()) : Double.NaN,
+                    wall > 0 ? 1_000 * (to.jit - from.jit) / wall : Double.NaN);
         }
 
         /** The system's own: the service, the broker and PostgreSQL, without the load generator. */
@@ -87,10 +92,20 @@ final class CpuUse {
                     .mapToDouble(p -> ticks(p.pid(), false)).sum();
             long generatorNanos = ManagementFactory.getThreadMXBean().getThreadCpuTime(generatorThread);
             return new Sample(now, ticks(ProcessHandle.current().pid(), false) / TICKS_PER_SECOND,
-                    generatorNanos < 0 ? Double.NaN : generatorNanos / 1e9, brokerTicks / TICKS_PER_SECOND, postgresTicks / TICKS_PER_SECOND, machineBusyTicks() / TICKS_PER_SECOND);
+                    generatorNanos < 0 ? Double.NaN : generatorNanos / 1e9, brokerTicks / TICKS_PER_SECOND,
+                    postgresTicks / TICKS_PER_SECOND, machineBusyTicks() / TICKS_PER_SECOND, jitSeconds());
         } catch (IOException | RuntimeException unreadable) {
-            return new Sample(now, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+            return new Sample(now, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, jitSeconds());
         }
+    }
+
+    /**
+     * Seconds this JVM's JIT compilers have spent compiling so far ({@code CompilationMXBean}: the compile tasks'
+     * elapsed time, so a compiler thread waiting for a core counts too); NaN where the JVM does not tell.
+     */
+    static double jitSeconds() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() / 1e3 : Double.NaN;
     }
 
     /** user + system ticks of a process, with those of its ended children when asked; 0 once it is gone. */

@@ -12,7 +12,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                List<Integer> rates, int searchRuns, int bisections, int quietRate, int quietSeconds,
                int latencyCustomers, int loads, int connections, int fanOutRate,
                int fanOutSeconds, int events, int rebuildRuns, Set<String> only, Path out, Path chart, Path fanOutChart,
-               Path dataDir, int warmupSeconds, String commandLine) {
+               Path dataDir, int warmupSeconds, int warmupMaxSeconds, String commandLine) {
 
     static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild");
 
@@ -72,7 +72,11 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --events N              rebuild: events written for it (default 1000000; 50000 with --quick)
                   --rebuild-runs N        rebuilds, each after its baselines (default: --runs)
                   --only a,b              only these parts: throughput, latency, aggregate, floor, fanout, rebuild
-                  --warmup-seconds S      JIT warm-up before measuring (default 15; 8 with --quick)
+                  --warmup-seconds S      warm-up before measuring: orders at 8 clients for at least S s
+                                          (default 15; 8 with --quick; 0 for none), then rounds (10 s at
+                                          8 clients, 10 s at 250/s watched on SSE streams) until the
+                                          JIT compiles under 30 ms a second
+                  --warmup-max-seconds S  the warm-up's longest (default 300)
                   --out FILE              the report (default BENCHMARKS.md)
                   --chart FILE            the SVG chart (default docs/bench-latency.svg)
                   --fanout-chart FILE     the fan-out's SVG chart (default docs/bench-fanout.svg)
@@ -108,6 +112,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         Path fanOutChart = Path.of("docs", "bench-fanout.svg");
         Path dataDir = null;
         int warmup = quick ? 8 : 15;
+        int warmupMax = 300;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
@@ -142,6 +147,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 case "--events" -> events = positive(name, value);
                 case "--rebuild-runs" -> rebuildRuns = positive(name, value);
                 case "--warmup-seconds" -> warmup = Integer.parseInt(value);
+                case "--warmup-max-seconds" -> warmupMax = Integer.parseInt(value);
                 case "--only" -> {
                     only = new LinkedHashSet<>();
                     for (String part : value.split(",")) {
@@ -162,7 +168,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         List<Integer> steps = rates.stream().sorted().distinct().toList();
         return new Options(quick, runs, throughputSeconds, clients, latencySeconds, steps, searchRuns, bisections,
                 quietRate, quietSeconds, latencyCustomers, loads,
-                connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, warmup,
+                connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, warmup, warmupMax,
                 "java -jar benchmarks/target/benchmarks.jar" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     }
 
