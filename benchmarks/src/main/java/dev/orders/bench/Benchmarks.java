@@ -259,9 +259,11 @@ public final class Benchmarks {
         while (true) {
             double elapsed = seconds(start);
             if (elapsed + WARMUP_ROUND_SECONDS > options.warmupMaxSeconds() || Double.isNaN(jitBefore)) {
-                String done = String.format(Locale.ROOT, "%.0f s of orders at 8 clients; the JIT %s", elapsed, Double.isNaN(rate)
-                        ? "was not checked" : String.format(Locale.ROOT, "still compiled %.0f ms a second at the end (the"
-                        + " maximum warm-up, %d s, was reached)", rate, options.warmupMaxSeconds()));
+                String done = Double.isNaN(rate)
+                        ? String.format(Locale.ROOT, "%.0f s of orders at 8 clients; the JIT not checked", elapsed)
+                        : String.format(Locale.ROOT, "%.0f s of orders (at 8 clients, and at %d/s watched on SSE streams);"
+                        + " the JIT still compiled %.0f ms a second at the end (the maximum warm-up, %d s, was reached)",
+                        elapsed, WARMUP_STREAM_RATE, rate, options.warmupMaxSeconds());
                 progress("warm-up: %s", done);
                 return done;
             }
@@ -272,8 +274,9 @@ public final class Benchmarks {
             rate = 1_000 * (CpuUse.jitSeconds() - jitFrom) / seconds(roundStart);
             progress("warm-up: %.0f s, the JIT compiled %.0f ms a second in the last round", seconds(start), rate);
             if (rate < JIT_SETTLED_MS_PER_SECOND) {
-                String done = String.format(Locale.ROOT, "%.0f s of orders at 8 clients, until the JIT compiled %.0f ms a"
-                        + " second (%.0f s of compiling in all)", seconds(start), rate, CpuUse.jitSeconds() - jitBefore);
+                String done = String.format(Locale.ROOT, "%.0f s of orders (at 8 clients, and at %d/s watched on SSE"
+                                + " streams), until the JIT compiled %.0f ms a second (%.0f s of compiling in all)",
+                        seconds(start), WARMUP_STREAM_RATE, rate, CpuUse.jitSeconds() - jitBefore);
                 progress("warm-up: %s", done);
                 return done;
             }
