@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.ToDoubleFunction;
 
@@ -34,6 +35,8 @@ public final class Benchmarks {
     private static final String HUGE_METHODS_COMPILED = "-XX:-DontCompileHugeMethods";
     /** Round trips of each part of the floor. */
     private static final int FLOOR_SAMPLES = 300;
+    /** The rates the bare chain runs at besides the quiet one: the 500/s and its 1,000/s. */
+    private static final List<Integer> BARE_CHAIN_RATES = List.of(500, 1000);
     /** The warm-up's rounds after its minimum, each followed by a look at the JIT. */
     private static final int WARMUP_ROUND_SECONDS = 10;
     /** The JIT is taken as settled below this much compiling a second (a core gives 1,000). */
@@ -170,6 +173,7 @@ public final class Benchmarks {
                 for (Floor.Part part : report.floor.all()) {
                     progress("  %-40s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms", part.name(), part.p50(), part.p90(), part.p99());
                 }
+                bareChain(options, system, http, report);
             }
             if (options.only().contains("fanout")) {
                 progress("fan-out: %,d SSE connections, %d orders/s for %d s; baseline: 1 connection (ulimit -n %d)",
@@ -279,6 +283,29 @@ public final class Benchmarks {
                         seconds(start), WARMUP_STREAM_RATE, rate, CpuUse.jitSeconds() - jitBefore);
                 progress("warm-up: %s", done);
                 return done;
+            }
+        }
+    }
+
+    /**
+     * The chain's input and output alone ({@link BareChain}), open loop at the quiet rate and at {@link #BARE_CHAIN_RATES},
+     * as many runs of each as of everything else.
+     */
+    private static void bareChain(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
+        BareChain chain = new BareChain(system, http);
+        List<int[]> plan = new ArrayList<>();
+        plan.add(new int[] {options.quietRate(), options.quietSeconds()});
+        for (int rate : BARE_CHAIN_RATES) {
+            plan.add(new int[] {rate, options.latencySeconds()});
+        }
+        for (int[] step : plan) {
+            for (int run = 1; run <= options.runs(); run++) {
+                BareChain.Run one = chain.run(step[0] == options.quietRate() ? "quiet" : "rate", step[0], step[1]);
+                report.bareChain.add(one);
+                progress("  bare chain %d/s run %d/%d: %d of %d done, p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
+                                + "machine %.0f%% busy", step[0], run, options.runs(), one.completed(), one.scheduled(),
+                        ms(one.latency(), 50), ms(one.latency(), 99), one.cpu().systemMs() + one.cpu().generatorMs(),
+                        one.cpu().machineBusyPercent());
             }
         }
     }
@@ -495,6 +522,7 @@ public final class Benchmarks {
         final List<EndToEnd.Run> latency = new ArrayList<>();
         List<AggregateLoad.Result> aggregate = List.of();
         Floor.Parts floor;
+        final List<BareChain.Run> bareChain = new ArrayList<>();
         FanOut.Result fanOut;
         final List<FanOut.Result> fanOutRuns = new ArrayList<>();
         Rebuild.Result rebuild;
@@ -1070,6 +1098,63 @@ public final class Benchmarks {
                         median(quiet, r -> ms(r.endToEnd(), 50))));
             }
             md.append("\n\n");
+            bareChainSection(md);
+        }
+
+        /** The chain's input and output alone at the system's rates, beside the system's own figures at those rates. */
+        private void bareChainSection(StringBuilder md) {
+            if (bareChain.isEmpty()) {
+                return;
+            }
+            md.append("### The chain's input and output alone, at a rate (the bare chain)\n\n");
+            md.append("Open loop at a fixed rate, timed from each order's scheduled time, on the same PostgreSQL server and Kafka "
+                    + "broker and through the same clients as the system (the command side's pool, a Kafka producer with the "
+                    + "relay's settings, Kafka consumers polling on threads of their own), while the system idles beside it. "
+                    + "An order is only what no design of this chain can leave out: its commit of one row; then three times a "
+                    + "Kafka hop (one partition a topic) and a stage's commit, each stage committing what one poll brought in "
+                    + "one multi-row INSERT and sending each record on straight after that commit, from memory (no relay "
+                    + "read, no outbox). No HTTP, aggregate, decision, JSON parsing or push to a browser. Done when the third "
+                    + "stage's commit has answered. CPU per order: this JVM (the chain's threads, the idle system beside "
+                    + "them), the broker and PostgreSQL (`/proc`, as in section 2). Beside each rate, the system's own "
+                    + "figures at that rate in this report (section 2).\n\n");
+            md.append("| rate | runs | orders done | p50 | p99 | runs' p50 | runs' p99 | CPU per order (JVM / broker / PostgreSQL) "
+                    + "| machine busy | the system at this rate: p50 / p99 | the system's CPU per order | system p50 / bare chain p50 |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            Map<Integer, List<BareChain.Run>> byRate = new TreeMap<>();
+            for (BareChain.Run run : bareChain) {
+                byRate.computeIfAbsent(run.rate(), r -> new ArrayList<>()).add(run);
+            }
+            for (Map.Entry<Integer, List<BareChain.Run>> entry : byRate.entrySet()) {
+                int rate = entry.getKey();
+                List<BareChain.Run> runs = entry.getValue();
+                double p50 = median(runs, r -> ms(r.latency(), 50));
+                double p99 = median(runs, r -> ms(r.latency(), 99));
+                List<EndToEnd.Run> system = rate == options.quietRate() && !quiet.isEmpty() ? quiet
+                        : latency.stream().filter(r -> r.rate() == rate).toList();
+                String systemLatency = "not measured in this report";
+                String systemCpu = "";
+                String ratio = "";
+                if (!system.isEmpty()) {
+                    double systemP50 = median(system, r -> ms(r.endToEnd(), 50));
+                    systemLatency = String.format(Locale.ROOT, "%.1f / %.1f ms", systemP50, median(system, r -> ms(r.endToEnd(), 99)));
+                    systemCpu = String.format(Locale.ROOT, "%.2f ms", median(system, r -> r.cpu().systemMs()));
+                    ratio = String.format(Locale.ROOT, "**%.1fx**", systemP50 / p50);
+                }
+                md.append(String.format(Locale.ROOT, "| %d/s | %d | %s | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
+                                + "| %.0f%% | %s | %s | %s |%n", rate, runs.size(),
+                        runs.stream().map(r -> r.completed() + " of " + r.scheduled()
+                                + (r.abortedAfterSeconds() > 0 ? String.format(Locale.ROOT, " (overloaded, stopped after %.1f s)",
+                                r.abortedAfterSeconds()) : "")).collect(java.util.stream.Collectors.joining(", ")),
+                        p50, p99, runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 50)))
+                                .collect(java.util.stream.Collectors.joining(", ")),
+                        runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 99)))
+                                .collect(java.util.stream.Collectors.joining(", ")),
+                        median(runs, r -> r.cpu().systemMs() + r.cpu().generatorMs()),
+                        median(runs, r -> r.cpu().serviceMs() + r.cpu().generatorMs()), median(runs, r -> r.cpu().brokerMs()),
+                        median(runs, r -> r.cpu().postgresMs()), median(runs, r -> r.cpu().machineBusyPercent()),
+                        systemLatency, systemCpu, ratio));
+            }
+            md.append("\n");
         }
 
         private void notMeasured(StringBuilder md) {

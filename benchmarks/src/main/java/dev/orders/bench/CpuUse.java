@@ -70,6 +70,11 @@ final class CpuUse {
         this.generatorThread = generatorThread;
     }
 
+    /** The parts of {@code system}, with the load generator's thread being {@code http}'s event loop. */
+    static CpuUse of(SystemUnderTest system, Http http) throws Exception {
+        return new CpuUse(system.scalar("SELECT pg_backend_pid()"), http.threadId());
+    }
+
     Sample sample() {
         long now = System.nanoTime();
         try {

@@ -109,7 +109,7 @@ final class EndToEnd {
     EndToEnd(SystemUnderTest system, Http http) throws Exception {
         this.system = system;
         this.http = http;
-        this.cpu = new CpuUse(system.scalar("SELECT pg_backend_pid()"), http.threadId());
+        this.cpu = CpuUse.of(system, http);
     }
 
     /**
