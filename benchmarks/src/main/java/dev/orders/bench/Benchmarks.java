@@ -695,6 +695,7 @@ public final class Benchmarks {
                         options.quietRate(), p50, p99, quiet.size(), quiet.stream().mapToLong(EndToEnd.Run::settled).sum(),
                         quiet.stream().mapToLong(EndToEnd.Run::scheduled).sum(), quiet.stream().mapToLong(EndToEnd.Run::rejected).sum(),
                         base, p50 / base, p50 <= 10 && p99 <= 30 ? "**met**" : "**missed**"));
+                bareChainRow(md, options.quietRate(), p50);
             }
             List<EndToEnd.Run> at500 = latency.stream().filter(r -> r.rate() == 500).toList();
             if (!at500.isEmpty()) {
@@ -708,6 +709,7 @@ public final class Benchmarks {
                         p50, p99, median(at500, r -> ms(r.endToEnd(), 99.9)), median(at500, EndToEnd.Run::settledPerSecond),
                         base, p50 / base, met ? "**met**" : "**missed**" + (sustained ? "" : " (500/s not sustained: "
                                 + at500.getFirst().whyNotSustained() + ")")));
+                bareChainRow(md, 500, p50);
             } else if (!latency.isEmpty()) {
                 md.append(String.format(Locale.ROOT, "| command to browser at 500/s | p50 <= 15 ms, p99 <= 50 ms | not run: the search stopped below 500/s;"
                         + " highest sustained: %s | | | **missed** |%n", sustainedText()));
@@ -1099,6 +1101,18 @@ public final class Benchmarks {
             }
             md.append("\n\n");
             bareChainSection(md);
+        }
+
+        /** A summary row under the system's figure at {@code rate}: the bare chain's at the same rate, and the ratio. */
+        private void bareChainRow(StringBuilder md, int rate, double systemP50) {
+            List<BareChain.Run> runs = bareChain.stream().filter(r -> r.rate() == rate).toList();
+            if (runs.isEmpty()) {
+                return;
+            }
+            double p50 = median(runs, r -> ms(r.latency(), 50));
+            md.append(String.format(Locale.ROOT, "| the same rate through the bare chain (the chain's I/O alone, section 4) | (a floor, no target) "
+                            + "| p50 %.1f ms, p99 %.1f ms (%d run(s)) | | the system's p50 = %.1fx the bare chain's | |%n",
+                    p50, median(runs, r -> ms(r.latency(), 99)), runs.size(), systemP50 / p50));
         }
 
         /** The chain's input and output alone at the system's rates, beside the system's own figures at those rates. */
