@@ -670,7 +670,7 @@ public final class Benchmarks {
         }
 
         private void summary(StringBuilder md) {
-            md.append("## Summary against the targets of issue 10\n\n");
+            md.append("## Summary against the targets of issue 14 (issue 10 for fan-out and rebuild)\n\n");
             md.append("| figure | target | measured (median) | baseline, same run | ratio | verdict |\n|---|---|---|---|---|---|\n");
             if (!service.isEmpty()) {
                 int top = options.clients().stream().mapToInt(Integer::intValue).max().orElse(32);
