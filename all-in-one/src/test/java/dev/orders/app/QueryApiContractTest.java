@@ -63,6 +63,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -652,8 +653,11 @@ class QueryApiContractTest {
             options.putHeader("Origin", origin);
         }
         Promise<Answer> done = Promise.promise();
+        // how far the exchange got, named in the failure when no whole answer comes
+        AtomicReference<String> reached = new AtomicReference<>("no answer's head yet");
         HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
         http.request(options).compose(HttpClientRequest::send).onSuccess(response -> {
+            reached.set("the head of a " + response.statusCode() + " answer, its body not ended");
             if (response.statusCode() != 200) {
                 response.body().onSuccess(body -> done.tryComplete(new Answer(response.statusCode(), response::getHeader, body)))
                         .onFailure(done::tryFail);
@@ -677,7 +681,11 @@ class QueryApiContractTest {
                 done.tryComplete(new Answer(200, response::getHeader, read.copy()));
             });
         }).onFailure(done::tryFail);
-        return await(done.future().eventually(http::close));
+        try {
+            return await(done.future().eventually(http::close));
+        } catch (AssertionError timedOut) {
+            throw new AssertionError("GET " + uri + ": " + reached.get(), timedOut);
+        }
     }
 
     private static Predicate<String> events(String name, int count) {
