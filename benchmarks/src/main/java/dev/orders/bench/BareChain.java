@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,11 +45,6 @@ final class BareChain {
     /** One run: orders scheduled and completed, their latency from the scheduled time, the CPU each part spent. */
     record Run(String kind, int rate, int seconds, long scheduled, long completed, double abortedAfterSeconds,
                Histogram latency, CpuUse.PerOrder cpu) {
-
-        /** Every order completed, none held back by an overload stop. */
-        boolean complete() {
-            return completed == scheduled && abortedAfterSeconds == 0;
-        }
     }
 
     private static final String TABLE = "CREATE TABLE IF NOT EXISTS bench_chain "
@@ -170,7 +166,7 @@ final class BareChain {
         private final AtomicLong completed;
         private final AtomicReference<Throwable> failure;
         private final Map<String, Object> consumerConfig;
-        private final java.util.concurrent.CompletableFuture<Void> assigned = new java.util.concurrent.CompletableFuture<>();
+        private final CompletableFuture<Void> assigned = new CompletableFuture<>();
         private volatile boolean stopped;
 
         Stage(int number, String bootstrap, String topic, String next, KafkaProducer<String, Buffer> producer,
