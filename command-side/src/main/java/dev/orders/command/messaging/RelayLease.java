@@ -50,9 +50,19 @@ final class RelayLease {
         this.onNotification = onNotification;
     }
 
-    /** The lease connection's options: named {@code orders-relay-lease}, bounded, with the server's keepalive set. */
+    /**
+     * The lease connection's options: named {@code orders-relay-lease}, bounded, with the server's keepalive set,
+     * and its statements planned once per session. The relay's read ({@link RelaySql#READ_SAFE}) runs hundreds of
+     * times a second under load and three times on each quiet order's path; left to choose, PostgreSQL plans it
+     * again at every call (its generic plan's estimate is worse than a custom plan's, though the plan is the same
+     * walk of the {@code (tx, id)} index), and that planning (probing the index for the parameter's place) cost
+     * several times the read itself. The generic plan walks that index on an empty store, a young one without
+     * statistics and a big one alike ({@code RelayReadCostTest}); the session's other statements are single-row
+     * functions and lock calls.
+     */
     static PgConnectOptions options(String uri, PgSessions sessions) {
         return sessions.applyTo(PgPools.connectOptions(uri), "relay-lease")
+                .addProperty("plan_cache_mode", "force_generic_plan")
                 .addProperty("tcp_keepalives_idle", Integer.toString(KEEPALIVE_IDLE_SECONDS))
                 .addProperty("tcp_keepalives_interval", Integer.toString(KEEPALIVE_INTERVAL_SECONDS))
                 .addProperty("tcp_keepalives_count", Integer.toString(KEEPALIVE_COUNT))

@@ -1,9 +1,12 @@
 package dev.orders.command.messaging;
 
 import dev.orders.command.store.YoungStore;
+import dev.orders.service.sql.PgSessions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The relay's read costs what it returns, not what the store holds: PostgreSQL's own plan of
  * {@link RelaySql#READ_SAFE}, executed on a store of thousands of events, touches a handful of pages and scans
  * no table from end to end. (Its horizon check once asked {@code EXISTS (... WHERE tx >= horizon)}, which the
- * planner answers with a sequential scan of every event ever stored, at every read.)
+ * planner answers with a sequential scan of every event ever stored, at every read.) The lease session plans it
+ * once: its generic plan walks the same index, whatever the store's statistics say.
  */
 @DisplayName("The relay's read of the store")
 class RelayReadCostTest extends RelayTestBase {
@@ -25,6 +29,7 @@ class RelayReadCostTest extends RelayTestBase {
     private static final String EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ";
     private static final int STORED = 4_000;
     private static final int PAGES_AT_MOST = 24;
+    private static final int READS = 8;
     /** The (tx, id) of the newest events, newest first ({@code e.tx}: ordered as xid8, not as the text selected). */
     private static final String NEWEST = "SELECT e.tx::text AS tx, e.id FROM events e ORDER BY e.tx DESC, e.id DESC LIMIT 1";
 
@@ -43,6 +48,40 @@ class RelayReadCostTest extends RelayTestBase {
             await(f.pool.query("ANALYZE events").execute());
             assertReadsFewPages(f, "with statistics");
         }
+    }
+
+    @Test
+    @DisplayName("is planned once per lease session, not at every read, and that generic plan scans no table")
+    void the_lease_session_plans_the_read_once() {
+        try (RelayFixture f = fixture()) {
+            await(f.pool.query(YoungStore.NO_AUTOVACUUM).execute());
+            PgConnection lease = await(PgConnection.connect(f.vertx, RelayLease.options(f.pgUri, PgSessions.DEFAULTS)));
+            try {
+                assertGenericPlanScansNoTable(lease, "an empty store");
+                await(f.pool.query(YoungStore.fill(STORED / 4)).execute());
+                assertGenericPlanScansNoTable(lease, "a young store without statistics");
+                Row newest = f.one(NEWEST + " OFFSET 20");
+                for (int read = 0; read < READS; read++) {
+                    await(lease.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(500, newest.getString(0), newest.getLong(1))));
+                }
+                Row plans = await(lease.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                        + " WHERE statement LIKE '%w.blocked%'").execute()).iterator().next();
+                assertThat(plans.getLong("custom_plans")).as("reads planned with their parameters' values").isZero();
+                assertThat(plans.getLong("generic_plans")).as("reads run on the session's one generic plan").isEqualTo(READS);
+                await(f.pool.query("ANALYZE events").execute());
+                assertGenericPlanScansNoTable(lease, "a store with statistics");
+            } finally {
+                lease.close();
+            }
+        }
+    }
+
+    /** The plan the lease session runs the read with, for any parameters (PostgreSQL 16's {@code GENERIC_PLAN}). */
+    private static void assertGenericPlanScansNoTable(PgConnection lease, String store) {
+        Object json = await(lease.query("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + RelaySql.READ_SAFE).execute())
+                .iterator().next().getValue(0);
+        JsonArray plans = json instanceof JsonArray array ? array : new JsonArray(json.toString());
+        assertNoScanOfEvents(plans.getJsonObject(0).getJsonObject("Plan"), "the generic plan, " + store);
     }
 
     private static void assertReadsFewPages(RelayFixture f, String statistics) {
