@@ -13,6 +13,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -307,6 +308,7 @@ final class Audit {
 
     private void checkSse(List<SseWatcher> watchers, Map<UUID, FoldedOrder> orders) {
         for (SseWatcher watcher : watchers) {
+            int before = failures.size();
             watcher.problems.forEach(p -> failures.add("SSE client of " + watcher.customerId() + ": " + p));
             orders.forEach((id, o) -> {
                 if (!o.customerId().equals(watcher.customerId())) {
@@ -318,9 +320,30 @@ final class Audit {
                     checkAcrossReset(watcher, id, seen, o.version());
                 } else if (!seen.equals(expected)) {
                     failures.add("SSE client of " + watcher.customerId() + " saw order " + id + " as versions " + seen
-                            + ", not " + expected);
+                            + ", not " + expected + "; the change log holds " + changePositions(id));
                 }
             });
+            if (failures.size() > before) {
+                failures.add("SSE client of " + watcher.customerId() + " connected (oldest first): "
+                        + String.join(" | ", watcher.journal()));
+            }
+        }
+    }
+
+    /** Where the order-change log holds an order's versions ({@code version@position}), to set beside a client's ids. */
+    private String changePositions(UUID order) {
+        try (PreparedStatement changes = db.prepareStatement(
+                "SELECT version, position FROM query.order_changes WHERE order_id = ? ORDER BY position")) {
+            changes.setObject(1, order);
+            List<String> held = new ArrayList<>();
+            try (ResultSet rows = changes.executeQuery()) {
+                while (rows.next()) {
+                    held.add("v" + rows.getInt(1) + "@" + rows.getLong(2));
+                }
+            }
+            return held.toString();
+        } catch (SQLException e) {
+            return "(not read: " + e.getMessage() + ")";
         }
     }
 

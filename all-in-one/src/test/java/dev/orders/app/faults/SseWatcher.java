@@ -43,6 +43,13 @@ final class SseWatcher {
      */
     final Map<UUID, Integer> seenBeforeRestart = new ConcurrentHashMap<>();
     private volatile boolean resetsExpected;
+    /**
+     * Each connection attempt, in order (the newest {@value #JOURNAL_SIZE}): when, to which node, the id it resumed
+     * with, the answer, and for an answered one how many orders it brought, their first and last ids and how it
+     * ended; the audit names it for a client whose orders it finds wanting.
+     */
+    private final Queue<String> journal = new ConcurrentLinkedQueue<>();
+    private static final int JOURNAL_SIZE = 40;
     /** The node of each connection that was answered 200, in order. */
     final Queue<String> connectedTo = new ConcurrentLinkedQueue<>();
     private volatile int node;
@@ -125,7 +132,14 @@ final class SseWatcher {
                 if (lastEventId >= 0) {
                     request.header("Last-Event-ID", Long.toString(lastEventId));
                 }
-                HttpResponse<InputStream> response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                Connection connection = new Connection(url, lastEventId);
+                HttpResponse<InputStream> response;
+                try {
+                    response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                } catch (Exception refused) {
+                    noteRefused(refused);
+                    throw refused;
+                }
                 open = response.body();
                 if (response.statusCode() == 200) {
                     connects.incrementAndGet();
@@ -133,8 +147,18 @@ final class SseWatcher {
                         markRestart();
                     }
                     connectedTo.add(url);
-                    read(response.body());
+                    current = connection;
+                    try {
+                        read(response.body(), connection);
+                        note(connection.ended("200, the stream ended"));
+                    } catch (Exception broken) {
+                        note(connection.ended("200, the stream broke: " + broken));
+                        throw broken;
+                    } finally {
+                        current = null;
+                    }
                 } else {
+                    note(connection.ended("answered " + response.statusCode()));
                     response.body().close();
                     node = (node + 1) % nodes.size();
                 }
@@ -147,13 +171,82 @@ final class SseWatcher {
         }
     }
 
-    private void read(InputStream body) throws Exception {
+    /** This client's connections, oldest first (see {@link #journal}). */
+    List<String> journal() {
+        List<String> entries = new java.util.ArrayList<>(journal);
+        if (refusedInARow > 0) {
+            entries.add(refusedInARow + " connects not answered, the first at " + firstRefused);
+        }
+        Connection open = current;
+        if (open != null) {
+            entries.add(open.ended("200, still open"));
+        }
+        return entries;
+    }
+
+    /** Connects refused in a row (the service is down), told as one entry once the next connect is answered. */
+    private volatile Connection current;
+    private volatile int refusedInARow;
+    private volatile String firstRefused;
+
+    private void noteRefused(Exception refused) {
+        if (refusedInARow++ == 0) {
+            firstRefused = java.time.Instant.now() + " " + refused;
+        }
+    }
+
+    private void note(String entry) {
+        if (refusedInARow > 0) {
+            journal.add(refusedInARow + " connects not answered, the first at " + firstRefused);
+            refusedInARow = 0;
+        }
+        journal.add(entry);
+        while (journal.size() > JOURNAL_SIZE) {
+            journal.poll();
+        }
+    }
+
+    /** One connection attempt as the journal tells it. */
+    private static final class Connection {
+
+        private final long started = System.currentTimeMillis();
+        private final String url;
+        private final long resumedFrom;
+        private volatile int orders;
+        private volatile long firstId = -1;
+        private volatile long lastId = -1;
+
+        Connection(String url, long resumedFrom) {
+            this.url = url;
+            this.resumedFrom = resumedFrom;
+        }
+
+        void sent(String id, boolean order) {
+            if (order) {
+                orders++;
+            }
+            if (id != null && !id.isEmpty()) {
+                long at = Long.parseLong(id);
+                firstId = firstId < 0 ? at : firstId;
+                lastId = at;
+            }
+        }
+
+        String ended(String how) {
+            return "%s %s Last-Event-ID %s: %s; %d orders, ids %d..%d, %d ms".formatted(
+                    java.time.Instant.ofEpochMilli(started), url, resumedFrom < 0 ? "none" : resumedFrom, how, orders,
+                    firstId, lastId, System.currentTimeMillis() - started);
+        }
+    }
+
+    private void read(InputStream body, Connection connection) throws Exception {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
             String id = null;
             String event = null;
             StringBuilder data = new StringBuilder();
             for (String line; (line = lines.readLine()) != null; ) {
                 if (line.isEmpty()) {
+                    connection.sent(id, "order".equals(event));
                     dispatch(id, event, data.toString());
                     id = null;
                     event = null;
