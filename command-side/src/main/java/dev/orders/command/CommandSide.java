@@ -14,6 +14,7 @@ import dev.orders.command.saga.SagaVerticle;
 import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
 import dev.orders.command.store.Snapshots;
+import dev.orders.events.EventJson;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
@@ -98,7 +99,8 @@ public final class CommandSide implements ServicePart {
         Pool pool = PgPools.create(vertx, pgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "command",
                 config.pgSessions());
         CommandSide side = new CommandSide(vertx, config, pool, pgUri, kafkaBootstrap, contract);
-        return CommandSchema.MIGRATIONS.migrate(vertx, pgUri)
+        return vertx.executeBlocking(EventJson::prepare)
+                .compose(prepared -> CommandSchema.MIGRATIONS.migrate(vertx, pgUri))
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
                         + describe(pgUri) + ": " + failure.getMessage(), failure)))
                 .compose(ignored -> EventTopics.admin(vertx, kafkaBootstrap))

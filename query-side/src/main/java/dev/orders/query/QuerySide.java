@@ -1,5 +1,6 @@
 package dev.orders.query;
 
+import dev.orders.events.EventJson;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.query.http.OperatorRoutes;
 import dev.orders.query.http.QueryApiDocument;
@@ -190,7 +191,8 @@ public final class QuerySide implements ServicePart {
                 options.projectors(), options.projectorBatchSize());
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
-        return MIGRATIONS.migrate(vertx, connect)
+        return vertx.executeBlocking(EventJson::prepare)
+                .compose(prepared -> MIGRATIONS.migrate(vertx, connect))
                 .compose(applied -> EventTopics.of(config).prepare(admin))
                 .compose(v -> unreadHistory(reads, projectors, admin))
                 // an empty schema over history Kafka does not give: the projectors start after the fill

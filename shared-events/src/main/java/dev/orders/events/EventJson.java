@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -291,6 +292,26 @@ public final class EventJson {
     private static EventMetadata metadataOf(JsonNode node) {
         return new EventMetadata(optionalText(node, "correlationId"), optionalText(node, "causationId"),
                 optionalText(node, "commandId"), optionalText(node, "traceparent"));
+    }
+
+    /**
+     * Builds the mapper's serializer and deserializer of every event type now, so that the first event of each type
+     * a service writes or reads does not build them (class loading and introspection, hundreds of milliseconds
+     * while a JVM is cold) on an event loop. Blocks: call it on a worker thread while the service starts.
+     *
+     * @return the types prepared
+     */
+    public static Set<String> prepare() {
+        try {
+            for (String type : EventTypes.all()) {
+                // the lookups writing and reading an event make (by its class), their results cached in the mapper
+                MAPPER.getSerializerProviderInstance().findTypedValueSerializer(EventTypes.classOf(type), true, null);
+                MAPPER.readerFor(EventTypes.classOf(type));
+            }
+        } catch (JsonMappingException e) {
+            throw new EventFormatException("cannot prepare the JSON form of the event types: " + e.getOriginalMessage(), e);
+        }
+        return EventTypes.all();
     }
 
     /** The shared mapper, configured for the event types; callers must not reconfigure it. */

@@ -2,6 +2,7 @@ package dev.orders.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.DefaultSerializerProvider;
 import dev.orders.events.CustomerEvent.CreditReserved;
 import dev.orders.events.CustomerEvent.CustomerCreated;
 import dev.orders.events.OrderEvent.OrderRejected;
@@ -28,6 +29,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 @DisplayName("The JSON form of events")
 class EventJsonTest {
+
+    @Test
+    @DisplayName("prepare builds the serializer of every event type ahead of the first event written")
+    void prepare_builds_every_types_serializer() {
+        assertThat(EventJson.prepare()).isEqualTo(EventTypes.all());
+        DefaultSerializerProvider serializers = (DefaultSerializerProvider) EventJson.mapper().getSerializerProvider();
+        int cached = serializers.cachedSerializersCount();
+        SampleEvents.all().forEach(EventJson::dataText);
+        assertThat(serializers.cachedSerializersCount())
+                .as("serializers built by writing one event of each type after prepare").isEqualTo(cached);
+    }
 
     static Stream<DomainEvent> everyEvent() {
         return SampleEvents.stream();

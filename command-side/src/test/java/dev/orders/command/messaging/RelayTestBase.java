@@ -1,5 +1,6 @@
 package dev.orders.command.messaging;
 
+import dev.orders.events.EventJson;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Vertx;
@@ -26,8 +27,11 @@ abstract class RelayTestBase {
     @BeforeAll
     void startVertx(TestInfrastructure infra) {
         this.infra = infra;
+        // as a service does while it starts: the fixtures' appends then build no serializer on an event loop
+        EventJson.prepare();
+        // a blocked event loop is reported with its stack at once, not after Vert.x's default 5 s
         vertx = Vertx.vertx(new VertxOptions().setBlockedThreadCheckInterval(200)
-                .setMaxEventLoopExecuteTime(200_000_000L));
+                .setMaxEventLoopExecuteTime(200_000_000L).setWarningExceptionTime(200_000_000L));
     }
 
     @AfterAll
