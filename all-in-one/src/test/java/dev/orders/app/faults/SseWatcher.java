@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -173,7 +175,7 @@ final class SseWatcher {
 
     /** This client's connections, oldest first (see {@link #journal}). */
     List<String> journal() {
-        List<String> entries = new java.util.ArrayList<>(journal);
+        List<String> entries = new ArrayList<>(journal);
         if (refusedInARow > 0) {
             entries.add(refusedInARow + " connects not answered, the first at " + firstRefused);
         }
@@ -191,7 +193,7 @@ final class SseWatcher {
 
     private void noteRefused(Exception refused) {
         if (refusedInARow++ == 0) {
-            firstRefused = java.time.Instant.now() + " " + refused;
+            firstRefused = Instant.now() + " " + refused;
         }
     }
 
@@ -234,7 +236,7 @@ final class SseWatcher {
 
         String ended(String how) {
             return "%s %s Last-Event-ID %s: %s; %d orders, ids %d..%d, %d ms".formatted(
-                    java.time.Instant.ofEpochMilli(started), url, resumedFrom < 0 ? "none" : resumedFrom, how, orders,
+                    Instant.ofEpochMilli(started), url, resumedFrom < 0 ? "none" : resumedFrom, how, orders,
                     firstId, lastId, System.currentTimeMillis() - started);
         }
     }
