@@ -371,10 +371,8 @@ public final class ProjectionStore {
             if (!changes.isEmpty()) {
                 // The lock is held until commit: change positions are taken and made visible in one order.
                 writes.add(conn.query(Sql.LOCK_CHANGE_LOG).execute());
-                Tuple changeArrays = Rows.changeArrays(changes);
-                positions = conn.preparedQuery(Sql.INSERT_CHANGES).execute(changeArrays);
+                positions = conn.preparedQuery(Sql.INSERT_CHANGES).execute(Rows.changeArrays(changes));
                 writes.add(positions);
-                writes.add(conn.preparedQuery(Sql.UPSERT_LATEST_CHANGES).execute(Tuple.of(changeArrays.getValue(0))));
             }
             if (!checkpoints.isEmpty()) {
                 writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));

@@ -84,31 +84,31 @@ final class Sql {
     /** The order-change log (the push hub's contract), and its notification in the same transaction. */
     static final String LOCK_CHANGE_LOG = "SELECT pg_advisory_xact_lock(hashtext('query.order_changes'))";
     /**
-     * Many changes in one statement, positions taken in the order given (ordinality). Arrays: one element per
-     * change. Answers the rows written as the push hub reads them from the log (the view as jsonb's text), so that
-     * this process's follower can push them straight after the commit.
+     * Many changes in one statement, positions taken in the order given (ordinality), and the newest of each
+     * order made its latest change, never moving an order back to an older one. Arrays: one element per change.
+     * Answers the rows written as the push hub reads them from the log (the view as jsonb's text), so that this
+     * process's follower can push them straight after the commit. One statement, not two: the latest changes
+     * are taken from the rows just written, with no second look-up of the log, and the plan does not depend on
+     * the arrays, so PostgreSQL keeps one generic plan for it instead of planning every call.
      */
     static final String INSERT_CHANGES = """
-            INSERT INTO order_changes (global_position, order_id, customer_id, version, view, changed_at)
-            SELECT g, o, c, v, w::jsonb, now()
-              FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[]) WITH ORDINALITY AS x(g, o, c, v, w, n)
-             ORDER BY n
-            ON CONFLICT (global_position) DO NOTHING
-            RETURNING position, order_id, customer_id, version, view::text AS view, changed_at""";
-    /**
-     * The newest change of each order the batch changed, from the rows {@link #INSERT_CHANGES} wrote
-     * ({@code $1}: their global positions); sent right after it, in the same round trip. Never moves an
-     * order back to an older change.
-     */
-    static final String UPSERT_LATEST_CHANGES = """
-            INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
-            SELECT DISTINCT ON (order_id) order_id, customer_id, position, version, view, changed_at
-              FROM order_changes
-             WHERE global_position = ANY($1::bigint[])
-             ORDER BY order_id, position DESC
-            ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, position = EXCLUDED.position,
-              version = EXCLUDED.version, view = EXCLUDED.view, changed_at = EXCLUDED.changed_at
-             WHERE latest_order_changes.position < EXCLUDED.position""";
+            WITH written AS (
+              INSERT INTO order_changes (global_position, order_id, customer_id, version, view, changed_at)
+              SELECT g, o, c, v, w::jsonb, now()
+                FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::int[], $5::text[]) WITH ORDINALITY AS x(g, o, c, v, w, n)
+               ORDER BY n
+              ON CONFLICT (global_position) DO NOTHING
+              RETURNING position, order_id, customer_id, version, view, changed_at
+            ), latest AS (
+              INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
+              SELECT DISTINCT ON (order_id) order_id, customer_id, position, version, view, changed_at
+                FROM written
+               ORDER BY order_id, position DESC
+              ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, position = EXCLUDED.position,
+                version = EXCLUDED.version, view = EXCLUDED.view, changed_at = EXCLUDED.changed_at
+               WHERE latest_order_changes.position < EXCLUDED.position
+            )
+            SELECT position, order_id, customer_id, version, view::text AS view, changed_at FROM written""";
     /**
      * A wake-up for other nodes' followers, sent after commit (not inside the transaction, where NOTIFY
      * serialises commits): the highest position committed; followers read every position after theirs.

@@ -1,18 +1,12 @@
 package dev.orders.query.push;
 
 import dev.orders.events.CustomerEvent;
-import dev.orders.events.DomainEvent;
-import dev.orders.events.EventEnvelope;
-import dev.orders.events.EventJson;
-import dev.orders.events.EventMetadata;
-import dev.orders.events.EventTypes;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
 import dev.orders.query.QuerySide;
+import dev.orders.query.store.IncomingEvents;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
-import dev.orders.query.store.ProjectionStore.Coordinates;
-import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -48,8 +42,7 @@ class InProcessWakeTest extends PushTestBase {
     private static final Instant T0 = Instant.parse("2025-07-01T08:00:00Z");
 
     private Pool projectionPool;
-    private long position;
-    private long offset;
+    private final IncomingEvents received = new IncomingEvents("wake-test", T0);
 
     @AfterEach
     void closeProjection() throws Exception {
@@ -131,7 +124,7 @@ class InProcessWakeTest extends PushTestBase {
             await(held.query("BEGIN").execute());
             await(held.preparedQuery("SELECT 1 FROM latest_order_changes WHERE order_id = $1 FOR UPDATE")
                     .execute(Tuple.of(w.order())));
-            approving = w.store().applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
+            approving = w.store().applyBatch(List.of(received.next(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
                     List.of(), List.of());
             eventually("the approval written, waiting to commit", () -> waitingFor("latest_order_changes"));
             Thread.sleep(300);
@@ -174,7 +167,7 @@ class InProcessWakeTest extends PushTestBase {
                     .iterator().next().getLong(0);
 
             Future<BatchResult> approving = w.store().applyBatch(
-                    List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))), List.of(), List.of());
+                    List.of(received.next(2, new OrderEvent.OrderApproved(w.order(), w.customer()))), List.of(), List.of());
             eventually("the projector waiting for the open transaction (or, without the lock, committed)",
                     () -> approving.isComplete() || waitingForTheLog());
             SseClient resumed = sse(nodes.getLast(), "/api/customers/" + w.customer() + "/orders/stream",
@@ -216,7 +209,7 @@ class InProcessWakeTest extends PushTestBase {
     }
 
     private BatchResult approve(Watched w) throws Exception {
-        return await(w.store().applyBatch(List.of(incoming(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
+        return await(w.store().applyBatch(List.of(received.next(2, new OrderEvent.OrderApproved(w.order(), w.customer()))),
                 List.of(), List.of()));
     }
 
@@ -228,8 +221,8 @@ class InProcessWakeTest extends PushTestBase {
         UUID customer = UUID.randomUUID();
         UUID order = UUID.randomUUID();
         BatchResult created = await(store.applyBatch(List.of(
-                incoming(1, new CustomerEvent.CustomerCreated(customer, "Dora", Money.parse("100.00", "EUR"))),
-                incoming(1, new OrderEvent.OrderCreated(order, customer, Money.parse("10.00", "EUR")))), List.of(), List.of()));
+                received.next(1, new CustomerEvent.CustomerCreated(customer, "Dora", Money.parse("100.00", "EUR"))),
+                received.next(1, new OrderEvent.OrderCreated(order, customer, Money.parse("10.00", "EUR")))), List.of(), List.of()));
         // polls once an hour, so a change reaches it in-process or not at all
         PushNode node = await(PushNode.start(vertx, projection, db, SETTINGS.withPollInterval(Duration.ofHours(1)),
                 new HttpServerOptions()));
@@ -249,10 +242,4 @@ class InProcessWakeTest extends PushTestBase {
                         .put("changedAt", Instant.now().toString())));
     }
 
-    private Incoming incoming(long version, DomainEvent event) {
-        EventEnvelope envelope = new EventEnvelope(UUID.randomUUID(), version, ++position, T0.plusSeconds(position),
-                EventTypes.currentSchemaVersion(event), new EventMetadata("corr", null, null, null), event);
-        return new Incoming(envelope, new Coordinates("wake-test", 0, offset++, event.streamId().toString()),
-                EventJson.encode(envelope));
-    }
 }
