@@ -37,6 +37,11 @@ public final class Benchmarks {
     private static final int FLOOR_SAMPLES = 300;
     /** The rates the bare chain runs at besides the quiet one: the 500/s and its 1,000/s. */
     private static final List<Integer> BARE_CHAIN_RATES = List.of(500, 1000);
+    /**
+     * A rate past what the bare chain completes on two cores: the orders it completes a second there are its
+     * ceiling, the baseline of the 32-client target (an order needs the chain however fast its parts are).
+     */
+    private static final int BARE_CHAIN_CEILING_RATE = 10_000;
     /** The warm-up's rounds after its minimum, each followed by a look at the JIT. */
     private static final int WARMUP_ROUND_SECONDS = 10;
     /** The JIT is taken as settled below this much compiling a second (a core gives 1,000). */
@@ -298,12 +303,15 @@ public final class Benchmarks {
         for (int rate : BARE_CHAIN_RATES) {
             plan.add(new int[] {rate, options.latencySeconds()});
         }
+        plan.add(new int[] {BARE_CHAIN_CEILING_RATE, options.latencySeconds()});
         for (int[] step : plan) {
             for (int run = 1; run <= options.runs(); run++) {
-                BareChain.Run one = chain.run(step[0] == options.quietRate() ? "quiet" : "rate", step[0], step[1]);
+                String kind = step[0] == options.quietRate() ? "quiet" : step[0] == BARE_CHAIN_CEILING_RATE ? "ceiling" : "rate";
+                BareChain.Run one = chain.run(kind, step[0], step[1]);
                 report.bareChain.add(one);
-                progress("  bare chain %d/s run %d/%d: %d of %d done, p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
+                progress("  bare chain %d/s run %d/%d: %d of %d done (%.0f/s%s), p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
                                 + "machine %.0f%% busy", step[0], run, options.runs(), one.completed(), one.scheduled(),
+                        one.completedPerSecond(), one.abortedAfterSeconds() > 0 ? ", overloaded" : "",
                         ms(one.latency(), 50), ms(one.latency(), 99), one.cpu().systemMs() + one.cpu().generatorMs(),
                         one.cpu().machineBusyPercent());
             }
@@ -681,6 +689,13 @@ public final class Benchmarks {
                 md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
                                 + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
                         top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+                List<BareChain.Run> ceiling = bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).toList();
+                if (!ceiling.isEmpty()) {
+                    double c = median(ceiling, BareChain.Run::completedPerSecond);
+                    md.append(String.format(Locale.ROOT, "| the bare chain's ceiling (open loop at %,d/s, section 4): orders it completes a second"
+                                    + " | (a ceiling, no target) | %,.0f orders/s (%d run(s)) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
+                            BARE_CHAIN_CEILING_RATE, c, ceiling.size(), p, 100 * c / p, 100 * s / c));
+                }
             }
             if (!latency.isEmpty()) {
                 md.append(String.format(Locale.ROOT, "| highest sustained rate (every accepted order settled within %d s of its scheduled send, p99 < %d ms) | (none set) | **%s** | | | |%n",
@@ -1130,10 +1145,13 @@ public final class Benchmarks {
                     + "read, no outbox). No HTTP, aggregate, decision, JSON parsing or push to a browser. Done when the third "
                     + "stage's commit has answered. CPU per order: this JVM (the chain's threads, the idle system beside "
                     + "them), the broker and PostgreSQL (`/proc`, as in section 2). Beside each rate, the system's own "
-                    + "figures at that rate in this report (section 2).\n\n");
-            md.append("| rate | runs | orders done | p50 | p99 | runs' p50 | runs' p99 | CPU per order (JVM / broker / PostgreSQL) "
+                    + "figures at that rate in this report (section 2). **Completed/s**: orders done divided by the time from the "
+                    + "first scheduled send to the last one done. The last rate, " + String.format(Locale.ROOT, "%,d", BARE_CHAIN_CEILING_RATE)
+                    + "/s, is past what the chain does on this machine: its runs stop once more than 2 s of orders are behind, "
+                    + "and what they complete a second is the chain's **ceiling** (their latencies measure the queue).\n\n");
+            md.append("| rate | runs | orders done | completed/s | p50 | p99 | runs' p50 | runs' p99 | CPU per order (JVM / broker / PostgreSQL) "
                     + "| machine busy | the system at this rate: p50 / p99 | the system's CPU per order | system p50 / bare chain p50 |\n");
-            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             Map<Integer, List<BareChain.Run>> byRate = new TreeMap<>();
             for (BareChain.Run run : bareChain) {
                 byRate.computeIfAbsent(run.rate(), r -> new ArrayList<>()).add(run);
@@ -1154,12 +1172,12 @@ public final class Benchmarks {
                     systemCpu = String.format(Locale.ROOT, "%.2f ms", median(system, r -> r.cpu().systemMs()));
                     ratio = String.format(Locale.ROOT, "**%.1fx**", systemP50 / p50);
                 }
-                md.append(String.format(Locale.ROOT, "| %d/s | %d | %s | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
+                md.append(String.format(Locale.ROOT, "| %d/s | %d | %s | %,.0f | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
                                 + "| %.0f%% | %s | %s | %s |%n", rate, runs.size(),
                         runs.stream().map(r -> r.completed() + " of " + r.scheduled()
                                 + (r.abortedAfterSeconds() > 0 ? String.format(Locale.ROOT, " (overloaded, stopped after %.1f s)",
                                 r.abortedAfterSeconds()) : "")).collect(java.util.stream.Collectors.joining(", ")),
-                        p50, p99, runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 50)))
+                        median(runs, BareChain.Run::completedPerSecond), p50, p99, runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 50)))
                                 .collect(java.util.stream.Collectors.joining(", ")),
                         runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 99)))
                                 .collect(java.util.stream.Collectors.joining(", ")),
