@@ -2,6 +2,7 @@ package dev.orders.command.messaging;
 
 import dev.orders.command.store.YoungStore;
 import dev.orders.service.sql.PgSessions;
+import dev.orders.testsupport.PreparedPlans;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnection;
@@ -64,10 +65,10 @@ class RelayReadCostTest extends RelayTestBase {
                 for (int read = 0; read < READS; read++) {
                     await(lease.preparedQuery(RelaySql.READ_SAFE).execute(Tuple.of(500, newest.getString(0), newest.getLong(1))));
                 }
-                Row plans = await(lease.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                        + " WHERE statement LIKE '%w.blocked%'").execute()).iterator().next();
-                assertThat(plans.getLong("custom_plans")).as("reads planned with their parameters' values").isZero();
-                assertThat(plans.getLong("generic_plans")).as("reads run on the session's one generic plan").isEqualTo(READS);
+                PreparedPlans plans = await(PreparedPlans.of(lease, "%w.blocked%"));
+                assertThat(plans.statements()).as("statements that read the store").isEqualTo(1);
+                assertThat(plans.custom()).as("reads planned with their parameters' values").isZero();
+                assertThat(plans.generic()).as("reads run on the session's one generic plan").isEqualTo(READS);
                 await(f.pool.query("ANALYZE events").execute());
                 assertGenericPlanScansNoTable(lease, "a store with statistics");
             } finally {

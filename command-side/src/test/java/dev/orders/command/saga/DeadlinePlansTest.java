@@ -2,6 +2,7 @@ package dev.orders.command.saga;
 
 import dev.orders.command.store.CommandSchema;
 import dev.orders.service.sql.PgPools;
+import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Vertx;
@@ -30,8 +31,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DisplayName("The saga's delete of answered deadlines")
 class DeadlinePlansTest {
 
-    /** PostgreSQL plans a prepared statement's first five runs with their arguments, then decides. */
-    private static final int CUSTOM_PLANS_BY_RULE = 5;
     private static final int BATCHES = 12;
     /** Rows as the saga leaves them: written with each order, most deleted again by its customer's answer. */
     private static final String FILL = """
@@ -78,12 +77,10 @@ class DeadlinePlansTest {
         Row left = await(pool.preparedQuery("SELECT count(*) FROM saga_deadlines WHERE order_id = ANY($1::uuid[])")
                 .execute(Tuple.of((Object) deleted.toArray(UUID[]::new)))).iterator().next();
         assertThat(left.getLong(0)).as("deadlines left of the orders answered").isZero();
-        Row plans = await(pool.query("SELECT count(*) AS statements, sum(generic_plans) AS generic,"
-                + " sum(custom_plans) AS custom, sum(generic_plans + custom_plans) AS runs FROM pg_prepared_statements"
-                + " WHERE statement LIKE 'DELETE FROM saga_deadlines%'").execute()).iterator().next();
-        assertThat(plans.getLong("statements")).as("statements that delete deadlines").isEqualTo(1);
-        assertThat(plans.getLong("custom")).as("runs planned with their arguments").isEqualTo(CUSTOM_PLANS_BY_RULE);
-        assertThat(plans.getLong("generic")).as("runs on the one generic plan")
-                .isEqualTo(plans.getLong("runs") - CUSTOM_PLANS_BY_RULE).isPositive();
+        PreparedPlans plans = await(PreparedPlans.of(pool, "DELETE FROM saga_deadlines%"));
+        assertThat(plans.statements()).as("statements that delete deadlines").isEqualTo(1);
+        assertThat(plans.custom()).as("runs planned with their arguments").isEqualTo(PreparedPlans.CUSTOM_PLANS_BY_RULE);
+        assertThat(plans.generic()).as("runs on the one generic plan")
+                .isEqualTo(plans.runs() - PreparedPlans.CUSTOM_PLANS_BY_RULE).isPositive();
     }
 }

@@ -7,6 +7,7 @@ import dev.orders.query.QuerySide;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.service.sql.PgPools;
+import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
@@ -43,8 +44,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProjectionPlansTest {
 
     private static final Instant T0 = Instant.parse("2025-07-01T08:00:00Z");
-    /** PostgreSQL plans a prepared statement's first five runs with their arguments, then decides. */
-    private static final int CUSTOM_PLANS_BY_RULE = 5;
     private static final int BATCHES = 12;
 
     /** Changes of other orders, at global positions far from the test's own. */
@@ -94,12 +93,10 @@ class ProjectionPlansTest {
             assertThat(result.changes().size()).as("changes written by batch %d", batch).isEqualTo(events.size());
         }
 
-        Row plans = await(pool.query("SELECT count(*) AS statements, sum(generic_plans) AS generic,"
-                + " sum(custom_plans) AS custom FROM pg_prepared_statements WHERE statement LIKE '%INTO latest_order_changes%'")
-                .execute()).iterator().next();
-        assertThat(plans.getLong("statements")).as("statements that write latest changes").isEqualTo(1);
-        assertThat(plans.getLong("custom")).as("runs planned with their arguments").isEqualTo(CUSTOM_PLANS_BY_RULE);
-        assertThat(plans.getLong("generic")).as("runs on the one generic plan").isEqualTo(BATCHES - CUSTOM_PLANS_BY_RULE);
+        PreparedPlans plans = await(PreparedPlans.of(pool, "%INTO latest_order_changes%"));
+        assertThat(plans.statements()).as("statements that write latest changes").isEqualTo(1);
+        assertThat(plans.custom()).as("runs planned with their arguments").isEqualTo(PreparedPlans.CUSTOM_PLANS_BY_RULE);
+        assertThat(plans.generic()).as("runs on the one generic plan").isEqualTo(BATCHES - PreparedPlans.CUSTOM_PLANS_BY_RULE);
 
         for (UUID order : orders) {
             Row latest = await(pool.preparedQuery("SELECT l.version, l.position, l.view ->> 'status' AS status,"
