@@ -182,7 +182,6 @@ public final class QuerySide implements ServicePart {
         // (one builder: PgPools); the rebuild's and the push hub's own connections keep the server's defaults
         Pool pool = PgPools.create(vertx, queryPgUri, config.pgPoolSize(), config.pgPoolMaxWaitQueue(), "query",
                 config.pgSessions());
-        KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", kafkaBootstrap));
         ProjectionStore projection = new ProjectionStore(vertx, pool);
         ReadStore reads = new ReadStore(pool);
         String prefix = config.kafkaTopicPrefix();
@@ -191,29 +190,34 @@ public final class QuerySide implements ServicePart {
                 options.projectors(), options.projectorBatchSize());
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
+        // the admin client is constructed on a worker (constructing a Kafka client blocks), as the command side's
         return vertx.executeBlocking(EventJson::prepare)
-                .compose(prepared -> MIGRATIONS.migrate(vertx, connect))
-                .compose(applied -> EventTopics.of(config).prepare(admin))
-                .compose(v -> unreadHistory(reads, projectors, admin))
-                // an empty schema over history Kafka does not give: the projectors start after the fill
-                .compose(unread -> (unread.isEmpty() ? projectors.start() : Future.<Void>succeededFuture())
-                        // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
-                        .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
-                        .map(push -> {
-                            QueryRoutes routes = new QueryRoutes(vertx, reads, projection, options.minVersionWait(), gate,
-                                    contract);
-                            LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix), options.projectors());
-                            QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection, projectors,
-                                    gate, reads, routes, push, pushSettings, contract);
-                            if (unread.isEmpty()) {
-                                side.recovery.start();
-                            } else {
-                                side.recovery.startFilling("group " + config.projectorGroupId() + " would begin at " + unread);
-                            }
-                            return side;
-                        }))
-                .recover(failure -> projectors.stop().eventually(() -> admin.close()).eventually(pool::close)
-                        .transform(ignored -> Future.failedFuture(failure)));
+                .compose(prepared -> EventTopics.admin(vertx, kafkaBootstrap))
+                .recover(failure -> pool.close().transform(ignored -> Future.failedFuture(failure)))
+                .compose(admin -> MIGRATIONS.migrate(vertx, connect)
+                        .compose(applied -> EventTopics.of(config).prepare(admin))
+                        .compose(v -> unreadHistory(reads, projectors, admin))
+                        // an empty schema over history Kafka does not give: the projectors start after the fill
+                        .compose(unread -> (unread.isEmpty() ? projectors.start() : Future.<Void>succeededFuture())
+                                // ---- push hub hook: dev.orders.query.push.PushHub follows order_changes (LISTEN) ----
+                                .compose(v -> PushHub.start(vertx, pool, connect, pushSettings))
+                                .map(push -> {
+                                    QueryRoutes routes = new QueryRoutes(vertx, reads, projection,
+                                            options.minVersionWait(), gate, contract);
+                                    LOG.info("query side up: topics {}, {} projector(s)", Topics.all(prefix),
+                                            options.projectors());
+                                    QuerySide side = new QuerySide(vertx, config, pool, connect, admin, projection,
+                                            projectors, gate, reads, routes, push, pushSettings, contract);
+                                    if (unread.isEmpty()) {
+                                        side.recovery.start();
+                                    } else {
+                                        side.recovery.startFilling("group " + config.projectorGroupId()
+                                                + " would begin at " + unread);
+                                    }
+                                    return side;
+                                }))
+                        .recover(failure -> projectors.stop().eventually(() -> admin.close()).eventually(pool::close)
+                                .transform(ignored -> Future.failedFuture(failure))));
     }
 
     /**
