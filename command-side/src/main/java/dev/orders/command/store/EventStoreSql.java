@@ -44,7 +44,7 @@ final class EventStoreSql {
     static final String EXISTING_EVENT_IDS = "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])";
 
     static final String LOAD_SNAPSHOTS = """
-            SELECT stream_id, version, schema_version, state::text AS state FROM snapshots
+            SELECT stream_id, version, schema_version, state FROM snapshots
              WHERE stream_id = ANY($1::uuid[])""";
 
     static final String LOAD_AFTER = """
@@ -63,11 +63,11 @@ final class EventStoreSql {
     static final String CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1";
 
     static final String LOAD_SNAPSHOT = """
-            SELECT version, schema_version, state::text AS state FROM snapshots WHERE stream_id = $1""";
+            SELECT version, schema_version, state FROM snapshots WHERE stream_id = $1""";
 
     static final String SAVE_SNAPSHOT = """
             INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state)
-            VALUES ($1, $2, $3, $4, $5::text::jsonb)
+            VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (stream_id) DO UPDATE
                SET version = excluded.version, schema_version = excluded.schema_version,
                    state = excluded.state, taken_at = now()

@@ -75,7 +75,12 @@ public final class Snapshots {
     /** Stores a snapshot unless a newer one of the same schema is there already. */
     public Future<Void> save(SqlClient client, StreamType type, UUID streamId, long version, int schemaVersion,
                              Object state) {
-        String json = EventJson.mapper().valueToTree(state).toString();
+        String json;
+        try {
+            json = EventJson.mapper().writeValueAsString(state);
+        } catch (JsonProcessingException e) {
+            return Future.failedFuture(e);
+        }
         return client.preparedQuery(EventStoreSql.SAVE_SNAPSHOT)
                 .execute(Tuple.of(streamId, type.wireName(), (int) version, schemaVersion, json))
                 .mapEmpty();
