@@ -155,6 +155,26 @@ class MetricsTest {
                 .doesNotContainPattern("route=\"[^\"]*[0-9a-f]{8}-[0-9a-f]{4}");
     }
 
+    @Test
+    void a_client_connection_adds_no_series_to_the_http_server_meters() throws Exception {
+        // each request on a connection of its own, as browsers, probes and scrapers come and go
+        WebClient fresh = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
+                .setDefaultPort(app.port()).setKeepAlive(false));
+        try {
+            for (int i = 0; i < 6; i++) {
+                assertThat(await(fresh.get("/health/live").send()).statusCode()).isEqualTo(200);
+            }
+        } finally {
+            fresh.close();
+        }
+        String scraped = scrape();
+        assertThat(scraped).as("the client's address and port label no meter (one series per connection otherwise)")
+                .doesNotContainPattern("(?m)^vertx_(http|net)_server_[a-z_]+\\{[^}]*remote=");
+        assertThat(scraped.lines().filter(line -> line.startsWith("vertx_http_server_requests_total{")
+                        && line.contains("route=\"/health/live\"") && line.contains("code=\"200\"")))
+                .as("one series for the liveness probe's answers, however many connections asked").hasSize(1);
+    }
+
     /**
      * What a dashboard of the Kafka clients reads, from the clients themselves (Micrometer's binder, tagged
      * with each client's id): the relay's producer (sends, errors, latency, retries, buffer) and the saga's

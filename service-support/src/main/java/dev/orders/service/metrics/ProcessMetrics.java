@@ -36,9 +36,13 @@ import java.util.WeakHashMap;
  */
 public final class ProcessMetrics {
 
-    /** The labels Vert.x puts on its meters: low-cardinality only (the route template, never the raw path). */
+    /**
+     * The labels Vert.x puts on its meters: low-cardinality only (the route template, never the raw path; never
+     * the remote address, which on a server's meters is each client's address and port: a series per connection,
+     * without bound, that made every scrape longer).
+     */
     private static final EnumSet<Label> LABELS = EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE,
-            Label.POOL_TYPE, Label.POOL_NAME, Label.NAMESPACE, Label.REMOTE);
+            Label.POOL_TYPE, Label.POOL_NAME, Label.NAMESPACE);
 
     /** Latencies a dashboard draws as percentiles get histogram buckets (a sum and a count alone cannot). */
     private static final Set<String> TIMED_WITH_BUCKETS = Set.of("vertx.http.server.response.time",
