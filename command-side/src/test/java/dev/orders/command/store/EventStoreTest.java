@@ -172,8 +172,7 @@ class EventStoreTest {
         await(pool.withTransaction(tx -> store.append(tx, StreamType.CUSTOMER, customerId, 0,
                 List.of(envelope(1, new CustomerCreated(customerId, "Old", limit))))));
         // a snapshot in a shape of long ago, that would mislead if it were read
-        await(pool.preparedQuery("INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state) "
-                + "VALUES ($1, 'customer', 1, 0, '{\"legacy\": true}')").execute(Tuple.of(customerId)));
+        storeSnapshot(customerId, 1, 0, "{\"legacy\": true}");
         var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
         assertThat(loaded.eventsRead()).isEqualTo(1);
         assertThat(loaded.state().name()).isEqualTo("Old");
@@ -187,9 +186,7 @@ class EventStoreTest {
         Money limit = Money.parse("500.00", "EUR");
         await(pool.withTransaction(tx -> store.append(tx, StreamType.CUSTOMER, customerId, 0,
                 List.of(envelope(1, new CustomerCreated(customerId, "Torn", limit))))));
-        await(pool.preparedQuery("INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state) "
-                        + "VALUES ($1, 'customer', 1, $2, '{\"customerId\": ')")
-                .execute(Tuple.of(customerId, AggregateType.CUSTOMER.snapshotSchemaVersion())));
+        storeSnapshot(customerId, 1, AggregateType.CUSTOMER.snapshotSchemaVersion(), "{\"customerId\": ");
         var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
         assertThat(loaded.eventsRead()).isEqualTo(1);
         assertThat(loaded.state().name()).isEqualTo("Torn");
@@ -204,11 +201,9 @@ class EventStoreTest {
                 envelope(1, new CustomerCreated(customerId, "Now", limit)),
                 envelope(2, new CreditReserved(customerId, UUID.randomUUID(), Money.parse("20.00", "EUR")))))));
         // the state as an older fold left it: the same field names, a stale reserved total
-        await(pool.preparedQuery("INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state) "
-                        + "VALUES ($1, 'customer', 2, $2, $3)")
-                .execute(Tuple.of(customerId, AggregateType.CUSTOMER.snapshotSchemaVersion() + 1, """
-                        {"customerId": "%s", "name": "Stale", "creditLimit": {"amount": "500.00", "currency": "EUR"},
-                         "reserved": {"amount": "0.00", "currency": "EUR"}, "reservations": {}}""".formatted(customerId))));
+        storeSnapshot(customerId, 2, AggregateType.CUSTOMER.snapshotSchemaVersion() + 1, """
+                {"customerId": "%s", "name": "Stale", "creditLimit": {"amount": "500.00", "currency": "EUR"},
+                 "reserved": {"amount": "0.00", "currency": "EUR"}, "reservations": {}}""".formatted(customerId));
         var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
         assertThat(loaded.eventsRead()).isEqualTo(2);
         assertThat(loaded.state()).isEqualTo(replay(customerId));
@@ -272,6 +267,12 @@ class EventStoreTest {
     }
 
     /** The stream's stored events, counted in the table. */
+    /** Stores a customer's snapshot as other code could have: any version, any schema, any text. */
+    private void storeSnapshot(UUID customerId, int version, int schemaVersion, String state) throws Exception {
+        await(pool.preparedQuery("INSERT INTO snapshots (stream_id, stream_type, version, schema_version, state) "
+                + "VALUES ($1, 'customer', $2, $3, $4)").execute(Tuple.of(customerId, version, schemaVersion, state)));
+    }
+
     private long storedEvents(UUID streamId) throws Exception {
         return await(pool.preparedQuery("SELECT count(*) FROM events WHERE stream_id = $1").execute(Tuple.of(streamId)))
                 .iterator().next().getLong(0);
