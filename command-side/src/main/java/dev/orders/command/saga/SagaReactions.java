@@ -13,6 +13,7 @@ import dev.orders.command.domain.Rejection;
 import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.handling.CommandHandler.Batched;
+import dev.orders.command.handling.CommandHandler.BatchWork;
 import dev.orders.command.handling.CommandHandler.Outcome;
 import dev.orders.events.CustomerEvent.CreditLimitExceeded;
 import dev.orders.events.CustomerEvent.CreditReleased;
@@ -130,7 +131,8 @@ final class SagaReactions {
         Future<Void> customers = handler.handleBatch(AggregateType.CUSTOMER, toCustomers, this::deleteCustomersDeadlines)
                 .compose(outcomes -> armUnanswered(outcomes, customerCauses, envelopes))
                 .map(outcomes -> noteOutcomes(outcomes, customerCauses, refusals, envelopes));
-        Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders, this::deleteOrdersDeadlines)
+        // An order's deadline is gone by the time it is approved or rejected here: the customer's answer deleted it.
+        Future<Void> orders = handler.handleBatch(AggregateType.ORDER, toOrders, BatchWork.nothing())
                 .compose(outcomes -> releaseWhereNoLongerPending(outcomes, orderCauses, envelopes, refusals));
         return Future.all(customers, orders).map(done -> Arrays.asList(refusals));
     }
@@ -213,11 +215,6 @@ final class SagaReactions {
             }
         }
         return deadlines.delete(tx, orders);
-    }
-
-    /** The orders approved or rejected wait no more. */
-    private Future<Void> deleteOrdersDeadlines(SqlConnection tx, List<OrderCommand> applied) {
-        return deadlines.delete(tx, applied.stream().map(OrderCommand::orderId).toList());
     }
 
     /** A log line with the journey's fields of the event reacted to (see {@link LogFields}). */

@@ -86,6 +86,32 @@ class DeadlineTest {
     }
 
     @Test
+    @DisplayName("leave a decided order as it is when a stale deadline of it falls due, and delete that deadline")
+    void a_stale_deadline_of_a_decided_order_changes_nothing(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = config(infra);
+        try (SagaWorld world = new SagaWorld(config); SagaService service = SagaService.start(config)) {
+            UUID customer = world.createCustomer(new Money(new BigDecimal("1000"), "EUR"));
+            UUID order = UUID.randomUUID();
+            await(world.placeOrder(order, customer, HUNDRED));
+            eventually(Duration.ofSeconds(10), "approved", () -> world.order(order).status(), OrderStatus.APPROVED::equals);
+            world.awaitQuiet(Duration.ofSeconds(30));
+            assertThat(world.deadlineRunning(order)).as("its deadline, deleted by the customer's answer").isEmpty();
+            int events = world.events(order).size();
+
+            // A deadline the approval did not delete (the saga no longer deletes one with the approval), due now.
+            await(world.pool.preparedQuery("""
+                            INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
+                            VALUES ($1, $2, now() - interval '1 second', 'stale')""")
+                    .execute(io.vertx.sqlclient.Tuple.of(order, customer)));
+
+            eventually(Duration.ofSeconds(10), "fired", () -> service.deadlines.deadlinesFired(), n -> n == 1);
+            eventually(Duration.ofSeconds(10), "deleted", world::pendingDeadlines, n -> n == 0);
+            assertThat(world.order(order).status()).isEqualTo(OrderStatus.APPROVED);
+            assertThat(world.events(order)).as("the order's events: nothing appended by the firing").hasSize(events);
+        }
+    }
+
+    @Test
     @DisplayName("survive a restart: a running deadline that fell due while no instance ran fires when one starts")
     void fires_a_deadline_across_a_restart(TestInfrastructure infra) throws Exception {
         OrdersConfig config = config(infra);
