@@ -8,7 +8,6 @@ import dev.orders.command.http.SagaDeadLetterRoutes;
 import dev.orders.command.messaging.LocalHandOff;
 import dev.orders.command.messaging.RelayVerticle;
 import dev.orders.command.saga.DeadlineVerticle;
-import dev.orders.command.saga.Deadlines;
 import dev.orders.command.saga.SagaDeadLetters;
 import dev.orders.command.saga.SagaVerticle;
 import dev.orders.command.store.CommandSchema;
@@ -81,7 +80,7 @@ public final class CommandSide implements ServicePart {
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
                 config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
         this.contract = contract;
-        this.routes = new CommandRoutes(handler, pool, new Deadlines(), contract, UUID::randomUUID);
+        this.routes = new CommandRoutes(handler, pool, contract, UUID::randomUUID);
         this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());
     }
 
@@ -169,7 +168,7 @@ public final class CommandSide implements ServicePart {
         saga.lag().bindTo(registry, "orders.saga.consumer.lag", "records of the partition the saga has not handled yet",
                 EventTopics.of(config).topicPartitions());
         Gauge.builder("orders.saga.deadlines.pending", deadlines, DeadlineVerticle::deadlinesPending)
-                .description("orders waiting for their credit check").register(registry);
+                .description("orders whose credit check went unanswered, waiting to time out").register(registry);
         FunctionCounter.builder("orders.saga.deadlines.fired", deadlines, DeadlineVerticle::deadlinesFired)
                 .description("orders rejected because their credit check timed out").register(registry);
     }

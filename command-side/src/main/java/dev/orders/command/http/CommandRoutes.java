@@ -11,7 +11,6 @@ import dev.orders.command.handling.AggregateType;
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.handling.CommandHandler.InTransaction;
 import dev.orders.command.handling.CommandHandler.Result;
-import dev.orders.command.saga.Deadlines;
 import dev.orders.command.store.ConcurrencyConflictException;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
@@ -65,7 +64,6 @@ public final class CommandRoutes {
 
     private final CommandHandler handler;
     private final Pool pool;
-    private final Deadlines deadlines;
     private final IdempotencyKeys idempotencyKeys = new IdempotencyKeys();
     private final ContractRequests contract;
     private final ContractRequests.Check createCustomerRequest;
@@ -74,11 +72,9 @@ public final class CommandRoutes {
     private final Supplier<UUID> ids;
 
     /** @param contract the requests of the served OpenAPI document ({@link OpenApiDocument}) */
-    public CommandRoutes(CommandHandler handler, Pool pool, Deadlines deadlines, ContractRequests contract,
-                         Supplier<UUID> ids) {
+    public CommandRoutes(CommandHandler handler, Pool pool, ContractRequests contract, Supplier<UUID> ids) {
         this.handler = handler;
         this.pool = pool;
-        this.deadlines = deadlines;
         this.contract = contract;
         this.createCustomerRequest = contract.operation("createCustomer");
         this.placeOrderRequest = contract.operation("placeOrder");
@@ -145,11 +141,10 @@ public final class CommandRoutes {
                         + " differs from the customer's " + limit.currency()).withType("currency-mismatch"));
             }
             UUID orderId = ids.get();
-            String correlationId = CorrelationIds.of(ctx);
             Function<Result<?>, Answer> answer = result -> new Answer(202, "/api/orders/" + orderId, new JsonObject()
                     .put("orderId", orderId.toString()).put("status", "PENDING").put("version", result.version()));
             return run(AggregateType.ORDER, orderId, true, new CreateOrder(orderId, customerId, total), ctx,
-                    anyone -> true, answer, also, (tx, result) -> deadlines.schedule(tx, orderId, customerId, correlationId));
+                    anyone -> true, answer, also, InTransaction.nothing());
         });
     }
 

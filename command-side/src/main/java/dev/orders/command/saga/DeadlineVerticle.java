@@ -67,7 +67,7 @@ public final class DeadlineVerticle extends VerticleBase {
         return Future.succeededFuture();
     }
 
-    /** Deadlines not yet deleted, as of the last poll: orders still waiting for their credit check. */
+    /** Deadlines not yet deleted, as of the last poll: orders whose credit check went unanswered, waiting to time out. */
     public long deadlinesPending() {
         return pending.get();
     }

@@ -12,22 +12,23 @@ import java.util.UUID;
 
 /**
  * The saga's durable deadlines: an order whose credit check was asked and not answered in time is
- * rejected as timed out. A row is written with the order's OrderCreated, without a due time: the clock
- * does not run while the saga has not reached the order (this service was down, or is catching up). When
- * the saga asks the customer, the answer deletes the row in its own transaction; a question that cannot
- * be answered (the customer refuses it) arms the row, due one timeout later, and the
- * {@link DeadlineVerticle} fires it. Every SQL statement of the table is here.
+ * rejected as timed out. A row is written only when the saga asks the customer and the question cannot be
+ * answered (the customer refuses it), due one timeout later, and the {@link DeadlineVerticle} fires it; an
+ * order the saga has not reached (this service was down, or is catching up) has none, so its clock does not
+ * run. A customer's answer deletes the order's row in the answer's own transaction, should one exist (a
+ * question refused before and answered when asked again). Every SQL statement of the table is here.
+ *
+ * <p>Rows without a due time are what an earlier version wrote with each order, before the saga reached it;
+ * they never fire, and the saga starts them as it does a new deadline when their question goes unanswered.
  */
 public final class Deadlines {
 
-    static final String INSERT = """
-            INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
-            VALUES ($1, $2, NULL, $3) ON CONFLICT (order_id) DO NOTHING""";
-
-    /** Starts the clock of orders whose question was asked and not answered; once only. */
+    /** Starts the clock of orders whose question was asked and not answered; once only (a running one keeps its due time). */
     static final String ARM = """
-            UPDATE saga_deadlines SET due_at = now() + make_interval(secs => $2::float8)
-             WHERE order_id = ANY($1::uuid[]) AND due_at IS NULL""";
+            INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
+            SELECT o, c, now() + make_interval(secs => $4::float8), r
+              FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(o, c, r)
+            ON CONFLICT (order_id) DO UPDATE SET due_at = EXCLUDED.due_at WHERE saga_deadlines.due_at IS NULL""";
 
     /**
      * Claims due rows for one firing: their {@code due_at} moves {@code $2} seconds ahead (a
@@ -59,20 +60,19 @@ public final class Deadlines {
     public record Due(UUID orderId, UUID customerId, String correlationId) {
     }
 
-    /**
-     * Records an order's deadline, not yet running; called in the transaction that appends its
-     * OrderCreated event.
-     */
-    public Future<Void> schedule(SqlClient tx, UUID orderId, UUID customerId, String correlationId) {
-        return tx.preparedQuery(INSERT).execute(Tuple.of(orderId, customerId, correlationId)).mapEmpty();
+    /** An order whose credit check the customer could not answer, with what its rejection will carry. */
+    public record Unanswered(UUID orderId, UUID customerId, String correlationId) {
     }
 
     /** Starts the deadlines of these orders, due {@code timeout} from now, unless they run already. */
-    public Future<Void> arm(SqlClient client, List<UUID> orderIds, Duration timeout) {
-        if (orderIds.isEmpty()) {
+    public Future<Void> arm(SqlClient client, List<Unanswered> orders, Duration timeout) {
+        if (orders.isEmpty()) {
             return Future.succeededFuture();
         }
-        return client.preparedQuery(ARM).execute(Tuple.tuple().addArrayOfUUID(orderIds.toArray(UUID[]::new))
+        return client.preparedQuery(ARM).execute(Tuple.tuple()
+                .addArrayOfUUID(orders.stream().map(Unanswered::orderId).toArray(UUID[]::new))
+                .addArrayOfUUID(orders.stream().map(Unanswered::customerId).toArray(UUID[]::new))
+                .addArrayOfString(orders.stream().map(Unanswered::correlationId).toArray(String[]::new))
                 .addDouble(timeout.toMillis() / 1000.0)).mapEmpty();
     }
 
@@ -107,7 +107,7 @@ public final class Deadlines {
         return client.preparedQuery(DELETE).executeBatch(orders).mapEmpty();
     }
 
-    /** The number of deadlines not yet deleted: orders still waiting for their credit check. */
+    /** The number of deadlines not yet deleted: orders whose credit check went unanswered, waiting to time out. */
     public Future<Long> countPending(SqlClient client) {
         return client.query(COUNT).execute().map(rows -> rows.iterator().next().getLong(0));
     }

@@ -4,7 +4,6 @@ import dev.orders.command.domain.CustomerCommand;
 import dev.orders.command.domain.CustomerCommand.ReleaseCredit;
 import dev.orders.command.domain.CustomerCommand.ReserveCredit;
 import dev.orders.command.domain.DomainException;
-import dev.orders.command.domain.CustomerState;
 import dev.orders.command.domain.OrderCommand;
 import dev.orders.command.domain.OrderCommand.ApproveOrder;
 import dev.orders.command.domain.OrderCommand.RejectOrder;
@@ -143,11 +142,12 @@ final class SagaReactions {
      */
     private <S> Future<List<Outcome<S>>> armUnanswered(List<Outcome<S>> outcomes, List<Integer> causes,
                                                        List<EventEnvelope> envelopes) {
-        List<UUID> unanswered = new ArrayList<>();
+        List<Deadlines.Unanswered> unanswered = new ArrayList<>();
         for (int i = 0; i < outcomes.size(); i++) {
-            if (outcomes.get(i) instanceof Outcome.Refused<S> && envelopes.get(causes.get(i)).event()
-                    instanceof OrderCreated created) {
-                unanswered.add(created.orderId());
+            EventEnvelope cause = envelopes.get(causes.get(i));
+            if (outcomes.get(i) instanceof Outcome.Refused<S> && cause.event() instanceof OrderCreated created) {
+                unanswered.add(new Deadlines.Unanswered(created.orderId(), created.customerId(),
+                        cause.metadata().correlationId()));
             }
         }
         return deadlines.arm(client, unanswered, creditCheckTimeout).map(outcomes);

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -23,8 +24,8 @@ import static dev.orders.command.saga.SagaWorld.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The delete of the deadlines a customer's answers end, sent in every saga batch that reserves credit, approves
- * or rejects orders: on a table that has statistics (a few live rows among many deleted ones, as the saga leaves
+ * The delete of the deadlines a customer's answers end, sent in every saga batch that reserves or releases
+ * credit: on a table that has statistics (a few live rows among many deleted ones, as the saga leaves
  * it), PostgreSQL plans it once and runs that plan, a look-up of the key, from then on.
  */
 @ExtendWith(SharedInfrastructure.class)
@@ -35,7 +36,7 @@ class DeadlinePlansTest {
     /** Rows as the saga leaves them: written with each order, most deleted again by its customer's answer. */
     private static final String FILL = """
             INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
-            SELECT gen_random_uuid(), gen_random_uuid(), NULL, 'plans-test' FROM generate_series(1, 3000)""";
+            SELECT gen_random_uuid(), gen_random_uuid(), now() + interval '1 hour', 'plans-test' FROM generate_series(1, 3000)""";
 
     private final Deadlines deadlines = new Deadlines();
     private Vertx vertx;
@@ -67,7 +68,8 @@ class DeadlinePlansTest {
             List<UUID> orders = new ArrayList<>();
             for (int i = 0; i <= batch % 3; i++) {
                 UUID order = UUID.randomUUID();
-                await(deadlines.schedule(pool, order, UUID.randomUUID(), "plans-test"));
+                await(deadlines.arm(pool, List.of(new Deadlines.Unanswered(order, UUID.randomUUID(), "plans-test")),
+                        Duration.ofHours(1)));
                 orders.add(order);
             }
             await(deadlines.delete(pool, orders));

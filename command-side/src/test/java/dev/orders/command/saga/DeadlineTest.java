@@ -50,7 +50,7 @@ class DeadlineTest {
             Thread.sleep(TIMEOUT.multipliedBy(2).toMillis());
             assertThat(world.order(order).status()).as("after twice the timeout with the saga held back")
                     .isEqualTo(OrderStatus.PENDING);
-            assertThat(world.deadlineRunning(order)).as("its deadline, not running").contains(false);
+            assertThat(world.deadlineRunning(order)).as("its deadline: none, the saga has not asked").isEmpty();
 
             await(service.saga.resumeConsumer());
             world.awaitQuiet(Duration.ofSeconds(30));
@@ -82,6 +82,29 @@ class DeadlineTest {
             assertThat(world.pendingDeadlines()).isZero();
             world.awaitQuiet(Duration.ofSeconds(30));
             assertThat(world.events(customer)).as("the customer's events: nothing reserved").hasSize(1);
+        }
+    }
+
+    @Test
+    @DisplayName("start a deadline an earlier version wrote with its order (no due time) when the question goes unanswered")
+    void a_deadline_written_with_its_order_starts_when_asked(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = config(infra);
+        try (SagaWorld world = new SagaWorld(config); SagaService service = SagaService.start(config)) {
+            UUID customer = world.createCustomer(new Money(new BigDecimal("1000"), "EUR"));
+            await(service.saga.pauseConsumer());
+            UUID order = UUID.randomUUID();
+            await(world.placeOrder(order, customer, new Money(new BigDecimal("100"), "USD")));
+            await(world.pool.preparedQuery("""
+                            INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
+                            VALUES ($1, $2, NULL, $3)""")
+                    .execute(io.vertx.sqlclient.Tuple.of(order, customer, "order-" + order)));
+            assertThat(world.deadlineRunning(order)).as("written with the order, not running").contains(false);
+
+            await(service.saga.resumeConsumer());
+            OrderState rejected = eventually(Duration.ofSeconds(10), "rejected", () -> world.order(order),
+                    state -> state.status() != OrderStatus.PENDING);
+            assertThat(rejected.reason()).isEqualTo(RejectionReason.CREDIT_CHECK_TIMEOUT);
+            assertThat(world.pendingDeadlines()).isZero();
         }
     }
 
@@ -120,7 +143,7 @@ class DeadlineTest {
             UUID order = UUID.randomUUID();
             try (SagaService first = SagaService.start(config, false, Duration.ofMillis(200), Duration.ofSeconds(5))) {
                 await(world.placeOrder(order, customer, HUNDRED));
-                world.armDeadlines(List.of(order));
+                world.armDeadlines(customer, List.of(order));
             }
             Thread.sleep(TIMEOUT.plusMillis(500).toMillis());
             assertThat(world.order(order).status()).as("with no instance running").isEqualTo(OrderStatus.PENDING);
@@ -154,7 +177,7 @@ class DeadlineTest {
                 placed.add(world.placeOrder(order, customer, HUNDRED));
             }
             await(Future.all(placed));
-            world.armDeadlines(orders);
+            world.armDeadlines(customer, orders);
             try (SagaService a = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30));
                  SagaService b = SagaService.start(config, false, false, Duration.ofMillis(20), Duration.ofSeconds(30))) {
                 eventually(Duration.ofSeconds(20), "all fired", world::pendingDeadlines, n -> n == 0);

@@ -88,18 +88,19 @@ final class SagaWorld implements AutoCloseable {
         return id;
     }
 
-    /** Places an order as {@code POST /api/orders} does: OrderCreated and its deadline in one transaction. */
+    /** Places an order as {@code POST /api/orders} does: its OrderCreated, nothing else. */
     Future<UUID> placeOrder(UUID orderId, UUID customerId, Money total) {
-        String correlationId = "order-" + orderId;
         return handler.handle(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total),
-                        new EventMetadata(correlationId, null, UUID.randomUUID().toString(), null),
-                        (tx, result) -> deadlines.schedule(tx, orderId, customerId, correlationId))
+                        new EventMetadata("order-" + orderId, null, UUID.randomUUID().toString(), null),
+                        InTransaction.nothing())
                 .map(orderId);
     }
 
     /** Starts the deadlines of these orders now, as the saga does when their credit check goes unanswered. */
-    void armDeadlines(List<UUID> orderIds) throws Exception {
-        await(deadlines.arm(pool, orderIds, config.sagaCreditCheckTimeout()));
+    void armDeadlines(UUID customerId, List<UUID> orderIds) throws Exception {
+        await(deadlines.arm(pool, orderIds.stream()
+                .map(order -> new Deadlines.Unanswered(order, customerId, "order-" + order)).toList(),
+                config.sagaCreditCheckTimeout()));
     }
 
     /** Whether the order's deadline exists and runs (the saga asked its customer and got no answer). */
