@@ -52,7 +52,7 @@ public final class CommandHandler {
     private static final Logger LOG = LoggerFactory.getLogger(CommandHandler.class);
 
     /**
-     * Work done inside the append's transaction, such as storing an idempotent answer or a deadline. It sends all
+     * Work done inside the append's transaction, such as storing an idempotent answer. It sends all
      * its statements at once, none waiting for another's answer, since COMMIT may be sent right behind them.
      */
     @FunctionalInterface

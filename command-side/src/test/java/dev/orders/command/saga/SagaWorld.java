@@ -52,8 +52,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The test's side of the world: a client that places and cancels orders as the HTTP API does (the
- * OrderCreated and its deadline in one transaction), reads the event store, republishes events, and
+ * The test's side of the world: a client that places and cancels orders as the HTTP API does (an
+ * order's OrderCreated, nothing else), reads the event store, republishes events, and
  * waits until everything is quiet. Blocking helpers run on the test thread only.
  */
 final class SagaWorld implements AutoCloseable {
