@@ -98,7 +98,7 @@ public final class DeadlineVerticle extends VerticleBase {
         });
     }
 
-    private Future<Void> fire(Deadlines.Due due) {
+    private Future<Void> fire(Deadlines.Deadline due) {
         UUID commandId = UUID.nameUUIDFromBytes(("deadline:" + due.orderId()).getBytes(StandardCharsets.UTF_8));
         EventMetadata metadata = new EventMetadata(due.correlationId(), "saga_deadlines:" + due.orderId(),
                 commandId.toString(), null);

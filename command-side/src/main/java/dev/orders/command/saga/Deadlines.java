@@ -56,23 +56,19 @@ public final class Deadlines {
 
     static final String COUNT = "SELECT count(*) FROM saga_deadlines";
 
-    /** A deadline claimed for firing. */
-    public record Due(UUID orderId, UUID customerId, String correlationId) {
-    }
-
-    /** An order whose credit check the customer could not answer, with what its rejection will carry. */
-    public record Unanswered(UUID orderId, UUID customerId, String correlationId) {
+    /** An order's deadline: the order, its customer and the correlation id its rejection will carry. */
+    public record Deadline(UUID orderId, UUID customerId, String correlationId) {
     }
 
     /** Starts the deadlines of these orders, due {@code timeout} from now, unless they run already. */
-    public Future<Void> arm(SqlClient client, List<Unanswered> orders, Duration timeout) {
+    public Future<Void> arm(SqlClient client, List<Deadline> orders, Duration timeout) {
         if (orders.isEmpty()) {
             return Future.succeededFuture();
         }
         return client.preparedQuery(ARM).execute(Tuple.tuple()
-                .addArrayOfUUID(orders.stream().map(Unanswered::orderId).toArray(UUID[]::new))
-                .addArrayOfUUID(orders.stream().map(Unanswered::customerId).toArray(UUID[]::new))
-                .addArrayOfString(orders.stream().map(Unanswered::correlationId).toArray(String[]::new))
+                .addArrayOfUUID(orders.stream().map(Deadline::orderId).toArray(UUID[]::new))
+                .addArrayOfUUID(orders.stream().map(Deadline::customerId).toArray(UUID[]::new))
+                .addArrayOfString(orders.stream().map(Deadline::correlationId).toArray(String[]::new))
                 .addDouble(timeout.toMillis() / 1000.0)).mapEmpty();
     }
 
@@ -80,11 +76,11 @@ public final class Deadlines {
      * Claims up to {@code limit} due deadlines; each stays claimed for {@code lease}, after which it is
      * due again unless it was deleted.
      */
-    public Future<List<Due>> claimDue(SqlClient client, int limit, Duration lease) {
+    public Future<List<Deadline>> claimDue(SqlClient client, int limit, Duration lease) {
         return client.preparedQuery(CLAIM_DUE).execute(Tuple.of(limit, lease.toMillis() / 1000.0)).map(rows -> {
-            List<Due> due = new ArrayList<>(rows.size());
+            List<Deadline> due = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                due.add(new Due(row.getUUID("order_id"), row.getUUID("customer_id"), row.getString("correlation_id")));
+                due.add(new Deadline(row.getUUID("order_id"), row.getUUID("customer_id"), row.getString("correlation_id")));
             }
             return due;
         });

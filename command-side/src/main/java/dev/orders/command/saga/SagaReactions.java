@@ -142,11 +142,11 @@ final class SagaReactions {
      */
     private <S> Future<List<Outcome<S>>> armUnanswered(List<Outcome<S>> outcomes, List<Integer> causes,
                                                        List<EventEnvelope> envelopes) {
-        List<Deadlines.Unanswered> unanswered = new ArrayList<>();
+        List<Deadlines.Deadline> unanswered = new ArrayList<>();
         for (int i = 0; i < outcomes.size(); i++) {
             EventEnvelope cause = envelopes.get(causes.get(i));
             if (outcomes.get(i) instanceof Outcome.Refused<S> && cause.event() instanceof OrderCreated created) {
-                unanswered.add(new Deadlines.Unanswered(created.orderId(), created.customerId(),
+                unanswered.add(new Deadlines.Deadline(created.orderId(), created.customerId(),
                         cause.metadata().correlationId()));
             }
         }

@@ -68,7 +68,7 @@ class DeadlinePlansTest {
             List<UUID> orders = new ArrayList<>();
             for (int i = 0; i <= batch % 3; i++) {
                 UUID order = UUID.randomUUID();
-                await(deadlines.arm(pool, List.of(new Deadlines.Unanswered(order, UUID.randomUUID(), "plans-test")),
+                await(deadlines.arm(pool, List.of(new Deadlines.Deadline(order, UUID.randomUUID(), "plans-test")),
                         Duration.ofHours(1)));
                 orders.add(order);
             }

@@ -99,7 +99,7 @@ final class SagaWorld implements AutoCloseable {
     /** Starts the deadlines of these orders now, as the saga does when their credit check goes unanswered. */
     void armDeadlines(UUID customerId, List<UUID> orderIds) throws Exception {
         await(deadlines.arm(pool, orderIds.stream()
-                .map(order -> new Deadlines.Unanswered(order, customerId, "order-" + order)).toList(),
+                .map(order -> new Deadlines.Deadline(order, customerId, "order-" + order)).toList(),
                 config.sagaCreditCheckTimeout()));
     }
 
