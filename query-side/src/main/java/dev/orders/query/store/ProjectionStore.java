@@ -375,7 +375,7 @@ public final class ProjectionStore {
                 writes.add(positions);
             }
             if (!checkpoints.isEmpty()) {
-                writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINT).executeBatch(checkpointRows()));
+                writes.add(conn.preparedQuery(Sql.UPSERT_CHECKPOINTS).execute(Rows.checkpointArrays(checkpoints, events)));
             }
             if (commit != null) {
                 // Queued last on the connection, so it reaches the server after every write above.
@@ -495,19 +495,6 @@ public final class ProjectionStore {
                 byPosition.put(change.position(), new OrderChange(change.position(), view));
             }
             return List.copyOf(byPosition.values());
-        }
-
-        private List<Tuple> checkpointRows() {
-            Map<String, Incoming> last = new HashMap<>();
-            for (Incoming in : events) {
-                last.merge(in.at().topic() + "/" + in.at().partition(), in, (a, b) ->
-                        a.envelope().globalPosition() >= b.envelope().globalPosition() ? a : b);
-            }
-            return checkpoints.stream().map(c -> {
-                Incoming in = last.get(c.topic() + "/" + c.partition());
-                return Tuple.of(c.topic(), c.partition(), c.nextOffset(), in == null ? 0L : in.envelope().globalPosition(),
-                        in == null ? null : Rows.time(in.envelope().occurredAt()));
-            }).toList();
         }
 
         private static void forEach(RowSet<Row> rows, java.util.function.Consumer<Row> action) {

@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /** Maps rows to views and views to parameters. */
@@ -159,6 +161,34 @@ final class Rows {
             views[i] = view.toJson().encode();
         }
         return Tuple.of(positions, orders, customers, versions, views);
+    }
+
+    /**
+     * The parameters of {@link Sql#UPSERT_CHECKPOINTS}: one array per column, one element per checkpoint, each with
+     * the last of {@code events} (by global position) read from its partition, if any.
+     */
+    static Tuple checkpointArrays(List<ProjectionStore.Checkpoint> checkpoints, List<ProjectionStore.Incoming> events) {
+        Map<String, ProjectionStore.Incoming> last = new HashMap<>();
+        for (ProjectionStore.Incoming in : events) {
+            last.merge(in.at().topic() + "/" + in.at().partition(), in, (a, b) ->
+                    a.envelope().globalPosition() >= b.envelope().globalPosition() ? a : b);
+        }
+        int n = checkpoints.size();
+        String[] topics = new String[n];
+        Integer[] partitions = new Integer[n];
+        Long[] nextOffsets = new Long[n];
+        Long[] lastPositions = new Long[n];
+        OffsetDateTime[] lastOccurred = new OffsetDateTime[n];
+        for (int i = 0; i < n; i++) {
+            ProjectionStore.Checkpoint c = checkpoints.get(i);
+            ProjectionStore.Incoming in = last.get(c.topic() + "/" + c.partition());
+            topics[i] = c.topic();
+            partitions[i] = c.partition();
+            nextOffsets[i] = c.nextOffset();
+            lastPositions[i] = in == null ? 0L : in.envelope().globalPosition();
+            lastOccurred[i] = in == null ? null : time(in.envelope().occurredAt());
+        }
+        return Tuple.of(topics, partitions, nextOffsets, lastPositions, lastOccurred);
     }
 
     /** The parameters of {@link Sql#UPSERT_ORDERS}: one array per column, one element per view. */

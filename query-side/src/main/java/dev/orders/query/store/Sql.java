@@ -123,9 +123,14 @@ final class Sql {
     static final String PENDING_DEAD_LETTER_KEYS =
             "SELECT DISTINCT key FROM dead_letters WHERE redriven_at IS NULL AND key = ANY($1::text[])";
 
-    static final String UPSERT_CHECKPOINT = """
+    /**
+     * Every partition's checkpoint of a batch in one statement. Arrays: one element per topic-partition, each
+     * partition once (a statement may not update one row twice).
+     */
+    static final String UPSERT_CHECKPOINTS = """
             INSERT INTO projector_checkpoint (topic, partition, next_offset, last_position, last_occurred_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, now())
+            SELECT t, p, n, l, o, now()
+              FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::timestamptz[]) AS x(t, p, n, l, o)
             ON CONFLICT (topic, partition) DO UPDATE SET
               next_offset = GREATEST(projector_checkpoint.next_offset, EXCLUDED.next_offset),
               last_position = GREATEST(projector_checkpoint.last_position, EXCLUDED.last_position),

@@ -3,19 +3,13 @@ package dev.orders.query.store;
 import dev.orders.events.CustomerEvent;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
-import dev.orders.query.QuerySide;
 import dev.orders.query.store.ProjectionStore.BatchResult;
 import dev.orders.query.store.ProjectionStore.Incoming;
-import dev.orders.service.sql.PgPools;
 import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
@@ -56,16 +50,15 @@ class ProjectionPlansTest {
             INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
             SELECT order_id, customer_id, position, version, view, changed_at FROM filled""";
 
-    private Vertx vertx;
+    private OneSessionStore session;
     private Pool pool;
     private final IncomingEvents received = new IncomingEvents("plans-test", T0);
 
     @AfterEach
     void tearDown() throws Exception {
-        if (pool != null) {
-            await(pool.close());
+        if (session != null) {
+            session.close();
         }
-        await(vertx.close());
     }
 
     @Test
@@ -127,20 +120,13 @@ class ProjectionPlansTest {
         assertThat(latest.getLong("rows")).as("change-log rows of the order").isEqualTo(1);
     }
 
-    /**
-     * A store on a pool of one connection, so that its prepared statements are all in the session asked, with the
-     * services' connection options (statements prepared once and kept).
-     */
     private ProjectionStore store(TestInfrastructure infra) throws Exception {
-        vertx = Vertx.vertx();
-        PgConnectOptions db = PgPools.connectOptions(infra.isolatedConfig().effectiveQueryPgUri());
-        await(QuerySide.MIGRATIONS.migrate(vertx, db));
-        pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(db).using(vertx).build();
-        return new ProjectionStore(vertx, pool);
+        session = OneSessionStore.open(infra);
+        pool = session.pool;
+        return session.store;
     }
 
-
     private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return OneSessionStore.await(future);
     }
 }
