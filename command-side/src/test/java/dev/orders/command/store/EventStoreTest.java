@@ -20,6 +20,7 @@ import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +33,9 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -190,6 +193,22 @@ class EventStoreTest {
         var loaded = await(handler.load(AggregateType.CUSTOMER, customerId));
         assertThat(loaded.eventsRead()).isEqualTo(1);
         assertThat(loaded.state().name()).isEqualTo("Torn");
+    }
+
+    @Test
+    @DisplayName("stores a large snapshot as it is, uncompressed (V14), and reads it back whole")
+    void a_large_snapshot_is_stored_uncompressed() throws Exception {
+        UUID customerId = UUID.randomUUID();
+        // a state of the size a busy customer reaches, as compressible as JSON is, past where PostgreSQL compresses
+        Map<String, Object> state = Map.of("entries", Collections.nCopies(1500,
+                Map.of("orderId", "5b0c6a3e-1111-4a5b-9c9d-000000000000", "amount", "1.00")));
+        await(new Snapshots().save(pool, StreamType.CUSTOMER, customerId, 1, 0, state));
+        Row stored = await(pool.preparedQuery("SELECT pg_column_compression(state) AS compression,"
+                + " pg_column_size(state) AS size, octet_length(state) AS length FROM snapshots WHERE stream_id = $1")
+                .execute(Tuple.of(customerId))).iterator().next();
+        assertThat(stored.getString("compression")).as("compression method of the stored state").isNull();
+        assertThat(stored.getInteger("size")).as("stored bytes").isGreaterThanOrEqualTo(stored.getInteger("length"));
+        assertThat(stored.getInteger("length")).isGreaterThan(60_000);
     }
 
     @Test
