@@ -2,6 +2,7 @@ package dev.orders.command;
 
 import dev.orders.command.handling.CommandHandler;
 import dev.orders.command.http.CommandRoutes;
+import dev.orders.command.http.IdempotencyRetention;
 import dev.orders.command.http.OpenApiDocument;
 import dev.orders.command.http.SagaControlRoutes;
 import dev.orders.command.http.SagaDeadLetterRoutes;
@@ -121,7 +122,10 @@ public final class CommandSide implements ServicePart {
         return options.getHost() + ":" + options.getPort() + "/" + options.getDatabase() + " as " + options.getUser();
     }
 
-    /** The relay (event store to Kafka), the saga (Kafka to commands) and its deadlines: one verticle each. */
+    /**
+     * The relay (event store to Kafka), the saga (Kafka to commands), its deadlines and the pruning of old
+     * idempotency keys: one verticle each.
+     */
     private Future<Void> deployWorkers() {
         LocalHandOff handOff = config.sagaRelayHandoff() ? LocalHandOff.create() : LocalHandOff.disabled();
         relay = new RelayVerticle(config, pgUri, kafkaBootstrap, handOff);
@@ -131,7 +135,9 @@ public final class CommandSide implements ServicePart {
         return sagaDeadLetters.refreshCount()
                 .compose(ignored -> deploy(relay, "relay"))
                 .compose(ignored -> deploy(saga, "saga"))
-                .compose(ignored -> deploy(deadlines, "saga deadlines"));
+                .compose(ignored -> deploy(deadlines, "saga deadlines"))
+                .compose(ignored -> deploy(new IdempotencyRetention(pool, config.idempotencyRetention()),
+                        "idempotency-key retention"));
     }
 
     private void bindWorkerMetrics() {

@@ -33,7 +33,7 @@ class QuerySchemaMigrationTest {
     private static final String VERSIONS = "SELECT version FROM %s WHERE type = 'SQL' ORDER BY installed_rank";
     /** Every script under {@code db/command} and {@code db/query}, in order: a new script adds its version here. */
     private static final List<String> COMMAND_VERSIONS = List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11",
-            "12", "13", "14");
+            "12", "13", "14", "15");
     private static final List<String> QUERY_VERSIONS = List.of("1", "2", "4");
 
     private Vertx vertx;

@@ -4,12 +4,14 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -18,6 +20,7 @@ import java.util.Optional;
  * transaction as the command's events, so a retried request appends nothing and gets that answer
  * again, also after a restart. Keys belong to the caller that sent them (its token's subject): the same
  * key from another caller is another key, which neither gets nor conflicts with the first caller's answer.
+ * A key is kept for {@code idempotency.retention} ({@link IdempotencyRetention} forgets the older ones).
  */
 final class IdempotencyKeys {
 
@@ -27,6 +30,11 @@ final class IdempotencyKeys {
     private static final String INSERT = """
             INSERT INTO idempotency_keys (subject, key, request_hash, status, location, body)
             VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)""";
+    /** The oldest keys past the retention, at most {@code $2} of them (short statements, never one long one). */
+    private static final String PRUNE = """
+            DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+              SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)
+               ORDER BY created_at LIMIT $2))""";
     private static final String UNIQUE_VIOLATION = "23505";
 
     /** An answer as first given. */
@@ -50,6 +58,11 @@ final class IdempotencyKeys {
         return tx.preparedQuery(INSERT)
                 .execute(Tuple.of(subject, key, answer.requestHash(), answer.status(), answer.location(), answer.body().encode()))
                 .mapEmpty();
+    }
+
+    /** Forgets up to {@code limit} of the keys older than {@code retention}, oldest first; answers how many. */
+    static Future<Integer> prune(SqlClient client, Duration retention, int limit) {
+        return client.preparedQuery(PRUNE).execute(Tuple.of(retention.toNanos() / 1e9, limit)).map(RowSet::rowCount);
     }
 
     static boolean isDuplicateKey(Throwable failure) {

@@ -66,6 +66,9 @@ public enum ConfigKey {
             "an order whose credit check the saga asked"
             + " and got no answer to within this is rejected (ISO-8601 duration); the clock does not run while"
             + " the saga has not reached the order"),
+    IDEMPOTENCY_RETENTION("idempotency.retention", "P7D", SHOWN, ConfigValues::duration,
+            "how long the first answer to an Idempotency-Key is kept (ISO-8601 duration); older keys are pruned in"
+            + " the background, and the same request with such a key then runs as a new one"),
     SAGA_RELAY_HANDOFF("saga.relay-handoff", "true", SHOWN, ConfigValues::bool,
             "true: where the relay and the saga"
             + " share a process, the relay hands each record Kafka acknowledged straight to the saga, which takes"

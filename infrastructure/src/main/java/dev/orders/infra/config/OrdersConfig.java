@@ -155,6 +155,11 @@ public final class OrdersConfig {
         return get(SAGA_CREDIT_CHECK_TIMEOUT);
     }
 
+    /** @return how long the first answer to an Idempotency-Key is kept */
+    public Duration idempotencyRetention() {
+        return get(IDEMPOTENCY_RETENTION);
+    }
+
     /** @return whether the relay hands acknowledged records to the saga of its process */
     public boolean sagaRelayHandoff() {
         return get(SAGA_RELAY_HANDOFF);
