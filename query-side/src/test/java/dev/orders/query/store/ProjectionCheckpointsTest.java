@@ -7,11 +7,8 @@ import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
-import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,22 +30,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SharedInfrastructure.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @DisplayName("The projector's checkpoints")
-class ProjectionCheckpointsTest {
+class ProjectionCheckpointsTest extends OneSessionStoreCase {
 
     private static final Instant T0 = Instant.parse("2025-07-01T08:00:00Z");
 
-    private OneSessionStore session;
-    private Pool pool;
     /** A topic name of this test's own, so that other tests' checkpoints in the shared schema are not read. */
     private final String topic = "checkpoints-test-" + UUID.randomUUID();
     private final IncomingEvents received = new IncomingEvents(topic, T0);
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (session != null) {
-            session.close();
-        }
-    }
 
     @Test
     @DisplayName("of a batch over several partitions are written in one statement, each with its next offset and last event")
@@ -109,15 +97,5 @@ class ProjectionCheckpointsTest {
         await(pool.preparedQuery("SELECT partition, next_offset, last_position, last_occurred_at FROM projector_checkpoint"
                 + " WHERE topic = $1").execute(Tuple.of(topic))).forEach(row -> rows.put(row.getInteger("partition"), row));
         return rows;
-    }
-
-    private ProjectionStore store(TestInfrastructure infra) throws Exception {
-        session = OneSessionStore.open(infra);
-        pool = session.pool;
-        return session.store;
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return OneSessionStore.await(future);
     }
 }

@@ -8,11 +8,8 @@ import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
-import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SharedInfrastructure.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @DisplayName("The projector's change-log writes")
-class ProjectionPlansTest {
+class ProjectionPlansTest extends OneSessionStoreCase {
 
     private static final Instant T0 = Instant.parse("2025-07-01T08:00:00Z");
     private static final int BATCHES = 12;
@@ -50,16 +47,7 @@ class ProjectionPlansTest {
             INSERT INTO latest_order_changes (order_id, customer_id, position, version, view, changed_at)
             SELECT order_id, customer_id, position, version, view, changed_at FROM filled""";
 
-    private OneSessionStore session;
-    private Pool pool;
     private final IncomingEvents received = new IncomingEvents("plans-test", T0);
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (session != null) {
-            session.close();
-        }
-    }
 
     @Test
     @DisplayName("write each batch's changes and latest changes in one statement, run on one generic plan after PostgreSQL's first five")
@@ -118,15 +106,5 @@ class ProjectionPlansTest {
                 + " FROM latest_order_changes WHERE order_id = $1").execute(Tuple.of(order))).iterator().next();
         assertThat(latest.getLong("position")).isEqualTo(first.lastChangePosition());
         assertThat(latest.getLong("rows")).as("change-log rows of the order").isEqualTo(1);
-    }
-
-    private ProjectionStore store(TestInfrastructure infra) throws Exception {
-        session = OneSessionStore.open(infra);
-        pool = session.pool;
-        return session.store;
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return OneSessionStore.await(future);
     }
 }
