@@ -74,7 +74,8 @@ class MetricsTest {
     void start(TestInfrastructure infra) {
         this.infra = infra;
         // the meters that need a query (lag, dead letters) are read every metrics.refresh-interval: a short one here
-        config = infra.isolatedConfig().with("metrics.refresh-interval", "PT0.2S");
+        // and Idempotency-Keys kept for a second, so that pruning them shows within a test
+        config = infra.isolatedConfig().with("metrics.refresh-interval", "PT0.2S").with("idempotency.retention", "PT1S");
         database = TestInfrastructure.databaseOf(config);
         app = OrdersApp.start(config);
         vertx = Vertx.vertx();
@@ -130,6 +131,19 @@ class MetricsTest {
                     && value(scrape, "orders_saga_handoff_kafka_skipped_total") == taken;
         });
         assertThat(scrape()).contains("# TYPE orders_saga_handoff_dropped_total counter");
+    }
+
+    @Test
+    @DisplayName("counts the Idempotency-Keys it forgot once they are older than idempotency.retention")
+    void forgotten_idempotency_keys_are_counted() throws Exception {
+        double before = value(scrape(), "orders_idempotency_keys_forgotten_total");
+        HttpResponse<Buffer> created = await(api(HttpMethod.POST, "/api/customers")
+                .putHeader("Idempotency-Key", UUID.randomUUID().toString())
+                .sendJsonObject(new JsonObject().put("name", "Keyed")
+                        .put("creditLimit", new JsonObject().put("amount", "10.00").put("currency", "EUR"))));
+        assertThat(created.statusCode()).isEqualTo(201);
+        eventually("the key is forgotten and counted",
+                () -> value(scrape(), "orders_idempotency_keys_forgotten_total") > before);
     }
 
     /** What a dashboard of the HTTP server, the pools, the event loops, the JVM and the process reads. */

@@ -69,6 +69,7 @@ public final class CommandSide implements ServicePart {
     private RelayVerticle relay;
     private SagaVerticle saga;
     private DeadlineVerticle deadlines;
+    private IdempotencyRetention idempotencyRetention;
 
     private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap,
                         ContractRequests contract) {
@@ -131,13 +132,13 @@ public final class CommandSide implements ServicePart {
         relay = new RelayVerticle(config, pgUri, kafkaBootstrap, handOff);
         saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap, handOff);
         deadlines = new DeadlineVerticle(handler, pool);
+        idempotencyRetention = new IdempotencyRetention(pool, config.idempotencyRetention());
         bindWorkerMetrics();
         return sagaDeadLetters.refreshCount()
                 .compose(ignored -> deploy(relay, "relay"))
                 .compose(ignored -> deploy(saga, "saga"))
                 .compose(ignored -> deploy(deadlines, "saga deadlines"))
-                .compose(ignored -> deploy(new IdempotencyRetention(pool, config.idempotencyRetention()),
-                        "idempotency-key retention"));
+                .compose(ignored -> deploy(idempotencyRetention, "idempotency-key retention"));
     }
 
     private void bindWorkerMetrics() {
@@ -177,6 +178,8 @@ public final class CommandSide implements ServicePart {
                 .description("orders whose credit check went unanswered, waiting to time out").register(registry);
         FunctionCounter.builder("orders.saga.deadlines.fired", deadlines, DeadlineVerticle::deadlinesFired)
                 .description("orders rejected because their credit check timed out").register(registry);
+        FunctionCounter.builder("orders.idempotency.keys.forgotten", idempotencyRetention, IdempotencyRetention::forgotten)
+                .description("Idempotency-Keys older than idempotency.retention deleted by this process").register(registry);
     }
 
     /**
