@@ -1,8 +1,8 @@
 package dev.orders.command.http;
 
 import dev.orders.command.messaging.EventFeed;
-import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
+import dev.orders.events.EventText;
 import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.ProblemException;
 import dev.orders.service.http.Problems;
@@ -51,8 +51,8 @@ public final class EventFeedRoutes {
         Caller.of(ctx).requireOperator("read the event feed");
         long after = longParam(ctx, "after", 0);
         long limit = longParam(ctx, "limit", DEFAULT_LIMIT);
-        // Decoding and encoding a page of up to the most events a page may hold is CPU work: done on a worker,
-        // so that the event loop goes on serving while a rebuild reads the feed.
+        // Writing a page of up to the most events a page may hold is CPU work: done on a worker, so that the
+        // event loop goes on serving while a rebuild reads the feed.
         request.check(ctx);
         feed.readPublishedRows(pool, after, (int) limit)
                 .compose(rows -> ctx.vertx().executeBlocking(() -> page(rows, after), false))
@@ -61,13 +61,16 @@ public final class EventFeedRoutes {
                         .end(body)).onFailure(ctx::fail);
     }
 
-    /** The page as JSON, each envelope in the relay's own encoding, written one after the other. */
-    static Buffer page(RowSet<Row> rows, long after) {
+    /**
+     * The page as JSON, each envelope as the relay published it, written one after the other from the stored
+     * texts, which are not parsed: the reader decodes (and upcasts) each event once.
+     */
+    public static Buffer page(RowSet<Row> rows, long after) {
         Buffer body = Buffer.buffer(256 + rows.size() * 640).appendString("{\"events\":[");
         long last = after;
         boolean first = true;
         for (Row row : rows) {
-            EventEnvelope event = EventFeed.envelope(row);
+            EventText event = EventFeed.text(row);
             if (!first) {
                 body.appendByte((byte) ',');
             }

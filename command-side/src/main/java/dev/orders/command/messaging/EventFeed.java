@@ -2,6 +2,8 @@ package dev.orders.command.messaging;
 
 import dev.orders.command.store.EventStore;
 import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventText;
+import dev.orders.events.StreamType;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -19,12 +21,14 @@ public final class EventFeed {
 
     /**
      * Published events by position (a function of migration V11: positions up to the relay's checkpoint, each
-     * the event's place in publication order). {@code data} and {@code metadata} come as text: the envelope decodes
-     * them itself, so the client's own decoding of {@code jsonb} into objects would be wasted work.
+     * the event's place in publication order). {@code data} and {@code metadata} come as text: the feed passes
+     * them on as they are ({@link #text}), and an envelope decodes them itself, so the client's own decoding of
+     * {@code jsonb} into objects would be wasted work.
      */
     static final String READ_PUBLISHED = """
             SELECT event_id, stream_type, stream_id, version, global_position, event_type, schema_version,
-                   data::text AS data, metadata::text AS metadata, occurred_at
+                   data::text AS data, metadata::text AS metadata, occurred_at, """ + RelaySql.PARTITION_KEY + """
+                    AS partition_key
               FROM published_events($1, $2)""";
 
     /**
@@ -56,5 +60,17 @@ public final class EventFeed {
     /** One row of {@link #readPublishedRows} as an envelope. */
     public static EventEnvelope envelope(Row row) {
         return EventStore.toEnvelope(row, row.getLong("global_position"));
+    }
+
+    /**
+     * One row of {@link #readPublishedRows} as stored, its JSON not parsed: written with {@code EventJson.encode},
+     * the very envelope the relay published for it ({@code data} in the schema it was stored in; readers upcast).
+     */
+    public static EventText text(Row row) {
+        return new EventText(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
+                row.getUUID("stream_id"), row.getInteger("version"), row.getLong("global_position"),
+                row.getString("event_type"), row.getInteger("schema_version"),
+                row.getOffsetDateTime("occurred_at").toInstant(), row.getUUID("partition_key"),
+                row.getString("metadata"), row.getString("data"));
     }
 }

@@ -22,6 +22,12 @@ final class RelaySql {
     static final String TAKE_OVER = "SELECT resume_position, resume_tx, resume_id FROM relay_take_over()";
 
     /**
+     * {@code DomainEvent.partitionKey()} of a stored event, read without parsing it: an order's customer, else the
+     * stream. The Kafka key of what the relay publishes, and the key of the event feed's texts.
+     */
+    static final String PARTITION_KEY = "CASE WHEN stream_type = 'order' THEN (data->>'customerId')::uuid ELSE stream_id END";
+
+    /**
      * The next unpublished events that can no longer be preceded by another: only rows written by a
      * transaction older than the oldest one still running, past the (tx, id) {@code $2, $3} of the last row
      * already read (the checkpoint's, or the last one sent). Every transaction below that horizon has ended,
@@ -42,10 +48,8 @@ final class RelaySql {
                                     false) AS blocked) w
               LEFT JOIN LATERAL (
                     SELECT id, tx, event_id, stream_type, stream_id, version, event_type, schema_version,
-                           data, metadata, occurred_at,
-                           -- DomainEvent.partitionKey(), read without parsing: an order's customer, else the stream
-                           CASE WHEN stream_type = 'order' THEN (data->>'customerId')::uuid
-                                ELSE stream_id END AS partition_key
+                           data, metadata, occurred_at, """ + PARTITION_KEY + """
+                           AS partition_key
                       FROM events
                      WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) AND (tx, id) > ($2::text::xid8, $3)
                      ORDER BY tx, id

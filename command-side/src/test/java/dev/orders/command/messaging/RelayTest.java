@@ -1,15 +1,19 @@
 package dev.orders.command.messaging;
 
+import dev.orders.command.http.EventFeedRoutes;
 import dev.orders.command.messaging.TopicReader.Published;
 import dev.orders.events.EventEnvelope;
 import dev.orders.devservers.Infrastructure;
 import dev.orders.infra.config.OrdersConfig;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -111,7 +115,8 @@ class RelayTest extends RelayTestBase {
     }
 
     @Test
-    @DisplayName("publishes each event's stored JSON as it is: an event stored in an older schema goes out in it and decodes upcast")
+    @DisplayName("publishes each event's stored JSON as it is: an event stored in an older schema goes out in it and"
+            + " decodes upcast; the event feed answers each with the very bytes published")
     void stored_json_passes_through() {
         try (RelayFixture f = fixture()) {
             UUID customer = UUID.randomUUID();
@@ -143,6 +148,15 @@ class RelayTest extends RelayTestBase {
                     assertThat(decoded.globalPosition()).isEqualTo(record.position());
                     assertThat(record.correlationIdHeader()).isEqualTo(event.metadata().correlationId());
                 }
+                eventually(Duration.ofSeconds(10), "checkpoint at 3", () -> f.checkpoint() == 3);
+                RowSet<Row> rows = await(new EventFeed().readPublishedRows(f.pool, 0, 10));
+                String page = EventFeedRoutes.page(rows, 0).toString();
+                StringBuilder expected = new StringBuilder("{\"events\":[");
+                published.stream().sorted(java.util.Comparator.comparingLong(Published::position)).forEach(record ->
+                        expected.append(expected.length() > 11 ? "," : "")
+                                .append(new String(record.value(), StandardCharsets.UTF_8)));
+                assertThat(page).as("the feed's page: each envelope the bytes published")
+                        .isEqualTo(expected.append("],\"lastPosition\":3}").toString());
             }
         }
     }

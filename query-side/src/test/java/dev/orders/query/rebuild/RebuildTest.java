@@ -178,7 +178,7 @@ class RebuildTest {
         for (String table : before.keySet()) {
             assertThat(after.get(table)).as(table).containsExactlyElementsOf(before.get(table));
         }
-        assertThat(indexes()).as("index names after the switch").isEqualTo(indexesBefore);
+        assertThat(indexes()).as("indexes, names and definitions, after the switch").isEqualTo(indexesBefore);
         assertThat(scalar("SELECT count(*) FROM order_changes")).isEqualTo(changesBefore);
         assertThat(scalar("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%\\_next' OR tablename LIKE '%\\_old'")).isZero();
 
@@ -461,7 +461,7 @@ class RebuildTest {
 
     private List<String> indexes() throws Exception {
         List<String> names = new ArrayList<>();
-        await(queries.pool().query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename"
+        await(queries.pool().query("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename"
                 + " IN ('order_view', 'customer_view', 'event_log') ORDER BY indexname").execute())
                 .forEach(row -> names.add(row.getString(0)));
         return names;
