@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -326,15 +327,25 @@ class PushHubTest extends PushTestBase {
         void a_customer_streams_state_reads_one_row_per_order_however_long_the_orders_history() throws Exception {
             UUID customer = UUID.randomUUID();
             UUID busy = UUID.randomUUID();
-            changes(busy, customer, 1, 1_000); // one transaction each, as the projector commits them
-            changes(UUID.randomUUID(), customer, 1, 1);
-            await(admin.query("ANALYZE order_changes").execute());
-            await(admin.query("ANALYZE latest_order_changes").execute());
+            // Another session's open snapshot keeps every replaced version of the busy order's row: none can be pruned,
+            // so its updates are not all HOT and its index holds an entry per version (as on a busy server).
+            SqlConnection holder = await(admin.getConnection());
+            await(holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ").execute());
+            await(holder.query("SELECT count(*) FROM latest_order_changes").execute());
+            try {
+                changes(busy, customer, 1, 1_000); // one transaction each, as the projector commits them
+                changes(UUID.randomUUID(), customer, 1, 1);
+                await(admin.query("ANALYZE order_changes").execute());
+                await(admin.query("ANALYZE latest_order_changes").execute());
 
-            JsonArray plan = await(admin.preparedQuery("EXPLAIN (ANALYZE, FORMAT JSON) " + PushStore.CUSTOMER_STATE)
-                    .execute(io.vertx.sqlclient.Tuple.of(customer, (UUID) null))).iterator().next().getJsonArray(0);
+                JsonArray plan = await(admin.preparedQuery("EXPLAIN (ANALYZE, FORMAT JSON) " + PushStore.CUSTOMER_STATE)
+                        .execute(io.vertx.sqlclient.Tuple.of(customer, (UUID) null))).iterator().next().getJsonArray(0);
             assertThat(mostRowsOfAnyStep(plan.getJsonObject(0).getJsonObject("Plan")))
                     .as("rows a step of the plan reads: %s", plan.encodePrettily()).isLessThanOrEqualTo(2);
+            } finally {
+                await(holder.query("ROLLBACK").execute());
+                await(holder.close());
+            }
 
             PushNode node = node(SETTINGS);
             SseClient client = sse(node, "/api/customers/" + customer + "/orders/stream");
@@ -349,8 +360,14 @@ class PushHubTest extends PushTestBase {
             }
         }
 
+        /**
+         * The most rows any step of the plan returned. A bitmap index scan's count is not one: it is every index entry
+         * that matched, versions no snapshot sees any more included, which the heap scan above it checks and drops
+         * (its own count is the rows read); an index scan counts only the rows it returns.
+         */
         private static long mostRowsOfAnyStep(JsonObject step) {
-            long most = step.getLong("Actual Rows") * step.getLong("Actual Loops");
+            long most = "Bitmap Index Scan".equals(step.getString("Node Type")) ? 0
+                    : step.getLong("Actual Rows") * step.getLong("Actual Loops");
             JsonArray children = step.getJsonArray("Plans");
             if (children != null) {
                 for (int i = 0; i < children.size(); i++) {
