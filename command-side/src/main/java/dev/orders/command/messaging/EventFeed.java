@@ -1,7 +1,5 @@
 package dev.orders.command.messaging;
 
-import dev.orders.command.store.EventStore;
-import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventText;
 import dev.orders.events.StreamType;
 import io.vertx.core.Future;
@@ -9,9 +7,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The catch-up read of the event store by global position: what the relay has published, in the order
@@ -32,34 +27,15 @@ public final class EventFeed {
               FROM published_events($1, $2)""";
 
     /**
-     * @param afterPosition the last position the reader has; 0 for the start
-     * @param limit         at most this many events
-     * @return published events with a position above {@code afterPosition}, by position, gap-free
-     */
-    public Future<List<EventEnvelope>> readPublished(SqlClient client, long afterPosition, int limit) {
-        return readPublishedRows(client, afterPosition, limit).map(rows -> {
-            List<EventEnvelope> events = new ArrayList<>(rows.size());
-            for (Row row : rows) {
-                events.add(envelope(row));
-            }
-            return events;
-        });
-    }
-
-    /**
-     * The rows of {@link #readPublished}, not decoded yet: a caller with many of them decodes them with
-     * {@link #envelope} off the event loop.
+     * Published events by position, above {@code afterPosition} (the last one the reader has; 0 for the start), at
+     * most {@code limit}, gap-free: rows to pass on as they are ({@link #text}), off the event loop when there are
+     * many.
      */
     public Future<RowSet<Row>> readPublishedRows(SqlClient client, long afterPosition, int limit) {
         if (limit < 1) {
             return Future.failedFuture(new IllegalArgumentException("limit must be at least 1, was " + limit));
         }
         return client.preparedQuery(READ_PUBLISHED).execute(Tuple.of(afterPosition, limit));
-    }
-
-    /** One row of {@link #readPublishedRows} as an envelope. */
-    public static EventEnvelope envelope(Row row) {
-        return EventStore.toEnvelope(row, row.getLong("global_position"));
     }
 
     /**

@@ -78,7 +78,7 @@ class RelayPositionsTest extends RelayTestBase {
             EventEnvelope eventC = f.appendNow(UUID.randomUUID(), 0, 1).getFirst();
             eventually(Duration.ofSeconds(5), "B and C seen waiting behind A", () -> relay.metrics().unpublished() == 2);
             assertThat(f.checkpoint()).as("nothing published past an open older transaction").isEqualTo(3);
-            assertThat(await(new EventFeed().readPublished(f.pool, 3, 10))).as("the feed past the checkpoint").isEmpty();
+            assertThat(await(RelayChecks.feedEvents(f.pool, 3, 10))).as("the feed past the checkpoint").isEmpty();
 
             await(txA.commit());
             connectionA.close();
@@ -101,7 +101,7 @@ class RelayPositionsTest extends RelayTestBase {
                 assertThat(published).extracting(Published::position).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
                 Map<Long, UUID> fed = new LinkedHashMap<>();
                 for (long after = 0; after < 7; after++) { // pages that start anywhere, even inside a batch
-                    for (EventEnvelope event : await(new EventFeed().readPublished(f.pool, after, 2))) {
+                    for (EventEnvelope event : await(RelayChecks.feedEvents(f.pool, after, 2))) {
                         UUID earlier = fed.putIfAbsent(event.globalPosition(), event.eventId());
                         assertThat(earlier == null || earlier.equals(event.eventId()))
                                 .as("position %d read again names the same event", event.globalPosition()).isTrue();
@@ -150,7 +150,7 @@ class RelayPositionsTest extends RelayTestBase {
                 assertThat(published).extracting(Published::position)
                         .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(251, 300).boxed().toList());
             }
-            List<EventEnvelope> feed = await(new EventFeed().readPublished(f.pool, 0, 1_000));
+            List<EventEnvelope> feed = await(RelayChecks.feedEvents(f.pool, 0, 1_000));
             assertThat(feed).hasSize(300);
             Map<UUID, Long> fedBefore = new LinkedHashMap<>();
             feed.subList(0, 250).forEach(event -> fedBefore.put(event.eventId(), event.globalPosition()));
