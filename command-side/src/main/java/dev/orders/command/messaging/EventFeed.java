@@ -43,10 +43,17 @@ public final class EventFeed {
      * the very envelope the relay published for it ({@code data} in the schema it was stored in; readers upcast).
      */
     public static EventText text(Row row) {
+        return text(row, row.getLong("global_position"));
+    }
+
+    /**
+     * A stored event's row (the columns of the events table, {@code data} and {@code metadata} as text, and its
+     * {@code partition_key}, {@link RelaySql#PARTITION_KEY}) at a position: what the relay and the feed write out.
+     */
+    static EventText text(Row row, long position) {
         return new EventText(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
-                row.getUUID("stream_id"), row.getInteger("version"), row.getLong("global_position"),
-                row.getString("event_type"), row.getInteger("schema_version"),
-                row.getOffsetDateTime("occurred_at").toInstant(), row.getUUID("partition_key"),
-                row.getString("metadata"), row.getString("data"));
+                row.getUUID("stream_id"), row.getInteger("version"), position, row.getString("event_type"),
+                row.getInteger("schema_version"), row.getOffsetDateTime("occurred_at").toInstant(),
+                row.getUUID("partition_key"), row.getString("metadata"), row.getString("data"));
     }
 }

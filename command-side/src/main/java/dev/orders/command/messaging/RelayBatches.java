@@ -1,7 +1,5 @@
 package dev.orders.command.messaging;
 
-import dev.orders.events.EventText;
-import dev.orders.events.StreamType;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
@@ -96,11 +94,7 @@ class RelayBatches {
 
     /** A row of {@link RelaySql#READ_SAFE} as it goes to Kafka: its JSON as stored, not parsed. */
     private static Outgoing outgoing(Row row, long position) {
-        return new Outgoing(new EventText(row.getUUID("event_id"), StreamType.fromWireName(row.getString("stream_type")),
-                row.getUUID("stream_id"), row.getInteger("version"), position, row.getString("event_type"),
-                row.getInteger("schema_version"), row.getOffsetDateTime("occurred_at").toInstant(),
-                row.getUUID("partition_key"), row.getString("metadata"), row.getString("data")),
-                row.getString("correlation_id"), row.getString("traceparent"));
+        return new Outgoing(EventFeed.text(row, position), row.getString("correlation_id"), row.getString("traceparent"));
     }
 
     /**
