@@ -125,16 +125,21 @@ final class FaultScenario implements AutoCloseable {
         long stopped = System.nanoTime();
         try (Connection db = servers.superuser(database.name())) {
             new Audit(db, servers.kafka.bootstrap(), topicPrefix).check(load, watchers, client);
+        } catch (AssertionError findings) {
+            // what the run did and where the service's log is, to match a finding with what the service saw then
+            throw new AssertionError(findings.getMessage() + "\n" + summary() + "\nthe service's last warnings:\n"
+                    + service.lastWarnings(40), findings);
+        } finally {
+            auditSeconds = (System.nanoTime() - stopped) / 1e9;
         }
-        auditSeconds = (System.nanoTime() - stopped) / 1e9;
     }
 
     /** What the load got done: for the report in the test's output. */
     String summary() {
         return ("%d orders and %d cancels acknowledged, %d reads; %d answers 503, %d refused or broken connections;"
-                + " SSE connects %s; quiet and audited %.1f s after the load stopped; service log %s")
+                + " slowest answer %s; SSE connects %s; quiet and audited %.1f s after the load stopped; service log %s")
                 .formatted(load.placed.size(), load.cancelled.size(), load.reads.get(), client.unavailable.get(),
-                        client.unreachable.get(), watchers.stream().map(w -> w.connects.get()).toList(), auditSeconds,
+                        client.unreachable.get(), client.slowest(), watchers.stream().map(w -> w.connects.get()).toList(), auditSeconds,
                 service.log());
     }
 

@@ -9,12 +9,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * HTTP to the service as a patient client: a command carries an {@code Idempotency-Key} and is sent again
@@ -40,6 +42,16 @@ final class ServiceClient {
     private final Queue<String> problems = new ConcurrentLinkedQueue<>();
     final AtomicInteger unavailable = new AtomicInteger();
     final AtomicInteger unreachable = new AtomicInteger();
+    /** The slowest answer so far, for the report: how long it took, what it answered and when it was asked. */
+    private final AtomicReference<Slowest> slowest = new AtomicReference<>(new Slowest(0, "none", Instant.EPOCH));
+
+    /** A request that took {@code millis} to answer; {@code asked} is when it was sent, to find it in the service's log. */
+    record Slowest(long millis, String what, Instant asked) {
+        @Override
+        public String toString() {
+            return millis + " ms (" + what + ", asked at " + asked + ")";
+        }
+    }
 
     ServiceClient(String url) {
         this(List.of(url), List.of(url));
@@ -141,9 +153,14 @@ final class ServiceClient {
 
     private Optional<Answer> send(HttpRequest request) throws InterruptedException {
         String what = request.method() + " " + request.uri().getPath();
+        Instant asked = Instant.now();
+        long started = System.nanoTime();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             int status = response.statusCode();
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            slowest.accumulateAndGet(new Slowest(millis, what + " " + status, asked),
+                    (was, now) -> now.millis() > was.millis() ? now : was);
             if (status == 503) {
                 unavailable.incrementAndGet();
                 if (response.headers().firstValue("Retry-After").isEmpty()) {
@@ -161,12 +178,17 @@ final class ServiceClient {
             unreachable.incrementAndGet();
             return Optional.empty();
         } catch (HttpTimeoutException e) {
-            problems.add(what + ": no answer within " + ANSWER_TIMEOUT.toSeconds() + " s");
+            problems.add(what + ": no answer within " + ANSWER_TIMEOUT.toSeconds() + " s (asked at " + asked + ")");
             return Optional.empty();
         } catch (IOException e) {
             unreachable.incrementAndGet();
             return Optional.empty();
         }
+    }
+
+    /** The slowest request answered so far. */
+    Slowest slowest() {
+        return slowest.get();
     }
 
     List<String> problems() {

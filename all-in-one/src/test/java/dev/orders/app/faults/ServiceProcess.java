@@ -77,6 +77,15 @@ final class ServiceProcess implements AutoCloseable {
         return log;
     }
 
+    /** The last {@code count} lines of its log that warn or report an error (starts included), each cut to 300 characters. */
+    String lastWarnings(int count) throws java.io.IOException {
+        List<String> lines = Files.readAllLines(log).stream()
+                .filter(line -> line.startsWith("---- starting") || line.contains(" WARN ") || line.contains(" ERROR "))
+                .map(line -> line.length() > 300 ? line.substring(0, 300) + "..." : line)
+                .toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
+    }
+
     /** Starts the jar and waits until it answers {@code /health/live}. */
     synchronized void start() throws Exception {
         Files.writeString(log, "---- starting\n", java.nio.file.StandardOpenOption.CREATE,
