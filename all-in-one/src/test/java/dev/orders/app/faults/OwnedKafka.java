@@ -18,6 +18,7 @@ final class OwnedKafka implements AutoCloseable {
     private final OrdersConfig config;
     private Infrastructure broker;
     private boolean down;
+    private boolean paused;
 
     private OwnedKafka(OrdersConfig config) {
         this.config = config;
@@ -42,7 +43,7 @@ final class OwnedKafka implements AutoCloseable {
     synchronized void restore() throws Exception {
         if (down) {
             start();
-        } else {
+        } else if (paused) {
             resume();
         }
     }
@@ -60,12 +61,14 @@ final class OwnedKafka implements AutoCloseable {
         down = true;
     }
 
-    void pause() throws Exception {
+    synchronized void pause() throws Exception {
+        paused = true;
         Signals.send("STOP", List.of(Long.toString(process().pid())));
     }
 
-    void resume() throws Exception {
+    synchronized void resume() throws Exception {
         Signals.send("CONT", List.of(Long.toString(process().pid())));
+        paused = false;
     }
 
     private ProcessHandle process() {

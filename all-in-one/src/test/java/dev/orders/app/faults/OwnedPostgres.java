@@ -26,6 +26,7 @@ final class OwnedPostgres implements AutoCloseable {
     private final int port;
     private EmbeddedPostgres postgres;
     private boolean down;
+    private boolean paused;
 
     private OwnedPostgres(Path dataDir, int port) {
         this.dataDir = dataDir;
@@ -80,19 +81,21 @@ final class OwnedPostgres implements AutoCloseable {
     synchronized void restore() throws Exception {
         if (down) {
             start();
-        } else {
+        } else if (paused) {
             resume();
         }
     }
 
     /** SIGSTOP to the postmaster and every backend: a server that neither answers nor closes a connection. */
-    void pause() throws Exception {
+    synchronized void pause() throws Exception {
+        paused = true;
         signal("STOP");
     }
 
     /** SIGCONT: the paused server goes on where it stood. */
-    void resume() throws Exception {
+    synchronized void resume() throws Exception {
         signal("CONT");
+        paused = false;
     }
 
     private void signal(String signal) throws Exception {
