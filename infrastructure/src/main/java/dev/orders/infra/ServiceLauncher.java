@@ -118,7 +118,7 @@ public final class ServiceLauncher<S extends Servers, P extends ServicePart> {
         long started = System.nanoTime();
         LOG.info("starting {} with {}", name, config.describe());
         S opened = servers.open(config);
-        Vertx vertx = ProcessMetrics.newVertx(tracing);
+        Vertx vertx = ProcessMetrics.newVertx(tracing, config.eventLoops());
         try {
             // the session routes' document loads while the part deploys
             Future<ContractRequests> loadingSessionContract = SessionApi.load(vertx);

@@ -16,6 +16,9 @@ public enum ConfigKey {
     MODE("mode", "development", SHOWN, ConfigValues::mode, "development or production"),
     HTTP_HOST("http.host", "127.0.0.1", SHOWN, ConfigValues::nonBlank, "address the HTTP server binds to"),
     HTTP_PORT("http.port", "8080", SHOWN, ConfigValues::port, "HTTP port; 0 = any free port"),
+    EVENT_LOOPS("event-loops", "0", SHOWN, atLeast(0),
+            "Vert.x event-loop threads of the process; 0 = one per CPU core (no event loop ever blocks, so more"
+            + " threads than cores only add hand-offs between them)"),
     DATA_DIR("data.dir", "./data", SHOWN, ConfigValues::path,
             "folder of the embedded PostgreSQL and Kafka data; kept across restarts"),
     CLEAN("clean", "false", SHOWN, ConfigValues::bool, "true wipes data.dir before starting"),

@@ -95,6 +95,12 @@ public final class OrdersConfig {
     }
 
     /** @return connections per pool */
+    /** The process's event-loop threads: {@code event-loops}, or one per CPU core when it is 0. */
+    public int eventLoops() {
+        int configured = get(EVENT_LOOPS);
+        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    }
+
     public int pgPoolSize() {
         return get(PG_POOL_SIZE);
     }

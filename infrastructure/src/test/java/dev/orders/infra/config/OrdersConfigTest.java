@@ -99,6 +99,16 @@ class OrdersConfigTest {
         assertThat(config.relayBatchSize()).isEqualTo(500);
         assertThat(config.relayPollInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.corsOrigins()).isEmpty();
+        assertThat(config.eventLoops()).as("one event loop per core").isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void event_loops_as_configured_and_never_fewer_than_one() {
+        assertThat(OrdersConfig.fromMap(Map.of("event-loops", "3")).eventLoops()).isEqualTo(3);
+        assertThat(OrdersConfig.fromMap(Map.of("event-loops", "0")).eventLoops())
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("event-loops", "-1")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("event-loops");
     }
 
     @Test
@@ -205,7 +215,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(49);
+        assertThat(List.of(ConfigKey.values())).hasSize(50);
     }
 
     @Test
