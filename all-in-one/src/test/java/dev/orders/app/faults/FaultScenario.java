@@ -139,8 +139,8 @@ final class FaultScenario implements AutoCloseable {
         return ("%d orders and %d cancels acknowledged, %d reads; %d answers 503, %d refused or broken connections;"
                 + " slowest answer %s; SSE connects %s; quiet and audited %.1f s after the load stopped; service log %s")
                 .formatted(load.placed.size(), load.cancelled.size(), load.reads.get(), client.unavailable.get(),
-                        client.unreachable.get(), client.slowest(), watchers.stream().map(w -> w.connects.get()).toList(), auditSeconds,
-                service.log());
+                        client.unreachable.get(), client.slowest(), watchers.stream().map(w -> w.connects.get()).toList(),
+                        auditSeconds, service.log());
     }
 
     @Override

@@ -94,13 +94,13 @@ public final class OrdersConfig {
         return get(QUERY_PG_URI);
     }
 
-    /** @return connections per pool */
     /** The process's event-loop threads: {@code event-loops}, or one per CPU core when it is 0. */
     public int eventLoops() {
         int configured = get(EVENT_LOOPS);
         return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
+    /** @return connections per pool */
     public int pgPoolSize() {
         return get(PG_POOL_SIZE);
     }
