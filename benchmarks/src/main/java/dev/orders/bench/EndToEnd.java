@@ -39,8 +39,8 @@ final class EndToEnd {
     static final String[] HOPS = {
             "scheduled send -> POST handed to the client (generator lag)",
             "POST sent -> OrderCreated occurred_at (command received and decided)",
-            "OrderCreated -> CreditReserved (relay, Kafka, saga: ReserveCredit)",
-            "CreditReserved -> OrderApproved (relay, Kafka, saga: ApproveOrder)",
+            "OrderCreated -> CreditReserved (commit, saga: ReserveCredit; or relay, Kafka, saga)",
+            "CreditReserved -> OrderApproved (commit, saga: ApproveOrder; or relay, Kafka, saga)",
             "OrderApproved -> change-log row changed_at (relay, Kafka, projector)",
             "change-log row -> SSE arrival at the client (push hub, client)",
             "total: scheduled send -> APPROVED on the stream"};

@@ -168,6 +168,16 @@ public final class CommandSide implements ServicePart {
                         + " next, or paused)").register(registry);
         FunctionCounter.builder("orders.saga.handoff.kafka.skipped", saga, SagaVerticle::kafkaCopiesSkipped)
                 .description("records polled from Kafka and skipped, their handed-over copy taken").register(registry);
+        FunctionCounter.builder("orders.saga.committed.taken", saga, SagaVerticle::committedTaken)
+                .description("events committed in this process that the saga reacted to before Kafka brought them")
+                .register(registry);
+        FunctionCounter.builder("orders.saga.committed.left", saga, SagaVerticle::committedLeft)
+                .description("events committed in this process that the saga left to Kafka (another instance's"
+                        + " partition, paused, not their stream's next version, or their reaction failed)")
+                .register(registry);
+        FunctionCounter.builder("orders.saga.committed.kafka.skipped", saga, SagaVerticle::committedCopiesSkipped)
+                .description("records from Kafka the saga skipped: copies of events it reacted to when they were"
+                        + " committed here").register(registry);
         Gauge.builder("orders.saga.dead.letters", sagaDeadLetters, SagaDeadLetters::parkedCount)
                 .description("saga input records parked and not re-driven").register(registry);
         Gauge.builder("orders.saga.records.inflight", saga, SagaVerticle::recordsInFlight)

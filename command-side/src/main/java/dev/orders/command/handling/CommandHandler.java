@@ -129,6 +129,7 @@ public final class CommandHandler {
     private final CommandMetrics metrics;
     private final Tracing tracing;
     private final AppendSignal appendSignal;
+    private final CommitHandOff commits = new CommitHandOff();
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
     private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
     private static final int MAX_STATES_KEPT = 20_000;
@@ -162,6 +163,11 @@ public final class CommandHandler {
                     S initial = snapshot.map(Snapshots.Snapshot::state).orElseGet(type.decider()::initialState);
                     return store.load(pool, streamId, from).map(events -> fold(type, streamId, from, initial, events));
                 });
+    }
+
+    /** Where this handler hands the events it has just committed (to the saga of its process). */
+    public CommitHandOff commits() {
+        return commits;
     }
 
     /** The pool the handler writes with, for work beside its commands. */
@@ -362,6 +368,7 @@ public final class CommandHandler {
                 .map(result)
                 .onSuccess(done -> {
                     appendSignal.committed();
+                    commits.hand(done.appended());
                     recent.put(type, done.streamId(), done.version(), done.state());
                     snapshotIfDue(type, loaded.version(), done);
                 });
@@ -569,6 +576,9 @@ public final class CommandHandler {
                 .onSuccess(committed -> {
                     if (!appends.isEmpty()) {
                         appendSignal.committed();
+                        List<EventEnvelope> committedEvents = new ArrayList<>();
+                        appends.forEach(append -> committedEvents.addAll(append.events()));
+                        commits.hand(committedEvents);
                     }
                     appends.forEach(append -> recent.put(type, append.streamId(), current.get(append.streamId()).version(),
                             current.get(append.streamId()).state()));

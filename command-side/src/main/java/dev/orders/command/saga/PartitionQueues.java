@@ -35,6 +35,10 @@ import java.util.function.Function;
  * partition it knows the offset of the next record to take; a handed-over record is taken only at exactly
  * that offset, a polled one before it is skipped (its handed-over copy was taken), so each offset is queued
  * once and in order whichever way it came.
+ *
+ * <p>Events the command handler of this process has just committed come too ({@link #committed}), ahead of their
+ * Kafka copies: each is queued behind the records of the partition its copy will land in, in a batch of
+ * committed events only (they move no offset), and the handler decides which it reacts to.
  */
 final class PartitionQueues {
 
@@ -59,6 +63,7 @@ final class PartitionQueues {
     private volatile long handOffsTaken;
     private volatile long handOffsDropped;
     private volatile long kafkaCopiesSkipped;
+    private volatile long committedLeft;
     private Promise<Void> hold;
     private boolean flowPaused;
     private boolean committing;
@@ -121,6 +126,24 @@ final class PartitionQueues {
         idle.forEach(this::next);
     }
 
+    /**
+     * Queues events just committed in this process, each behind the records of its partition, if this instance
+     * owns the partition and records flow (not held, paused or stopping); the others are left to Kafka.
+     */
+    void committed(List<CommittedRecord> records) {
+        Set<TopicPartition> idle = new LinkedHashSet<>();
+        for (CommittedRecord record : records) {
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            if (flowPaused || !owned.contains(partition)) {
+                committedLeft++;
+                continue;
+            }
+            enqueue(partition, record, idle);
+        }
+        updateFlow();
+        idle.forEach(this::next);
+    }
+
     private void enqueue(TopicPartition partition, KafkaConsumerRecord<String, byte[]> record,
                          Set<TopicPartition> idle) {
         inFlight++;
@@ -147,8 +170,10 @@ final class PartitionQueues {
             held.onComplete(ignored -> context.runOnContext(v -> next(partition)));
             return;
         }
+        // A batch holds records from Kafka or events committed here, never both: only the former move the offset.
+        boolean committedHere = queue.peek() instanceof CommittedRecord;
         List<KafkaConsumerRecord<String, byte[]>> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
-        while (!queue.isEmpty() && batch.size() < maxBatch) {
+        while (!queue.isEmpty() && batch.size() < maxBatch && queue.peek() instanceof CommittedRecord == committedHere) {
             batch.add(queue.poll());
         }
         Future<Void> handled;
@@ -160,7 +185,7 @@ final class PartitionQueues {
         running.put(partition, handled);
         handled.onComplete(outcome -> {
             inFlight -= batch.size();
-            if (outcome.succeeded() && owned.contains(partition)) {
+            if (outcome.succeeded() && owned.contains(partition) && !committedHere) {
                 handledUpTo.merge(partition, batch.getLast().offset() + 1, Math::max);
             }
             updateFlow();
@@ -305,6 +330,11 @@ final class PartitionQueues {
     /** Polled records skipped because their handed-over copy was taken. */
     long kafkaCopiesSkipped() {
         return kafkaCopiesSkipped;
+    }
+
+    /** Events committed here and left to Kafka: their partition is not owned here (or not known), or paused. */
+    long committedLeft() {
+        return committedLeft;
     }
 
     private void updateFlow() {

@@ -15,7 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -32,6 +35,11 @@ import java.util.function.BooleanSupplier;
  *
  * <p>The batch's future completes once every record has been reacted to or parked, so the offset moves
  * past a record only once its outcome is committed; it fails only when the saga stops.
+ *
+ * <p>A batch of events committed in this process ({@link CommittedRecord}, ahead of Kafka) is reacted to once:
+ * only the events that are their stream's next version ({@link RecentReactions}); whatever is not taken, or whose
+ * reaction fails, is reacted to when Kafka delivers it. The Kafka copy of an event reacted to that way is
+ * skipped.
  */
 final class SagaRecords {
 
@@ -49,13 +57,19 @@ final class SagaRecords {
     private final BooleanSupplier stopping;
     private final AtomicLong handled = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong committedTaken = new AtomicLong();
+    private final AtomicLong committedLeft = new AtomicLong();
+    private final AtomicLong committedCopiesSkipped = new AtomicLong();
+    private final RecentReactions versions;
 
     /** A record and the event it holds. */
     private record Incoming(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
     }
 
-    SagaRecords(Vertx vertx, String group, SagaReactions reactions, SagaDeadLetters deadLetters, BooleanSupplier stopping) {
+    SagaRecords(Vertx vertx, String group, SagaReactions reactions, SagaDeadLetters deadLetters,
+                RecentReactions versions, BooleanSupplier stopping) {
         this.vertx = vertx;
+        this.versions = versions;
         this.tracing = Tracing.of(vertx);
         this.group = group;
         this.reactions = reactions;
@@ -73,6 +87,9 @@ final class SagaRecords {
 
     /** Handles a batch of one partition's records, in order; see the class comment. */
     Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
+        if (!records.isEmpty() && records.getFirst() instanceof CommittedRecord) {
+            return handleCommitted(records);
+        }
         List<Incoming> decoded = new ArrayList<>(records.size());
         List<Span> spans = new ArrayList<>(records.size());
         List<Future<Void>> outcomes = new ArrayList<>();
@@ -84,14 +101,48 @@ final class SagaRecords {
                 outcomes.add(park(record, "it cannot be decoded: " + SagaFailures.describe(undecodable), 1, 1));
                 continue;
             }
+            if (versions.copyOfTaken(envelope)) {
+                committedCopiesSkipped.incrementAndGet();
+                continue;
+            }
             // the reaction's commands, and so their appends, carry this span's trace on
             Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
             spans.add(span);
             decoded.add(new Incoming(record, RecordSpans.traced(envelope, span)));
         }
-        Future<Void> reacted = decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1);
+        Future<Void> reacted = decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1)
+                .onSuccess(done -> decoded.forEach(one -> versions.reacted(one.envelope())));
         outcomes.add(reacted.onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))));
         return Future.all(outcomes).mapEmpty();
+    }
+
+    /** Events committed in this process: see the class comment. Never fails: what is not done here, Kafka brings. */
+    private Future<Void> handleCommitted(List<KafkaConsumerRecord<String, byte[]>> records) {
+        Map<UUID, Long> pending = new HashMap<>();
+        List<Incoming> taken = new ArrayList<>(records.size());
+        for (KafkaConsumerRecord<String, byte[]> record : records) {
+            EventEnvelope envelope = ((CommittedRecord) record).envelope();
+            if (versions.mayTake(envelope, pending)) {
+                pending.put(envelope.streamId(), envelope.version());
+                taken.add(new Incoming(record, envelope));
+            } else {
+                committedLeft.incrementAndGet();
+            }
+        }
+        if (taken.isEmpty() || stopping.getAsBoolean()) {
+            committedLeft.addAndGet(taken.size());
+            return Future.succeededFuture();
+        }
+        return react(taken).map(done -> {
+            taken.forEach(one -> versions.takenHere(one.envelope()));
+            committedTaken.addAndGet(taken.size());
+            return (Void) null;
+        }).otherwise(failure -> {
+            committedLeft.addAndGet(taken.size());
+            LOG.debug("saga: reacting to {} events committed here failed, Kafka brings them again: {}", taken.size(),
+                    failure.toString());
+            return null;
+        });
     }
 
     /** The batch as one unit; a failure that recurs sends it through one record at a time. */
@@ -194,6 +245,21 @@ final class SagaRecords {
     /** Records whose reaction committed. */
     long handled() {
         return handled.get();
+    }
+
+    /** Events committed in this process that were reacted to before Kafka delivered them. */
+    long committedTaken() {
+        return committedTaken.get();
+    }
+
+    /** Events committed in this process that were left to Kafka (not their stream's next version, or failed). */
+    long committedLeft() {
+        return committedLeft.get();
+    }
+
+    /** Records from Kafka skipped because their event was reacted to when it was committed here. */
+    long committedCopiesSkipped() {
+        return committedCopiesSkipped.get();
     }
 
     /** Records whose command the domain refused. */

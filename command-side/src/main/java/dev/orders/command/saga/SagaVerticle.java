@@ -1,7 +1,9 @@
 package dev.orders.command.saga;
 
 import dev.orders.command.handling.CommandHandler;
+import dev.orders.command.handling.CommitHandOff;
 import dev.orders.command.messaging.LocalHandOff;
+import dev.orders.events.EventEnvelope;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
@@ -16,9 +18,11 @@ import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,6 +42,10 @@ import java.util.function.Consumer;
  * ({@link SagaRecords}). Where the relay runs in the same process, it hands over each record Kafka
  * acknowledged ({@link LocalHandOff}), which saves the broker's delivery; Kafka remains the source: a
  * handed-over record is taken only at the exact offset expected next, and its polled copy is skipped.
+ * Earlier still, where commands are handled in the same process, the events its command handler commits are
+ * handed over right after their commit ({@link CommitHandOff}, {@code saga.commit-handoff}): each is queued on the
+ * partition its Kafka copy will land in and reacted to at once if it is its stream's next version
+ * ({@link RecentReactions}); its Kafka copy is then skipped, and whatever is not taken there Kafka brings.
  */
 public final class SagaVerticle extends VerticleBase {
 
@@ -45,13 +53,20 @@ public final class SagaVerticle extends VerticleBase {
     private static final long COMMIT_INTERVAL_MS = 200;
     private static final int MAX_IN_FLIGHT = 5_000;
     private static final int MAX_BATCH = 500;
+    /** Streams whose last reacted version is remembered (a forgotten one is left to Kafka until it is seen again). */
+    private static final int VERSIONS_KEPT = 100_000;
 
     private final OrdersConfig config;
     private final String kafkaBootstrap;
     private final SagaDeadLetters deadLetters;
     private final SagaReactions reactions;
     private final LocalHandOff handOff;
+    private final CommitHandOff commits;
+    private final RecentReactions versions = new RecentReactions(VERSIONS_KEPT);
+    /** Partitions of each event topic, as last read; an event of a topic not in it is left to Kafka. */
+    private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
+    private Consumer<List<EventEnvelope>> committedHere;
     private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaClientMeters meters;
@@ -78,13 +93,15 @@ public final class SagaVerticle extends VerticleBase {
         this.kafkaBootstrap = kafkaBootstrap;
         this.deadLetters = deadLetters;
         this.handOff = handOff;
+        this.commits = handler.commits();
         this.reactions = new SagaReactions(handler, new Deadlines(), handler.pool(), config.sagaCreditCheckTimeout());
     }
 
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
-        records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, () -> queues.stopping());
+        records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, versions,
+                () -> queues.stopping());
         Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", kafkaBootstrap,
                 "group.id", config.sagaGroupId(),
@@ -101,12 +118,19 @@ public final class SagaVerticle extends VerticleBase {
         meters = KafkaClientMeters.of(vertx, consumer);
         queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH, this::committedOffsets);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
-        consumer.partitionsAssignedHandler(queues::assigned);
+        consumer.partitionsAssignedHandler(partitions -> {
+            queues.assigned(partitions);
+            readPartitionCounts(); // partitions added to a topic are assigned anew
+        });
         consumer.partitionsRevokedHandler(queues::revoked);
         // each poll's records at once, straight from the poll: no turn of the event loop per record
         consumer.batchHandler(queues::addAll);
         handedOver = queues::handOff;
         handOff.attach(context, handedOver);
+        if (config.sagaCommitHandoff()) {
+            committedHere = this::committed;
+            commits.attach(context, committedHere);
+        }
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> queues.commit());
         lagTimer = vertx.setPeriodic(config.metricsRefreshInterval().toMillis(), id -> {
             readLag();
@@ -115,9 +139,40 @@ public final class SagaVerticle extends VerticleBase {
         return EventTopics.admin(vertx, kafkaBootstrap)
                 .compose(opened -> {
                     admin = opened;
+                    readPartitionCounts();
                     return consumer.subscribe(Set.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)));
                 })
                 .onSuccess(ignored -> LOG.info("saga consuming {} as group {}", Topics.all(prefix), config.sagaGroupId()));
+    }
+
+    /** Reads how many partitions each event topic has (until then, committed events are left to Kafka). */
+    private void readPartitionCounts() {
+        if (admin == null) {
+            return;
+        }
+        String prefix = config.kafkaTopicPrefix();
+        admin.describeTopics(List.of(Topics.of(prefix, StreamType.ORDER), Topics.of(prefix, StreamType.CUSTOMER)))
+                .onSuccess(topics -> context.runOnContext(ignored ->
+                        topics.forEach((name, topic) -> partitionCounts.put(name, topic.getPartitions().size()))))
+                .onFailure(failure -> LOG.debug("saga: the event topics' partitions are not known yet: {}",
+                        failure.toString()));
+    }
+
+    /**
+     * Events the command handler of this process has just committed, each placed on the partition its Kafka copy
+     * will land in (the producer's own choice for a key: murmur2 of the key, modulo the partitions).
+     */
+    private void committed(List<EventEnvelope> events) {
+        List<CommittedRecord> placed = new ArrayList<>(events.size());
+        for (EventEnvelope event : events) {
+            String topic = Topics.of(config.kafkaTopicPrefix(), event.streamType());
+            String key = event.event().partitionKey().toString();
+            Integer partitions = partitionCounts.get(topic);
+            int partition = partitions == null ? -1
+                    : Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+            placed.add(new CommittedRecord(topic, partition, key, event));
+        }
+        queues.committed(placed);
     }
 
     /** The group's committed offsets of these partitions (those it has), from the admin client. */
@@ -139,6 +194,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         handOff.detach(handedOver);
+        commits.detach(committedHere);
         vertx.cancelTimer(commitTimer);
         vertx.cancelTimer(lagTimer);
         return queues.drain(10_000)
@@ -174,6 +230,24 @@ public final class SagaVerticle extends VerticleBase {
     /** Records polled from Kafka and skipped, their handed-over copy taken, since deployment. */
     public long kafkaCopiesSkipped() {
         return queues == null ? 0 : queues.kafkaCopiesSkipped();
+    }
+
+    /** Events committed in this process that this saga reacted to before Kafka delivered them, since deployment. */
+    public long committedTaken() {
+        return records == null ? 0 : records.committedTaken();
+    }
+
+    /**
+     * Events committed in this process that this saga left to Kafka (not on a partition it consumes, paused, not
+     * their stream's next version, or their reaction failed), since deployment.
+     */
+    public long committedLeft() {
+        return (queues == null ? 0 : queues.committedLeft()) + (records == null ? 0 : records.committedLeft());
+    }
+
+    /** Records from Kafka skipped: copies of events reacted to when they were committed here, since deployment. */
+    public long committedCopiesSkipped() {
+        return records == null ? 0 : records.committedCopiesSkipped();
     }
 
     /** The dead letters this saga parks records in. */

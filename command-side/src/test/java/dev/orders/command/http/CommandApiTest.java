@@ -234,10 +234,18 @@ class CommandApiTest {
         @Test
         void cancels_a_pending_order_and_refuses_a_second_cancel_with_409() throws Exception {
             String customerId = createCustomer("100.00", "EUR");
-            String orderId = post("/api/orders", """
-                    {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}}""".formatted(customerId))
-                    .bodyAsJsonObject().getString("orderId");
-            HttpResponse<Buffer> cancelled = post("/api/orders/" + orderId + "/cancel", null, null, null);
+            // the saga, which reacts to an order at its commit, is held so that the order is still pending
+            assertThat(post("/api/admin/saga/pause", null, null, null).statusCode()).isEqualTo(200);
+            String orderId;
+            HttpResponse<Buffer> cancelled;
+            try {
+                orderId = post("/api/orders", """
+                        {"customerId": "%s", "total": {"amount": "40.00", "currency": "EUR"}}""".formatted(customerId))
+                        .bodyAsJsonObject().getString("orderId");
+                cancelled = post("/api/orders/" + orderId + "/cancel", null, null, null);
+            } finally {
+                assertThat(post("/api/admin/saga/resume", null, null, null).statusCode()).isEqualTo(200);
+            }
             assertThat(cancelled.statusCode()).isEqualTo(202);
             assertThat(cancelled.bodyAsJsonObject().getString("orderId")).isEqualTo(orderId);
             assertThat(cancelled.bodyAsJsonObject().getLong("version")).isEqualTo(2);

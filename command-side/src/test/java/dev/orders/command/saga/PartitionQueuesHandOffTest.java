@@ -1,5 +1,9 @@
 package dev.orders.command.saga;
 
+import dev.orders.events.EventEnvelope;
+import dev.orders.events.EventMetadata;
+import dev.orders.events.Money;
+import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
@@ -19,13 +23,16 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static dev.orders.command.saga.SagaWorld.await;
@@ -44,17 +51,10 @@ class PartitionQueuesHandOffTest {
             + "what they took")
     void take_each_offset_once_in_order(TestInfrastructure infra) throws Exception {
         OrdersConfig config = infra.isolatedConfig();
-        String topic = config.kafkaTopicPrefix() + ".queues";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.kafkaBootstrap()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        }
+        String topic = topic(config, "queues");
         Vertx vertx = Vertx.vertx();
         try {
-            KafkaConsumer<String, byte[]> consumer = KafkaConsumer.create(vertx, Map.of(
-                    "bootstrap.servers", config.kafkaBootstrap(), "group.id", config.sagaGroupId(),
-                    "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
-                    "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
-                    "enable.auto.commit", "false"));
+            KafkaConsumer<String, byte[]> consumer = consumer(vertx, config);
             Context context = vertx.getOrCreateContext();
             List<Long> handled = Collections.synchronizedList(new ArrayList<>());
             PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
@@ -81,6 +81,74 @@ class PartitionQueuesHandOffTest {
         } finally {
             await(vertx.close());
         }
+    }
+
+    @Test
+    @DisplayName("queue events committed here behind the partition's records, in batches of their own that move no "
+            + "offset, and leave those of a partition not owned here to Kafka")
+    void queue_committed_events_in_batches_of_their_own(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = infra.isolatedConfig();
+        String topic = topic(config, "committed");
+        Vertx vertx = Vertx.vertx();
+        try {
+            KafkaConsumer<String, byte[]> consumer = consumer(vertx, config);
+            Context context = vertx.getOrCreateContext();
+            List<List<String>> batches = Collections.synchronizedList(new ArrayList<>());
+            Promise<Void> firstBatchDone = Promise.promise();
+            PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
+                batches.add(batch.stream().map(r -> r instanceof CommittedRecord c
+                        ? "committed v" + c.envelope().version() : "offset " + r.offset()).toList());
+                return batches.size() == 1 ? firstBatchDone.future() : Future.succeededFuture();
+            }, 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
+            TopicPartition partition = new TopicPartition(topic, 0);
+            on(context, () -> queues.assigned(Set.of(partition)));
+            UUID stream = UUID.randomUUID();
+
+            on(context, () -> queues.addAll(polled(record(topic, 0))));  // under way until released below
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1), committed(topic, 0, stream, 2))));
+            on(context, () -> queues.addAll(polled(record(topic, 1))));
+            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 3)))); // a partition not owned
+            on(context, () -> queues.committed(List.of(committed(topic, -1, stream, 3)))); // partitions not known
+            on(context, firstBatchDone::complete);
+
+            SagaWorld.eventually(Duration.ofSeconds(10), "every batch handled", () -> List.copyOf(batches),
+                    handled -> handled.size() >= 3);
+            assertThat(batches).containsExactly(List.of("offset 0"), List.of("committed v1", "committed v2"),
+                    List.of("offset 1"));
+            assertThat(queues.committedLeft()).as("left to Kafka").isEqualTo(2);
+            SagaWorld.eventually(Duration.ofSeconds(10), "the offset past the last record", () -> {
+                Promise<Map<TopicPartition, Long>> progress = Promise.promise();
+                context.runOnContext(ignored -> progress.complete(queues.progress()));
+                return await(progress.future()).get(partition);
+            }, next -> next == 2L);
+            await(consumer.close());
+        } finally {
+            await(vertx.close());
+        }
+    }
+
+    /** A topic of one partition, made for the test. */
+    private static String topic(OrdersConfig config, String name) throws Exception {
+        String topic = config.kafkaTopicPrefix() + "." + name;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.kafkaBootstrap()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return topic;
+    }
+
+    /** A consumer the queues can pause and resume; it never polls. */
+    private static KafkaConsumer<String, byte[]> consumer(Vertx vertx, OrdersConfig config) {
+        return KafkaConsumer.create(vertx, Map.of(
+                "bootstrap.servers", config.kafkaBootstrap(), "group.id", config.sagaGroupId(),
+                "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
+                "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
+                "enable.auto.commit", "false"));
+    }
+
+    private static CommittedRecord committed(String topic, int partition, UUID stream, long version) {
+        return new CommittedRecord(topic, partition, "customer", new EventEnvelope(UUID.randomUUID(), version, 0,
+                Instant.now(), 1, EventMetadata.NONE,
+                new OrderCreated(stream, UUID.randomUUID(), new Money(new BigDecimal("1"), "EUR"))));
     }
 
     /** Runs on the queues' context and waits for it. */

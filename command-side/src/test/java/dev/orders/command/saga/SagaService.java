@@ -65,13 +65,8 @@ final class SagaService implements AutoCloseable {
     static SagaService start(OrdersConfig config, boolean withRelay, boolean withSaga, Duration deadlinePoll,
                              Duration deadlineLease) throws Exception {
         SagaService service = new SagaService(config, deadlinePoll, deadlineLease);
-        if (withRelay && !Boolean.getBoolean("orders.saga.testRelay")) {
-            await(service.vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(),
-                    config.kafkaBootstrap(), service.handOff)));
-        } else if (withRelay) {
-            service.relay = new TestRelay(service.vertx, service.pool, config.kafkaBootstrap(),
-                    config.kafkaTopicPrefix());
-            await(service.relay.start());
+        if (withRelay) {
+            service.startRelay();
         }
         service.deadlines = new DeadlineVerticle(service.handler, service.pool, deadlinePoll, deadlineLease);
         await(service.vertx.deployVerticle(service.deadlines));
@@ -79,6 +74,17 @@ final class SagaService implements AutoCloseable {
             service.deploySaga();
         }
         return service;
+    }
+
+    /** Starts the relay: the real one, handing over to the saga, or the test's stand-in ({@code orders.saga.testRelay}). */
+    void startRelay() throws Exception {
+        if (!Boolean.getBoolean("orders.saga.testRelay")) {
+            await(vertx.deployVerticle(new RelayVerticle(config, config.effectiveCommandPgUri(), config.kafkaBootstrap(),
+                    handOff)));
+        } else {
+            relay = new TestRelay(vertx, pool, config.kafkaBootstrap(), config.kafkaTopicPrefix());
+            await(relay.start());
+        }
     }
 
     static SagaService start(OrdersConfig config) throws Exception {

@@ -82,15 +82,25 @@ final class SagaWorld implements AutoCloseable {
     }
 
     UUID createCustomer(Money limit) throws Exception {
+        return createCustomer(handler, limit);
+    }
+
+    /** Creates a customer through {@code via} (the saga's own process, say) instead of this world's handler. */
+    static UUID createCustomer(CommandHandler via, Money limit) throws Exception {
         UUID id = UUID.randomUUID();
-        await(handler.handle(AggregateType.CUSTOMER, id, new CreateCustomer(id, "customer " + id, limit),
+        await(via.handle(AggregateType.CUSTOMER, id, new CreateCustomer(id, "customer " + id, limit),
                 new EventMetadata("customer-" + id, null, UUID.randomUUID().toString(), null), InTransaction.nothing()));
         return id;
     }
 
     /** Places an order as {@code POST /api/orders} does: its OrderCreated, nothing else. */
     Future<UUID> placeOrder(UUID orderId, UUID customerId, Money total) {
-        return handler.handle(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total),
+        return placeOrder(handler, orderId, customerId, total);
+    }
+
+    /** Places an order through {@code via} (the saga's own process, say) instead of this world's handler. */
+    static Future<UUID> placeOrder(CommandHandler via, UUID orderId, UUID customerId, Money total) {
+        return via.handle(AggregateType.ORDER, orderId, new CreateOrder(orderId, customerId, total),
                         new EventMetadata("order-" + orderId, null, UUID.randomUUID().toString(), null),
                         InTransaction.nothing())
                 .map(orderId);

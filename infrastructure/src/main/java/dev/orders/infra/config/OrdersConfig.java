@@ -166,6 +166,11 @@ public final class OrdersConfig {
         return get(IDEMPOTENCY_RETENTION);
     }
 
+    /** @return whether the saga reacts to the events its process commits before Kafka brings them */
+    public boolean sagaCommitHandoff() {
+        return get(SAGA_COMMIT_HANDOFF);
+    }
+
     /** @return whether the relay hands acknowledged records to the saga of its process */
     public boolean sagaRelayHandoff() {
         return get(SAGA_RELAY_HANDOFF);

@@ -96,6 +96,7 @@ class OrdersConfigTest {
         assertThat(config.snapshotEvery()).isEqualTo(100);
         assertThat(config.sagaCreditCheckTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.sagaRelayHandoff()).isTrue();
+        assertThat(config.sagaCommitHandoff()).isTrue();
         assertThat(config.relayBatchSize()).isEqualTo(500);
         assertThat(config.relayPollInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.corsOrigins()).isEmpty();
@@ -166,6 +167,8 @@ class OrdersConfigTest {
                 .hasMessageContaining("'saga.credit-check-timeout': '30s'");
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("saga.relay-handoff", "on")))
                 .hasMessageContaining("'saga.relay-handoff': 'on'");
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("saga.commit-handoff", "yes")))
+                .hasMessageContaining("'saga.commit-handoff': 'yes'");
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.pool.size", "0")))
                 .hasMessageContaining("'pg.pool.size': '0'");
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("pg.uri", "mysql://x")))
@@ -215,7 +218,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(50);
+        assertThat(List.of(ConfigKey.values())).hasSize(51);
     }
 
     @Test
