@@ -119,22 +119,27 @@ final class SagaRecords {
     /** Events committed in this process: see the class comment. Never fails: what is not done here, Kafka brings. */
     private Future<Void> handleCommitted(List<KafkaConsumerRecord<String, byte[]>> records) {
         Map<UUID, Long> pending = new HashMap<>();
-        List<Incoming> taken = new ArrayList<>(records.size());
+        List<EventEnvelope> taken = new ArrayList<>(records.size());
+        List<Incoming> traced = new ArrayList<>(records.size());
+        List<Span> spans = new ArrayList<>(records.size());
         for (KafkaConsumerRecord<String, byte[]> record : records) {
             EventEnvelope envelope = ((CommittedRecord) record).envelope();
-            if (versions.mayTake(envelope, pending)) {
-                pending.put(envelope.streamId(), envelope.version());
-                taken.add(new Incoming(record, envelope));
-            } else {
+            if (!versions.mayTake(envelope, pending) || stopping.getAsBoolean()) {
                 committedLeft.incrementAndGet();
+                continue;
             }
+            pending.put(envelope.streamId(), envelope.version());
+            taken.add(envelope);
+            // under the append that committed the event, as a delivered record's span is under its publish
+            Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
+            spans.add(span);
+            traced.add(new Incoming(record, RecordSpans.traced(envelope, span)));
         }
-        if (taken.isEmpty() || stopping.getAsBoolean()) {
-            committedLeft.addAndGet(taken.size());
+        if (taken.isEmpty()) {
             return Future.succeededFuture();
         }
-        return react(taken).map(done -> {
-            taken.forEach(one -> versions.takenHere(one.envelope()));
+        return react(traced).onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))).map(done -> {
+            taken.forEach(versions::takenHere);
             committedTaken.addAndGet(taken.size());
             return (Void) null;
         }).otherwise(failure -> {
