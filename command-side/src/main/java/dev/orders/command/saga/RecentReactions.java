@@ -56,9 +56,9 @@ final class RecentReactions {
         takenHere.put(event.eventId(), Boolean.TRUE);
     }
 
-    /** Whether this is the Kafka copy of a committed event already reacted to; true once per event. */
-    boolean copyOfTaken(EventEnvelope event) {
-        return takenHere.remove(event.eventId()) != null;
+    /** Whether the event of this id was taken when it was committed (its Kafka copy needs nothing); true once. */
+    boolean copyOfTaken(UUID eventId) {
+        return takenHere.remove(eventId) != null;
     }
 
     /** An event from Kafka was reacted to (its reaction committed, or the domain refused it, or it was parked). */

@@ -4,6 +4,7 @@ import dev.orders.command.domain.DomainException;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
+import dev.orders.events.Topics;
 import dev.orders.infra.kafka.RecordSpans;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
@@ -11,6 +12,7 @@ import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.producer.KafkaHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,15 +96,15 @@ final class SagaRecords {
         List<Span> spans = new ArrayList<>(records.size());
         List<Future<Void>> outcomes = new ArrayList<>();
         for (KafkaConsumerRecord<String, byte[]> record : records) {
+            if (copyOfTaken(record)) {
+                committedCopiesSkipped.incrementAndGet();
+                continue;
+            }
             EventEnvelope envelope;
             try {
                 envelope = decode(record.value());
             } catch (RuntimeException undecodable) {
                 outcomes.add(park(record, "it cannot be decoded: " + SagaFailures.describe(undecodable), 1, 1));
-                continue;
-            }
-            if (versions.copyOfTaken(envelope)) {
-                committedCopiesSkipped.incrementAndGet();
                 continue;
             }
             // the reaction's commands, and so their appends, carry this span's trace on
@@ -114,6 +116,20 @@ final class SagaRecords {
                 .onSuccess(done -> decoded.forEach(one -> versions.reacted(one.envelope())));
         outcomes.add(reacted.onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))));
         return Future.all(outcomes).mapEmpty();
+    }
+
+    /** Whether the record is the Kafka copy of an event taken at its commit, by the event id its header names (undecoded). */
+    private boolean copyOfTaken(KafkaConsumerRecord<String, byte[]> record) {
+        for (KafkaHeader header : record.headers()) {
+            if (header.key().equals(Topics.HEADER_EVENT_ID)) {
+                try {
+                    return versions.copyOfTaken(UUID.fromString(header.value().toString()));
+                } catch (IllegalArgumentException notAnId) {
+                    return false;
+                }
+            }
+        }
+        return false;
     }
 
     /** Events committed in this process: see the class comment. Never fails: what is not done here, Kafka brings. */

@@ -54,10 +54,10 @@ class RecentReactionsTest {
         reactions.takenHere(taken);
         reactions.reacted(fromKafka);
 
-        assertThat(reactions.copyOfTaken(fromKafka)).as("an event reacted to from Kafka").isFalse();
-        assertThat(reactions.copyOfTaken(event(stream, 1))).as("another event at the same version").isFalse();
-        assertThat(reactions.copyOfTaken(taken)).as("the copy of the event taken").isTrue();
-        assertThat(reactions.copyOfTaken(taken)).as("a second copy: a redelivery like any other").isFalse();
+        assertThat(reactions.copyOfTaken(fromKafka.eventId())).as("an event reacted to from Kafka").isFalse();
+        assertThat(reactions.copyOfTaken(event(stream, 1).eventId())).as("another event at the same version").isFalse();
+        assertThat(reactions.copyOfTaken(taken.eventId())).as("the copy of the event taken").isTrue();
+        assertThat(reactions.copyOfTaken(taken.eventId())).as("a second copy: a redelivery like any other").isFalse();
         assertThat(reactions.mayTake(event(stream, 3), NONE_PENDING)).isTrue();
     }
 
