@@ -62,16 +62,16 @@ final class SagaRecords {
     private final AtomicLong committedTaken = new AtomicLong();
     private final AtomicLong committedLeft = new AtomicLong();
     private final AtomicLong committedCopiesSkipped = new AtomicLong();
-    private final RecentReactions versions;
+    private final RecentReactions recent;
 
     /** A record and the event it holds. */
     private record Incoming(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
     }
 
     SagaRecords(Vertx vertx, String group, SagaReactions reactions, SagaDeadLetters deadLetters,
-                RecentReactions versions, BooleanSupplier stopping) {
+                RecentReactions recent, BooleanSupplier stopping) {
         this.vertx = vertx;
-        this.versions = versions;
+        this.recent = recent;
         this.tracing = Tracing.of(vertx);
         this.group = group;
         this.reactions = reactions;
@@ -113,7 +113,7 @@ final class SagaRecords {
             decoded.add(new Incoming(record, RecordSpans.traced(envelope, span)));
         }
         Future<Void> reacted = decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1)
-                .onSuccess(done -> decoded.forEach(one -> versions.reacted(one.envelope())));
+                .onSuccess(done -> decoded.forEach(one -> recent.reacted(one.envelope())));
         outcomes.add(reacted.onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))));
         return Future.all(outcomes).mapEmpty();
     }
@@ -123,7 +123,7 @@ final class SagaRecords {
         for (KafkaHeader header : record.headers()) {
             if (header.key().equals(Topics.HEADER_EVENT_ID)) {
                 try {
-                    return versions.copyOfTaken(UUID.fromString(header.value().toString()));
+                    return recent.copyOfTaken(UUID.fromString(header.value().toString()));
                 } catch (IllegalArgumentException notAnId) {
                     return false;
                 }
@@ -140,7 +140,7 @@ final class SagaRecords {
         List<Span> spans = new ArrayList<>(records.size());
         for (KafkaConsumerRecord<String, byte[]> record : records) {
             EventEnvelope envelope = ((CommittedRecord) record).envelope();
-            if (!versions.mayTake(envelope, pending) || stopping.getAsBoolean()) {
+            if (!recent.mayTake(envelope, pending) || stopping.getAsBoolean()) {
                 committedLeft.incrementAndGet();
                 continue;
             }
@@ -155,7 +155,7 @@ final class SagaRecords {
             return Future.succeededFuture();
         }
         return react(traced).onComplete(done -> spans.forEach(span -> Tracing.endOn(span, done))).map(done -> {
-            taken.forEach(versions::takenHere);
+            taken.forEach(recent::takenHere);
             committedTaken.addAndGet(taken.size());
             return (Void) null;
         }).otherwise(failure -> {

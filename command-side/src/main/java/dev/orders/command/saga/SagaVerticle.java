@@ -53,8 +53,8 @@ public final class SagaVerticle extends VerticleBase {
     private static final long COMMIT_INTERVAL_MS = 200;
     private static final int MAX_IN_FLIGHT = 5_000;
     private static final int MAX_BATCH = 500;
-    /** Streams whose last reacted version is remembered (a forgotten one is left to Kafka until it is seen again). */
-    private static final int VERSIONS_KEPT = 100_000;
+    /** Streams (and ids of events taken at commit) remembered; what is forgotten is left to Kafka until seen again. */
+    private static final int RECENT_KEPT = 100_000;
 
     private final OrdersConfig config;
     private final String kafkaBootstrap;
@@ -62,7 +62,7 @@ public final class SagaVerticle extends VerticleBase {
     private final SagaReactions reactions;
     private final LocalHandOff handOff;
     private final CommitHandOff commits;
-    private final RecentReactions versions = new RecentReactions(VERSIONS_KEPT);
+    private final RecentReactions recent = new RecentReactions(RECENT_KEPT);
     /** Partitions of each event topic, as last read; an event of a topic not in it is left to Kafka. */
     private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
@@ -100,7 +100,7 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
-        records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, versions,
+        records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, recent,
                 () -> queues.stopping());
         Map<String, String> settings = new HashMap<>(Map.of(
                 "bootstrap.servers", kafkaBootstrap,
