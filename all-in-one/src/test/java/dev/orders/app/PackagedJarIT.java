@@ -64,6 +64,13 @@ class PackagedJarIT {
     private record Running(Process process, List<String> output, String url) {
     }
 
+    /** Starts the jar and waits until it announces its URL; fails with everything it printed if it does not. */
+    private Running serving(String... args) throws Exception {
+        Running running = start(args);
+        assertThat(running.url()).as("the URL the jar announces; it printed: %s", running.output()).isNotNull();
+        return running;
+    }
+
     private Running start(String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "-jar", System.getProperty("orders.jar"), "--data.dir=" + dataDir));
@@ -123,8 +130,7 @@ class PackagedJarIT {
     @Test
     @Order(1)
     void starts_prints_its_url_serves_the_ui_and_the_api_and_stops_on_sigterm_without_leftovers() throws Exception {
-        Running running = start("--http.port=0");
-        assertThat(running.url()).as("the printed URL; output:\n" + String.join("\n", running.output())).isNotNull();
+        Running running = serving("--http.port=0");
         HttpResponse<String> page = get(running.url());
         assertThat(page.body()).contains("<html");
         assertThat(page.headers().firstValue("Content-Security-Policy")).as("the page's CSP header")
@@ -152,7 +158,7 @@ class PackagedJarIT {
     @Test
     @Order(2)
     void a_second_start_on_the_same_data_keeps_the_first_ones_events() throws Exception {
-        Running running = start("--http.port=0");
+        Running running = serving("--http.port=0");
         assertThat(running.url()).isNotNull();
         HttpResponse<String> customer = get(running.url() + "api/customers/" + customerId, signInAsOperator(running.url()));
         assertThat(customer.statusCode()).isEqualTo(200);
@@ -199,7 +205,7 @@ class PackagedJarIT {
     @Test
     @Order(6)
     void sigterm_turns_readiness_503_first_tells_streams_to_reconnect_then_stops_without_leftovers() throws Exception {
-        Running running = start("--http.port=0", "--shutdown.notice=PT2S");
+        Running running = serving("--http.port=0", "--shutdown.notice=PT2S");
         String operator = signInAsOperator(running.url());
         HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(
                         URI.create(running.url() + "api/customers/" + customerId + "/orders/stream"))
