@@ -39,7 +39,7 @@ class SagaCommitHandOffTest {
     @Test
     @DisplayName("approves an order with no relay running, then skips each event's Kafka copy once the relay runs")
     void reacts_before_kafka_and_skips_the_copies(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
+        OrdersConfig config = infra.isolatedConfig().with(Map.of("saga.commit-handoff", "true"));
         try (SagaWorld world = new SagaWorld(config); SagaService service = withoutRelay(config)) {
             SagaVerticle saga = service.saga;
             long takenBefore = saga.committedTaken();
@@ -72,7 +72,7 @@ class SagaCommitHandOffTest {
     @Test
     @DisplayName("leaves a committed event that is not its stream's next known version to Kafka, which brings it in order")
     void leaves_an_event_ahead_of_its_stream_to_kafka(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
+        OrdersConfig config = infra.isolatedConfig().with(Map.of("saga.commit-handoff", "true"));
         try (SagaWorld world = new SagaWorld(config); SagaService service = withoutRelay(config)) {
             SagaVerticle saga = service.saga;
             long takenBefore = saga.committedTaken();
@@ -129,7 +129,7 @@ class SagaCommitHandOffTest {
     @Test
     @DisplayName("leaves what is committed while it is paused to Kafka")
     void leaves_events_committed_while_paused_to_kafka(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
+        OrdersConfig config = infra.isolatedConfig().with(Map.of("saga.commit-handoff", "true"));
         try (SagaWorld world = new SagaWorld(config); SagaService service = SagaService.start(config)) {
             SagaVerticle saga = service.saga;
             UUID customer = SagaWorld.createCustomer(service.handler, THOUSAND);
