@@ -127,9 +127,9 @@ final class Audit {
                      + " LEFT JOIN command.event_positions p ON p.id = e.id ORDER BY e.stream_id, e.version")) {
             while (rows.next()) {
                 long position = rows.getLong(7);
+                Long positioned = rows.wasNull() ? null : position; // of the column read last: ask before any other
                 events.add(new Event(rows.getObject(1, UUID.class), rows.getString(2), rows.getObject(3, UUID.class),
-                        rows.getInt(4), rows.getString(5), new JsonObject(rows.getString(6)),
-                        rows.wasNull() ? null : position));
+                        rows.getInt(4), rows.getString(5), new JsonObject(rows.getString(6)), positioned));
             }
         }
         return events;
