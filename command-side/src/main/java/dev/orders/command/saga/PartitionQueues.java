@@ -37,7 +37,7 @@ import java.util.function.Function;
  * once and in order whichever way it came.
  *
  * <p>Events the command handler of this process has just committed come too ({@link #committed}), ahead of their
- * Kafka copies: each is queued behind the records of the partition its copy will land in, in a batch of
+ * Kafka copies: each is queued on the partition its copy will land in, if that partition is idle, in a batch of
  * committed events only (they move no offset), and the handler decides which it reacts to.
  */
 final class PartitionQueues {
@@ -127,14 +127,17 @@ final class PartitionQueues {
     }
 
     /**
-     * Queues events just committed in this process, each behind the records of its partition, if this instance
-     * owns the partition and records flow (not held, paused or stopping); the others are left to Kafka.
+     * Queues events just committed in this process, each on its partition, if this instance owns the partition,
+     * records flow (not held, paused or stopping) and the partition is idle (nothing queued or under way, or only
+     * what this call queued); the others are left to Kafka. So a quiet partition reacts at once, and a busy one
+     * takes its events in the larger batches that the relay's hand-off and the polls gather.
      */
     void committed(List<CommittedRecord> records) {
         Set<TopicPartition> idle = new LinkedHashSet<>();
         for (CommittedRecord record : records) {
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            if (flowPaused || !owned.contains(partition)) {
+            boolean busy = running.containsKey(partition) && !idle.contains(partition);
+            if (flowPaused || !owned.contains(partition) || busy) {
                 committedLeft++;
                 continue;
             }
@@ -332,7 +335,7 @@ final class PartitionQueues {
         return kafkaCopiesSkipped;
     }
 
-    /** Events committed here and left to Kafka: their partition is not owned here (or not known), or paused. */
+    /** Events committed here and left to Kafka: their partition is not owned here (or not known), busy, or paused. */
     long committedLeft() {
         return committedLeft;
     }

@@ -56,6 +56,11 @@ final class RecentReactions {
         takenHere.put(event.eventId(), Boolean.TRUE);
     }
 
+    /** Whether any event taken when it was committed still waits for its Kafka copy. */
+    boolean anyTaken() {
+        return !takenHere.isEmpty();
+    }
+
     /** Whether the event of this id was taken when it was committed (its Kafka copy needs nothing); true once. */
     boolean copyOfTaken(UUID eventId) {
         return takenHere.remove(eventId) != null;

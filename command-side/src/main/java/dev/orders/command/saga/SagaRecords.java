@@ -120,6 +120,9 @@ final class SagaRecords {
 
     /** Whether the record is the Kafka copy of an event taken at its commit, by the event id its header names (undecoded). */
     private boolean copyOfTaken(KafkaConsumerRecord<String, byte[]> record) {
+        if (!recent.anyTaken()) {
+            return false;
+        }
         for (KafkaHeader header : record.headers()) {
             if (header.key().equals(Topics.HEADER_EVENT_ID)) {
                 try {

@@ -84,9 +84,9 @@ class PartitionQueuesHandOffTest {
     }
 
     @Test
-    @DisplayName("queue events committed here behind the partition's records, in batches of their own that move no "
-            + "offset, and leave those of a partition not owned here to Kafka")
-    void queue_committed_events_in_batches_of_their_own(TestInfrastructure infra) throws Exception {
+    @DisplayName("queue events committed here on an idle partition, in a batch of their own that moves no offset, and "
+            + "leave those of a busy partition, or one not owned here, to Kafka")
+    void queue_committed_events_while_idle(TestInfrastructure infra) throws Exception {
         OrdersConfig config = infra.isolatedConfig();
         String topic = topic(config, "committed");
         Vertx vertx = Vertx.vertx();
@@ -94,28 +94,37 @@ class PartitionQueuesHandOffTest {
             KafkaConsumer<String, byte[]> consumer = consumer(vertx, config);
             Context context = vertx.getOrCreateContext();
             List<List<String>> batches = Collections.synchronizedList(new ArrayList<>());
-            Promise<Void> firstBatchDone = Promise.promise();
+            Promise<Void> polledDone = Promise.promise();
+            Promise<Void> committedDone = Promise.promise();
             PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
                 batches.add(batch.stream().map(r -> r instanceof CommittedRecord c
                         ? "committed v" + c.envelope().version() : "offset " + r.offset()).toList());
-                return batches.size() == 1 ? firstBatchDone.future() : Future.succeededFuture();
+                return switch (batches.size()) {
+                    case 1 -> polledDone.future();
+                    case 2 -> committedDone.future();
+                    default -> Future.succeededFuture();
+                };
             }, 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
             TopicPartition partition = new TopicPartition(topic, 0);
             on(context, () -> queues.assigned(Set.of(partition)));
             UUID stream = UUID.randomUUID();
 
-            on(context, () -> queues.addAll(polled(record(topic, 0))));  // under way until released below
-            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1), committed(topic, 0, stream, 2))));
-            on(context, () -> queues.addAll(polled(record(topic, 1))));
-            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 3)))); // a partition not owned
-            on(context, () -> queues.committed(List.of(committed(topic, -1, stream, 3)))); // partitions not known
-            on(context, firstBatchDone::complete);
+            on(context, () -> queues.addAll(polled(record(topic, 0))));  // under way until polledDone
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1)))); // busy: left
+            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 1)))); // a partition not owned
+            on(context, () -> queues.committed(List.of(committed(topic, -1, stream, 1)))); // partitions not known
+            on(context, polledDone::complete);
+            on(context, () -> { }); // the partition's next turn has run: it is idle
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 2), committed(topic, 0, stream, 3))));
+            on(context, () -> queues.addAll(polled(record(topic, 1))));  // behind the committed events
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 4)))); // busy again: left
+            on(context, committedDone::complete);
 
             SagaWorld.eventually(Duration.ofSeconds(10), "every batch handled", () -> List.copyOf(batches),
                     handled -> handled.size() >= 3);
-            assertThat(batches).containsExactly(List.of("offset 0"), List.of("committed v1", "committed v2"),
+            assertThat(batches).containsExactly(List.of("offset 0"), List.of("committed v2", "committed v3"),
                     List.of("offset 1"));
-            assertThat(queues.committedLeft()).as("left to Kafka").isEqualTo(2);
+            assertThat(queues.committedLeft()).as("left to Kafka").isEqualTo(4);
             SagaWorld.eventually(Duration.ofSeconds(10), "the offset past the last record", () -> {
                 Promise<Map<TopicPartition, Long>> progress = Promise.promise();
                 context.runOnContext(ignored -> progress.complete(queues.progress()));
