@@ -143,7 +143,7 @@ public final class Benchmarks {
         progress("starting PostgreSQL, Kafka and the service (logs: %s)", System.getProperty("bench.log"));
         Report report = new Report(options, machine, started, pgbenchVersion);
         Throwable failure = null;
-        try (SystemUnderTest system = SystemUnderTest.start(options.dataDir());
+        try (SystemUnderTest system = SystemUnderTest.start(options.dataDir(), options.settings());
              Http http = new Http(system.host(), system.port(), system.operatorToken())) {
             report.postgres = system.postgresVersion();
             report.kafka = system.kafkaVersion();

@@ -3,8 +3,10 @@ package dev.orders.bench;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** The command line of {@link Benchmarks}: what to measure, how long and how often. */
@@ -12,7 +14,8 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                List<Integer> rates, int searchRuns, int bisections, int quietRate, int quietSeconds,
                int latencyCustomers, int loads, int connections, int fanOutRate,
                int fanOutSeconds, int events, int rebuildRuns, Set<String> only, Path out, Path chart, Path fanOutChart,
-               Path dataDir, int warmupSeconds, int warmupMaxSeconds, String commandLine) {
+               Path dataDir, Map<String, String> settings, int warmupSeconds, int warmupMaxSeconds,
+               String commandLine) {
 
     static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild");
 
@@ -81,6 +84,9 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --chart FILE            the SVG chart (default docs/bench-latency.svg)
                   --fanout-chart FILE     the fan-out's SVG chart (default docs/bench-fanout.svg)
                   --data-dir DIR          embedded servers' data (default: a fresh temporary folder)
+                  --set KEY=VALUE         a setting of the system under test, as in its configuration
+                                          (repeatable; say --set saga.commit-handoff=false); the report's
+                                          command line names it
                   --help                  this text
 
                 Needs pgbench (Debian: apt-get install -y postgresql-client). The system's own logs go to
@@ -111,6 +117,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         Path chart = Path.of("docs", "bench-latency.svg");
         Path fanOutChart = Path.of("docs", "bench-fanout.svg");
         Path dataDir = null;
+        Map<String, String> settings = new LinkedHashMap<>();
         int warmup = quick ? 8 : 15;
         int warmupMax = 300;
         for (int i = 0; i < args.length; i++) {
@@ -161,6 +168,13 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 case "--chart" -> chart = Path.of(value);
                 case "--fanout-chart" -> fanOutChart = Path.of(value);
                 case "--data-dir" -> dataDir = Path.of(value);
+                case "--set" -> {
+                    int equals = value.indexOf('=');
+                    if (equals < 1) {
+                        throw new IllegalArgumentException("--set needs KEY=VALUE, was '" + value + "'");
+                    }
+                    settings.put(value.substring(0, equals), value.substring(equals + 1));
+                }
                 default -> throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
             }
         }
@@ -168,7 +182,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         List<Integer> steps = rates.stream().sorted().distinct().toList();
         return new Options(quick, runs, throughputSeconds, clients, latencySeconds, steps, searchRuns, bisections,
                 quietRate, quietSeconds, latencyCustomers, loads,
-                connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, warmup, warmupMax,
+                connections, fanOutRate, fanOutSeconds, events, rebuildRuns == null ? runs : rebuildRuns, only, out, chart, fanOutChart, dataDir, Map.copyOf(settings), warmup, warmupMax,
                 "java -jar benchmarks/target/benchmarks.jar" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     }
 

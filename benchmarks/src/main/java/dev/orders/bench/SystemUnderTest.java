@@ -51,7 +51,8 @@ final class SystemUnderTest implements AutoCloseable {
         this.config = config;
     }
 
-    static SystemUnderTest start(Path requestedDataDir) throws IOException, SQLException {
+    /** Starts the system on embedded servers, with {@code settings} (configuration keys) over its defaults. */
+    static SystemUnderTest start(Path requestedDataDir, Map<String, String> settings) throws IOException, SQLException {
         boolean own = requestedDataDir == null;
         Path dataDir = own ? Files.createTempDirectory("orders-bench-") : requestedDataDir;
         // embedded PostgreSQL runs as 'nobody' when this process is root: the folder must be readable by it
@@ -61,7 +62,7 @@ final class SystemUnderTest implements AutoCloseable {
                 "data.dir", dataDir.toString(),
                 "clean", "true",
                 "http.port", Integer.toString(freePort()),
-                "pg.pool.max-wait-queue", "2048"));
+                "pg.pool.max-wait-queue", "2048")).with(settings);
         OrdersApp app = OrdersApp.start(config);
         try {
             Connection admin = provisioner(app).superuserConnection(Infrastructure.DATABASE);
