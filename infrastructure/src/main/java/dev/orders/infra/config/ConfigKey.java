@@ -77,12 +77,12 @@ public enum ConfigKey {
             + " share a process, the relay hands each record Kafka acknowledged straight to the saga, which takes"
             + " it only at the exact offset it expects next (the Kafka copy is then skipped); false: the saga reads"
             + " everything from Kafka. Durability and order are the same either way"),
-    SAGA_COMMIT_HANDOFF("saga.commit-handoff", "false", SHOWN, ConfigValues::bool,
-            "off until a credit leak found with it in the cluster fault test is explained. true: where a command and the saga"
-            + " share a process, the saga reacts to each event the command handler commits at once, before the"
-            + " relay and Kafka bring it (only the next version of its stream, only on a partition this instance"
-            + " consumes; the Kafka copy is then skipped); false: the saga reacts to what Kafka delivers only."
-            + " Durability and order are the same either way"),
+    SAGA_COMMIT_HANDOFF("saga.commit-handoff", "true", SHOWN, ConfigValues::bool,
+            "true: where a command and the saga share a process, the saga reacts to each event the command handler"
+            + " commits at once, before the relay and Kafka bring it (only the next version of its stream, only on a"
+            + " partition this instance consumes and only while that partition is idle; the Kafka copy is then"
+            + " skipped); false: the saga reacts to what Kafka delivers only. Durability and order are the same"
+            + " either way"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"

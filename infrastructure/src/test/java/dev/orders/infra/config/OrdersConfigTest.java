@@ -96,7 +96,7 @@ class OrdersConfigTest {
         assertThat(config.snapshotEvery()).isEqualTo(100);
         assertThat(config.sagaCreditCheckTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.sagaRelayHandoff()).isTrue();
-        assertThat(config.sagaCommitHandoff()).isFalse();
+        assertThat(config.sagaCommitHandoff()).isTrue();
         assertThat(config.relayBatchSize()).isEqualTo(500);
         assertThat(config.relayPollInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.corsOrigins()).isEmpty();
