@@ -44,12 +44,30 @@ final class PartitionQueues {
 
     private static final Logger LOG = LoggerFactory.getLogger(PartitionQueues.class);
 
+    /** What handles the batches: each holds one partition's records from Kafka, or its events committed here. */
+    interface Handler {
+
+        /** Records from Kafka (polled or handed over by the relay), in their order; the offset moves past them. */
+        Future<Void> records(List<KafkaConsumerRecord<String, byte[]>> batch);
+
+        /** Events committed in this process, ahead of their Kafka copies; no offset moves. */
+        Future<Void> committed(List<CommittedEvent> batch);
+    }
+
+    /** What a partition's queue holds, in the order it came. */
+    sealed interface Entry permits Polled, CommittedEvent {
+    }
+
+    /** A record from Kafka: polled, or handed over by the relay. */
+    record Polled(KafkaConsumerRecord<String, byte[]> record) implements Entry {
+    }
+
     private final Context context;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final Function<List<KafkaConsumerRecord<String, byte[]>>, Future<Void>> handler;
+    private final Handler handler;
     private final int maxInFlight;
     private final int maxBatch;
-    private final Map<TopicPartition, ArrayDeque<KafkaConsumerRecord<String, byte[]>>> waiting = new HashMap<>();
+    private final Map<TopicPartition, ArrayDeque<Entry>> waiting = new HashMap<>();
     private final Map<TopicPartition, Future<Void>> running = new HashMap<>();
     private final Map<TopicPartition, Long> handledUpTo = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
@@ -70,8 +88,7 @@ final class PartitionQueues {
     private volatile int inFlight;
     private volatile boolean stopping;
 
-    PartitionQueues(Context context, KafkaConsumer<String, byte[]> consumer,
-                    Function<List<KafkaConsumerRecord<String, byte[]>>, Future<Void>> handler, int maxInFlight,
+    PartitionQueues(Context context, KafkaConsumer<String, byte[]> consumer, Handler handler, int maxInFlight,
                     int maxBatch, Function<Set<TopicPartition>, Future<Map<TopicPartition, Long>>> starts) {
         this.context = context;
         this.starts = starts;
@@ -98,7 +115,7 @@ final class PartitionQueues {
             if (owned.contains(partition)) {
                 expected.put(partition, record.offset() + 1);
             }
-            enqueue(partition, record, idle);
+            enqueue(partition, new Polled(record), idle);
         }
         updateFlow();
         idle.forEach(this::next);
@@ -120,7 +137,7 @@ final class PartitionQueues {
             }
             handOffsTaken++;
             expected.put(partition, next + 1);
-            enqueue(partition, new KafkaConsumerRecordImpl<>(record), idle);
+            enqueue(partition, new Polled(new KafkaConsumerRecordImpl<>(record)), idle);
         }
         updateFlow();
         idle.forEach(this::next);
@@ -132,25 +149,24 @@ final class PartitionQueues {
      * what this call queued); the others are left to Kafka. So a quiet partition reacts at once, and a busy one
      * takes its events in the larger batches that the relay's hand-off and the polls gather.
      */
-    void committed(List<CommittedRecord> records) {
+    void committed(List<CommittedEvent> events) {
         Set<TopicPartition> idle = new LinkedHashSet<>();
-        for (CommittedRecord record : records) {
-            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        for (CommittedEvent event : events) {
+            TopicPartition partition = new TopicPartition(event.topic(), event.partition());
             boolean busy = running.containsKey(partition) && !idle.contains(partition);
             if (flowPaused || !owned.contains(partition) || busy) {
                 committedLeft++;
                 continue;
             }
-            enqueue(partition, record, idle);
+            enqueue(partition, event, idle);
         }
         updateFlow();
         idle.forEach(this::next);
     }
 
-    private void enqueue(TopicPartition partition, KafkaConsumerRecord<String, byte[]> record,
-                         Set<TopicPartition> idle) {
+    private void enqueue(TopicPartition partition, Entry entry, Set<TopicPartition> idle) {
         inFlight++;
-        waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(record);
+        waiting.computeIfAbsent(partition, p -> new ArrayDeque<>()).add(entry);
         if (!running.containsKey(partition)) {
             running.put(partition, Future.succeededFuture());
             idle.add(partition);
@@ -159,7 +175,7 @@ final class PartitionQueues {
 
     /** Hands the partition's waiting records to the handler as one batch, then the next, until none wait. */
     private void next(TopicPartition partition) {
-        ArrayDeque<KafkaConsumerRecord<String, byte[]>> queue = waiting.get(partition);
+        ArrayDeque<Entry> queue = waiting.get(partition);
         if (queue == null || queue.isEmpty() || stopping) {
             running.remove(partition);
             if (queue != null && queue.isEmpty()) {
@@ -174,22 +190,28 @@ final class PartitionQueues {
             return;
         }
         // A batch holds records from Kafka or events committed here, never both: only the former move the offset.
-        boolean committedHere = queue.peek() instanceof CommittedRecord;
-        List<KafkaConsumerRecord<String, byte[]>> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
-        while (!queue.isEmpty() && batch.size() < maxBatch && queue.peek() instanceof CommittedRecord == committedHere) {
-            batch.add(queue.poll());
+        boolean committedHere = queue.peek() instanceof CommittedEvent;
+        List<KafkaConsumerRecord<String, byte[]>> records = new ArrayList<>();
+        List<CommittedEvent> events = new ArrayList<>();
+        while (!queue.isEmpty() && records.size() + events.size() < maxBatch
+                && queue.peek() instanceof CommittedEvent == committedHere) {
+            switch (queue.poll()) {
+                case Polled polled -> records.add(polled.record());
+                case CommittedEvent event -> events.add(event);
+            }
         }
+        int size = records.size() + events.size();
         Future<Void> handled;
         try {
-            handled = handler.apply(batch);
+            handled = committedHere ? handler.committed(events) : handler.records(records);
         } catch (RuntimeException bug) {
             handled = Future.failedFuture(bug);
         }
         running.put(partition, handled);
         handled.onComplete(outcome -> {
-            inFlight -= batch.size();
+            inFlight -= size;
             if (outcome.succeeded() && owned.contains(partition) && !committedHere) {
-                handledUpTo.merge(partition, batch.getLast().offset() + 1, Math::max);
+                handledUpTo.merge(partition, records.getLast().offset() + 1, Math::max);
             }
             updateFlow();
             if (outcome.succeeded()) {

@@ -38,12 +38,12 @@ import java.util.function.BooleanSupplier;
  * <p>The batch's future completes once every record has been reacted to or parked, so the offset moves
  * past a record only once its outcome is committed; it fails only when the saga stops.
  *
- * <p>A batch of events committed in this process ({@link CommittedRecord}, ahead of Kafka) is reacted to once:
+ * <p>A batch of events committed in this process ({@link CommittedEvent}, ahead of Kafka) is reacted to once:
  * only the events that are their stream's next version ({@link RecentReactions}); whatever is not taken, or whose
  * reaction fails, is reacted to when Kafka delivers it. The Kafka copy of an event reacted to that way is
  * skipped.
  */
-final class SagaRecords {
+final class SagaRecords implements PartitionQueues.Handler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SagaRecords.class);
     /** Attempts of a record whose failure recurs, before it is parked. */
@@ -64,8 +64,18 @@ final class SagaRecords {
     private final AtomicLong committedCopiesSkipped = new AtomicLong();
     private final RecentReactions recent;
 
-    /** A record and the event it holds. */
-    private record Incoming(KafkaConsumerRecord<String, byte[]> record, EventEnvelope envelope) {
+    /**
+     * An event to react to and where it came from: the Kafka record it came in, or, for an event committed here
+     * (never parked: what fails of it is left to Kafka), that event. One of the two is null.
+     */
+    private record Incoming(EventEnvelope envelope, KafkaConsumerRecord<String, byte[]> record,
+                            CommittedEvent committed) {
+
+        /** Where the event came from, for the log. */
+        String at() {
+            return record != null ? coordinates(record)
+                    : committed.topic() + "-" + committed.partition() + " (committed here, key " + committed.key() + ")";
+        }
     }
 
     SagaRecords(Vertx vertx, String group, SagaReactions reactions, SagaDeadLetters deadLetters,
@@ -88,10 +98,8 @@ final class SagaRecords {
     }
 
     /** Handles a batch of one partition's records, in order; see the class comment. */
-    Future<Void> handle(List<KafkaConsumerRecord<String, byte[]>> records) {
-        if (!records.isEmpty() && records.getFirst() instanceof CommittedRecord) {
-            return handleCommitted(records);
-        }
+    @Override
+    public Future<Void> records(List<KafkaConsumerRecord<String, byte[]>> records) {
         List<Incoming> decoded = new ArrayList<>(records.size());
         List<Span> spans = new ArrayList<>(records.size());
         List<Future<Void>> outcomes = new ArrayList<>();
@@ -110,7 +118,7 @@ final class SagaRecords {
             // the reaction's commands, and so their appends, carry this span's trace on
             Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
             spans.add(span);
-            decoded.add(new Incoming(record, RecordSpans.traced(envelope, span)));
+            decoded.add(new Incoming(RecordSpans.traced(envelope, span), record, null));
         }
         Future<Void> reacted = decoded.isEmpty() ? Future.succeededFuture() : together(decoded, 1)
                 .onSuccess(done -> decoded.forEach(one -> recent.reacted(one.envelope())));
@@ -136,13 +144,14 @@ final class SagaRecords {
     }
 
     /** Events committed in this process: see the class comment. Never fails: what is not done here, Kafka brings. */
-    private Future<Void> handleCommitted(List<KafkaConsumerRecord<String, byte[]>> records) {
+    @Override
+    public Future<Void> committed(List<CommittedEvent> events) {
         Map<UUID, Long> pending = new HashMap<>();
-        List<EventEnvelope> taken = new ArrayList<>(records.size());
-        List<Incoming> traced = new ArrayList<>(records.size());
-        List<Span> spans = new ArrayList<>(records.size());
-        for (KafkaConsumerRecord<String, byte[]> record : records) {
-            EventEnvelope envelope = ((CommittedRecord) record).envelope();
+        List<EventEnvelope> taken = new ArrayList<>(events.size());
+        List<Incoming> traced = new ArrayList<>(events.size());
+        List<Span> spans = new ArrayList<>(events.size());
+        for (CommittedEvent event : events) {
+            EventEnvelope envelope = event.envelope();
             if (!recent.mayTake(envelope, pending) || stopping.getAsBoolean()) {
                 committedLeft.incrementAndGet();
                 continue;
@@ -150,9 +159,9 @@ final class SagaRecords {
             pending.put(envelope.streamId(), envelope.version());
             taken.add(envelope);
             // under the append that committed the event, as a delivered record's span is under its publish
-            Span span = RecordSpans.consume(tracing, "saga", group, record, envelope);
+            Span span = RecordSpans.consumeCommitted(tracing, "saga", group, event.topic(), envelope);
             spans.add(span);
-            traced.add(new Incoming(record, RecordSpans.traced(envelope, span)));
+            traced.add(new Incoming(RecordSpans.traced(envelope, span), null, event));
         }
         if (taken.isEmpty()) {
             return Future.succeededFuture();
@@ -180,12 +189,12 @@ final class SagaRecords {
                     return retryOrPark(batch.getFirst(), failure, 1, attempt);
                 }
                 LOG.warn("saga: a batch of {} records from {} failed ({}); handling them one at a time", batch.size(),
-                        coordinates(batch.getFirst().record()), SagaFailures.describe(failure));
+                        batch.getFirst().at(), SagaFailures.describe(failure));
                 return oneAtATime(batch);
             }
             long delay = delay(attempt);
             LOG.warn("saga: a batch of {} records from {} failed (attempt {}), retrying in {} ms: {}", batch.size(),
-                    coordinates(batch.getFirst().record()), attempt, delay, failure.toString());
+                    batch.getFirst().at(), attempt, delay, failure.toString());
             return vertx.timer(delay).compose(ignored -> together(batch, attempt + 1));
         });
     }
@@ -213,7 +222,7 @@ final class SagaRecords {
         }
         long delay = delay(attempt);
         LOG.warn("saga: the record at {} ({} {}) failed (attempt {}, {} of {} that recur), retrying in {} ms: {}",
-                coordinates(one.record()), one.envelope().type(), one.envelope().eventId(), attempt, recurring,
+                one.at(), one.envelope().type(), one.envelope().eventId(), attempt, recurring,
                 MAX_ATTEMPTS, delay, SagaFailures.describe(failure));
         return vertx.timer(delay).compose(ignored -> alone(one, recurring, attempt + 1));
     }
@@ -238,7 +247,7 @@ final class SagaRecords {
                 EventEnvelope envelope = envelopes.get(i);
                 LogFields.journey(LOG.atWarn(), envelope.metadata().correlationId(), envelope.metadata().traceparent())
                         .log("saga: {} {} at {} caused a command the domain refuses: {}, {}", envelope.type(),
-                                envelope.eventId(), coordinates(batch.get(i).record()), refusal.rejection(),
+                                envelope.eventId(), batch.get(i).at(), refusal.rejection(),
                                 refusal.getMessage());
             }
             return null;

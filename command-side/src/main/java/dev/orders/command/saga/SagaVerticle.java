@@ -116,7 +116,7 @@ public final class SagaVerticle extends VerticleBase {
         settings.putAll(ConsumerGroups.LIVENESS);
         consumer = KafkaConsumer.create(vertx, settings);
         meters = KafkaClientMeters.of(vertx, consumer);
-        queues = new PartitionQueues(context, consumer, records::handle, MAX_IN_FLIGHT, MAX_BATCH, this::committedOffsets);
+        queues = new PartitionQueues(context, consumer, records, MAX_IN_FLIGHT, MAX_BATCH, this::committedOffsets);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));
         consumer.partitionsAssignedHandler(partitions -> {
             queues.assigned(partitions);
@@ -163,14 +163,14 @@ public final class SagaVerticle extends VerticleBase {
      * will land in (the producer's own choice for a key: murmur2 of the key, modulo the partitions).
      */
     private void committed(List<EventEnvelope> events) {
-        List<CommittedRecord> placed = new ArrayList<>(events.size());
+        List<CommittedEvent> placed = new ArrayList<>(events.size());
         for (EventEnvelope event : events) {
             String topic = Topics.of(config.kafkaTopicPrefix(), event.streamType());
             String key = event.event().partitionKey().toString();
             Integer partitions = partitionCounts.get(topic);
             int partition = partitions == null ? -1
                     : Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
-            placed.add(new CommittedRecord(topic, partition, key, event));
+            placed.add(new CommittedEvent(topic, partition, key, event));
         }
         queues.committed(placed);
     }

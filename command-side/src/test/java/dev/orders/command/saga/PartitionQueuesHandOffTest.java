@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static dev.orders.command.saga.SagaWorld.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,10 +58,10 @@ class PartitionQueuesHandOffTest {
             KafkaConsumer<String, byte[]> consumer = consumer(vertx, config);
             Context context = vertx.getOrCreateContext();
             List<Long> handled = Collections.synchronizedList(new ArrayList<>());
-            PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
-                batch.stream().map(KafkaConsumerRecord::offset).forEach(handled::add);
+            PartitionQueues queues = new PartitionQueues(context, consumer, handler(batch -> {
+                batch.stream().map(entry -> ((PartitionQueues.Polled) entry).record().offset()).forEach(handled::add);
                 return Future.succeededFuture();
-            }, 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
+            }), 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
             TopicPartition partition = new TopicPartition(topic, 0);
             on(context, () -> queues.assigned(Set.of(partition)));
 
@@ -96,15 +97,17 @@ class PartitionQueuesHandOffTest {
             List<List<String>> batches = Collections.synchronizedList(new ArrayList<>());
             Promise<Void> polledDone = Promise.promise();
             Promise<Void> committedDone = Promise.promise();
-            PartitionQueues queues = new PartitionQueues(context, consumer, batch -> {
-                batches.add(batch.stream().map(r -> r instanceof CommittedRecord c
-                        ? "committed v" + c.envelope().version() : "offset " + r.offset()).toList());
+            PartitionQueues queues = new PartitionQueues(context, consumer, handler(batch -> {
+                batches.add(batch.stream().map(entry -> switch (entry) {
+                    case CommittedEvent committed -> "committed v" + committed.envelope().version();
+                    case PartitionQueues.Polled polled -> "offset " + polled.record().offset();
+                }).toList());
                 return switch (batches.size()) {
                     case 1 -> polledDone.future();
                     case 2 -> committedDone.future();
                     default -> Future.succeededFuture();
                 };
-            }, 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
+            }), 1_000, 100, partitions -> Future.succeededFuture(Map.of()));
             TopicPartition partition = new TopicPartition(topic, 0);
             on(context, () -> queues.assigned(Set.of(partition)));
             UUID stream = UUID.randomUUID();
@@ -154,8 +157,23 @@ class PartitionQueuesHandOffTest {
                 "enable.auto.commit", "false"));
     }
 
-    private static CommittedRecord committed(String topic, int partition, UUID stream, long version) {
-        return new CommittedRecord(topic, partition, "customer", new EventEnvelope(UUID.randomUUID(), version, 0,
+    /** A handler that sees each batch, of records or of committed events, as the queue's entries it was made of. */
+    private static PartitionQueues.Handler handler(Function<List<PartitionQueues.Entry>, Future<Void>> each) {
+        return new PartitionQueues.Handler() {
+            @Override
+            public Future<Void> records(List<KafkaConsumerRecord<String, byte[]>> batch) {
+                return each.apply(batch.stream().<PartitionQueues.Entry>map(PartitionQueues.Polled::new).toList());
+            }
+
+            @Override
+            public Future<Void> committed(List<CommittedEvent> batch) {
+                return each.apply(List.copyOf(batch));
+            }
+        };
+    }
+
+    private static CommittedEvent committed(String topic, int partition, UUID stream, long version) {
+        return new CommittedEvent(topic, partition, "customer", new EventEnvelope(UUID.randomUUID(), version, 0,
                 Instant.now(), 1, EventMetadata.NONE,
                 new OrderCreated(stream, UUID.randomUUID(), new Money(new BigDecimal("1"), "EUR"))));
     }

@@ -37,9 +37,27 @@ public final class RecordSpans {
         if (parent == null) {
             parent = header(record, PLAIN_TRACEPARENT);
         }
-        Span span = tracing.start(operation + " " + envelope.type(), SpanKind.CONSUMER, parent != null ? parent : envelope.metadata().traceparent());
+        return consume(tracing, operation, group, record.topic(), parent != null ? parent : envelope.metadata().traceparent(),
+                envelope);
+    }
+
+    /**
+     * Starts the span of consuming an event before Kafka delivered it (it was committed in the consumer's own
+     * process and handed over there), under the trace stored in the event's metadata: the append that committed it.
+     */
+    public static Span consumeCommitted(Tracing tracing, String operation, String group, String topic,
+                                        EventEnvelope envelope) {
+        if (!tracing.enabled()) {
+            return Span.getInvalid();
+        }
+        return consume(tracing, operation, group, topic, envelope.metadata().traceparent(), envelope);
+    }
+
+    private static Span consume(Tracing tracing, String operation, String group, String topic, String parent,
+                                EventEnvelope envelope) {
+        Span span = tracing.start(operation + " " + envelope.type(), SpanKind.CONSUMER, parent);
         span.setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka");
-        span.setAttribute(TraceAttributes.MESSAGING_DESTINATION, record.topic());
+        span.setAttribute(TraceAttributes.MESSAGING_DESTINATION, topic);
         span.setAttribute(TraceAttributes.MESSAGING_OPERATION, "process");
         span.setAttribute(TraceAttributes.MESSAGING_CONSUMER_GROUP, group);
         span.setAttribute(TraceAttributes.EVENT_TYPE, envelope.type());
