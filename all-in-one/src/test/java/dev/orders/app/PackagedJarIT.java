@@ -159,7 +159,6 @@ class PackagedJarIT {
     @Order(2)
     void a_second_start_on_the_same_data_keeps_the_first_ones_events() throws Exception {
         Running running = serving("--http.port=0");
-        assertThat(running.url()).isNotNull();
         HttpResponse<String> customer = get(running.url() + "api/customers/" + customerId, signInAsOperator(running.url()));
         assertThat(customer.statusCode()).isEqualTo(200);
         assertThat(customer.body()).contains("\"name\":\"Jar\"");

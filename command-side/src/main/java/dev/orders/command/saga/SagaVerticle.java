@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +64,8 @@ public final class SagaVerticle extends VerticleBase {
     private final LocalHandOff handOff;
     private final CommitHandOff commits;
     private final RecentReactions recent = new RecentReactions(RECENT_KEPT);
+    /** Each stream type's event topic, named once (a committed event is placed on its topic at every commit). */
+    private final Map<StreamType, String> topics = new EnumMap<>(StreamType.class);
     /** Partitions of each event topic, as last read; an event of a topic not in it is left to Kafka. */
     private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
@@ -100,6 +103,9 @@ public final class SagaVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         String prefix = config.kafkaTopicPrefix();
+        for (StreamType type : StreamType.values()) {
+            topics.put(type, Topics.of(prefix, type));
+        }
         records = new SagaRecords(vertx, config.sagaGroupId(), reactions, deadLetters, recent,
                 () -> queues.stopping());
         Map<String, String> settings = new HashMap<>(Map.of(
@@ -165,7 +171,7 @@ public final class SagaVerticle extends VerticleBase {
     private void committed(List<EventEnvelope> events) {
         List<CommittedEvent> placed = new ArrayList<>(events.size());
         for (EventEnvelope event : events) {
-            String topic = Topics.of(config.kafkaTopicPrefix(), event.streamType());
+            String topic = topics.get(event.streamType());
             String key = event.event().partitionKey().toString();
             Integer partitions = partitionCounts.get(topic);
             int partition = partitions == null ? -1
