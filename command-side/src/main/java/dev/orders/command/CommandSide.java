@@ -112,7 +112,7 @@ public final class CommandSide implements ServicePart {
                 .map(side)
                 .onFailure(failure -> {
                     if (side.admin != null) {
-                        side.admin.close();
+                        EventTopics.close(side.admin);
                     }
                     pool.close();
                 });
@@ -257,7 +257,7 @@ public final class CommandSide implements ServicePart {
     @Override
     public Future<Void> close() {
         List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
-        return Future.join(undeployed).eventually(admin::close).transform(ignored -> pool.close())
+        return Future.join(undeployed).eventually(() -> EventTopics.close(admin)).transform(ignored -> pool.close())
                 .onComplete(done -> LOG.info("command side stopped"));
     }
 

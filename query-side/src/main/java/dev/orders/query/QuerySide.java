@@ -216,7 +216,7 @@ public final class QuerySide implements ServicePart {
                                     }
                                     return side;
                                 }))
-                        .recover(failure -> projectors.stop().eventually(() -> admin.close()).eventually(pool::close)
+                        .recover(failure -> projectors.stop().eventually(() -> EventTopics.close(admin)).eventually(pool::close)
                                 .transform(ignored -> Future.failedFuture(failure))));
     }
 
@@ -321,6 +321,6 @@ public final class QuerySide implements ServicePart {
         steps.add(projectors.stop());
         steps.add(push.close());
         steps.add(rebuilder.close());
-        return Future.join(steps).eventually(admin::close).eventually(pool::close).mapEmpty();
+        return Future.join(steps).eventually(() -> EventTopics.close(admin)).eventually(pool::close).mapEmpty();
     }
 }

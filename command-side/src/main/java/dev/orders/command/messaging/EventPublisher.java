@@ -136,7 +136,7 @@ final class EventPublisher {
     /** Creates the event topics that do not exist yet (unless creation is off), see {@link EventTopics}. */
     static Future<Void> ensureTopics(Vertx vertx, String bootstrap, RelaySettings settings) {
         return EventTopics.admin(vertx, bootstrap)
-                .compose(admin -> settings.topics().prepare(admin).eventually(admin::close));
+                .compose(admin -> settings.topics().prepare(admin).eventually(() -> EventTopics.close(admin)));
     }
 
     /**

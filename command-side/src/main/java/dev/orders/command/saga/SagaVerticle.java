@@ -208,7 +208,7 @@ public final class SagaVerticle extends VerticleBase {
                     queues.commit(); // completes while the consumer closes: close waits for pending commits
                     return meters.after(consumer.close());
                 })
-                .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
+                .eventually(() -> admin == null ? Future.succeededFuture() : EventTopics.close(admin))
                 .onComplete(ignored -> LOG.info("saga stopped after {} records ({} refused by the domain)",
                         records.handled(), records.refused()));
     }

@@ -14,6 +14,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +63,19 @@ public record EventTopics(List<String> names, int partitions, short replicationF
         return all;
     }
 
-    /** Opens an admin client on a worker thread: constructing a Kafka client blocks. */
+    /**
+     * How long closing an admin client waits for its calls still under way before failing them. Kafka's own
+     * close waits for every pending call to end on its own, up to {@code default.api.timeout.ms}, which a call
+     * to a dead broker takes in full: a service stopped after a broker died waited that long.
+     */
+    public static final Duration ADMIN_CLOSE = Duration.ofSeconds(2);
+
+    /** Closes an admin client, failing what it still has under way after {@link #ADMIN_CLOSE}. */
+    public static Future<Void> close(KafkaAdminClient admin) {
+        return admin.close(ADMIN_CLOSE.toMillis());
+    }
+
+    /** Opens an admin client on a worker thread: constructing a Kafka client blocks; close it with {@link #close}. */
     public static Future<KafkaAdminClient> admin(Vertx vertx, String bootstrap) {
         Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "15000",
                 "request.timeout.ms", "10000");
