@@ -223,6 +223,39 @@ class ProjectorRestartTest {
         assertThat(nextOffset(customerTopic)).isEqualTo(2);
     }
 
+    @Test
+    @DisplayName("folds a stream's next events on the views it wrote, and after a restart reads them once, then remembers them again")
+    void folds_on_remembered_views_and_reads_them_after_a_restart() throws Exception {
+        UUID customer = projectedCustomer("Eve");
+        UUID order = UUID.randomUUID();
+        publish(envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("20.00"))));
+        awaitThat("the order projected", () -> count("SELECT count(*) FROM order_view") == 1);
+        double remembered = batches("remembered");
+        double read = batches("read");
+
+        publish(envelope(customer, 2, new CustomerEvent.CreditReserved(customer, order, eur("20.00"))));
+        publish(envelope(order, 2, new OrderEvent.OrderApproved(order, customer)));
+        awaitThat("the order approved", () -> count("SELECT count(*) FROM order_view WHERE status = 'APPROVED'") == 1);
+        awaitThat("the credit reserved", () -> count("SELECT count(*) FROM customer_view WHERE credit_reserved = 20") == 1);
+        assertThat(batches("remembered") - remembered).as("batches folded on remembered views").isPositive();
+        assertThat(batches("read")).as("batches that read their views").isEqualTo(read);
+
+        // A restart: the new projector remembers nothing, so the order's next event reads its view, once.
+        await(side.close());
+        side = deploy();
+        publish(envelope(order, 3, new OrderEvent.OrderCancelled(order, customer)));
+        awaitThat("the order cancelled", () -> count("SELECT count(*) FROM order_view WHERE status = 'CANCELLED' AND version = 3") == 1);
+        assertThat(batches("read") - read).as("batches that read their views after the restart").isEqualTo(1);
+        double rememberedAfterRestart = batches("remembered");
+        publish(envelope(customer, 3, new CustomerEvent.CreditReleased(customer, order, eur("20.00"))));
+        awaitThat("the credit released", () -> count("SELECT count(*) FROM customer_view WHERE credit_reserved = 0 AND version = 3") == 1);
+        assertThat(batches("read") - read).as("the customer's view read once too").isEqualTo(2);
+        publish(envelope(customer, 4, new CustomerEvent.CreditReserved(customer, UUID.randomUUID(), eur("5.00"))));
+        awaitThat("the next reservation", () -> count("SELECT count(*) FROM customer_view WHERE credit_reserved = 5 AND version = 4") == 1);
+        assertThat(batches("remembered") - rememberedAfterRestart).as("then folded on the view it wrote").isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(7);
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     /** A new customer, published and projected (the only one). */
@@ -284,6 +317,12 @@ class ProjectorRestartTest {
         public void close() throws Exception {
             await(conn.query("ROLLBACK").execute().eventually(conn::close));
         }
+    }
+
+    /** Projection batches committed so far, folded on {@code views} ("remembered" or "read"). */
+    private double batches(String views) {
+        var counter = ProcessMetrics.of(vertx).orElseThrow().find("orders.projection.batches").tag("views", views).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     /** Records the projector's consumer has fetched so far (its own Kafka meter). */

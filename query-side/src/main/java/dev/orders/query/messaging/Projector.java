@@ -12,9 +12,13 @@ import dev.orders.query.store.ProjectionStore.Checkpoint;
 import dev.orders.query.store.ProjectionStore.Coordinates;
 import dev.orders.query.store.ProjectionStore.Incoming;
 import dev.orders.query.store.ProjectionStore.Parked;
+import dev.orders.query.store.ViewMemory;
 import dev.orders.service.messaging.ConsumerGroups;
+import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.service.tracing.LogFields;
 import dev.orders.service.tracing.Tracing;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -62,6 +66,12 @@ import java.util.Set;
  * batch's first offsets and retries after a pause, so nothing is skipped; a record that cannot be decoded,
  * or that the read model cannot store ({@link ProjectionStore#applyBatch} isolates it), is parked and the
  * partition goes on. Auto-commit is off.
+ *
+ * <p>The views its committed batches wrote are remembered ({@link ViewMemory}), so that a batch on the same
+ * streams (an order's approval after its creation, a customer's next reservation) is one round trip, checked
+ * against the tables in that same round trip ({@link ProjectionStore#applyBatch(List, List, List, ViewMemory)}).
+ * The memory is forgotten whenever partitions are assigned or revoked. Meter {@code orders_projection_batches_total}
+ * counts the batches by {@code views}: {@code remembered} or {@code read}.
  */
 public final class Projector extends VerticleBase {
 
@@ -85,6 +95,11 @@ public final class Projector extends VerticleBase {
     private final Set<TopicPartition> unpositioned = new HashSet<>();
     /** The partitions this consumer holds now (what a lazy commit may name). */
     private final Set<TopicPartition> owned = new HashSet<>();
+    /** The views this projector's batches wrote last: what its next batches fold on without reading them. */
+    private final ViewMemory memory = new ViewMemory(ViewMemory.DEFAULT_CAPACITY);
+    /** Committed batches folded on remembered views, and on views read; absent without a registry. */
+    private Counter rememberedBatches;
+    private Counter readBatches;
     /** Next offsets applied since the last Kafka commit. */
     private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
     /** The batch being applied (completed when idle): a stop waits for it. */
@@ -122,17 +137,23 @@ public final class Projector extends VerticleBase {
                 new StringDeserializer(), new ByteArrayDeserializer());
         meters = KafkaClientMeters.of(vertx, consumer);
         tracing = Tracing.of(vertx);
+        ProcessMetrics.of(vertx).ifPresent(registry -> {
+            rememberedBatches = batchCounter(registry, "remembered");
+            readBatches = batchCounter(registry, "read");
+        });
         // Both run on this verticle's context before the poll that caused them completes.
         consumer.partitionsAssignedHandler(partitions -> {
             LOG.info("projector assigned {}", partitions);
             unpositioned.addAll(partitions);
             owned.addAll(partitions);
+            memory.forgetAll();
         });
         consumer.partitionsRevokedHandler(partitions -> {
             LOG.info("projector revoked {}", partitions);
             unpositioned.removeAll(partitions);
             owned.removeAll(partitions);
             partitions.forEach(toCommit::remove);
+            memory.forgetAll();
         });
         commitTimer = vertx.setPeriodic(COMMIT_INTERVAL_MS, id -> commitOffsets());
         return consumer.subscribe(Set.copyOf(Topics.all(topicPrefix)))
@@ -151,6 +172,13 @@ public final class Projector extends VerticleBase {
         }
         // the batch under way ends first (committed or rolled back), then what it applied is committed to Kafka
         return applying.otherwiseEmpty().eventually(this::commitOffsets).eventually(() -> meters.after(consumer.close()));
+    }
+
+    private static Counter batchCounter(MeterRegistry registry, String views) {
+        return Counter.builder("orders.projection.batches").tag("views", views)
+                .description("projection batches committed: folded on views remembered from the projector's own"
+                        + " commits (one round trip), or on views read")
+                .register(registry);
     }
 
     private Future<List<KafkaConsumerRecord<String, byte[]>>> poll() {
@@ -262,9 +290,13 @@ public final class Projector extends VerticleBase {
     private Future<Void> apply(Decoded batch) {
         List<Checkpoint> checkpoints = batch.next.entrySet().stream()
                 .map(e -> new Checkpoint(e.getKey().getTopic(), e.getKey().getPartition(), e.getValue())).toList();
-        return store.applyBatch(batch.events, batch.parked, checkpoints)
+        return store.applyBatch(batch.events, batch.parked, checkpoints, memory)
                 .onSuccess(result -> {
                     log(result, batch.events);
+                    Counter batches = result.onRemembered() ? rememberedBatches : readBatches;
+                    if (batches != null) {
+                        batches.increment();
+                    }
                     batch.next.forEach((tp, offset) -> {
                         if (owned.contains(tp)) {
                             toCommit.put(tp, new OffsetAndMetadata(offset, null));

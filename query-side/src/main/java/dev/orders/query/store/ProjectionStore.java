@@ -1,8 +1,10 @@
 package dev.orders.query.store;
 
+import dev.orders.events.CustomerEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventFormatException;
 import dev.orders.events.EventJson;
+import dev.orders.events.OrderEvent;
 import dev.orders.events.StreamType;
 import dev.orders.query.model.CustomerView;
 import dev.orders.query.model.OrderChange;
@@ -41,7 +43,10 @@ import java.util.UUID;
  * the order-change log, parked records and the checkpoint together, so a redelivered or duplicated event
  * changes nothing. The transaction is two pipelined round trips: BEGIN with every read (record the events,
  * lock and load their views, look up pending dead letters), then, once the batch is folded in memory,
- * every write with COMMIT (a third only when a stream must be re-folded). After each commit the changed
+ * every write with COMMIT (a third only when a stream must be re-folded). A batch whose views the projector
+ * remembers from its own commits ({@link ViewMemory}) is one round trip: checks of what it was folded on, its
+ * writes and COMMIT together; when a check finds the tables hold anything else, the transaction rolls back and
+ * the batch is applied as above. After each commit the changed
  * orders' versions go to the requests waiting for them ({@link VersionWaiters}, {@code ?minVersion}; a direct
  * call, nothing is sent when none waits), the new change-log rows to this process's push follower on the event
  * bus ({@link #CHANGES_COMMITTED}), and other nodes are notified with {@code pg_notify('order_changes', position)}.
@@ -90,13 +95,15 @@ public final class ProjectionStore {
     }
 
     /**
-     * What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0, and
-     * {@code changes} the change-log rows written, in position order (see {@link #CHANGES_COMMITTED}).
+     * What a batch did; {@code lastChangePosition} is the highest change-log position written, or 0,
+     * {@code changes} the change-log rows written, in position order (see {@link #CHANGES_COMMITTED}), and
+     * {@code onRemembered} whether it was folded on remembered views, in one round trip (see {@link ViewMemory}).
      */
     public record BatchResult(int fresh, int duplicates, int parked, List<OrderView> changedOrders,
-                              List<CustomerView> changedCustomers, long lastChangePosition, JsonArray changes) {
+                              List<CustomerView> changedCustomers, long lastChangePosition, JsonArray changes,
+                              boolean onRemembered) {
 
-        static final BatchResult NONE = new BatchResult(0, 0, 0, List.of(), List.of(), 0, new JsonArray());
+        static final BatchResult NONE = new BatchResult(0, 0, 0, List.of(), List.of(), 0, new JsonArray(), false);
 
         /** Two transactions' results as one. */
         BatchResult plus(BatchResult other) {
@@ -106,7 +113,7 @@ public final class ProjectionStore {
             customers.addAll(other.changedCustomers);
             return new BatchResult(fresh + other.fresh, duplicates + other.duplicates, parked + other.parked,
                     List.copyOf(orders), List.copyOf(customers), Math.max(lastChangePosition, other.lastChangePosition),
-                    changes.copy().addAll(other.changes));
+                    changes.copy().addAll(other.changes), false);
         }
     }
 
@@ -133,6 +140,29 @@ public final class ProjectionStore {
         this.vertx = vertx;
         this.pool = pool;
         this.waiters = VersionWaiters.of(vertx);
+    }
+
+    /**
+     * {@link #applyBatch(List, List, List)}, folded on the views {@code memory} holds where it can: when every
+     * stream of the batch is remembered there (or begins in it) and every event applies in order, the batch is
+     * one round trip, BEGIN, checks, writes and COMMIT together. The checks fail the transaction unless each
+     * event is new, the views remembered are the ones stored, and no dead letter of the batch's orders waits;
+     * the batch is then applied as usual, reading its views. What a committed batch wrote is remembered.
+     */
+    public Future<BatchResult> applyBatch(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints,
+                                          ViewMemory memory) {
+        Batch remembered = parked.isEmpty() ? Batch.onRemembered(events, checkpoints, memory) : null;
+        Future<BatchResult> applied = remembered == null ? applyBatch(events, parked, checkpoints)
+                : PipelinedTransaction.run(pool, tx -> remembered.write(tx.connection(), tx))
+                .onSuccess(this::announce)
+                .recover(missed -> {
+                    LOG.debug("a batch of {} events was not applied on remembered views ({}); reading them",
+                            events.size(), missed.getMessage());
+                    memory.forget(remembered.streams());
+                    return applyBatch(events, parked, checkpoints);
+                });
+        return applied.onSuccess(result -> memory.remember(result.changedOrders(), result.changedCustomers()))
+                .onFailure(failure -> memory.forget(streamsOf(events)));
     }
 
     /**
@@ -187,9 +217,10 @@ public final class ProjectionStore {
 
     private Future<BatchResult> applyTogether(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints) {
         return PipelinedTransaction.run(pool, tx -> {
-            Batch batch = new Batch(tx.connection(), events, parked, checkpoints, Map.of());
+            Batch batch = new Batch(events, parked, checkpoints, Map.of());
             // Through compose, so that a value the parameters cannot carry still fails the work (and rolls back).
-            return Future.succeededFuture().compose(v -> batch.prepare(tx.begun())).compose(v -> batch.write(tx));
+            return Future.succeededFuture().compose(v -> batch.prepare(tx.connection(), tx.begun()))
+                    .compose(v -> batch.write(tx.connection(), tx));
         }).onSuccess(this::announce);
     }
 
@@ -261,9 +292,9 @@ public final class ProjectionStore {
                             row.getLong("offset"), row.getString("key"));
                     return conn.preparedQuery(Sql.MARK_REDRIVEN).execute(Tuple.of(id, Buffer.buffer(payload)))
                             .compose(ignored -> {
-                                Batch batch = new Batch(conn, List.of(new Incoming(envelope, at, payload)), List.of(),
+                                Batch batch = new Batch(List.of(new Incoming(envelope, at, payload)), List.of(),
                                         List.of(), Map.of(envelope.streamId(), envelope.globalPosition()));
-                                return batch.prepare(Future.succeededFuture()).compose(v -> batch.write(null));
+                                return batch.prepare(conn, Future.succeededFuture()).compose(v -> batch.write(conn, null));
                             })
                             .map(result -> new RedriveResult.Redriven(envelope, result));
                 }))
@@ -291,7 +322,6 @@ public final class ProjectionStore {
 
     /** The state of one transaction: {@link #prepare} reads and folds, {@link #write} writes. */
     private static final class Batch {
-        private final SqlConnection conn;
         private final List<Incoming> events;
         private final List<Parked> parked;
         private final List<Checkpoint> checkpoints;
@@ -300,10 +330,18 @@ public final class ProjectionStore {
         private final List<Incoming> fresh = new ArrayList<>();
         private final Set<UUID> attentionPending = new HashSet<>();
         private int duplicates;
+        /** What the batch was folded on when it was folded on remembered views, else null. */
+        private Expected remembered;
 
-        Batch(SqlConnection conn, List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints,
-              Map<UUID, Long> forcedRefolds) {
-            this.conn = conn;
+        /**
+         * The views a batch folded on remembered views expects: {@code orders} and {@code customers} stored
+         * as they are, and no other view of the streams in {@code orderIds} and {@code customerIds}.
+         */
+        private record Expected(List<OrderView> orders, Set<UUID> orderIds, List<CustomerView> customers,
+                                Set<UUID> customerIds) {
+        }
+
+        Batch(List<Incoming> events, List<Parked> parked, List<Checkpoint> checkpoints, Map<UUID, Long> forcedRefolds) {
             this.events = distinct(events);
             this.parked = new ArrayList<>(parked);
             this.checkpoints = checkpoints;
@@ -312,11 +350,68 @@ public final class ProjectionStore {
         }
 
         /**
+         * The batch folded on {@code memory}'s views, or null when it cannot be: a stream neither remembered nor
+         * begun by the batch (its first event there is a creation at version 1), or an event that does not apply
+         * cleanly in order (a duplicate, a gap, an event its view refuses), each of which needs the reads.
+         */
+        static Batch onRemembered(List<Incoming> events, List<Checkpoint> checkpoints, ViewMemory memory) {
+            Batch batch = new Batch(events, List.of(), checkpoints, Map.of());
+            return batch.foldRemembered(memory) ? batch : null;
+        }
+
+        private boolean foldRemembered(ViewMemory memory) {
+            if (events.isEmpty()) {
+                return false;
+            }
+            List<Incoming> inOrder = new ArrayList<>(events);
+            inOrder.sort(Comparator.comparingLong(in -> in.envelope().globalPosition()));
+            Expected expected = new Expected(new ArrayList<>(), new HashSet<>(), new ArrayList<>(), new HashSet<>());
+            for (Incoming in : inOrder) {
+                EventEnvelope e = in.envelope();
+                boolean known = switch (e.event()) {
+                    case OrderEvent event -> !expected.orderIds().add(event.orderId())
+                            || remembered(memory.order(event.orderId()), model::load, expected.orders())
+                            || (event instanceof OrderEvent.OrderCreated && e.version() == 1);
+                    case CustomerEvent event -> !expected.customerIds().add(event.customerId())
+                            || remembered(memory.customer(event.customerId()), model::load, expected.customers())
+                            || (event instanceof CustomerEvent.CustomerCreated && e.version() == 1);
+                };
+                try {
+                    if (!known || model.apply(e) != ReadModel.Outcome.APPLIED) {
+                        return false;
+                    }
+                } catch (RuntimeException refused) {
+                    return false;
+                }
+            }
+            if (model.changedOrders().stream().anyMatch(OrderView::needsAttention)) {
+                return false;
+            }
+            fresh.addAll(inOrder);
+            remembered = expected;
+            return true;
+        }
+
+        private static <V> boolean remembered(V view, java.util.function.Consumer<V> load, List<V> expected) {
+            if (view == null) {
+                return false;
+            }
+            load.accept(view);
+            expected.add(view);
+            return true;
+        }
+
+        /** Every stream the batch touches. */
+        Set<UUID> streams() {
+            return streamsOf(events);
+        }
+
+        /**
          * One round trip (after {@code begun}, pipelined with it): records the events, locks and loads the
          * views of every stream in the batch, and looks up their pending dead letters; then folds the new
          * events in memory, re-folding (one more round trip) the streams that need it.
          */
-        Future<Void> prepare(Future<?> begun) {
+        Future<Void> prepare(SqlConnection conn, Future<?> begun) {
             Set<UUID> orderIds = new HashSet<>();
             Set<UUID> customerIds = new HashSet<>();
             for (Incoming in : events) {
@@ -340,7 +435,7 @@ public final class ProjectionStore {
                 forEach(customers.result(), row -> model.load(Rows.customer(row)));
                 forEach(pending.result(), row -> addPending(row.getString(0)));
                 applyInMemory();
-                return refold();
+                return refold(conn);
             }).map(v -> {
                 parked.forEach(p -> addPending(p.at().streamKey()));
                 markAttention();
@@ -353,10 +448,13 @@ public final class ProjectionStore {
          * behind them (otherwise the caller's transaction ends later). Fails if any of them failed: the transaction is then
          * rolled back (PostgreSQL answers a COMMIT after a failed statement with a rollback).
          */
-        Future<BatchResult> write(PipelinedTransaction commit) {
+        Future<BatchResult> write(SqlConnection conn, PipelinedTransaction commit) {
             List<Future<?>> writes = new ArrayList<>();
+            if (remembered != null) {
+                expect(conn, writes);
+            }
             if (!parked.isEmpty()) {
-                writes.add(park());
+                writes.add(park(conn));
             }
             List<OrderView> orders = model.changedOrders();
             if (!orders.isEmpty()) {
@@ -391,8 +489,26 @@ public final class ProjectionStore {
                 written.sort(Comparator.comparingLong(change -> change.getLong("position")));
                 long last = written.isEmpty() ? 0 : written.getLast().getLong("position");
                 return new BatchResult(fresh.size(), duplicates, parked.size(), model.changedOrders(),
-                        model.changedCustomers(), last, new JsonArray(new ArrayList<>(written)));
+                        model.changedCustomers(), last, new JsonArray(new ArrayList<>(written)), remembered != null);
             });
+        }
+
+        /**
+         * The checks of a batch folded on remembered views, sent ahead of its writes: each fails the transaction
+         * unless what the batch was folded on is what is stored. They record the events and lock the views too.
+         */
+        private void expect(SqlConnection conn, List<Future<?>> statements) {
+            statements.add(conn.preparedQuery(Sql.EXPECT_NEW_EVENTS).execute(Rows.receivedEventParams(events)));
+            if (!remembered.orderIds().isEmpty()) {
+                statements.add(conn.preparedQuery(Sql.EXPECT_ORDERS).execute(Rows.orderArrays(remembered.orders())
+                        .addValue(remembered.orderIds().toArray(UUID[]::new))));
+                statements.add(conn.preparedQuery(Sql.EXPECT_NO_PENDING_DEAD_LETTERS)
+                        .execute(Tuple.of((Object) remembered.orderIds().stream().map(UUID::toString).toArray(String[]::new))));
+            }
+            if (!remembered.customerIds().isEmpty()) {
+                statements.add(conn.preparedQuery(Sql.EXPECT_CUSTOMERS).execute(Rows.customerArrays(remembered.customers())
+                        .addValue(remembered.customerIds().toArray(UUID[]::new))));
+            }
         }
 
         private void recordFresh(RowSet<Row> inserted) {
@@ -430,7 +546,7 @@ public final class ProjectionStore {
             }
         }
 
-        private Future<Void> refold() {
+        private Future<Void> refold(SqlConnection conn) {
             Set<UUID> streams = model.streamsToRefold();
             if (streams.isEmpty()) {
                 return Future.succeededFuture();
@@ -476,7 +592,7 @@ public final class ProjectionStore {
             }
         }
 
-        private Future<Void> park() {
+        private Future<Void> park(SqlConnection conn) {
             List<Tuple> rows = parked.stream().map(p -> Tuple.of(p.at().topic(), p.at().partition(), p.at().offset(),
                     p.at().streamKey(), p.error(), p.payload() == null ? null : Buffer.buffer(p.payload()))).toList();
             UUID[] keys = parked.stream().map(p -> uuidOrNull(p.at().streamKey())).filter(k -> k != null)
@@ -521,6 +637,13 @@ public final class ProjectionStore {
                 return null;
             }
         }
+    }
+
+    /** The streams of these events. */
+    private static Set<UUID> streamsOf(List<Incoming> events) {
+        Set<UUID> streams = new HashSet<>();
+        events.forEach(in -> streams.add(in.envelope().streamId()));
+        return streams;
     }
 
     /** A log line with the fields of the event's journey (see {@link LogFields}). */

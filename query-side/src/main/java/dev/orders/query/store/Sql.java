@@ -44,6 +44,52 @@ final class Sql {
             ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id""";
 
+    // --- a batch folded on remembered views: checks sent ahead of its writes (V5, projection_expect) -------
+
+    /** {@link #INSERT_RECEIVED_EVENTS}, failing unless every event of the batch was new. */
+    static final String EXPECT_NEW_EVENTS = "WITH recorded AS (" + INSERT_RECEIVED_EVENTS + ")\n"
+            + "SELECT projection_expect(count(*) = cardinality($1::bigint[]), 'an event of the batch was recorded before')"
+            + " FROM recorded";
+
+    /**
+     * Locks the order views of {@code $11} (every order of the batch) like {@link #LOCK_ORDERS}, failing unless
+     * they are exactly the views {@code $1..$10} ({@link #UPSERT_ORDERS}'s arrays): none more, none fewer, none
+     * different.
+     */
+    static final String EXPECT_ORDERS = "WITH locked AS (SELECT " + ORDER_COLUMNS + """
+             FROM order_view WHERE order_id = ANY($11::uuid[]) ORDER BY order_id FOR UPDATE
+            ), expected AS (
+              SELECT o, c, s, a::numeric AS a, cur, r, v, ca, ua, na
+                FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                            $8::timestamptz[], $9::timestamptz[], $10::bool[]) AS x(o, c, s, a, cur, r, v, ca, ua, na)
+            )
+            SELECT projection_expect(NOT EXISTS (
+              SELECT 1 FROM locked l FULL JOIN expected e ON l.order_id = e.o
+               WHERE l.order_id IS NULL OR e.o IS NULL
+                  OR (l.customer_id, l.status, l.total_amount, l.currency, l.reason, l.version, l.created_at,
+                      l.updated_at, l.needs_attention) IS DISTINCT FROM (e.c, e.s, e.a, e.cur, e.r, e.v, e.ca, e.ua, e.na)
+            ), 'an order view is not the one remembered')""";
+
+    /** {@link #EXPECT_ORDERS} for customer views: {@code $7} every customer, {@code $1..$6} the views expected. */
+    static final String EXPECT_CUSTOMERS = "WITH locked AS (SELECT " + CUSTOMER_COLUMNS + """
+             FROM customer_view WHERE customer_id = ANY($7::uuid[]) ORDER BY customer_id FOR UPDATE
+            ), expected AS (
+              SELECT c, n, l::numeric AS l, cur, r::numeric AS r, v
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS x(c, n, l, cur, r, v)
+            )
+            SELECT projection_expect(NOT EXISTS (
+              SELECT 1 FROM locked k FULL JOIN expected e ON k.customer_id = e.c
+               WHERE k.customer_id IS NULL OR e.c IS NULL
+                  OR (k.name, k.credit_limit, k.currency, k.credit_reserved, k.version)
+                     IS DISTINCT FROM (e.n, e.l, e.cur, e.r, e.v)
+            ), 'a customer view is not the one remembered')""";
+
+    /** Fails when a dead letter of one of these streams ({@code $1}, their ids as text) waits for a re-drive. */
+    static final String EXPECT_NO_PENDING_DEAD_LETTERS = """
+            SELECT projection_expect(NOT EXISTS (
+              SELECT 1 FROM dead_letters WHERE redriven_at IS NULL AND key = ANY($1::text[])
+            ), 'a dead letter of the batch''s orders waits for a re-drive')""";
+
     /** Locks in id order, so that two transactions over the same views wait instead of deadlocking. */
     static final String LOCK_ORDERS = "SELECT " + ORDER_COLUMNS
             + " FROM order_view WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE";
