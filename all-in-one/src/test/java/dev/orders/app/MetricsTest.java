@@ -335,6 +335,21 @@ class MetricsTest {
     }
 
     @Test
+    @DisplayName("counts the projection's batches by the views they were folded on: remembered, or read")
+    void projection_batches_are_counted_by_their_views() throws Exception {
+        String customerId = createCustomer("Remembered");
+        String before = scrape();
+        String orderId = placeOrder(customerId);
+        awaitStatus(orderId, "APPROVED");
+        String after = scrape();
+        double remembered = value(after, "orders_projection_batches_total", "views=\"remembered\"")
+                - value(before, "orders_projection_batches_total", "views=\"remembered\"");
+        assertThat(remembered).as("batches folded on the views the projector wrote (the order's creation at least)")
+                .isGreaterThanOrEqualTo(1);
+        assertThat(after).contains("orders_projection_batches_total{views=\"read\"}");
+    }
+
+    @Test
     void push_connections_and_pushed_changes_are_counted() throws Exception {
         String customerId = createCustomer("Watcher");
         String before = scrape();
