@@ -9,6 +9,7 @@ import dev.orders.events.Topics;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
+import dev.orders.infra.kafka.Consumers;
 import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.service.messaging.ConsumerGroups;
 import io.vertx.core.Future;
@@ -120,7 +121,7 @@ public final class SagaVerticle extends VerticleBase {
                 "allow.auto.create.topics", "false",
                 "max.poll.records", "1000"));
         settings.putAll(ConsumerGroups.LIVENESS);
-        consumer = KafkaConsumer.create(vertx, settings);
+        consumer = Consumers.create(vertx, settings);
         meters = KafkaClientMeters.of(vertx, consumer);
         queues = new PartitionQueues(context, consumer, records, MAX_IN_FLIGHT, MAX_BATCH, this::committedOffsets);
         consumer.exceptionHandler(failure -> LOG.warn("saga consumer: {}", failure.toString()));

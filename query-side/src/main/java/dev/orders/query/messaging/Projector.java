@@ -3,6 +3,7 @@ package dev.orders.query.messaging;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.StreamType;
 import dev.orders.events.Topics;
+import dev.orders.infra.kafka.Consumers;
 import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.infra.kafka.RecordSpans;
 import dev.orders.query.push.ChangeRow;
@@ -133,7 +134,7 @@ public final class Projector extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        consumer = KafkaConsumer.create(vertx, consumerConfig(bootstrap, group, maxBatch),
+        consumer = Consumers.create(vertx, consumerConfig(bootstrap, group, maxBatch),
                 new StringDeserializer(), new ByteArrayDeserializer());
         meters = KafkaClientMeters.of(vertx, consumer);
         tracing = Tracing.of(vertx);
