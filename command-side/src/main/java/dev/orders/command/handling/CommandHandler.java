@@ -128,8 +128,7 @@ public final class CommandHandler {
     private final int maxAttempts;
     private final CommandMetrics metrics;
     private final Tracing tracing;
-    private final AppendSignal appendSignal;
-    private final CommitHandOff commits = new CommitHandOff();
+    private final CommitHandOff commits;
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
     private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
     private static final int MAX_STATES_KEPT = 20_000;
@@ -145,7 +144,7 @@ public final class CommandHandler {
         this.metrics = new CommandMetrics(registry);
         this.tracing = Tracing.of(vertx);
         this.vertx = vertx;
-        this.appendSignal = AppendSignal.of(vertx);
+        this.commits = new CommitHandOff(vertx, AppendSignal.of(vertx));
         this.pool = pool;
         this.store = store;
         this.snapshots = snapshots;
@@ -367,7 +366,6 @@ public final class CommandHandler {
                 })
                 .map(result)
                 .onSuccess(done -> {
-                    appendSignal.committed();
                     commits.hand(done.appended());
                     recent.put(type, done.streamId(), done.version(), done.state());
                     snapshotIfDue(type, loaded.version(), done);
@@ -575,7 +573,6 @@ public final class CommandHandler {
                 .map(outcomes)
                 .onSuccess(committed -> {
                     if (!appends.isEmpty()) {
-                        appendSignal.committed();
                         List<EventEnvelope> committedEvents = new ArrayList<>();
                         appends.forEach(append -> committedEvents.addAll(append.events()));
                         commits.hand(committedEvents);

@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +77,8 @@ final class PartitionQueues {
     private final Map<TopicPartition, Long> expected = new HashMap<>();
     /** Per owned partition, its current assignment, so that a late answer about an earlier one is ignored. */
     private final Map<TopicPartition, Object> assignments = new HashMap<>();
+    /** Per committed event queued, the countdown of the hand-off it came in ({@link #committed(List, Runnable)}). */
+    private final Map<CommittedEvent, Countdown> whenDone = new IdentityHashMap<>();
     /** Where partitions start: their committed offsets, as far as known (asked of an admin client, not the consumer). */
     private final Function<Set<TopicPartition>, Future<Map<TopicPartition, Long>>> starts;
     private volatile long handOffsTaken;
@@ -147,10 +150,13 @@ final class PartitionQueues {
      * Queues events just committed in this process, each on its partition, if this instance owns the partition,
      * records flow (not held, paused or stopping) and the partition is idle (nothing queued or under way, or only
      * what this call queued); the others are left to Kafka. So a quiet partition reacts at once, and a busy one
-     * takes its events in the larger batches that the relay's hand-off and the polls gather.
+     * takes its events in the larger batches that the relay's hand-off and the polls gather. Runs {@code done} once
+     * every event queued is done with (its batch handled or failed, or given up when the saga stops), at once when
+     * none was queued.
      */
-    void committed(List<CommittedEvent> events) {
+    void committed(List<CommittedEvent> events, Runnable done) {
         Set<TopicPartition> idle = new LinkedHashSet<>();
+        List<CommittedEvent> queued = new ArrayList<>(events.size());
         for (CommittedEvent event : events) {
             TopicPartition partition = new TopicPartition(event.topic(), event.partition());
             boolean busy = running.containsKey(partition) && !idle.contains(partition);
@@ -158,10 +164,42 @@ final class PartitionQueues {
                 committedLeft++;
                 continue;
             }
+            queued.add(event);
             enqueue(partition, event, idle);
+        }
+        if (queued.isEmpty()) {
+            done.run();
+        } else {
+            Countdown countdown = new Countdown(queued.size(), done);
+            queued.forEach(event -> whenDone.put(event, countdown));
         }
         updateFlow();
         idle.forEach(this::next);
+    }
+
+    /** What runs once the last of some events is done with: the events of one hand-off. */
+    private static final class Countdown {
+
+        private int left;
+        private final Runnable done;
+
+        Countdown(int left, Runnable done) {
+            this.left = left;
+            this.done = done;
+        }
+
+        void one() {
+            if (--left == 0) {
+                done.run();
+            }
+        }
+
+        void all() {
+            if (left > 0) {
+                left = 0;
+                done.run();
+            }
+        }
     }
 
     private void enqueue(TopicPartition partition, Entry entry, Set<TopicPartition> idle) {
@@ -210,6 +248,7 @@ final class PartitionQueues {
         running.put(partition, handled);
         handled.onComplete(outcome -> {
             inFlight -= size;
+            events.forEach(this::doneWith);
             if (outcome.succeeded() && owned.contains(partition) && !committedHere) {
                 handledUpTo.merge(partition, records.getLast().offset() + 1, Math::max);
             }
@@ -242,6 +281,13 @@ final class PartitionQueues {
                     }
                 }))).onFailure(failure -> LOG.debug("saga: where {} start is not known: {}", partitions, failure.toString()));
         LOG.info("saga assigned {}", partitions);
+    }
+
+    private void doneWith(CommittedEvent event) {
+        Countdown countdown = whenDone.remove(event);
+        if (countdown != null) {
+            countdown.one();
+        }
     }
 
     /**
@@ -311,6 +357,9 @@ final class PartitionQueues {
     /** Stops taking records; the records not yet started are given up (they are redelivered later). */
     private void abandon() {
         stopping = true;
+        List<Countdown> given = new ArrayList<>(whenDone.values());
+        whenDone.clear();
+        given.forEach(Countdown::all);
         updateFlow();
         if (hold != null) {
             hold.tryFail("stopping");

@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -70,7 +71,7 @@ public final class SagaVerticle extends VerticleBase {
     /** Partitions of each event topic, as last read; an event of a topic not in it is left to Kafka. */
     private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Consumer<List<ConsumerRecord<String, byte[]>>> handedOver;
-    private Consumer<List<EventEnvelope>> committedHere;
+    private BiConsumer<List<EventEnvelope>, Runnable> committedHere;
     private volatile SagaRecords records;
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaClientMeters meters;
@@ -167,9 +168,10 @@ public final class SagaVerticle extends VerticleBase {
 
     /**
      * Events the command handler of this process has just committed, each placed on the partition its Kafka copy
-     * will land in (the producer's own choice for a key: murmur2 of the key, modulo the partitions).
+     * will land in (the producer's own choice for a key: murmur2 of the key, modulo the partitions); {@code done}
+     * runs once the saga is done with them (reacted, or left them to Kafka).
      */
-    private void committed(List<EventEnvelope> events) {
+    private void committed(List<EventEnvelope> events, Runnable done) {
         List<CommittedEvent> placed = new ArrayList<>(events.size());
         for (EventEnvelope event : events) {
             String topic = topics.get(event.streamType());
@@ -179,7 +181,7 @@ public final class SagaVerticle extends VerticleBase {
                     : Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
             placed.add(new CommittedEvent(topic, partition, key, event));
         }
-        queues.committed(placed);
+        queues.committed(placed, done);
     }
 
     /** The group's committed offsets of these partitions (those it has), from the admin client. */

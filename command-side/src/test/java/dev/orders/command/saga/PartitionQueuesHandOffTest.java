@@ -113,14 +113,15 @@ class PartitionQueuesHandOffTest {
             UUID stream = UUID.randomUUID();
 
             on(context, () -> queues.addAll(polled(record(topic, 0))));  // under way until polledDone
-            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1)))); // busy: left
-            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 1)))); // a partition not owned
-            on(context, () -> queues.committed(List.of(committed(topic, -1, stream, 1)))); // partitions not known
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1)), () -> { })); // busy: left
+            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 1)), () -> { })); // a partition not owned
+            on(context, () -> queues.committed(List.of(committed(topic, -1, stream, 1)), () -> { })); // partitions not known
             on(context, polledDone::complete);
             on(context, () -> { }); // the partition's next turn has run: it is idle
-            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 2), committed(topic, 0, stream, 3))));
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 2), committed(topic, 0, stream, 3)),
+                    () -> { }));
             on(context, () -> queues.addAll(polled(record(topic, 1))));  // behind the committed events
-            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 4)))); // busy again: left
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 4)), () -> { })); // busy again: left
             on(context, committedDone::complete);
 
             SagaWorld.eventually(Duration.ofSeconds(10), "every batch handled", () -> List.copyOf(batches),
@@ -133,6 +134,52 @@ class PartitionQueuesHandOffTest {
                 context.runOnContext(ignored -> progress.complete(queues.progress()));
                 return await(progress.future()).get(partition);
             }, next -> next == 2L);
+            await(consumer.close());
+        } finally {
+            await(vertx.close());
+        }
+    }
+
+    @Test
+    @DisplayName("tell a hand-off of committed events when they are done with: at once when none was queued, once "
+            + "every batch of them was handled, and when the saga stops with them queued")
+    void tell_a_hand_off_when_its_events_are_done_with(TestInfrastructure infra) throws Exception {
+        OrdersConfig config = infra.isolatedConfig();
+        String topic = topic(config, "hand-off-done");
+        Vertx vertx = Vertx.vertx();
+        try {
+            KafkaConsumer<String, byte[]> consumer = consumer(vertx, config);
+            Context context = vertx.getOrCreateContext();
+            List<Promise<Void>> batches = Collections.synchronizedList(new ArrayList<>());
+            PartitionQueues queues = new PartitionQueues(context, consumer, handler(batch -> {
+                Promise<Void> handled = Promise.promise();
+                batches.add(handled);
+                return handled.future();
+            }), 1_000, 1, partitions -> Future.succeededFuture(Map.of()));
+            on(context, () -> queues.assigned(Set.of(new TopicPartition(topic, 0))));
+            UUID stream = UUID.randomUUID();
+            List<String> done = Collections.synchronizedList(new ArrayList<>());
+
+            on(context, () -> queues.committed(List.of(committed(topic, 1, stream, 1)), () -> done.add("not owned")));
+            assertThat(done).as("nothing queued: done at once").containsExactly("not owned");
+
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 1), committed(topic, 0, stream, 2)),
+                    () -> done.add("two")));
+            SagaWorld.eventually(Duration.ofSeconds(10), "the first batch under way", batches::size, n -> n == 1);
+            on(context, () -> batches.get(0).complete());
+            SagaWorld.eventually(Duration.ofSeconds(10), "the second batch under way", batches::size, n -> n == 2);
+            assertThat(done).as("one of the two events still under way").containsExactly("not owned");
+            on(context, () -> batches.get(1).fail("the reaction failed: done with all the same"));
+            SagaWorld.eventually(Duration.ofSeconds(10), "the hand-off told", () -> List.copyOf(done),
+                    told -> told.contains("two"));
+
+            on(context, () -> queues.committed(List.of(committed(topic, 0, stream, 3), committed(topic, 0, stream, 4)),
+                    () -> done.add("stopped")));
+            SagaWorld.eventually(Duration.ofSeconds(10), "the third batch under way", batches::size, n -> n == 3);
+            Promise<Void> drained = Promise.promise();
+            context.runOnContext(ignored -> queues.drain(100).onComplete(drained));
+            await(drained.future());
+            assertThat(done).as("each hand-off told once").containsExactly("not owned", "two", "stopped");
             await(consumer.close());
         } finally {
             await(vertx.close());
