@@ -110,7 +110,7 @@ public final class Benchmarks {
         command.addAll(jvmOptions);
         if (jvmOptions.stream().noneMatch(option -> option.contains("DontCompileHugeMethods"))) {
             // as the deploy images run the services: the request check's schema validator is one method too
-            // large for HotSpot to compile otherwise, and stays interpreted (BENCHMARKS.md, analysis)
+            // large for HotSpot to compile otherwise, and stays interpreted (docs/benchmarks-history.md)
             command.add(HUGE_METHODS_COMPILED);
         }
         command.add("-Dbench.child=true");

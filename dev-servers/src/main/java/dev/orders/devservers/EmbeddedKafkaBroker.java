@@ -80,7 +80,7 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
             Path properties = kafkaDir.resolve("server.properties");
             writeServerProperties(properties, logDirs, quorum, index, partitions);
             // Both JIT tiers: once compiled, C2's code serves the pipeline's requests with less CPU and sooner than
-            // C1's alone, for a compiler's work in its first minutes (BENCHMARKS.md, analysis: the broker's JIT).
+            // C1's alone, for a compiler's work in its first minutes (docs/benchmarks-history.md: the broker with C2).
             List<String> command = new ArrayList<>(List.of(javaBinary(),
                     "-Xms64m", "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:-UsePerfData",
                     "-Xss512k", "-Djava.awt.headless=true", "--enable-native-access=ALL-UNNAMED",
