@@ -5,6 +5,7 @@ import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
 import dev.orders.events.EventMetadata;
+import dev.orders.events.EventText;
 import dev.orders.events.EventTypes;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent;
@@ -266,6 +267,46 @@ class QuerySideTest {
         assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(eventsBefore);
         assertThat(count("SELECT count(*) FROM order_changes")).isEqualTo(changesBefore);
         assertThat(customerBefore.getJsonObject("creditReserved").getString("amount")).isEqualTo("100.00");
+    }
+
+    @Test
+    @DisplayName("records an event's data and metadata as its record holds them, and an older schema's upcast")
+    void event_log_keeps_the_records_data_and_metadata() throws Exception {
+        UUID customer = UUID.randomUUID();
+        UUID order = UUID.randomUUID();
+        // as the relay publishes it: the stored texts, written into the envelope as they are
+        String metadata = "{\"causationId\": \"cause-1\", \"correlationId\": \"corr-\u00e9t\u00e9 {1}\"}";
+        String data = "{\"total\": {\"amount\": \"12.50\", \"currency\": \"EUR\"}, \"orderId\": \"" + order
+                + "\", \"customerId\": \"" + customer + "\"}";
+        EventText created = new EventText(UUID.randomUUID(), StreamType.ORDER, order, 1, positions.incrementAndGet(),
+                "OrderCreated", 1, T0, customer, metadata, data);
+        // a customer stored in its first schema, which had "limit" where "creditLimit" is now
+        String v1 = "{\"name\": \"Old\", \"limit\": {\"amount\": \"10.00\", \"currency\": \"EUR\"}, \"customerId\": \""
+                + customer + "\"}";
+        EventText old = new EventText(UUID.randomUUID(), StreamType.CUSTOMER, customer, 1, positions.incrementAndGet(),
+                "CustomerCreated", 1, T0, customer, "{}", v1);
+        publishRaw(topicOf(StreamType.CUSTOMER, config.kafkaTopicPrefix()), customer.toString(), EventJson.encode(old),
+                "CustomerCreated");
+        publishRaw(topicOf(StreamType.ORDER, config.kafkaTopicPrefix()), customer.toString(), EventJson.encode(created),
+                "OrderCreated");
+        awaitCaughtUp();
+
+        Map<String, JsonObject[]> stored = new HashMap<>();
+        await(side.pool().preparedQuery("SELECT type, schema_version, data, metadata FROM event_log WHERE stream_id = ANY($1)")
+                .execute(io.vertx.sqlclient.Tuple.of((Object) new UUID[]{customer, order})))
+                .forEach(row -> stored.put(row.getString("type") + "/" + row.getInteger("schema_version"),
+                        new JsonObject[]{(JsonObject) row.getValue("data"), (JsonObject) row.getValue("metadata")}));
+
+        assertThat(stored).containsOnlyKeys("OrderCreated/" + EventTypes.currentSchemaVersion("OrderCreated"),
+                "CustomerCreated/" + EventTypes.currentSchemaVersion("CustomerCreated"));
+        JsonObject[] order1 = stored.get("OrderCreated/" + EventTypes.currentSchemaVersion("OrderCreated"));
+        assertThat(order1[0]).isEqualTo(new JsonObject(data));
+        assertThat(order1[1]).isEqualTo(new JsonObject(metadata));
+        JsonObject[] customer1 = stored.get("CustomerCreated/" + EventTypes.currentSchemaVersion("CustomerCreated"));
+        assertThat(customer1[0]).isEqualTo(new JsonObject(EventJson.dataText(
+                new CustomerEvent.CustomerCreated(customer, "Old", eur("10.00")))));
+        assertThat(customer1[1]).isEqualTo(new JsonObject());
+        assertThat(getJson("/api/orders/" + order).getString("status")).isEqualTo("PENDING");
     }
 
     @Test

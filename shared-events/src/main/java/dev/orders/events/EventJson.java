@@ -211,6 +211,55 @@ public final class EventJson {
         }
     }
 
+    /**
+     * The {@code metadata} and {@code data} objects of a published envelope, each as the text it is in the envelope
+     * (UTF-8 bytes as they came), for storing them again without encoding them anew.
+     *
+     * @param metadata the metadata object's text
+     * @param data     the data object's text, in the schema version the envelope names
+     */
+    public record Parts(String metadata, String data) {
+    }
+
+    /**
+     * The {@link Parts} of an envelope, sliced out of its bytes by one pass of the tokenizer (nothing is bound);
+     * {@code null} unless the envelope is an object that holds each of {@code metadata} and {@code data} once, as
+     * an object.
+     */
+    public static Parts parts(byte[] envelope) {
+        try (JsonParser parser = MAPPER.getFactory().createParser(envelope)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String metadata = null;
+            String data = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken token = parser.nextToken();
+                boolean wanted = field.equals("metadata") || field.equals("data");
+                if (!wanted) {
+                    parser.skipChildren();
+                    continue;
+                }
+                if (token != JsonToken.START_OBJECT || (field.equals("data") ? data : metadata) != null) {
+                    return null;
+                }
+                int start = Math.toIntExact(parser.currentTokenLocation().getByteOffset());
+                parser.skipChildren();
+                int end = Math.toIntExact(parser.currentTokenLocation().getByteOffset()) + 1;
+                String text = new String(envelope, start, end - start, StandardCharsets.UTF_8);
+                if (field.equals("data")) {
+                    data = text;
+                } else {
+                    metadata = text;
+                }
+            }
+            return metadata == null || data == null ? null : new Parts(metadata, data);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The metadata object at the parser, each field a string; {@code null} for anything else. */
     private static EventMetadata metadataOf(JsonParser parser) throws IOException {
         Map<String, String> values = new HashMap<>(8);

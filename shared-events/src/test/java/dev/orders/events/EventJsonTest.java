@@ -234,6 +234,55 @@ class EventJsonTest {
     }
 
     @Nested
+    @DisplayName("the parts of an envelope, sliced from its bytes (what the read model stores again)")
+    class Parts {
+
+        @ParameterizedTest(name = "{0}")
+        @MethodSource("dev.orders.events.EventJsonTest#everyEvent")
+        @DisplayName("are the metadata and data objects as the envelope holds them, byte for byte")
+        void parts_are_the_objects_as_written(DomainEvent event) throws Exception {
+            EventEnvelope envelope = envelope(event);
+            String data = "{\"kept\": \"as stored, spaces and all\", \"note\": \"\u00e9t\u00e9 {not a brace}\"}";
+            String metadata = "{\"correlationId\": \"c-1\"}";
+            EventText stored = new EventText(envelope.eventId(), envelope.streamType(), envelope.streamId(),
+                    envelope.version(), envelope.globalPosition(), envelope.type(), envelope.schemaVersion(),
+                    envelope.occurredAt(), event.partitionKey(), metadata, data);
+
+            EventJson.Parts parts = EventJson.parts(EventJson.encode(stored));
+
+            assertThat(parts).isEqualTo(new EventJson.Parts(metadata, data));
+        }
+
+        @Test
+        @DisplayName("of an envelope encoded from the event read as the event's own data and metadata")
+        void parts_of_an_encoded_envelope() throws Exception {
+            EventEnvelope envelope = envelope(new CreditReserved(CUSTOMER, ORDER, eur("12.50")));
+
+            EventJson.Parts parts = EventJson.parts(EventJson.encode(envelope));
+
+            assertThat(EventJson.mapper().readTree(parts.data()))
+                    .isEqualTo(EventJson.mapper().readTree(EventJson.dataText(envelope.event())));
+            assertThat(EventJson.mapper().readTree(parts.metadata()))
+                    .isEqualTo(EventJson.mapper().readTree(EventJson.metadataJson(envelope.metadata())));
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {
+                "[]",
+                "{\"metadata\": {}}",
+                "{\"data\": {}}",
+                "{\"metadata\": {}, \"data\": []}",
+                "{\"metadata\": \"{}\", \"data\": {}}",
+                "{\"metadata\": {}, \"data\": {}, \"data\": {}}",
+                "{\"metadata\": {}, \"data\": {\"open\": ",
+                "not json"})
+        @DisplayName("are none for an envelope without both objects, once each")
+        void no_parts_without_both_objects(String envelope) {
+            assertThat(EventJson.parts(envelope.getBytes(StandardCharsets.UTF_8))).isNull();
+        }
+    }
+
+    @Nested
     @DisplayName("read in one pass (data bound straight to the event) answers as the tree read does")
     class OnePass {
 

@@ -81,7 +81,8 @@ public final class ProjectionStore {
 
     /**
      * A decoded event, its coordinates, and the record's value as received ({@code null} when there is
-     * none to keep): the event log stores that value's {@code data} as it is, so nothing is encoded again.
+     * none to keep): the event log stores that value's {@code data} and {@code metadata} as the text they are
+     * in it, so nothing is encoded again.
      */
     public record Incoming(EventEnvelope envelope, Coordinates at, byte[] value) {
     }
@@ -421,7 +422,7 @@ public final class ProjectionStore {
             orderIds.forEach(id -> attentionKeys.add(id.toString()));
             refoldPositions.keySet().forEach(id -> attentionKeys.add(id.toString()));
             Future<RowSet<Row>> inserted = events.isEmpty() ? Future.succeededFuture()
-                    : conn.preparedQuery(Sql.INSERT_RECEIVED_EVENTS).execute(Rows.receivedEventParams(events));
+                    : conn.preparedQuery(Sql.INSERT_EVENTS).execute(Rows.receivedEventParams(events));
             Future<RowSet<Row>> orders = orderIds.isEmpty() ? Future.succeededFuture()
                     : conn.preparedQuery(Sql.LOCK_ORDERS).execute(Tuple.of((Object) orderIds.toArray(UUID[]::new)));
             Future<RowSet<Row>> customers = customerIds.isEmpty() ? Future.succeededFuture()

@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -21,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /** Maps rows to views and views to parameters. */
 final class Rows {
@@ -76,9 +76,27 @@ final class Rows {
                 (JsonObject) row.getValue("data"), (JsonObject) row.getValue("metadata"));
     }
 
-    /** The parameters of {@link Sql#INSERT_EVENTS}: one array per column, one element per event. */
+    /** The parameters of {@link Sql#INSERT_EVENTS}: one array per column, one element per event, encoded here. */
     static Tuple eventParams(List<EventEnvelope> events) {
-        int n = events.size();
+        return eventParams(events.size(), events::get, i -> null);
+    }
+
+    /**
+     * The parameters of {@link Sql#INSERT_EVENTS} for events received as records: each event's data and metadata go
+     * in as the text its record holds them ({@link EventJson#parts}), nothing is encoded again; only an event without
+     * a record value, or one upcast from an older schema, has them encoded here, off the usual path.
+     */
+    static Tuple receivedEventParams(List<ProjectionStore.Incoming> events) {
+        return eventParams(events.size(), i -> events.get(i).envelope(), i -> {
+            ProjectionStore.Incoming in = events.get(i);
+            EventEnvelope e = in.envelope();
+            return in.value() != null && e.schemaVersion() == EventTypes.currentSchemaVersion(e.event())
+                    ? EventJson.parts(in.value()) : null;
+        });
+    }
+
+    /** {@code stored}: an event's data and metadata as text, or null to encode them from the event. */
+    private static Tuple eventParams(int n, IntFunction<EventEnvelope> events, IntFunction<EventJson.Parts> stored) {
         Long[] positions = new Long[n];
         UUID[] ids = new UUID[n];
         String[] streamTypes = new String[n];
@@ -90,7 +108,7 @@ final class Rows {
         String[] data = new String[n];
         String[] metadata = new String[n];
         for (int i = 0; i < n; i++) {
-            EventEnvelope e = events.get(i);
+            EventEnvelope e = events.apply(i);
             positions[i] = e.globalPosition();
             ids[i] = e.eventId();
             streamTypes[i] = e.streamType().wireName();
@@ -99,49 +117,11 @@ final class Rows {
             types[i] = e.type();
             schemaVersions[i] = EventTypes.currentSchemaVersion(e.event());
             occurred[i] = time(e.occurredAt());
-            data[i] = EventJson.dataText(e.event());
-            metadata[i] = EventJson.metadataJson(e.metadata());
+            EventJson.Parts parts = stored.apply(i);
+            data[i] = parts != null ? parts.data() : EventJson.dataText(e.event());
+            metadata[i] = parts != null ? parts.metadata() : EventJson.metadataJson(e.metadata());
         }
         return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, metadata);
-    }
-
-    /**
-     * The parameters of {@link Sql#INSERT_RECEIVED_EVENTS}: one array per column, one element per event.
-     * The record's value goes in as text; only an event without one (or one upcast from an older schema)
-     * has its data encoded here, off the usual path.
-     */
-    static Tuple receivedEventParams(List<ProjectionStore.Incoming> events) {
-        int n = events.size();
-        Long[] positions = new Long[n];
-        UUID[] ids = new UUID[n];
-        String[] streamTypes = new String[n];
-        UUID[] streamIds = new UUID[n];
-        Integer[] versions = new Integer[n];
-        String[] types = new String[n];
-        Integer[] schemaVersions = new Integer[n];
-        OffsetDateTime[] occurred = new OffsetDateTime[n];
-        String[] data = new String[n];
-        String[] raw = new String[n];
-        for (int i = 0; i < n; i++) {
-            ProjectionStore.Incoming in = events.get(i);
-            EventEnvelope e = in.envelope();
-            positions[i] = e.globalPosition();
-            ids[i] = e.eventId();
-            streamTypes[i] = e.streamType().wireName();
-            streamIds[i] = e.streamId();
-            versions[i] = Math.toIntExact(e.version());
-            types[i] = e.type();
-            occurred[i] = time(e.occurredAt());
-            int current = EventTypes.currentSchemaVersion(e.event());
-            schemaVersions[i] = current;
-            if (in.value() != null && e.schemaVersion() == current) {
-                raw[i] = new String(in.value(), StandardCharsets.UTF_8);
-            } else {
-                data[i] = EventJson.dataText(e.event());
-                raw[i] = "{\"metadata\":" + EventJson.metadataJson(e.metadata()) + "}";
-            }
-        }
-        return Tuple.of(positions, ids, streamTypes, streamIds, versions, types, schemaVersions, occurred, data, raw);
     }
 
     /** The parameters of {@link Sql#INSERT_CHANGES}: one array per column, one element per change. */

@@ -28,26 +28,10 @@ final class Sql {
             ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id""";
 
-    /**
-     * The projector's {@link #INSERT_EVENTS}: the record values go in as they came from Kafka and their
-     * {@code data} and {@code metadata} are taken from them here, so the event is not encoded again in
-     * Java. {@code $9} overrides the data where it was upcast (null elsewhere). Answers the new ids; like
-     * {@link #INSERT_EVENTS}, only the same event id is a duplicate.
-     */
-    static final String INSERT_RECEIVED_EVENTS = """
-            INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version,
-                                   occurred_at, data, metadata)
-            SELECT p, e, st, s, v, t, sv, o, COALESCE(d::jsonb, j -> 'data'), COALESCE(j -> 'metadata', '{}'::jsonb)
-              FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::int[],
-                          $8::timestamptz[], $9::text[], $10::text[]) AS x(p, e, st, s, v, t, sv, o, d, r)
-              CROSS JOIN LATERAL (SELECT r::jsonb AS j) AS raw
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING event_id""";
-
     // --- a batch folded on remembered views: checks sent ahead of its writes (V5, projection_expect) -------
 
-    /** {@link #INSERT_RECEIVED_EVENTS}, failing unless every event of the batch was new. */
-    static final String EXPECT_NEW_EVENTS = "WITH recorded AS (" + INSERT_RECEIVED_EVENTS + ")\n"
+    /** {@link #INSERT_EVENTS}, failing unless every event of the batch was new. */
+    static final String EXPECT_NEW_EVENTS = "WITH recorded AS (" + INSERT_EVENTS + ")\n"
             + "SELECT projection_expect(count(*) = cardinality($1::bigint[]), 'an event of the batch was recorded before')"
             + " FROM recorded";
 
