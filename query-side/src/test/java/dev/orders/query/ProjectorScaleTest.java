@@ -4,6 +4,7 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
+import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.query.messaging.Projector;
 import dev.orders.events.Topics;
 import dev.orders.query.model.CustomerView;
@@ -74,7 +75,7 @@ class ProjectorScaleTest {
         config = infra.isolatedConfig().with("kafka.partitions", "3");
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
-                new QueryOptions(Duration.ofSeconds(5), BATCH, 1)));
+                new QueryOptions(Duration.ofSeconds(5), BATCH, 1, RelayedRecords.NONE)));
         Map<String, String> producerConfig = new HashMap<>();
         producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
         producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
@@ -101,7 +102,7 @@ class ProjectorScaleTest {
             Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
                     .connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
             await(vertx.deployVerticle(new Projector(new ProjectionStore(vertx, pool), config.kafkaBootstrap(),
-                    config.kafkaTopicPrefix(), config.projectorGroupId(), BATCH)));
+                    config.kafkaTopicPrefix(), config.projectorGroupId(), BATCH, RelayedRecords.NONE)));
             return new Instance(vertx, pool);
         }
 
