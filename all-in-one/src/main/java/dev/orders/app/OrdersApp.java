@@ -4,7 +4,6 @@ import dev.orders.command.CommandSide;
 import dev.orders.devservers.Infrastructure;
 import dev.orders.infra.ServiceLauncher;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.query.QueryOptions;
 import dev.orders.query.QuerySide;
 import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.Health;
@@ -65,9 +64,7 @@ public final class OrdersApp implements AutoCloseable {
     /** The command side, then the query side, which shows the command side's figures in its status stream. */
     private static Future<BothSides> deploy(Vertx vertx, OrdersConfig config, Infrastructure servers) {
         return CommandSide.deploy(vertx, config, servers.commandPgUri(), servers.kafkaBootstrap())
-                // the projector takes the relay's records in-process too, ahead of their Kafka copies
-                .compose(command -> QuerySide.deploy(vertx, config, servers.queryPgUri(), servers.kafkaBootstrap(),
-                                QueryOptions.defaults().withRelayed(command.relayed()))
+                .compose(command -> QuerySide.deploy(vertx, config, servers.queryPgUri(), servers.kafkaBootstrap())
                         .onSuccess(query -> query.status().commandSide(command::statusFigures))
                         .map(query -> new BothSides(command, query)));
     }

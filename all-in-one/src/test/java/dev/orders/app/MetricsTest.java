@@ -134,21 +134,6 @@ class MetricsTest {
     }
 
     @Test
-    @DisplayName("counts the records the projector takes from the relay's hand-off and from Kafka")
-    void the_projector_takes_the_relays_records_in_the_process() throws Exception {
-        String before = scrape();
-        String customerId = createCustomer("Projected");
-        // a record reaches the projector from the relay or from Kafka, whichever comes first: a few orders show both
-        for (int i = 0; i < 20 && value(scrape(), "orders_projection_records_total", "source=\"relay\"")
-                == value(before, "orders_projection_records_total", "source=\"relay\""); i++) {
-            awaitStatus(placeOrder(customerId), "APPROVED");
-        }
-        assertThat(value(scrape(), "orders_projection_records_total", "source=\"relay\""))
-                .isGreaterThan(value(before, "orders_projection_records_total", "source=\"relay\""));
-        assertThat(scrape()).contains("# TYPE orders_projection_records_total counter");
-    }
-
-    @Test
     @DisplayName("counts the Idempotency-Keys it forgot once they are older than idempotency.retention")
     void forgotten_idempotency_keys_are_counted() throws Exception {
         double before = value(scrape(), "orders_idempotency_keys_forgotten_total");

@@ -18,7 +18,6 @@ import dev.orders.events.EventJson;
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.service.ServicePart;
 import dev.orders.service.http.ContractRequests;
 import dev.orders.service.http.Health;
@@ -67,8 +66,6 @@ public final class CommandSide implements ServicePart {
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
     /** For the readiness check of the topics. */
     private KafkaAdminClient admin;
-    /** The relay's acknowledged records, for the consumers of this process (the saga; an all-in-one's projector). */
-    private final LocalHandOff relayed = LocalHandOff.create();
     private RelayVerticle relay;
     private SagaVerticle saga;
     private DeadlineVerticle deadlines;
@@ -131,9 +128,9 @@ public final class CommandSide implements ServicePart {
      * idempotency keys: one verticle each.
      */
     private Future<Void> deployWorkers() {
-        relay = new RelayVerticle(config, pgUri, kafkaBootstrap, relayed);
-        saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap,
-                config.sagaRelayHandoff() ? relayed : LocalHandOff.disabled());
+        LocalHandOff handOff = config.sagaRelayHandoff() ? LocalHandOff.create() : LocalHandOff.disabled();
+        relay = new RelayVerticle(config, pgUri, kafkaBootstrap, handOff);
+        saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap, handOff);
         deadlines = new DeadlineVerticle(handler, pool);
         idempotencyRetention = new IdempotencyRetention(pool, config.idempotencyRetention());
         bindWorkerMetrics();
@@ -247,14 +244,6 @@ public final class CommandSide implements ServicePart {
                 .check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))
                 .check("relay", () -> relay.readiness())
                 .check("kafka-topics", () -> EventTopics.of(config).check(admin));
-    }
-
-    /**
-     * The records this process's relay had acknowledged by Kafka, for another consumer of the process to take
-     * in-process (an all-in-one's projector: {@code projector.relay-handoff}).
-     */
-    public RelayedRecords relayed() {
-        return relayed;
     }
 
     public CommandHandler handler() {

@@ -1,7 +1,6 @@
 package dev.orders.query;
 
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.infra.kafka.RelayedRecords;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -13,16 +12,11 @@ import java.util.Objects;
  * @param projectorBatchSize the most records one poll of a projector gives ({@code max.poll.records}); a
  *                           projection transaction holds at most two polls' records
  * @param projectors         projector verticles in this process (one consumer each, one group)
- * @param relayed            the records the relay of this process hands over once Kafka acknowledged them (an
- *                           all-in-one's command side), which the projectors take ahead of their Kafka copies
- *                           ({@code projector.relay-handoff}); {@link RelayedRecords#NONE} where no relay shares the
- *                           process
  */
-public record QueryOptions(Duration minVersionWait, int projectorBatchSize, int projectors, RelayedRecords relayed) {
+public record QueryOptions(Duration minVersionWait, int projectorBatchSize, int projectors) {
 
     public QueryOptions {
         Objects.requireNonNull(minVersionWait, "minVersionWait");
-        Objects.requireNonNull(relayed, "relayed");
         if (minVersionWait.isNegative() || minVersionWait.isZero()) {
             throw new IllegalArgumentException("minVersionWait must be positive");
         }
@@ -32,18 +26,14 @@ public record QueryOptions(Duration minVersionWait, int projectorBatchSize, int 
     }
 
     public static QueryOptions defaults() {
-        return new QueryOptions(Duration.ofSeconds(5), 500, 1, RelayedRecords.NONE);
+        return new QueryOptions(Duration.ofSeconds(5), 500, 1);
     }
 
     public QueryOptions withMinVersionWait(Duration value) {
-        return new QueryOptions(value, projectorBatchSize, projectors, relayed);
+        return new QueryOptions(value, projectorBatchSize, projectors);
     }
 
     public QueryOptions withProjectors(int value) {
-        return new QueryOptions(minVersionWait, projectorBatchSize, value, relayed);
-    }
-
-    public QueryOptions withRelayed(RelayedRecords value) {
-        return new QueryOptions(minVersionWait, projectorBatchSize, projectors, value);
+        return new QueryOptions(minVersionWait, projectorBatchSize, value);
     }
 }

@@ -12,7 +12,6 @@ import dev.orders.query.messaging.Projectors;
 import dev.orders.query.rebuild.SchemaRecovery;
 import dev.orders.infra.kafka.ConsumerLag;
 import dev.orders.infra.kafka.EventTopics;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.events.Topics;
 import dev.orders.query.push.OperatorStreamSettings;
 import dev.orders.query.push.OperatorStreams;
@@ -188,8 +187,7 @@ public final class QuerySide implements ServicePart {
         String prefix = config.kafkaTopicPrefix();
         ReadGate gate = new ReadGate();
         Projectors projectors = new Projectors(vertx, projection, kafkaBootstrap, prefix, config.projectorGroupId(),
-                options.projectors(), options.projectorBatchSize(),
-                config.projectorRelayHandoff() ? options.relayed() : RelayedRecords.NONE);
+                options.projectors(), options.projectorBatchSize());
         PushSettings pushSettings = PushSettings.defaults().withAllowedOrigins(config.corsOrigins())
                 .withRetention(PushSettings.Retention.of(config.pushRetention(), config.pushRetentionChanges()));
         // the admin client is constructed on a worker (constructing a Kafka client blocks), as the command side's

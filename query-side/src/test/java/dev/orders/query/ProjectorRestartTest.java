@@ -11,15 +11,12 @@ import dev.orders.events.OrderEvent;
 import dev.orders.events.RejectionReason;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.events.Topics;
 import dev.orders.service.metrics.ProcessMetrics;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -31,13 +28,9 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -47,12 +40,10 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -73,7 +64,6 @@ class ProjectorRestartTest {
     private static final Instant T0 = Instant.parse("2025-04-01T09:00:00Z");
 
     private final AtomicLong positions = new AtomicLong();
-    private final TestRelay relay = new TestRelay();
     private Vertx vertx;
     private OrdersConfig config;
     private QuerySide side;
@@ -103,159 +93,8 @@ class ProjectorRestartTest {
         }
     }
 
-    /** The query side, its projector attached to {@link #relay} as an all-in-one's is to its relay. */
     private QuerySide deploy() throws Exception {
-        return await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
-                QueryOptions.defaults().withRelayed(relay)));
-    }
-
-    /**
-     * The relay's records handed to the projector in its process ({@code projector.relay-handoff}). Each test hands
-     * a record before it publishes it, so that only the hand-off can have applied it while Kafka does not hold it
-     * yet; the record then lands on the topic at the offset it was handed with (one partition, nothing else sent).
-     */
-    @Nested
-    @DisplayName("handed the relay's records in its process")
-    class HandedOver {
-
-        @Test
-        @DisplayName("applies a handed-over record at the next expected offset before Kafka has it, and skips its Kafka copy")
-        void applies_a_handed_over_record_and_skips_its_kafka_copy() throws Exception {
-            UUID customer = projectedCustomer("Gus");
-            UUID order = UUID.randomUUID();
-            double fromKafka = records("kafka");
-            EventEnvelope reserved = envelope(customer, 2, new CustomerEvent.CreditReserved(customer, order, eur("25.00")));
-
-            await(relay.hand(consumed(reserved, 1)));
-            awaitThat("the handed-over reservation projected",
-                    () -> count("SELECT count(*) FROM customer_view WHERE credit_reserved = 25 AND version = 2") == 1);
-            assertThat(records("relay")).as("records taken from the hand-off").isEqualTo(1);
-
-            publish(reserved);
-            publish(envelope(customer, 3, new CustomerEvent.CreditReleased(customer, order, eur("25.00"))));
-            awaitThat("the next event projected", () -> count("SELECT count(*) FROM customer_view WHERE version = 3") == 1);
-            assertThat(records("kafka") - fromKafka).as("records taken from Kafka: only the one not handed over")
-                    .isEqualTo(1);
-            assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(3);
-            assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER))).isEqualTo(3);
-        }
-
-        @Test
-        @DisplayName("leaves a record handed over ahead of the next expected offset, or of a partition it has not read, to Kafka, which brings it in order")
-        void leaves_records_it_does_not_expect_to_kafka() throws Exception {
-            UUID customer = projectedCustomer("Hal");
-            UUID order = UUID.randomUUID();
-            EventEnvelope created = envelope(order, 1, new OrderEvent.OrderCreated(order, customer, eur("10.00")));
-            EventEnvelope reserved = envelope(customer, 2, new CustomerEvent.CreditReserved(customer, order, eur("10.00")));
-            EventEnvelope released = envelope(customer, 3, new CustomerEvent.CreditReleased(customer, order, eur("10.00")));
-
-            // the order topic: nothing read there yet, so its next offset is not known
-            await(relay.hand(consumed(created, 0)));
-            // one past the next expected offset of the customer topic, then the next expected one
-            await(relay.hand(consumed(released, 2)));
-            await(relay.hand(consumed(reserved, 1)));
-            awaitThat("the record at the next expected offset projected",
-                    () -> count("SELECT count(*) FROM customer_view WHERE version = 2") == 1);
-            assertThat(records("relay")).as("records taken from the hand-off").isEqualTo(1);
-            assertThat(count("SELECT count(*) FROM order_view")).as("the order's record left to Kafka").isZero();
-
-            publish(created);
-            publish(reserved);
-            publish(released);
-            awaitThat("every record projected", () -> count("SELECT count(*) FROM customer_view WHERE version = 3") == 1
-                    && count("SELECT count(*) FROM order_view") == 1);
-            assertThat(records("relay")).isEqualTo(1);
-            assertThat(count("SELECT count(*) FROM event_log")).as("each event once").isEqualTo(4);
-            assertThat(count("SELECT count(*) FROM customer_view WHERE credit_reserved = 0")).isEqualTo(1);
-        }
-
-        @Test
-        @DisplayName("a batch of handed-over records that fails is read again from Kafka, with the record taken behind it")
-        void a_failed_batch_of_handed_over_records_is_read_again_from_kafka() throws Exception {
-            UUID customer = projectedCustomer("Ida");
-            UUID order = UUID.randomUUID();
-            EventEnvelope reserved = envelope(customer, 2, new CustomerEvent.CreditReserved(customer, order, eur("15.00")));
-            EventEnvelope released = envelope(customer, 3, new CustomerEvent.CreditReleased(customer, order, eur("15.00")));
-
-            try (HeldCheckpoints held = holdCheckpoints()) {
-                await(relay.hand(consumed(reserved, 1)));
-                held.awaitProjectorWaiting();
-                // taken while the first one's batch waits, for the batch after it
-                await(relay.hand(consumed(released, 2)));
-                assertThat(records("relay")).isEqualTo(2);
-                held.failEveryAttempt();
-            }
-            assertThat(count("SELECT count(*) FROM event_log")).as("nothing of the failed batch committed").isEqualTo(1);
-
-            publish(reserved);
-            publish(released);
-            awaitThat("both records projected from Kafka", () -> count("SELECT count(*) FROM customer_view WHERE version = 3") == 1);
-            assertThat(count("SELECT count(*) FROM event_log")).as("each event once").isEqualTo(3);
-            assertThat(nextOffset(Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER))).isEqualTo(3);
-        }
-
-        @Test
-        @DisplayName("after a restart, takes no Kafka copy of a record it applied from the hand-off")
-        void a_restart_resumes_after_the_handed_over_records() throws Exception {
-            UUID customer = projectedCustomer("Jo");
-            UUID order = UUID.randomUUID();
-            EventEnvelope reserved = envelope(customer, 2, new CustomerEvent.CreditReserved(customer, order, eur("5.00")));
-            await(relay.hand(consumed(reserved, 1)));
-            awaitThat("the handed-over record projected", () -> count("SELECT count(*) FROM customer_view WHERE version = 2") == 1);
-            publish(reserved);
-            await(side.close());
-            double fromKafka = records("kafka");
-
-            side = deploy();
-            publish(envelope(customer, 3, new CustomerEvent.CreditReleased(customer, order, eur("5.00"))));
-            awaitThat("the next record projected", () -> count("SELECT count(*) FROM customer_view WHERE version = 3") == 1);
-            assertThat(records("kafka") - fromKafka).as("records taken from Kafka after the restart").isEqualTo(1);
-            assertThat(count("SELECT count(*) FROM event_log")).isEqualTo(3);
-        }
-    }
-
-    /** A record as the relay hands it over: as a consumer polls it, at {@code offset} of its topic's one partition. */
-    private ConsumerRecord<String, byte[]> consumed(EventEnvelope e, long offset) {
-        byte[] value = EventJson.encode(e);
-        String key = e.event().partitionKey().toString();
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(Topics.HEADER_STREAM_ID, e.streamId().toString().getBytes(StandardCharsets.UTF_8));
-        return new ConsumerRecord<>(topicOf(e), 0, offset, 0L, TimestampType.CREATE_TIME, key.length(), value.length,
-                key, value, headers, Optional.empty());
-    }
-
-    /** The hand-off of a relay in the projector's process, driven by the test. */
-    private static final class TestRelay implements RelayedRecords {
-
-        private volatile Context context;
-        private volatile Consumer<List<ConsumerRecord<String, byte[]>>> receiver;
-
-        @Override
-        public void attach(Context on, Consumer<List<ConsumerRecord<String, byte[]>>> to) {
-            context = on;
-            receiver = to;
-        }
-
-        @Override
-        public void detach(Consumer<List<ConsumerRecord<String, byte[]>>> to) {
-            if (receiver == to) {
-                receiver = null;
-            }
-        }
-
-        /** Hands the records over on the receiver's context; completes once it has taken them (or dropped them). */
-        Future<Void> hand(ConsumerRecord<String, byte[]> record) {
-            Consumer<List<ConsumerRecord<String, byte[]>>> to = receiver;
-            if (to == null) {
-                return Future.failedFuture("no projector attached");
-            }
-            Promise<Void> taken = Promise.promise();
-            context.runOnContext(ignored -> {
-                to.accept(List.of(record));
-                taken.complete();
-            });
-            return taken.future();
-        }
+        return await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap()));
     }
 
     @Test
@@ -434,12 +273,9 @@ class ProjectorRestartTest {
 
     /** As the relay publishes: keyed by the customer, the stream id in a header. */
     private void publish(EventEnvelope e) throws Exception {
-        publishRaw(topicOf(e), e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
-    }
-
-    private String topicOf(EventEnvelope e) {
-        return e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
+        String topic = e.streamType() == StreamType.ORDER ? Topics.of(config.kafkaTopicPrefix(), StreamType.ORDER)
                 : Topics.of(config.kafkaTopicPrefix(), StreamType.CUSTOMER);
+        publishRaw(topic, e.event().partitionKey().toString(), e.streamId().toString(), EventJson.encode(e));
     }
 
     private void publishRaw(String topic, String key, String streamId, byte[] value) throws Exception {
@@ -460,7 +296,7 @@ class ProjectorRestartTest {
     }
 
     private final class HeldCheckpoints implements AutoCloseable {
-        static final String WAITING = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        private static final String WAITING = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
                 + " AND wait_event_type = 'Lock' AND query LIKE '%projector_checkpoint%'";
         private final SqlConnection conn;
 
@@ -477,21 +313,6 @@ class ProjectorRestartTest {
             await(db.query("SELECT pg_terminate_backend(pid) FROM (" + WAITING + ") waiting").execute());
         }
 
-        /**
-         * Cuts off every attempt of the waiting batch (cut off on the views it remembered, it is tried once more on
-         * views read) until none has waited for two seconds: the batch has failed for good.
-         */
-        void failEveryAttempt() throws Exception {
-            long quietSince = System.nanoTime();
-            while (System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(2)) {
-                if (count(WAITING.replace("SELECT pid", "SELECT count(*)")) > 0) {
-                    failProjector();
-                    quietSince = System.nanoTime();
-                }
-                Thread.sleep(10);
-            }
-        }
-
         @Override
         public void close() throws Exception {
             await(conn.query("ROLLBACK").execute().eventually(conn::close));
@@ -501,12 +322,6 @@ class ProjectorRestartTest {
     /** Projection batches committed so far, folded on {@code views} ("remembered" or "read"). */
     private double batches(String views) {
         var counter = ProcessMetrics.of(vertx).orElseThrow().find("orders.projection.batches").tag("views", views).counter();
-        return counter == null ? 0 : counter.count();
-    }
-
-    /** Records the projector took into its batches from {@code source} ("relay" or "kafka"). */
-    private double records(String source) {
-        var counter = ProcessMetrics.of(vertx).orElseThrow().find("orders.projection.records").tag("source", source).counter();
         return counter == null ? 0 : counter.count();
     }
 

@@ -4,7 +4,6 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventJson;
 import dev.orders.events.StreamType;
 import dev.orders.infra.config.OrdersConfig;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.query.messaging.Projector;
 import dev.orders.events.Topics;
 import dev.orders.query.model.CustomerView;
@@ -75,7 +74,7 @@ class ProjectorScaleTest {
         config = infra.isolatedConfig().with("kafka.partitions", "3");
         vertx = Vertx.vertx();
         side = await(QuerySide.deploy(vertx, config, config.effectiveQueryPgUri(), config.kafkaBootstrap(),
-                new QueryOptions(Duration.ofSeconds(5), BATCH, 1, RelayedRecords.NONE)));
+                new QueryOptions(Duration.ofSeconds(5), BATCH, 1)));
         Map<String, String> producerConfig = new HashMap<>();
         producerConfig.put("bootstrap.servers", config.kafkaBootstrap());
         producerConfig.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
@@ -102,7 +101,7 @@ class ProjectorScaleTest {
             Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
                     .connectingTo(PgConnectOptions.fromUri(config.effectiveQueryPgUri())).using(vertx).build();
             await(vertx.deployVerticle(new Projector(new ProjectionStore(vertx, pool), config.kafkaBootstrap(),
-                    config.kafkaTopicPrefix(), config.projectorGroupId(), BATCH, RelayedRecords.NONE)));
+                    config.kafkaTopicPrefix(), config.projectorGroupId(), BATCH)));
             return new Instance(vertx, pool);
         }
 

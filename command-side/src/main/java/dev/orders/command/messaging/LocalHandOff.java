@@ -1,6 +1,5 @@
 package dev.orders.command.messaging;
 
-import dev.orders.infra.kafka.RelayedRecords;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.producer.KafkaHeader;
@@ -14,22 +13,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The relay's records, once Kafka acknowledged them, handed straight to the consumers of the same process (the
- * saga, the projector of an all-in-one), so that they need not wait for the broker to deliver them: each goes as a
- * consumer would have polled it, with the topic, partition and offset Kafka gave it. Each receiver decides whether
- * it takes a record; whatever it does not take it reads from Kafka as before, so nothing depends on the hand-off.
+ * The relay's records, once Kafka acknowledged them, handed straight to a consumer of the same process (the
+ * saga), so that it need not wait for the broker to deliver them: each goes as the consumer would have
+ * polled it, with the topic, partition and offset Kafka gave it. The receiver decides whether it takes a
+ * record; whatever it does not take it reads from Kafka as before, so nothing depends on the hand-off.
  *
- * <p>Made once per process at wiring time and given to the relay and the receivers. A batch is handed over from the
- * producer's network thread the moment Kafka acknowledged its last record, without a turn of the relay's event loop,
- * and delivered on each receiver's own context, never blocking the relay. Whatever the relay's state by then (even a
- * term that has lost its lease), the records are on the topic at those offsets, as a consumer would poll them. A
- * hand-off made with {@link #disabled()} hands nothing.
+ * <p>Made once per process at wiring time and given to both. A batch is handed over from the producer's network
+ * thread the moment Kafka acknowledged its last record, without a turn of the relay's event loop, and delivered on
+ * the receiver's own context, never blocking the relay. Whatever the relay's state by then (even a term that has
+ * lost its lease), the records are on the topic at those offsets, as the consumer would poll them. A hand-off made
+ * with {@link #disabled()} hands nothing.
  */
-public final class LocalHandOff implements RelayedRecords {
+public final class LocalHandOff {
 
     /** A record as the producer sent it and the broker placed it. */
     record Acknowledged(KafkaProducerRecord<String, Buffer> sent, RecordMetadata placed) {
@@ -54,13 +52,13 @@ public final class LocalHandOff implements RelayedRecords {
     }
 
     private final boolean enabled;
-    private final List<Attached> attached = new CopyOnWriteArrayList<>();
+    private volatile Attached attached;
 
     private LocalHandOff(boolean enabled) {
         this.enabled = enabled;
     }
 
-    /** A hand-off between the relay and the consumers of one process. */
+    /** A hand-off between the relay and the saga of one process. */
     public static LocalHandOff create() {
         return new LocalHandOff(true);
     }
@@ -70,37 +68,36 @@ public final class LocalHandOff implements RelayedRecords {
         return new LocalHandOff(false);
     }
 
-    /** From now on, acknowledged records also go to {@code receiver} on {@code context}. */
-    @Override
+    /** From now on, acknowledged records go to {@code receiver} on {@code context} (one receiver at a time). */
     public void attach(Context context, Consumer<List<ConsumerRecord<String, byte[]>>> receiver) {
         if (enabled) {
-            attached.add(new Attached(context, receiver));
+            attached = new Attached(context, receiver);
         }
     }
 
-    /** Stops handing records to {@code receiver}, if it is attached. */
-    @Override
+    /** Stops handing records to {@code receiver}, if it is the one attached. */
     public void detach(Consumer<List<ConsumerRecord<String, byte[]>>> receiver) {
-        attached.removeIf(one -> one.receiver() == receiver);
+        Attached now = attached;
+        if (now != null && now.receiver() == receiver) {
+            attached = null;
+        }
     }
 
     /**
-     * Hands a batch Kafka acknowledged to every receiver attached; returns at once. Called on any thread (the
-     * producer's network thread): the records are made, and taken, on each receiver's context (its own copies,
-     * with the same bytes).
+     * Hands a batch Kafka acknowledged to the receiver, if one is attached; returns at once. Called on any thread
+     * (the producer's network thread): the records are made, and taken, on the receiver's context.
      */
     void hand(List<Acknowledged> acknowledged) {
-        if (acknowledged.isEmpty()) {
+        Attached to = attached;
+        if (to == null || acknowledged.isEmpty()) {
             return;
         }
-        for (Attached to : attached) {
-            to.context().runOnContext(ignored -> {
-                List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(acknowledged.size());
-                for (Acknowledged one : acknowledged) {
-                    records.add(one.asConsumed());
-                }
-                to.receiver().accept(records);
-            });
-        }
+        to.context().runOnContext(ignored -> {
+            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(acknowledged.size());
+            for (Acknowledged one : acknowledged) {
+                records.add(one.asConsumed());
+            }
+            to.receiver().accept(records);
+        });
     }
 }

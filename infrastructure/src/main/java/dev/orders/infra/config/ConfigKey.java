@@ -83,11 +83,6 @@ public enum ConfigKey {
             + " partition this instance consumes and only while that partition is idle; the Kafka copy is then"
             + " skipped); false: the saga reacts to what Kafka delivers only. Durability and order are the same"
             + " either way"),
-    PROJECTOR_RELAY_HANDOFF("projector.relay-handoff", "true", SHOWN, ConfigValues::bool,
-            "true: where the relay and the projector share a process (all-in-one), the relay hands each record Kafka"
-            + " acknowledged straight to the projector too, which takes it only at the exact offset it expects next"
-            + " (the Kafka copy is then skipped); false: the projector reads everything from Kafka. Durability and"
-            + " order are the same either way"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"

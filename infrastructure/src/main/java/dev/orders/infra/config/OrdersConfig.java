@@ -176,11 +176,6 @@ public final class OrdersConfig {
         return get(SAGA_RELAY_HANDOFF);
     }
 
-    /** @return whether the relay hands acknowledged records to the projector of its process */
-    public boolean projectorRelayHandoff() {
-        return get(PROJECTOR_RELAY_HANDOFF);
-    }
-
     /** @return events per relay batch */
     public int relayBatchSize() {
         return get(RELAY_BATCH_SIZE);

@@ -6,7 +6,6 @@ import dev.orders.events.Topics;
 import dev.orders.infra.kafka.Consumers;
 import dev.orders.infra.kafka.KafkaClientMeters;
 import dev.orders.infra.kafka.RecordSpans;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.query.push.ChangeRow;
 import dev.orders.query.store.ProjectionStore;
 import dev.orders.query.store.ProjectionStore.BatchResult;
@@ -22,6 +21,7 @@ import dev.orders.service.tracing.Tracing;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.trace.Span;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -29,9 +29,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
-import io.vertx.kafka.client.consumer.impl.KafkaConsumerRecordImpl;
 import io.vertx.kafka.client.producer.KafkaHeader;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -45,7 +43,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Consumes the event topics and projects them: poll a batch, write it in one PostgreSQL transaction
@@ -54,22 +51,13 @@ import java.util.function.Consumer;
  * <p>Pipelined: the next poll is sent when a batch's transaction begins, so Kafka's fetch (and the wait
  * for new records) overlaps the transaction's round trips, and the next batch is decoded and applied as
  * soon as the previous one committed. When that poll came back while the batch was still being applied,
- * a poll without waiting adds what arrived since, so that under load a batch holds all that waited
- * instead of the few records there were when the transaction began. Batches are applied one after the
- * other, so each partition's records are applied in their order. A batch is only records in memory until
- * its own transaction commits: when a batch fails, what was taken behind it is dropped, and every partition
- * of both goes back to its first offset in them, so the failed batch is read again and nothing behind it is
+ * a poll without waiting adds what arrived since, so that under load a batch holds all that waited (at
+ * most twice {@code max.poll.records}) instead of the few records there were when the transaction began.
+ * Batches are applied one after the other, so each partition's records are applied in their order. A fetched batch is only records in memory until its own
+ * transaction commits: when a batch fails, the one fetched behind it is dropped and every partition of
+ * both goes back to its first offset in them, so the failed batch is read again and nothing behind it is
  * skipped. No seek ever happens while a poll is in flight (a newly assigned partition is positioned before
  * the next poll is sent), so no batch holds records fetched from before a seek.
- *
- * <p>Records come from the consumer's polls and, where the relay shares the process (an all-in-one), from the
- * relay's hand-off once Kafka acknowledged them ({@link RelayedRecords}, {@code projector.relay-handoff}), which
- * saves the broker's delivery. Per positioned partition the projector knows the offset of the next record to take:
- * a handed-over record is taken only at exactly that offset, a polled one before it is skipped (its handed-over
- * copy was taken), so each offset is applied once and in order whichever way it came. A handed-over record that
- * comes while the projector waits for its poll is applied at once, without waiting for that poll. Meter
- * {@code orders_projection_records_total} counts the records taken by {@code source}: {@code relay} or
- * {@code kafka}.
  *
  * <p>The database's checkpoint is the truth: a newly assigned partition is sought to the next offset
  * stored there (records fetched before that seek are dropped and read again from there), so a restart
@@ -100,41 +88,19 @@ public final class Projector extends VerticleBase {
     /** The consumer group, {@code OrdersConfig.projectorGroupId()}. */
     private final String group;
     private final int maxBatch;
-    /** The relay's acknowledged records, where it shares the process. */
-    private final RelayedRecords relayed;
-    private final Consumer<List<ConsumerRecord<String, byte[]>>> handedOver = this::handOff;
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaClientMeters meters;
     private Tracing tracing = Tracing.OFF;
     private volatile boolean stopped;
     /** Assigned partitions not yet sought to their database checkpoint. */
     private final Set<TopicPartition> unpositioned = new HashSet<>();
-    /** Per unpositioned partition, the first offset polled and dropped: where it goes without a checkpoint. */
-    private final Map<TopicPartition, Long> dropped = new HashMap<>();
     /** The partitions this consumer holds now (what a lazy commit may name). */
     private final Set<TopicPartition> owned = new HashSet<>();
-    /** Per positioned partition, the offset of the next record to take: polled records before it are skipped. */
-    private final Map<TopicPartition, Long> expected = new HashMap<>();
-    /** Records taken (polled or handed over), in the order taken, not yet in a batch. */
-    private List<KafkaConsumerRecord<String, byte[]>> taken = new ArrayList<>();
-    /** The poll in flight, or null. */
-    private Future<KafkaConsumerRecords<String, byte[]>> polling;
-    /** A poll came back with records while a batch was applied: a poll without waiting adds what came since. */
-    private boolean gatherFirst;
-    private boolean positioning;
-    private boolean applyingNow;
-    /** After a failure, until the retry: nothing is taken, the poll in flight is awaited and dropped. */
-    private boolean recovering;
-    /** Where each partition goes back to after a failure (the first offset not committed that it holds). */
-    private final Map<TopicPartition, Long> goingBack = new HashMap<>();
     /** The views this projector's batches wrote last: what its next batches fold on without reading them. */
     private final ViewMemory memory = new ViewMemory(ViewMemory.DEFAULT_CAPACITY);
     /** Committed batches folded on remembered views, and on views read; absent without a registry. */
     private Counter rememberedBatches;
     private Counter readBatches;
-    /** Records taken from the relay's hand-off, and from polls; absent without a registry. */
-    private Counter fromRelay;
-    private Counter fromKafka;
     /** Next offsets applied since the last Kafka commit. */
     private final Map<TopicPartition, OffsetAndMetadata> toCommit = new HashMap<>();
     /** The batch being applied (completed when idle): a stop waits for it. */
@@ -142,14 +108,12 @@ public final class Projector extends VerticleBase {
     private boolean committing;
     private long commitTimer = -1;
 
-    public Projector(ProjectionStore store, String bootstrap, String topicPrefix, String group, int maxBatch,
-                     RelayedRecords relayed) {
+    public Projector(ProjectionStore store, String bootstrap, String topicPrefix, String group, int maxBatch) {
         this.store = store;
         this.bootstrap = bootstrap;
         this.topicPrefix = topicPrefix;
         this.group = group;
         this.maxBatch = maxBatch;
-        this.relayed = relayed;
     }
 
     /** The consumer's settings: manual commits only, from the earliest offset, bounded batches. */
@@ -177,23 +141,18 @@ public final class Projector extends VerticleBase {
         ProcessMetrics.of(vertx).ifPresent(registry -> {
             rememberedBatches = batchCounter(registry, "remembered");
             readBatches = batchCounter(registry, "read");
-            fromRelay = recordCounter(registry, "relay");
-            fromKafka = recordCounter(registry, "kafka");
         });
         // Both run on this verticle's context before the poll that caused them completes.
         consumer.partitionsAssignedHandler(partitions -> {
             LOG.info("projector assigned {}", partitions);
             unpositioned.addAll(partitions);
             owned.addAll(partitions);
-            partitions.forEach(expected::remove);
             memory.forgetAll();
         });
         consumer.partitionsRevokedHandler(partitions -> {
             LOG.info("projector revoked {}", partitions);
             unpositioned.removeAll(partitions);
             owned.removeAll(partitions);
-            partitions.forEach(expected::remove);
-            partitions.forEach(dropped::remove);
             partitions.forEach(toCommit::remove);
             memory.forgetAll();
         });
@@ -201,15 +160,13 @@ public final class Projector extends VerticleBase {
         return consumer.subscribe(Set.copyOf(Topics.all(topicPrefix)))
                 .onSuccess(v -> {
                     LOG.info("projector consuming {} as group {}", Topics.all(topicPrefix), group);
-                    relayed.attach(context, handedOver);
-                    step();
+                    run(poll());
                 });
     }
 
     @Override
     public Future<?> stop() {
         stopped = true;
-        relayed.detach(handedOver);
         vertx.cancelTimer(commitTimer);
         if (consumer == null) {
             return Future.succeededFuture();
@@ -225,206 +182,89 @@ public final class Projector extends VerticleBase {
                 .register(registry);
     }
 
-    private static Counter recordCounter(MeterRegistry registry, String source) {
-        return Counter.builder("orders.projection.records").tag("source", source)
-                .description("records the projector took into its batches: handed over by the relay of its process"
-                        + " once Kafka acknowledged them, or polled from Kafka")
-                .register(registry);
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> poll() {
+        return consumer.poll(POLL_TIMEOUT).map(Projector::list);
     }
 
     /**
-     * What to do next, whenever something changed (a poll came back, records were handed over, a batch or a
-     * positioning ended): position new partitions once no poll is in flight; else, unless a batch is under way,
-     * apply what was taken, with the next poll in flight beside it.
+     * The next batch, once the previous one committed: when its poll came back while that batch was still being
+     * applied, the records that arrived since are added ({@code poll} without waiting), so that the batch holds
+     * all that waited, as many as a poll after the commit would have given.
      */
-    private void step() {
-        if (stopped || recovering || positioning) {
-            return;
+    private Future<List<KafkaConsumerRecord<String, byte[]>>> next(Future<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
+        if (!fetched.isComplete() || fetched.failed() || fetched.result().isEmpty() || stopped) {
+            return fetched;
         }
-        if (polling == null && !unpositioned.isEmpty()) {
-            positioning = true;
-            position().onComplete(done -> {
-                positioning = false;
-                if (done.succeeded()) {
-                    step();
-                } else {
-                    failed(Map.of(), done.cause());
-                }
-            });
-            return;
-        }
-        if (applyingNow) {
-            return;
-        }
-        if (polling == null && gatherFirst) {
-            gatherFirst = false;
-            poll(Duration.ZERO);
-            return;
-        }
-        if (polling == null) {
-            poll(POLL_TIMEOUT);
-        }
-        if (!taken.isEmpty()) {
-            List<KafkaConsumerRecord<String, byte[]>> batch = taken;
-            taken = new ArrayList<>();
-            apply(batch);
-        }
+        return consumer.poll(Duration.ZERO).map(more -> {
+            List<KafkaConsumerRecord<String, byte[]>> all = new ArrayList<>(fetched.result());
+            all.addAll(list(more));
+            return all;
+        }).otherwise(fetched.result());
     }
 
-    /** Sends a poll; what it brings is taken on this context as soon as it comes back. */
-    private void poll(Duration timeout) {
-        Future<KafkaConsumerRecords<String, byte[]>> sent = consumer.poll(timeout);
-        polling = sent;
-        sent.onComplete(done -> {
-            polling = null;
-            if (stopped) {
-                return;
-            }
-            if (recovering) {
-                if (done.succeeded()) {
-                    notCommitted(done.result(), goingBack);
-                }
-                return;
-            }
-            if (done.failed()) {
-                failed(Map.of(), done.cause());
-                return;
-            }
-            boolean any = takePolled(done.result());
-            gatherFirst |= any && applyingNow;
-            step();
-        });
-    }
-
-    /**
-     * Takes a poll's records behind those taken before: a partition not yet positioned drops them (it is read
-     * again from its checkpoint), a record before the partition's next expected offset is skipped (its handed-over
-     * copy was taken). Answers whether any was taken.
-     */
-    private boolean takePolled(KafkaConsumerRecords<String, byte[]> records) {
-        boolean any = false;
+    private static List<KafkaConsumerRecord<String, byte[]>> list(KafkaConsumerRecords<String, byte[]> records) {
+        List<KafkaConsumerRecord<String, byte[]>> list = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
-            KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
-            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-            if (unpositioned.contains(tp)) {
-                dropped.putIfAbsent(tp, record.offset());
-                continue;
-            }
-            Long next = expected.get(tp);
-            if (next != null && record.offset() < next) {
-                continue;
-            }
-            expected.put(tp, record.offset() + 1);
-            taken.add(record);
-            any = true;
-            if (fromKafka != null) {
-                fromKafka.increment();
-            }
+            list.add(records.recordAt(i));
         }
-        return any;
+        return list;
     }
 
-    /**
-     * Takes the records the relay of this process handed over, each only if its partition is positioned here and
-     * its offset is exactly the next one expected (the others are dropped: the poll brings them), and applies them
-     * at once when no batch is under way, without waiting for the poll in flight.
-     */
-    private void handOff(List<ConsumerRecord<String, byte[]>> records) {
-        if (stopped || recovering || taken.size() >= 2 * maxBatch) {
+    /** Applies each polled batch in turn; the poll after it travels while it is applied. */
+    private void run(Future<List<KafkaConsumerRecord<String, byte[]>>> polled) {
+        if (stopped) {
             return;
         }
-        boolean any = false;
-        for (ConsumerRecord<String, byte[]> record : records) {
-            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-            Long next = expected.get(tp);
-            if (next == null || record.offset() != next || unpositioned.contains(tp) || !owned.contains(tp)) {
-                continue;
-            }
-            expected.put(tp, next + 1);
-            taken.add(new KafkaConsumerRecordImpl<>(record));
-            any = true;
-            if (fromRelay != null) {
-                fromRelay.increment();
-            }
-        }
-        if (any) {
-            step();
-        }
-    }
-
-    /** Applies a batch; once it committed, what comes next; when it failed, every partition goes back. */
-    private void apply(List<KafkaConsumerRecord<String, byte[]>> records) {
-        Decoded batch = decode(records);
-        if (batch.first.isEmpty()) {
-            return;
-        }
-        applyingNow = true;
-        Future<Void> applied = apply(batch);
-        applying = applied;
-        applied.onComplete(done -> {
-            applyingNow = false;
-            if (stopped) {
-                return;
-            }
+        polled.compose(this::project).onComplete(done -> {
             if (done.succeeded()) {
-                step();
-            } else {
-                failed(batch.first, done.cause());
+                run(done.result());
+            } else if (!stopped) {
+                LOG.warn("projection batch failed, retrying in {} ms: {}", RETRY_DELAY_MS,
+                        String.valueOf(done.cause().getMessage()));
+                vertx.setTimer(RETRY_DELAY_MS, id -> run(poll()));
             }
         });
     }
 
     /**
-     * After a failed batch (or poll, or positioning): drops what was taken behind it and the poll in flight, sends
-     * every partition of them back to its first offset in them, and tries again after a pause.
+     * Decodes a batch, positions newly assigned partitions (before any poll is in flight), sends the next poll
+     * and applies the batch. Succeeds with that next poll once the batch committed; when it fails, the next
+     * batch is awaited and dropped, and every partition of both goes back to its first offset in them.
      */
-    private void failed(Map<TopicPartition, Long> first, Throwable cause) {
-        LOG.warn("projection batch failed, retrying in {} ms: {}", RETRY_DELAY_MS, String.valueOf(cause.getMessage()));
-        recovering = true;
-        gatherFirst = false;
-        goingBack.clear();
-        goingBack.putAll(first);
-        for (KafkaConsumerRecord<String, byte[]> record : taken) {
-            goingBack.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
+    private Future<Future<List<KafkaConsumerRecord<String, byte[]>>>> project(List<KafkaConsumerRecord<String, byte[]>> records) {
+        if (stopped) {
+            // polled after the stop began: nothing more is applied (the records are read again from the checkpoint)
+            return Future.failedFuture("projector stopped");
         }
-        taken = new ArrayList<>();
-        Future<?> inFlight = polling == null ? Future.succeededFuture() : polling;
-        // the poll's own handler has added its new records to goingBack by the time this runs
-        inFlight.transform(ignored -> seekBack(goingBack)).onComplete(sought -> {
-            goingBack.forEach(expected::put);
-            goingBack.clear();
-            vertx.setTimer(RETRY_DELAY_MS, id -> {
-                recovering = false;
-                step();
-            });
+        Decoded batch = decode(records);
+        Future<Void> positioned = unpositioned.isEmpty() ? Future.succeededFuture() : position(batch.dropped);
+        return positioned.compose(v -> {
+            Future<List<KafkaConsumerRecord<String, byte[]>>> next = poll();
+            if (batch.first.isEmpty()) {
+                return Future.succeededFuture(next);
+            }
+            Future<Void> applied = apply(batch);
+            applying = applied;
+            return applied.map(ignored -> next(next)).recover(failure -> next
+                    .transform(fetched -> seekBack(firstOffsets(batch.first, fetched)))
+                    .compose(ignored -> Future.failedFuture(failure)));
         });
     }
 
-    /** Adds to {@code back} the first offset of each partition's records that were not taken before. */
-    private void notCommitted(KafkaConsumerRecords<String, byte[]> records, Map<TopicPartition, Long> back) {
-        for (int i = 0; i < records.size(); i++) {
-            KafkaConsumerRecord<String, byte[]> record = records.recordAt(i);
-            TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-            Long next = expected.get(tp);
-            if (!unpositioned.contains(tp) && (next == null || record.offset() >= next)) {
-                back.putIfAbsent(tp, record.offset());
-            }
-        }
-    }
-
-    /** A batch: the events and parked records to apply, and each partition's first and next offset. */
+    /** A polled batch: the events and parked records to apply, and each partition's first and next offset. */
     private record Decoded(List<Incoming> events, List<Parked> parked, List<Span> spans,
-                           Map<TopicPartition, Long> first, Map<TopicPartition, Long> next) {
+                           Map<TopicPartition, Long> first, Map<TopicPartition, Long> next,
+                           Map<TopicPartition, Long> dropped) {
     }
 
-    /** Decodes the records; those of a partition not positioned (any more) are dropped (read again from its checkpoint). */
+    /** Decodes the records; those of a partition not yet positioned are dropped (read again from its checkpoint). */
     private Decoded decode(List<KafkaConsumerRecord<String, byte[]>> records) {
         Decoded batch = new Decoded(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new LinkedHashMap<>(),
-                new LinkedHashMap<>());
+                new LinkedHashMap<>(), new HashMap<>());
         for (KafkaConsumerRecord<String, byte[]> record : records) {
             TopicPartition tp = new TopicPartition(record.topic(), record.partition());
             if (unpositioned.contains(tp)) {
-                dropped.putIfAbsent(tp, record.offset());
+                batch.dropped.putIfAbsent(tp, record.offset());
                 continue;
             }
             batch.first.putIfAbsent(tp, record.offset());
@@ -469,6 +309,21 @@ public final class Projector extends VerticleBase {
     }
 
     /**
+     * Where each partition goes back to after a failed batch: its first offset in that batch, else in the batch
+     * fetched behind it (which is dropped); a partition of neither keeps its position.
+     */
+    private static Map<TopicPartition, Long> firstOffsets(Map<TopicPartition, Long> failed,
+                                                          AsyncResult<List<KafkaConsumerRecord<String, byte[]>>> fetched) {
+        Map<TopicPartition, Long> first = new HashMap<>(failed);
+        if (fetched.succeeded()) {
+            for (KafkaConsumerRecord<String, byte[]> record : fetched.result()) {
+                first.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
+            }
+        }
+        return first;
+    }
+
+    /**
      * The span of projecting one event, under the relay's publish; an order's change hands it over to the
      * push of that change ({@link ChangeRow#traceKey}), before the write that lets the push see the change.
      */
@@ -482,20 +337,14 @@ public final class Projector extends VerticleBase {
 
     /**
      * Seeks each newly assigned partition to the next offset of its database checkpoint; one without a
-     * checkpoint stays where Kafka put it, or goes back to the first record dropped from its polls. Each
-     * partition sought expects that offset next.
+     * checkpoint stays where Kafka put it, or goes back to the first record dropped from this poll.
      */
-    private Future<Void> position() {
+    private Future<Void> position(Map<TopicPartition, Long> dropped) {
         Set<TopicPartition> partitions = Set.copyOf(unpositioned);
         Set<String> topics = new HashSet<>();
         partitions.forEach(tp -> topics.add(tp.getTopic()));
         return store.checkpoints(topics).compose(checkpoints -> {
-            Map<TopicPartition, Long> targets = new HashMap<>();
-            dropped.forEach((tp, offset) -> {
-                if (partitions.contains(tp)) {
-                    targets.put(tp, offset);
-                }
-            });
+            Map<TopicPartition, Long> targets = new HashMap<>(dropped);
             for (Checkpoint c : checkpoints) {
                 TopicPartition tp = new TopicPartition(c.topic(), c.partition());
                 if (partitions.contains(tp)) {
@@ -507,16 +356,9 @@ public final class Projector extends VerticleBase {
                 LOG.info("projector resumes {} at offset {}", tp, offset);
                 seeks.add(consumer.seek(tp, offset));
             });
-            return Future.all(seeks).map(targets);
-        }).onSuccess(targets -> {
-            unpositioned.removeAll(partitions);
-            partitions.forEach(dropped::remove);
-            targets.forEach((tp, offset) -> {
-                if (owned.contains(tp)) {
-                    expected.put(tp, offset);
-                }
-            });
-        }).mapEmpty();
+            return Future.all(seeks).<Void>mapEmpty();
+        }).onSuccess(v -> unpositioned.removeAll(partitions))
+                .recover(failure -> seekBack(dropped).compose(v -> Future.failedFuture(failure)));
     }
 
     /**
@@ -541,9 +383,6 @@ public final class Projector extends VerticleBase {
     }
 
     private Future<Void> seekBack(Map<TopicPartition, Long> first) {
-        if (consumer == null || stopped) {
-            return Future.succeededFuture();
-        }
         List<Future<Void>> seeks = new ArrayList<>();
         first.forEach((tp, offset) -> seeks.add(consumer.seek(tp, offset)));
         return Future.join(seeks).<Void>mapEmpty().otherwiseEmpty();

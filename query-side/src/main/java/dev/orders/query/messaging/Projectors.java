@@ -1,7 +1,6 @@
 package dev.orders.query.messaging;
 
 import dev.orders.events.Topics;
-import dev.orders.infra.kafka.RelayedRecords;
 import dev.orders.query.store.ProjectionStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -32,11 +31,10 @@ public final class Projectors {
     private final String group;
     private final int count;
     private final int batchSize;
-    private final RelayedRecords relayed;
     private final List<String> deployments = new ArrayList<>();
 
     public Projectors(Vertx vertx, ProjectionStore store, String bootstrap, String topicPrefix, String group,
-                      int count, int batchSize, RelayedRecords relayed) {
+                      int count, int batchSize) {
         this.vertx = vertx;
         this.store = store;
         this.bootstrap = bootstrap;
@@ -44,7 +42,6 @@ public final class Projectors {
         this.group = group;
         this.count = count;
         this.batchSize = batchSize;
-        this.relayed = relayed;
     }
 
     /** Deploys the projectors one after the other; does nothing while they run. */
@@ -55,7 +52,7 @@ public final class Projectors {
         Future<Void> chain = Future.succeededFuture();
         for (int i = 0; i < count; i++) {
             chain = chain.compose(ignored -> vertx.deployVerticle(
-                            new Projector(store, bootstrap, topicPrefix, group, batchSize, relayed), new DeploymentOptions())
+                            new Projector(store, bootstrap, topicPrefix, group, batchSize), new DeploymentOptions())
                     .map(id -> {
                         synchronized (this) {
                             deployments.add(id);
