@@ -328,14 +328,16 @@ public final class Benchmarks {
                 List<UUID> customers = http.createCustomers(64, "tp-" + clients + "-" + run); // fresh for every run
                 Throughput.ServiceRun service = throughput.runService(clients, options.throughputSeconds(), customers);
                 Throughput.PgbenchRun pgbench = throughput.runPgbench(script, clients, options.throughputSeconds());
+                Throughput.HttpRun alone = throughput.runHttpAlone(clients, options.throughputSeconds());
                 report.service.add(service);
                 report.pgbench.add(pgbench);
+                report.httpAlone.add(alone);
                 progress("  throughput c=%-2d run %d/%d: POST /api/orders accepted %7.0f/s, settled %7.0f/s (p50 %.1f ms,"
                                 + " p99 %.1f ms, %d failed, all settled %.1f s after the window) | pgbench %7.0f tps | ratio"
-                                + " settled/pgbench %.2f",
+                                + " settled/pgbench %.2f | GET /health/live alone %7.0f/s (%d failed)",
                         clients, run, options.runs(), service.opsPerSecond(), service.settledPerSecond(), service.p50Millis(),
                         service.p99Millis(), service.failed(), service.drainMillis() / 1000.0, pgbench.tps(),
-                        service.settledPerSecond() / pgbench.tps());
+                        service.settledPerSecond() / pgbench.tps(), alone.answersPerSecond(), alone.failed());
             }
         }
         Files.deleteIfExists(script);
@@ -527,6 +529,7 @@ public final class Benchmarks {
         double totalSeconds;
         final List<Throughput.ServiceRun> service = new ArrayList<>();
         final List<Throughput.PgbenchRun> pgbench = new ArrayList<>();
+        final List<Throughput.HttpRun> httpAlone = new ArrayList<>();
         final List<EndToEnd.Run> latency = new ArrayList<>();
         List<AggregateLoad.Result> aggregate = List.of();
         Floor.Parts floor;
@@ -689,6 +692,14 @@ public final class Benchmarks {
                 md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
                                 + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
                         top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+                List<Throughput.HttpRun> aloneRuns = httpAlone.stream().filter(r -> r.clients() == top).toList();
+                if (!aloneRuns.isEmpty()) {
+                    double h = median(aloneRuns, Throughput.HttpRun::answersPerSecond);
+                    md.append(String.format(Locale.ROOT, "| an HTTP request that does nothing, %d clients (`GET /health/live`, closed loop, same"
+                                    + " client and server, section 1): answers a second | (a ceiling for one request per order, no target)"
+                                    + " | %,.0f answers/s | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
+                            top, h, p, 100 * h / p, 100 * s / h));
+                }
                 List<BareChain.Run> ceiling = bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).toList();
                 if (!ceiling.isEmpty()) {
                     double c = median(ceiling, BareChain.Run::completedPerSecond);
@@ -906,18 +917,23 @@ public final class Benchmarks {
             md.append("pgbench, the same PostgreSQL server in the same run (so the same durability: `" + durability + "`, read from "
                     + "the server), same concurrency, run right after each service run: `pgbench -n -f insert.sql -c N -j N -T "
                     + options.throughputSeconds() + " orders` with\n\n```sql\n" + pgbenchScript + "\n```\n\n");
-            md.append("| clients | **settled/s**, median (runs) | accepted/s (intake), median | pgbench tps, median (runs) | ratio settled / pgbench | service p50 / p99 | failed | settled after (median) |\n|---|---|---|---|---|---|---|---|\n");
+            md.append("**HTTP alone**, same run, right after each pgbench run: the same clients in the same closed loop sending "
+                    + "`GET /health/live` (answered by the router: no storage, no body) through the same client and server, while the "
+                    + "system idles: the most answers a second a request reaches here at that concurrency, whatever it does.\n\n");
+            md.append("| clients | **settled/s**, median (runs) | accepted/s (intake), median | pgbench tps, median (runs) | ratio settled / pgbench | service p50 / p99 | failed | settled after (median) | HTTP alone, answers/s, median (runs) | HTTP alone / pgbench |\n|---|---|---|---|---|---|---|---|---|---|\n");
             for (int clients : options.clients()) {
                 List<Throughput.ServiceRun> s = service.stream().filter(r -> r.clients() == clients).toList();
                 List<Throughput.PgbenchRun> p = pgbench.stream().filter(r -> r.clients() == clients).toList();
                 double sm = median(s, Throughput.ServiceRun::settledPerSecond);
                 double pm = median(p, Throughput.PgbenchRun::tps);
-                md.append(String.format(Locale.ROOT, "| %d | **%,.0f/s** (%s) | %,.0f/s | **%,.0f** (%s) | **%.2f** | %.1f / %.1f ms | %d | %.1f s |%n",
+                List<Throughput.HttpRun> h = httpAlone.stream().filter(r -> r.clients() == clients).toList();
+                double hm = median(h, Throughput.HttpRun::answersPerSecond);
+                md.append(String.format(Locale.ROOT, "| %d | **%,.0f/s** (%s) | %,.0f/s | **%,.0f** (%s) | **%.2f** | %.1f / %.1f ms | %d | %.1f s | %,.0f/s (%s) | %.2f |%n",
                         clients, sm, list(s, Throughput.ServiceRun::settledPerSecond), median(s, Throughput.ServiceRun::opsPerSecond),
                         pm, list(p, Throughput.PgbenchRun::tps), sm / pm,
                         median(s, Throughput.ServiceRun::p50Millis), median(s, Throughput.ServiceRun::p99Millis),
                         s.stream().mapToLong(Throughput.ServiceRun::failed).sum(),
-                        median(s, r -> r.drainMillis() / 1000.0)));
+                        median(s, r -> r.drainMillis() / 1000.0), hm, list(h, Throughput.HttpRun::answersPerSecond), hm / pm));
             }
             md.append("\n");
             double worstSpread = 0;

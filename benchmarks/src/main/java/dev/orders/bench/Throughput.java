@@ -1,5 +1,7 @@
 package dev.orders.bench;
 
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SynchronizedHistogram;
 
@@ -15,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,6 +35,14 @@ final class Throughput {
 
     /** One pgbench run. */
     record PgbenchRun(int clients, double tps, double latencyAverageMillis) {
+    }
+
+    /**
+     * One closed-loop run of {@code GET /health/live} (answered by the router alone: no storage, no body to read)
+     * through the same client and server as the orders: the most answers a second that any request on this
+     * machine reaches at that concurrency, so a ceiling for a design that takes one HTTP request per order.
+     */
+    record HttpRun(int clients, double answersPerSecond, long failed, double p50Millis) {
     }
 
     static final String SCRATCH_TABLE = "public.bench_insert";
@@ -61,52 +72,89 @@ final class Throughput {
      * orders go to random customers of {@code customers}. Counts 202 answers completed inside the window.
      */
     ServiceRun runService(int clients, int seconds, List<UUID> customers) throws Exception {
-        Histogram latency = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
-        AtomicLong ok = new AtomicLong();
-        AtomicLong failed = new AtomicLong();
         AtomicLong acceptedAll = new AtomicLong();
-        long start = System.nanoTime();
-        long end = start + TimeUnit.SECONDS.toNanos(seconds);
+        Window window = closedLoops(clients, seconds, () -> {
+            UUID customer = customers.get(ThreadLocalRandom.current().nextInt(customers.size()));
+            return http.placeOrder(customer, "1.00").map(answer -> {
+                boolean accepted = answer.status() == 202;
+                if (accepted) {
+                    acceptedAll.incrementAndGet();
+                }
+                return accepted;
+            });
+        });
+        double elapsed = window.seconds();
+        long drain = system.awaitQuiet(180_000);
+        // awaitQuiet polls every 200 ms and then waits 300 ms more: the settled time is known to about 200 ms
+        double settledAfter = elapsed + Math.max(0, drain - 300) / 1e3;
+        return new ServiceRun(clients, window.ok.get() / elapsed, window.ok.get(), window.failed.get(),
+                window.latency.getValueAtPercentile(50) / 1e6, window.latency.getValueAtPercentile(99) / 1e6, drain,
+                acceptedAll.get() / settledAfter);
+    }
+
+    /** {@code clients} loops of {@code GET /health/live}, each sending the next when the last is answered. */
+    HttpRun runHttpAlone(int clients, int seconds) throws Exception {
+        Window window = closedLoops(clients, seconds,
+                () -> http.send(HttpMethod.GET, "/health/live", null).map(answer -> answer.status() == 200));
+        return new HttpRun(clients, window.ok.get() / window.seconds(), window.failed.get(),
+                window.latency.getValueAtPercentile(50) / 1e6);
+    }
+
+    /**
+     * What the loops of one run saw inside its window: the answers that were what the request wants ({@code ok}, their
+     * latency recorded), the others and the failures ({@code failed}).
+     */
+    private static final class Window {
+        final Histogram latency = new SynchronizedHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final long start = System.nanoTime();
+        final long end;
+
+        Window(int seconds) {
+            end = start + TimeUnit.SECONDS.toNanos(seconds);
+        }
+
+        double seconds() {
+            return (end - start) / 1e9;
+        }
+    }
+
+    /**
+     * {@code clients} loops on the load generator's event loop, each calling {@code request} again once the last call's
+     * answer came, until the window of {@code seconds} ends; an answer counts when it came inside the window.
+     */
+    private Window closedLoops(int clients, int seconds, Supplier<Future<Boolean>> request) throws Exception {
+        Window window = new Window(seconds);
         List<CompletableFuture<Void>> loops = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             loops.add(done);
-            http.context().runOnContext(ignored -> loop(customers, end, latency, ok, failed, acceptedAll, done));
+            http.context().runOnContext(ignored -> loop(window, request, done));
         }
         for (CompletableFuture<Void> loop : loops) {
             loop.get(seconds + 120L, TimeUnit.SECONDS);
         }
-        double elapsed = (end - start) / 1e9;
-        long drain = system.awaitQuiet(180_000);
-        // awaitQuiet polls every 200 ms and then waits 300 ms more: the settled time is known to about 200 ms
-        double settledAfter = elapsed + Math.max(0, drain - 300) / 1e3;
-        return new ServiceRun(clients, ok.get() / elapsed, ok.get(), failed.get(),
-                latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6, drain,
-                acceptedAll.get() / settledAfter);
+        return window;
     }
 
-    private void loop(List<UUID> customers, long end, Histogram latency, AtomicLong ok, AtomicLong failed,
-                      AtomicLong acceptedAll, CompletableFuture<Void> done) {
+    private void loop(Window window, Supplier<Future<Boolean>> request, CompletableFuture<Void> done) {
         long sent = System.nanoTime();
-        if (sent >= end) {
+        if (sent >= window.end) {
             done.complete(null);
             return;
         }
-        UUID customer = customers.get(ThreadLocalRandom.current().nextInt(customers.size()));
-        http.placeOrder(customer, "1.00").onComplete(answer -> {
+        request.get().onComplete(answer -> {
             long now = System.nanoTime();
-            if (answer.succeeded() && answer.result().status() == 202) {
-                acceptedAll.incrementAndGet();
-            }
-            if (now <= end) {
-                if (answer.succeeded() && answer.result().status() == 202) {
-                    ok.incrementAndGet();
-                    latency.recordValue(Math.min(now - sent, latency.getHighestTrackableValue()));
+            if (now <= window.end) {
+                if (answer.succeeded() && answer.result()) {
+                    window.ok.incrementAndGet();
+                    window.latency.recordValue(Math.min(now - sent, window.latency.getHighestTrackableValue()));
                 } else {
-                    failed.incrementAndGet();
+                    window.failed.incrementAndGet();
                 }
             }
-            loop(customers, end, latency, ok, failed, acceptedAll, done);
+            loop(window, request, done);
         });
     }
 
