@@ -49,6 +49,11 @@ final class BareChain {
      */
     record Run(String kind, int rate, int seconds, long scheduled, long completed, double abortedAfterSeconds,
                Histogram latency, CpuUse.PerOrder cpu, double completedPerSecond) {
+
+        /** Whether the run stopped early, more than 2 s of orders behind: its rate was past the chain's ceiling. */
+        boolean overloaded() {
+            return abortedAfterSeconds > 0;
+        }
     }
 
     private static final String TABLE = "CREATE TABLE IF NOT EXISTS bench_chain "

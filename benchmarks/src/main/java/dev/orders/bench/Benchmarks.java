@@ -311,7 +311,7 @@ public final class Benchmarks {
                 report.bareChain.add(one);
                 progress("  bare chain %d/s run %d/%d: %d of %d done (%.0f/s%s), p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
                                 + "machine %.0f%% busy", step[0], run, options.runs(), one.completed(), one.scheduled(),
-                        one.completedPerSecond(), one.abortedAfterSeconds() > 0 ? ", overloaded" : "",
+                        one.completedPerSecond(), one.overloaded() ? ", overloaded" : "",
                         ms(one.latency(), 50), ms(one.latency(), 99), one.cpu().systemMs() + one.cpu().generatorMs(),
                         one.cpu().machineBusyPercent());
             }
@@ -703,9 +703,11 @@ public final class Benchmarks {
                 List<BareChain.Run> ceiling = bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).toList();
                 if (!ceiling.isEmpty()) {
                     double c = median(ceiling, BareChain.Run::completedPerSecond);
+                    boolean reached = ceiling.stream().allMatch(BareChain.Run::overloaded);
                     md.append(String.format(Locale.ROOT, "| the bare chain's ceiling (open loop at %,d/s, section 4): orders it completes a second"
-                                    + " | (a ceiling, no target) | %,.0f orders/s (%d run(s)) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
-                            BARE_CHAIN_CEILING_RATE, c, ceiling.size(), p, 100 * c / p, 100 * s / c));
+                                    + " | (a ceiling, no target) | %s%,.0f orders/s (%d run(s)%s) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
+                            BARE_CHAIN_CEILING_RATE, reached ? "" : "at least ", c, ceiling.size(),
+                            reached ? "" : "; not reached: a run kept up with the rate", p, 100 * c / p, 100 * s / c));
                 }
             }
             if (!latency.isEmpty()) {
@@ -1163,8 +1165,11 @@ public final class Benchmarks {
                     + "them), the broker and PostgreSQL (`/proc`, as in section 2). Beside each rate, the system's own "
                     + "figures at that rate in this report (section 2). **Completed/s**: orders done divided by the time from the "
                     + "first scheduled send to the last one done. The last rate, " + String.format(Locale.ROOT, "%,d", BARE_CHAIN_CEILING_RATE)
-                    + "/s, is past what the chain does on this machine: its runs stop once more than 2 s of orders are behind, "
-                    + "and what they complete a second is the chain's **ceiling** (their latencies measure the queue).\n\n");
+                    + "/s, is meant to be past what the chain does on this machine: a run stops once more than 2 s of orders are "
+                    + "behind, and what such runs complete a second is the chain's **ceiling** (their latencies measure the queue)"
+                    + (bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).allMatch(BareChain.Run::overloaded) ? ""
+                    : "; **in this report at least one of its runs kept up with it, so the ceiling lies higher** and its figure is a "
+                    + "lower bound") + ".\n\n");
             md.append("| rate | runs | orders done | completed/s | p50 | p99 | runs' p50 | runs' p99 | CPU per order (JVM / broker / PostgreSQL) "
                     + "| machine busy | the system at this rate: p50 / p99 | the system's CPU per order | system p50 / bare chain p50 |\n");
             md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -1191,7 +1196,7 @@ public final class Benchmarks {
                 md.append(String.format(Locale.ROOT, "| %d/s | %d | %s | %,.0f | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
                                 + "| %.0f%% | %s | %s | %s |%n", rate, runs.size(),
                         runs.stream().map(r -> r.completed() + " of " + r.scheduled()
-                                + (r.abortedAfterSeconds() > 0 ? String.format(Locale.ROOT, " (overloaded, stopped after %.1f s)",
+                                + (r.overloaded() ? String.format(Locale.ROOT, " (overloaded, stopped after %.1f s)",
                                 r.abortedAfterSeconds()) : "")).collect(java.util.stream.Collectors.joining(", ")),
                         median(runs, BareChain.Run::completedPerSecond), p50, p99, runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", ms(r.latency(), 50)))
                                 .collect(java.util.stream.Collectors.joining(", ")),
