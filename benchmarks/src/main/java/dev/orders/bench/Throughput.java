@@ -42,7 +42,7 @@ final class Throughput {
      * through the same client and server as the orders: the most answers a second that any request on this
      * machine reaches at that concurrency, so a ceiling for a design that takes one HTTP request per order.
      */
-    record HttpRun(int clients, double answersPerSecond, long failed, double p50Millis) {
+    record HttpRun(int clients, double answersPerSecond, long failed) {
     }
 
     static final String SCRATCH_TABLE = "public.bench_insert";
@@ -96,8 +96,7 @@ final class Throughput {
     HttpRun runHttpAlone(int clients, int seconds) throws Exception {
         Window window = closedLoops(clients, seconds,
                 () -> http.send(HttpMethod.GET, "/health/live", null).map(answer -> answer.status() == 200));
-        return new HttpRun(clients, window.ok.get() / window.seconds(), window.failed.get(),
-                window.latency.getValueAtPercentile(50) / 1e6);
+        return new HttpRun(clients, window.ok.get() / window.seconds(), window.failed.get());
     }
 
     /**
