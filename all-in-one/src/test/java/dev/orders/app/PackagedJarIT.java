@@ -122,9 +122,22 @@ class PackagedJarIT {
         return token;
     }
 
-    private static void stop(Running running) throws InterruptedException {
-        running.process().destroy();
+    /**
+     * SIGTERM, through the process's handle: {@link Process#destroy()} also closes this side's end of the jar's output,
+     * so every line of its graceful stop would be lost (and the jar's writes would fail); then the stop's first and
+     * last lines must arrive.
+     */
+    private static void stop(Running running) throws Exception {
+        running.process().toHandle().destroy();
         assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // the reader may still be draining the pipe
+        while (running.output().stream().noneMatch(line -> line.contains("GracefulStop") && line.contains("stopped in"))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(running.output()).as("the graceful stop's lines; the jar printed: %s", running.output())
+                .anyMatch(line -> line.contains("GracefulStop") && line.contains("stopping: readiness answers 503"))
+                .anyMatch(line -> line.contains("GracefulStop") && line.contains("stopped in"));
     }
 
     @Test
@@ -219,7 +232,7 @@ class PackagedJarIT {
             }
         });
         List<String> readiness = new CopyOnWriteArrayList<>();
-        running.process().destroy();
+        running.process().toHandle().destroy();
         while (running.process().isAlive() && !readiness.contains("closed")) {
             try {
                 HttpResponse<String> ready = get(running.url() + "health/ready");
