@@ -1,5 +1,6 @@
 package dev.orders.app;
 
+import dev.orders.testsupport.ChildProcesses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -122,19 +123,12 @@ class PackagedJarIT {
         return token;
     }
 
-    /**
-     * SIGTERM, through the process's handle: {@link Process#destroy()} also closes this side's end of the jar's output,
-     * so every line of its graceful stop would be lost (and the jar's writes would fail); then the stop's first and
-     * last lines must arrive.
-     */
+    /** SIGTERM ({@link ChildProcesses#sigterm}); then the graceful stop's first and last lines must arrive. */
     private static void stop(Running running) throws Exception {
-        running.process().toHandle().destroy();
+        ChildProcesses.sigterm(running.process());
         assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // the reader may still be draining the pipe
-        while (running.output().stream().noneMatch(line -> line.contains("GracefulStop") && line.contains("stopped in"))
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        ChildProcesses.awaitLine(running.output(), line -> line.contains("GracefulStop") && line.contains("stopped in"),
+                Duration.ofSeconds(30));
         assertThat(running.output()).as("the graceful stop's lines; the jar printed: %s", running.output())
                 .anyMatch(line -> line.contains("GracefulStop") && line.contains("stopping: readiness answers 503"))
                 .anyMatch(line -> line.contains("GracefulStop") && line.contains("stopped in"));
@@ -232,7 +226,7 @@ class PackagedJarIT {
             }
         });
         List<String> readiness = new CopyOnWriteArrayList<>();
-        running.process().toHandle().destroy();
+        ChildProcesses.sigterm(running.process());
         while (running.process().isAlive() && !readiness.contains("closed")) {
             try {
                 HttpResponse<String> ready = get(running.url() + "health/ready");

@@ -106,17 +106,12 @@ public abstract class ProductionJarChecks {
             assertEquals(200, ready.statusCode(), ready.body());
             assertTrue(ready.body().contains("kafka-topics"), ready.body());
         } finally {
-            // through the handle: Process.destroy() also closes this side of the jar's output, losing its stop's lines
-            started.process().toHandle().destroy();
+            ChildProcesses.sigterm(started.process());
             assertTrue(started.process().waitFor(60, TimeUnit.SECONDS), "stopped within 60 s of SIGTERM");
         }
         assertEquals(143, started.process().exitValue(), "exit status after SIGTERM; output "
                 + String.join("\n", started.output()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // the reader may still be draining the pipe
-        while (started.output().stream().noneMatch(line -> line.contains("stopped in")) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertTrue(started.output().stream().anyMatch(line -> line.contains("stopped in")),
+        assertTrue(ChildProcesses.awaitLine(started.output(), line -> line.contains("stopped in"), Duration.ofSeconds(30)),
                 "the graceful stop's last line; output " + String.join("\n", started.output()));
     }
 
