@@ -47,8 +47,8 @@ final class BareChain {
      * One run: orders scheduled and completed, their latency from the scheduled time, the CPU each part spent, and
      * the orders completed a second from the first scheduled send to the last completion.
      */
-    record Run(String kind, int rate, int seconds, long scheduled, long completed, double abortedAfterSeconds,
-               Histogram latency, CpuUse.PerOrder cpu, double completedPerSecond) {
+    record Run(String kind, int rate, boolean grouped, int seconds, long scheduled, long completed,
+               double abortedAfterSeconds, Histogram latency, CpuUse.PerOrder cpu, double completedPerSecond) {
 
         /** Whether the run stopped early, more than 2 s of orders behind: its rate was past the chain's ceiling. */
         boolean overloaded() {
@@ -71,6 +71,8 @@ final class BareChain {
      * answer (the pool's wait queue would otherwise overflow), which shows as latency, never as a failure.
      */
     private static final int FIRST_COMMITS_IN_FLIGHT = 512;
+    /** Groups of orders whose commits may be under way at once, when the orders' own commits are grouped. */
+    private static final int GROUPS_IN_FLIGHT = 4;
 
     private final SystemUnderTest system;
     private final Http http;
@@ -85,8 +87,11 @@ final class BareChain {
         Http.await(pool.query(TABLE).execute(), Duration.ofSeconds(30));
     }
 
-    /** One open-loop run of {@code rate} orders a second for {@code seconds}, on topics of its own. */
-    Run run(String kind, int rate, int seconds) throws Exception {
+    /**
+     * One open-loop run of {@code rate} orders a second for {@code seconds}, on topics of its own; {@code grouped}: the
+     * orders' own commits are grouped ({@link GroupIntake}), else one each.
+     */
+    Run run(String kind, int rate, int seconds, boolean grouped) throws Exception {
         String bootstrap = system.app().infrastructure().kafkaBootstrap();
         String prefix = "bench-chain-" + UUID.randomUUID() + "-";
         List<String> topics = new ArrayList<>();
@@ -97,14 +102,15 @@ final class BareChain {
             admin.createTopics(topics.stream().map(t -> new NewTopic(t, 1, (short) 1)).toList()).all()
                     .get(30, TimeUnit.SECONDS);
             try {
-                return runOn(kind, rate, seconds, bootstrap, topics);
+                return runOn(kind, rate, seconds, grouped, bootstrap, topics);
             } finally {
                 admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
             }
         }
     }
 
-    private Run runOn(String kind, int rate, int seconds, String bootstrap, List<String> topics) throws Exception {
+    private Run runOn(String kind, int rate, int seconds, boolean grouped, String bootstrap, List<String> topics)
+            throws Exception {
         Map<String, Object> producerConfig = new HashMap<>(RelaySettings.from(system.config()).producerConfig(bootstrap));
         producerConfig.put("client.id", "bench-chain");
         Histogram latency = new SynchronizedHistogram(HIGHEST, 3);
@@ -127,7 +133,7 @@ final class BareChain {
                 for (Stage stage : stages) {
                     stage.assigned.get(30, TimeUnit.SECONDS);
                 }
-                return drive(kind, rate, seconds, topics.get(0), producer, latency, completed, lastDone, failure);
+                return drive(kind, rate, seconds, grouped, topics.get(0), producer, latency, completed, lastDone, failure);
             } finally {
                 stages.forEach(Stage::stop);
                 for (Thread thread : threads) {
@@ -137,7 +143,7 @@ final class BareChain {
         }
     }
 
-    private Run drive(String kind, int rate, int seconds, String first, KafkaProducer<String, Buffer> producer,
+    private Run drive(String kind, int rate, int seconds, boolean grouped, String first, KafkaProducer<String, Buffer> producer,
                       Histogram latency, AtomicLong completed, AtomicLong lastDone, AtomicReference<Throwable> failure)
             throws Exception {
         long planned = (long) rate * seconds;
@@ -145,6 +151,7 @@ final class BareChain {
         long overload = Math.max(200, 2L * rate);
         double abortedAfter = 0;
         Semaphore firstCommits = new Semaphore(FIRST_COMMITS_IN_FLIGHT);
+        GroupIntake intake = new GroupIntake(first, producer, firstCommits, failure);
         CpuUse.Sample cpuFrom = cpu.sample();
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         for (long i = 0; i < planned; i++) {
@@ -156,10 +163,14 @@ final class BareChain {
             }
             EndToEnd.parkUntil(due);
             firstCommits.acquire();
-            http.context().runOnContext(v -> pool.preparedQuery(INSERT_ONE).execute(Tuple.of(DATA))
-                    .onComplete(done -> firstCommits.release())
-                    .onSuccess(rows -> producer.send(new ProducerRecord<>(first, Long.toString(due), Buffer.buffer(DATA))))
-                    .onFailure(error -> failure.compareAndSet(null, error)));
+            if (grouped) {
+                http.context().runOnContext(v -> intake.add(due));
+            } else {
+                http.context().runOnContext(v -> pool.preparedQuery(INSERT_ONE).execute(Tuple.of(DATA))
+                        .onComplete(done -> firstCommits.release())
+                        .onSuccess(rows -> producer.send(new ProducerRecord<>(first, Long.toString(due), Buffer.buffer(DATA))))
+                        .onFailure(error -> failure.compareAndSet(null, error)));
+            }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (completed.get() < scheduled && failure.get() == null && System.nanoTime() < deadline) {
@@ -169,10 +180,65 @@ final class BareChain {
         if (failure.get() != null) {
             throw new IllegalStateException("the bare chain failed: " + failure.get(), failure.get());
         }
+        if (completed.get() > scheduled) {
+            throw new IllegalStateException("the bare chain completed " + completed.get() + " orders, more than the "
+                    + scheduled + " it sent");
+        }
         double busySeconds = (lastDone.get() - start) / 1e9;
-        return new Run(kind, rate, seconds, scheduled, completed.get(), abortedAfter, latency,
+        return new Run(kind, rate, grouped, seconds, scheduled, completed.get(), abortedAfter, latency,
                 CpuUse.PerOrder.between(cpuFrom, cpuTo, completed.get()),
                 busySeconds > 0 ? completed.get() / busySeconds : 0);
+    }
+
+    /**
+     * The orders' own commits grouped, as a service that group-commits its intake would: an order that arrives while
+     * {@value #GROUPS_IN_FLIGHT} groups are being committed waits, and all that waited go together in the next group, one
+     * multi-row INSERT (and one commit) for all of them; each is sent on once its group has committed. Orders arrive on
+     * the generator's context and commits answer on the pool's, so what waits and what is under way is guarded by this
+     * object's lock.
+     */
+    private final class GroupIntake {
+        private final String first;
+        private final KafkaProducer<String, Buffer> producer;
+        private final Semaphore firstCommits;
+        private final AtomicReference<Throwable> failure;
+        private List<Long> waiting = new ArrayList<>();
+        private int inFlight;
+
+        GroupIntake(String first, KafkaProducer<String, Buffer> producer, Semaphore firstCommits,
+                    AtomicReference<Throwable> failure) {
+            this.first = first;
+            this.producer = producer;
+            this.firstCommits = firstCommits;
+            this.failure = failure;
+        }
+
+        synchronized void add(long due) {
+            waiting.add(due);
+            commitNext();
+        }
+
+        private synchronized void committed(int orders) {
+            inFlight--;
+            firstCommits.release(orders);
+            commitNext();
+        }
+
+        private void commitNext() {
+            if (inFlight >= GROUPS_IN_FLIGHT || waiting.isEmpty()) {
+                return;
+            }
+            List<Long> group = waiting;
+            waiting = new ArrayList<>();
+            inFlight++;
+            String[] values = new String[group.size()];
+            java.util.Arrays.fill(values, DATA);
+            pool.preparedQuery(INSERT_MANY).execute(Tuple.tuple().addInteger(0).addArrayOfString(values))
+                    .onComplete(done -> committed(group.size()))
+                    .onSuccess(rows -> group.forEach(due ->
+                            producer.send(new ProducerRecord<>(first, Long.toString(due), Buffer.buffer(DATA)))))
+                    .onFailure(error -> failure.compareAndSet(null, error));
+        }
     }
 
     /**

@@ -12,11 +12,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.ToDoubleFunction;
 
@@ -294,8 +294,9 @@ public final class Benchmarks {
     }
 
     /**
-     * The chain's input and output alone ({@link BareChain}), open loop at the quiet rate and at {@link #BARE_CHAIN_RATES},
-     * as many runs of each as of everything else.
+     * The chain's input and output alone ({@link BareChain}), open loop at the quiet rate, at {@link #BARE_CHAIN_RATES} and at
+     * {@link #BARE_CHAIN_CEILING_RATE}, then at that rate again with the orders' own commits grouped, as many runs of each as
+     * of everything else.
      */
     private static void bareChain(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
         BareChain chain = new BareChain(system, http);
@@ -305,13 +306,15 @@ public final class Benchmarks {
             plan.add(new int[] {rate, options.latencySeconds()});
         }
         plan.add(new int[] {BARE_CHAIN_CEILING_RATE, options.latencySeconds()});
+        plan.add(new int[] {BARE_CHAIN_CEILING_RATE, options.latencySeconds(), 1});
         for (int[] step : plan) {
+            boolean grouped = step.length > 2;
             for (int run = 1; run <= options.runs(); run++) {
                 String kind = step[0] == options.quietRate() ? "quiet" : step[0] == BARE_CHAIN_CEILING_RATE ? "ceiling" : "rate";
-                BareChain.Run one = chain.run(kind, step[0], step[1]);
+                BareChain.Run one = chain.run(kind, step[0], step[1], grouped);
                 report.bareChain.add(one);
-                progress("  bare chain %d/s run %d/%d: %d of %d done (%.0f/s%s), p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
-                                + "machine %.0f%% busy", step[0], run, options.runs(), one.completed(), one.scheduled(),
+                progress("  bare chain %d/s%s run %d/%d: %d of %d done (%.0f/s%s), p50 %.1f ms, p99 %.1f ms; CPU per order %.2f ms, "
+                                + "machine %.0f%% busy", step[0], grouped ? " (grouped)" : "", run, options.runs(), one.completed(), one.scheduled(),
                         one.completedPerSecond(), one.overloaded() ? ", overloaded" : "",
                         ms(one.latency(), 50), ms(one.latency(), 99), one.cpu().systemMs() + one.cpu().generatorMs(),
                         one.cpu().machineBusyPercent());
@@ -701,14 +704,17 @@ public final class Benchmarks {
                                     + " | %,.0f answers/s | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
                             top, h, p, 100 * h / p, 100 * s / h));
                 }
-                List<BareChain.Run> ceiling = bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).toList();
-                if (!ceiling.isEmpty()) {
+                for (boolean grouped : List.of(false, true)) {
+                    List<BareChain.Run> ceiling = ceilingRuns(grouped);
+                    if (ceiling.isEmpty()) {
+                        continue;
+                    }
                     double c = median(ceiling, BareChain.Run::completedPerSecond);
-                    boolean reached = ceilingReached();
-                    md.append(String.format(Locale.ROOT, "| the bare chain's ceiling (open loop at %,d/s, section 4): orders it completes a second"
+                    boolean reached = ceilingReached(grouped);
+                    md.append(String.format(Locale.ROOT, "| the bare chain's ceiling%s (open loop at %,d/s, section 4): orders it completes a second"
                                     + " | (a ceiling, no target) | %s%,.0f orders/s (%d run(s)%s) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
-                            BARE_CHAIN_CEILING_RATE, reached ? "" : "at least ", c, ceiling.size(),
-                            reached ? "" : "; not reached: a run kept up with the rate", p, 100 * c / p, 100 * s / c));
+                            grouped ? ", the orders' own commits grouped" : "", BARE_CHAIN_CEILING_RATE, reached ? "" : "at least ", c,
+                            ceiling.size(), reached ? "" : "; not reached: a run kept up with the rate", p, 100 * c / p, 100 * s / c));
                 }
             }
             if (!latency.isEmpty()) {
@@ -903,9 +909,14 @@ public final class Benchmarks {
             }
         }
 
-        /** Whether every run of the bare chain's top rate fell behind it: what they completed is the chain's ceiling. */
-        private boolean ceilingReached() {
-            return bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE).allMatch(BareChain.Run::overloaded);
+        /** The bare chain's runs at its top rate, with the orders' own commits grouped or one each. */
+        private List<BareChain.Run> ceilingRuns(boolean grouped) {
+            return bareChain.stream().filter(r -> r.rate() == BARE_CHAIN_CEILING_RATE && r.grouped() == grouped).toList();
+        }
+
+        /** Whether every such run fell behind the top rate: what they completed is the chain's ceiling. */
+        private boolean ceilingReached(boolean grouped) {
+            return ceilingRuns(grouped).stream().allMatch(BareChain.Run::overloaded);
         }
 
         private void throughputSection(StringBuilder md) {
@@ -1173,19 +1184,22 @@ public final class Benchmarks {
                     + "first scheduled send to the last one done. The last rate, " + String.format(Locale.ROOT, "%,d", BARE_CHAIN_CEILING_RATE)
                     + "/s, is meant to be past what the chain does on this machine: a run stops once more than 2 s of orders are "
                     + "behind, and what such runs complete a second is the chain's **ceiling** (their latencies measure the queue)"
-                    + (ceilingReached() ? ""
+                    + (ceilingReached(false) ? ""
                     : "; **in this report at least one of its runs kept up with it, so the ceiling lies higher** and its figure is a "
-                    + "lower bound") + ".\n\n");
+                    + "lower bound") + ". That rate is run once more with the orders' own commits **grouped**, as a service that "
+                    + "group-commits its intake would: an order that arrives while four groups are being committed waits, and "
+                    + "all that waited go in the next group, one multi-row INSERT and one commit for all of them"
+                    + (ceilingReached(true) ? "" : " (at least one of these runs kept up with the rate too)") + ".\n\n");
             md.append("| rate | runs | orders done | completed/s | p50 | p99 | runs' p50 | runs' p99 | CPU per order (JVM / broker / PostgreSQL) "
                     + "| machine busy | the system at this rate: p50 / p99 | the system's CPU per order | system p50 / bare chain p50 |\n");
             md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-            Map<Integer, List<BareChain.Run>> byRate = new TreeMap<>();
-            for (BareChain.Run run : bareChain) {
-                byRate.computeIfAbsent(run.rate(), r -> new ArrayList<>()).add(run);
-            }
-            for (Map.Entry<Integer, List<BareChain.Run>> entry : byRate.entrySet()) {
-                int rate = entry.getKey();
+            Map<String, List<BareChain.Run>> rows = new LinkedHashMap<>();
+            bareChain.stream().sorted(Comparator.comparingInt(BareChain.Run::rate).thenComparing(BareChain.Run::grouped))
+                    .forEach(run -> rows.computeIfAbsent(run.rate() + "/s" + (run.grouped() ? ", grouped" : ""),
+                            key -> new ArrayList<>()).add(run));
+            for (Map.Entry<String, List<BareChain.Run>> entry : rows.entrySet()) {
                 List<BareChain.Run> runs = entry.getValue();
+                int rate = runs.getFirst().rate();
                 double p50 = median(runs, r -> ms(r.latency(), 50));
                 double p99 = median(runs, r -> ms(r.latency(), 99));
                 List<EndToEnd.Run> system = rate == options.quietRate() && !quiet.isEmpty() ? quiet
@@ -1199,8 +1213,8 @@ public final class Benchmarks {
                     systemCpu = String.format(Locale.ROOT, "%.2f ms", median(system, r -> r.cpu().systemMs()));
                     ratio = String.format(Locale.ROOT, "**%.1fx**", systemP50 / p50);
                 }
-                md.append(String.format(Locale.ROOT, "| %d/s | %d | %s | %,.0f | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
-                                + "| %.0f%% | %s | %s | %s |%n", rate, runs.size(),
+                md.append(String.format(Locale.ROOT, "| %s | %d | %s | %,.0f | **%.1f ms** | **%.1f ms** | %s | %s | %.2f ms (%.2f / %.2f / %.2f) "
+                                + "| %.0f%% | %s | %s | %s |%n", entry.getKey(), runs.size(),
                         runs.stream().map(r -> r.completed() + " of " + r.scheduled()
                                 + (r.overloaded() ? String.format(Locale.ROOT, " (overloaded, stopped after %.1f s)",
                                 r.abortedAfterSeconds()) : "")).collect(java.util.stream.Collectors.joining(", ")),
