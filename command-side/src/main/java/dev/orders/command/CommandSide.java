@@ -80,7 +80,8 @@ public final class CommandSide implements ServicePart {
         this.kafkaBootstrap = kafkaBootstrap;
         Clock clock = Clock.systemUTC();
         this.handler = new CommandHandler(vertx, pool, new EventStore(), new Snapshots(), clock, UUID::randomUUID,
-                config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry);
+                config.snapshotEvery(), MAX_COMMAND_ATTEMPTS, registry, config.commandGroupCommit(),
+                config.pgPoolMaxWaitQueue());
         this.contract = contract;
         this.routes = new CommandRoutes(handler, pool, contract, UUID::randomUUID);
         this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());

@@ -11,6 +11,7 @@ import dev.orders.events.DomainEvent;
 import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
 import dev.orders.service.sql.PipelinedTransaction;
+import dev.orders.service.sql.PoolOverload;
 import dev.orders.service.tracing.TraceAttributes;
 import dev.orders.service.tracing.Tracing;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -129,6 +130,8 @@ public final class CommandHandler {
     private final CommandMetrics metrics;
     private final Tracing tracing;
     private final CommitHandOff commits;
+    /** Where creations are appended in groups, or null when each is appended alone. */
+    private final GroupCommit groups;
     private final Map<UUID, DomainEvent> creations = new java.util.concurrent.ConcurrentHashMap<>();
     private final RecentStates recent = new RecentStates(MAX_STATES_KEPT);
     private static final int MAX_STATES_KEPT = 20_000;
@@ -141,7 +144,19 @@ public final class CommandHandler {
 
     public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
                           Supplier<UUID> ids, int snapshotEvery, int maxAttempts, MeterRegistry registry) {
+        this(vertx, pool, store, snapshots, clock, ids, snapshotEvery, maxAttempts, registry, true, -1);
+    }
+
+    /**
+     * @param groupCommit whether creations that arrive together are appended in one transaction ({@link GroupCommit});
+     *                    else each alone
+     * @param maxWaiting  how many creations may wait for a group at once, like the pool's wait queue; -1 for no bound
+     */
+    public CommandHandler(Vertx vertx, Pool pool, EventStore store, Snapshots snapshots, Clock clock,
+                          Supplier<UUID> ids, int snapshotEvery, int maxAttempts, MeterRegistry registry,
+                          boolean groupCommit, int maxWaiting) {
         this.metrics = new CommandMetrics(registry);
+        this.groups = groupCommit ? new GroupCommit(vertx, pool, store, metrics, maxWaiting) : null;
         this.tracing = Tracing.of(vertx);
         this.vertx = vertx;
         this.commits = new CommitHandOff(vertx, AppendSignal.of(vertx));
@@ -284,8 +299,9 @@ public final class CommandHandler {
 
     /**
      * Handles a command that creates a stream whose id was just made up (a random UUID): nothing is
-     * loaded, since there is nothing to load. Should the stream exist after all, the append conflicts and
-     * the command is handled the usual way, which then refuses it.
+     * loaded, since there is nothing to load, and its events are appended in a group with the creations that
+     * arrive together ({@link GroupCommit}), when grouping is on. Should the stream exist after all, the append
+     * conflicts and the command is handled the usual way, which then refuses it.
      */
     public <C, S, E extends DomainEvent> Future<Result<S>> create(AggregateType<C, S, E> type, UUID streamId,
                                                                   C command, EventMetadata metadata,
@@ -296,7 +312,7 @@ public final class CommandHandler {
         Loaded<S> nothing = new Loaded<>(streamId, 0, type.decider().initialState(), 0);
         Span span = appendSpan(name, type, streamId, metadata);
         EventMetadata traced = traced(metadata, span);
-        return decideAndAppend(type, nothing, command, traced, anyone(), inTransaction)
+        return createAppend(type, nothing, command, traced, inTransaction)
                 .recover(failure -> failure instanceof ConcurrencyConflictException
                         ? attempt(type, streamId, command, traced, anyone(), inTransaction, 2)
                         : Future.failedFuture(failure))
@@ -304,6 +320,40 @@ public final class CommandHandler {
                 .onSuccess(result -> metrics.completed(aggregate, name, CommandMetrics.Outcome.ACCEPTED, started))
                 .onFailure(failure -> metrics.completed(aggregate, name, failure instanceof DomainException
                         ? CommandMetrics.Outcome.REJECTED : CommandMetrics.Outcome.FAILED, started));
+    }
+
+    /**
+     * A creation decided on the initial state and appended in the next group; should its group fail, it is decided
+     * and appended again alone ({@link #decideAndAppend}), which gives it its own outcome, unless the group failed for
+     * want of a connection (the service is overloaded: a creation alone would wait in the same queue).
+     */
+    private <C, S, E extends DomainEvent> Future<Result<S>> createAppend(AggregateType<C, S, E> type, Loaded<S> nothing,
+                                                                         C command, EventMetadata metadata,
+                                                                         InTransaction<S> inTransaction) {
+        if (groups == null) {
+            return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
+        }
+        List<E> decided;
+        try {
+            decided = type.decider().decide(command, nothing.state());
+        } catch (RuntimeException rejection) {
+            return Future.failedFuture(rejection);
+        }
+        Result<S> result = evolve(type, nothing.streamId(), 0, nothing.state(), decided, metadata);
+        if (result.appended().isEmpty()) {
+            return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
+        }
+        return groups.append(new EventStore.Append(type.streamType(), result.streamId(), 0, result.appended()),
+                        tx -> inTransaction.run(tx, result))
+                .map(result)
+                .onSuccess(done -> committed(type, 0, done))
+                .recover(groupFailed -> {
+                    if (PoolOverload.causes(groupFailed)) {
+                        return Future.failedFuture(groupFailed);
+                    }
+                    LOG.debug("the group holding {} failed ({}); appending it alone", result.streamId(), groupFailed.toString());
+                    return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
+                });
     }
 
     private <C, S, E extends DomainEvent> Future<Result<S>> attempt(AggregateType<C, S, E> type, UUID streamId,
@@ -365,11 +415,14 @@ public final class CommandHandler {
                     return inOrder(work);
                 })
                 .map(result)
-                .onSuccess(done -> {
-                    commits.hand(done.appended());
-                    recent.put(type, done.streamId(), done.version(), done.state());
-                    snapshotIfDue(type, loaded.version(), done);
-                });
+                .onSuccess(done -> committed(type, loaded.version(), done));
+    }
+
+    /** What follows a command's commit: its events to the saga of this process, its state remembered, a snapshot if due. */
+    private <C, S, E extends DomainEvent> void committed(AggregateType<C, S, E> type, long before, Result<S> done) {
+        commits.hand(done.appended());
+        recent.put(type, done.streamId(), done.version(), done.state());
+        snapshotIfDue(type, before, done);
     }
 
     /**

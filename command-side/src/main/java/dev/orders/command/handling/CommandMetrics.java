@@ -1,6 +1,7 @@
 package dev.orders.command.handling;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -28,6 +29,14 @@ final class CommandMetrics {
         Timer.builder("orders.command.duration").description("time to load, decide and append a command")
                 .tags("aggregate", aggregate, "command", command)
                 .register(registry).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A group of creations committed together ({@link GroupCommit}), or failed: how many it held. */
+    void group(int creations, boolean committed) {
+        DistributionSummary.builder("orders.command.group.creations")
+                .description("creations appended together in one transaction (group commit), by outcome")
+                .tags("outcome", committed ? "committed" : "failed")
+                .register(registry).record(creations);
     }
 
     void conflict(String aggregate, boolean retried) {

@@ -83,6 +83,10 @@ public enum ConfigKey {
             + " partition this instance consumes and only while that partition is idle; the Kafka copy is then"
             + " skipped); false: the saga reacts to what Kafka delivers only. Durability and order are the same"
             + " either way"),
+    COMMAND_GROUP_COMMIT("command.group-commit", "true", SHOWN, ConfigValues::bool,
+            "true: new orders and customers that arrive together are appended in one transaction (a group commit;"
+            + " at most 4 groups commit at once, so a creation that finds none under way goes alone at once);"
+            + " false: each in its own transaction"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"

@@ -171,6 +171,11 @@ public final class OrdersConfig {
         return get(SAGA_COMMIT_HANDOFF);
     }
 
+    /** @return whether creations that arrive together are appended in one transaction */
+    public boolean commandGroupCommit() {
+        return get(COMMAND_GROUP_COMMIT);
+    }
+
     /** @return whether the relay hands acknowledged records to the saga of its process */
     public boolean sagaRelayHandoff() {
         return get(SAGA_RELAY_HANDOFF);

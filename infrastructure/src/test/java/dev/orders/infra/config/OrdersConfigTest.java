@@ -218,7 +218,15 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(51);
+        assertThat(List.of(ConfigKey.values())).hasSize(52);
+    }
+
+    @Test
+    void groupCommitIsOnUnlessTurnedOff() {
+        assertThat(OrdersConfig.defaults().commandGroupCommit()).isTrue();
+        assertThat(OrdersConfig.fromMap(Map.of("command.group-commit", "false")).commandGroupCommit()).isFalse();
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("command.group-commit", "sometimes")))
+                .hasMessageContaining("'command.group-commit': 'sometimes'");
     }
 
     @Test
