@@ -111,6 +111,9 @@ class MetricsTest {
                 .isGreaterThan(value(before, "orders_command_duration_seconds_count", "command=\"CreateOrder\""));
         assertThat(value(after, "orders_command_duration_seconds_sum", "command=\"CreateOrder\""))
                 .isGreaterThan(value(before, "orders_command_duration_seconds_sum", "command=\"CreateOrder\""));
+        assertThat(value(after, "orders_command_group_creations_sum", "outcome=\"committed\""))
+                .as("creations group-committed: the customer and the order at least")
+                .isGreaterThanOrEqualTo(value(before, "orders_command_group_creations_sum", "outcome=\"committed\"") + 2);
         assertThat(value(after, "orders_relay_published_total")).isGreaterThan(value(before, "orders_relay_published_total"));
         assertThat(value(after, "orders_relay_position")).isGreaterThanOrEqualTo(4);
         assertThat(value(after, "orders_saga_records_handled_total")).isGreaterThan(value(before, "orders_saga_records_handled_total"));
