@@ -323,25 +323,21 @@ public final class CommandHandler {
     }
 
     /**
-     * A creation decided on the initial state and appended in the next group; should its group fail, it is decided
-     * and appended again alone ({@link #decideAndAppend}), which gives it its own outcome, unless the group failed for
+     * A creation decided on the initial state and appended in the next group; should its group fail, what it decided
+     * is appended again alone ({@link #appendAlone}), which gives it its own outcome, unless the group failed for
      * want of a connection (the service is overloaded: a creation alone would wait in the same queue).
      */
     private <C, S, E extends DomainEvent> Future<Result<S>> createAppend(AggregateType<C, S, E> type, Loaded<S> nothing,
                                                                          C command, EventMetadata metadata,
                                                                          InTransaction<S> inTransaction) {
-        if (groups == null) {
-            return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
-        }
-        List<E> decided;
+        Result<S> result;
         try {
-            decided = type.decider().decide(command, nothing.state());
+            result = decide(type, nothing, command, metadata);
         } catch (RuntimeException rejection) {
             return Future.failedFuture(rejection);
         }
-        Result<S> result = evolve(type, nothing.streamId(), 0, nothing.state(), decided, metadata);
-        if (result.appended().isEmpty()) {
-            return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
+        if (groups == null || result.appended().isEmpty()) {
+            return appendAlone(type, nothing, result, inTransaction);
         }
         return groups.append(new EventStore.Append(type.streamType(), result.streamId(), 0, result.appended()),
                         tx -> inTransaction.run(tx, result))
@@ -352,7 +348,7 @@ public final class CommandHandler {
                         return Future.failedFuture(groupFailed);
                     }
                     LOG.debug("the group holding {} failed ({}); appending it alone", result.streamId(), groupFailed.toString());
-                    return decideAndAppend(type, nothing, command, metadata, anyone(), inTransaction);
+                    return appendAlone(type, nothing, result, inTransaction);
                 });
     }
 
@@ -391,13 +387,25 @@ public final class CommandHandler {
         if (loaded.version() > 0 && !mayAct.test(loaded.state())) {
             return Future.failedFuture(asIfUnknown(type, command));
         }
-        List<E> decided;
+        Result<S> result;
         try {
-            decided = type.decider().decide(command, loaded.state());
+            result = decide(type, loaded, command, metadata);
         } catch (RuntimeException rejection) {
             return Future.failedFuture(rejection);
         }
-        Result<S> result = evolve(type, loaded.streamId(), loaded.version(), loaded.state(), decided, metadata);
+        return appendAlone(type, loaded, result, inTransaction);
+    }
+
+    /** What a command decides on a loaded state; throws the aggregate's refusal. */
+    private <C, S, E extends DomainEvent> Result<S> decide(AggregateType<C, S, E> type, Loaded<S> loaded, C command,
+                                                           EventMetadata metadata) {
+        List<E> decided = type.decider().decide(command, loaded.state());
+        return evolve(type, loaded.streamId(), loaded.version(), loaded.state(), decided, metadata);
+    }
+
+    /** Appends what a command decided on {@code loaded}, with its transaction work, in a transaction of its own. */
+    private <C, S, E extends DomainEvent> Future<Result<S>> appendAlone(AggregateType<C, S, E> type, Loaded<S> loaded,
+                                                                        Result<S> result, InTransaction<S> inTransaction) {
         if (result.appended().isEmpty()) {
             return transaction(tx -> inTransaction.run(tx, result)).map(result);
         }
