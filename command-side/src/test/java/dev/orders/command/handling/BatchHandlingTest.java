@@ -147,7 +147,7 @@ class BatchHandlingTest {
                     command(customer, new ReserveCredit(customer, mine, eur("40"))),
                     command(other, new ReserveCredit(other, elsewhere, eur("40")))), BatchWork.nothing());
             // the batch loaded version 1 and now waits on the unique index for the writer's version 2
-            awaitBlockedInsert();
+            WaitingInserts.await(pool, 1);
             await(writer.query("COMMIT").execute());
 
             List<Outcome<CustomerState>> outcomes = await(batch);
@@ -251,19 +251,6 @@ class BatchHandlingTest {
         await(store.appendAll(pool, List.of(new EventStore.Append(StreamType.CUSTOMER, customer, 1, List.of(
                 new EventEnvelope(UUID.randomUUID(), 2, 0, Instant.now(), 0, EventMetadata.NONE,
                         new CreditReserved(customer, order, amount)))))));
-    }
-
-    private void awaitBlockedInsert() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            long waiting = await(pool.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE 'INSERT INTO events%'").execute()).iterator().next().getLong(0);
-            if (waiting > 0) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("the batch's append never waited for the other writer");
     }
 
     private UUID customer(String limit) throws Exception {

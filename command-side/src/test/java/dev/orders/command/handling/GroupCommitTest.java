@@ -82,7 +82,7 @@ class GroupCommitTest {
         for (int i = 0; i < GroupCommit.IN_FLIGHT; i++) {
             alone.add(create(handler, created, InTransaction.nothing()));
         }
-        awaitBlockedInserts(GroupCommit.IN_FLIGHT);
+        WaitingInserts.await(pool, GroupCommit.IN_FLIGHT);
         List<UUID> together = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             together.add(create(handler, created, InTransaction.nothing()));
@@ -118,7 +118,7 @@ class GroupCommitTest {
         for (int i = 0; i < GroupCommit.IN_FLIGHT; i++) {
             create(handler, blockers, InTransaction.nothing());
         }
-        awaitBlockedInserts(GroupCommit.IN_FLIGHT);
+        WaitingInserts.await(pool, GroupCommit.IN_FLIGHT);
         List<Future<Result<CustomerState>>> good = new ArrayList<>();
         UUID first = create(handler, good, InTransaction.nothing());
         List<Future<Result<CustomerState>>> bad = new ArrayList<>();
@@ -147,7 +147,7 @@ class GroupCommitTest {
         for (int i = 0; i < GroupCommit.IN_FLIGHT; i++) {
             create(handler, accepted, InTransaction.nothing());
         }
-        awaitBlockedInserts(GroupCommit.IN_FLIGHT);
+        WaitingInserts.await(pool, GroupCommit.IN_FLIGHT);
         create(handler, accepted, InTransaction.nothing());
         create(handler, accepted, InTransaction.nothing());
         List<Future<Result<CustomerState>>> refused = new ArrayList<>();
@@ -173,7 +173,7 @@ class GroupCommitTest {
         for (int i = 0; i < 6; i++) {
             ids.add(create(handler, created, InTransaction.nothing()));
         }
-        awaitBlockedInserts(6);
+        WaitingInserts.await(pool, 6);
         await(lock.query("COMMIT").execute());
         await(lock.close());
 
@@ -207,20 +207,6 @@ class GroupCommitTest {
         await(conn.query("BEGIN").execute());
         await(conn.query("LOCK TABLE events IN SHARE MODE").execute());
         return conn;
-    }
-
-    private void awaitBlockedInserts(int expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long waiting = 0;
-        while (System.nanoTime() < deadline) {
-            waiting = await(pool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO events%'").execute()).iterator().next().getLong(0);
-            if (waiting == expected) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(waiting + " inserts waited for the lock, not " + expected);
     }
 
     /** The transactions that wrote these streams' events. */
