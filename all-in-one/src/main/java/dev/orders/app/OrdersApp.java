@@ -61,11 +61,18 @@ public final class OrdersApp implements AutoCloseable {
         return new OrdersApp(LAUNCHER.start(config, tracing));
     }
 
-    /** The command side, then the query side, which shows the command side's figures in its status stream. */
+    /**
+     * The command side, then the query side, which shows the command side's figures in its status stream where
+     * this process runs the command side's workers.
+     */
     private static Future<BothSides> deploy(Vertx vertx, OrdersConfig config, Infrastructure servers) {
         return CommandSide.deploy(vertx, config, servers.commandPgUri(), servers.kafkaBootstrap())
                 .compose(command -> QuerySide.deploy(vertx, config, servers.queryPgUri(), servers.kafkaBootstrap())
-                        .onSuccess(query -> query.status().commandSide(command::statusFigures))
+                        .onSuccess(query -> {
+                            if (command.runsWorkers()) {
+                                query.status().commandSide(command::statusFigures);
+                            }
+                        })
                         .map(query -> new BothSides(command, query)));
     }
 

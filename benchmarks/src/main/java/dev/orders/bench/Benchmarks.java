@@ -149,6 +149,7 @@ public final class Benchmarks {
             report.postgres = system.postgresVersion();
             report.kafka = system.kafkaVersion();
             report.durability = system.durability();
+            report.intakeAlone = !system.settles();
             report.loadBefore = Machine.loadAverage();
             progress("system up at %s in %.0f s; PostgreSQL %s; Kafka %s", system.app().url(), seconds(t0),
                     system.pg().host() + ":" + system.pg().port(), report.kafka);
@@ -157,7 +158,9 @@ public final class Benchmarks {
 
             if (options.warmupSeconds() > 0) {
                 report.warmup = warmUp(options, system, http);
-                new EndToEnd(system, http).baseline(2);
+                if (system.settles()) {
+                    new EndToEnd(system, http).baseline(2);
+                }
             }
             if (options.only().contains("throughput")) {
                 throughput(options, system, http, report);
@@ -251,42 +254,48 @@ public final class Benchmarks {
      * {@code --warmup-max-seconds} passed: on two cores the JIT takes minutes of load to compile the system, and a
      * run measured meanwhile measures the compiler too. Each round is {@value #WARMUP_ROUND_SECONDS} s of orders
      * at 8 clients and as long of orders at {@value #WARMUP_STREAM_RATE}/s watched on SSE streams, as the latency
-     * part places them (the push to the streams is compiled only when streams are open).
+     * part places them (the push to the streams is compiled only when streams are open); on an API-only node, where
+     * nothing settles, the orders at 8 clients only.
      *
      * @return what the warm-up did, for the report
      */
     private static String warmUp(Options options, SystemUnderTest system, Http http) throws Exception {
-        progress("warm-up: orders at 8 clients (not measured), %d s, then rounds with SSE streams until the JIT compiles"
-                        + " under %d ms a second (at most %d s in all)", options.warmupSeconds(), JIT_SETTLED_MS_PER_SECOND,
-                options.warmupMaxSeconds());
-        List<UUID> warm = http.createCustomers(32, "warmup");
+        progress("warm-up: orders at 8 clients (not measured), %d s, then rounds%s until the JIT compiles"
+                        + " under %d ms a second (at most %d s in all)", options.warmupSeconds(),
+                system.settles() ? " with SSE streams" : "", JIT_SETTLED_MS_PER_SECOND, options.warmupMaxSeconds());
+        List<UUID> warm = http.createCustomers(32, "warmup", system.settles());
         Throughput load = new Throughput(system, http);
         EndToEnd watched = new EndToEnd(system, http);
         long start = System.nanoTime();
         double jitBefore = CpuUse.jitSeconds();
         load.runService(8, options.warmupSeconds(), warm);
+        // on an API-only node nothing settles: its rounds are orders at 8 clients only
+        String watchedToo = system.settles() ? String.format(Locale.ROOT, ", and at %d/s watched on SSE streams",
+                WARMUP_STREAM_RATE) : "";
         double rate = Double.NaN;
         while (true) {
             double elapsed = seconds(start);
             if (elapsed + WARMUP_ROUND_SECONDS > options.warmupMaxSeconds() || Double.isNaN(jitBefore)) {
                 String done = Double.isNaN(rate)
                         ? String.format(Locale.ROOT, "%.0f s of orders at 8 clients; the JIT not checked", elapsed)
-                        : String.format(Locale.ROOT, "%.0f s of orders (at 8 clients, and at %d/s watched on SSE streams);"
+                        : String.format(Locale.ROOT, "%.0f s of orders (at 8 clients%s);"
                         + " the JIT still compiled %.0f ms a second at the end (the maximum warm-up, %d s, was reached)",
-                        elapsed, WARMUP_STREAM_RATE, rate, options.warmupMaxSeconds());
+                        elapsed, watchedToo, rate, options.warmupMaxSeconds());
                 progress("warm-up: %s", done);
                 return done;
             }
             double jitFrom = CpuUse.jitSeconds();
             long roundStart = System.nanoTime();
             load.runService(8, WARMUP_ROUND_SECONDS, warm);
-            watched.run("warm-up", WARMUP_STREAM_RATE, WARMUP_ROUND_SECONDS, options.latencyCustomers());
+            if (system.settles()) {
+                watched.run("warm-up", WARMUP_STREAM_RATE, WARMUP_ROUND_SECONDS, options.latencyCustomers());
+            }
             rate = 1_000 * (CpuUse.jitSeconds() - jitFrom) / seconds(roundStart);
             progress("warm-up: %.0f s, the JIT compiled %.0f ms a second in the last round", seconds(start), rate);
             if (rate < JIT_SETTLED_MS_PER_SECOND) {
-                String done = String.format(Locale.ROOT, "%.0f s of orders (at 8 clients, and at %d/s watched on SSE"
-                                + " streams), until the JIT compiled %.0f ms a second (%.0f s of compiling in all)",
-                        seconds(start), WARMUP_STREAM_RATE, rate, CpuUse.jitSeconds() - jitBefore);
+                String done = String.format(Locale.ROOT, "%.0f s of orders (at 8 clients%s), until the JIT compiled"
+                                + " %.0f ms a second (%.0f s of compiling in all)",
+                        seconds(start), watchedToo, rate, CpuUse.jitSeconds() - jitBefore);
                 progress("warm-up: %s", done);
                 return done;
             }
@@ -329,13 +338,22 @@ public final class Benchmarks {
         report.pgbenchScript = Files.readString(script).strip();
         for (int clients : options.clients()) {
             for (int run = 1; run <= options.runs(); run++) {
-                List<UUID> customers = http.createCustomers(64, "tp-" + clients + "-" + run); // fresh for every run
+                // fresh for every run
+                List<UUID> customers = http.createCustomers(64, "tp-" + clients + "-" + run, system.settles());
                 Throughput.ServiceRun service = throughput.runService(clients, options.throughputSeconds(), customers);
                 Throughput.PgbenchRun pgbench = throughput.runPgbench(script, clients, options.throughputSeconds());
                 Throughput.HttpRun alone = throughput.runHttpAlone(clients, options.throughputSeconds());
                 report.service.add(service);
                 report.pgbench.add(pgbench);
                 report.httpAlone.add(alone);
+                if (!system.settles()) {
+                    progress("  throughput c=%-2d run %d/%d: POST /api/orders accepted %7.0f/s on the API-only node (p50 %.1f ms,"
+                                    + " p99 %.1f ms, %d failed) | pgbench %7.0f tps | ratio accepted/pgbench %.2f | GET /health/live"
+                                    + " alone %7.0f/s (%d failed)", clients, run, options.runs(), service.opsPerSecond(),
+                            service.p50Millis(), service.p99Millis(), service.failed(), pgbench.tps(),
+                            service.opsPerSecond() / pgbench.tps(), alone.answersPerSecond(), alone.failed());
+                    continue;
+                }
                 progress("  throughput c=%-2d run %d/%d: POST /api/orders accepted %7.0f/s, settled %7.0f/s (p50 %.1f ms,"
                                 + " p99 %.1f ms, %d failed, all settled %.1f s after the window) | pgbench %7.0f tps | ratio"
                                 + " settled/pgbench %.2f | GET /health/live alone %7.0f/s (%d failed)",
@@ -528,6 +546,8 @@ public final class Benchmarks {
         String warmup = "none";
         String conflicts = "unknown";
         String pgbenchScript = "";
+        /** An API-only node ({@code --set command.workers=false}): the command hop alone, nothing settles. */
+        boolean intakeAlone;
         String failure;
         long heapUsedMiB;
         double totalSeconds;
@@ -693,28 +713,37 @@ public final class Benchmarks {
                 double accepted = median(topRuns, Throughput.ServiceRun::opsPerSecond);
                 double s = median(topRuns, Throughput.ServiceRun::settledPerSecond);
                 double p = median(pgbench.stream().filter(r -> r.clients() == top).toList(), Throughput.PgbenchRun::tps);
-                md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
-                                + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
-                        top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
-                List<Throughput.HttpRun> aloneRuns = httpAlone.stream().filter(r -> r.clients() == top).toList();
-                if (!aloneRuns.isEmpty()) {
-                    double h = median(aloneRuns, Throughput.HttpRun::answersPerSecond);
-                    md.append(String.format(Locale.ROOT, "| an HTTP request that does nothing, %d clients (`GET /health/live`, closed loop, same"
-                                    + " client and server, section 1): answers a second | (a ceiling for one request per order, no target)"
-                                    + " | %,.0f answers/s | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
-                            top, h, p, 100 * h / p, 100 * s / h));
-                }
-                for (boolean grouped : List.of(false, true)) {
-                    List<BareChain.Run> ceiling = ceilingRuns(grouped);
-                    if (ceiling.isEmpty()) {
-                        continue;
+                if (intakeAlone) {
+                    md.append(String.format(Locale.ROOT, "| the command hop alone, %d clients: `POST /api/orders` accepted by an"
+                                    + " API-only node (`command.workers=false`: no relay, saga, projection or push) | (the intake"
+                                    + " target's own hop; >= 60%% of pgbench is asked of the whole system) | %,.0f orders/s accepted"
+                                    + " | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
+                            top, accepted, p, 100 * accepted / p, accepted / p >= 0.6 ? "the hop alone reaches it"
+                                    : "the hop alone falls short of it"));
+                } else {
+                    md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
+                                    + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
+                            top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+                    List<Throughput.HttpRun> aloneRuns = httpAlone.stream().filter(r -> r.clients() == top).toList();
+                    if (!aloneRuns.isEmpty()) {
+                        double h = median(aloneRuns, Throughput.HttpRun::answersPerSecond);
+                        md.append(String.format(Locale.ROOT, "| an HTTP request that does nothing, %d clients (`GET /health/live`, closed loop, same"
+                                        + " client and server, section 1): answers a second | (a ceiling for one request per order, no target)"
+                                        + " | %,.0f answers/s | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
+                                top, h, p, 100 * h / p, 100 * s / h));
                     }
-                    double c = median(ceiling, BareChain.Run::completedPerSecond);
-                    boolean reached = ceilingReached(grouped);
-                    md.append(String.format(Locale.ROOT, "| the bare chain's ceiling%s (open loop at %,d/s, section 4): orders it completes a second"
-                                    + " | (a ceiling, no target) | %s%,.0f orders/s (%d run(s)%s) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
-                            grouped ? ", the orders' own commits grouped" : "", BARE_CHAIN_CEILING_RATE, reached ? "" : "at least ", c,
-                            ceiling.size(), reached ? "" : "; not reached: a run kept up with the rate", p, 100 * c / p, 100 * s / c));
+                    for (boolean grouped : List.of(false, true)) {
+                        List<BareChain.Run> ceiling = ceilingRuns(grouped);
+                        if (ceiling.isEmpty()) {
+                            continue;
+                        }
+                        double c = median(ceiling, BareChain.Run::completedPerSecond);
+                        boolean reached = ceilingReached(grouped);
+                        md.append(String.format(Locale.ROOT, "| the bare chain's ceiling%s (open loop at %,d/s, section 4): orders it completes a second"
+                                        + " | (a ceiling, no target) | %s%,.0f orders/s (%d run(s)%s) | pgbench %,.0f tps | %.0f%% | the system settles %.0f%% of it |%n",
+                                grouped ? ", the orders' own commits grouped" : "", BARE_CHAIN_CEILING_RATE, reached ? "" : "at least ", c,
+                                ceiling.size(), reached ? "" : "; not reached: a run kept up with the rate", p, 100 * c / p, 100 * s / c));
+                    }
                 }
             }
             if (!latency.isEmpty()) {
@@ -939,16 +968,24 @@ public final class Benchmarks {
             md.append("**HTTP alone**, same run, right after each pgbench run: the same clients in the same closed loop sending "
                     + "`GET /health/live` (answered by the router: no storage, no body) through the same client and server, while the "
                     + "system idles: the most answers a second a request reaches here at that concurrency, whatever it does.\n\n");
-            md.append("| clients | **settled/s**, median (runs) | accepted/s (intake), median | pgbench tps, median (runs) | ratio settled / pgbench | service p50 / p99 | failed | settled after (median) | HTTP alone, answers/s, median (runs) | HTTP alone / pgbench |\n|---|---|---|---|---|---|---|---|---|---|\n");
+            if (intakeAlone) {
+                md.append("**This run measures the command hop alone**: its system is an API-only node (`--set"
+                        + " command.workers=false`), which appends each order and runs nothing after that (no relay, saga,"
+                        + " projection or push), so no order settles: the first column and the ratio are the accepted rate's, and"
+                        + " nothing is waited for after a run.\n\n");
+            }
+            md.append("| clients | " + (intakeAlone ? "**accepted/s** (API-only node), median (runs)" : "**settled/s**, median (runs)")
+                    + " | accepted/s (intake), median | pgbench tps, median (runs) | ratio " + (intakeAlone ? "accepted" : "settled") + " / pgbench | service p50 / p99 | failed | settled after (median) | HTTP alone, answers/s, median (runs) | HTTP alone / pgbench |\n|---|---|---|---|---|---|---|---|---|---|\n");
             for (int clients : options.clients()) {
                 List<Throughput.ServiceRun> s = service.stream().filter(r -> r.clients() == clients).toList();
                 List<Throughput.PgbenchRun> p = pgbench.stream().filter(r -> r.clients() == clients).toList();
-                double sm = median(s, Throughput.ServiceRun::settledPerSecond);
+                double sm = median(s, intakeAlone ? Throughput.ServiceRun::opsPerSecond : Throughput.ServiceRun::settledPerSecond);
                 double pm = median(p, Throughput.PgbenchRun::tps);
                 List<Throughput.HttpRun> h = httpAlone.stream().filter(r -> r.clients() == clients).toList();
                 double hm = median(h, Throughput.HttpRun::answersPerSecond);
                 md.append(String.format(Locale.ROOT, "| %d | **%,.0f/s** (%s) | %,.0f/s | **%,.0f** (%s) | **%.2f** | %.1f / %.1f ms | %d | %.1f s | %,.0f/s (%s) | %.2f |%n",
-                        clients, sm, list(s, Throughput.ServiceRun::settledPerSecond), median(s, Throughput.ServiceRun::opsPerSecond),
+                        clients, sm, list(s, intakeAlone ? Throughput.ServiceRun::opsPerSecond : Throughput.ServiceRun::settledPerSecond),
+                        median(s, Throughput.ServiceRun::opsPerSecond),
                         pm, list(p, Throughput.PgbenchRun::tps), sm / pm,
                         median(s, Throughput.ServiceRun::p50Millis), median(s, Throughput.ServiceRun::p99Millis),
                         s.stream().mapToLong(Throughput.ServiceRun::failed).sum(),

@@ -86,7 +86,9 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --data-dir DIR          embedded servers' data (default: a fresh temporary folder)
                   --set KEY=VALUE         a setting of the system under test, as in its configuration
                                           (repeatable; say --set saga.commit-handoff=false); the report's
-                                          command line names it
+                                          command line names it; --set command.workers=false with
+                                          --only throughput measures the command hop alone (an
+                                          API-only node: nothing after the append runs or settles)
                   --help                  this text
 
                 Needs pgbench (Debian: apt-get install -y postgresql-client). The system's own logs go to
@@ -177,6 +179,10 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 }
                 default -> throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
             }
+        }
+        if ("false".equals(settings.get("command.workers")) && !only.equals(Set.of("throughput"))) {
+            throw new IllegalArgumentException("--set command.workers=false measures the command hop alone (no relay,"
+                    + " saga or projection, so no order settles): it goes with --only throughput");
         }
         int searchRuns = quick && !runsGiven ? 1 : runs;
         List<Integer> steps = rates.stream().sorted().distinct().toList();

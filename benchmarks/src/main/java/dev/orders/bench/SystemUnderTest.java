@@ -89,6 +89,14 @@ final class SystemUnderTest implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Whether orders settle here: false on an API-only node ({@code --set command.workers=false}), where they are
+     * appended and nothing after that runs, so that only the command hop is measured.
+     */
+    boolean settles() {
+        return config.commandWorkers();
+    }
+
     OrdersApp app() {
         return app;
     }

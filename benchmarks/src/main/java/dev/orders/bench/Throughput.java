@@ -84,6 +84,11 @@ final class Throughput {
             });
         });
         double elapsed = window.seconds();
+        if (!system.settles()) {
+            return new ServiceRun(clients, window.ok.get() / elapsed, window.ok.get(), window.failed.get(),
+                    window.latency.getValueAtPercentile(50) / 1e6, window.latency.getValueAtPercentile(99) / 1e6, 0,
+                    Double.NaN);
+        }
         long drain = system.awaitQuiet(180_000);
         // awaitQuiet polls every 200 ms and then waits 300 ms more: the settled time is known to about 200 ms
         double settledAfter = elapsed + Math.max(0, drain - 300) / 1e3;

@@ -45,7 +45,9 @@ import java.util.UUID;
 /**
  * The command side, composed: its pool and schema, the command API, the relay that publishes the
  * event store to Kafka, and the saga. Deployable on its own ({@link CommandMain}) or beside the query
- * side in one process.
+ * side in one process. With {@code command.workers=false} it is an API-only node: it appends, and the relay,
+ * the saga and their kin run in the processes that have them on (several may: one relay holds the lease,
+ * the sagas share the consumer group).
  */
 public final class CommandSide implements ServicePart {
 
@@ -70,6 +72,8 @@ public final class CommandSide implements ServicePart {
     private SagaVerticle saga;
     private DeadlineVerticle deadlines;
     private IdempotencyRetention idempotencyRetention;
+    /** Whether this process runs the workers (relay, saga, deadlines, key pruning): {@code command.workers}. */
+    private final boolean workers;
 
     private CommandSide(Vertx vertx, OrdersConfig config, Pool pool, String pgUri, String kafkaBootstrap,
                         ContractRequests contract) {
@@ -85,6 +89,7 @@ public final class CommandSide implements ServicePart {
         this.contract = contract;
         this.routes = new CommandRoutes(handler, pool, contract, UUID::randomUUID);
         this.sagaDeadLetters = new SagaDeadLetters(handler, config.sagaCreditCheckTimeout());
+        this.workers = config.commandWorkers();
     }
 
     /**
@@ -129,6 +134,11 @@ public final class CommandSide implements ServicePart {
      * idempotency keys: one verticle each.
      */
     private Future<Void> deployWorkers() {
+        if (!workers) {
+            LOG.info("command.workers=false: this process serves the command API only; the relay, the saga, its"
+                    + " deadlines and the pruning of Idempotency-Keys run where command.workers is true");
+            return Future.succeededFuture();
+        }
         LocalHandOff handOff = config.sagaRelayHandoff() ? LocalHandOff.create() : LocalHandOff.disabled();
         relay = new RelayVerticle(config, pgUri, kafkaBootstrap, handOff);
         saga = new SagaVerticle(config, handler, sagaDeadLetters, kafkaBootstrap, handOff);
@@ -193,10 +203,16 @@ public final class CommandSide implements ServicePart {
                 .description("Idempotency-Keys older than idempotency.retention deleted by this process").register(registry);
     }
 
+    /** Whether this process runs the relay and the saga ({@code command.workers}), and so has their figures. */
+    public boolean runsWorkers() {
+        return workers;
+    }
+
     /**
      * The relay's and the saga's figures now, from memory (no I/O): {@code {"relay": {role, unpublished,
      * secondsBehind, lastPosition, ...}, "saga": {recordsBehind, partitions: {topic-partition: lag},
      * inFlight, deadlinesPending}}}. The operators' status stream shows them where both sides share a process.
+     * Only where this process {@linkplain #runsWorkers runs the workers}.
      */
     public JsonObject statusFigures() {
         ConsumerLag.Reading lag = saga.lag().latest();
@@ -238,13 +254,18 @@ public final class CommandSide implements ServicePart {
         new SagaControlRoutes(saga).mount(router);
     }
 
-    /** Adds this side's readiness checks: PostgreSQL answers, the relay's figures, the topics exist. */
+    /**
+     * Adds this side's readiness checks: PostgreSQL answers; where the workers run, the relay's figures and the
+     * topics exist (the relay creates them; an API-only node never sends to Kafka).
+     */
     @Override
     public Health readiness(Health health) {
-        return health
-                .check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()))
-                .check("relay", () -> relay.readiness())
-                .check("kafka-topics", () -> EventTopics.of(config).check(admin));
+        health.check("command-postgres", () -> pool.query("SELECT 1").execute().map(rows -> new JsonObject()));
+        if (workers) {
+            health.check("relay", () -> relay.readiness())
+                    .check("kafka-topics", () -> EventTopics.of(config).check(admin));
+        }
+        return health;
     }
 
     public CommandHandler handler() {

@@ -87,6 +87,10 @@ public enum ConfigKey {
             "true: new orders and customers that arrive together are appended in one transaction (a group commit;"
             + " at most 4 groups commit at once, so a creation that finds none under way goes alone at once);"
             + " false: each in its own transaction"),
+    COMMAND_WORKERS("command.workers", "true", SHOWN, ConfigValues::bool,
+            "true: this process runs the command side's workers (the relay, the saga, its deadlines, the pruning of"
+            + " Idempotency-Keys) beside its API; false: an API-only node, which appends and leaves publishing and"
+            + " the saga to the processes that run them"),
     RELAY_BATCH_SIZE("relay.batch-size", "500", SHOWN, atLeast(1), "events the relay publishes per batch"),
     RELAY_POLL_INTERVAL("relay.poll-interval", "PT1S", SHOWN, ConfigValues::duration,
             "how often the relay looks for new events when idle"

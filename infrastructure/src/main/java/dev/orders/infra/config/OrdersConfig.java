@@ -176,6 +176,11 @@ public final class OrdersConfig {
         return get(COMMAND_GROUP_COMMIT);
     }
 
+    /** @return whether this process runs the command side's workers (relay, saga, deadlines, key pruning) */
+    public boolean commandWorkers() {
+        return get(COMMAND_WORKERS);
+    }
+
     /** @return whether the relay hands acknowledged records to the saga of its process */
     public boolean sagaRelayHandoff() {
         return get(SAGA_RELAY_HANDOFF);

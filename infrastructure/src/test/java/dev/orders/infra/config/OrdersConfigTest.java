@@ -218,7 +218,7 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.helpRequested(new String[] {"--help"})).isTrue();
         assertThat(OrdersConfig.load(new String[] {"--help"}, Map.of(), new Properties()))
                 .isEqualTo(OrdersConfig.defaults());
-        assertThat(List.of(ConfigKey.values())).hasSize(52);
+        assertThat(List.of(ConfigKey.values())).hasSize(53);
     }
 
     @Test
@@ -227,6 +227,14 @@ class OrdersConfigTest {
         assertThat(OrdersConfig.fromMap(Map.of("command.group-commit", "false")).commandGroupCommit()).isFalse();
         assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("command.group-commit", "sometimes")))
                 .hasMessageContaining("'command.group-commit': 'sometimes'");
+    }
+
+    @Test
+    void theCommandWorkersRunUnlessTurnedOff() {
+        assertThat(OrdersConfig.defaults().commandWorkers()).isTrue();
+        assertThat(OrdersConfig.fromMap(Map.of("command.workers", "false")).commandWorkers()).isFalse();
+        assertThatThrownBy(() -> OrdersConfig.fromMap(Map.of("command.workers", "no")))
+                .hasMessageContaining("'command.workers': 'no'");
     }
 
     @Test
