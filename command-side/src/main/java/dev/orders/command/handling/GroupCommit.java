@@ -37,8 +37,12 @@ import java.util.function.Function;
  */
 final class GroupCommit {
 
-    /** Groups whose transactions may be under way at once. */
-    static final int IN_FLIGHT = 4;
+    /**
+     * Groups whose transactions may be under way at once. Two, not more: on two cores fewer groups under way make
+     * larger ones, and a larger group costs less a creation (BENCHMARKS.md, 2026-12-07 11:30 UTC: the command hop
+     * alone at 32 clients took 48–51% of pgbench's rate with two, 38–43% with four and 31–32% with eight).
+     */
+    static final int IN_FLIGHT = 2;
     /** The most creations in one group. */
     static final int LARGEST = 500;
 

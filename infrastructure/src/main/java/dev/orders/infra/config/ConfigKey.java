@@ -85,7 +85,7 @@ public enum ConfigKey {
             + " either way"),
     COMMAND_GROUP_COMMIT("command.group-commit", "true", SHOWN, ConfigValues::bool,
             "true: new orders and customers that arrive together are appended in one transaction (a group commit;"
-            + " at most 4 groups commit at once, so a creation that finds none under way goes alone at once);"
+            + " at most 2 groups commit at once, so a creation that finds none under way goes alone at once);"
             + " false: each in its own transaction"),
     COMMAND_WORKERS("command.workers", "true", SHOWN, ConfigValues::bool,
             "true: this process runs the command side's workers (the relay, the saga, its deadlines, the pruning of"
