@@ -2,6 +2,7 @@ package dev.orders.command.http;
 
 import dev.orders.infra.config.OrdersConfig;
 import dev.orders.service.http.Health;
+import dev.orders.testsupport.OpenApiContract;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.json.JsonObject;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.orders.command.http.CommandApiFixture.await;
@@ -29,6 +31,8 @@ class ApiOnlyNodeTest {
      * the relay is woken by the append itself, and polls every second besides.
      */
     private static final long WORKERS_WOULD_HAVE_ACTED_MILLIS = 2_500;
+    /** The saga's controls, which an API-only node refuses with a documented 409 ({@link CommandApiContractTest} counts them). */
+    static final List<String> SAGA_CONTROL_REFUSED = List.of(SagaControlRoutes.PAUSE, SagaControlRoutes.RESUME);
 
     @Test
     void appendsAndLeavesPublishingAndTheSagaToANodeThatRunsThem(TestInfrastructure infra) throws Exception {
@@ -50,9 +54,13 @@ class ApiOnlyNodeTest {
             assertThat(ready.getJsonObject("checks").fieldNames())
                     .as("no relay to be ready, no topic to send to").containsExactly("command-postgres");
 
-            var pause = await(api.client.post(SagaControlRoutes.PAUSE).send());
-            assertThat(pause.statusCode()).as(pause.bodyAsString()).isEqualTo(409);
-            assertThat(pause.bodyAsJsonObject().getString("detail")).contains("command.workers=false");
+            OpenApiContract contract = new OpenApiContract(OpenApiDocument.load().json());
+            for (String control : SAGA_CONTROL_REFUSED) {
+                var refused = await(api.client.post(control).send());
+                assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(409);
+                assertThat(refused.bodyAsJsonObject().getString("detail")).contains("command.workers=false");
+                contract.assertConforms("POST", control, refused);
+            }
 
             Thread.sleep(WORKERS_WOULD_HAVE_ACTED_MILLIS);
             assertThat(publishedUpTo(api)).as("the relay checkpoint: nothing published").isZero();

@@ -71,6 +71,10 @@ class CommandApiContractTest {
     private static final String FOREIGN_ORIGIN = "https://elsewhere.example";
     /** Statuses documented but not provoked here: 503 is provoked by {@link CommandOverloadTest}; 500 by no correct request. */
     private static final Set<Integer> PROVOKED_ELSEWHERE = Set.of(500, 503);
+    /** Answers only an API-only node gives ({@code command.workers=false}): provoked and checked by {@link ApiOnlyNodeTest}. */
+    private static final List<Map.Entry<String, Integer>> PROVOKED_ON_AN_API_ONLY_NODE = List.of(
+            Map.entry("POST " + ApiOnlyNodeTest.SAGA_CONTROL_REFUSED.get(0), 409),
+            Map.entry("POST " + ApiOnlyNodeTest.SAGA_CONTROL_REFUSED.get(1), 409));
     private static final String TOO_BIG = "{\"name\": \"" + "x".repeat(70_000) + "\"}";
 
     private CommandApiFixture api;
@@ -221,7 +225,8 @@ class CommandApiContractTest {
         }
         tests.add(DynamicTest.dynamicTest("every documented status is provoked above", () -> {
             contract.assertEveryStatusProvoked(OPERATIONS,
-                    cases.stream().map(c -> Map.entry(c.operation(), c.status())).toList(), PROVOKED_ELSEWHERE);
+                    java.util.stream.Stream.concat(cases.stream().map(c -> Map.entry(c.operation(), c.status())),
+                            PROVOKED_ON_AN_API_ONLY_NODE.stream()).toList(), PROVOKED_ELSEWHERE);
         }));
         return tests.stream();
     }
