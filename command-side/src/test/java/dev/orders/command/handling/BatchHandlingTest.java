@@ -10,8 +10,8 @@ import dev.orders.command.handling.CommandHandler.BatchWork;
 import dev.orders.command.handling.CommandHandler.Batched;
 import dev.orders.command.handling.CommandHandler.InTransaction;
 import dev.orders.command.handling.CommandHandler.Outcome;
-import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
+import dev.orders.command.store.MigratedCommandStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.events.CustomerEvent.CreditLimitExceeded;
 import dev.orders.events.CustomerEvent.CreditReleased;
@@ -21,8 +21,6 @@ import dev.orders.events.EventEnvelope;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
 import dev.orders.events.StreamType;
-import dev.orders.infra.config.OrdersConfig;
-import dev.orders.service.sql.PgPools;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
@@ -57,23 +55,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BatchHandlingTest {
 
     private final EventStore store = new EventStore();
+    private MigratedCommandStore database;
     private Vertx vertx;
     private Pool pool;
     private CommandHandler handler;
 
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
-        vertx = Vertx.vertx();
-        pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 8, 100, "batch-test");
-        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
+        database = MigratedCommandStore.open(infra, 8, 100, "batch-test");
+        vertx = database.vertx();
+        pool = database.pool();
         handler = new CommandHandler(vertx, pool, store, new Snapshots(), Clock.systemUTC(), UUID::randomUUID, 100, 8);
     }
 
     @AfterAll
     void stop() throws Exception {
-        await(pool.close());
-        await(vertx.close());
+        database.close();
     }
 
     @Test

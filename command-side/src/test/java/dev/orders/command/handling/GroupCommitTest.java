@@ -5,13 +5,11 @@ import dev.orders.command.domain.CustomerCommand.ReserveCredit;
 import dev.orders.command.domain.CustomerState;
 import dev.orders.command.handling.CommandHandler.InTransaction;
 import dev.orders.command.handling.CommandHandler.Result;
-import dev.orders.command.store.CommandSchema;
 import dev.orders.command.store.EventStore;
+import dev.orders.command.store.MigratedCommandStore;
 import dev.orders.command.store.Snapshots;
 import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
-import dev.orders.infra.config.OrdersConfig;
-import dev.orders.service.sql.PgPools;
 import dev.orders.service.sql.PoolOverload;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
@@ -53,21 +51,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class GroupCommitTest {
 
     private final EventStore store = new EventStore();
+    private MigratedCommandStore database;
     private Vertx vertx;
     private Pool pool;
 
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
-        vertx = Vertx.vertx();
-        pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 12, 100, "group-commit-test");
-        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
+        database = MigratedCommandStore.open(infra, 12, 100, "group-commit-test");
+        vertx = database.vertx();
+        pool = database.pool();
     }
 
     @AfterAll
     void stop() throws Exception {
-        await(pool.close());
-        await(vertx.close());
+        database.close();
     }
 
     @Test

@@ -13,8 +13,6 @@ import dev.orders.events.EventMetadata;
 import dev.orders.events.Money;
 import dev.orders.events.OrderEvent.OrderCreated;
 import dev.orders.events.StreamType;
-import dev.orders.infra.config.OrdersConfig;
-import dev.orders.service.sql.PgPools;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
@@ -48,24 +46,23 @@ class EventStoreTest {
 
     private static final int SNAPSHOT_EVERY = 100;
     private final EventStore store = new EventStore();
+    private MigratedCommandStore database;
     private Vertx vertx;
     private Pool pool;
     private CommandHandler handler;
 
     @BeforeAll
     void start(TestInfrastructure infra) throws Exception {
-        OrdersConfig config = infra.isolatedConfig();
-        vertx = Vertx.vertx();
-        pool = PgPools.create(vertx, config.effectiveCommandPgUri(), 70, 1000, "store-test");
-        await(CommandSchema.MIGRATIONS.migrate(vertx, config.effectiveCommandPgUri()));
+        database = MigratedCommandStore.open(infra, 70, 1000, "store-test");
+        vertx = database.vertx();
+        pool = database.pool();
         handler = new CommandHandler(vertx, pool, store, new Snapshots(), Clock.systemUTC(), UUID::randomUUID,
                 SNAPSHOT_EVERY, 8);
     }
 
     @AfterAll
     void stop() throws Exception {
-        await(pool.close());
-        await(vertx.close());
+        database.close();
     }
 
     private static <T> T await(Future<T> future) throws Exception {
