@@ -66,7 +66,7 @@ public final class CommandSide implements ServicePart {
     private final SagaDeadLetters sagaDeadLetters;
     private final List<String> deployments = new ArrayList<>();
     private final PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
-    /** For the readiness check of the topics. */
+    /** For the readiness check of the topics; null where the workers do not run (an API-only node). */
     private KafkaAdminClient admin;
     private RelayVerticle relay;
     private SagaVerticle saga;
@@ -110,11 +110,10 @@ public final class CommandSide implements ServicePart {
                 .compose(prepared -> CommandSchema.MIGRATIONS.migrate(vertx, pgUri))
                 .recover(failure -> Future.failedFuture(new IllegalStateException("cannot use PostgreSQL at "
                         + describe(pgUri) + ": " + failure.getMessage(), failure)))
-                .compose(ignored -> EventTopics.admin(vertx, kafkaBootstrap))
-                .compose(admin -> {
-                    side.admin = admin;
-                    return side.deployWorkers();
-                })
+                // an API-only node never talks to Kafka: it opens no client to it
+                .compose(ignored -> side.workers ? EventTopics.admin(vertx, kafkaBootstrap).map(admin -> side.admin = admin)
+                        : Future.succeededFuture())
+                .compose(ignored -> side.deployWorkers())
                 .map(side)
                 .onFailure(failure -> {
                     if (side.admin != null) {
@@ -279,7 +278,8 @@ public final class CommandSide implements ServicePart {
     @Override
     public Future<Void> close() {
         List<Future<Void>> undeployed = deployments.stream().map(vertx::undeploy).toList();
-        return Future.join(undeployed).eventually(() -> EventTopics.close(admin)).transform(ignored -> pool.close())
+        return Future.join(undeployed).eventually(() -> admin == null ? Future.succeededFuture() : EventTopics.close(admin))
+                .transform(ignored -> pool.close())
                 .onComplete(done -> LOG.info("command side stopped"));
     }
 

@@ -83,6 +83,25 @@ class ApiOnlyNodeTest {
         }
     }
 
+    @Test
+    @DisplayName("opens no Kafka client: it starts, is ready and takes an order with a broker address that does not resolve")
+    void needsNoKafka(TestInfrastructure infra) throws Exception {
+        // a Kafka client refuses at once to be made for a bootstrap address none of which resolves (RFC 2606's .invalid)
+        OrdersConfig config = infra.isolatedConfig()
+                .with(Map.of("command.workers", "false", "kafka.bootstrap", "kafka.invalid:9092"));
+        try (CommandApiFixture api = CommandApiFixture.start(config)) {
+            var customer = await(api.client.post("/api/customers").sendJsonObject(new JsonObject(
+                    "{\"name\": \"No broker\", \"creditLimit\": {\"amount\": \"100.00\", \"currency\": \"EUR\"}}")));
+            assertThat(customer.statusCode()).as(customer.bodyAsString()).isEqualTo(201);
+            var order = await(api.client.post("/api/orders").sendJsonObject(new JsonObject("{\"customerId\": \""
+                    + customer.bodyAsJsonObject().getString("customerId")
+                    + "\", \"total\": {\"amount\": \"40.00\", \"currency\": \"EUR\"}}")));
+            assertThat(order.statusCode()).as(order.bodyAsString()).isEqualTo(202);
+            JsonObject ready = await(api.side.readiness(new Health()).ready());
+            assertThat(ready.getString("status")).as(ready.encode()).isEqualTo("UP");
+        }
+    }
+
     private static long publishedUpTo(CommandApiFixture api) throws Exception {
         return await(api.side.pool().preparedQuery("SELECT last_position FROM relay_checkpoint WHERE id = 1")
                 .execute(Tuple.tuple()).map(rows -> rows.iterator().next().getLong(0)));
