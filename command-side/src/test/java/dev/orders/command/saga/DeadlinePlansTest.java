@@ -1,11 +1,9 @@
 package dev.orders.command.saga;
 
-import dev.orders.command.store.CommandSchema;
-import dev.orders.service.sql.PgPools;
+import dev.orders.command.store.MigratedCommandStore;
 import dev.orders.testsupport.PreparedPlans;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -39,22 +37,19 @@ class DeadlinePlansTest {
             SELECT gen_random_uuid(), gen_random_uuid(), now() + interval '1 hour', 'plans-test' FROM generate_series(1, 3000)""";
 
     private final Deadlines deadlines = new Deadlines();
-    private Vertx vertx;
+    private MigratedCommandStore migrated;
     private Pool pool;
 
     @BeforeEach
     void setUp(TestInfrastructure infra) throws Exception {
-        vertx = Vertx.vertx();
-        String uri = infra.isolatedConfig().effectiveCommandPgUri();
-        await(CommandSchema.MIGRATIONS.migrate(vertx, uri));
         // one connection: every statement prepared in the session asked about its plans
-        pool = PgPools.create(vertx, uri, 1, 100, "deadline-plans-test");
+        migrated = MigratedCommandStore.open(infra, 1, 100, "deadline-plans-test");
+        pool = migrated.pool();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        await(pool.close());
-        await(vertx.close());
+        migrated.close();
     }
 
     @Test

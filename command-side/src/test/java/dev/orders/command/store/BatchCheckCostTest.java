@@ -1,10 +1,8 @@
 package dev.orders.command.store;
 
-import dev.orders.service.sql.PgPools;
 import dev.orders.testsupport.SharedInfrastructure;
 import dev.orders.testsupport.TestInfrastructure;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -36,21 +34,18 @@ class BatchCheckCostTest {
     private static final String SCANS = "SELECT pg_stat_get_xact_numscans('events'::regclass)";
 
     private final EventStore store = new EventStore();
-    private Vertx vertx;
+    private MigratedCommandStore migrated;
     private Pool pool;
 
     @BeforeEach
     void setUp(TestInfrastructure infra) throws Exception {
-        vertx = Vertx.vertx();
-        String uri = infra.isolatedConfig().effectiveCommandPgUri();
-        await(CommandSchema.MIGRATIONS.migrate(vertx, uri));
-        pool = PgPools.create(vertx, uri, 2, 100, "batch-check-test");
+        migrated = MigratedCommandStore.open(infra, 2, 100, "batch-check-test");
+        pool = migrated.pool();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        await(pool.close());
-        await(vertx.close());
+        migrated.close();
     }
 
     @Test
