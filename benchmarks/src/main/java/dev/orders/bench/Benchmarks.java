@@ -679,7 +679,7 @@ public final class Benchmarks {
                 md.append("| pgbench | ").append(pgbenchVersion).append(" |\n");
             }
             md.append("| load average (1/5/15 min) | before: ").append(loadBefore).append("; after: ").append(loadAfter)
-                    .append(" (other engineers' builds and tests share these cores) |\n");
+                    .append(" (whatever else runs on the machine shares its cores with the run) |\n");
             md.append("| warm-up before the first measurement | ").append(warmup).append(" |\n");
             md.append("| heap used by the JVM at the end | ").append(heapUsedMiB).append(" MiB (service and load generator together) |\n");
             md.append("| append conflicts over the whole run (`orders_append_conflicts_total` of `/metrics`, every order of every part) | ")
@@ -1080,8 +1080,8 @@ public final class Benchmarks {
                     + "The CPU rows read each part's CPU time from `/proc` at the first send and at the last outcome and divide it by "
                     + "the orders the run settled: the service (this JVM's CPU less the load generator's), the broker's JVM, "
                     + "PostgreSQL's processes, the load generator (the one event-loop thread of this JVM that sends the orders and "
-                    + "reads the streams, from the JVM's thread CPU time), and every other process on the machine (other engineers' "
-                    + "work, which the harness cannot stop); the machine's two cores give 2,000 ms of CPU a second, so a rate's "
+                    + "reads the streams, from the JVM's thread CPU time), and every other process on the machine (work the harness "
+                    + "did not start and cannot stop); the machine's two cores give 2,000 ms of CPU a second, so a rate's "
                     + "ceiling is 2,000 ms divided by the CPU per order of all of them.\n\n");
             List<String> columns = new ArrayList<>();
             List<List<EndToEnd.Run>> groups = new ArrayList<>();
