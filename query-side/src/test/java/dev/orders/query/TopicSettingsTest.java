@@ -101,7 +101,14 @@ class TopicSettingsTest {
 
             admin = await(EventTopics.admin(vertx, config.kafkaBootstrap()));
             await(EventTopics.of(config.with("kafka.topics.create", "true")).prepare(admin)); // as an operator would
+            // The broker lists a new topic once its metadata has caught up with the controller's, a moment after the
+            // creation was answered: the check turns UP then, not necessarily on the very next read.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             JsonObject topics = await(health.ready()).getJsonObject("checks").getJsonObject("kafka-topics");
+            while (!"UP".equals(topics.getString("status")) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                topics = await(health.ready()).getJsonObject("checks").getJsonObject("kafka-topics");
+            }
             assertThat(topics.getString("status")).as(topics.encode()).isEqualTo("UP");
         } finally {
             await(side.close());
