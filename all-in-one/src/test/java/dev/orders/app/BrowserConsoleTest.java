@@ -183,7 +183,7 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
                 .endsWith("unpublished");
 
         List<String> orders = new ArrayList<>();
-        sagaConsumer("pause");
+        api.saga("pause");
         try {
             for (int i = 0; i < 6; i++) {
                 orders.add(api.placeOrder(customerId, "10.00", "EUR").getString("orderId"));
@@ -195,7 +195,7 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
             browser.js("document.querySelector('[data-testid=\"pipeline\"]').scrollIntoView();");
             browser.screenshot("saga-backlog");
         } finally {
-            sagaConsumer("resume");
+            api.saga("resume");
         }
         for (String orderId : orders) {
             api.awaitOrder(orderId, "APPROVED");
@@ -357,13 +357,6 @@ class BrowserConsoleTest implements ScreenshotEachTest.WithBrowser {
         return events.stream().map(JsonObject.class::cast)
                 .filter(e -> customerId.equals(e.getString("streamId")))
                 .findFirst().orElseThrow(() -> new AssertionError("no event of " + customerId + " in the feed: " + events));
-    }
-
-    /** Pauses or resumes the saga's handling as an operator does ({@code POST /api/admin/saga/pause|resume}). */
-    private void sagaConsumer(String action) {
-        RestApi.Response answer = api.post("/api/admin/saga/" + action, null);
-        assertThat(answer.status()).as("POST /api/admin/saga/%s: %s", action, answer.body()).isEqualTo(200);
-        assertThat(answer.json().getBoolean("paused")).isEqualTo(action.equals("pause"));
     }
 
     private static int freePort() throws IOException {

@@ -117,7 +117,11 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
 
         String mark = browser.markDocument();
         browser.recordChanges();
+        // the saga held until the row shows PENDING: the pipeline may decide faster than the page shows the answer
+        api.saga("pause");
         String orderId = placeOrderOnPage("250.00");
+        browser.awaitStatus(orderId, "PENDING");
+        api.saga("resume");
 
         browser.awaitStatus(orderId, "APPROVED");
         assertThat(browser.statusesShown(orderId)).as("the statuses the row showed").containsExactly("PENDING", "APPROVED");
@@ -138,8 +142,10 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         String customerId = api.createCustomer("Grace Hopper", "100.00", "EUR");
         openCustomer(app.url(), customerId);
         browser.recordChanges();
-
+        api.saga("pause");
         String orderId = placeOrderOnPage("250.00");
+        browser.awaitStatus(orderId, "PENDING");
+        api.saga("resume");
 
         browser.awaitStatus(orderId, "REJECTED");
         assertThat(browser.statusesShown(orderId)).containsExactly("PENDING", "REJECTED");
@@ -456,9 +462,15 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
                 .as("no token kept in the page's storage").doesNotContain("eyJ");
 
         browser.recordChanges();
+        api.saga("pause");
         String approved = placeOrderOnPage("200.00");
+        browser.awaitStatus(approved, "PENDING");
+        api.saga("resume");
         browser.awaitStatus(approved, "APPROVED");
+        api.saga("pause");
         String rejected = placeOrderOnPage("400.00"); // 200.00 + 400.00 > 500.00
+        browser.awaitStatus(rejected, "PENDING");
+        api.saga("resume");
         browser.awaitStatus(rejected, "REJECTED");
         assertThat(browser.statusesShown(approved)).containsExactly("PENDING", "APPROVED");
         assertThat(browser.statusesShown(rejected)).containsExactly("PENDING", "REJECTED");

@@ -102,6 +102,16 @@ final class RestApi {
     }
 
     /** Creates a customer; returns its id once the read model knows it. */
+    /**
+     * Pauses ({@code "pause"}) or resumes ({@code "resume"}) the saga's handling as an operator does
+     * ({@code POST /api/admin/saga/pause|resume}), so that what it would decide waits meanwhile.
+     */
+    void saga(String action) {
+        Response answer = post("/api/admin/saga/" + action, null);
+        assertThat(answer.status()).as("POST /api/admin/saga/%s: %s", action, answer.body()).isEqualTo(200);
+        assertThat(answer.json().getBoolean("paused")).isEqualTo(action.equals("pause"));
+    }
+
     String createCustomer(String name, String limit, String currency) {
         Response created = post("/api/customers", new JsonObject().put("name", name)
                 .put("creditLimit", money(limit, currency)).encode());
