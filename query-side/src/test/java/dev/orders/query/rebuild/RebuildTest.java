@@ -428,6 +428,9 @@ class RebuildTest {
     }
 
     /** Waits until every event is published, projected, and the sagas have settled (no order PENDING). */
+    /** Credit releases the cancels so far must lead to (one for each order cancelled after its approval). */
+    private long releasesExpected;
+
     private void awaitQuiet() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         String last = "";
@@ -438,8 +441,13 @@ class RebuildTest {
             long pending = scalar("SELECT count(*) FROM order_view WHERE status = 'PENDING'");
             long orderRows = scalar("SELECT count(*) FROM order_view");
             long behind = await(queries.lag()).getLong("recordsBehind");
-            last = stored + " stored, " + projected + " projected, " + pending + " pending, " + behind + " behind";
-            if (stored == projected && pending == 0 && behind == 0 && orderRows == orders.size()) {
+            // a cancel is answered before the saga releases its credit: stored and projected agree in between
+            long released = await(commands.pool().query("SELECT count(*) FROM events WHERE event_type = 'CreditReleased'")
+                    .execute()).iterator().next().getLong(0);
+            last = stored + " stored, " + projected + " projected, " + pending + " pending, " + behind + " behind, "
+                    + released + " of " + releasesExpected + " releases";
+            if (stored == projected && pending == 0 && behind == 0 && orderRows == orders.size()
+                    && released == releasesExpected) {
                 return;
             }
             Thread.sleep(50);
@@ -503,6 +511,8 @@ class RebuildTest {
                             : failWith("cancel answered " + r.statusCode() + ": " + r.bodyAsString())));
         }
         await(Future.all(cancels));
+        // every order was settled before its cancel, so each one cancelled (202) had its credit reserved
+        releasesExpected += cancels.stream().filter(cancel -> ((HttpResponse<?>) cancel.result()).statusCode() == 202).count();
     }
 
     private static <T> T failWith(String message) {
