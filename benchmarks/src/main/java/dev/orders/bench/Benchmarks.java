@@ -130,11 +130,11 @@ public final class Benchmarks {
 
     private int run(Options options) throws Exception {
         String pgbenchVersion = null;
-        if (options.only().contains("throughput")) {
+        if (options.only().contains("throughput") || options.only().contains("ceiling")) {
             pgbenchVersion = Throughput.pgbenchVersion();
             if (pgbenchVersion == null) {
                 System.err.println("benchmarks: pgbench not found; install it (Debian: apt-get install -y postgresql-client)"
-                        + " or leave the throughput part out (--only latency,aggregate)");
+                        + " or leave the throughput and ceiling parts out (--only latency,aggregate)");
                 return 2;
             }
         }
@@ -164,6 +164,9 @@ public final class Benchmarks {
             }
             if (options.only().contains("throughput")) {
                 throughput(options, system, http, report);
+            }
+            if (options.only().contains("ceiling")) {
+                ceiling(options, system, http, report);
             }
             if (options.only().contains("latency")) {
                 latency(options, system, http, report);
@@ -331,6 +334,25 @@ public final class Benchmarks {
         }
     }
 
+    /**
+     * PostgreSQL alone writing this design's rows at the throughput part's highest concurrency, each script after
+     * section 1's one-row INSERT (its scratch table made again here: the ceiling may run without the throughput part).
+     */
+    private static void ceiling(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
+        int clients = options.clients().stream().mapToInt(Integer::intValue).max().orElse(32);
+        progress("ceiling: PostgreSQL alone writing an order's rows, pgbench at %d clients, %d run(s) of 4 x %d s",
+                clients, options.runs(), options.throughputSeconds());
+        Path script = Files.createTempFile("bench-insert-", ".sql");
+        try {
+            new Throughput(system, http).createScratchTable(script);
+            report.pgbenchScript = Files.readString(script).strip();
+            report.ceilingClients = clients;
+            report.ceiling.addAll(new WriteCeiling(system).run(options.runs(), clients, options.throughputSeconds(), script));
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
     private static void throughput(Options options, SystemUnderTest system, Http http, Report report) throws Exception {
         Throughput throughput = new Throughput(system, http);
         Path script = Files.createTempFile("bench-insert-", ".sql");
@@ -495,7 +517,7 @@ public final class Benchmarks {
         return (System.nanoTime() - since) / 1e9;
     }
 
-    private static void progress(String format, Object... args) {
+    static void progress(String format, Object... args) {
         System.out.printf(Locale.ROOT, "[bench] " + format + "%n", args);
         System.out.flush();
     }
@@ -557,6 +579,9 @@ public final class Benchmarks {
         final List<EndToEnd.Run> latency = new ArrayList<>();
         List<AggregateLoad.Result> aggregate = List.of();
         Floor.Parts floor;
+        /** PostgreSQL alone writing this design's rows (section 1), at this concurrency. */
+        final List<WriteCeiling.Run> ceiling = new ArrayList<>();
+        int ceilingClients;
         final List<BareChain.Run> bareChain = new ArrayList<>();
         FanOut.Result fanOut;
         final List<FanOut.Result> fanOutRuns = new ArrayList<>();
@@ -695,6 +720,7 @@ public final class Benchmarks {
             md.append(analysis != null ? analysis : ANALYSIS_START + "\n## Analysis\n\n(none yet: write it by hand between these"
                     + " markers; a rerun keeps it)\n" + ANALYSIS_END).append("\n\n");
             throughputSection(md);
+            ceilingSection(md);
             latencySection(md, chartPath);
             aggregateSection(md);
             floorSection(md);
@@ -723,7 +749,8 @@ public final class Benchmarks {
                 } else {
                     md.append(String.format(Locale.ROOT, "| command throughput, %d clients, settled | >= 60%% of pgbench | %,.0f orders/s settled"
                                     + " (accepted %,.0f/s) | pgbench %,.0f tps, same server and durability | %.0f%% | %s |%n",
-                            top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**"));
+                            top, s, accepted, p, 100 * s / p, s / p >= 0.6 ? "**met**" : "**missed**" + ceilingVerdict(s / p)));
+                    ceilingRows(md, s / p);
                     List<Throughput.HttpRun> aloneRuns = httpAlone.stream().filter(r -> r.clients() == top).toList();
                     if (!aloneRuns.isEmpty()) {
                         double h = median(aloneRuns, Throughput.HttpRun::answersPerSecond);
@@ -1160,6 +1187,75 @@ public final class Benchmarks {
                         r.medianMicros() / base));
             }
             md.append("\n");
+        }
+
+        /**
+         * Why the intake target is missed, when the ceiling was measured: where the system's share of pgbench stands
+         * against PostgreSQL's own share for the design's writes, and whether even the three appends alone reach 60%.
+         */
+        private String ceilingVerdict(double systemShare) {
+            if (ceiling.isEmpty()) {
+                return "";
+            }
+            double appends = median(ceiling, WriteCeiling.Run::appendsShare);
+            double writes = median(ceiling, WriteCeiling.Run::writesShare);
+            return String.format(Locale.ROOT, ": PostgreSQL alone writes this design's rows of an order at %.0f%% of pgbench and an"
+                            + " order's three appends alone at %.0f%% (the ceiling rows below); the system settles %.0f%% of the first%s",
+                    100 * writes, 100 * appends, 100 * systemShare / writes, appends < 0.6
+                            ? ", and no design that stores an order as these three events in this store reaches 60% here" : "");
+        }
+
+        /** The ceiling's two summary rows, each against the system's settled share of pgbench. */
+        private void ceilingRows(StringBuilder md, double systemShare) {
+            if (ceiling.isEmpty()) {
+                return;
+            }
+            for (boolean all : List.of(false, true)) {
+                ToDoubleFunction<WriteCeiling.Run> share = all ? WriteCeiling.Run::writesShare : WriteCeiling.Run::appendsShare;
+                md.append(String.format(Locale.ROOT, "| PostgreSQL alone writing %s, %d clients (pgbench, section 1's ceiling table): orders a"
+                                + " second | (a ceiling, no target) | %,.0f orders/s (%d run(s)) | pgbench %,.0f tps, right before each | %.0f%% |"
+                                + " the system settles %.0f%% of this share |%n",
+                        all ? "every row this design writes for an order" : "an order's three appends alone", ceilingClients,
+                        median(ceiling, all ? WriteCeiling.Run::writesPerSecond : WriteCeiling.Run::appendsPerSecond), ceiling.size(),
+                        median(ceiling, all ? WriteCeiling.Run::writesBaselineTps : WriteCeiling.Run::appendsBaselineTps),
+                        100 * median(ceiling, share), 100 * systemShare / median(ceiling, share)));
+            }
+        }
+
+        /** PostgreSQL alone writing this design's rows: each run's two scripts against the baseline right before each. */
+        private void ceilingSection(StringBuilder md) {
+            if (ceiling.isEmpty()) {
+                return;
+            }
+            md.append(service.isEmpty() ? "## 1. PostgreSQL's ceiling for this design's writes\n\n"
+                    : "### PostgreSQL's ceiling for this design's writes\n\n");
+            md.append(String.format(Locale.ROOT, "What the server alone does with the whole machine, writing the rows the system "
+                    + "writes for an order, while the system idles: pgbench (`-M prepared`, %d clients, %d s a run) on a scratch "
+                    + "database of the same server, migrated by the sides' own migrations (the same tables and indexes), in rounds "
+                    + "of %d orders, each order's customer one of 64 of its pgbench client's own. Two scripts, each run right after "
+                    + "section 1's one-row INSERT%s (at the same concurrency and length, on the system's database: each its own "
+                    + "moment's baseline):%n%n"
+                    + "- **three appends**: `benchmarks/src/main/resources/ceiling/three-appends.sql`, an order's OrderCreated, "
+                    + "CreditReserved and OrderApproved in the three transactions the system appends them in (the group commit, "
+                    + "the saga's two batches), and nothing else: what any design that stores an order as these three events in "
+                    + "this store writes;%n"
+                    + "- **the design's writes**: the same, then `beyond-the-appends.sql`: the saga's deadlines armed and answered, "
+                    + "the relay's read of what it publishes, the projector's transaction (the event log's copy of the three "
+                    + "events, the order and customer views, the change log and its latest rows, the checkpoint). No HTTP, "
+                    + "Kafka, JSON parsing or decision: PostgreSQL's share alone.%n%n", ceilingClients, options.throughputSeconds(),
+                    WriteCeiling.ORDERS_PER_ROUND, service.isEmpty() ? " (`" + pgbenchScript + "`)" : ""));
+            md.append("| run | pgbench tps | three appends: orders/s | share of pgbench | pgbench tps | the design's writes: orders/s | share of pgbench |\n"
+                    + "|---|---|---|---|---|---|---|\n");
+            int run = 0;
+            for (WriteCeiling.Run r : ceiling) {
+                md.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %.0f%% | %,.0f | %,.0f | %.0f%% |%n", ++run,
+                        r.appendsBaselineTps(), r.appendsPerSecond(), 100 * r.appendsShare(), r.writesBaselineTps(),
+                        r.writesPerSecond(), 100 * r.writesShare()));
+            }
+            md.append(String.format(Locale.ROOT, "| **median** | %,.0f | %,.0f | **%.0f%%** | %,.0f | %,.0f | **%.0f%%** |%n%n",
+                    median(ceiling, WriteCeiling.Run::appendsBaselineTps), median(ceiling, WriteCeiling.Run::appendsPerSecond),
+                    100 * median(ceiling, WriteCeiling.Run::appendsShare), median(ceiling, WriteCeiling.Run::writesBaselineTps),
+                    median(ceiling, WriteCeiling.Run::writesPerSecond), 100 * median(ceiling, WriteCeiling.Run::writesShare)));
         }
 
         /** The parts a quiet order cannot do without, each alone, and what they add up to along an order's chain. */

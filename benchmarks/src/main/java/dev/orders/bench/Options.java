@@ -17,7 +17,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                Path dataDir, Map<String, String> settings, int warmupSeconds, int warmupMaxSeconds,
                String commandLine) {
 
-    static final Set<String> PARTS = Set.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild");
+    static final Set<String> PARTS = Set.of("throughput", "ceiling", "latency", "aggregate", "floor", "fanout", "rebuild");
 
     static String usage() {
         return """
@@ -30,6 +30,11 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                 Measurements (each figure the median of --runs runs, each with a same-run baseline):
                   throughput  POST /api/orders, closed loop at --clients concurrent clients, against pgbench
                               (a one-row INSERT into a scratch table of the same PostgreSQL, same -c/-j/-T)
+                  ceiling     PostgreSQL alone writing this design's rows of an order (pgbench, prepared, at
+                              the highest --clients, on a scratch database of the same server migrated by the
+                              sides' own migrations): an order's three appends alone, then every row the
+                              system writes for it; each after the throughput part's one-row INSERT
+                              (--runs runs of 4 pgbench runs of --throughput-seconds)
                   latency     open loop at fixed rates: from the SCHEDULED send time of POST /api/orders
                               to that order's APPROVED/REJECTED on an SSE stream
                               GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission).
@@ -74,7 +79,8 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                   --fanout-seconds S      fan-out: length of each phase (default 30; 15 with --quick)
                   --events N              rebuild: events written for it (default 1000000; 50000 with --quick)
                   --rebuild-runs N        rebuilds, each after its baselines (default: --runs)
-                  --only a,b              only these parts: throughput, latency, aggregate, floor, fanout, rebuild
+                  --only a,b              only these parts: throughput, ceiling, latency, aggregate, floor,
+                                          fanout, rebuild
                   --warmup-seconds S      warm-up before measuring: orders at 8 clients for at least S s
                                           (default 15; 8 with --quick; 0 for none), then rounds (10 s at
                                           8 clients, 10 s at 250/s watched on SSE streams) until the
@@ -114,7 +120,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
         int fanOutSeconds = quick ? 15 : 30;
         int events = quick ? 50_000 : 1_000_000;
         Integer rebuildRuns = null;
-        Set<String> only = new LinkedHashSet<>(List.of("throughput", "latency", "aggregate", "floor", "fanout", "rebuild"));
+        Set<String> only = new LinkedHashSet<>(List.of("throughput", "ceiling", "latency", "aggregate", "floor", "fanout", "rebuild"));
         Path out = Path.of("BENCHMARKS.md");
         Path chart = Path.of("docs", "bench-latency.svg");
         Path fanOutChart = Path.of("docs", "bench-fanout.svg");

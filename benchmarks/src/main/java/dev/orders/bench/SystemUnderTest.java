@@ -127,6 +127,11 @@ final class SystemUnderTest implements AutoCloseable {
         return provisioner(app).server();
     }
 
+    /** The embedded server's provisioner: scratch databases on the same server, with the service's roles and schemas. */
+    PgProvisioner provisioner() {
+        return provisioner(app);
+    }
+
     synchronized long scalar(String sql) throws SQLException {
         try (Statement statement = admin.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
             rows.next();

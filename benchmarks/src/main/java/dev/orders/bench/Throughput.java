@@ -1,5 +1,7 @@
 package dev.orders.bench;
 
+import dev.orders.devservers.Infrastructure;
+import dev.orders.devservers.PgServer;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import org.HdrHistogram.Histogram;
@@ -12,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -158,14 +161,26 @@ final class Throughput {
         });
     }
 
-    /** pgbench -n -f script -c N -j N -T seconds against the same PostgreSQL, as its superuser. */
+    /** pgbench -n -f script -c N -j N -T seconds against the system's database, as the server's superuser. */
     PgbenchRun runPgbench(Path script, int clients, int seconds) throws IOException, InterruptedException {
-        List<String> command = List.of(pgbench(), "-h", system.pg().host(), "-p", Integer.toString(system.pg().port()),
-                "-U", system.pg().superUser(), "-n", "-f", script.toString(), "-c", Integer.toString(clients),
-                "-j", Integer.toString(clients), "-T", Integer.toString(seconds), "orders");
+        return runPgbench(system.pg(), Infrastructure.DATABASE, script, clients, seconds, List.of(), Map.of());
+    }
+
+    /**
+     * pgbench -n {@code flags} -f script -c N -j N -T seconds against {@code database} of {@code server}, as its
+     * superuser, with {@code environment} (e.g. {@code PGOPTIONS}) added to pgbench's.
+     */
+    static PgbenchRun runPgbench(PgServer server, String database, Path script, int clients, int seconds,
+                                 List<String> flags, Map<String, String> environment) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(pgbench(), "-h", server.host(), "-p", Integer.toString(server.port()),
+                "-U", server.superUser(), "-n"));
+        command.addAll(flags);
+        command.addAll(List.of("-f", script.toString(), "-c", Integer.toString(clients),
+                "-j", Integer.toString(clients), "-T", Integer.toString(seconds), database));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        if (!system.pg().superPassword().isEmpty()) {
-            builder.environment().put("PGPASSWORD", system.pg().superPassword());
+        builder.environment().putAll(environment);
+        if (!server.superPassword().isEmpty()) {
+            builder.environment().put("PGPASSWORD", server.superPassword());
         }
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

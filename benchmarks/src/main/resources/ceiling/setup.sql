@@ -1,6 +1,6 @@
--- What design-writes.sql and three-appends.sql need beside the migrated schemas: the sequences they number
--- customers' versions and read-model positions from, 64 customer views for each of up to 64 pgbench clients,
--- the projector's checkpoint rows, and the baseline's scratch table.
+-- What three-appends.sql and beyond-the-appends.sql need beside the migrated schemas: the sequences they number
+-- customers' versions and read-model positions from, 64 customer views for each of up to 64 pgbench clients, and
+-- the projector's checkpoint rows. Run by the harness's ceiling part (WriteCeiling) on its scratch database.
 CREATE SEQUENCE IF NOT EXISTS public.customer_versions;
 CREATE SEQUENCE IF NOT EXISTS public.positions;
 INSERT INTO query.customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)
@@ -9,4 +9,3 @@ SELECT md5('customer' || c || '-' || i)::uuid, 'customer ' || c || '-' || i, 100
     ON CONFLICT DO NOTHING;
 INSERT INTO query.projector_checkpoint (topic, partition, next_offset)
 SELECT 'orders', p, 0 FROM generate_series(0, 15) p ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS public.bench_insert (event_id uuid NOT NULL, data jsonb NOT NULL);

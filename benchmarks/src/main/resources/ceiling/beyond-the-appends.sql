@@ -1,9 +1,9 @@
--- What the system writes for an order beyond its three appends, in rounds of 16 orders; run.sh runs it after
--- three-appends.sql in one pgbench script (design-writes: the rows of an order, alone), with the same round's
--- orders (:base) and customers. The saga's deadlines are armed and answered here in a transaction of their own
--- (the system does both inside its two batches of three-appends.sql). Order k of a round is md5(base || k); its
--- customer is one of 64 of the pgbench client's own (no two clients update the same customer view, as one
--- projector does not).
+-- What the system writes for an order beyond its three appends, in rounds of 16 orders; the harness's ceiling part
+-- (WriteCeiling) runs it after three-appends.sql in one pgbench script (the design's writes: the rows of an order,
+-- alone), with the same round's orders (:base) and customers. The saga's deadlines are armed and answered here in a
+-- transaction of their own (the system does both inside its two batches of three-appends.sql). Order k of a round is
+-- md5(base || k); its customer is one of 64 of the pgbench client's own (no two clients update the same customer view,
+-- as one projector does not).
 -- the saga's deadlines: armed when the credit is asked for, deleted when it is answered
 BEGIN;
 INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
