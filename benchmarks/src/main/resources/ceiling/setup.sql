@@ -1,6 +1,7 @@
--- What three-appends.sql and beyond-the-appends.sql need beside the migrated schemas: the sequences they number
--- customers' versions and read-model positions from, 64 customer views for each of up to 64 pgbench clients, and
--- the projector's checkpoint rows. Run by the harness's ceiling part (WriteCeiling) on its scratch database.
+-- What the ceiling part's stage scripts (three-appends.sql, saga-deadlines.sql, relay-read.sql, projection.sql)
+-- need beside the migrated schemas: the sequences they number customers' versions and read-model positions from,
+-- 64 customer views for each of up to 64 pgbench clients, and the projector's checkpoint rows. Run by the harness's
+-- ceiling part (WriteCeiling) on its scratch database.
 CREATE SEQUENCE IF NOT EXISTS public.customer_versions;
 CREATE SEQUENCE IF NOT EXISTS public.positions;
 INSERT INTO query.customer_view (customer_id, name, credit_limit, currency, credit_reserved, version)

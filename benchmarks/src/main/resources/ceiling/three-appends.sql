@@ -1,7 +1,7 @@
--- An order's three appends alone (OrderCreated, CreditReserved, OrderApproved), in rounds of 16 orders, in the
--- three transactions the system appends them in, on the event store's own table and indexes: what any design
--- that stores an order as these three events in this store writes, and nothing else. pgbench's tps counts rounds
--- (16 orders each). Run by the harness's ceiling part (WriteCeiling); see BENCHMARKS.md, section 1.
+-- Stage 1 of the harness's ceiling part (WriteCeiling; BENCHMARKS.md, section 1): an order's three appends alone
+-- (OrderCreated, CreditReserved, OrderApproved), in rounds of 16 orders, in the three transactions the system appends
+-- them in, on the event store's own table and indexes: what any design that stores an order as these three events in
+-- this store writes, and nothing else. pgbench's tps counts rounds (16 orders each).
 \set base random(1, 9000000000000000)
 -- 1. the group commit: 16 OrderCreated (order k of the round: md5(base || k))
 BEGIN;

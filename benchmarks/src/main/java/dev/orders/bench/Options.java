@@ -34,7 +34,7 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               the highest --clients, on a scratch database of the same server migrated by the
                               sides' own migrations): an order's three appends alone, then every row the
                               system writes for it; each after the throughput part's one-row INSERT
-                              (--runs runs of 4 pgbench runs of --throughput-seconds)
+                              (--runs runs of 8 pgbench runs of --throughput-seconds)
                   latency     open loop at fixed rates: from the SCHEDULED send time of POST /api/orders
                               to that order's APPROVED/REJECTED on an SSE stream
                               GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission).

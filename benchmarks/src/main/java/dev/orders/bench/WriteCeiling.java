@@ -15,41 +15,48 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * PostgreSQL's ceiling for this design's writes: what the server alone does, with the whole machine, writing the
  * rows the system writes for an order, measured with pgbench on a scratch database of the same server, migrated
- * by the sides' own migrations (so the same tables and indexes). Two scripts, each run right after the
- * harness's one-row INSERT (section 1's baseline) so that each gets a baseline of its own moment:
- * <ul>
- *   <li>{@code ceiling/three-appends.sql}: an order's three appends alone, in the three transactions the system
- *       appends them in, 16 orders a round (what any design storing an order as these three events in this store
- *       writes);</li>
- *   <li>the same followed by {@code ceiling/beyond-the-appends.sql}: everything else the system writes or reads in
- *       PostgreSQL for those orders (the saga's deadlines, the relay's read, the projector's event log copy, views,
- *       change log and checkpoint).</li>
- * </ul>
- * The system idles meanwhile; the scratch database is dropped afterwards.
+ * by the sides' own migrations (so the same tables and indexes). The chain's stages are added one at a time, each
+ * script holding the stages before it (resources under {@code ceiling/}):
+ * <ol>
+ *   <li>{@code three-appends.sql}: an order's three appends alone, in the three transactions the system appends them
+ *       in, 16 orders a round (what any design storing an order as these three events in this store writes);</li>
+ *   <li>{@code saga-deadlines.sql}: the saga's deadlines, armed and answered;</li>
+ *   <li>{@code relay-read.sql}: the relay's read of what it publishes;</li>
+ *   <li>{@code projection.sql}: the projector's transaction (the event log's copy, the views, the change log and its
+ *       latest rows, the checkpoint); with it, every row the system writes or reads in PostgreSQL for an order.</li>
+ * </ol>
+ * Each script runs right after the harness's one-row INSERT (section 1's baseline), so that each gets a baseline of
+ * its own moment. The system idles meanwhile; the scratch database is dropped afterwards.
  */
 final class WriteCeiling {
 
     /** Orders a round of each script; pgbench's tps counts rounds. */
     static final int ORDERS_PER_ROUND = 16;
+    /** The stages, in the order they are added: their names, and the script each adds. */
+    static final List<String> STAGES = List.of("an order's three appends alone", "+ the saga's deadlines",
+            "+ the relay's read", "+ the projector's transaction: every row this design writes for an order");
+    private static final List<String> SCRIPTS = List.of("three-appends.sql", "saga-deadlines.sql", "relay-read.sql",
+            "projection.sql");
     private static final String DATABASE = "design_writes";
     private static final Map<String, String> SEARCH_PATH = Map.of("PGOPTIONS", "-c search_path=command,query,public");
 
-    /** One run: each script's orders a second, and the one-row INSERT's tps measured right before it. */
-    record Run(double appendsBaselineTps, double appendsPerSecond, double writesBaselineTps, double writesPerSecond) {
+    /** One stage of one run: orders a second of the stages up to it, and the one-row INSERT's tps right before. */
+    record Stage(int stage, double baselineTps, double ordersPerSecond) {
 
-        /** Orders a second of the three appends alone, as a share of the baseline right before them. */
-        double appendsShare() {
-            return appendsPerSecond / appendsBaselineTps;
+        /** Orders a second as a share of the baseline's rows a second. */
+        double share() {
+            return ordersPerSecond / baselineTps;
         }
 
-        /** Orders a second of the design's writes, as a share of the baseline right before them. */
-        double writesShare() {
-            return writesPerSecond / writesBaselineTps;
+        /** PostgreSQL's time an order, in one-row INSERTs: the baseline's rows a second over orders a second. */
+        double inserts() {
+            return baselineTps / ordersPerSecond;
         }
     }
 
@@ -60,38 +67,41 @@ final class WriteCeiling {
     }
 
     /**
-     * {@code runs} runs of the two scripts at {@code clients} (pgbench prepared), {@code seconds} each, each after
+     * {@code runs} runs of the stages' scripts at {@code clients} (pgbench prepared), {@code seconds} each, each after
      * {@code baseline} (the one-row INSERT on the system's database) at the same concurrency and length.
      */
-    List<Run> run(int runs, int clients, int seconds, Path baseline) throws Exception {
-        Path appends = Files.createTempFile("ceiling-appends-", ".sql");
-        Path writes = Files.createTempFile("ceiling-writes-", ".sql");
+    List<Stage> run(int runs, int clients, int seconds, Path baseline) throws Exception {
+        List<Path> scripts = new ArrayList<>();
         try {
-            Files.writeString(appends, resource("three-appends.sql"), StandardCharsets.UTF_8);
-            Files.writeString(writes, resource("three-appends.sql") + "\n" + resource("beyond-the-appends.sql"),
-                    StandardCharsets.UTF_8);
+            StringBuilder upTo = new StringBuilder();
+            for (String name : SCRIPTS) {
+                upTo.append(resource(name)).append('\n');
+                Path script = Files.createTempFile("ceiling-", ".sql");
+                Files.writeString(script, upTo, StandardCharsets.UTF_8);
+                scripts.add(script);
+            }
             createDatabase();
-            List<Run> done = new ArrayList<>();
+            List<Stage> done = new ArrayList<>();
             for (int run = 1; run <= runs; run++) {
-                double appendsBaseline = Throughput.runPgbench(system.pg(), Infrastructure.DATABASE,
-                        baseline, clients, seconds, List.of(), Map.of()).tps();
-                double appendsRounds = design(appends, clients, seconds);
-                double writesBaseline = Throughput.runPgbench(system.pg(), Infrastructure.DATABASE,
-                        baseline, clients, seconds, List.of(), Map.of()).tps();
-                double writesRounds = design(writes, clients, seconds);
-                Run one = new Run(appendsBaseline, appendsRounds * ORDERS_PER_ROUND, writesBaseline,
-                        writesRounds * ORDERS_PER_ROUND);
-                done.add(one);
-                Benchmarks.progress("  ceiling run %d/%d: pgbench %,.0f tps; three appends %,.0f orders/s (%.0f%%) | pgbench %,.0f"
-                                + " tps; the design's writes %,.0f orders/s (%.0f%%)", run, runs, one.appendsBaselineTps(),
-                        one.appendsPerSecond(), 100 * one.appendsShare(), one.writesBaselineTps(), one.writesPerSecond(),
-                        100 * one.writesShare());
+                StringBuilder line = new StringBuilder();
+                for (int stage = 0; stage < scripts.size(); stage++) {
+                    double base = Throughput.runPgbench(system.pg(), Infrastructure.DATABASE, baseline, clients, seconds,
+                            List.of(), Map.of()).tps();
+                    double rounds = Throughput.runPgbench(system.pg(), DATABASE, scripts.get(stage), clients, seconds,
+                            List.of("-M", "prepared"), SEARCH_PATH).tps();
+                    Stage one = new Stage(stage, base, rounds * ORDERS_PER_ROUND);
+                    done.add(one);
+                    line.append(String.format(Locale.ROOT, "%s%,.0f/s (%.0f%% of %,.0f tps)", stage == 0 ? "" : "; ",
+                            one.ordersPerSecond(), 100 * one.share(), one.baselineTps()));
+                }
+                Benchmarks.progress("  ceiling run %d/%d, orders/s as the stages are added: %s", run, runs, line);
             }
             return done;
         } finally {
             system.execute("drop database if exists " + DATABASE + " with (force)");
-            Files.deleteIfExists(appends);
-            Files.deleteIfExists(writes);
+            for (Path script : scripts) {
+                Files.deleteIfExists(script);
+            }
         }
     }
 
@@ -105,12 +115,6 @@ final class WriteCeiling {
              Statement statement = connection.createStatement()) {
             statement.execute(resource("setup.sql"));
         }
-    }
-
-    /** One pgbench run of a round script on the scratch database: rounds a second. */
-    private double design(Path script, int clients, int seconds) throws IOException, InterruptedException {
-        return Throughput.runPgbench(system.pg(), DATABASE, script, clients, seconds, List.of("-M", "prepared"),
-                SEARCH_PATH).tps();
     }
 
     static String resource(String name) throws IOException {

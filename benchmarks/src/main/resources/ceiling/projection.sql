@@ -1,20 +1,8 @@
--- What the system writes for an order beyond its three appends, in rounds of 16 orders; the harness's ceiling part
--- (WriteCeiling) runs it after three-appends.sql in one pgbench script (the design's writes: the rows of an order,
--- alone), with the same round's orders (:base) and customers. The saga's deadlines are armed and answered here in a
--- transaction of their own (the system does both inside its two batches of three-appends.sql). Order k of a round is
--- md5(base || k); its customer is one of 64 of the pgbench client's own (no two clients update the same customer view,
--- as one projector does not).
--- the saga's deadlines: armed when the credit is asked for, deleted when it is answered
-BEGIN;
-INSERT INTO saga_deadlines (order_id, customer_id, due_at, correlation_id)
-SELECT md5(:base::text || k)::uuid, md5('customer' || :client_id || '-' || ((:base::bigint + k) % 64))::uuid, now() + interval '30 s', '3f1c2a9e-5b7d-4e2a-9c1f-0a1b2c3d4e5f'
-  FROM generate_series(1, 16) k;
-DELETE FROM saga_deadlines WHERE order_id IN (SELECT md5(:base::text || k)::uuid FROM generate_series(1, 16) k);
-COMMIT;
--- the relay's read of what it publishes (its stored text, as it reads it)
-SELECT id, event_id, data::text, metadata::text, CASE WHEN stream_type = 'order' THEN (data->>'customerId')::uuid ELSE stream_id END
-  FROM events ORDER BY id DESC LIMIT 48;
--- the projector: the event log's copy of the 48 events, the views, the change log and its latest rows, the checkpoint
+-- Stage 4 of the harness's ceiling part (WriteCeiling; BENCHMARKS.md, section 1): the projector's transaction for
+-- the round's 48 events (order k is md5(base || k), its customer one of 64 of the pgbench client's own, so no two
+-- clients update the same customer view, as one projector does not): the event log's copy of the events, the order
+-- and customer views, the change log and its latest rows, the checkpoint. Run after the stages before it in one
+-- script.
 BEGIN;
 INSERT INTO event_log (global_position, event_id, stream_type, stream_id, version, type, schema_version, occurred_at, data, metadata)
 SELECT nextval('positions'), gen_random_uuid(), 'order', md5(:base::text || k)::uuid, j, 'OrderCreated', 1, now(),
