@@ -117,11 +117,7 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
 
         String mark = browser.markDocument();
         browser.recordChanges();
-        // the saga held until the row shows PENDING: the pipeline may decide faster than the page shows the answer
-        api.saga("pause");
-        String orderId = placeOrderOnPage("250.00");
-        browser.awaitStatus(orderId, "PENDING");
-        api.saga("resume");
+        String orderId = placeOrderSeenPending("250.00");
 
         browser.awaitStatus(orderId, "APPROVED");
         assertThat(browser.statusesShown(orderId)).as("the statuses the row showed").containsExactly("PENDING", "APPROVED");
@@ -142,10 +138,7 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
         String customerId = api.createCustomer("Grace Hopper", "100.00", "EUR");
         openCustomer(app.url(), customerId);
         browser.recordChanges();
-        api.saga("pause");
-        String orderId = placeOrderOnPage("250.00");
-        browser.awaitStatus(orderId, "PENDING");
-        api.saga("resume");
+        String orderId = placeOrderSeenPending("250.00");
 
         browser.awaitStatus(orderId, "REJECTED");
         assertThat(browser.statusesShown(orderId)).containsExactly("PENDING", "REJECTED");
@@ -462,15 +455,9 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
                 .as("no token kept in the page's storage").doesNotContain("eyJ");
 
         browser.recordChanges();
-        api.saga("pause");
-        String approved = placeOrderOnPage("200.00");
-        browser.awaitStatus(approved, "PENDING");
-        api.saga("resume");
+        String approved = placeOrderSeenPending("200.00");
         browser.awaitStatus(approved, "APPROVED");
-        api.saga("pause");
-        String rejected = placeOrderOnPage("400.00"); // 200.00 + 400.00 > 500.00
-        browser.awaitStatus(rejected, "PENDING");
-        api.saga("resume");
+        String rejected = placeOrderSeenPending("400.00"); // 200.00 + 400.00 > 500.00
         browser.awaitStatus(rejected, "REJECTED");
         assertThat(browser.statusesShown(approved)).containsExactly("PENDING", "APPROVED");
         assertThat(browser.statusesShown(rejected)).containsExactly("PENDING", "REJECTED");
@@ -875,6 +862,21 @@ class BrowserOrdersTest implements ScreenshotEachTest.WithBrowser {
     }
 
     /** Places an order through the form; returns the id of the row that appears for it. */
+    /**
+     * Places an order on the page with the saga held until its row shows PENDING, so that the row shows it: the
+     * pipeline may decide faster than the page shows the answer. The saga resumes even when the row never does.
+     */
+    private String placeOrderSeenPending(String amount) {
+        api.saga("pause");
+        try {
+            String orderId = placeOrderOnPage(amount);
+            browser.awaitStatus(orderId, "PENDING");
+            return orderId;
+        } finally {
+            api.saga("resume");
+        }
+    }
+
     private String placeOrderOnPage(String amount) {
         List<String> before = browser.orderIds();
         WebElement input = browser.byTestId("order-amount");
