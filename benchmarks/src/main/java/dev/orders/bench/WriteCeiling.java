@@ -31,22 +31,34 @@ import java.util.Map;
  *   <li>{@code projection.sql}: the projector's transaction (the event log's copy, the views, the change log and its
  *       latest rows, the checkpoint); with it, every row the system writes or reads in PostgreSQL for an order.</li>
  * </ol>
- * Each script runs right after the harness's one-row INSERT (section 1's baseline), so that each gets a baseline of
- * its own moment. The system idles meanwhile; the scratch database is dropped afterwards.
+ * Beside them, what no design with this event store and a read model leaves out: the three appends and
+ * {@code thinnest-read-model.sql}, one row an order with its status and nothing else, written and decided in one
+ * transaction a round. Each script runs right after the harness's one-row INSERT (section 1's baseline), so that
+ * each gets a baseline of its own moment. The system idles meanwhile; the scratch database is dropped afterwards.
  */
 final class WriteCeiling {
 
     /** Orders a round of each script; pgbench's tps counts rounds. */
     static final int ORDERS_PER_ROUND = 16;
-    /** The stages, in the order they are added: their names, and the script each adds. */
+    /** The design's stages, in the order they are added: their names (the scripts, in {@link #SCRIPTS}). */
     static final List<String> STAGES = List.of("an order's three appends alone", "+ the saga's deadlines",
             "+ the relay's read", "+ the projector's transaction: every row this design writes for an order");
-    private static final List<String> SCRIPTS = List.of("three-appends.sql", "saga-deadlines.sql", "relay-read.sql",
-            "projection.sql");
+    /** The index, in a run's measurements, of the three appends with the thinnest read model, after the stages. */
+    static final int THINNEST = 4;
+    /** What each measurement runs: the design's stages, each with those before it; then the thinnest read model. */
+    private static final List<List<String>> SCRIPTS = List.of(
+            List.of("three-appends.sql"),
+            List.of("three-appends.sql", "saga-deadlines.sql"),
+            List.of("three-appends.sql", "saga-deadlines.sql", "relay-read.sql"),
+            List.of("three-appends.sql", "saga-deadlines.sql", "relay-read.sql", "projection.sql"),
+            List.of("three-appends.sql", "thinnest-read-model.sql"));
     private static final String DATABASE = "design_writes";
     private static final Map<String, String> SEARCH_PATH = Map.of("PGOPTIONS", "-c search_path=command,query,public");
 
-    /** One stage of one run: orders a second of the stages up to it, and the one-row INSERT's tps right before. */
+    /**
+     * One measurement of one run: orders a second of the stages up to {@code stage} ({@link #THINNEST}: the three
+     * appends with the thinnest read model), and the one-row INSERT's tps right before.
+     */
     record Stage(int stage, double baselineTps, double ordersPerSecond) {
 
         /** Orders a second as a share of the baseline's rows a second. */
@@ -73,11 +85,13 @@ final class WriteCeiling {
     List<Stage> run(int runs, int clients, int seconds, Path baseline) throws Exception {
         List<Path> scripts = new ArrayList<>();
         try {
-            StringBuilder upTo = new StringBuilder();
-            for (String name : SCRIPTS) {
-                upTo.append(resource(name)).append('\n');
+            for (List<String> names : SCRIPTS) {
+                StringBuilder text = new StringBuilder();
+                for (String name : names) {
+                    text.append(resource(name)).append('\n');
+                }
                 Path script = Files.createTempFile("ceiling-", ".sql");
-                Files.writeString(script, upTo, StandardCharsets.UTF_8);
+                Files.writeString(script, text, StandardCharsets.UTF_8);
                 scripts.add(script);
             }
             createDatabase();
@@ -94,7 +108,8 @@ final class WriteCeiling {
                     line.append(String.format(Locale.ROOT, "%s%,.0f/s (%.0f%% of %,.0f tps)", stage == 0 ? "" : "; ",
                             one.ordersPerSecond(), 100 * one.share(), one.baselineTps()));
                 }
-                Benchmarks.progress("  ceiling run %d/%d, orders/s as the stages are added: %s", run, runs, line);
+                Benchmarks.progress("  ceiling run %d/%d, orders/s as the stages are added, then the thinnest read model: %s",
+                        run, runs, line);
             }
             return done;
         } finally {
