@@ -1223,7 +1223,10 @@ public final class Benchmarks {
                             ? ", so no design with this event store and a read model in this PostgreSQL reaches 60% here" : "");
         }
 
-        /** The ceiling's two summary rows (the three appends alone; every row), each against the system's settled share. */
+        /**
+         * The ceiling's three summary rows (the three appends alone; with the thinnest read model; every row of the
+         * design), each against the system's settled share.
+         */
         private void ceilingRows(StringBuilder md, double systemShare) {
             if (ceiling.isEmpty()) {
                 return;
@@ -1407,6 +1410,9 @@ public final class Benchmarks {
                     + "per-node limit (`PushSettings.maxConnections`, 20,000) is not configurable through `OrdersConfig` either; and "
                     + "one client address has about 28,000 ephemeral ports towards one server port, so the clients would also need "
                     + "several loopback addresses (127.0.0.2, ...).\n");
+            if (!options.only().contains("ceiling")) {
+                md.append("- **PostgreSQL's ceiling for this design's writes** was not part of this run (`--only`).\n");
+            }
             if (!options.only().contains("fanout")) {
                 md.append("- **Fan-out** was not part of this run (`--only`).\n");
             }

@@ -32,9 +32,10 @@ record Options(boolean quick, int runs, int throughputSeconds, List<Integer> cli
                               (a one-row INSERT into a scratch table of the same PostgreSQL, same -c/-j/-T)
                   ceiling     PostgreSQL alone writing this design's rows of an order (pgbench, prepared, at
                               the highest --clients, on a scratch database of the same server migrated by the
-                              sides' own migrations): an order's three appends alone, then every row the
-                              system writes for it; each after the throughput part's one-row INSERT
-                              (--runs runs of 8 pgbench runs of --throughput-seconds)
+                              sides' own migrations): an order's three appends alone, the stages of the
+                              chain added one at a time up to every row the system writes for it, and the
+                              appends with the thinnest read model; each after the throughput part's
+                              one-row INSERT (--runs runs of 10 pgbench runs of --throughput-seconds)
                   latency     open loop at fixed rates: from the SCHEDULED send time of POST /api/orders
                               to that order's APPROVED/REJECTED on an SSE stream
                               GET /api/customers/{id}/orders/stream (HdrHistogram; no coordinated omission).
