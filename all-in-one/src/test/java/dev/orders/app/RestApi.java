@@ -101,7 +101,6 @@ final class RestApi {
         }
     }
 
-    /** Creates a customer; returns its id once the read model knows it. */
     /**
      * Pauses ({@code "pause"}) or resumes ({@code "resume"}) the saga's handling as an operator does
      * ({@code POST /api/admin/saga/pause|resume}), so that what it would decide waits meanwhile.
@@ -112,6 +111,7 @@ final class RestApi {
         assertThat(answer.json().getBoolean("paused")).isEqualTo(action.equals("pause"));
     }
 
+    /** Creates a customer; returns its id once the read model knows it. */
     String createCustomer(String name, String limit, String currency) {
         Response created = post("/api/customers", new JsonObject().put("name", name)
                 .put("creditLimit", money(limit, currency)).encode());

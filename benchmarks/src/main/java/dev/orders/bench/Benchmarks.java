@@ -1244,6 +1244,16 @@ public final class Benchmarks {
             }
         }
 
+        /** One row of the ceiling's table: a measurement's medians and runs, and what it adds ({@code own}). */
+        private void ceilingRow(StringBuilder md, String name, int stage, String own) {
+            List<WriteCeiling.Stage> runs = ceiling.stream().filter(r -> r.stage() == stage).toList();
+            md.append(String.format(Locale.ROOT, "| %s | %,.0f (%s) | **%.0f%%** (%s) | %,.0f | **%.2f** | %s |%n", name,
+                    ceilingMedian(stage, WriteCeiling.Stage::ordersPerSecond), list(runs, WriteCeiling.Stage::ordersPerSecond),
+                    100 * ceilingMedian(stage, WriteCeiling.Stage::share),
+                    String.join(", ", runs.stream().map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.share())).toList()),
+                    ceilingMedian(stage, WriteCeiling.Stage::baselineTps), ceilingMedian(stage, WriteCeiling.Stage::inserts), own));
+        }
+
         /** PostgreSQL alone writing this design's rows, stage by stage, each against the baseline right before it. */
         private void ceilingSection(StringBuilder md) {
             if (ceiling.isEmpty()) {
@@ -1274,27 +1284,15 @@ public final class Benchmarks {
                     + "| one-row INSERTs an order | the stage's own (difference of medians) |\n|---|---|---|---|---|---|\n");
             double before = 0;
             for (int stage = 0; stage < WriteCeiling.STAGES.size(); stage++) {
-                int at = stage;
-                List<WriteCeiling.Stage> runs = ceiling.stream().filter(r -> r.stage() == at).toList();
-                double inserts = ceilingMedian(stage, WriteCeiling.Stage::inserts);
-                md.append(String.format(Locale.ROOT, "| %s | %,.0f (%s) | **%.0f%%** (%s) | %,.0f | **%.2f** | %.2f |%n",
-                        WriteCeiling.STAGES.get(stage), ceilingMedian(stage, WriteCeiling.Stage::ordersPerSecond),
-                        list(runs, WriteCeiling.Stage::ordersPerSecond), 100 * ceilingMedian(stage, WriteCeiling.Stage::share),
-                        String.join(", ", runs.stream().map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.share())).toList()),
-                        ceilingMedian(stage, WriteCeiling.Stage::baselineTps), inserts, inserts - before));
-                before = inserts;
+                ceilingRow(md, WriteCeiling.STAGES.get(stage), stage, String.format(Locale.ROOT, "%.2f",
+                        ceilingMedian(stage, WriteCeiling.Stage::inserts) - before));
+                before = ceilingMedian(stage, WriteCeiling.Stage::inserts);
             }
-            List<WriteCeiling.Stage> thinnest = ceiling.stream().filter(r -> r.stage() == WriteCeiling.THINNEST).toList();
-            double inserts = ceilingMedian(WriteCeiling.THINNEST, WriteCeiling.Stage::inserts);
-            md.append(String.format(Locale.ROOT, "| beside them: an order's three appends and the thinnest read model "
-                            + "(`thinnest-read-model.sql`: one row an order, key, customer and status, written and decided in "
-                            + "one transaction a round; what no design with this event store and a read model leaves out) "
-                            + "| %,.0f (%s) | **%.0f%%** (%s) | %,.0f | **%.2f** | %.2f (over the three appends alone) |%n",
-                    ceilingMedian(WriteCeiling.THINNEST, WriteCeiling.Stage::ordersPerSecond),
-                    list(thinnest, WriteCeiling.Stage::ordersPerSecond), 100 * ceilingMedian(WriteCeiling.THINNEST, WriteCeiling.Stage::share),
-                    String.join(", ", thinnest.stream().map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.share())).toList()),
-                    ceilingMedian(WriteCeiling.THINNEST, WriteCeiling.Stage::baselineTps), inserts,
-                    inserts - ceilingMedian(0, WriteCeiling.Stage::inserts)));
+            ceilingRow(md, "beside them: an order's three appends and the thinnest read model (`thinnest-read-model.sql`: one "
+                            + "row an order, key, customer and status, written and decided in one transaction a round; what no "
+                            + "design with this event store and a read model leaves out)", WriteCeiling.THINNEST,
+                    String.format(Locale.ROOT, "%.2f (over the three appends alone)", ceilingMedian(WriteCeiling.THINNEST,
+                            WriteCeiling.Stage::inserts) - ceilingMedian(0, WriteCeiling.Stage::inserts)));
             md.append("\n");
         }
 

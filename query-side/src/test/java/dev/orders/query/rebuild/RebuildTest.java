@@ -427,10 +427,13 @@ class RebuildTest {
         return status;
     }
 
-    /** Waits until every event is published, projected, and the sagas have settled (no order PENDING). */
     /** Credit releases the cancels so far must lead to (one for each order cancelled after its approval). */
     private long releasesExpected;
 
+    /**
+     * Waits until every event is published, projected, and the sagas have settled (no order PENDING, every
+     * expected credit release appended).
+     */
     private void awaitQuiet() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         String last = "";
